@@ -1,0 +1,148 @@
+"""Type stub for the Rust extension `prefork_modpy._core` (sources in rust/).
+
+The extension owns the sockets after the master has bound them: it accepts, reads and
+parses request heads, frames bodies, holds idle keep-alive connections and writes
+responses. Python is called once per request (``Engine.next_request``) and answers through
+the returned ``RawRequest``. Every wait happens with the GIL released.
+"""
+
+from typing import Optional
+
+class Limits:
+    """Numbers the engine enforces; built once per worker from the config."""
+
+    request_line: int
+    field_size: int
+    fields: int
+    body: int
+    preread_body: int
+    timeout: float
+    keepalive_timeout: float
+    header_timeout: float
+    max_keepalive_requests: int
+    keepalive: bool
+    def __init__(
+        self,
+        *,
+        request_line: int = 8190,
+        field_size: int = 8190,
+        fields: int = 100,
+        body: int = 0,
+        preread_body: int = 65536,
+        timeout: float = 60.0,
+        keepalive_timeout: float = 5.0,
+        header_timeout: float = 20.0,
+        max_keepalive_requests: int = 100,
+        keepalive: bool = True,
+    ) -> None: ...
+
+class Engine:
+    """One per worker process. Multiplexes the listening sockets and all client
+    connections of this worker on one epoll set."""
+
+    def __init__(self, listen_fds: list[int], limits: Limits) -> None: ...
+    def next_request(self, timeout: float) -> Optional[RawRequest]:
+        """Wait (GIL released) until some connection has a complete request head
+        (and, when Content-Length <= preread_body and no 100-continue is expected, its
+        whole body). Returns None when `timeout` seconds pass or a signal arrives
+        (after running Python's signal handlers, which may raise). Malformed requests
+        are answered (4xx/5xx + Connection: close) and closed here, never returned."""
+    def stop_accepting(self) -> None:
+        """Deregister and close the listening sockets (graceful stop/reload)."""
+    def close_idle(self) -> int:
+        """Close keep-alive connections that hold no buffered request; returns how many
+        connections remain open."""
+    @property
+    def open_connections(self) -> int: ...
+    @property
+    def rejected_requests(self) -> int:
+        """How many requests the engine answered itself with an error status."""
+
+class RawRequest:
+    """A parsed request head plus the means to read its body and answer it."""
+
+    method: str
+    target: str
+    """The request-target exactly as received (origin-form, with query)."""
+    protocol: str
+    """'HTTP/1.1' or 'HTTP/1.0'."""
+    proto_num: int
+    """1001 or 1000."""
+    the_request: str
+    """The request line without CRLF."""
+    headers: list[tuple[str, str]]
+    """(name, value) pairs in arrival order, names as sent; built on first access."""
+    remote_addr: tuple[str, int]
+    local_addr: tuple[str, int]
+    keepalive_count: int
+    """1 for the first request on this connection, 2 for the next, ..."""
+    client_keepalive: bool
+    """Whether the client allows the connection to persist (version + Connection header)."""
+    content_length: Optional[int]
+    chunked: bool
+    expect_continue: bool
+    request_time: float
+    """Epoch seconds when the head was complete."""
+    bytes_sent: int
+    """Body bytes written so far (not counting headers or chunk framing)."""
+    headers_sent: bool
+    def header(self, name: str) -> Optional[str]:
+        """First value of a header, case-insensitive, without building `headers`."""
+    def read_body(self, size: int = -1) -> bytes:
+        """Up to `size` decoded body bytes (-1: all remaining). Sends `100 Continue`
+        first if the client expects it. Raises OSError on timeout or a lost client,
+        and ValueError subclasses of BadRequestError on bad chunked framing."""
+    def send_response(
+        self,
+        status: int,
+        reason: Optional[str],
+        headers: list[tuple[str, str]],
+        body: bytes,
+        complete: bool,
+    ) -> None:
+        """Write the status line and headers (Date, Server and framing are added by
+        the engine) and `body`. With complete=True the response is whole: it gets
+        Content-Length (no body for HEAD, 1xx, 204, 304) and the request is finished.
+        With complete=False more body follows through `write`: chunked for HTTP/1.1,
+        close-delimited for HTTP/1.0. Raises ValueError for header names or values
+        with control characters (response splitting), OSError if the client is gone."""
+    def write(self, data: bytes) -> None:
+        """Send more body after send_response(complete=False)."""
+    def finish(self) -> None:
+        """End the response (last chunk) and give the connection back to the engine:
+        drained and kept alive when allowed, else closed. Idempotent."""
+    def abort(self) -> None:
+        """Close the connection without finishing the response."""
+
+class BadRequestError(ValueError):
+    """Malformed request framing; `.status` is the HTTP status to answer."""
+
+    status: int
+
+class ParsedHead:
+    """What the engine's parser decided about one request head (for tests and tools)."""
+
+    method: str
+    target: str
+    proto_num: int
+    headers: list[tuple[bytes, bytes]]
+    head_len: int
+    """Bytes consumed by the head including the final CRLF CRLF."""
+    content_length: Optional[int]
+    chunked: bool
+    client_keepalive: bool
+    expect_continue: bool
+
+def parse_head(data: bytes, limits: Optional[Limits] = None) -> Optional[ParsedHead]:
+    """Run the engine's head parser and framing checks on `data`. Returns None if the
+    head is incomplete; raises BadRequestError (with `.status`) where the engine would
+    refuse the request."""
+
+def decode_chunked(data: bytes, limit: int = 0) -> tuple[bytes, int]:
+    """Decode a complete chunked body (with trailers) at the start of `data`; returns
+    (body, bytes consumed). Raises BadRequestError on bad framing or if the body is
+    over `limit` (0 = no limit; status 413). Incomplete input raises with status 400."""
+
+def http_date(epoch: float) -> str:
+    """IMF-fixdate, e.g. 'Sun, 06 Nov 1994 08:49:37 GMT'."""
+

@@ -1,0 +1,55 @@
+"""Command line: `prefork-modpy --config FILE --workers N [--bind ADDR] [-D NAME] [-t]`.
+
+Owns argument parsing only; it hands the master what the user asked for. Must not fork,
+bind or import handler code itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Optional
+
+from .config import load_config, parse_address
+from .confparse import ConfigError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="prefork-modpy",
+        description="Serve mod_python handlers from an Apache-style config.")
+    parser.add_argument("-f", "--config", required=True, help="the site config file")
+    parser.add_argument("-w", "--workers", type=int, default=os.cpu_count() or 1,
+                        help="worker processes (default: number of CPUs)")
+    parser.add_argument("-b", "--bind", action="append", default=[], metavar="[HOST:]PORT",
+                        help="listen here instead of the config's Listen (repeatable)")
+    parser.add_argument("-D", dest="defines", action="append", default=[], metavar="NAME",
+                        help="define NAME for <IfDefine NAME> (repeatable)")
+    parser.add_argument("-t", "--check-config", action="store_true",
+                        help="check the config, print 'Syntax OK' and exit")
+    return parser
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    defines = frozenset(args.defines)
+    if args.workers < 1:
+        print("prefork-modpy: --workers must be at least 1", file=sys.stderr)
+        return 2
+    try:
+        binds = [parse_address(text) for text in args.bind]
+        if args.check_config:
+            load_config(args.config, defines)
+            print("Syntax OK")
+            return 0
+    except ConfigError as exc:
+        print(f"prefork-modpy: {exc}", file=sys.stderr)
+        return 1
+    from .master import Master
+
+    return Master(args.config, args.workers, binds, defines).run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,407 @@
+"""Builds the server's configuration from the `confparse` tree.
+
+Owns `ServerConfig` (listeners, limits, logging, workers), `VirtualHost`s, the list of
+`<Directory>`/`<Files>`/`<Location>` sections, and `effective_settings()`, which merges the
+sections that apply to one request in Apache's order and caches the result by the set of
+sections matched, so a request pays for section matching but never for merging twice.
+Must not open sockets or import handler modules.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+from .confparse import ConfigError, ConfigReader, Node
+from .directives import DirSettings, SectionContext, apply_dir_directive, is_dir_directive
+
+DEFAULT_PORT = 8080
+
+
+@dataclass
+class Section:
+    """One `<Directory>`, `<DirectoryMatch>`, `<Files>`, `<FilesMatch>`, `<Location>` or
+    `<LocationMatch>` with its own (unmerged) settings."""
+
+    kind: str  # "directory", "files" or "location"
+    pattern: str
+    regex: Optional[re.Pattern[str]]
+    settings: DirSettings
+    file: str
+    line: int
+    parent_dir: Optional["Section"] = None  # a <Files> nested in a <Directory>
+
+    @property
+    def depth(self) -> int:
+        return self.pattern.rstrip("/").count("/")
+
+    def matches_directory(self, directory: str) -> bool:
+        """`directory` ends with '/'. Plain sections match it and every subdirectory."""
+        if self.regex is not None:
+            return self.regex.search(directory) is not None
+        return directory.startswith(self.pattern)
+
+    def matches_file(self, basename: str) -> bool:
+        if self.regex is not None:
+            return self.regex.search(basename) is not None
+        return _wildcard(self.pattern).fullmatch(basename) is not None
+
+    def matches_uri(self, uri: str) -> bool:
+        if self.regex is not None:
+            return self.regex.search(uri) is not None
+        pattern = self.pattern
+        if not uri.startswith(pattern):
+            return False
+        # <Location /app> matches /app, /app/x and /app?.. but not /application.
+        return len(uri) == len(pattern) or pattern.endswith("/") or uri[len(pattern)] == "/"
+
+
+def _wildcard(pattern: str) -> re.Pattern[str]:
+    return re.compile(re.escape(pattern).replace(r"\*", "[^/]*").replace(r"\?", "[^/]"))
+
+
+@dataclass
+class Limits:
+    timeout: float = 60.0
+    keepalive: bool = True
+    keepalive_timeout: float = 5.0
+    max_keepalive_requests: int = 100
+    request_line: int = 8190
+    field_size: int = 8190
+    fields: int = 100
+    body: int = 0
+
+
+@dataclass
+class VirtualHost:
+    """The main server or one `<VirtualHost>`: names, document root, sections."""
+
+    server_name: str
+    aliases: tuple[str, ...] = ()
+    document_root: str = "/var/www/html"
+    settings: DirSettings = field(default_factory=DirSettings)
+    sections: list[Section] = field(default_factory=list)
+    is_virtual: bool = False
+    file: str = ""
+    line: int = 0
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    def effective_settings(self, filename: Optional[str], uri: str) -> DirSettings:
+        """Merge server → Directory (shortest first, then regex) → Files → Location."""
+        matched = self._matching_sections(filename, uri)
+        settings = self._cache.get(matched)
+        if settings is None:
+            settings = self.settings
+            for index in matched:
+                settings = settings.merged_with(self.sections[index].settings)
+            if len(self._cache) < 4096:
+                self._cache[matched] = settings
+        return settings
+
+    def location_has_python_handlers(self, uri: str) -> bool:
+        """mod_python 3.4+: a Python*Handler written in a matching <Location> means the
+        URI is never mapped to a file."""
+        return any(
+            section.kind == "location" and section.settings.has_python_handlers
+            and section.matches_uri(uri)
+            for section in self.sections
+        )
+
+    def _matching_sections(self, filename: Optional[str], uri: str) -> tuple[int, ...]:
+        dirs: list[tuple[int, int, int]] = []
+        files: list[int] = []
+        locations: list[int] = []
+        directory = basename = None
+        if filename is not None:
+            directory, basename = _split_filename(filename)
+        for index, section in enumerate(self.sections):
+            if section.kind == "location":
+                if section.matches_uri(uri):
+                    locations.append(index)
+            elif directory is None:
+                continue
+            elif section.kind == "directory":
+                if section.matches_directory(directory):
+                    regex_rank = 1 if section.regex is not None else 0
+                    dirs.append((regex_rank, 0 if regex_rank else section.depth, index))
+            elif section.matches_file(basename) and (
+                    section.parent_dir is None or section.parent_dir.matches_directory(directory)):
+                files.append(index)
+        ordered = [index for _, _, index in sorted(dirs)]
+        return tuple(ordered + files + locations)
+
+
+def _split_filename(filename: str) -> tuple[str, str]:
+    if filename.endswith("/"):
+        return filename, ""
+    head, _, tail = filename.rpartition("/")
+    return head + "/", tail
+
+
+@dataclass
+class ServerConfig:
+    """Everything the master and workers need, frozen after load."""
+
+    path: str
+    listen: list[tuple[str, int]]
+    main: VirtualHost
+    vhosts: list[VirtualHost]
+    limits: Limits
+    error_log: Optional[str] = None
+    log_level: str = "warn"
+    python_imports: list[tuple[str, str, str, int]] = field(default_factory=list)
+    server_root: str = ""
+    defines: frozenset[str] = frozenset()
+    files_read: list[str] = field(default_factory=list)
+
+    def select_vhost(self, host: Optional[str]) -> VirtualHost:
+        """Name-based virtual hosting: first vhost whose ServerName/ServerAlias matches."""
+        if host and self.vhosts:
+            name = host.lower()
+            for vhost in self.vhosts:
+                if name == vhost.server_name.lower() or any(
+                        _host_matches(alias, name) for alias in vhost.aliases):
+                    return vhost
+        return self.main
+
+
+def _host_matches(alias: str, host: str) -> bool:
+    if "*" in alias or "?" in alias:
+        return _wildcard(alias.lower()).fullmatch(host) is not None
+    return alias.lower() == host
+
+
+class _Builder:
+    """Walks the node tree once, dispatching each directive by context."""
+
+    def __init__(self, path: str, defines: frozenset[str]) -> None:
+        self.path = path
+        self.defines = defines
+        self.listen: list[tuple[str, int]] = []
+        self.limits = Limits()
+        self.main = VirtualHost(server_name=_default_server_name(), file=path, line=0)
+        self.vhosts: list[VirtualHost] = []
+        self.extra: dict[str, object] = {"python_imports": [], "server_root": os.path.dirname(path)}
+
+    def build(self, nodes: list[Node], files_read: list[str]) -> ServerConfig:
+        for node in nodes:
+            self._server_node(node, self.main)
+        main_sections = self.main.sections
+        for vhost in self.vhosts:
+            vhost.sections = main_sections + vhost.sections
+            vhost.settings = self.main.settings.merged_with(vhost.settings)
+        return ServerConfig(
+            path=self.path, listen=self.listen or [("0.0.0.0", DEFAULT_PORT)], main=self.main,
+            vhosts=self.vhosts, limits=self.limits, defines=self.defines,
+            error_log=self.extra.get("error_log"), log_level=self.extra.get("log_level", "warn"),
+            python_imports=self.extra["python_imports"], server_root=self.extra["server_root"],
+            files_read=files_read)
+
+    def _server_node(self, node: Node, host: VirtualHost) -> None:
+        key = node.key
+        if node.is_section:
+            self._section(node, host, parent_dir=None)
+        elif key in _HOST_DIRECTIVES:
+            _HOST_DIRECTIVES[key](host, node)
+        elif is_dir_directive(key):
+            apply_dir_directive(host.settings, node, SectionContext())
+        elif host is self.main and key in _SERVER_DIRECTIVES:
+            _SERVER_DIRECTIVES[key](self, node)
+        elif key in _SERVER_DIRECTIVES:
+            raise ConfigError.at(node, f"{node.name} is not allowed in <VirtualHost>")
+        else:
+            raise ConfigError.at(node, f"Invalid command '{node.name}', unknown or not "
+                                       "supported by prefork-modpy")
+
+    def _section(self, node: Node, host: VirtualHost, parent_dir: Optional[Section]) -> None:
+        key = node.key
+        if key == "virtualhost":
+            if host is not self.main:
+                raise ConfigError.at(node, "<VirtualHost> cannot be nested")
+            self._virtual_host(node)
+            return
+        kind, regex = _section_kind(node, parent_dir)
+        pattern = node.args[0] if len(node.args) == 1 else node.args[-1]
+        if kind == "directory" and regex is None:
+            pattern = os.path.join(os.path.abspath(pattern), "")
+            if "*" in pattern or "?" in pattern or "[" in pattern:
+                regex = re.compile("^" + _wildcard(pattern).pattern)
+        section = Section(kind, pattern, regex, DirSettings(), node.file, node.line, parent_dir)
+        ctx = _section_context(section, parent_dir)
+        host.sections.append(section)
+        for child in node.children or []:
+            if child.is_section:
+                if child.key not in ("files", "filesmatch") or kind != "directory":
+                    raise ConfigError.at(child, f"<{child.name}> is not allowed inside "
+                                                f"<{node.name}>")
+                self._section(child, host, parent_dir=section)
+            elif is_dir_directive(child.key):
+                apply_dir_directive(section.settings, child, ctx)
+            else:
+                raise ConfigError.at(child, f"{child.name} is not allowed in <{node.name}> "
+                                            "(or is unknown)")
+
+    def _virtual_host(self, node: Node) -> None:
+        if not node.args:
+            raise ConfigError.at(node, "<VirtualHost> needs an address")
+        vhost = VirtualHost(server_name="", document_root=self.main.document_root,
+                            is_virtual=True, file=node.file, line=node.line)
+        for child in node.children or []:
+            self._server_node(child, vhost)
+        if not vhost.server_name:
+            raise ConfigError.at(node, "<VirtualHost> needs a ServerName")
+        self.vhosts.append(vhost)
+
+
+def _section_kind(node: Node, parent_dir: Optional[Section]) -> tuple[str, Optional[re.Pattern]]:
+    key = node.key
+    kinds = {"directory": "directory", "directorymatch": "directory", "files": "files",
+             "filesmatch": "files", "location": "location", "locationmatch": "location"}
+    if key not in kinds:
+        raise ConfigError.at(node, f"<{node.name}> is unknown or not supported by prefork-modpy")
+    if not node.args or len(node.args) > 2 or (len(node.args) == 2 and node.args[0] != "~"):
+        raise ConfigError.at(node, f"<{node.name}> takes one path or pattern (or ~ and a regex)")
+    wants_regex = key.endswith("match") or len(node.args) == 2
+    if not wants_regex:
+        return kinds[key], None
+    try:
+        return kinds[key], re.compile(node.args[-1])
+    except re.error as exc:
+        raise ConfigError.at(node, f"<{node.name}> has a bad regular expression: {exc}") from None
+
+
+def _section_context(section: Section, parent_dir: Optional[Section]) -> SectionContext:
+    if section.kind == "location":
+        return SectionContext(directory=section.pattern, is_location=True, is_server=False)
+    # <Files> records its enclosing <Directory>'s directory (mod_python skips the Files level).
+    owner = parent_dir if section.kind == "files" else section
+    directory = owner.pattern if owner is not None and owner.regex is None else None
+    return SectionContext(directory=directory, is_location=False, is_server=False)
+
+
+def _default_server_name() -> str:
+    import socket
+
+    return socket.gethostname() or "localhost"
+
+
+def _parse_listen(node: Node) -> tuple[str, int]:
+    if len(node.args) not in (1, 2):
+        raise ConfigError.at(node, "Listen takes [address:]port")
+    return parse_address(node.args[0], node)
+
+
+def parse_address(text: str, node: Optional[Node] = None) -> tuple[str, int]:
+    """`8080`, `127.0.0.1:8080`, `[::1]:8080` → (host, port)."""
+    host, port_text = "0.0.0.0", text
+    if text.startswith("["):
+        host, _, port_text = text[1:].partition("]:")
+    elif ":" in text:
+        host, _, port_text = text.rpartition(":")
+    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        message = f"bad address {text!r}: expected [address:]port"
+        raise ConfigError.at(node, message) if node else ConfigError(message)
+    return host, int(port_text)
+
+
+def _number(node: Node, cast: Callable = int, minimum: float = 0):
+    try:
+        value = cast(_only(node))
+    except ValueError:
+        raise ConfigError.at(node, f"{node.name} takes a number, not {node.args[0]!r}") from None
+    if value < minimum:
+        raise ConfigError.at(node, f"{node.name} must be at least {minimum}")
+    return value
+
+
+def _only(node: Node) -> str:
+    if len(node.args) != 1:
+        raise ConfigError.at(node, f"{node.name} takes one argument")
+    return node.args[0]
+
+
+def _on_off(node: Node) -> bool:
+    value = _only(node).lower()
+    if value not in ("on", "off"):
+        raise ConfigError.at(node, f"{node.name} must be On or Off")
+    return value == "on"
+
+
+def _set_document_root(host: VirtualHost, node: Node) -> None:
+    root = os.path.abspath(_only(node))
+    if not os.path.isdir(root):
+        raise ConfigError.at(node, f"DocumentRoot '{root}' is not a directory")
+    host.document_root = root
+
+
+def _set_server_name(host: VirtualHost, node: Node) -> None:
+    host.server_name = _only(node).split(":")[0]
+
+
+def _set_aliases(host: VirtualHost, node: Node) -> None:
+    if not node.args:
+        raise ConfigError.at(node, "ServerAlias needs at least one name")
+    host.aliases += tuple(node.args)
+
+
+_HOST_DIRECTIVES: dict[str, Callable[[VirtualHost, Node], None]] = {
+    "documentroot": _set_document_root,
+    "servername": _set_server_name,
+    "serveralias": _set_aliases,
+}
+
+
+def _limit_setter(attr: str, cast: Callable = int, minimum: float = 0) -> Callable:
+    def apply(builder: _Builder, node: Node) -> None:
+        setattr(builder.limits, attr, _number(node, cast, minimum))
+    return apply
+
+
+def _extra_setter(key: str) -> Callable:
+    def apply(builder: _Builder, node: Node) -> None:
+        builder.extra[key] = _only(node)
+    return apply
+
+
+def _python_import(builder: _Builder, node: Node) -> None:
+    if len(node.args) != 2:
+        raise ConfigError.at(node, "PythonImport takes a module[::function] and an interpreter")
+    builder.extra["python_imports"].append((node.args[0], node.args[1], node.file, node.line))
+
+
+def _keepalive(builder: _Builder, node: Node) -> None:
+    builder.limits.keepalive = _on_off(node)
+
+
+def _listen(builder: _Builder, node: Node) -> None:
+    builder.listen.append(_parse_listen(node))
+
+
+def _server_root(builder: _Builder, node: Node) -> None:
+    builder.extra["server_root"] = os.path.abspath(_only(node))
+
+
+_SERVER_DIRECTIVES: dict[str, Callable[[_Builder, Node], None]] = {
+    "listen": _listen,
+    "serverroot": _server_root,
+    "timeout": _limit_setter("timeout", float, 1),
+    "keepalive": _keepalive,
+    "keepalivetimeout": _limit_setter("keepalive_timeout", float, 0),
+    "maxkeepaliverequests": _limit_setter("max_keepalive_requests", int, 0),
+    "limitrequestline": _limit_setter("request_line", int, 64),
+    "limitrequestfieldsize": _limit_setter("field_size", int, 64),
+    "limitrequestfields": _limit_setter("fields", int, 1),
+    "limitrequestbody": _limit_setter("body", int, 0),
+    "errorlog": _extra_setter("error_log"),
+    "loglevel": _extra_setter("log_level"),
+    "pythonimport": _python_import,
+}
+
+
+def load_config(path: str, defines: frozenset[str] = frozenset()) -> ServerConfig:
+    """Read and validate `path`; raises ConfigError('file:line: message')."""
+    reader = ConfigReader(defines)
+    nodes = reader.read(path)
+    return _Builder(os.path.abspath(path), defines).build(nodes, reader.files_read)

@@ -1,0 +1,261 @@
+"""The per-directory settings model and the directives that fill it.
+
+Owns `DirSettings` (what one `<Directory>`/`<Location>`/`<Files>` section or the server
+body says), `HandlerEntry`, the merge rule between a parent and a child section (mod_python's
+`python_merge_config` and Apache's core merge) and the table of per-directory directives.
+No I/O; errors name file:line through `ConfigError`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Callable, Optional
+
+from .confparse import ConfigError, Node
+
+# (directive, default object name, may take "| .ext"), in Apache's phase order.
+HANDLER_PHASES: tuple[tuple[str, str, bool], ...] = (
+    ("PythonPostReadRequestHandler", "postreadrequesthandler", False),
+    ("PythonTransHandler", "transhandler", False),
+    ("PythonHeaderParserHandler", "headerparserhandler", True),
+    ("PythonInitHandler", "inithandler", True),
+    ("PythonAccessHandler", "accesshandler", True),
+    ("PythonAuthenHandler", "authenhandler", True),
+    ("PythonAuthzHandler", "authzhandler", True),
+    ("PythonTypeHandler", "typehandler", True),
+    ("PythonFixupHandler", "fixuphandler", True),
+    ("PythonHandler", "handler", True),
+    ("PythonLogHandler", "loghandler", True),
+    ("PythonCleanupHandler", "cleanuphandler", True),
+)
+DEFAULT_OBJECT = {name: obj for name, obj, _ in HANDLER_PHASES}
+_PHASE_BY_LOWER = {name.lower(): name for name, _, _ in HANDLER_PHASES}
+PYTHON_HANDLER_NAMES = frozenset({"mod_python", "python-program"})
+
+# Single-value mod_python directives kept in the get_config() table.
+_FLAG_DIRECTIVES = ("PythonDebug", "PythonAutoReload", "PythonEnablePdb",
+                    "PythonInterpPerDirectory", "PythonInterpPerDirective")
+_TEXT_DIRECTIVES = ("PythonPath", "PythonInterpreter")
+_FLAG_BY_LOWER = {name.lower(): name for name in _FLAG_DIRECTIVES}
+_TEXT_BY_LOWER = {name.lower(): name for name in _TEXT_DIRECTIVES}
+
+# Directives mod_python has that this server refuses, with the reason.
+REFUSED = {
+    "pythoninputfilter": "Python filters are not supported yet",
+    "pythonoutputfilter": "Python filters are not supported yet",
+    "pythonconnectionhandler": "PythonConnectionHandler is not supported yet",
+    "pythonhandlermodule": "PythonHandlerModule is not supported yet",
+}
+
+
+@dataclass(frozen=True)
+class HandlerEntry:
+    """One `module[::object]` token of a Python*Handler line."""
+
+    token: str
+    module: str
+    obj: str
+    directory: Optional[str]
+    is_location: bool
+    silent: bool = False
+
+
+@dataclass(frozen=True)
+class SectionContext:
+    """Where a directive stands: decides the handler entry's recorded directory."""
+
+    directory: Optional[str] = None
+    is_location: bool = False
+    is_server: bool = True
+
+
+@dataclass
+class DirSettings:
+    """What one section sets; after merging, what is in effect for a request.
+    A `None`/absent entry means "not set here, inherit"."""
+
+    handlers: dict[str, tuple[HandlerEntry, ...]] = field(default_factory=dict)
+    python_config: dict[str, str] = field(default_factory=dict)
+    options: dict[str, str] = field(default_factory=dict)
+    set_handler: Optional[str] = None
+    add_handlers: dict[str, str] = field(default_factory=dict)
+    mime_types: dict[str, str] = field(default_factory=dict)
+    directory_index: Optional[tuple[str, ...]] = None
+    auth_type: Optional[str] = None
+    auth_name: Optional[str] = None
+    requires: Optional[tuple[str, ...]] = None
+
+    def merged_with(self, child: "DirSettings") -> "DirSettings":
+        """Apache's per-dir merge: the child's keys override the parent's key by key;
+        a handler list the child defines replaces the parent's list for that key."""
+        return DirSettings(
+            handlers={**self.handlers, **child.handlers},
+            python_config={**self.python_config, **child.python_config},
+            options={**self.options, **child.options},
+            set_handler=child.set_handler if child.set_handler is not None else self.set_handler,
+            add_handlers={**self.add_handlers, **child.add_handlers},
+            mime_types={**self.mime_types, **child.mime_types},
+            directory_index=_pick(child.directory_index, self.directory_index),
+            auth_type=_pick(child.auth_type, self.auth_type),
+            auth_name=_pick(child.auth_name, self.auth_name),
+            requires=_pick(child.requires, self.requires),
+        )
+
+    @property
+    def has_python_handlers(self) -> bool:
+        return bool(self.handlers)
+
+    @property
+    def debug(self) -> bool:
+        return self.python_config.get("PythonDebug") == "1"
+
+
+def _pick(child, parent):
+    return child if child is not None else parent
+
+
+def _flag(node: Node) -> str:
+    if len(node.args) != 1 or node.args[0].lower() not in ("on", "off"):
+        raise ConfigError.at(node, f"{node.name} must be On or Off")
+    return "1" if node.args[0].lower() == "on" else "0"
+
+
+def _one(node: Node) -> str:
+    if len(node.args) != 1:
+        raise ConfigError.at(node, f"{node.name} takes one argument")
+    return node.args[0]
+
+
+def _handler_entries(node: Node, phase: str, ctx: SectionContext) -> dict[str, tuple]:
+    """`PythonXxxHandler mod[::obj] ... [| .ext ...]` → {key: entries}."""
+    words = node.args
+    if not words:
+        raise ConfigError.at(node, f"{phase} needs at least one handler")
+    exts: list[str] = []
+    if "|" in words:
+        cut = words.index("|")
+        words, exts = words[:cut], words[cut + 1:]
+        if not _phase_accepts_ext(phase):
+            raise ConfigError.at(node, f'{phase} does not accept "| .ext" syntax.')
+        if not exts or not words:
+            raise ConfigError.at(node, f'{phase}: "|" needs handlers before and extensions after')
+    entries = tuple(_entry(node, phase, word, ctx) for word in words)
+    if not exts:
+        return {phase: entries}
+    return {f"{phase}{ext if ext.startswith('.') else '.' + ext}": entries for ext in exts}
+
+
+def _phase_accepts_ext(phase: str) -> bool:
+    return next(accepts for name, _, accepts in HANDLER_PHASES if name == phase)
+
+
+def _entry(node: Node, phase: str, word: str, ctx: SectionContext) -> HandlerEntry:
+    module, sep, obj = word.partition("::")
+    if not module or (sep and not obj) or not all(part.isidentifier() for part in module.split(".")):
+        raise ConfigError.at(node, f"{phase}: bad handler {word!r} (expected module[::object])")
+    if obj and not all(part.isidentifier() for part in obj.split(".")):
+        raise ConfigError.at(node, f"{phase}: bad object name in {word!r}")
+    return HandlerEntry(word, module, obj or DEFAULT_OBJECT[phase], ctx.directory, ctx.is_location)
+
+
+def _extensions(node: Node, first: int) -> list[str]:
+    exts = [ext.lower().lstrip(".") for ext in node.args[first:]]
+    if not exts or not all(exts):
+        raise ConfigError.at(node, f"{node.name} needs at least one extension")
+    return exts
+
+
+def _set_handler(settings: DirSettings, node: Node) -> None:
+    value = _one(node)
+    settings.set_handler = "" if value.lower() == "none" else value
+
+
+def _add_handler(settings: DirSettings, node: Node) -> None:
+    if len(node.args) < 2:
+        raise ConfigError.at(node, "AddHandler takes a handler name and one or more extensions")
+    for ext in _extensions(node, 1):
+        settings.add_handlers[ext] = node.args[0]
+
+
+def _add_type(settings: DirSettings, node: Node) -> None:
+    if len(node.args) < 2:
+        raise ConfigError.at(node, "AddType takes a media type and one or more extensions")
+    for ext in _extensions(node, 1):
+        settings.mime_types[ext] = node.args[0]
+
+
+def _python_option(settings: DirSettings, node: Node) -> None:
+    if not 1 <= len(node.args) <= 2:
+        raise ConfigError.at(node, "PythonOption takes a key and an optional value")
+    # An empty value masks the inherited key; get_options() drops it (mod_python 3.3+).
+    settings.options[node.args[0]] = node.args[1] if len(node.args) == 2 else ""
+
+
+def _python_path(settings: DirSettings, node: Node) -> None:
+    expression = node.args[0] if len(node.args) == 1 else node.raw_args
+    try:
+        compile(expression, f"{node.file}:{node.line}", "eval")
+    except SyntaxError as exc:
+        raise ConfigError.at(node, f"PythonPath is not a Python expression: {exc.msg}") from None
+    settings.python_config["PythonPath"] = expression
+
+
+def _directory_index(settings: DirSettings, node: Node) -> None:
+    if not node.args:
+        raise ConfigError.at(node, "DirectoryIndex needs at least one file name")
+    disabled = len(node.args) == 1 and node.args[0].lower() == "disabled"
+    settings.directory_index = () if disabled else tuple(node.args)
+
+
+def _auth_field(attr: str) -> Callable[[DirSettings, Node], None]:
+    def apply(settings: DirSettings, node: Node) -> None:
+        setattr(settings, attr, _one(node))
+    return apply
+
+
+def _require(settings: DirSettings, node: Node) -> None:
+    if not node.args:
+        raise ConfigError.at(node, "Require needs arguments")
+    settings.requires = (settings.requires or ()) + (" ".join(node.args),)
+
+
+_SIMPLE: dict[str, Callable[[DirSettings, Node], None]] = {
+    "sethandler": _set_handler,
+    "addhandler": _add_handler,
+    "addtype": _add_type,
+    "pythonoption": _python_option,
+    "pythonpath": _python_path,
+    "directoryindex": _directory_index,
+    "authtype": _auth_field("auth_type"),
+    "authname": _auth_field("auth_name"),
+    "require": _require,
+}
+
+
+def is_dir_directive(key: str) -> bool:
+    return (key in _SIMPLE or key in _PHASE_BY_LOWER or key in _FLAG_BY_LOWER
+            or key in _TEXT_BY_LOWER or key in REFUSED)
+
+
+def apply_dir_directive(settings: DirSettings, node: Node, ctx: SectionContext) -> None:
+    """Record one per-directory directive in `settings`."""
+    key = node.key
+    if key in REFUSED:
+        raise ConfigError.at(node, f"{node.name}: {REFUSED[key]} (refused rather than ignored)")
+    if key in _PHASE_BY_LOWER:
+        phase = _PHASE_BY_LOWER[key]
+        if not ctx.is_server and phase in ("PythonPostReadRequestHandler", "PythonTransHandler"):
+            raise ConfigError.at(node, f"{phase} is not allowed here (server config only)")
+        for handler_key, entries in _handler_entries(node, phase, ctx).items():
+            # Repeating a directive in the same section appends to that section's list.
+            settings.handlers[handler_key] = settings.handlers.get(handler_key, ()) + entries
+    elif key in _FLAG_BY_LOWER:
+        settings.python_config[_FLAG_BY_LOWER[key]] = _flag(node)
+    elif key == "pythoninterpreter":
+        settings.python_config["PythonInterpreter"] = _one(node)
+    else:
+        _SIMPLE[key](settings, node)
+
+
+def frozen_copy(settings: DirSettings) -> DirSettings:
+    return replace(settings)

@@ -1,0 +1,367 @@
+"""mod_python's HandlerDispatch: walk the phases, call the handlers, act on their results.
+
+Owns one request from a parsed head to a finished response: translation, the per-directory
+settings, the phase walk in Apache's order with mod_python's stacking rules, error reports
+(PythonDebug pages), error documents, the default handler, then the log and cleanup phases.
+Does socket I/O only through `req`.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import traceback
+from typing import TYPE_CHECKING, Any, Optional
+
+from mod_python import apache
+
+from . import errorpages, static, translate
+from .directives import PYTHON_HANDLER_NAMES, HandlerEntry
+from .importer import resolve_object
+from .request import Request
+
+if TYPE_CHECKING:
+    from ._core import RawRequest
+    from .directives import DirSettings
+    from .runtime import Runtime
+
+OK, DECLINED, DONE = apache.OK, apache.DECLINED, apache.DONE
+
+# Which results let the next handler of a stacked list run (mod_python 3.3+ _status_values).
+CONTINUE_ON = {
+    "PythonPostReadRequestHandler": (OK, DECLINED),
+    "PythonTransHandler": (DECLINED,),
+    "PythonHeaderParserHandler": (OK, DECLINED),
+    "PythonInitHandler": (OK, DECLINED),
+    "PythonAccessHandler": (OK, DECLINED),
+    "PythonAuthenHandler": (DECLINED,),
+    "PythonAuthzHandler": (DECLINED,),
+    "PythonTypeHandler": (DECLINED,),
+    "PythonFixupHandler": (OK, DECLINED),
+    "PythonHandler": (OK,),
+    "PythonLogHandler": (OK, DECLINED),
+    "PythonCleanupHandler": (OK,),
+}
+VALID_PHASES = tuple(phase for phase in CONTINUE_ON if phase != "PythonCleanupHandler")
+
+
+class HandlerListEntry:
+    """`req.hlist`: the handler entry being run."""
+
+    __slots__ = ("handler", "directory", "is_location", "silent")
+
+    def __init__(self, entry: HandlerEntry) -> None:
+        self.handler = entry.token
+        self.directory = entry.directory
+        self.is_location = int(entry.is_location)
+        self.silent = int(entry.silent)
+
+
+class Dispatcher:
+    """Serves requests for one worker with its runtime (config, module cache, logs)."""
+
+    def __init__(self, runtime: "Runtime") -> None:
+        self.runtime = runtime
+        self.config = runtime.config
+
+    def handle(self, raw: "RawRequest") -> Optional[Request]:
+        """Serve one request completely. Returns the request for the access log."""
+        try:
+            path, args = translate.split_target(raw.target)
+            uri = translate.decode_path(path) if path != "*" else "*"
+        except translate.HTTPError as exc:
+            self._send_bare_error(raw, exc.status)
+            return None
+        vhost = self.config.select_vhost(raw.header("Host"))
+        req = Request(raw, self.runtime, vhost, uri, args)
+        try:
+            result = self._process(req)
+            self._respond(req, result)
+        except OSError as exc:
+            # The client went away or stalled: nothing more can be said to it.
+            self.runtime.error_log.log(f"client connection lost: {exc}", apache.APLOG_INFO)
+            raw.abort()
+        except Exception:  # a bug of ours: answer 500, keep the worker
+            self.runtime.error_log.log("internal error: " + traceback.format_exc())
+            self._finish_error(req, apache.HTTP_INTERNAL_SERVER_ERROR)
+        self._after_response(req)
+        return req
+
+    # -- the phases -----------------------------------------------------------------------
+
+    def _process(self, req: Request) -> int:
+        server_settings = req._vhost.settings
+        req._settings = server_settings
+        for phase in ("PythonInitHandler", "PythonPostReadRequestHandler"):
+            result = self._run_phase(req, phase, server_settings)
+            if result not in (OK, DECLINED):
+                return result
+        result = self._translate(req, server_settings)
+        if result != OK:
+            return result
+        settings = self._settle(req)
+        req.handler = self._content_handler(req, settings)
+        for phase in ("PythonHeaderParserHandler", "PythonAccessHandler"):
+            result = self._run_phase(req, phase, settings)
+            if result not in (OK, DECLINED):
+                return result
+        result = self._check_auth(req, settings)
+        if result != OK:
+            return result
+        result = self._run_phase(req, "PythonTypeHandler", settings)
+        if result not in (OK, DECLINED):
+            return result
+        result = self._run_phase(req, "PythonFixupHandler", settings)
+        if result not in (OK, DECLINED):
+            return result
+        return self._content(req, settings)
+
+    def _translate(self, req: Request, server_settings: "DirSettings") -> int:
+        result = self._run_phase(req, "PythonTransHandler", server_settings)
+        if result == OK and req.filename is not None:
+            return OK
+        if result not in (OK, DECLINED):
+            return result
+        if req.uri == "*":
+            req.filename = None
+            return OK
+        vhost = req._vhost
+        if vhost.location_has_python_handlers(req.uri):
+            req.filename = req.path_info = None
+            return OK
+        req.filename, req.path_info = translate.map_to_file(vhost.document_root, req.uri)
+        req.canonical_filename = req.filename
+        return OK
+
+    def _settle(self, req: Request) -> "DirSettings":
+        """Effective settings for the mapped file; a directory URL with an index file
+        becomes a request for that file (mod_dir's DirectoryIndex)."""
+        settings = req._vhost.effective_settings(req.filename, req.uri)
+        filename = req.filename
+        if filename is not None and filename.endswith("/") and req.uri.endswith("/"):
+            for index in settings.directory_index or ("index.html",):
+                if os.path.isfile(filename + index):
+                    req.uri += index
+                    req.filename = req.canonical_filename = filename + index
+                    settings = req._vhost.effective_settings(req.filename, req.uri)
+                    break
+        req._settings = settings
+        return settings
+
+    def _content_handler(self, req: Request, settings: "DirSettings") -> Optional[str]:
+        if settings.set_handler is not None:
+            return settings.set_handler or None
+        if req.filename is None or not settings.add_handlers:
+            return None
+        name = req.filename.rpartition("/")[2]
+        for ext in reversed(name.lower().split(".")[1:]):
+            handler = settings.add_handlers.get(ext)
+            if handler is not None:
+                return handler
+        return None
+
+    def _check_auth(self, req: Request, settings: "DirSettings") -> int:
+        """Authen and authz run only when a Require applies (Apache 2.4 semantics)."""
+        if not settings.requires:
+            return OK
+        result = self._run_phase(req, "PythonAuthenHandler", settings)
+        if result == DECLINED:
+            result = apache.HTTP_UNAUTHORIZED if req.user is None else OK
+        elif result == OK and req.user is None:
+            req.log_error("python_handler: After PythonAuthenHandler req->user is NULL. Assign "
+                          "something to req.user if returning OK to avoid this error.")
+            return apache.HTTP_INTERNAL_SERVER_ERROR
+        if result != OK:
+            return result
+        result = self._run_phase(req, "PythonAuthzHandler", settings)
+        if result == DECLINED:
+            return OK if _user_allowed(req.user, settings.requires) else apache.HTTP_UNAUTHORIZED
+        return result
+
+    def _content(self, req: Request, settings: "DirSettings") -> int:
+        if req.filename is not None and req.uri and not req.uri.endswith("/") \
+                and not req.path_info and _is_directory(req.filename):
+            return self._directory_slash(req)
+        result = DECLINED
+        if req.handler in PYTHON_HANDLER_NAMES:
+            result = self._run_phase(req, "PythonHandler", settings)
+        if result == DECLINED:
+            return static.serve(req)
+        return result
+
+    def _directory_slash(self, req: Request) -> int:
+        query = f"?{req.args}" if req.args is not None else ""
+        req.err_headers_out["Location"] = req.construct_url(req.uri + "/" + query)
+        return apache.HTTP_MOVED_PERMANENTLY
+
+    # -- one phase ------------------------------------------------------------------------
+
+    def _run_phase(self, req: Request, phase: str, settings: "DirSettings") -> int:
+        entries = self._entries_for(req, phase, settings)
+        if not entries:
+            return DECLINED
+        req.phase = phase
+        req._running = entries
+        continue_on = CONTINUE_ON[phase]
+        result = DECLINED
+        index = 0
+        while index < len(entries):  # req.add_handler() may append to `entries`
+            result = self._call(req, phase, entries[index], settings)
+            if result not in continue_on:
+                break
+            index += 1
+        req.phase = req._running = None
+        return result
+
+    def _entries_for(self, req: Request, phase: str, settings: "DirSettings") -> list:
+        handlers = settings.handlers
+        dynamic = req._dynamic_handlers.pop(phase, ()) if req._dynamic_handlers else ()
+        if not handlers and not dynamic:
+            return []
+        entries = None
+        if req.filename is not None and handlers:
+            name = req.filename.rpartition("/")[2]
+            dot = name.find(".")
+            ext = name[dot:] if dot >= 0 else ""
+            entries = handlers.get(phase + ext) if ext else None
+            req.extension = ext if entries else (None if dot >= 0 else "")
+        if entries is None:
+            entries = handlers.get(phase, ())
+        return [*entries, *dynamic]
+
+    def _call(self, req: Request, phase: str, entry: HandlerEntry,
+              settings: "DirSettings") -> int:
+        """Resolve and call one handler; any exception becomes ReportError's result."""
+        req.hlist = HandlerListEntry(entry)
+        config = settings.python_config
+        try:
+            handler = self._resolve(req, entry, config)
+            try:
+                result = handler(req)
+            except apache.SERVER_RETURN as ret:
+                result = _server_return(req, ret)
+            if result.__class__ is not int:
+                raise AssertionError(
+                    "Handler has returned result or raised SERVER_RETURN exception with "
+                    "argument having non integer type. Type of value returned was "
+                    f"{type(result)}, whereas expected {int}.")
+            return result
+        except Exception as exc:
+            return self.report_error(req, phase, entry.token, exc, config.get("PythonDebug") == "1")
+
+    def _resolve(self, req: Request, entry: HandlerEntry, config: dict[str, str]) -> Any:
+        runtime = self.runtime
+        interp = runtime.enter_interpreter(req, entry, config)
+        python_path = config.get("PythonPath")
+        directory = None
+        if python_path is not None:
+            runtime.modules.apply_python_path(interp, python_path)
+        elif entry.directory and not entry.is_location:
+            directory = entry.directory
+            runtime.prepend_sys_path(directory)
+        log = req.log_error if config.get("PythonDebug") == "1" else None
+        module = runtime.modules.import_module(
+            interp, entry.module, autoreload=config.get("PythonAutoReload") != "0",
+            log=(lambda msg: log(msg, apache.APLOG_NOTICE)) if log else None,
+            directory=directory)
+        return resolve_object(module, entry.obj, arg=req, silent=False)
+
+    def report_error(self, req: Request, phase: str, token: str, exc: BaseException,
+                     debug: bool) -> int:
+        """mod_python's ReportError: log every traceback chunk; with PythonDebug On also
+        send them (HTML-escaped) to the client."""
+        chunks = traceback.format_exception(type(exc), exc, exc.__traceback__)
+        for chunk in chunks:
+            req.log_error(f"{phase} {token}: {chunk.rstrip(chr(10))}")
+        if not debug:
+            return apache.HTTP_INTERNAL_SERVER_ERROR
+        if req._frozen is None:
+            req.status = apache.HTTP_INTERNAL_SERVER_ERROR
+            req.content_type = "text/html"
+            req.headers_out["Connection"] = "close"
+        page = [f'\n<pre>\nMod_python error: "{phase} {token}"\n\n']
+        page.extend(html.escape(chunk) + "\n" for chunk in chunks)
+        page.append("</pre>\n")
+        req.write("".join(page), 0)
+        return DONE
+
+    # -- the response ---------------------------------------------------------------------
+
+    def _respond(self, req: Request, result: int) -> None:
+        if result in (OK, DONE):
+            req._finish_response()
+        else:
+            self._finish_error(req, result if result > 0 else apache.HTTP_INTERNAL_SERVER_ERROR)
+
+    def _finish_error(self, req: Request, status: int) -> None:
+        """Send Apache's error document for `status`, or append it to output already
+        frozen (mod_python does the same)."""
+        body = errorpages.error_body(status, req.method, req.err_headers_out.get("Location") or "")
+        if req._frozen is not None:
+            req.write(body, 0)
+            req._finish_response()
+            return
+        headers = [("Content-Type", errorpages.CONTENT_TYPE)]
+        headers.extend(req.err_headers_out.items())
+        if status == apache.HTTP_UNAUTHORIZED and (req.auth_type() or "").lower() == "basic":
+            headers.append(("WWW-Authenticate", f'Basic realm="{req.auth_name() or ""}"'))
+        if status in (apache.HTTP_METHOD_NOT_ALLOWED, apache.HTTP_NOT_IMPLEMENTED):
+            headers.append(("Allow", ", ".join(req.allowed_methods or ("GET", "HEAD"))))
+        if status in errorpages.DROPS_CONNECTION:
+            headers.append(("Connection", "close"))
+        req.status = status
+        req._frozen = (status, None, headers)
+        req._out, req._out_len = [body], len(body)
+        req._bytes_queued = len(body)
+        req._finish_response()
+
+    def _send_bare_error(self, raw: "RawRequest", status: int) -> None:
+        headers = [("Content-Type", errorpages.CONTENT_TYPE)]
+        if status in errorpages.DROPS_CONNECTION:
+            headers.append(("Connection", "close"))
+        try:
+            raw.send_response(status, None, headers, errorpages.error_body(status, raw.method),
+                              True)
+            raw.finish()
+        except OSError:
+            raw.abort()
+
+    def _after_response(self, req: Request) -> None:
+        """Log phase, access log, then cleanups (registered first, PythonCleanupHandler)."""
+        settings = req._settings
+        if settings is not None and settings.handlers:
+            self._run_phase(req, "PythonLogHandler", settings)
+        self.runtime.log_access(req)
+        for callback, data in req._cleanups:
+            try:
+                callback(data)
+            except Exception as exc:
+                self.runtime.error_log.log(
+                    f"python_cleanup: Error calling cleanup object {callback!r}\n"
+                    f"    {type(exc).__name__}: {exc}")
+        if settings is not None and settings.handlers:
+            self._run_phase(req, "PythonCleanupHandler", settings)
+
+
+def _server_return(req: Request, ret: BaseException) -> Any:
+    """SERVER_RETURN(code) is the handler returning code; (code, status) also sets status."""
+    args = ret.args
+    if not args:
+        return None
+    if len(args) >= 2 and args[1]:
+        req.status = args[1]
+    return args[0]
+
+
+def _is_directory(path: str) -> bool:
+    return os.path.isdir(path)
+
+
+def _user_allowed(user: Optional[str], requires: tuple[str, ...]) -> bool:
+    for line in requires:
+        words = line.split()
+        if words[0] == "valid-user" and user is not None:
+            return True
+        if words[0] == "user" and user in words[1:]:
+            return True
+    return False

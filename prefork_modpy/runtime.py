@@ -1,0 +1,140 @@
+"""What one worker process holds for the requests it serves.
+
+Owns the worker's loaded config, error log, module cache and interpreters, the `server`
+objects, child-exit cleanups, and the binding of `mod_python.apache`'s module-level functions
+to this process. Built once per worker after fork; requests only read it.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Any, Callable, Optional
+
+from mod_python import apache
+
+from . import _core
+from .errorlog import ErrorLog, parse_level
+from .importer import ModuleCache
+from .request import mp_server
+
+if TYPE_CHECKING:
+    from .config import ServerConfig, VirtualHost
+    from .directives import HandlerEntry
+    from .request import Request
+
+MAIN_INTERPRETER = "main_interpreter"
+
+
+class Runtime:
+    """Per-worker state shared by all requests; also what `mod_python.apache` calls."""
+
+    def __init__(self, config: "ServerConfig", error_log: Optional[ErrorLog] = None,
+                 access_log: Optional[Callable[["Request"], None]] = None) -> None:
+        self.config = config
+        self.error_log = error_log or ErrorLog(config.error_log, parse_level(config.log_level))
+        self.modules = ModuleCache()
+        self._access_log = access_log
+        self._servers: dict[int, mp_server] = {}
+        self._child_cleanups: list[tuple[Callable, Any]] = []
+        self._sys_path_added: set[str] = set()
+        self._real_roots: dict[str, str] = {}
+        self.interpreter = config.main.server_name
+        self.main_server = self.server_object(config.main)
+        self.http_date = _core.http_date
+        apache._bind_server(self)
+
+    # -- interpreters and sys.path --------------------------------------------------------
+
+    def interpreter_name(self, req: "Request", entry: "HandlerEntry",
+                         config: dict[str, str]) -> str:
+        """mod_python's choice: PythonInterpreter, per directory, per directive, else the
+        virtual host's ServerName."""
+        name = config.get("PythonInterpreter")
+        if name:
+            return name
+        if config.get("PythonInterpPerDirectory") == "1" and req.filename:
+            import os
+
+            filename = req.filename
+            if os.path.isdir(filename):
+                return filename if filename.endswith("/") else filename + "/"
+            return os.path.dirname(filename) + "/"
+        if config.get("PythonInterpPerDirective") == "1" and entry.directory:
+            return entry.directory
+        return req._vhost.server_name
+
+    def enter_interpreter(self, req: "Request", entry: "HandlerEntry", config: dict[str, str]):
+        name = self.interpreter_name(req, entry, config)
+        req.interpreter = self.interpreter = name
+        return self.modules.interpreter(name)
+
+    def prepend_sys_path(self, directory: str) -> None:
+        """mod_python puts a handler's directory first on sys.path, once per process."""
+        if directory in self._sys_path_added:
+            return
+        self._sys_path_added.add(directory)
+        if directory not in sys.path:
+            sys.path.insert(0, directory)
+
+    # -- objects handed to handlers -------------------------------------------------------
+
+    def server_object(self, vhost: "VirtualHost") -> mp_server:
+        server = self._servers.get(id(vhost))
+        if server is None:
+            server = self._servers[id(vhost)] = mp_server(vhost, self)
+        return server
+
+    def is_servable(self, root: str, filename: str) -> bool:
+        """Static files must resolve (symlinks followed) to a path inside the root."""
+        import os
+
+        real_root = self._real_roots.get(root)
+        if real_root is None:
+            real_root = self._real_roots[root] = os.path.realpath(root).rstrip("/") + "/"
+        return os.path.realpath(filename).startswith(real_root)
+
+    # -- logging and cleanups -------------------------------------------------------------
+
+    def log_access(self, req: "Request") -> None:
+        if self._access_log is not None:
+            self._access_log(req)
+
+    def register_child_cleanup(self, callback: Callable, data: Any = None) -> None:
+        self._child_cleanups.append((callback, data))
+
+    def run_child_cleanups(self) -> None:
+        for callback, data in self._child_cleanups:
+            try:
+                callback(data)
+            except Exception as exc:
+                self.error_log.log(f"python_cleanup: Error calling cleanup object "
+                                   f"{callback!r}\n    {type(exc).__name__}: {exc}")
+
+    # -- the hooks mod_python.apache delegates to -----------------------------------------
+
+    def log_error(self, message: str, level: int = apache.APLOG_ERR,
+                  server: Optional[mp_server] = None) -> None:
+        self.error_log.log(message, level, "python")
+
+    def import_module(self, name: str, autoreload: int = 1, log: int = 0,
+                      path: Optional[list[str]] = None) -> Any:
+        interp = self.modules.interpreter(self.interpreter)
+        logger = (lambda msg: self.error_log.log(msg, apache.APLOG_NOTICE)) if log else None
+        return self.modules.import_module(interp, name, bool(autoreload), logger, path)
+
+    def register_cleanup(self, callback: Callable, data: Any = None) -> None:
+        self.register_child_cleanup(callback, data)
+
+    def exists_config_define(self, name: str) -> bool:
+        return name in self.config.defines
+
+    def server_root(self) -> str:
+        return self.config.server_root
+
+    def mpm_query(self, code: int) -> int:
+        answers = {apache.AP_MPMQ_IS_THREADED: apache.AP_MPMQ_NOT_SUPPORTED,
+                   apache.AP_MPMQ_IS_FORKED: apache.AP_MPMQ_DYNAMIC}
+        return answers.get(code, 0)
+
+    def config_tree(self) -> tuple:
+        return ()

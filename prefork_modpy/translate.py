@@ -1,0 +1,117 @@
+"""URI → filename translation (what Apache's core translate_name and directory walk do).
+
+Owns decoding and normalising the request path once, mapping it under DocumentRoot, and
+splitting the rest into `path_info` the way Apache does (the longest existing path wins).
+Refuses traversal, NUL, encoded slashes and bad UTF-8 with a status, never a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Optional
+
+_HEX = frozenset("0123456789abcdefABCDEF")
+
+
+class HTTPError(Exception):
+    """A request the translation refuses; `status` is the answer."""
+
+    def __init__(self, status: int, reason: str = "") -> None:
+        super().__init__(status, reason)
+        self.status = status
+        self.reason = reason
+
+
+def split_target(target: str) -> tuple[str, Optional[str]]:
+    """origin-form (or absolute-form) target → (raw path, query or None)."""
+    if not target.startswith("/"):
+        if target == "*":
+            return "*", None
+        scheme, sep, rest = target.partition("://")
+        if not sep:
+            raise HTTPError(400, "bad request-target")
+        slash = rest.find("/")
+        target = rest[slash:] if slash >= 0 else "/"
+    path, sep, query = target.partition("?")
+    path = path.partition("#")[0]
+    return path, (query if sep else None)
+
+
+def decode_path(raw: str) -> str:
+    """Percent-decode exactly once and normalise: merge slashes, drop '.' segments,
+    resolve '..' (403 if it would climb above the root)."""
+    if "%" in raw:
+        raw = _percent_decode(raw)
+    if "\x00" in raw:
+        raise HTTPError(400, "NUL in path")
+    segments: list[str] = []
+    for segment in raw.split("/")[1:]:
+        if segment in ("", "."):
+            continue
+        if segment == "..":
+            if not segments:
+                raise HTTPError(403, "path climbs above the document root")
+            segments.pop()
+            continue
+        segments.append(segment)
+    trailing = "/" if raw.endswith(("/", "/.", "/..")) and segments else ""
+    return "/" + "/".join(segments) + trailing
+
+
+def _percent_decode(raw: str) -> str:
+    out = bytearray()
+    i, n = 0, len(raw)
+    while i < n:
+        char = raw[i]
+        if char != "%":
+            out += char.encode("utf-8")
+            i += 1
+            continue
+        pair = raw[i + 1:i + 3]
+        if len(pair) != 2 or not set(pair) <= _HEX:
+            raise HTTPError(400, "bad percent-encoding")
+        byte = int(pair, 16)
+        if byte == 0x2F:
+            raise HTTPError(404, "encoded slash")  # Apache's AllowEncodedSlashes Off
+        if byte == 0:
+            raise HTTPError(400, "NUL in path")
+        out.append(byte)
+        i += 3
+    try:
+        return out.decode("utf-8")  # strict: overlong forms like %c0%ae are refused
+    except UnicodeDecodeError:
+        raise HTTPError(400, "path is not valid UTF-8") from None
+
+
+def map_to_file(root: str, uri: str) -> tuple[str, str]:
+    """Apache's directory walk: (filename, path_info). The longest existing prefix is the
+    file; past an existing directory, the next component is the file even if missing."""
+    full = root.rstrip("/") + uri
+    if uri.endswith("/") or _exists(full):
+        return full, ""
+    parts = uri.strip("/").split("/")
+    for cut in range(len(parts) - 1, -1, -1):
+        prefix = root.rstrip("/") + ("/" + "/".join(parts[:cut]) if cut else "")
+        if not _exists(prefix):
+            continue
+        rest = parts[cut:]
+        if os.path.isdir(prefix):
+            filename = prefix + "/" + rest[0]
+            return filename, "".join("/" + p for p in rest[1:])
+        return prefix, "".join("/" + p for p in rest)
+    return full, ""
+
+
+def _exists(path: str) -> bool:
+    try:
+        os.stat(path)
+        return True
+    except (OSError, ValueError):
+        return False
+
+
+def is_under(root: str, filename: str) -> bool:
+    """True if `filename` (symlinks resolved) stays inside `root`."""
+    real_root = os.path.realpath(root)
+    real = os.path.realpath(filename)
+    return real == real_root or real.startswith(real_root.rstrip("/") + "/")

@@ -199,12 +199,16 @@ class _Builder:
             python_imports=self.extra["python_imports"], server_root=self.extra["server_root"],
             files_read=files_read)
 
+    def resolve_path(self, path: str) -> str:
+        """Relative paths are relative to ServerRoot (default: the config's directory)."""
+        return os.path.normpath(os.path.join(str(self.extra["server_root"]), path))
+
     def _server_node(self, node: Node, host: VirtualHost) -> None:
         key = node.key
         if node.is_section:
             self._section(node, host, parent_dir=None)
         elif key in _HOST_DIRECTIVES:
-            _HOST_DIRECTIVES[key](host, node)
+            _HOST_DIRECTIVES[key](self, host, node)
         elif is_dir_directive(key):
             apply_dir_directive(host.settings, node, SectionContext())
         elif host is self.main and key in _SERVER_DIRECTIVES:
@@ -225,7 +229,7 @@ class _Builder:
         kind, regex = _section_kind(node, parent_dir)
         pattern = node.args[0] if len(node.args) == 1 else node.args[-1]
         if kind == "directory" and regex is None:
-            pattern = os.path.join(os.path.abspath(pattern), "")
+            pattern = os.path.join(self.resolve_path(pattern), "")
             if "*" in pattern or "?" in pattern or "[" in pattern:
                 regex = re.compile("^" + _wildcard(pattern).pattern)
         section = Section(kind, pattern, regex, DirSettings(), node.file, node.line, parent_dir)
@@ -329,24 +333,24 @@ def _on_off(node: Node) -> bool:
     return value == "on"
 
 
-def _set_document_root(host: VirtualHost, node: Node) -> None:
-    root = os.path.abspath(_only(node))
+def _set_document_root(builder: _Builder, host: VirtualHost, node: Node) -> None:
+    root = builder.resolve_path(_only(node))
     if not os.path.isdir(root):
         raise ConfigError.at(node, f"DocumentRoot '{root}' is not a directory")
     host.document_root = root
 
 
-def _set_server_name(host: VirtualHost, node: Node) -> None:
+def _set_server_name(builder: _Builder, host: VirtualHost, node: Node) -> None:
     host.server_name = _only(node).split(":")[0]
 
 
-def _set_aliases(host: VirtualHost, node: Node) -> None:
+def _set_aliases(builder: _Builder, host: VirtualHost, node: Node) -> None:
     if not node.args:
         raise ConfigError.at(node, "ServerAlias needs at least one name")
     host.aliases += tuple(node.args)
 
 
-_HOST_DIRECTIVES: dict[str, Callable[[VirtualHost, Node], None]] = {
+_HOST_DIRECTIVES: dict[str, Callable[[_Builder, VirtualHost, Node], None]] = {
     "documentroot": _set_document_root,
     "servername": _set_server_name,
     "serveralias": _set_aliases,
@@ -380,7 +384,7 @@ def _listen(builder: _Builder, node: Node) -> None:
 
 
 def _server_root(builder: _Builder, node: Node) -> None:
-    builder.extra["server_root"] = os.path.abspath(_only(node))
+    builder.extra["server_root"] = builder.resolve_path(_only(node))
 
 
 _SERVER_DIRECTIVES: dict[str, Callable[[_Builder, Node], None]] = {

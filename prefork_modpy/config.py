@@ -31,7 +31,7 @@ class Section:
     settings: DirSettings
     file: str
     line: int
-    parent_dir: Optional["Section"] = None  # a <Files> nested in a <Directory>
+    parent_dir: Optional[Section] = None  # a <Files> nested in a <Directory>
 
     @property
     def depth(self) -> int:

@@ -17,7 +17,7 @@ class ConfigError(Exception):
     """A config problem, already formatted as `file:line: message`."""
 
     @classmethod
-    def at(cls, where: "Node | tuple[str, int]", message: str) -> "ConfigError":
+    def at(cls, where: Node | tuple[str, int], message: str) -> ConfigError:
         file, line = (where.file, where.line) if isinstance(where, Node) else where
         return cls(f"{file}:{line}: {message}")
 
@@ -30,7 +30,7 @@ class Node:
     args: list[str]
     file: str
     line: int
-    children: Optional[list["Node"]] = None
+    children: Optional[list[Node]] = None
     raw_args: str = ""
 
     @property
@@ -192,8 +192,6 @@ class ConfigReader:
             # Relative to the including file (our rule; Apache uses ServerRoot).
             pattern = os.path.join(os.path.dirname(node.file), pattern)
         paths = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
-        if not paths and node.key == "include" and not glob.has_magic(pattern):
-            raise ConfigError.at(node, f"Include file not found: {pattern}")
         nodes: list[Node] = []
         for path in paths:
             if node.key == "includeoptional" and not os.path.exists(path):

@@ -8,7 +8,7 @@ No I/O; errors name file:line through `ConfigError`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Callable, Optional
 
 from .confparse import ConfigError, Node
@@ -85,7 +85,7 @@ class DirSettings:
     auth_name: Optional[str] = None
     requires: Optional[tuple[str, ...]] = None
 
-    def merged_with(self, child: "DirSettings") -> "DirSettings":
+    def merged_with(self, child: DirSettings) -> DirSettings:
         """Apache's per-dir merge: the child's keys override the parent's key by key;
         a handler list the child defines replaces the parent's list for that key."""
         return DirSettings(
@@ -151,7 +151,8 @@ def _phase_accepts_ext(phase: str) -> bool:
 
 def _entry(node: Node, phase: str, word: str, ctx: SectionContext) -> HandlerEntry:
     module, sep, obj = word.partition("::")
-    if not module or (sep and not obj) or not all(part.isidentifier() for part in module.split(".")):
+    dotted_ok = all(part.isidentifier() for part in module.split("."))
+    if not module or (sep and not obj) or not dotted_ok:
         raise ConfigError.at(node, f"{phase}: bad handler {word!r} (expected module[::object])")
     if obj and not all(part.isidentifier() for part in obj.split(".")):
         raise ConfigError.at(node, f"{phase}: bad object name in {word!r}")
@@ -255,7 +256,3 @@ def apply_dir_directive(settings: DirSettings, node: Node, ctx: SectionContext) 
         settings.python_config["PythonInterpreter"] = _one(node)
     else:
         _SIMPLE[key](settings, node)
-
-
-def frozen_copy(settings: DirSettings) -> DirSettings:
-    return replace(settings)

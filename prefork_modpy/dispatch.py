@@ -60,11 +60,11 @@ class HandlerListEntry:
 class Dispatcher:
     """Serves requests for one worker with its runtime (config, module cache, logs)."""
 
-    def __init__(self, runtime: "Runtime") -> None:
+    def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.config = runtime.config
 
-    def handle(self, raw: "RawRequest") -> Optional[Request]:
+    def handle(self, raw: RawRequest) -> Optional[Request]:
         """Serve one request completely. Returns the request for the access log."""
         try:
             path, args = translate.split_target(raw.target)
@@ -116,7 +116,7 @@ class Dispatcher:
             return result
         return self._content(req, settings)
 
-    def _translate(self, req: Request, server_settings: "DirSettings") -> int:
+    def _translate(self, req: Request, server_settings: DirSettings) -> int:
         result = self._run_phase(req, "PythonTransHandler", server_settings)
         if result == OK and req.filename is not None:
             return OK
@@ -133,7 +133,7 @@ class Dispatcher:
         req.canonical_filename = req.filename
         return OK
 
-    def _settle(self, req: Request) -> "DirSettings":
+    def _settle(self, req: Request) -> DirSettings:
         """Effective settings for the mapped file; a directory URL with an index file
         becomes a request for that file (mod_dir's DirectoryIndex)."""
         settings = req._vhost.effective_settings(req.filename, req.uri)
@@ -148,7 +148,7 @@ class Dispatcher:
         req._settings = settings
         return settings
 
-    def _content_handler(self, req: Request, settings: "DirSettings") -> Optional[str]:
+    def _content_handler(self, req: Request, settings: DirSettings) -> Optional[str]:
         if settings.set_handler is not None:
             return settings.set_handler or None
         if req.filename is None or not settings.add_handlers:
@@ -160,7 +160,7 @@ class Dispatcher:
                 return handler
         return None
 
-    def _check_auth(self, req: Request, settings: "DirSettings") -> int:
+    def _check_auth(self, req: Request, settings: DirSettings) -> int:
         """Authen and authz run only when a Require applies (Apache 2.4 semantics)."""
         if not settings.requires:
             return OK
@@ -178,7 +178,7 @@ class Dispatcher:
             return OK if _user_allowed(req.user, settings.requires) else apache.HTTP_UNAUTHORIZED
         return result
 
-    def _content(self, req: Request, settings: "DirSettings") -> int:
+    def _content(self, req: Request, settings: DirSettings) -> int:
         if req.filename is not None and req.uri and not req.uri.endswith("/") \
                 and not req.path_info and _is_directory(req.filename):
             return self._directory_slash(req)
@@ -196,7 +196,7 @@ class Dispatcher:
 
     # -- one phase ------------------------------------------------------------------------
 
-    def _run_phase(self, req: Request, phase: str, settings: "DirSettings") -> int:
+    def _run_phase(self, req: Request, phase: str, settings: DirSettings) -> int:
         entries = self._entries_for(req, phase, settings)
         if not entries:
             return DECLINED
@@ -213,7 +213,7 @@ class Dispatcher:
         req.phase = req._running = None
         return result
 
-    def _entries_for(self, req: Request, phase: str, settings: "DirSettings") -> list:
+    def _entries_for(self, req: Request, phase: str, settings: DirSettings) -> list:
         handlers = settings.handlers
         dynamic = req._dynamic_handlers.pop(phase, ()) if req._dynamic_handlers else ()
         if not handlers and not dynamic:
@@ -230,7 +230,7 @@ class Dispatcher:
         return [*entries, *dynamic]
 
     def _call(self, req: Request, phase: str, entry: HandlerEntry,
-              settings: "DirSettings") -> int:
+              settings: DirSettings) -> int:
         """Resolve and call one handler; any exception becomes ReportError's result."""
         req.hlist = HandlerListEntry(entry)
         config = settings.python_config
@@ -315,7 +315,7 @@ class Dispatcher:
         req._bytes_queued = len(body)
         req._finish_response()
 
-    def _send_bare_error(self, raw: "RawRequest", status: int) -> None:
+    def _send_bare_error(self, raw: RawRequest, status: int) -> None:
         headers = [("Content-Type", errorpages.CONTENT_TYPE)]
         if status in errorpages.DROPS_CONNECTION:
             headers.append(("Connection", "close"))

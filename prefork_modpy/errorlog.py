@@ -59,10 +59,10 @@ class ErrorLog:
         level = level or APLOG_ERR
         if level > self.level:
             return
-        stamp = time.strftime("%a %b %d %H:%M:%S", time.localtime())
-        micro = f"{time.time() % 1:.6f}"[1:]
-        prefix = f"[{stamp}{micro} {time.strftime('%Y')}] [{module}:{LEVEL_NAMES.get(level, 'error')}]"
-        prefix += f" [pid {os.getpid()}]"
+        now = time.time()
+        local = time.localtime(now)
+        stamp = f"{time.strftime('%a %b %d %H:%M:%S', local)}.{int(now % 1 * 1e6):06d} {local.tm_year}"
+        prefix = f"[{stamp}] [{module}:{LEVEL_NAMES.get(level, 'error')}] [pid {os.getpid()}]"
         if client:
             prefix += f" [client {client}]"
         line = f"{prefix} {escape(message)}\n".encode("utf-8", "backslashreplace")

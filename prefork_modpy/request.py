@@ -38,7 +38,7 @@ METHOD_NUMBERS = {
 class mp_server:  # noqa: N801 - mod_python's type name, visible to handlers
     """The (virtual) server a request belongs to."""
 
-    def __init__(self, vhost: "VirtualHost", runtime: "Runtime") -> None:
+    def __init__(self, vhost: VirtualHost, runtime: Runtime) -> None:
         self._vhost = vhost
         self._runtime = runtime
         limits = runtime.config.limits
@@ -80,7 +80,7 @@ class mp_server:  # noqa: N801 - mod_python's type name, visible to handlers
 class mp_conn:  # noqa: N801 - mod_python's type name
     """The client connection a request arrived on."""
 
-    def __init__(self, raw: "RawRequest", server: mp_server) -> None:
+    def __init__(self, raw: RawRequest, server: mp_server) -> None:
         self.remote_addr = self.client_addr = raw.remote_addr
         self.remote_ip = self.client_ip = raw.remote_addr[0]
         self.local_addr = raw.local_addr
@@ -103,12 +103,12 @@ class mp_conn:  # noqa: N801 - mod_python's type name
 class Request:
     """mod_python's request object."""
 
-    def __init__(self, raw: "RawRequest", runtime: "Runtime", vhost: "VirtualHost",
+    def __init__(self, raw: RawRequest, runtime: Runtime, vhost: VirtualHost,
                  uri: str, args: Optional[str]) -> None:
         self._raw = raw
         self._runtime = runtime
         self._vhost = vhost
-        self._settings: Optional["DirSettings"] = None
+        self._settings: Optional[DirSettings] = None
         self.uri = uri
         self.args = args
         self.filename: Optional[str] = None

@@ -28,8 +28,8 @@ MAIN_INTERPRETER = "main_interpreter"
 class Runtime:
     """Per-worker state shared by all requests; also what `mod_python.apache` calls."""
 
-    def __init__(self, config: "ServerConfig", error_log: Optional[ErrorLog] = None,
-                 access_log: Optional[Callable[["Request"], None]] = None) -> None:
+    def __init__(self, config: ServerConfig, error_log: Optional[ErrorLog] = None,
+                 access_log: Optional[Callable[[Request], None]] = None) -> None:
         self.config = config
         self.error_log = error_log or ErrorLog(config.error_log, parse_level(config.log_level))
         self.modules = ModuleCache()
@@ -45,7 +45,7 @@ class Runtime:
 
     # -- interpreters and sys.path --------------------------------------------------------
 
-    def interpreter_name(self, req: "Request", entry: "HandlerEntry",
+    def interpreter_name(self, req: Request, entry: HandlerEntry,
                          config: dict[str, str]) -> str:
         """mod_python's choice: PythonInterpreter, per directory, per directive, else the
         virtual host's ServerName."""
@@ -63,7 +63,7 @@ class Runtime:
             return entry.directory
         return req._vhost.server_name
 
-    def enter_interpreter(self, req: "Request", entry: "HandlerEntry", config: dict[str, str]):
+    def enter_interpreter(self, req: Request, entry: HandlerEntry, config: dict[str, str]):
         name = self.interpreter_name(req, entry, config)
         req.interpreter = self.interpreter = name
         return self.modules.interpreter(name)
@@ -78,7 +78,7 @@ class Runtime:
 
     # -- objects handed to handlers -------------------------------------------------------
 
-    def server_object(self, vhost: "VirtualHost") -> mp_server:
+    def server_object(self, vhost: VirtualHost) -> mp_server:
         server = self._servers.get(id(vhost))
         if server is None:
             server = self._servers[id(vhost)] = mp_server(vhost, self)
@@ -95,7 +95,7 @@ class Runtime:
 
     # -- logging and cleanups -------------------------------------------------------------
 
-    def log_access(self, req: "Request") -> None:
+    def log_access(self, req: Request) -> None:
         if self._access_log is not None:
             self._access_log(req)
 

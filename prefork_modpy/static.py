@@ -39,7 +39,7 @@ def content_type_for(filename: str, mime_types: dict[str, str]) -> str | None:
     return guessed
 
 
-def serve(req: "Request") -> int:
+def serve(req: Request) -> int:
     """Send req.filename; returns OK or an HTTP status for the caller's error page."""
     filename = req.filename
     if filename is None:
@@ -60,7 +60,7 @@ def serve(req: "Request") -> int:
     return _send(req, filename, info)
 
 
-def _send(req: "Request", filename: str, info: os.stat_result) -> int:
+def _send(req: Request, filename: str, info: os.stat_result) -> int:
     if not req._content_type_set:
         content_type = content_type_for(filename, req._settings.mime_types if req._settings else {})
         if content_type is not None:

@@ -30,7 +30,7 @@ EXIT_BOOT_ERROR = 3
 class Worker:
     """One child of the master."""
 
-    def __init__(self, config: "ServerConfig", listen_fds: list[int], number: int,
+    def __init__(self, config: ServerConfig, listen_fds: list[int], number: int,
                  master_pid: int, graceful_timeout: float) -> None:
         self.config = config
         self.listen_fds = listen_fds
@@ -63,7 +63,7 @@ class Worker:
             code = 1
         os._exit(code)
 
-    def _serve(self, engine: "_core.Engine", dispatcher: Dispatcher, runtime: Runtime) -> None:
+    def _serve(self, engine: _core.Engine, dispatcher: Dispatcher, runtime: Runtime) -> None:
         while not self.stopping:
             raw = engine.next_request(POLL_INTERVAL)
             if raw is not None:
@@ -75,7 +75,7 @@ class Worker:
                 self.reopen_logs = False
                 runtime.error_log.reopen()
 
-    def _drain(self, engine: "_core.Engine", dispatcher: Dispatcher) -> None:
+    def _drain(self, engine: _core.Engine, dispatcher: Dispatcher) -> None:
         """Graceful stop: no new connections; finish what clients already sent."""
         engine.stop_accepting()
         deadline = time.monotonic() + self.graceful_timeout
@@ -129,7 +129,7 @@ def _exit_now(signum: int, frame: object) -> None:
     raise SystemExit(0)
 
 
-def engine_limits(config: "ServerConfig") -> "_core.Limits":
+def engine_limits(config: ServerConfig) -> _core.Limits:
     limits = config.limits
     return _core.Limits(
         request_line=limits.request_line, field_size=limits.field_size, fields=limits.fields,

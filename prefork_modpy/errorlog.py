@@ -61,7 +61,8 @@ class ErrorLog:
             return
         now = time.time()
         local = time.localtime(now)
-        stamp = f"{time.strftime('%a %b %d %H:%M:%S', local)}.{int(now % 1 * 1e6):06d} {local.tm_year}"
+        clock = time.strftime("%a %b %d %H:%M:%S", local)
+        stamp = f"{clock}.{int(now % 1 * 1e6):06d} {local.tm_year}"
         prefix = f"[{stamp}] [{module}:{LEVEL_NAMES.get(level, 'error')}] [pid {os.getpid()}]"
         if client:
             prefix += f" [client {client}]"

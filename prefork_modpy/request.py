@@ -193,7 +193,7 @@ class Request:
     @property
     def headers_in(self) -> Table:
         if self._headers_in is None:
-            self._headers_in = Table._from_pairs(_merge_duplicates(self._raw.headers))
+            self._headers_in = Table._from_pairs(self._raw.headers, merge=True)
         return self._headers_in
 
     @property
@@ -465,21 +465,6 @@ def _reason(status_line: Optional[str]) -> Optional[str]:
     if not status_line:
         return None
     return status_line.partition(" ")[2] or None
-
-
-def _merge_duplicates(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """httpd folds repeated request headers into one 'a, b' value."""
-    seen: dict[str, int] = {}
-    merged: list[tuple[str, str]] = []
-    for name, value in pairs:
-        key = name.lower()
-        if key in seen:
-            index = seen[key]
-            merged[index] = (merged[index][0], f"{merged[index][1]}, {value}")
-        else:
-            seen[key] = len(merged)
-            merged.append((name, value))
-    return merged
 
 
 def _config_table(python_config: dict[str, str]) -> Table:

@@ -1,0 +1,336 @@
+//! Per-connection state and the socket system calls around it (pure Rust, no Python).
+//!
+//! `Conn` owns one client socket (closed on drop) with its receive buffer, head scanner,
+//! phase and deadline. While a request is being answered the `Conn` is lent to the
+//! `RawRequest` through a `Loan`; giving it back pushes it onto the `Shared` return queue,
+//! which the engine absorbs at its next call. The I/O helpers here block with poll(2) until
+//! a given instant; callers run them with the GIL released and in slices (≤ 1 s) so that
+//! Python signal handlers still run. `EINTR` is returned to the caller, never retried here.
+
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::os::fd::RawFd;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::parse::{Head, HeadScanner};
+
+/// Where a connection is in its life, as seen by the engine loop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// No byte of the next request yet (fresh or kept alive).
+    Idle,
+    /// Reading a head (deadline: header_timeout from its first byte).
+    Head,
+    /// Head parsed; pre-reading a small Content-Length body.
+    Body(u64),
+    /// A complete request is waiting in the ready queue.
+    Ready,
+    /// Throwing away this many bytes of an unread body before the next request.
+    Discard(u64),
+    /// Write side shut down; reading until the client closes (lingering close).
+    Linger,
+}
+
+pub struct Conn {
+    pub fd: RawFd,
+    pub buf: Vec<u8>,
+    pub peer: SocketAddr,
+    pub local: SocketAddr,
+    /// Requests already handed out on this connection.
+    pub served: u32,
+    pub phase: Phase,
+    pub deadline: Instant,
+    pub scanner: HeadScanner,
+    pub head: Option<Head>,
+    /// Epoch seconds when `head` was complete.
+    pub head_time: f64,
+    /// Bytes thrown away while lingering.
+    pub lingered: usize,
+}
+
+impl Conn {
+    pub fn new(fd: RawFd, peer: SocketAddr, local: SocketAddr, deadline: Instant) -> Self {
+        Conn {
+            fd,
+            buf: Vec::new(),
+            peer,
+            local,
+            served: 0,
+            phase: Phase::Idle,
+            deadline,
+            scanner: HeadScanner::new(),
+            head: None,
+            head_time: 0.0,
+            lingered: 0,
+        }
+    }
+}
+
+impl Drop for Conn {
+    fn drop(&mut self) {
+        // SAFETY: the Conn owns fd; it is closed exactly once, here.
+        unsafe {
+            libc::close(self.fd);
+        }
+    }
+}
+
+/// State shared between the engine and the requests it lent connections to.
+/// (Connections stay boxed as they move between slab, queue and request.)
+#[derive(Default)]
+#[allow(clippy::vec_box)]
+pub struct Shared {
+    pub returned: Mutex<Vec<Box<Conn>>>,
+    pub lent: AtomicUsize,
+}
+
+impl Shared {
+    #[allow(clippy::vec_box)]
+    pub fn take_returned(&self) -> Vec<Box<Conn>> {
+        match self.returned.lock() {
+            Ok(mut g) => std::mem::take(&mut *g),
+            Err(p) => std::mem::take(&mut *p.into_inner()),
+        }
+    }
+    pub fn returned_len(&self) -> usize {
+        match self.returned.lock() {
+            Ok(g) => g.len(),
+            Err(p) => p.into_inner().len(),
+        }
+    }
+}
+
+/// A connection lent to one request. Dropping it closes the connection.
+pub struct Loan {
+    conn: Option<Box<Conn>>,
+    shared: Arc<Shared>,
+}
+
+impl Loan {
+    pub fn new(conn: Box<Conn>, shared: Arc<Shared>) -> Self {
+        shared.lent.fetch_add(1, Ordering::Relaxed);
+        Loan { conn: Some(conn), shared }
+    }
+    pub fn get(&mut self) -> Option<&mut Conn> {
+        self.conn.as_deref_mut()
+    }
+    pub fn is_open(&self) -> bool {
+        self.conn.is_some()
+    }
+    /// Give the connection back to the engine in `phase`.
+    pub fn give_back(&mut self, phase: Phase) {
+        if let Some(mut c) = self.conn.take() {
+            c.phase = phase;
+            self.shared.lent.fetch_sub(1, Ordering::Relaxed);
+            match self.shared.returned.lock() {
+                Ok(mut g) => g.push(c),
+                Err(p) => p.into_inner().push(c),
+            }
+        }
+    }
+    /// Shut down the write side and let the engine linger-close it.
+    pub fn close_gracefully(&mut self) {
+        if let Some(c) = self.conn.as_ref() {
+            shutdown_write(c.fd);
+        }
+        self.give_back(Phase::Linger);
+    }
+    /// Close at once.
+    pub fn close(&mut self) {
+        if self.conn.take().is_some() {
+            self.shared.lent.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+}
+
+impl Drop for Loan {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+pub fn shutdown_write(fd: RawFd) {
+    // SAFETY: plain syscall on an fd we own; errors are irrelevant here.
+    unsafe {
+        libc::shutdown(fd, libc::SHUT_WR);
+    }
+}
+
+pub fn set_nonblocking(fd: RawFd) -> io::Result<()> {
+    // SAFETY: fcntl on a caller-provided descriptor; failure is reported.
+    unsafe {
+        let fl = libc::fcntl(fd, libc::F_GETFL);
+        if fl < 0 || libc::fcntl(fd, libc::F_SETFL, fl | libc::O_NONBLOCK) < 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
+fn sockaddr_to_std(ss: &libc::sockaddr_storage) -> SocketAddr {
+    match i32::from(ss.ss_family) {
+        libc::AF_INET => {
+            // SAFETY: family says this storage holds a sockaddr_in.
+            let a = unsafe { &*(ss as *const _ as *const libc::sockaddr_in) };
+            let ip = Ipv4Addr::from(u32::from_be(a.sin_addr.s_addr));
+            SocketAddr::new(IpAddr::V4(ip), u16::from_be(a.sin_port))
+        }
+        libc::AF_INET6 => {
+            // SAFETY: family says this storage holds a sockaddr_in6.
+            let a = unsafe { &*(ss as *const _ as *const libc::sockaddr_in6) };
+            let ip = Ipv6Addr::from(a.sin6_addr.s6_addr);
+            SocketAddr::new(IpAddr::V6(ip), u16::from_be(a.sin6_port))
+        }
+        _ => SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0),
+    }
+}
+
+/// accept4(SOCK_NONBLOCK | SOCK_CLOEXEC) + TCP_NODELAY; returns (fd, peer, local).
+pub fn accept(listen_fd: RawFd) -> io::Result<(RawFd, SocketAddr, SocketAddr)> {
+    // SAFETY: sockaddr_storage is plain data; lengths are passed correctly.
+    unsafe {
+        let mut ss: libc::sockaddr_storage = std::mem::zeroed();
+        let mut len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+        let fd = libc::accept4(
+            listen_fd,
+            &mut ss as *mut _ as *mut libc::sockaddr,
+            &mut len,
+            libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+        );
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let one: libc::c_int = 1;
+        libc::setsockopt(
+            fd,
+            libc::IPPROTO_TCP,
+            libc::TCP_NODELAY,
+            &one as *const _ as *const libc::c_void,
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        );
+        let peer = sockaddr_to_std(&ss);
+        let mut ls: libc::sockaddr_storage = std::mem::zeroed();
+        let mut llen = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+        let local = if libc::getsockname(fd, &mut ls as *mut _ as *mut libc::sockaddr, &mut llen) == 0
+        {
+            sockaddr_to_std(&ls)
+        } else {
+            SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0)
+        };
+        Ok((fd, peer, local))
+    }
+}
+
+/// One non-blocking read appending up to `max` bytes to `buf`. Ok(0) is end of stream.
+pub fn read_some(fd: RawFd, buf: &mut Vec<u8>, max: usize) -> io::Result<usize> {
+    buf.reserve(max);
+    let spare = buf.spare_capacity_mut();
+    let want = spare.len().min(max);
+    // SAFETY: reading into the vector's spare capacity, then extending len by what the
+    // kernel wrote.
+    let n = unsafe { libc::read(fd, spare.as_mut_ptr() as *mut libc::c_void, want) };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let n = n as usize;
+    // SAFETY: the kernel initialised n bytes of the spare capacity.
+    unsafe { buf.set_len(buf.len() + n) };
+    Ok(n)
+}
+
+/// Best-effort single non-blocking send (used for engine error pages).
+pub fn send_nowait(fd: RawFd, data: &[u8]) {
+    // SAFETY: plain send on an owned fd; MSG_NOSIGNAL avoids SIGPIPE.
+    unsafe {
+        libc::send(fd, data.as_ptr() as *const libc::c_void, data.len(), libc::MSG_NOSIGNAL);
+    }
+}
+
+fn ms_until(until: Instant) -> libc::c_int {
+    let d = until.saturating_duration_since(Instant::now());
+    // Round up so a wait never ends just before its deadline and spins.
+    let ms = d.as_millis() + u128::from(d.subsec_nanos() % 1_000_000 != 0);
+    ms.min(i32::MAX as u128) as libc::c_int
+}
+
+/// poll(2) one fd until `until`. Ok(true): ready (or error/hang-up pending);
+/// Ok(false): time is up. EINTR comes back as Err(Interrupted).
+pub fn poll_fd(fd: RawFd, events: libc::c_short, until: Instant) -> io::Result<bool> {
+    let mut p = libc::pollfd { fd, events, revents: 0 };
+    // SAFETY: one valid pollfd.
+    let r = unsafe { libc::poll(&mut p, 1, ms_until(until)) };
+    if r < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(r > 0)
+}
+
+/// Outcome of a blocking read slice.
+pub enum ReadOutcome {
+    Data(usize),
+    Eof,
+    /// `until` passed with nothing to read.
+    Waiting,
+}
+
+/// Read up to `max` bytes into `buf`, waiting for readability until `until`.
+pub fn read_until(fd: RawFd, buf: &mut Vec<u8>, max: usize, until: Instant) -> io::Result<ReadOutcome> {
+    loop {
+        match read_some(fd, buf, max) {
+            Ok(0) => return Ok(ReadOutcome::Eof),
+            Ok(n) => return Ok(ReadOutcome::Data(n)),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                if !poll_fd(fd, libc::POLLIN, until)? {
+                    return Ok(ReadOutcome::Waiting);
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Write all of `parts` (after the first `*sent` bytes), waiting for writability until
+/// `until`. Ok(true): all written; Ok(false): `until` passed first. `*sent` advances.
+pub fn write_until(fd: RawFd, parts: &[&[u8]], sent: &mut usize, until: Instant) -> io::Result<bool> {
+    let total: usize = parts.iter().map(|p| p.len()).sum();
+    while *sent < total {
+        let mut skip = *sent;
+        let mut iov: Vec<libc::iovec> = Vec::with_capacity(parts.len());
+        for p in parts {
+            if skip >= p.len() {
+                skip -= p.len();
+                continue;
+            }
+            let rest = &p[skip..];
+            skip = 0;
+            iov.push(libc::iovec { iov_base: rest.as_ptr() as *mut libc::c_void, iov_len: rest.len() });
+        }
+        // SAFETY: msghdr zeroed then pointed at live iovecs over live slices.
+        let n = unsafe {
+            let mut msg: libc::msghdr = std::mem::zeroed();
+            msg.msg_iov = iov.as_mut_ptr();
+            msg.msg_iovlen = iov.len() as _;
+            libc::sendmsg(fd, &msg, libc::MSG_NOSIGNAL)
+        };
+        if n >= 0 {
+            *sent += n as usize;
+            continue;
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::WouldBlock {
+            return Err(e);
+        }
+        if !poll_fd(fd, libc::POLLOUT, until)? {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// `now + secs`, saturating for huge or invalid values.
+pub fn after(now: Instant, secs: f64) -> Instant {
+    let secs = if secs.is_finite() && secs > 0.0 { secs.min(1e9) } else { 0.0 };
+    now + Duration::from_secs_f64(secs)
+}

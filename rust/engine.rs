@@ -1,0 +1,486 @@
+//! `Engine`: one per worker process. Multiplexes the inherited listening sockets and all of
+//! this worker's client connections on one level-triggered epoll set: accepts (balanced
+//! across workers with EPOLLEXCLUSIVE), reads, finds and parses request heads, pre-reads
+//! small bodies, enforces header / keep-alive / body timeouts, answers refusals itself
+//! (error page, `Connection: close`, lingering close) and hands complete requests to
+//! Python as `RawRequest`s. Connections live in an fd-indexed slab; a connection lent to
+//! a request is out of the epoll set until the request gives it back.
+
+use std::collections::VecDeque;
+use std::io;
+use std::os::fd::RawFd;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use pyo3::prelude::*;
+
+use crate::conn::{self, after, Conn, Loan, Phase, Shared};
+use crate::parse::{parse_complete, Framing, HeadLimits, HeadScanner, Scan};
+use crate::pyapi::Limits;
+use crate::request::RawRequest;
+use crate::response::error_response;
+
+const LISTENER_BIT: u64 = 1 << 63;
+const ACCEPT_BATCH: usize = 8;
+const READ_CHUNK: usize = 64 * 1024;
+const MAX_EVENTS: usize = 256;
+/// How long (s) a closing connection is read and drained before it is closed anyway.
+const LINGER_SECS: f64 = 2.0;
+const LINGER_MAX: usize = 1 << 20;
+const SLICE: Duration = Duration::from_secs(1);
+
+enum Action {
+    Wait,
+    Ready,
+    Reject(u16),
+    Close,
+}
+
+fn epoch_now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+/// Run the connection's state machine over the bytes it holds.
+fn advance(c: &mut Conn, lim: &Limits, hl: &HeadLimits, now: Instant) -> Action {
+    loop {
+        match c.phase {
+            Phase::Ready => return Action::Ready,
+            Phase::Linger => {
+                c.lingered += c.buf.len();
+                c.buf.clear();
+                return if c.lingered > LINGER_MAX { Action::Close } else { Action::Wait };
+            }
+            Phase::Discard(n) => {
+                let k = usize::try_from(n).unwrap_or(usize::MAX).min(c.buf.len());
+                c.buf.drain(..k);
+                let left = n - k as u64;
+                if left > 0 {
+                    c.phase = Phase::Discard(left);
+                    return Action::Wait;
+                }
+                c.phase = Phase::Idle;
+                c.deadline = after(now, lim.keepalive_timeout);
+            }
+            Phase::Body(n) => {
+                if c.buf.len() as u64 >= n {
+                    c.phase = Phase::Ready;
+                    return Action::Ready;
+                }
+                return Action::Wait;
+            }
+            Phase::Idle | Phase::Head => {
+                if c.buf.is_empty() {
+                    return Action::Wait;
+                }
+                if c.phase == Phase::Idle {
+                    c.phase = Phase::Head;
+                    c.deadline = after(now, lim.header_timeout);
+                    c.scanner = HeadScanner::new();
+                }
+                let end = match c.scanner.feed(&c.buf, hl) {
+                    Err(e) => return Action::Reject(e.status),
+                    Ok(Scan::Partial) => return Action::Wait,
+                    Ok(Scan::Complete(end)) => end,
+                };
+                let head = match parse_complete(&c.buf[..end], hl) {
+                    Err(e) => return Action::Reject(e.status),
+                    Ok(h) => h,
+                };
+                c.buf.drain(..end);
+                c.scanner = HeadScanner::new();
+                c.head_time = epoch_now();
+                let preread = match head.framing {
+                    Framing::Length(n) if n > 0 && n <= lim.preread_body && !head.expect_continue => {
+                        Some(n)
+                    }
+                    _ => None,
+                };
+                c.head = Some(head);
+                match preread {
+                    Some(n) => {
+                        c.phase = Phase::Body(n);
+                        c.deadline = after(now, lim.timeout);
+                    }
+                    None => {
+                        c.phase = Phase::Ready;
+                        return Action::Ready;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// One per worker process. Multiplexes the listening sockets and all client
+/// connections of this worker on one epoll set.
+#[pyclass(module = "prefork_modpy._core")]
+pub struct Engine {
+    epfd: RawFd,
+    listeners: Vec<RawFd>,
+    listening: bool,
+    accept_paused_until: Option<Instant>,
+    slab: Vec<Option<Box<Conn>>>,
+    count: usize,
+    ready: VecDeque<RawFd>,
+    events: Vec<libc::epoll_event>,
+    limits: Limits,
+    hl: HeadLimits,
+    shared: Arc<Shared>,
+    rejected: u64,
+    next_sweep: Instant,
+}
+
+impl Engine {
+    fn ctl(&self, op: libc::c_int, fd: RawFd, events: u32, data: u64) -> io::Result<()> {
+        let mut ev = libc::epoll_event { events, u64: data };
+        // SAFETY: valid epoll fd and event struct.
+        if unsafe { libc::epoll_ctl(self.epfd, op, fd, &mut ev) } < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
+    fn register_listeners(&mut self) {
+        for &fd in &self.listeners {
+            let ev = (libc::EPOLLIN | libc::EPOLLEXCLUSIVE) as u32;
+            let _ = self.ctl(libc::EPOLL_CTL_ADD, fd, ev, LISTENER_BIT | fd as u64);
+        }
+        self.listening = true;
+    }
+
+    fn unregister_listeners(&mut self) {
+        for &fd in &self.listeners {
+            let _ = self.ctl(libc::EPOLL_CTL_DEL, fd, 0, 0);
+        }
+        self.listening = false;
+    }
+
+    fn note_deadline(&mut self, d: Instant) {
+        if d < self.next_sweep {
+            self.next_sweep = d;
+        }
+    }
+
+    /// Add a connection to the epoll set and the slab (closes it if that fails).
+    fn insert(&mut self, c: Box<Conn>) -> Option<RawFd> {
+        let fd = c.fd;
+        let idx = usize::try_from(fd).ok()?;
+        if self.ctl(libc::EPOLL_CTL_ADD, fd, libc::EPOLLIN as u32, fd as u64).is_err() {
+            return None;
+        }
+        if self.slab.len() <= idx {
+            self.slab.resize_with(idx + 1, || None);
+        }
+        self.note_deadline(c.deadline);
+        if self.slab[idx].replace(c).is_none() {
+            self.count += 1;
+        }
+        Some(fd)
+    }
+
+    /// Take a connection out of the slab and the epoll set.
+    fn remove(&mut self, fd: RawFd) -> Option<Box<Conn>> {
+        let c = self.slab.get_mut(usize::try_from(fd).ok()?)?.take()?;
+        self.count -= 1;
+        let _ = self.ctl(libc::EPOLL_CTL_DEL, fd, 0, 0);
+        Some(c)
+    }
+
+    fn close(&mut self, fd: RawFd) {
+        drop(self.remove(fd));
+    }
+
+    fn slot(&mut self, fd: RawFd) -> Option<&mut Conn> {
+        self.slab.get_mut(usize::try_from(fd).ok()?)?.as_deref_mut()
+    }
+
+    /// Answer with an error page and Connection: close, then linger-close.
+    fn reject(&mut self, fd: RawFd, status: u16, now: Instant) {
+        self.rejected += 1;
+        let Some(c) = self.slot(fd) else { return };
+        conn::send_nowait(c.fd, &error_response(status));
+        conn::shutdown_write(c.fd);
+        c.buf.clear();
+        c.head = None;
+        c.phase = Phase::Linger;
+        c.deadline = after(now, LINGER_SECS);
+        let d = c.deadline;
+        self.note_deadline(d);
+    }
+
+    fn run(&mut self, fd: RawFd, now: Instant) {
+        let (lim, hl) = (&self.limits, &self.hl);
+        let Some(c) = self.slab.get_mut(fd as usize).and_then(|s| s.as_deref_mut()) else {
+            return;
+        };
+        let action = advance(c, lim, hl, now);
+        let d = c.deadline;
+        match action {
+            Action::Wait => self.note_deadline(d),
+            Action::Ready => self.ready.push_back(fd),
+            Action::Reject(status) => self.reject(fd, status, now),
+            Action::Close => self.close(fd),
+        }
+    }
+
+    fn on_readable(&mut self, fd: RawFd, now: Instant) {
+        let timeout = self.limits.timeout;
+        let Some(c) = self.slot(fd) else { return };
+        if c.phase == Phase::Ready {
+            return;
+        }
+        match conn::read_some(c.fd, &mut c.buf, READ_CHUNK) {
+            Ok(0) => return self.close(fd),
+            Ok(_) => {
+                if matches!(c.phase, Phase::Body(_) | Phase::Discard(_)) {
+                    c.deadline = after(now, timeout);
+                }
+            }
+            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted) => {
+                return
+            }
+            Err(_) => return self.close(fd),
+        }
+        self.run(fd, now);
+    }
+
+    fn accept_batch(&mut self, lfd: RawFd, now: Instant) {
+        for _ in 0..ACCEPT_BATCH {
+            match conn::accept(lfd) {
+                Ok((fd, peer, local)) => {
+                    let d = after(now, self.limits.header_timeout);
+                    self.insert(Box::new(Conn::new(fd, peer, local, d)));
+                }
+                Err(e) => match e.raw_os_error() {
+                    Some(libc::EINTR | libc::ECONNABORTED | libc::EPROTO | libc::EPERM) => {}
+                    Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM) => {
+                        // Out of descriptors: stop watching the listeners for a moment
+                        // instead of spinning on a readable listener.
+                        self.unregister_listeners();
+                        self.accept_paused_until = Some(now + Duration::from_millis(100));
+                        return;
+                    }
+                    _ => return,
+                },
+            }
+        }
+    }
+
+    /// Enforce deadlines: 408 for stalled heads and pre-read bodies, silent close for idle,
+    /// discarding and lingering connections.
+    fn sweep(&mut self, now: Instant) {
+        let mut expired = Vec::new();
+        let mut next = now + Duration::from_secs(3600);
+        for c in self.slab.iter().flatten() {
+            if c.phase == Phase::Ready {
+                continue;
+            }
+            if c.deadline <= now {
+                expired.push((c.fd, c.phase));
+            } else if c.deadline < next {
+                next = c.deadline;
+            }
+        }
+        self.next_sweep = next;
+        for (fd, phase) in expired {
+            match phase {
+                Phase::Head | Phase::Body(_) => self.reject(fd, 408, now),
+                _ => self.close(fd),
+            }
+        }
+    }
+
+    /// Take back connections that finished requests returned.
+    fn absorb(&mut self, now: Instant) {
+        for mut c in self.shared.take_returned() {
+            c.deadline = match c.phase {
+                Phase::Linger => after(now, LINGER_SECS),
+                Phase::Discard(_) => after(now, self.limits.timeout),
+                _ => after(now, self.limits.keepalive_timeout),
+            };
+            if let Some(fd) = self.insert(c) {
+                self.run(fd, now);
+            }
+        }
+    }
+
+    /// One epoll_wait (until `until` at most) and the work it reports. Runs without the GIL.
+    fn wait_once(&mut self, until: Instant) -> io::Result<()> {
+        let now = Instant::now();
+        if let Some(p) = self.accept_paused_until {
+            if now >= p {
+                self.accept_paused_until = None;
+                self.register_listeners();
+            }
+        }
+        let mut wake = until.min(self.next_sweep);
+        if let Some(p) = self.accept_paused_until {
+            wake = wake.min(p);
+        }
+        let d = wake.saturating_duration_since(now);
+        let ms = (d.as_millis() + u128::from(d.subsec_nanos() % 1_000_000 != 0)).min(1000) as i32;
+        // SAFETY: events buffer of MAX_EVENTS entries.
+        let n = unsafe {
+            libc::epoll_wait(self.epfd, self.events.as_mut_ptr(), MAX_EVENTS as i32, ms)
+        };
+        if n < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let now = Instant::now();
+        for i in 0..n as usize {
+            let ev = self.events[i];
+            let data = ev.u64;
+            if data & LISTENER_BIT != 0 {
+                if self.listening {
+                    self.accept_batch((data & !LISTENER_BIT) as RawFd, now);
+                }
+            } else {
+                self.on_readable(data as RawFd, now);
+            }
+        }
+        if now >= self.next_sweep {
+            self.sweep(now);
+        }
+        Ok(())
+    }
+
+    fn take_ready(&mut self) -> Option<Box<Conn>> {
+        while let Some(fd) = self.ready.pop_front() {
+            if self.slot(fd).is_some_and(|c| c.phase == Phase::Ready) {
+                return self.remove(fd);
+            }
+        }
+        None
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        self.slab.clear();
+        // SAFETY: the engine owns its epoll fd.
+        unsafe {
+            libc::close(self.epfd);
+        }
+    }
+}
+
+#[pymethods]
+impl Engine {
+    /// Engine(listen_fds, limits): takes already-bound listening sockets (set
+    /// non-blocking here, not closed on drop) and the limits to enforce.
+    #[new]
+    fn new(listen_fds: Vec<i32>, limits: PyRef<'_, Limits>) -> PyResult<Self> {
+        // SAFETY: plain syscall.
+        let epfd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
+        if epfd < 0 {
+            return Err(io::Error::last_os_error().into());
+        }
+        let mut e = Engine {
+            epfd,
+            listeners: Vec::new(),
+            listening: false,
+            accept_paused_until: None,
+            slab: Vec::new(),
+            count: 0,
+            ready: VecDeque::new(),
+            events: vec![libc::epoll_event { events: 0, u64: 0 }; MAX_EVENTS],
+            limits: limits.clone(),
+            hl: limits.head_limits(),
+            shared: Arc::new(Shared::default()),
+            rejected: 0,
+            next_sweep: Instant::now() + Duration::from_secs(3600),
+        };
+        for fd in listen_fds {
+            conn::set_nonblocking(fd)?;
+            e.listeners.push(fd);
+        }
+        for &fd in &e.listeners {
+            let ev = (libc::EPOLLIN | libc::EPOLLEXCLUSIVE) as u32;
+            e.ctl(libc::EPOLL_CTL_ADD, fd, ev, LISTENER_BIT | fd as u64)?;
+        }
+        e.listening = true;
+        Ok(e)
+    }
+
+    /// Wait (GIL released) until some connection has a complete request head
+    /// (and, when Content-Length <= preread_body and no 100-continue is expected, its
+    /// whole body). Returns None when `timeout` seconds pass or a signal arrives
+    /// (after running Python's signal handlers, which may raise). Malformed requests
+    /// are answered (4xx/5xx + Connection: close) and closed here, never returned.
+    fn next_request(&mut self, py: Python<'_>, timeout: f64) -> PyResult<Option<RawRequest>> {
+        let deadline = after(Instant::now(), timeout);
+        let mut polled = false;
+        loop {
+            let now = Instant::now();
+            self.absorb(now);
+            if let Some(mut c) = self.take_ready() {
+                let Some(head) = c.head.take() else { continue };
+                c.served += 1;
+                let loan = Loan::new(c, self.shared.clone());
+                return Ok(Some(RawRequest::new(loan, head, self.limits.clone())));
+            }
+            if polled && now >= deadline {
+                return Ok(None);
+            }
+            let until = deadline.min(now + SLICE);
+            let r = py.detach(|| self.wait_once(until));
+            polled = true;
+            match r {
+                Ok(()) => py.check_signals()?,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {
+                    py.check_signals()?;
+                    return Ok(None);
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    /// Deregister and close the listening sockets (graceful stop/reload).
+    fn stop_accepting(&mut self) {
+        self.unregister_listeners();
+        for fd in self.listeners.drain(..) {
+            // SAFETY: the worker's copy of an inherited listening socket.
+            unsafe {
+                libc::close(fd);
+            }
+        }
+        self.accept_paused_until = None;
+    }
+
+    /// Close keep-alive connections that hold no buffered request; returns how many
+    /// connections remain open.
+    fn close_idle(&mut self) -> usize {
+        self.absorb(Instant::now());
+        let idle: Vec<RawFd> = self
+            .slab
+            .iter()
+            .flatten()
+            .filter(|c| match c.phase {
+                Phase::Idle => c.buf.is_empty(),
+                Phase::Linger | Phase::Discard(_) => true,
+                _ => false,
+            })
+            .map(|c| c.fd)
+            .collect();
+        for fd in idle {
+            self.close(fd);
+        }
+        self.open_connections()
+    }
+
+    /// Client connections open in this worker (idle, reading, queued or lent to a
+    /// request).
+    #[getter]
+    fn open_connections(&self) -> usize {
+        self.count + self.shared.lent.load(std::sync::atomic::Ordering::Relaxed) + self.shared.returned_len()
+    }
+
+    /// How many requests the engine answered itself with an error status.
+    #[getter]
+    fn rejected_requests(&self) -> u64 {
+        self.rejected
+    }
+}

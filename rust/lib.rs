@@ -1,0 +1,26 @@
+//! The `prefork_modpy._core` extension module: registers the classes, the exception and
+//! the helper functions. No logic lives here; see the module list below for who owns what.
+
+mod chunked; // strict incremental chunked-body decoder (pure Rust)
+mod conn; // per-connection state, socket syscalls, blocking-with-timeout I/O helpers
+mod engine; // Engine: epoll loop, accept, timeouts, keep-alive, pipelining
+mod errors; // BadRequestError and error conversions
+mod parse; // request-head scanner/parser and framing decisions (pure Rust)
+mod pyapi; // Limits, ParsedHead, parse_head, decode_chunked, http_date
+mod request; // RawRequest: body reading and response writing
+mod response; // reason table, header validation/serialisation, Date cache (pure Rust)
+
+use pyo3::prelude::*;
+
+#[pymodule]
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<pyapi::Limits>()?;
+    m.add_class::<engine::Engine>()?;
+    m.add_class::<request::RawRequest>()?;
+    m.add_class::<pyapi::ParsedHead>()?;
+    errors::register(m)?;
+    m.add_function(wrap_pyfunction!(pyapi::parse_head, m)?)?;
+    m.add_function(wrap_pyfunction!(pyapi::decode_chunked, m)?)?;
+    m.add_function(wrap_pyfunction!(pyapi::http_date, m)?)?;
+    Ok(())
+}

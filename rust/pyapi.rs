@@ -1,0 +1,213 @@
+//! Small Python-facing types and functions around the pure parsers: `Limits` (the numbers
+//! the engine enforces), `ParsedHead` with `parse_head`, `decode_chunked` and `http_date`.
+//! They let Python tests run the very parser the engine uses (differential tests).
+
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyList, PyTuple};
+
+use crate::chunked::decode_chunked_all;
+use crate::errors::bad_request;
+use crate::parse::{self, Framing, HeadLimits};
+use crate::response;
+
+/// Numbers the engine enforces; built once per worker from the config.
+#[pyclass(module = "prefork_modpy._core", get_all, set_all)]
+#[derive(Debug, Clone)]
+pub struct Limits {
+    pub request_line: usize,
+    pub field_size: usize,
+    pub fields: usize,
+    pub body: u64,
+    pub preread_body: u64,
+    pub timeout: f64,
+    pub keepalive_timeout: f64,
+    pub header_timeout: f64,
+    pub max_keepalive_requests: u32,
+    pub keepalive: bool,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            request_line: 8190,
+            field_size: 8190,
+            fields: 100,
+            body: 0,
+            preread_body: 65536,
+            timeout: 60.0,
+            keepalive_timeout: 5.0,
+            header_timeout: 20.0,
+            max_keepalive_requests: 100,
+            keepalive: true,
+        }
+    }
+}
+
+impl Limits {
+    pub fn head_limits(&self) -> HeadLimits {
+        HeadLimits {
+            request_line: self.request_line,
+            field_size: self.field_size,
+            fields: self.fields,
+            body: self.body,
+        }
+    }
+}
+
+#[pymethods]
+impl Limits {
+    #[new]
+    #[pyo3(signature = (
+        *,
+        request_line = 8190,
+        field_size = 8190,
+        fields = 100,
+        body = 0,
+        preread_body = 65536,
+        timeout = 60.0,
+        keepalive_timeout = 5.0,
+        header_timeout = 20.0,
+        max_keepalive_requests = 100,
+        keepalive = true
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        request_line: usize,
+        field_size: usize,
+        fields: usize,
+        body: u64,
+        preread_body: u64,
+        timeout: f64,
+        keepalive_timeout: f64,
+        header_timeout: f64,
+        max_keepalive_requests: u32,
+        keepalive: bool,
+    ) -> Self {
+        Limits {
+            request_line,
+            field_size,
+            fields,
+            body,
+            preread_body,
+            timeout,
+            keepalive_timeout,
+            header_timeout,
+            max_keepalive_requests,
+            keepalive,
+        }
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Limits(request_line={}, field_size={}, fields={}, body={}, preread_body={}, \
+             timeout={}, keepalive_timeout={}, header_timeout={}, max_keepalive_requests={}, \
+             keepalive={})",
+            self.request_line,
+            self.field_size,
+            self.fields,
+            self.body,
+            self.preread_body,
+            self.timeout,
+            self.keepalive_timeout,
+            self.header_timeout,
+            self.max_keepalive_requests,
+            if self.keepalive { "True" } else { "False" }
+        )
+    }
+}
+
+/// What the engine's parser decided about one request head (for tests and tools).
+#[pyclass(module = "prefork_modpy._core", frozen)]
+pub struct ParsedHead {
+    head: parse::Head,
+}
+
+#[pymethods]
+impl ParsedHead {
+    #[getter]
+    fn method(&self) -> &str {
+        self.head.method()
+    }
+    #[getter]
+    fn target(&self) -> &str {
+        self.head.target()
+    }
+    #[getter]
+    fn proto_num(&self) -> u16 {
+        self.head.proto_num
+    }
+    /// (name, value) byte pairs in arrival order, values with OWS trimmed.
+    #[getter]
+    fn headers<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let items = self.head.headers.iter().map(|(n, v)| {
+            PyTuple::new(py, [PyBytes::new(py, self.head.bytes(n)), PyBytes::new(py, self.head.bytes(v))])
+        });
+        let items: PyResult<Vec<_>> = items.collect();
+        PyList::new(py, items?)
+    }
+    /// Bytes consumed by the head including the final CRLF CRLF.
+    #[getter]
+    fn head_len(&self) -> usize {
+        self.head.head_len
+    }
+    #[getter]
+    fn content_length(&self) -> Option<u64> {
+        self.head.content_length()
+    }
+    #[getter]
+    fn chunked(&self) -> bool {
+        self.head.framing == Framing::Chunked
+    }
+    #[getter]
+    fn client_keepalive(&self) -> bool {
+        self.head.client_keepalive
+    }
+    #[getter]
+    fn expect_continue(&self) -> bool {
+        self.head.expect_continue
+    }
+    fn __repr__(&self) -> String {
+        format!("<ParsedHead {} {} {}>", self.head.method(), self.head.target(), self.head.proto_num)
+    }
+}
+
+/// Run the engine's head parser and framing checks on `data`. Returns None if the
+/// head is incomplete; raises BadRequestError (with `.status`) where the engine would
+/// refuse the request.
+#[pyfunction]
+#[pyo3(signature = (data, limits = None))]
+pub fn parse_head(
+    py: Python<'_>,
+    data: &[u8],
+    limits: Option<PyRef<'_, Limits>>,
+) -> PyResult<Option<ParsedHead>> {
+    let hl = limits.map_or_else(|| Limits::default().head_limits(), |l| l.head_limits());
+    match parse::parse_head(data, &hl) {
+        Ok(Some(head)) => Ok(Some(ParsedHead { head })),
+        Ok(None) => Ok(None),
+        Err(e) => Err(bad_request(py, e)),
+    }
+}
+
+/// Decode a complete chunked body (with trailers) at the start of `data`; returns
+/// (body, bytes consumed). Raises BadRequestError on bad framing or if the body is
+/// over `limit` (0 = no limit; status 413). Incomplete input raises with status 400.
+#[pyfunction]
+#[pyo3(signature = (data, limit = 0))]
+pub fn decode_chunked<'py>(
+    py: Python<'py>,
+    data: &[u8],
+    limit: u64,
+) -> PyResult<(Bound<'py, PyBytes>, usize)> {
+    match decode_chunked_all(data, limit) {
+        Ok((body, n)) => Ok((PyBytes::new(py, &body), n)),
+        Err(e) => Err(bad_request(py, e)),
+    }
+}
+
+/// IMF-fixdate, e.g. 'Sun, 06 Nov 1994 08:49:37 GMT'.
+#[pyfunction]
+pub fn http_date(epoch: f64) -> String {
+    let secs = if epoch.is_finite() { epoch.floor().clamp(-1e15, 1e15) as i64 } else { 0 };
+    response::http_date(secs)
+}

@@ -1,0 +1,294 @@
+//! Response-side helpers (pure Rust, no Python): the status reason table, header
+//! validation (response splitting is refused), serialisation of the status line and header
+//! block with the engine's Date / Server / framing / Connection fields, the small HTML error
+//! pages the engine sends itself, and the IMF-fixdate `Date` value, cached and refreshed at
+//! most once a second.
+
+use std::sync::Mutex;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::parse::is_token;
+
+pub const SERVER: &[u8] = b"prefork-modpy";
+
+/// Standard reason phrase; "Unknown" for codes without one.
+pub fn reason_phrase(status: u16) -> &'static str {
+    match status {
+        100 => "Continue",
+        101 => "Switching Protocols",
+        102 => "Processing",
+        103 => "Early Hints",
+        200 => "OK",
+        201 => "Created",
+        202 => "Accepted",
+        203 => "Non-Authoritative Information",
+        204 => "No Content",
+        205 => "Reset Content",
+        206 => "Partial Content",
+        207 => "Multi-Status",
+        208 => "Already Reported",
+        226 => "IM Used",
+        300 => "Multiple Choices",
+        301 => "Moved Permanently",
+        302 => "Found",
+        303 => "See Other",
+        304 => "Not Modified",
+        305 => "Use Proxy",
+        307 => "Temporary Redirect",
+        308 => "Permanent Redirect",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        402 => "Payment Required",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        406 => "Not Acceptable",
+        407 => "Proxy Authentication Required",
+        408 => "Request Timeout",
+        409 => "Conflict",
+        410 => "Gone",
+        411 => "Length Required",
+        412 => "Precondition Failed",
+        413 => "Content Too Large",
+        414 => "URI Too Long",
+        415 => "Unsupported Media Type",
+        416 => "Range Not Satisfiable",
+        417 => "Expectation Failed",
+        421 => "Misdirected Request",
+        422 => "Unprocessable Content",
+        423 => "Locked",
+        424 => "Failed Dependency",
+        425 => "Too Early",
+        426 => "Upgrade Required",
+        428 => "Precondition Required",
+        429 => "Too Many Requests",
+        431 => "Request Header Fields Too Large",
+        451 => "Unavailable For Legal Reasons",
+        500 => "Internal Server Error",
+        501 => "Not Implemented",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        505 => "HTTP Version Not Supported",
+        506 => "Variant Also Negotiates",
+        507 => "Insufficient Storage",
+        508 => "Loop Detected",
+        510 => "Not Extended",
+        511 => "Network Authentication Required",
+        _ => "Unknown",
+    }
+}
+
+/// field-value bytes: HTAB, SP, VCHAR, obs-text (no CR, LF, NUL or other controls).
+pub fn valid_field_value(v: &[u8]) -> bool {
+    v.iter().all(|&b| b == b'\t' || (0x20..0x7f).contains(&b) || b >= 0x80)
+}
+
+pub fn valid_field_name(n: &[u8]) -> bool {
+    is_token(n)
+}
+
+/// Reason phrase: same alphabet as a field value.
+pub fn valid_reason(r: &[u8]) -> bool {
+    valid_field_value(r)
+}
+
+/// No body at all for these (RFC 9110 §6.4.1): HEAD, 1xx, 204, 304.
+pub fn status_has_body(status: u16) -> bool {
+    status >= 200 && status != 204 && status != 304
+}
+
+/// The framing the engine writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyFraming {
+    Length(u64),
+    Chunked,
+    /// HTTP/1.0 streaming: the end of the body is the end of the connection.
+    CloseDelimited,
+    /// No framing header (HEAD/1xx/204/304 with no Content-Length to pass on).
+    NoBody,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnHeader {
+    None,
+    Close,
+    KeepAlive,
+}
+
+/// Serialise a response head. `headers` must already be validated and free of framing
+/// and Connection fields; Date and Server are added unless `headers` carries them.
+pub fn serialize_head(
+    status: u16,
+    reason: &[u8],
+    headers: &[(Vec<u8>, Vec<u8>)],
+    framing: BodyFraming,
+    conn: ConnHeader,
+) -> Vec<u8> {
+    let mut out = Vec::with_capacity(256 + headers.iter().map(|(n, v)| n.len() + v.len() + 4).sum::<usize>());
+    out.extend_from_slice(b"HTTP/1.1 ");
+    out.extend_from_slice(status.to_string().as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(reason);
+    out.extend_from_slice(b"\r\n");
+    let has = |name: &[u8]| headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name));
+    if !has(b"date") {
+        out.extend_from_slice(b"Date: ");
+        out.extend_from_slice(&cached_date());
+        out.extend_from_slice(b"\r\n");
+    }
+    if !has(b"server") {
+        out.extend_from_slice(b"Server: ");
+        out.extend_from_slice(SERVER);
+        out.extend_from_slice(b"\r\n");
+    }
+    for (n, v) in headers {
+        out.extend_from_slice(n);
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(v);
+        out.extend_from_slice(b"\r\n");
+    }
+    match framing {
+        BodyFraming::Length(n) => {
+            out.extend_from_slice(b"Content-Length: ");
+            out.extend_from_slice(n.to_string().as_bytes());
+            out.extend_from_slice(b"\r\n");
+        }
+        BodyFraming::Chunked => out.extend_from_slice(b"Transfer-Encoding: chunked\r\n"),
+        BodyFraming::CloseDelimited | BodyFraming::NoBody => {}
+    }
+    match conn {
+        ConnHeader::Close => out.extend_from_slice(b"Connection: close\r\n"),
+        ConnHeader::KeepAlive => out.extend_from_slice(b"Connection: keep-alive\r\n"),
+        ConnHeader::None => {}
+    }
+    out.extend_from_slice(b"\r\n");
+    out
+}
+
+/// Whole response for a request the engine refuses itself: small HTML page,
+/// `Connection: close`.
+pub fn error_response(status: u16) -> Vec<u8> {
+    let reason = reason_phrase(status);
+    let body = format!(
+        "<!DOCTYPE html>\n<html><head><title>{status} {reason}</title></head>\n\
+         <body><h1>{reason}</h1></body></html>\n"
+    );
+    let headers = vec![(
+        b"Content-Type".to_vec(),
+        b"text/html; charset=iso-8859-1".to_vec(),
+    )];
+    let mut out = serialize_head(
+        status,
+        reason.as_bytes(),
+        &headers,
+        BodyFraming::Length(body.len() as u64),
+        ConnHeader::Close,
+    );
+    out.extend_from_slice(body.as_bytes());
+    out
+}
+
+/// Chunk header for `len` data bytes: hex size + CRLF.
+pub fn chunk_header(len: usize) -> Vec<u8> {
+    format!("{len:x}\r\n").into_bytes()
+}
+
+const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+const MONTHS: [&str; 12] =
+    ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+/// IMF-fixdate for whole seconds since the epoch (negative values allowed).
+pub fn http_date(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let sod = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{}, {:02} {} {:04} {:02}:{:02}:{:02} GMT",
+        DAYS[days.rem_euclid(7) as usize],
+        d,
+        MONTHS[(m - 1) as usize],
+        y,
+        sod / 3600,
+        sod % 3600 / 60,
+        sod % 60
+    )
+}
+
+/// Howard Hinnant's days-to-civil: (year, month 1-12, day 1-31).
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+static DATE: Mutex<(i64, Vec<u8>)> = Mutex::new((i64::MIN, Vec::new()));
+
+/// The current `Date` value, formatted at most once per second.
+pub fn cached_date() -> Vec<u8> {
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+    let mut g = match DATE.lock() {
+        Ok(g) => g,
+        Err(p) => p.into_inner(),
+    };
+    if g.0 != now {
+        *g = (now, http_date(now).into_bytes());
+    }
+    g.1.clone()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        assert_eq!(http_date(784_111_777), "Sun, 06 Nov 1994 08:49:37 GMT");
+        assert_eq!(http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
+        assert_eq!(http_date(951_782_400), "Tue, 29 Feb 2000 00:00:00 GMT");
+        assert_eq!(http_date(-1), "Wed, 31 Dec 1969 23:59:59 GMT");
+        assert_eq!(http_date(4_102_444_800), "Fri, 01 Jan 2100 00:00:00 GMT");
+        assert_eq!(cached_date().len(), 29);
+    }
+
+    #[test]
+    fn header_validation() {
+        assert!(valid_field_name(b"X-Foo"));
+        assert!(!valid_field_name(b""));
+        assert!(!valid_field_name(b"X Foo"));
+        assert!(!valid_field_name(b"X:Foo"));
+        assert!(!valid_field_name(b"X\nFoo"));
+        assert!(valid_field_value(b"a\tb c\xe9"));
+        assert!(!valid_field_value(b"a\r\nSet-Cookie: x"));
+        assert!(!valid_field_value(b"a\0"));
+        assert!(!valid_field_value(b"a\x7f"));
+        assert!(!valid_field_value(b"a\x01"));
+    }
+
+    #[test]
+    fn head_serialisation() {
+        let h = vec![(b"Content-Type".to_vec(), b"text/plain".to_vec())];
+        let s = serialize_head(200, b"OK", &h, BodyFraming::Length(2), ConnHeader::Close);
+        let s = String::from_utf8(s).unwrap();
+        assert!(s.starts_with("HTTP/1.1 200 OK\r\nDate: "));
+        assert!(s.contains("\r\nServer: prefork-modpy\r\n"));
+        assert!(s.contains("\r\nContent-Type: text/plain\r\n"));
+        assert!(s.ends_with("\r\nContent-Length: 2\r\nConnection: close\r\n\r\n"));
+        let s = serialize_head(200, b"OK", &[], BodyFraming::Chunked, ConnHeader::None);
+        assert!(String::from_utf8(s).unwrap().ends_with("Transfer-Encoding: chunked\r\n\r\n"));
+        let e = String::from_utf8(error_response(414)).unwrap();
+        assert!(e.starts_with("HTTP/1.1 414 URI Too Long\r\n"));
+        assert!(e.contains("Connection: close\r\n"));
+        let (head, body) = e.split_once("\r\n\r\n").unwrap();
+        assert!(head.contains(&format!("Content-Length: {}", body.len())));
+        assert_eq!(reason_phrase(299), "Unknown");
+        assert_eq!(chunk_header(255), b"ff\r\n");
+    }
+}

@@ -26,9 +26,8 @@ fn valid_bodies() {
         (b"5\t;a\t=\tb ; c\r\nhello\r\n0\r\n\r\n", b"hello", 26),
     ];
     for (data, body, used) in cases {
-        let (b, n) = decode_chunked_all(data, 0).unwrap_or_else(|e| {
-            panic!("{:?}: {:?}", String::from_utf8_lossy(data), e)
-        });
+        let (b, n) = decode_chunked_all(data, 0)
+            .unwrap_or_else(|e| panic!("{:?}: {:?}", String::from_utf8_lossy(data), e));
         assert_eq!((&b[..], n), (*body, *used), "{:?}", String::from_utf8_lossy(data));
     }
 }
@@ -107,7 +106,11 @@ fn limits() {
     assert_eq!(st(&t, 0), 400);
 }
 
-fn decode_pieces(data: &[u8], cuts: &[usize], budget: usize) -> Result<(Vec<u8>, usize, bool), HttpError> {
+fn decode_pieces(
+    data: &[u8],
+    cuts: &[usize],
+    budget: usize,
+) -> Result<(Vec<u8>, usize, bool), HttpError> {
     let mut d = ChunkedDecoder::new(0);
     let mut out = Vec::new();
     let mut pos = 0;
@@ -142,7 +145,12 @@ fn split_at_every_byte_boundary() {
         for cut in 0..=data.len() {
             for budget in [1usize, 3, usize::MAX] {
                 let got = decode_pieces(data, &[cut], budget);
-                assert_eq!(got, whole, "{:?} cut {cut} budget {budget}", String::from_utf8_lossy(data));
+                assert_eq!(
+                    got,
+                    whole,
+                    "{:?} cut {cut} budget {budget}",
+                    String::from_utf8_lossy(data)
+                );
             }
         }
         let all: Vec<usize> = (0..=data.len()).collect();

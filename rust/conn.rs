@@ -121,6 +121,10 @@ impl Loan {
     }
     /// Give the connection back to the engine in `phase`.
     pub fn give_back(&mut self, phase: Phase) {
+        if Arc::strong_count(&self.shared) == 1 {
+            // The engine is gone: nobody would ever serve this connection again.
+            return self.close();
+        }
         if let Some(mut c) = self.conn.take() {
             c.phase = phase;
             self.shared.lent.fetch_sub(1, Ordering::Relaxed);
@@ -213,12 +217,12 @@ pub fn accept(listen_fd: RawFd) -> io::Result<(RawFd, SocketAddr, SocketAddr)> {
         let peer = sockaddr_to_std(&ss);
         let mut ls: libc::sockaddr_storage = std::mem::zeroed();
         let mut llen = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
-        let local = if libc::getsockname(fd, &mut ls as *mut _ as *mut libc::sockaddr, &mut llen) == 0
-        {
-            sockaddr_to_std(&ls)
-        } else {
-            SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0)
-        };
+        let local =
+            if libc::getsockname(fd, &mut ls as *mut _ as *mut libc::sockaddr, &mut llen) == 0 {
+                sockaddr_to_std(&ls)
+            } else {
+                SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0)
+            };
         Ok((fd, peer, local))
     }
 }
@@ -276,7 +280,12 @@ pub enum ReadOutcome {
 }
 
 /// Read up to `max` bytes into `buf`, waiting for readability until `until`.
-pub fn read_until(fd: RawFd, buf: &mut Vec<u8>, max: usize, until: Instant) -> io::Result<ReadOutcome> {
+pub fn read_until(
+    fd: RawFd,
+    buf: &mut Vec<u8>,
+    max: usize,
+    until: Instant,
+) -> io::Result<ReadOutcome> {
     loop {
         match read_some(fd, buf, max) {
             Ok(0) => return Ok(ReadOutcome::Eof),
@@ -293,7 +302,12 @@ pub fn read_until(fd: RawFd, buf: &mut Vec<u8>, max: usize, until: Instant) -> i
 
 /// Write all of `parts` (after the first `*sent` bytes), waiting for writability until
 /// `until`. Ok(true): all written; Ok(false): `until` passed first. `*sent` advances.
-pub fn write_until(fd: RawFd, parts: &[&[u8]], sent: &mut usize, until: Instant) -> io::Result<bool> {
+pub fn write_until(
+    fd: RawFd,
+    parts: &[&[u8]],
+    sent: &mut usize,
+    until: Instant,
+) -> io::Result<bool> {
     let total: usize = parts.iter().map(|p| p.len()).sum();
     while *sent < total {
         let mut skip = *sent;
@@ -305,7 +319,10 @@ pub fn write_until(fd: RawFd, parts: &[&[u8]], sent: &mut usize, until: Instant)
             }
             let rest = &p[skip..];
             skip = 0;
-            iov.push(libc::iovec { iov_base: rest.as_ptr() as *mut libc::c_void, iov_len: rest.len() });
+            iov.push(libc::iovec {
+                iov_base: rest.as_ptr() as *mut libc::c_void,
+                iov_len: rest.len(),
+            });
         }
         // SAFETY: msghdr zeroed then pointed at live iovecs over live slices.
         let n = unsafe {

@@ -92,7 +92,9 @@ fn advance(c: &mut Conn, lim: &Limits, hl: &HeadLimits, now: Instant) -> Action 
                 c.scanner = HeadScanner::new();
                 c.head_time = epoch_now();
                 let preread = match head.framing {
-                    Framing::Length(n) if n > 0 && n <= lim.preread_body && !head.expect_continue => {
+                    Framing::Length(n)
+                        if n > 0 && n <= lim.preread_body && !head.expect_continue =>
+                    {
                         Some(n)
                     }
                     _ => None,
@@ -238,7 +240,9 @@ impl Engine {
                     c.deadline = after(now, timeout);
                 }
             }
-            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted) => {
+            Err(e)
+                if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted) =>
+            {
                 return
             }
             Err(_) => return self.close(fd),
@@ -322,9 +326,8 @@ impl Engine {
         let d = wake.saturating_duration_since(now);
         let ms = (d.as_millis() + u128::from(d.subsec_nanos() % 1_000_000 != 0)).min(1000) as i32;
         // SAFETY: events buffer of MAX_EVENTS entries.
-        let n = unsafe {
-            libc::epoll_wait(self.epfd, self.events.as_mut_ptr(), MAX_EVENTS as i32, ms)
-        };
+        let n =
+            unsafe { libc::epoll_wait(self.epfd, self.events.as_mut_ptr(), MAX_EVENTS as i32, ms) };
         if n < 0 {
             return Err(io::Error::last_os_error());
         }
@@ -475,7 +478,9 @@ impl Engine {
     /// request).
     #[getter]
     fn open_connections(&self) -> usize {
-        self.count + self.shared.lent.load(std::sync::atomic::Ordering::Relaxed) + self.shared.returned_len()
+        self.count
+            + self.shared.lent.load(std::sync::atomic::Ordering::Relaxed)
+            + self.shared.returned_len()
     }
 
     /// How many requests the engine answered itself with an error status.

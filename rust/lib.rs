@@ -7,6 +7,7 @@ mod engine; // Engine: epoll loop, accept, timeouts, keep-alive, pipelining
 mod errors; // BadRequestError and error conversions
 mod parse; // request-head scanner/parser and framing decisions (pure Rust)
 mod pyapi; // Limits, ParsedHead, parse_head, decode_chunked, http_date
+mod pyio; // GIL-released blocking reads/writes with signal checks; latin-1 helpers
 mod request; // RawRequest: body reading and response writing
 mod response; // reason table, header validation/serialisation, Date cache (pure Rust)
 

@@ -39,7 +39,8 @@ impl HeadLimits {
             .saturating_mul(self.field_size.saturating_add(2))
             .saturating_add(self.request_line)
             .saturating_add(4);
-        let floor = (64 * 1024).max(self.request_line.saturating_add(self.field_size).saturating_add(6));
+        let floor =
+            (64 * 1024).max(self.request_line.saturating_add(self.field_size).saturating_add(6));
         all.min(floor)
     }
 }
@@ -214,6 +215,7 @@ pub fn is_token(s: &[u8]) -> bool {
 }
 
 /// Methods the server knows; any other token is answered 501.
+#[rustfmt::skip]
 pub const KNOWN_METHODS: &[&str] = &[
     "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
     "PROPFIND", "PROPPATCH", "MKCOL", "COPY", "MOVE", "LOCK", "UNLOCK", "VERSION-CONTROL",
@@ -244,10 +246,8 @@ pub fn parse_complete(buf: &[u8], lim: &HeadLimits) -> Result<Head, HttpError> {
     while buf[start..].starts_with(b"\r\n") {
         start += 2;
     }
-    let line_len = buf[start..]
-        .windows(2)
-        .position(|w| w == b"\r\n")
-        .ok_or(err(400, "no request line"))?;
+    let line_len =
+        buf[start..].windows(2).position(|w| w == b"\r\n").ok_or(err(400, "no request line"))?;
     let line = start..start + line_len;
     let (method, target, proto_num) = parse_request_line(buf, line.clone())?;
 
@@ -372,9 +372,8 @@ pub fn valid_authority(a: &[u8]) -> bool {
     } else {
         let end = a.iter().position(|&b| b == b':').unwrap_or(a.len());
         let host = &a[..end];
-        let ok = host
-            .iter()
-            .all(|&b| b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=%".contains(&b));
+        let ok =
+            host.iter().all(|&b| b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=%".contains(&b));
         (ok, &a[end..])
     };
     if !host_ok {

@@ -25,7 +25,9 @@ fn status(s: &[u8]) -> u16 {
 fn ok(s: &[u8]) -> Head {
     match parse(s) {
         Ok(Some(h)) => h,
-        other => panic!("{:?} -> {:?}", String::from_utf8_lossy(s), other.map(|h| h.map(|h| h.head_len))),
+        other => {
+            panic!("{:?} -> {:?}", String::from_utf8_lossy(s), other.map(|h| h.map(|h| h.head_len)))
+        }
     }
 }
 
@@ -190,7 +192,10 @@ fn accepted_heads() {
     assert_eq!(ok(b"OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n").target(), "*");
     assert_eq!(ok(b"GET http://evil/x HTTP/1.1\r\nHost: good\r\n\r\n").target(), "http://evil/x");
     ok(b"GET HTTPS://[::1]:8443?q HTTP/1.1\r\nHost: a\r\n\r\n");
-    assert_eq!(ok(b"GET ///keeping_slashes HTTP/1.1\r\nHost: a\r\n\r\n").target(), "///keeping_slashes");
+    assert_eq!(
+        ok(b"GET ///keeping_slashes HTTP/1.1\r\nHost: a\r\n\r\n").target(),
+        "///keeping_slashes"
+    );
     // H13, H14: OWS trimmed, obs-text kept.
     let h = ok(&cat(G, b"Name: \t value \t \r\nX: caf\xc3\xa9\r\n\r\n"));
     assert_eq!(h.header(b"name"), Some(&b"value"[..]));
@@ -256,10 +261,16 @@ fn limits() {
     assert_eq!(st(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 101\r\n\r\n"), 413);
     // CL8: fits in u64, over the limit.
     let l3 = HeadLimits { body: 100, ..HeadLimits::default() };
-    let e = parse_head(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 18446744073709551615\r\n\r\n", &l3);
+    let e = parse_head(
+        b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 18446744073709551615\r\n\r\n",
+        &l3,
+    );
     assert_eq!(e.unwrap_err().status, 413);
     // Without a body limit it is accepted.
-    assert_eq!(status(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 18446744073709551615\r\n\r\n"), 200);
+    assert_eq!(
+        status(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 18446744073709551615\r\n\r\n"),
+        200
+    );
     // H22: whole head over the limit although each field is small.
     let l2 = HeadLimits { request_line: 100, field_size: 100, fields: 1000, body: 0 };
     assert_eq!(l2.max_head(), 64 * 1024);

@@ -100,7 +100,7 @@ impl Limits {
     fn __repr__(&self) -> String {
         format!(
             "Limits(request_line={}, field_size={}, fields={}, body={}, preread_body={}, \
-             timeout={}, keepalive_timeout={}, header_timeout={}, max_keepalive_requests={}, \
+             timeout={:?}, keepalive_timeout={:?}, header_timeout={:?}, max_keepalive_requests={}, \
              keepalive={})",
             self.request_line,
             self.field_size,
@@ -140,7 +140,10 @@ impl ParsedHead {
     #[getter]
     fn headers<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         let items = self.head.headers.iter().map(|(n, v)| {
-            PyTuple::new(py, [PyBytes::new(py, self.head.bytes(n)), PyBytes::new(py, self.head.bytes(v))])
+            PyTuple::new(
+                py,
+                [PyBytes::new(py, self.head.bytes(n)), PyBytes::new(py, self.head.bytes(v))],
+            )
         });
         let items: PyResult<Vec<_>> = items.collect();
         PyList::new(py, items?)
@@ -167,7 +170,12 @@ impl ParsedHead {
         self.head.expect_continue
     }
     fn __repr__(&self) -> String {
-        format!("<ParsedHead {} {} {}>", self.head.method(), self.head.target(), self.head.proto_num)
+        format!(
+            "<ParsedHead {} {} {}>",
+            self.head.method(),
+            self.head.target(),
+            self.head.proto_num
+        )
     }
 }
 

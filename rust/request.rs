@@ -5,27 +5,25 @@
 //! alive (unread small bodies are discarded there) or closes it. Every wait is a poll(2) in
 //! slices of at most a second with the GIL released; signals are checked between slices.
 
-use std::io;
 use std::os::fd::RawFd;
-use std::time::{Duration, Instant};
 
-use pyo3::exceptions::{PyOSError, PyValueError};
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedBytes;
 use pyo3::types::{PyBytes, PyList, PyTuple};
 
 use crate::chunked::ChunkedDecoder;
-use crate::conn::{self, after, Loan, Phase, ReadOutcome};
-use crate::errors::{bad_request, conn_gone, read_timeout, state_error, write_timeout};
+use crate::conn::{Loan, Phase};
+use crate::errors::{bad_request, conn_gone, state_error};
 use crate::parse::{parse_decimal, Framing, Head};
 use crate::pyapi::Limits;
+use crate::pyio::{latin1_bytes, latin1_str, read_blocking, write_blocking};
 use crate::response::{self, BodyFraming, ConnHeader};
 
 /// Unread request bodies up to this size are discarded to keep the connection alive;
 /// larger ones close it.
 const DRAIN_MAX: u64 = 64 * 1024;
 const READ_CHUNK: usize = 64 * 1024;
-const SLICE: Duration = Duration::from_secs(1);
 
 enum Body {
     Length(u64),
@@ -38,59 +36,6 @@ enum Resp {
     NotStarted,
     Streaming { chunked: bool, no_body: bool },
     Complete,
-}
-
-fn latin1_str(b: &[u8]) -> String {
-    b.iter().map(|&c| c as char).collect()
-}
-
-fn latin1_bytes(s: &str, what: &str) -> PyResult<Vec<u8>> {
-    s.chars()
-        .map(|c| u8::try_from(u32::from(c)).ok())
-        .collect::<Option<Vec<u8>>>()
-        .ok_or_else(|| PyValueError::new_err(format!("{what} is not latin-1: {s:?}")))
-}
-
-/// Block (GIL released, in slices) until some bytes are read into `buf`.
-fn read_blocking(py: Python<'_>, fd: RawFd, buf: &mut Vec<u8>, max: usize, timeout: f64) -> PyResult<usize> {
-    let deadline = after(Instant::now(), timeout);
-    loop {
-        let until = deadline.min(Instant::now() + SLICE);
-        match py.detach(|| conn::read_until(fd, buf, max, until)) {
-            Ok(ReadOutcome::Data(n)) => return Ok(n),
-            Ok(ReadOutcome::Eof) => {
-                return Err(PyOSError::new_err("client closed the connection before the body was complete"))
-            }
-            Ok(ReadOutcome::Waiting) => {
-                py.check_signals()?;
-                if Instant::now() >= deadline {
-                    return Err(read_timeout());
-                }
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => py.check_signals()?,
-            Err(e) => return Err(e.into()),
-        }
-    }
-}
-
-/// Block (GIL released, in slices) until all of `parts` is written.
-fn write_blocking(py: Python<'_>, fd: RawFd, parts: &[&[u8]], timeout: f64) -> PyResult<()> {
-    let deadline = after(Instant::now(), timeout);
-    let mut sent = 0usize;
-    loop {
-        let until = deadline.min(Instant::now() + SLICE);
-        match py.detach(|| conn::write_until(fd, parts, &mut sent, until)) {
-            Ok(true) => return Ok(()),
-            Ok(false) => {
-                py.check_signals()?;
-                if Instant::now() >= deadline {
-                    return Err(write_timeout());
-                }
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => py.check_signals()?,
-            Err(e) => return Err(e.into()),
-        }
-    }
 }
 
 /// A parsed request head plus the means to read its body and answer it.
@@ -191,7 +136,9 @@ impl RawRequest {
     fn read_chunked(&mut self, py: Python<'_>, want: usize) -> PyResult<Vec<u8>> {
         let mut out = Vec::new();
         loop {
-            let Body::Chunked(dec) = &mut self.body else { return Ok(out) };
+            let Body::Chunked(dec) = &mut self.body else {
+                return Ok(out);
+            };
             let c = self.loan.get().ok_or_else(conn_gone)?;
             let budget = want - out.len();
             let n = dec.decode(&c.buf, &mut out, budget).map_err(|e| bad_request(py, e))?;
@@ -244,7 +191,9 @@ impl RawRequest {
     fn body_blocks_keepalive(&self) -> bool {
         match &self.body {
             Body::Done => false,
-            Body::Length(rem) => *rem > DRAIN_MAX || (self.head.expect_continue && !self.continue_sent),
+            Body::Length(rem) => {
+                *rem > DRAIN_MAX || (self.head.expect_continue && !self.continue_sent)
+            }
             Body::Chunked(_) => true,
         }
     }
@@ -264,7 +213,11 @@ impl RawRequest {
     /// 'HTTP/1.1' or 'HTTP/1.0'.
     #[getter]
     fn protocol(&self) -> &'static str {
-        if self.head.proto_num == 1000 { "HTTP/1.0" } else { "HTTP/1.1" }
+        if self.head.proto_num == 1000 {
+            "HTTP/1.0"
+        } else {
+            "HTTP/1.1"
+        }
     }
     /// 1001 or 1000.
     #[getter]
@@ -419,7 +372,8 @@ impl RawRequest {
             } else if nb.eq_ignore_ascii_case(b"transfer-encoding") {
                 // The engine frames the body itself; never emit two framings.
             } else if nb.eq_ignore_ascii_case(b"connection") {
-                handler_close |= vb.split(|&b| b == b',').any(|t| t.trim_ascii().eq_ignore_ascii_case(b"close"));
+                handler_close |=
+                    vb.split(|&b| b == b',').any(|t| t.trim_ascii().eq_ignore_ascii_case(b"close"));
             } else {
                 out_headers.push((nb, vb));
             }

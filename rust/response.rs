@@ -125,7 +125,8 @@ pub fn serialize_head(
     framing: BodyFraming,
     conn: ConnHeader,
 ) -> Vec<u8> {
-    let mut out = Vec::with_capacity(256 + headers.iter().map(|(n, v)| n.len() + v.len() + 4).sum::<usize>());
+    let mut out =
+        Vec::with_capacity(256 + headers.iter().map(|(n, v)| n.len() + v.len() + 4).sum::<usize>());
     out.extend_from_slice(b"HTTP/1.1 ");
     out.extend_from_slice(status.to_string().as_bytes());
     out.push(b' ');
@@ -174,10 +175,7 @@ pub fn error_response(status: u16) -> Vec<u8> {
         "<!DOCTYPE html>\n<html><head><title>{status} {reason}</title></head>\n\
          <body><h1>{reason}</h1></body></html>\n"
     );
-    let headers = vec![(
-        b"Content-Type".to_vec(),
-        b"text/html; charset=iso-8859-1".to_vec(),
-    )];
+    let headers = vec![(b"Content-Type".to_vec(), b"text/html; charset=iso-8859-1".to_vec())];
     let mut out = serialize_head(
         status,
         reason.as_bytes(),

@@ -1,0 +1,78 @@
+//! Blocking socket I/O for a request, as Python sees it: each wait is a poll(2) slice of at
+//! most one second run with the GIL released (`py.detach`); between slices, and on EINTR,
+//! Python's signal handlers run (`py.check_signals`) and may raise. Timeouts become
+//! `TimeoutError` (an OSError), a lost client `OSError`. Also latin-1 conversions for
+//! header text.
+
+use std::io;
+use std::os::fd::RawFd;
+use std::time::{Duration, Instant};
+
+use pyo3::exceptions::{PyOSError, PyValueError};
+use pyo3::prelude::*;
+
+use crate::conn::{self, after, ReadOutcome};
+use crate::errors::{read_timeout, write_timeout};
+
+const SLICE: Duration = Duration::from_secs(1);
+
+pub fn latin1_str(b: &[u8]) -> String {
+    b.iter().map(|&c| c as char).collect()
+}
+
+pub fn latin1_bytes(s: &str, what: &str) -> PyResult<Vec<u8>> {
+    s.chars()
+        .map(|c| u8::try_from(u32::from(c)).ok())
+        .collect::<Option<Vec<u8>>>()
+        .ok_or_else(|| PyValueError::new_err(format!("{what} is not latin-1: {s:?}")))
+}
+
+/// Block (GIL released, in slices) until some bytes are read into `buf`.
+pub fn read_blocking(
+    py: Python<'_>,
+    fd: RawFd,
+    buf: &mut Vec<u8>,
+    max: usize,
+    timeout: f64,
+) -> PyResult<usize> {
+    let deadline = after(Instant::now(), timeout);
+    loop {
+        let until = deadline.min(Instant::now() + SLICE);
+        match py.detach(|| conn::read_until(fd, buf, max, until)) {
+            Ok(ReadOutcome::Data(n)) => return Ok(n),
+            Ok(ReadOutcome::Eof) => {
+                return Err(PyOSError::new_err(
+                    "client closed the connection before the body was complete",
+                ))
+            }
+            Ok(ReadOutcome::Waiting) => {
+                py.check_signals()?;
+                if Instant::now() >= deadline {
+                    return Err(read_timeout());
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => py.check_signals()?,
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// Block (GIL released, in slices) until all of `parts` is written.
+pub fn write_blocking(py: Python<'_>, fd: RawFd, parts: &[&[u8]], timeout: f64) -> PyResult<()> {
+    let deadline = after(Instant::now(), timeout);
+    let mut sent = 0usize;
+    loop {
+        let until = deadline.min(Instant::now() + SLICE);
+        match py.detach(|| conn::write_until(fd, parts, &mut sent, until)) {
+            Ok(true) => return Ok(()),
+            Ok(false) => {
+                py.check_signals()?;
+                if Instant::now() >= deadline {
+                    return Err(write_timeout());
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => py.check_signals()?,
+            Err(e) => return Err(e.into()),
+        }
+    }
+}

@@ -348,6 +348,7 @@ pub fn write_until(
 
 /// `now + secs`, saturating for huge or invalid values.
 pub fn after(now: Instant, secs: f64) -> Instant {
-    let secs = if secs.is_finite() && secs > 0.0 { secs.min(1e9) } else { 0.0 };
+    // NaN and negatives mean "now"; +inf and huge values are capped at ~30 years.
+    let secs = if secs > 0.0 { secs.min(1e9) } else { 0.0 };
     now + Duration::from_secs_f64(secs)
 }

@@ -144,10 +144,22 @@ impl Engine {
         Ok(())
     }
 
+    /// Watch one listener with EPOLLEXCLUSIVE (one worker woken per connection); plain
+    /// EPOLLIN where the kernel refuses the flag.
+    fn add_listener(&self, fd: RawFd) -> io::Result<()> {
+        let data = LISTENER_BIT | fd as u64;
+        let ev = (libc::EPOLLIN | libc::EPOLLEXCLUSIVE) as u32;
+        match self.ctl(libc::EPOLL_CTL_ADD, fd, ev, data) {
+            Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
+                self.ctl(libc::EPOLL_CTL_ADD, fd, libc::EPOLLIN as u32, data)
+            }
+            r => r,
+        }
+    }
+
     fn register_listeners(&mut self) {
         for &fd in &self.listeners {
-            let ev = (libc::EPOLLIN | libc::EPOLLEXCLUSIVE) as u32;
-            let _ = self.ctl(libc::EPOLL_CTL_ADD, fd, ev, LISTENER_BIT | fd as u64);
+            let _ = self.add_listener(fd);
         }
         self.listening = true;
     }
@@ -400,8 +412,7 @@ impl Engine {
             e.listeners.push(fd);
         }
         for &fd in &e.listeners {
-            let ev = (libc::EPOLLIN | libc::EPOLLEXCLUSIVE) as u32;
-            e.ctl(libc::EPOLL_CTL_ADD, fd, ev, LISTENER_BIT | fd as u64)?;
+            e.add_listener(fd)?;
         }
         e.listening = true;
         Ok(e)
@@ -489,3 +500,7 @@ impl Engine {
         self.rejected
     }
 }
+
+#[cfg(test)]
+#[path = "engine_tests.rs"]
+mod tests;

@@ -1,0 +1,135 @@
+"""Fixtures that serve one site with BOTH prefork-modpy and Apache httpd + mod_python.
+
+A test module declares `FRAGMENT` (config text with `{root}` for the site directory; `Include`d
+by the generated Apache config and appended to prefork-modpy's) and `FILES` (site path →
+file text), then uses the module-scoped `pair` fixture: each server starts once per module.
+
+Apache is installed on demand by install_apache.sh (root + apt-get); set
+PREFORK_MODPY_COMPAT_INSTALL=0 to never install. When it cannot run, every test here is
+skipped with the reason.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import shutil
+import socket
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator, Optional
+
+import pytest
+
+from .apache import ApacheServer, apache_available, ensure_apache, make_shared_dir
+from conftest import SiteFactory, free_port
+
+HANDLERS = Path(__file__).parent / "handlers"
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]  # lower-cased names; repeated headers joined with ", "
+    body: bytes
+    raw_headers: list[tuple[str, str]] = field(default_factory=list)
+
+    def header(self, name: str) -> Optional[str]:
+        return self.headers.get(name.lower())
+
+
+def reply_of(response: http.client.HTTPResponse) -> Reply:
+    data = response.read()
+    merged: dict[str, str] = {}
+    for name, value in response.getheaders():
+        key = name.lower()
+        merged[key] = f"{merged[key]}, {value}" if key in merged else value
+    return Reply(response.status, merged, data, response.getheaders())
+
+
+def fetch(port: int, path: str, method: str = "GET", body: Optional[bytes] = None,
+          headers: Optional[dict[str, str]] = None, timeout: float = 10.0) -> Reply:
+    """One request on a fresh connection; the path is sent exactly as given."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        return reply_of(conn.getresponse())
+    finally:
+        conn.close()
+
+
+def raw_fetch(port: int, data: bytes, sock: Optional[socket.socket] = None,
+              method: str = "GET", timeout: float = 10.0) -> Reply:
+    """Send `data` as is (on `sock` when given, to keep a connection alive) and read one
+    response; http.client does the framing (Content-Length, chunked or close)."""
+    own = sock is None
+    if sock is None:
+        sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    try:
+        sock.sendall(data)
+        response = http.client.HTTPResponse(sock, method=method)
+        response.begin()
+        return reply_of(response)
+    finally:
+        if own:
+            sock.close()
+
+
+@dataclass
+class Pair:
+    """The same site served twice: `modpy` (prefork-modpy) and `apache` (httpd)."""
+
+    root: Path
+    modpy_port: int
+    apache: ApacheServer
+    modpy_errors: Callable[[], str]
+
+    def both(self, path: str, **kwargs) -> tuple[Reply, Reply]:
+        """(prefork-modpy's reply, Apache's reply) to the same request."""
+        return fetch(self.modpy_port, path, **kwargs), fetch(self.apache.port, path, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def apache_ready() -> None:
+    if os.environ.get("PREFORK_MODPY_COMPAT_INSTALL", "1") == "0":
+        ok, reason = apache_available()
+    else:
+        ok, reason = ensure_apache()
+    if not ok:
+        pytest.skip(f"Apache httpd + mod_python unavailable: {reason}")
+
+
+def site_files(files: dict[str, str]) -> dict[str, str]:
+    """FILES values naming 'handlers/X' (tests/compat/handlers) or 'tutorial/X' (the bundled
+    example site) become that file's text; anything else is literal text."""
+    tutorial = Path(__file__).parents[2] / "examples" / "tutorial" / "srv"
+    resolved = {}
+    for target, source in files.items():
+        if source.startswith("handlers/"):
+            source = (HANDLERS / source.split("/", 1)[1]).read_text()
+        elif source.startswith("tutorial/"):
+            source = (tutorial / source.split("/", 1)[1]).read_text()
+        resolved[target] = source
+    return resolved
+
+
+@pytest.fixture(scope="module")
+def pair(request: pytest.FixtureRequest, apache_ready: None) -> Iterator[Pair]:
+    fragment: str = request.module.FRAGMENT
+    files: dict[str, str] = request.module.FILES
+    # Apache's workers run as www-data: the site must live in a world-readable tree, which
+    # pytest's 0700 tmp dirs are not.
+    base = make_shared_dir("compat-site-")
+    factory = SiteFactory(base)
+    apache: Optional[ApacheServer] = None
+    try:
+        modpy = factory.start(fragment, site_files(files), workers=2)
+        apache = ApacheServer(modpy.root, fragment.format(root=modpy.root, port=0),
+                              free_port())
+        apache.start()
+        yield Pair(modpy.root, modpy.port, apache, modpy.errors)
+    finally:
+        if apache is not None:
+            apache.stop()
+        factory.close()
+        shutil.rmtree(base, ignore_errors=True)

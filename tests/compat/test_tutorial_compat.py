@@ -1,0 +1,377 @@
+"""The tutorial and a set of handler behaviours, served from the same site directory and the
+same config fragment by Apache httpd + mod_python 3.5 and by prefork-modpy; replies must match.
+
+What is compared: status, body (after replacing each server's own port by PORT) and the
+headers that carry meaning (Content-Type, Location and those a case names). Not compared:
+Date, Server, ETag, Keep-Alive/Connection, and the framing (Apache sends mod_python output
+chunked; prefork-modpy buffers small replies and sends Content-Length).
+
+Cases where prefork-modpy differs on purpose (docs/migration.md) assert prefork-modpy's
+documented answer and that Apache still gives the answer the doc describes. Cases where it
+differs without being documented are strict xfails naming the difference: they start to
+"fail" as XPASS once fixed, so the marker can be dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import time
+from dataclasses import dataclass, field
+from typing import Optional
+
+import pytest
+
+from .conftest import Pair, Reply, fetch, raw_fetch
+
+CASES = ["hello", "boom", "declined", "not_found", "forbidden", "raise_not_found", "created",
+         "echo", "echo_parts", "options", "attributes", "redirect", "location", "frozen",
+         "form", "unicode_text", "none_result", "done", "no_content", "custom_header",
+         "err_headers_on_error", "content_length", "head_aware", "cookies", "bytes_write",
+         "log_and_ok", "returns_string", "common_vars", "cgi_vars", "internal_redirect",
+         "sendfile", "urls"]
+
+
+def fragment() -> str:
+    parts = ["""
+ServerName 127.0.0.1
+<Directory {root}/mywebdir>
+    AddHandler mod_python .py
+    PythonHandler myscript
+    PythonDebug On
+</Directory>
+<Directory {root}/modfunc>
+    AddHandler mod_python .py
+    PythonHandler myscript::handler
+</Directory>
+<Directory {root}/c>
+    SetHandler mod_python
+    PythonPath "sys.path + ['{root}/lib']"
+    PythonDebug On
+    PythonOption color blue
+    PythonOption shape round
+</Directory>
+<Directory {root}/c/quiet>
+    PythonHandler compat_handlers::boom
+    PythonDebug Off
+</Directory>
+<Directory {root}/c/stack>
+    PythonHandler compat_handlers::stacked_first compat_handlers::stacked_second
+</Directory>
+<Directory {root}/c/options>
+    PythonOption shape
+    PythonOption size big
+</Directory>
+<Directory {root}/srcdecl>
+    AddHandler mod_python .py
+    PythonPath "sys.path + ['{root}/lib']"
+    PythonHandler compat_handlers::declined
+</Directory>
+"""]
+    for name in CASES:
+        parts.append(f"<Directory {{root}}/c/{name}>\n"
+                     f"    PythonHandler compat_handlers::{name}\n</Directory>\n")
+    return "".join(parts)
+
+
+FRAGMENT = fragment()
+FILES = {
+    # The tutorial's own handler file, copied from the bundled example site.
+    "mywebdir/myscript.py": "tutorial/mywebdir/myscript.py",
+    "modfunc/myscript.py": "tutorial/mywebdir/myscript.py",
+    "lib/compat_handlers.py": "handlers/compat_handlers.py",
+    "c/declined/file.txt": "declined to static\n",
+    "c/quiet/.keep": "",
+    "c/stack/.keep": "",
+    "srcdecl/source.py": "print('handler source')\n",
+    "static/hello.txt": "static hello\n",
+    "static/index.html": "<p>index</p>\n",
+    **{f"c/{name}/.keep": "" for name in CASES},
+}
+
+# -- comparison helpers ------------------------------------------------------------------
+
+ALWAYS_COMPARED = ("content-type", "location")
+DOCTYPE = re.compile(rb"<!DOCTYPE[^>]*>")
+
+
+def normalize(reply: Reply, port: int) -> Reply:
+    """Replace the server's own port (in URLs it builds) by PORT."""
+    mark = f":{port}"
+    headers = {k: v.replace(mark, ":PORT") for k, v in reply.headers.items()}
+    return Reply(reply.status, headers, reply.body.replace(mark.encode(), b":PORT"))
+
+
+def stock_page(body: bytes) -> bytes:
+    """Apache's built-in error page without its DOCTYPE line: httpd 2.4 moved from the HTML
+    2.0 to the HTML 4.01 DOCTYPE in a point release, and prefork-modpy copies the older one."""
+    return DOCTYPE.sub(b"<!DOCTYPE>", body)
+
+
+def debug_page_head(body: bytes) -> bytes:
+    """The part of a PythonDebug page before the traceback: `<pre>\\nMod_python error:
+    "PythonHandler module::function"` (the traceback frames name each server's dispatcher)."""
+    return body.split(b"Traceback (most recent call last):", 1)[0]
+
+
+def final_exception_type(body: bytes) -> bytes:
+    """`ValueError` from the traceback's last line (mod_python wraps long messages)."""
+    tail = body.rsplit(b"\n\n", 2)[-2] if body.count(b"\n\n") >= 2 else body
+    match = re.search(rb"^(\w[\w.]*):", tail.strip(), re.M)
+    return match.group(1) if match else tail
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    path: str
+    method: str = "GET"
+    body: Optional[bytes] = None
+    headers: dict[str, str] = field(default_factory=dict)
+    mode: str = "exact"  # exact | stock (Apache error page) | debug (PythonDebug page)
+    also: tuple[str, ...] = ()  # more headers to compare
+    xfail: str = ""  # an undocumented difference: why prefork-modpy's reply is not Apache's
+
+
+def c(name: str, suffix: str = "/x", **kwargs) -> Case:
+    return Case(kwargs.pop("id", name), f"/c/{name}{suffix}", **kwargs)
+
+
+SAME = [
+    Case("tutorial-myscript", "/mywebdir/myscript.py"),
+    Case("tutorial-missing-file-runs-handler", "/mywebdir/montypython.py"),
+    Case("tutorial-head", "/mywebdir/myscript.py", method="HEAD"),
+    Case("module-function-notation", "/modfunc/anything.py"),
+    c("hello", "/no/such/file", id="sethandler-missing-path"),
+    c("boom", mode="debug"),
+    c("quiet", id="debug-off-500", mode="stock"),
+    c("declined", "/file.txt", id="declined-serves-static"),
+    c("declined", "/missing.txt", id="declined-missing-404", mode="stock"),
+    c("not_found", mode="stock"),
+    c("forbidden", mode="stock"),
+    c("raise_not_found", mode="stock"),
+    c("created"),
+    c("echo", method="POST", body=b"hello body\x00\xff"),
+    c("echo", id="echo-1MB", method="POST", body=bytes(range(256)) * 4096),
+    c("echo_parts", method="POST", body=b"abcdef\nline2\nrest"),
+    c("options"),
+    c("attributes", "/x/extra/a%20b?a=1&b=%20", headers={"X-Test": "yes"}),
+    c("attributes", "/x.py/y.txt?", id="attributes-dotted-path-info"),
+    c("attributes", "//x/./y/../z", id="attributes-dot-segments"),
+    c("attributes", id="attributes-delete", method="DELETE"),
+    c("redirect"),
+    c("location", mode="stock",
+      xfail="Location set in headers_out is dropped when the handler returns a 3xx status"
+            " (Apache sends it and links it in the error page)"),
+    c("frozen", also=("x-before", "x-after")),
+    c("unicode_text"),
+    c("none_result", mode="debug"),
+    c("returns_string", mode="debug"),
+    c("done"),
+    c("no_content"),
+    c("custom_header", also=("x-custom", "x-multi", "x-err")),
+    c("err_headers_on_error", mode="stock", also=("x-lost", "x-err")),
+    c("content_length", also=("content-length",)),
+    c("head_aware", id="head-aware-get"),
+    c("cookies", headers={"Cookie": "a=1; b=two"}, also=("set-cookie", "cache-control")),
+    c("bytes_write"),
+    c("log_and_ok"),
+    c("stack", id="stacked-handlers"),
+    c("sendfile"),
+    c("urls"),
+    c("hello", "/a%2Fb", id="encoded-slash-404", mode="stock"),
+    Case("static-file", "/static/hello.txt"),
+    Case("static-directory-index", "/static/"),
+    Case("directory-without-slash-redirects", "/static", mode="stock"),
+    c("common_vars", "/x/p?q=1", headers={"X-Test": "t"},
+      xfail="req.add_common_vars() is missing (AttributeError)"),
+    c("cgi_vars", "/x/p?q=1", headers={"X-Test": "t"},
+      xfail="req.add_cgi_vars() is missing (AttributeError; apache.build_cgi_env needs it)"),
+    c("internal_redirect", xfail="req.internal_redirect() is missing (AttributeError)"),
+]
+
+
+def params(cases: list[Case]) -> list:
+    return [pytest.param(case, id=case.id,
+                         marks=[pytest.mark.xfail(reason=case.xfail, strict=True)]
+                         if case.xfail else [])
+            for case in cases]
+
+
+def both(pair: Pair, case: Case) -> tuple[Reply, Reply]:
+    ours, theirs = pair.both(case.path, method=case.method, body=case.body,
+                             headers=case.headers)
+    return normalize(ours, pair.modpy_port), normalize(theirs, pair.apache.port)
+
+
+def assert_same(ours: Reply, theirs: Reply, case: Case) -> None:
+    assert ours.status == theirs.status, (ours.body[:500], theirs.body[:500])
+    for name in ALWAYS_COMPARED + case.also:
+        assert ours.header(name) == theirs.header(name), name
+    if case.mode == "exact":
+        assert ours.body == theirs.body
+    elif case.mode == "stock":
+        assert stock_page(ours.body) == stock_page(theirs.body)
+    else:
+        assert debug_page_head(ours.body) == debug_page_head(theirs.body)
+        assert final_exception_type(ours.body) == final_exception_type(theirs.body)
+
+
+# -- tests -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/mywebdir/myscript.py", "/mywebdir/montypython.py"])
+def test_tutorial_says_hello_world_on_both(pair: Pair, path: str) -> None:
+    ours, theirs = pair.both(path)
+    for reply in (ours, theirs):
+        assert (reply.status, reply.body) == (200, b"Hello World!")
+        assert reply.header("Content-Type") == "text/plain"
+
+
+@pytest.mark.parametrize("case", params(SAME))
+def test_same_reply(pair: Pair, case: Case) -> None:
+    assert_same(*both(pair, case), case)
+
+
+def test_debug_page_names_the_handler_and_the_exception(pair: Pair) -> None:
+    ours, theirs = both(pair, c("boom"))
+    for reply in (ours, theirs):
+        assert reply.status == 500
+        assert reply.header("Content-Type") == "text/html"
+        assert reply.body.startswith(
+            b'\n<pre>\nMod_python error: "PythonHandler compat_handlers::boom"\n\n')
+        assert b"ValueError: kaboom &lt;b&gt;\n" in reply.body
+        assert b'compat_handlers.py&quot;, line 20, in boom' in reply.body
+
+
+def logged_traceback(text: str, handler: str) -> list[str]:
+    """The messages of the last traceback logged for `handler`, without time/pid/client."""
+    mark = f"PythonHandler {handler}: "
+    lines = [line.split(mark, 1)[1] for line in text.splitlines() if mark in line]
+    starts = [i for i, line in enumerate(lines) if line.startswith("Traceback")]
+    return lines[starts[-1]:] if starts else []
+
+
+def wait_for_log(read, handler: str, timeout: float = 5.0) -> list[str]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        lines = logged_traceback(read(), handler)
+        if lines and lines[-1].startswith("ValueError"):
+            return lines
+        time.sleep(0.05)
+    return logged_traceback(read(), handler)
+
+
+def test_debug_off_logs_the_traceback_like_apache(pair: Pair) -> None:
+    pair.both("/c/quiet/x")
+    ours = wait_for_log(pair.modpy_errors, "compat_handlers::boom")
+    theirs = wait_for_log(pair.apache.error_log, "compat_handlers::boom")
+    assert ours[0] == theirs[0] == "Traceback (most recent call last):"
+    assert ours[-1] == theirs[-1] == "ValueError: kaboom <b>"
+    assert any("compat_handlers.py\", line 20, in boom" in line for line in ours)
+
+
+@pytest.mark.xfail(strict=True, reason="newlines inside a logged traceback chunk are escaped "
+                   "as \\x0a; Apache's error log writes \\n")
+def test_debug_off_log_escapes_newlines_like_apache(pair: Pair) -> None:
+    pair.both("/c/quiet/x")
+    ours = wait_for_log(pair.modpy_errors, "compat_handlers::boom")
+    theirs = wait_for_log(pair.apache.error_log, "compat_handlers::boom")
+    assert ours[-2] == theirs[-2]
+
+
+@pytest.mark.xfail(strict=True, reason="a HEAD reply whose handler wrote nothing says "
+                   "Content-Length: 0 (the GET body is 12 bytes); Apache sends no length")
+def test_head_without_body_does_not_claim_zero_length(pair: Pair) -> None:
+    ours, theirs = pair.both("/c/head_aware/x", method="HEAD")
+    assert ours.status == theirs.status == 200
+    assert ours.header("Content-Length") == theirs.header("Content-Length")
+
+
+def test_http_10_request(pair: Pair) -> None:
+    request = b"GET /mywebdir/myscript.py HTTP/1.0\r\n\r\n"
+    ours, theirs = (raw_fetch(port, request) for port in (pair.modpy_port, pair.apache.port))
+    assert (ours.status, ours.body) == (theirs.status, theirs.body) == (200, b"Hello World!")
+
+
+def test_absolute_form_request_target(pair: Pair) -> None:
+    request = (b"GET http://127.0.0.1/mywebdir/myscript.py HTTP/1.1\r\nHost: other\r\n"
+               b"Connection: close\r\n\r\n")
+    ours, theirs = (raw_fetch(port, request) for port in (pair.modpy_port, pair.apache.port))
+    assert (ours.status, ours.body) == (theirs.status, theirs.body) == (200, b"Hello World!")
+
+
+def test_http_11_without_host_is_400(pair: Pair) -> None:
+    request = b"GET /mywebdir/myscript.py HTTP/1.1\r\n\r\n"
+    ours, theirs = (raw_fetch(port, request) for port in (pair.modpy_port, pair.apache.port))
+    assert ours.status == theirs.status == 400
+
+
+@pytest.mark.xfail(strict=True, reason="an extension method (BREW) is refused with 501 by "
+                   "the HTTP engine; Apache hands it to the handler, which answers 200")
+def test_extension_method_reaches_the_handler(pair: Pair) -> None:
+    request = b"BREW /mywebdir/myscript.py HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
+    ours, theirs = (raw_fetch(port, request) for port in (pair.modpy_port, pair.apache.port))
+    assert (ours.status, ours.body) == (theirs.status, theirs.body)
+
+
+@pytest.mark.xfail(strict=True, reason="`OPTIONS *` answers 404; Apache answers 200 with an "
+                   "empty body")
+def test_options_asterisk(pair: Pair) -> None:
+    request = b"OPTIONS * HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
+    ours, theirs = (raw_fetch(port, request) for port in (pair.modpy_port, pair.apache.port))
+    assert ours.status == theirs.status
+
+
+def test_keep_alive_connection_serves_both_tutorial_urls(pair: Pair) -> None:
+    for port in (pair.modpy_port, pair.apache.port):
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            for path in (b"/mywebdir/myscript.py", b"/mywebdir/montypython.py"):
+                request = b"GET " + path + b" HTTP/1.1\r\nHost: a\r\n\r\n"
+                reply = raw_fetch(port, request, sock=sock)
+                assert (reply.status, reply.body) == (200, b"Hello World!")
+
+
+# -- documented differences (docs/migration.md): prefork-modpy's answer, and Apache's -------
+
+
+def test_fieldstorage_keys_are_str(pair: Pair) -> None:
+    """migration.md: `FieldStorage` keys may be bytes in mod_python, always `str` here."""
+    path = "/c/form/x?a=1&b=&a=2"
+    ours, theirs = pair.both(path)
+    assert ours.status == 200
+    assert json.loads(ours.body) == {"a": ["1", "2"], "b": [""]}
+    assert b"b'" in theirs.body  # mod_python 3.5 on Python 3 hands out bytes
+
+
+def test_fieldstorage_post_form(pair: Pair) -> None:
+    ours = fetch(pair.modpy_port, "/c/form/x?q=s", method="POST",
+                 body=b"x=1&y=%C3%A9",
+                 headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert json.loads(ours.body) == {"q": ["s"], "x": ["1"], "y": ["\u00e9"]}
+
+
+def test_chunked_request_body_is_decoded(pair: Pair) -> None:
+    """migration.md: mod_python's `req.read()` raises SERVER_RETURN(411) on chunked bodies."""
+    request = (b"POST /c/echo/x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n"
+               b"Connection: close\r\n\r\n6\r\nchunky\r\n0\r\n\r\n")
+    ours = raw_fetch(pair.modpy_port, request)
+    theirs = raw_fetch(pair.apache.port, request)
+    assert (ours.status, ours.body) == (200, b"chunky")
+    assert theirs.status == 500 and b"SERVER_RETURN: 411" in theirs.body
+
+
+def test_declined_handler_source_is_not_served(pair: Pair) -> None:
+    """migration.md: DECLINED for a handler's own `.py` → 404, never the source."""
+    ours, theirs = pair.both("/srcdecl/source.py")
+    assert ours.status == 404
+    assert b"handler source" not in ours.body
+    assert (theirs.status, theirs.body) == (200, b"print('handler source')\n")
+
+
+def test_dot_dot_above_document_root(pair: Pair) -> None:
+    """migration.md: `..` above the document root → 403 (Apache: 400)."""
+    ours, theirs = pair.both("/static/../../etc/passwd")
+    assert ours.status == 403
+    assert theirs.status == 400

@@ -227,6 +227,23 @@ pub fn accept(listen_fd: RawFd) -> io::Result<(RawFd, SocketAddr, SocketAddr)> {
     }
 }
 
+/// One non-blocking read into `dst`. Ok(0) is end of stream (or an empty `dst`).
+pub fn read_slice(fd: RawFd, dst: &mut [u8]) -> io::Result<usize> {
+    // SAFETY: reading into a live, writable slice of the given length.
+    let n = unsafe { libc::read(fd, dst.as_mut_ptr() as *mut libc::c_void, dst.len()) };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(n as usize)
+}
+
+/// Free a large buffer that holds nothing (idle connections keep no big allocations).
+pub fn trim_buffer(buf: &mut Vec<u8>) {
+    if buf.is_empty() && buf.capacity() > 16 * 1024 {
+        *buf = Vec::new();
+    }
+}
+
 /// One non-blocking read appending up to `max` bytes to `buf`. Ok(0) is end of stream.
 pub fn read_some(fd: RawFd, buf: &mut Vec<u8>, max: usize) -> io::Result<usize> {
     buf.reserve(max);

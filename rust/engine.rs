@@ -132,6 +132,7 @@ pub struct Engine {
     shared: Arc<Shared>,
     rejected: u64,
     next_sweep: Instant,
+    scratch: Vec<u8>,
 }
 
 impl Engine {
@@ -241,13 +242,18 @@ impl Engine {
 
     fn on_readable(&mut self, fd: RawFd, now: Instant) {
         let timeout = self.limits.timeout;
-        let Some(c) = self.slot(fd) else { return };
+        let Some(c) = self.slab.get_mut(fd as usize).and_then(|s| s.as_deref_mut()) else {
+            return;
+        };
         if c.phase == Phase::Ready {
             return;
         }
-        match conn::read_some(c.fd, &mut c.buf, READ_CHUNK) {
+        // Read through the shared scratch buffer so that connection buffers grow only by
+        // what actually arrived.
+        match conn::read_slice(c.fd, &mut self.scratch) {
             Ok(0) => return self.close(fd),
-            Ok(_) => {
+            Ok(n) => {
+                c.buf.extend_from_slice(&self.scratch[..n]);
                 if matches!(c.phase, Phase::Body(_) | Phase::Discard(_)) {
                     c.deadline = after(now, timeout);
                 }
@@ -269,17 +275,21 @@ impl Engine {
                     let d = after(now, self.limits.header_timeout);
                     self.insert(Box::new(Conn::new(fd, peer, local, d)));
                 }
-                Err(e) => match e.raw_os_error() {
-                    Some(libc::EINTR | libc::ECONNABORTED | libc::EPROTO | libc::EPERM) => {}
-                    Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM) => {
-                        // Out of descriptors: stop watching the listeners for a moment
-                        // instead of spinning on a readable listener.
-                        self.unregister_listeners();
-                        self.accept_paused_until = Some(now + Duration::from_millis(100));
-                        return;
-                    }
-                    _ => return,
-                },
+                Err(e) => {
+                    // Out of descriptors or memory, or a broken listener: stop watching the
+                    // listeners for a moment instead of spinning on a readable one.
+                    let pause = match e.raw_os_error() {
+                        Some(libc::EAGAIN) => return,
+                        Some(libc::EINTR | libc::ECONNABORTED | libc::EPROTO | libc::EPERM) => {
+                            continue
+                        }
+                        Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM) => 100,
+                        _ => 1000,
+                    };
+                    self.unregister_listeners();
+                    self.accept_paused_until = Some(now + Duration::from_millis(pause));
+                    return;
+                }
             }
         }
     }
@@ -311,6 +321,7 @@ impl Engine {
     /// Take back connections that finished requests returned.
     fn absorb(&mut self, now: Instant) {
         for mut c in self.shared.take_returned() {
+            conn::trim_buffer(&mut c.buf);
             c.deadline = match c.phase {
                 Phase::Linger => after(now, LINGER_SECS),
                 Phase::Discard(_) => after(now, self.limits.timeout),
@@ -406,6 +417,7 @@ impl Engine {
             shared: Arc::new(Shared::default()),
             rejected: 0,
             next_sweep: Instant::now() + Duration::from_secs(3600),
+            scratch: vec![0; READ_CHUNK],
         };
         for fd in listen_fds {
             conn::set_nonblocking(fd)?;

@@ -356,25 +356,25 @@ fn valid_absolute_form(t: &[u8]) -> bool {
     end > 0 && valid_authority(&rest[..end])
 }
 
-/// host [":" port] where host is a reg-name / IPv4 or a bracketed IPv6 literal.
-/// Userinfo, spaces, backslashes and stray colons are refused.
+/// host [":" port]: a bracketed IPv6 literal, a dotted-quad IPv4 address or a host name
+/// (letters, digits, '-', '_', '.'; an optional trailing dot). As in Apache's strict mode,
+/// a name whose last label is numeric must be a proper dotted quad, so `0x7f.1`,
+/// `017700000001` and `127.01.0.1` are refused, as are userinfo, '%', spaces, backslashes
+/// and stray colons.
 pub fn valid_authority(a: &[u8]) -> bool {
     let (host_ok, rest) = if a.first() == Some(&b'[') {
         match a.iter().position(|&b| b == b']') {
             Some(close) => {
                 let inner = &a[1..close];
-                let ok = !inner.is_empty()
-                    && inner.iter().all(|&b| b.is_ascii_hexdigit() || b == b':' || b == b'.');
+                let ok = std::str::from_utf8(inner)
+                    .is_ok_and(|s| s.parse::<std::net::Ipv6Addr>().is_ok());
                 (ok, &a[close + 1..])
             }
             None => (false, &a[..0]),
         }
     } else {
         let end = a.iter().position(|&b| b == b':').unwrap_or(a.len());
-        let host = &a[..end];
-        let ok =
-            host.iter().all(|&b| b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=%".contains(&b));
-        (ok, &a[end..])
+        (valid_host_name(&a[..end]), &a[end..])
     };
     if !host_ok {
         return false;
@@ -384,6 +384,31 @@ pub fn valid_authority(a: &[u8]) -> bool {
         Some((b':', port)) => port.len() <= 5 && port.iter().all(u8::is_ascii_digit),
         Some(_) => false,
     }
+}
+
+fn valid_host_name(h: &[u8]) -> bool {
+    let h = h.strip_suffix(b".").unwrap_or(h);
+    if h.is_empty() {
+        return false;
+    }
+    let mut labels = h.split(|&b| b == b'.');
+    let ok = labels.all(|l| {
+        !l.is_empty() && l.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    });
+    let numeric_last =
+        h.rsplit(|&b| b == b'.').next().is_some_and(|l| l.iter().all(u8::is_ascii_digit));
+    ok && (!numeric_last || valid_ipv4(h))
+}
+
+fn valid_ipv4(h: &[u8]) -> bool {
+    let parts: Vec<&[u8]> = h.split(|&b| b == b'.').collect();
+    parts.len() == 4
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.len() <= 3
+                && !(p.len() > 1 && p[0] == b'0')
+                && parse_decimal(p).is_some_and(|v| v <= 255)
+        })
 }
 
 /// ASCII decimal digits only, no sign, no spaces; overflow refused.

@@ -75,6 +75,16 @@ fn refused_heads() {
         ("RL24c", b"GET http://localhost::80/ HTTP/1.1\r\nHost: a\r\n\r\n".to_vec(), 400),
         ("RL24d", b"GET http://[4712::abcd::/ HTTP/1.1\r\nHost: a\r\n\r\n".to_vec(), 400),
         ("RL24e", b"GET http:/// HTTP/1.1\r\nHost: a\r\n\r\n".to_vec(), 400),
+        ("RL24f", b"GET http://0x7f.1/ HTTP/1.1\r\nHost: a\r\n\r\n".to_vec(), 400),
+        ("RL24g", b"GET http://017700000001/ HTTP/1.1\r\nHost: a\r\n\r\n".to_vec(), 400),
+        ("RL24h", b"GET http://127.01.0.1/ HTTP/1.1\r\nHost: a\r\n\r\n".to_vec(), 400),
+        ("RL24i", b"GET http://%3127.0.0.1/ HTTP/1.1\r\nHost: a\r\n\r\n".to_vec(), 400),
+        ("RL24j", b"GET http://[4712::abcd::]/ HTTP/1.1\r\nHost: a\r\n\r\n".to_vec(), 400),
+        ("RL24k", b"GET http://256.1.1.1/ HTTP/1.1\r\nHost: a\r\n\r\n".to_vec(), 400),
+        ("H18f", b"GET / HTTP/1.1\r\nHost: a..b\r\n\r\n".to_vec(), 400),
+        ("H18g", b"GET / HTTP/1.1\r\nHost: .a\r\n\r\n".to_vec(), 400),
+        ("H18h", b"GET / HTTP/1.1\r\nHost: a:b\r\n\r\n".to_vec(), 400),
+        ("H18i", b"GET / HTTP/1.1\r\nHost: a:123456\r\n\r\n".to_vec(), 400),
         ("RL25", b"GET /#frag HTTP/1.0\r\n\r\n".to_vec(), 400),
         ("RL26a", b"GET /\x01 HTTP/1.0\r\n\r\n".to_vec(), 400),
         ("RL26b", b"GET /\0 HTTP/1.0\r\n\r\n".to_vec(), 400),
@@ -203,6 +213,12 @@ fn accepted_heads() {
     // Empty Host, IPv6 Host, HTTP/1.0 without Host.
     ok(b"GET / HTTP/1.1\r\nHost:\r\n\r\n");
     ok(b"GET / HTTP/1.1\r\nHost: [::1]:80\r\n\r\n");
+    for host in
+        ["localhost", "example.com.", "a-b_c.example:8080", "127.0.0.1:80", "10.0.0.255", "x1.b2"]
+    {
+        ok(format!("GET / HTTP/1.1\r\nHost: {host}\r\n\r\n").as_bytes());
+    }
+    ok(b"GET http://127.0.0.1:8080/x HTTP/1.1\r\nHost: a\r\n\r\n");
     let h = ok(b"GET / HTTP/1.0\r\n\r\n");
     assert_eq!(h.proto_num, 1000);
     assert!(!h.client_keepalive);

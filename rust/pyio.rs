@@ -58,12 +58,18 @@ pub fn read_blocking(
 }
 
 /// Block (GIL released, in slices) until all of `parts` is written.
+/// `timeout` bounds a stall (no byte accepted by the socket), not the whole transfer.
 pub fn write_blocking(py: Python<'_>, fd: RawFd, parts: &[&[u8]], timeout: f64) -> PyResult<()> {
-    let deadline = after(Instant::now(), timeout);
+    let mut deadline = after(Instant::now(), timeout);
     let mut sent = 0usize;
     loop {
         let until = deadline.min(Instant::now() + SLICE);
-        match py.detach(|| conn::write_until(fd, parts, &mut sent, until)) {
+        let before = sent;
+        let r = py.detach(|| conn::write_until(fd, parts, &mut sent, until));
+        if sent > before {
+            deadline = after(Instant::now(), timeout);
+        }
+        match r {
             Ok(true) => return Ok(()),
             Ok(false) => {
                 py.check_signals()?;

@@ -21,7 +21,7 @@ use crate::request::RawRequest;
 use crate::response::error_response;
 
 const LISTENER_BIT: u64 = 1 << 63;
-const ACCEPT_BATCH: usize = 8;
+const ACCEPT_BATCH: usize = 1;
 const READ_CHUNK: usize = 64 * 1024;
 const MAX_EVENTS: usize = 256;
 /// How long (s) a closing connection is read and drained before it is closed anyway.
@@ -273,7 +273,11 @@ impl Engine {
             match conn::accept(lfd) {
                 Ok((fd, peer, local)) => {
                     let d = after(now, self.limits.header_timeout);
-                    self.insert(Box::new(Conn::new(fd, peer, local, d)));
+                    if let Some(fd) = self.insert(Box::new(Conn::new(fd, peer, local, d))) {
+                        // The request often arrives with the handshake: read it now
+                        // rather than after another epoll round trip.
+                        self.on_readable(fd, now);
+                    }
                 }
                 Err(e) => {
                     // Out of descriptors or memory, or a broken listener: stop watching the

@@ -136,6 +136,8 @@ class SiteFactory:
         server = Server(root, port, proc, conf, log)
         self.started.append(server)
         wait_for_port(port, proc)
+        if not wait_until(lambda: len(worker_pids(proc.pid)) == workers):
+            raise RuntimeError(f"{workers} workers did not start")
         return server
 
     def close(self) -> None:

@@ -9,6 +9,7 @@ No I/O; errors name file:line through `ConfigError`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Callable, Optional
 
 from .confparse import ConfigError, Node
@@ -104,6 +105,13 @@ class DirSettings:
     @property
     def has_python_handlers(self) -> bool:
         return bool(self.handlers)
+
+    @cached_property
+    def phases(self) -> frozenset[str]:
+        """The phases this section has handlers for (with or without "| .ext"), so the
+        dispatcher skips the others with one set lookup. Computed on first use, after the
+        section is complete."""
+        return frozenset(key.partition(".")[0] for key in self.handlers)
 
     @property
     def debug(self) -> bool:

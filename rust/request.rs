@@ -188,13 +188,21 @@ impl RawRequest {
         }
     }
 
-    fn body_blocks_keepalive(&self) -> bool {
+    /// Whether the unread rest of the body prevents keeping the connection alive. Looks at
+    /// the buffer without consuming it (the handler may still read the body).
+    fn body_blocks_keepalive(&mut self) -> bool {
+        let expect_pending = self.head.expect_continue && !self.continue_sent;
+        let Some(c) = self.loan.get() else { return true };
         match &self.body {
             Body::Done => false,
             Body::Length(rem) => {
-                *rem > DRAIN_MAX || (self.head.expect_continue && !self.continue_sent)
+                (c.buf.len() as u64) < *rem && (*rem > DRAIN_MAX || expect_pending)
             }
-            Body::Chunked(_) => true,
+            Body::Chunked(dec) => {
+                let mut probe = dec.clone();
+                let mut sink = Vec::new();
+                !(probe.decode(&c.buf, &mut sink, usize::MAX).is_ok() && probe.is_done())
+            }
         }
     }
 }
@@ -379,7 +387,6 @@ impl RawRequest {
             }
         }
         let fd = self.fd()?;
-        self.drain_buffered();
         let is_head = self.head.method() == "HEAD";
         let no_body = is_head || !response::status_has_body(status);
         let http11 = self.head.proto_num == 1001;

@@ -25,3 +25,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(pyapi::http_date, m)?)?;
     Ok(())
 }
+
+#[cfg(test)]
+mod e2e_tests;

@@ -195,8 +195,10 @@ impl RawRequest {
         let Some(c) = self.loan.get() else { return true };
         match &self.body {
             Body::Done => false,
+            // With 100-continue never sent, whether the client sent the body is unknown:
+            // the bytes after the head may be the body or the next request. Close.
             Body::Length(rem) => {
-                (c.buf.len() as u64) < *rem && (*rem > DRAIN_MAX || expect_pending)
+                expect_pending || ((c.buf.len() as u64) < *rem && *rem > DRAIN_MAX)
             }
             Body::Chunked(dec) => {
                 let mut probe = dec.clone();

@@ -1,11 +1,13 @@
 //! Per-connection state and the socket system calls around it (pure Rust, no Python).
 //!
 //! `Conn` owns one client socket (closed on drop) with its receive buffer, head scanner,
-//! phase and deadline. While a request is being answered the `Conn` is lent to the
-//! `RawRequest` through a `Loan`; giving it back pushes it onto the `Shared` return queue,
-//! which the engine absorbs at its next call. The I/O helpers here block with poll(2) until
-//! a given instant; callers run them with the GIL released and in slices (≤ 1 s) so that
-//! Python signal handlers still run. `EINTR` is returned to the caller, never retried here.
+//! phase and deadline; `Conn::advance` is its state machine (idle → head → optional body
+//! pre-read → ready; discard of an unread body; lingering close). While a request is being
+//! answered the `Conn` is lent to the `RawRequest` through a `Loan`; giving it back pushes
+//! it onto the `Shared` return queue, which the engine absorbs at its next call. The I/O
+//! helpers here block with poll(2) until a given instant; callers run them with the GIL
+//! released and in slices (≤ 1 s) so that Python signal handlers still run. `EINTR` is
+//! returned to the caller, never retried here.
 
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -14,7 +16,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::parse::{Head, HeadScanner};
+use crate::parse::{parse_complete, Framing, Head, HeadLimits, HeadScanner, Scan};
 
 /// Where a connection is in its life, as seen by the engine loop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,6 +75,110 @@ impl Drop for Conn {
         // SAFETY: the Conn owns fd; it is closed exactly once, here.
         unsafe {
             libc::close(self.fd);
+        }
+    }
+}
+
+/// Bytes a lingering connection may still send before it is closed at once.
+pub const LINGER_MAX: usize = 1 << 20;
+
+/// The limits the per-connection state machine needs.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnLimits {
+    pub head: HeadLimits,
+    pub header_timeout: f64,
+    pub keepalive_timeout: f64,
+    pub timeout: f64,
+    pub preread_body: u64,
+}
+
+/// What the engine must do with a connection after `advance`.
+pub enum Action {
+    Wait,
+    Ready,
+    Reject(u16),
+    Close,
+}
+
+fn epoch_now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+impl Conn {
+    /// Run the connection's state machine over the bytes it holds.
+    pub fn advance(&mut self, lim: &ConnLimits, now: Instant) -> Action {
+        let c = self;
+        let hl = &lim.head;
+        loop {
+            match c.phase {
+                Phase::Ready => return Action::Ready,
+                Phase::Linger => {
+                    c.lingered += c.buf.len();
+                    c.buf.clear();
+                    return if c.lingered > LINGER_MAX { Action::Close } else { Action::Wait };
+                }
+                Phase::Discard(n) => {
+                    let k = usize::try_from(n).unwrap_or(usize::MAX).min(c.buf.len());
+                    c.buf.drain(..k);
+                    let left = n - k as u64;
+                    if left > 0 {
+                        c.phase = Phase::Discard(left);
+                        return Action::Wait;
+                    }
+                    c.phase = Phase::Idle;
+                    c.deadline = after(now, lim.keepalive_timeout);
+                }
+                Phase::Body(n) => {
+                    if c.buf.len() as u64 >= n {
+                        c.phase = Phase::Ready;
+                        return Action::Ready;
+                    }
+                    return Action::Wait;
+                }
+                Phase::Idle | Phase::Head => {
+                    if c.buf.is_empty() {
+                        return Action::Wait;
+                    }
+                    if c.phase == Phase::Idle {
+                        c.phase = Phase::Head;
+                        c.deadline = after(now, lim.header_timeout);
+                        c.scanner = HeadScanner::new();
+                    }
+                    let end = match c.scanner.feed(&c.buf, hl) {
+                        Err(e) => return Action::Reject(e.status),
+                        Ok(Scan::Partial) => return Action::Wait,
+                        Ok(Scan::Complete(end)) => end,
+                    };
+                    let head = match parse_complete(&c.buf[..end], hl) {
+                        Err(e) => return Action::Reject(e.status),
+                        Ok(h) => h,
+                    };
+                    c.buf.drain(..end);
+                    c.scanner = HeadScanner::new();
+                    c.head_time = epoch_now();
+                    let preread = match head.framing {
+                        Framing::Length(n)
+                            if n > 0 && n <= lim.preread_body && !head.expect_continue =>
+                        {
+                            Some(n)
+                        }
+                        _ => None,
+                    };
+                    c.head = Some(head);
+                    match preread {
+                        Some(n) => {
+                            c.phase = Phase::Body(n);
+                            c.deadline = after(now, lim.timeout);
+                        }
+                        None => {
+                            c.phase = Phase::Ready;
+                            return Action::Ready;
+                        }
+                    }
+                }
+            }
         }
     }
 }

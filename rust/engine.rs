@@ -14,8 +14,7 @@ use std::time::{Duration, Instant};
 
 use pyo3::prelude::*;
 
-use crate::conn::{self, after, Conn, Loan, Phase, Shared};
-use crate::parse::{parse_complete, Framing, HeadLimits, HeadScanner, Scan};
+use crate::conn::{self, after, Action, Conn, ConnLimits, Loan, Phase, Shared};
 use crate::pyapi::Limits;
 use crate::request::RawRequest;
 use crate::response::error_response;
@@ -26,94 +25,7 @@ const READ_CHUNK: usize = 64 * 1024;
 const MAX_EVENTS: usize = 256;
 /// How long (s) a closing connection is read and drained before it is closed anyway.
 const LINGER_SECS: f64 = 2.0;
-const LINGER_MAX: usize = 1 << 20;
 const SLICE: Duration = Duration::from_secs(1);
-
-enum Action {
-    Wait,
-    Ready,
-    Reject(u16),
-    Close,
-}
-
-fn epoch_now() -> f64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64())
-}
-
-/// Run the connection's state machine over the bytes it holds.
-fn advance(c: &mut Conn, lim: &Limits, hl: &HeadLimits, now: Instant) -> Action {
-    loop {
-        match c.phase {
-            Phase::Ready => return Action::Ready,
-            Phase::Linger => {
-                c.lingered += c.buf.len();
-                c.buf.clear();
-                return if c.lingered > LINGER_MAX { Action::Close } else { Action::Wait };
-            }
-            Phase::Discard(n) => {
-                let k = usize::try_from(n).unwrap_or(usize::MAX).min(c.buf.len());
-                c.buf.drain(..k);
-                let left = n - k as u64;
-                if left > 0 {
-                    c.phase = Phase::Discard(left);
-                    return Action::Wait;
-                }
-                c.phase = Phase::Idle;
-                c.deadline = after(now, lim.keepalive_timeout);
-            }
-            Phase::Body(n) => {
-                if c.buf.len() as u64 >= n {
-                    c.phase = Phase::Ready;
-                    return Action::Ready;
-                }
-                return Action::Wait;
-            }
-            Phase::Idle | Phase::Head => {
-                if c.buf.is_empty() {
-                    return Action::Wait;
-                }
-                if c.phase == Phase::Idle {
-                    c.phase = Phase::Head;
-                    c.deadline = after(now, lim.header_timeout);
-                    c.scanner = HeadScanner::new();
-                }
-                let end = match c.scanner.feed(&c.buf, hl) {
-                    Err(e) => return Action::Reject(e.status),
-                    Ok(Scan::Partial) => return Action::Wait,
-                    Ok(Scan::Complete(end)) => end,
-                };
-                let head = match parse_complete(&c.buf[..end], hl) {
-                    Err(e) => return Action::Reject(e.status),
-                    Ok(h) => h,
-                };
-                c.buf.drain(..end);
-                c.scanner = HeadScanner::new();
-                c.head_time = epoch_now();
-                let preread = match head.framing {
-                    Framing::Length(n)
-                        if n > 0 && n <= lim.preread_body && !head.expect_continue =>
-                    {
-                        Some(n)
-                    }
-                    _ => None,
-                };
-                c.head = Some(head);
-                match preread {
-                    Some(n) => {
-                        c.phase = Phase::Body(n);
-                        c.deadline = after(now, lim.timeout);
-                    }
-                    None => {
-                        c.phase = Phase::Ready;
-                        return Action::Ready;
-                    }
-                }
-            }
-        }
-    }
-}
 
 /// One per worker process. Multiplexes the listening sockets and all client
 /// connections of this worker on one epoll set.
@@ -128,7 +40,7 @@ pub struct Engine {
     ready: VecDeque<RawFd>,
     events: Vec<libc::epoll_event>,
     limits: Limits,
-    hl: HeadLimits,
+    cl: ConnLimits,
     shared: Arc<Shared>,
     rejected: u64,
     next_sweep: Instant,
@@ -226,11 +138,11 @@ impl Engine {
     }
 
     fn run(&mut self, fd: RawFd, now: Instant) {
-        let (lim, hl) = (&self.limits, &self.hl);
+        let cl = self.cl;
         let Some(c) = self.slab.get_mut(fd as usize).and_then(|s| s.as_deref_mut()) else {
             return;
         };
-        let action = advance(c, lim, hl, now);
+        let action = c.advance(&cl, now);
         let d = c.deadline;
         match action {
             Action::Wait => self.note_deadline(d),
@@ -417,7 +329,7 @@ impl Engine {
             ready: VecDeque::new(),
             events: vec![libc::epoll_event { events: 0, u64: 0 }; MAX_EVENTS],
             limits: limits.clone(),
-            hl: limits.head_limits(),
+            cl: limits.conn_limits(),
             shared: Arc::new(Shared::default()),
             rejected: 0,
             next_sweep: Instant::now() + Duration::from_secs(3600),

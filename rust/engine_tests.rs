@@ -2,7 +2,7 @@
 //! I/O helpers of conn.rs, over socketpairs; no Python involved.
 
 use super::*;
-use crate::conn::{read_until, write_until, ReadOutcome};
+use crate::conn::{read_until, write_until, ReadOutcome, LINGER_MAX};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 fn pair() -> (RawFd, RawFd) {
@@ -33,23 +33,21 @@ fn conn_with(buf: &[u8]) -> (Conn, RawFd) {
     (c, b)
 }
 
-fn lim() -> (Limits, HeadLimits) {
-    let l = Limits::default();
-    let hl = l.head_limits();
-    (l, hl)
+fn lim() -> ConnLimits {
+    Limits::default().conn_limits()
 }
 
 #[test]
 fn pipelined_requests_come_out_one_by_one() {
-    let (l, hl) = lim();
+    let l = lim();
     let now = Instant::now();
     let data = b"GET /a HTTP/1.1\r\nHost: x\r\n\r\nPOST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nxyzGET /c HTTP/1.1\r\nHo";
     let (mut c, peer) = conn_with(data);
-    assert!(matches!(advance(&mut c, &l, &hl, now), Action::Ready));
+    assert!(matches!(c.advance(&l, now), Action::Ready));
     assert_eq!(c.head.take().map(|h| h.target().to_string()).as_deref(), Some("/a"));
     // The engine hands the request out; the request gives the connection back Idle.
     c.phase = Phase::Idle;
-    assert!(matches!(advance(&mut c, &l, &hl, now), Action::Ready));
+    assert!(matches!(c.advance(&l, now), Action::Ready));
     let h = c.head.take().unwrap();
     assert_eq!((h.target(), h.content_length()), ("/b", Some(3)));
     // Body pre-read: it is at the front of the buffer.
@@ -57,25 +55,25 @@ fn pipelined_requests_come_out_one_by_one() {
     c.buf.drain(..3);
     c.phase = Phase::Idle;
     // Partial third head: waits with the header deadline.
-    assert!(matches!(advance(&mut c, &l, &hl, now), Action::Wait));
+    assert!(matches!(c.advance(&l, now), Action::Wait));
     assert_eq!(c.phase, Phase::Head);
     c.buf.extend_from_slice(b"st: x\r\n\r\n");
-    assert!(matches!(advance(&mut c, &l, &hl, now), Action::Ready));
+    assert!(matches!(c.advance(&l, now), Action::Ready));
     assert_eq!(c.head.as_ref().unwrap().target(), "/c");
     close(peer);
 }
 
 #[test]
 fn preread_waits_for_the_whole_small_body() {
-    let (l, hl) = lim();
+    let l = lim();
     let now = Instant::now();
     let (mut c, peer) = conn_with(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n12345");
-    assert!(matches!(advance(&mut c, &l, &hl, now), Action::Wait));
+    assert!(matches!(c.advance(&l, now), Action::Wait));
     assert_eq!(c.phase, Phase::Body(10));
     c.buf.extend_from_slice(b"6789");
-    assert!(matches!(advance(&mut c, &l, &hl, now), Action::Wait));
+    assert!(matches!(c.advance(&l, now), Action::Wait));
     c.buf.extend_from_slice(b"0");
-    assert!(matches!(advance(&mut c, &l, &hl, now), Action::Ready));
+    assert!(matches!(c.advance(&l, now), Action::Ready));
     close(peer);
     // Expect: 100-continue and large bodies are not pre-read.
     for req in [
@@ -84,36 +82,36 @@ fn preread_waits_for_the_whole_small_body() {
         b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n",
     ] {
         let (mut c, peer) = conn_with(req);
-        assert!(matches!(advance(&mut c, &l, &hl, now), Action::Ready));
+        assert!(matches!(c.advance(&l, now), Action::Ready));
         close(peer);
     }
 }
 
 #[test]
 fn refusals_and_discard() {
-    let (l, hl) = lim();
+    let l = lim();
     let now = Instant::now();
     let (mut c, peer) = conn_with(b"GET / HTTP/1.1\nHost: x\n\n");
-    assert!(matches!(advance(&mut c, &l, &hl, now), Action::Reject(400)));
+    assert!(matches!(c.advance(&l, now), Action::Reject(400)));
     close(peer);
     let (mut c, peer) = conn_with(b"GET / HTTP/3.0\r\n\r\n");
-    assert!(matches!(advance(&mut c, &l, &hl, now), Action::Reject(505)));
+    assert!(matches!(c.advance(&l, now), Action::Reject(505)));
     close(peer);
     // An unread 5-byte body is thrown away before the next request.
     let (mut c, peer) = conn_with(b"hel");
     c.phase = Phase::Discard(5);
-    assert!(matches!(advance(&mut c, &l, &hl, now), Action::Wait));
+    assert!(matches!(c.advance(&l, now), Action::Wait));
     assert_eq!(c.phase, Phase::Discard(2));
     c.buf.extend_from_slice(b"loGET / HTTP/1.1\r\nHost: x\r\n\r\n");
-    assert!(matches!(advance(&mut c, &l, &hl, now), Action::Ready));
+    assert!(matches!(c.advance(&l, now), Action::Ready));
     close(peer);
     // Lingering connections throw everything away, up to a cap.
     let (mut c, peer) = conn_with(&[b'x'; 1000]);
     c.phase = Phase::Linger;
-    assert!(matches!(advance(&mut c, &l, &hl, now), Action::Wait));
+    assert!(matches!(c.advance(&l, now), Action::Wait));
     assert!(c.buf.is_empty());
     c.buf.resize(LINGER_MAX, b'y');
-    assert!(matches!(advance(&mut c, &l, &hl, now), Action::Close));
+    assert!(matches!(c.advance(&l, now), Action::Close));
     close(peer);
 }
 

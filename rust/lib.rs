@@ -1,6 +1,7 @@
 //! The `prefork_modpy._core` extension module: registers the classes, the exception and
 //! the helper functions. No logic lives here; see the module list below for who owns what.
 
+mod body; // request-body state: buffered discard, keep-alive decision (pure Rust)
 mod chunked; // strict incremental chunked-body decoder (pure Rust)
 mod conn; // per-connection state, socket syscalls, blocking-with-timeout I/O helpers
 mod engine; // Engine: epoll loop, accept, timeouts, keep-alive, pipelining

@@ -6,6 +6,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyTuple};
 
 use crate::chunked::decode_chunked_all;
+use crate::conn::ConnLimits;
 use crate::errors::bad_request;
 use crate::parse::{self, Framing, HeadLimits};
 use crate::response;
@@ -44,6 +45,16 @@ impl Default for Limits {
 }
 
 impl Limits {
+    pub fn conn_limits(&self) -> ConnLimits {
+        ConnLimits {
+            head: self.head_limits(),
+            header_timeout: self.header_timeout,
+            keepalive_timeout: self.keepalive_timeout,
+            timeout: self.timeout,
+            preread_body: self.preread_body,
+        }
+    }
+
     pub fn head_limits(&self) -> HeadLimits {
         HeadLimits {
             request_line: self.request_line,

@@ -12,24 +12,15 @@ use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedBytes;
 use pyo3::types::{PyBytes, PyList, PyTuple};
 
-use crate::chunked::ChunkedDecoder;
-use crate::conn::{Loan, Phase};
+use crate::body::Body;
+use crate::conn::Loan;
 use crate::errors::{bad_request, conn_gone, state_error};
 use crate::parse::{parse_decimal, Framing, Head};
 use crate::pyapi::Limits;
 use crate::pyio::{latin1_bytes, latin1_str, read_blocking, write_blocking};
 use crate::response::{self, BodyFraming, ConnHeader};
 
-/// Unread request bodies up to this size are discarded to keep the connection alive;
-/// larger ones close it.
-const DRAIN_MAX: u64 = 64 * 1024;
 const READ_CHUNK: usize = 64 * 1024;
-
-enum Body {
-    Length(u64),
-    Chunked(Box<ChunkedDecoder>),
-    Done,
-}
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Resp {
@@ -68,11 +59,7 @@ impl RawRequest {
             ),
             None => ((String::new(), 0), (String::new(), 0), 0, 0.0),
         };
-        let body = match head.framing {
-            Framing::None | Framing::Length(0) => Body::Done,
-            Framing::Length(n) => Body::Length(n),
-            Framing::Chunked => Body::Chunked(Box::new(ChunkedDecoder::new(limits.body))),
-        };
+        let body = Body::new(head.framing, limits.body);
         RawRequest {
             loan,
             head,
@@ -157,54 +144,20 @@ impl RawRequest {
         }
     }
 
-    /// Decode whatever chunked framing is already buffered, without blocking.
+    /// Consume body bytes already buffered, without blocking.
     fn drain_buffered(&mut self) {
-        match &mut self.body {
-            Body::Length(rem) => {
-                if let Some(c) = self.loan.get() {
-                    let k = usize::try_from(*rem).unwrap_or(usize::MAX).min(c.buf.len());
-                    c.buf.drain(..k);
-                    *rem -= k as u64;
-                    if *rem == 0 {
-                        self.body = Body::Done;
-                    }
-                }
+        if let Some(c) = self.loan.get() {
+            if self.body.drain_buffered(&mut c.buf).is_err() {
+                self.will_close = true;
             }
-            Body::Chunked(dec) => {
-                if let Some(c) = self.loan.get() {
-                    let mut sink = Vec::new();
-                    match dec.decode(&c.buf, &mut sink, usize::MAX) {
-                        Ok(n) => {
-                            c.buf.drain(..n);
-                            if dec.is_done() {
-                                self.body = Body::Done;
-                            }
-                        }
-                        Err(_) => self.will_close = true,
-                    }
-                }
-            }
-            Body::Done => {}
         }
     }
 
-    /// Whether the unread rest of the body prevents keeping the connection alive. Looks at
-    /// the buffer without consuming it (the handler may still read the body).
     fn body_blocks_keepalive(&mut self) -> bool {
         let expect_pending = self.head.expect_continue && !self.continue_sent;
-        let Some(c) = self.loan.get() else { return true };
-        match &self.body {
-            Body::Done => false,
-            // With 100-continue never sent, whether the client sent the body is unknown:
-            // the bytes after the head may be the body or the next request. Close.
-            Body::Length(rem) => {
-                expect_pending || ((c.buf.len() as u64) < *rem && *rem > DRAIN_MAX)
-            }
-            Body::Chunked(dec) => {
-                let mut probe = dec.clone();
-                let mut sink = Vec::new();
-                !(probe.decode(&c.buf, &mut sink, usize::MAX).is_ok() && probe.is_done())
-            }
+        match self.loan.get() {
+            Some(c) => self.body.blocks_keepalive(&c.buf, expect_pending),
+            None => true,
         }
     }
 }
@@ -499,9 +452,8 @@ impl RawRequest {
             return Ok(());
         }
         self.drain_buffered();
-        match self.body {
-            Body::Done => self.loan.give_back(Phase::Idle),
-            Body::Length(rem) if rem <= DRAIN_MAX => self.loan.give_back(Phase::Discard(rem)),
+        match self.body.after_finish() {
+            Some(phase) if !self.will_close => self.loan.give_back(phase),
             _ => self.loan.close_gracefully(),
         }
         Ok(())

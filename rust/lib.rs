@@ -3,7 +3,7 @@
 
 mod body; // request-body state: buffered discard, keep-alive decision (pure Rust)
 mod chunked; // strict incremental chunked-body decoder (pure Rust)
-mod conn; // per-connection state, socket syscalls, blocking-with-timeout I/O helpers
+mod conn; // per-connection state machine, socket syscalls, poll-with-deadline I/O helpers
 mod engine; // Engine: epoll loop, accept, timeouts, keep-alive, pipelining
 mod errors; // BadRequestError and error conversions
 mod parse; // request-head scanner/parser and framing decisions (pure Rust)

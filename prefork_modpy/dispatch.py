@@ -68,7 +68,10 @@ class Dispatcher:
         """Serve one request completely. Returns the request for the access log."""
         try:
             path, args = translate.split_target(raw.target)
-            uri = translate.decode_path(path) if path != "*" else "*"
+            if path == "*":
+                self._answer_options_star(raw)
+                return None
+            uri = translate.decode_path(path)
         except translate.HTTPError as exc:
             self._send_bare_error(raw, exc.status)
             return None
@@ -122,9 +125,6 @@ class Dispatcher:
             return OK
         if result not in (OK, DECLINED):
             return result
-        if req.uri == "*":
-            req.filename = None
-            return OK
         vhost = req._vhost
         if vhost.location_has_python_handlers(req.uri):
             req.filename = req.path_info = None

@@ -308,3 +308,9 @@ def test_pipelined_requests_answered_in_order(server):
             data += chunk
     assert data.count(b"HTTP/1.1 200") == 2
     assert data.index(b"\r\n\r\nok") < data.index(b"\r\n\r\nspam")
+
+
+def test_options_star_answers_for_the_server(server):
+    reply = raw_exchange(server.port, b"OPTIONS * HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert reply.startswith(b"HTTP/1.1 200")
+    assert b"\r\nAllow: GET,HEAD,POST,OPTIONS\r\n" in reply

@@ -65,7 +65,16 @@ class Dispatcher:
         self.config = runtime.config
 
     def handle(self, raw: RawRequest) -> Optional[Request]:
-        """Serve one request completely. Returns the request for the access log."""
+        """Serve one request completely. Returns the request for the access log.
+        Nothing a request does may end the worker: a bug of ours closes the connection."""
+        try:
+            return self._handle(raw)
+        except Exception:
+            self.runtime.error_log.log("internal error: " + traceback.format_exc())
+            raw.abort()
+            return None
+
+    def _handle(self, raw: RawRequest) -> Optional[Request]:
         try:
             path, args = translate.split_target(raw.target)
             if path == "*":
@@ -84,9 +93,12 @@ class Dispatcher:
             # The client went away or stalled: nothing more can be said to it.
             self.runtime.error_log.log(f"client connection lost: {exc}", apache.APLOG_INFO)
             raw.abort()
-        except Exception:  # a bug of ours: answer 500, keep the worker
+        except Exception:  # a bug of ours: answer 500 if we still can
             self.runtime.error_log.log("internal error: " + traceback.format_exc())
-            self._finish_error(req, apache.HTTP_INTERNAL_SERVER_ERROR)
+            if raw.headers_sent:
+                raw.abort()
+            else:
+                self._finish_error(req, apache.HTTP_INTERNAL_SERVER_ERROR)
         self._after_response(req)
         return req
 
@@ -314,6 +326,14 @@ class Dispatcher:
         req._out, req._out_len = [body], len(body)
         req._bytes_queued = len(body)
         req._finish_response()
+
+    def _answer_options_star(self, raw: RawRequest) -> None:
+        """`OPTIONS *` asks about the server itself (RFC 9110 §9.3.7), as httpd answers it."""
+        try:
+            raw.send_response(200, None, [("Allow", "GET,HEAD,POST,OPTIONS")], b"", True)
+            raw.finish()
+        except OSError:
+            raw.abort()
 
     def _send_bare_error(self, raw: RawRequest, status: int) -> None:
         headers = [("Content-Type", errorpages.CONTENT_TYPE)]

@@ -140,40 +140,51 @@ def peer_env() -> dict[str, str]:
             "HOME": os.environ.get("HOME", "/root")}
 
 
-def start_modpy(site: Path, port: int, workers: int) -> Callable[[], None]:
-    conf = site.parent / "modpy.conf"
-    conf.write_text(f"Listen 127.0.0.1:{port}\nDocumentRoot {site}\n"
-                    f"ErrorLog {site.parent}/modpy-error.log\nLogLevel warn\n"
-                    + FRAGMENT.format(root=site))
-    env = {"PATH": f"{MODPY_BIN.parent}:/usr/bin:/bin", "LANG": "C.UTF-8"}
-    proc = Process([str(MODPY_BIN), "--config", str(conf), "--workers", str(workers)],
-                   site.parent / "modpy.out", site.parent, env)
-    wait_for_port(port, proc.alive, 30)
+def started(proc: Process, port: int) -> Callable[[], None]:
+    """Wait for the port; a server that dies first is reported with its last output."""
+    try:
+        wait_for_port(port, proc.alive, 30)
+    except RuntimeError as exc:
+        proc.stop()
+        tail = proc.log.read_text(errors="replace")[-1500:] if proc.log.exists() else ""
+        raise RuntimeError(f"{exc}; its output ends: {tail!r}") from exc
     return proc.stop
 
 
-def start_apache(site: Path, port: int, workers: int) -> Callable[[], None]:
+def start_modpy(site: Path, port: int, workers: int, log: Path) -> Callable[[], None]:
+    conf = site.parent / "modpy.conf"
+    # The error log beside the raw wrk output: it says why a worker died, if one did.
+    conf.write_text(f"Listen 127.0.0.1:{port}\nDocumentRoot {site}\n"
+                    f"ErrorLog {log.with_suffix('.error.log')}\nLogLevel warn\n"
+                    + FRAGMENT.format(root=site))
+    env = {"PATH": f"{MODPY_BIN.parent}:/usr/bin:/bin", "LANG": "C.UTF-8"}
+    argv = [str(MODPY_BIN), "--config", str(conf), "--workers", str(workers)]
+    return started(Process(argv, log, site.parent, env), port)
+
+
+def start_apache(site: Path, port: int, workers: int, log: Path) -> Callable[[], None]:
     server = ApacheServer(site, FRAGMENT.format(root=site), port, Prefork(workers))
-    server.start()
-    return server.stop
+    server.start()  # its RuntimeError carries the end of Apache's error log
+
+    def stop() -> None:
+        log.write_text(server.error_log())
+        server.stop()
+
+    return stop
 
 
-def start_gunicorn(site: Path, port: int, workers: int) -> Callable[[], None]:
+def start_gunicorn(site: Path, port: int, workers: int, log: Path) -> Callable[[], None]:
     argv = [str(PEERS_BIN / "gunicorn"), "--workers", str(workers), "--worker-class", "sync",
             "--bind", f"127.0.0.1:{port}", "--chdir", str(BENCH), "--log-level", "warning",
             "hello_wsgi:app"]
-    proc = Process(argv, site.parent / "gunicorn.out", BENCH, peer_env())
-    wait_for_port(port, proc.alive, 30)
-    return proc.stop
+    return started(Process(argv, log, BENCH, peer_env()), port)
 
 
-def start_granian(site: Path, port: int, workers: int) -> Callable[[], None]:
+def start_granian(site: Path, port: int, workers: int, log: Path) -> Callable[[], None]:
     argv = [str(PEERS_BIN / "granian"), "--interface", "wsgi", "--workers", str(workers),
             "--host", "127.0.0.1", "--port", str(port), "--working-dir", str(BENCH),
             "--log-level", "warning", "--no-ws", "hello_wsgi:app"]
-    proc = Process(argv, site.parent / "granian.out", BENCH, peer_env())
-    wait_for_port(port, proc.alive, 30)
-    return proc.stop
+    return started(Process(argv, log, BENCH, peer_env()), port)
 
 
 def starter(name: str, settings: Settings) -> tuple[Callable, int]:
@@ -275,7 +286,7 @@ def measure(name: str, variant: str, settings: Settings, site: Path, run: int) -
     stop: Optional[Callable[[], None]] = None
     try:
         result.busy_before = wait_until_quiet()
-        stop = start(site, port, workers)
+        stop = start(site, port, workers, settings.results / f"{name}-{variant}-{run}.log")
         check_reply(url)
         if settings.warmup:
             wrk(url, settings, variant, settings.warmup, latency=False)
@@ -346,9 +357,11 @@ def command_version(argv: list[str]) -> str:
 
 
 def environment(settings: Settings) -> str:
+    commit = command_version(["git", "-C", str(REPO), "describe", "--always", "--dirty"])
     versions = {
         "prefork-modpy": command_version([str(REPO / ".venv/bin/python"), "-c",
-                                          "import prefork_modpy as p; print(p.__version__)"]),
+                                          "import prefork_modpy as p; print(p.__version__)"])
+        + f" (checkout {commit})",
         "apache2": command_version(["/usr/sbin/apache2", "-v"]),
         "mod_python": command_version(["dpkg-query", "-W", "-f=${Version}",
                                        "libapache2-mod-python"]),

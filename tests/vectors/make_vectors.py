@@ -24,7 +24,9 @@ Layout (read by tests/http/*.py and, later, by Rust tests; no TOML/YAML needed):
   ``live`` (optional) overrides what the end-to-end test expects: ``status``
   (int, or a list whose null entry means "no response"), ``canary`` ("run" / "not_run" /
   "any"), ``must_close`` (true / false / null = either), ``responses`` (responses before
-  the canary's), ``eof`` (send, half-close, no canary), ``why``.
+  the canary's), ``eof`` (send, half-close, no canary), ``truncate_body`` (send only this
+  many body bytes), ``handled`` (false: the server answers without running the handler),
+  ``args`` (the req.args the handler must see), ``no_interim`` (no 100 Continue), ``why``.
 
 Smuggled requests embedded in vectors target ``/canary?id=<ID>-smuggled``: the live test
 fails if such a request ever runs.
@@ -223,7 +225,9 @@ bad("RL18", "asterisk GET", b"GET * HTTP/1.1\r\nHost: a\r\n\r\n", 400,
     "RFC 9112 §3.2.4 asterisk-form only for OPTIONS; gunicorn "
     "invalid/rfc9112_target_asterisk_non_options_01")
 ok("RL19", "OPTIONS asterisk", b"OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n",
-   "RFC 9112 §3.2.4; gunicorn valid/rfc9112_target_asterisk_options_01")
+   "RFC 9112 §3.2.4; gunicorn valid/rfc9112_target_asterisk_options_01",
+   live={"handled": False, "why": "OPTIONS * is answered by the server itself (200 + Allow), "
+         "as httpd does; no handler runs"})
 bad("RL20", "authority form GET", b"GET example.com:443 HTTP/1.1\r\nHost: a\r\n\r\n", 400,
     "RFC 9112 §3.2.3 authority-form only for CONNECT; gunicorn "
     "invalid/rfc9112_target_authority_non_connect_01")

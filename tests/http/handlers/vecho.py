@@ -1,0 +1,36 @@
+"""Handler for tests/http/test_live_vectors.py, set for the whole site.
+
+Every request is answered 200 with JSON describing what the handler saw (method, uri,
+unparsed_uri, args, protocol, body length, header names). ``GET /canary?id=X`` first records
+that it ran by appending to the marker file ``markers/X`` next to this module. Paths under
+``/noread`` answer without reading the request body.
+"""
+
+import json
+import os
+
+from mod_python import apache
+
+MARKERS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "markers")
+
+
+def handler(req):
+    if req.uri == "/canary":
+        wanted = (req.args or "").partition("id=")[2]
+        name = "".join(ch for ch in wanted if ch.isalnum() or ch == "-") or "_"
+        os.makedirs(MARKERS, exist_ok=True)
+        with open(os.path.join(MARKERS, name), "a") as marker:
+            marker.write(req.the_request + "\n")
+    body = b"" if req.uri.startswith("/noread") else req.read()
+    info = {
+        "method": req.method,
+        "uri": req.uri,
+        "unparsed_uri": req.unparsed_uri,
+        "args": req.args,
+        "protocol": req.protocol,
+        "body_len": len(body),
+        "header_names": list(req.headers_in.keys()),
+    }
+    req.content_type = "application/json"
+    req.write(json.dumps(info))
+    return apache.OK

@@ -26,7 +26,9 @@ Layout (read by tests/http/*.py and, later, by Rust tests; no TOML/YAML needed):
   "any"), ``must_close`` (true / false / null = either), ``responses`` (responses before
   the canary's), ``eof`` (send, half-close, no canary), ``truncate_body`` (send only this
   many body bytes), ``handled`` (false: the server answers without running the handler),
-  ``args`` (the req.args the handler must see), ``no_interim`` (no 100 Continue), ``why``.
+  ``args`` (the req.args the handler must see), ``no_interim`` (no 100 Continue),
+  ``close_header`` (false: the status was sent before the error was found, so the reply
+  cannot carry ``Connection: close``; the server still closes), ``why``.
 
 Smuggled requests embedded in vectors target ``/canary?id=<ID>-smuggled``: the live test
 fails if such a request ever runs.
@@ -628,6 +630,31 @@ ok("CH42", "two trailers", C, "RFC 9112 §7.1.2",
    body=b"3\r\nabc\r\n0\r\nX-A: 1\r\nX-B: \t2 \r\n\r\n", decoded=b"abc")
 ok("CH43", "chunked GET", b"GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n",
    "RFC 9110 §9.3.1", body=b"3\r\nabc\r\n0\r\n\r\n", decoded=b"abc")
+
+# The handler answers without reading the body (/noread): the framing error is found only
+# when the engine drains the rest of the body after the 200, so the connection must close
+# then, and nothing sent after it (smuggled requests, the canary) may run.
+_NOREAD = {"status": 200, "close_header": False, "canary": "not_run",
+           "why": "/noread answers 200 before the body is read; the bad framing is found while "
+                  "draining it: close, nothing after it runs"}
+_CN = b"POST /noread HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+bad("CH9n", "unread bare LF in extension",
+    _CN + b"2;\nxx\r\n%x\r\n" % (len(_ch9) + 2) + b"0\r\n\r\n" + smuggled("CH9n") +
+    b"\r\n0\r\n\r\n", 400, "as CH9 (Go CVE-2025-22871), body never read by the handler",
+    stage="body", live=_NOREAD)
+bad("CH10n", "unread LF in quoted extension",
+    _CN + b'1;ext="val\nX\n0\n\n' + smuggled("CH10n") + b"\r\n0\r\n\r\n", 400,
+    "as CH10 (Jetty CVE-2026-2332), body never read by the handler", stage="body", live=_NOREAD)
+bad("CH13n", "unread data without CRLF",
+    _CN + b"5\r\nhelloXX0\r\n\r\n" + smuggled("CH13n"), 400,
+    "as CH13 (h11 CVE-2025-43859), body never read by the handler", stage="body", live=_NOREAD)
+ok("CH44", "unread valid chunked body", _CN, "RFC 9112 §7.1; an unread body is drained",
+   body=b"5\r\nhello\r\n0\r\n\r\n", decoded=b"hello")
+ok("CL20", "unread body holding a request",
+   b"POST /noread HTTP/1.1\r\nHost: a\r\nContent-Length: " +
+   str(len(smuggled("CL20"))).encode() + b"\r\n\r\n",
+   "RFC 9112 §6.3; an unread body is discarded, never parsed as a request",
+   body=smuggled("CL20"))
 
 # ---------------------------------------------------------------------------------------
 # 2.6 Connection management, Expect, pipelining (RFC 9112 §9; RFC 9110 §10.1.1)

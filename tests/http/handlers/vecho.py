@@ -1,7 +1,8 @@
 """Handler for tests/http/test_live_vectors.py, set for the whole site.
 
 Every request is answered 200 with JSON describing what the handler saw (method, uri,
-unparsed_uri, args, protocol, body length, header names). ``GET /canary?id=X`` first records
+unparsed_uri, args, protocol, body length, header names, hostname and the ``site``
+PythonOption of the virtual host). ``GET /canary?id=X`` first records
 that it ran by appending to the marker file ``markers/X`` next to this module. Paths under
 ``/noread`` answer without reading the request body.
 """
@@ -30,6 +31,8 @@ def handler(req):
         "protocol": req.protocol,
         "body_len": len(body),
         "header_names": list(req.headers_in.keys()),
+        "hostname": req.hostname,
+        "site": req.get_options().get("site"),
     }
     req.content_type = "application/json"
     req.write(json.dumps(info))

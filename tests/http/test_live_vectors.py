@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 import pytest
-from vectorlib import ENGINE_BUGS, LIMITS, VECTORS, Vector, params
+from vectorlib import BY_ID, ENGINE_BUGS, LIMITS, VECTORS, Vector, params
 
 from conftest import SiteFactory
 
@@ -27,7 +27,7 @@ READ_TIMEOUT = 3.0
 
 SITE = """
 Timeout 10
-KeepAliveTimeout 5
+KeepAliveTimeout 1
 LimitRequestLine {request_line}
 LimitRequestFieldSize {field_size}
 LimitRequestFields {fields}
@@ -326,3 +326,52 @@ def test_host_selects_the_virtual_host(server, target, host, site, hostname):
     (response,), _, _ = parse_responses(data, ["GET"])
     seen = json.loads(response.body)
     assert (seen["site"], seen["hostname"]) == (site, hostname)
+
+
+def test_http10_streamed_response_is_close_delimited(server):
+    """K4: no chunked coding towards an HTTP/1.0 client (RFC 9112 §6.1); the body ends with
+    the connection."""
+    data, closed = talk(server.port, b"GET /stream HTTP/1.0\r\n\r\n")
+    (response,), _, leftover = parse_responses(data, ["GET"])
+    assert closed and not leftover
+    assert "transfer-encoding" not in response.headers
+    assert response.body == b"chunk-1;chunk-2"
+
+
+def test_http11_streamed_response_is_chunked(server):
+    data, closed = talk(server.port, b"GET /stream HTTP/1.1\r\nHost: a\r\n\r\n" +
+                        BY_ID["K1"].canary().replace(b"K1", b"stream"))
+    responses, _, leftover = parse_responses(data, ["GET"])
+    assert [r.status for r in responses] == [200, 200] and closed and not leftover
+    assert responses[0].headers.get("transfer-encoding") == "chunked"
+    assert responses[0].body == b"chunk-1;chunk-2"
+
+
+def test_no_content_response_has_no_body(server):
+    """K13: a 204 carries no content and no Content-Length / Transfer-Encoding even if the
+    handler writes (RFC 9110 §15.3.5, §8.6); the next response on the connection parses."""
+    data, closed = talk(server.port, b"GET /nocontent HTTP/1.1\r\nHost: a\r\n\r\n" +
+                        BY_ID["K1"].canary().replace(b"K1", b"nocontent"))
+    responses, _, leftover = parse_responses(data, ["GET"])
+    assert [r.status for r in responses] == [204, 200], data[:300]
+    assert not leftover and closed
+    assert "content-length" not in responses[0].headers
+    assert "transfer-encoding" not in responses[0].headers
+
+
+def test_idle_keepalive_connection_is_closed(server):
+    """K15: a kept-alive connection with no next request is closed after KeepAliveTimeout
+    (1 s here)."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+        started = time.monotonic()
+        data = b""
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        waited = time.monotonic() - started
+    responses, _, leftover = parse_responses(data, ["GET"])
+    assert [r.status for r in responses] == [200] and not leftover
+    assert 0.5 < waited < 4, waited

@@ -4,7 +4,8 @@ Every request is answered 200 with JSON describing what the handler saw (method,
 unparsed_uri, args, protocol, body length, header names, hostname and the ``site``
 PythonOption of the virtual host). ``GET /canary?id=X`` first records
 that it ran by appending to the marker file ``markers/X`` next to this module. Paths under
-``/noread`` answer without reading the request body.
+``/noread`` answer without reading the request body; ``/stream`` sends its body in two
+flushed pieces (no Content-Length); ``/nocontent`` answers 204 but writes a body anyway.
 """
 
 import json
@@ -22,6 +23,17 @@ def handler(req):
         os.makedirs(MARKERS, exist_ok=True)
         with open(os.path.join(MARKERS, name), "a") as marker:
             marker.write(req.the_request + "\n")
+    if req.uri == "/stream":
+        req.content_type = "text/plain"
+        req.write("chunk-1;")
+        req.flush()
+        req.write("chunk-2")
+        req.flush()
+        return apache.OK
+    if req.uri == "/nocontent":
+        req.status = apache.HTTP_NO_CONTENT
+        req.write("a 204 response has no content")
+        return apache.OK
     body = b"" if req.uri.startswith("/noread") else req.read()
     info = {
         "method": req.method,

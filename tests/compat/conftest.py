@@ -124,8 +124,10 @@ def pair(request: pytest.FixtureRequest, apache_ready: None) -> Iterator[Pair]:
     apache: Optional[ApacheServer] = None
     try:
         modpy = factory.start(fragment, site_files(files), workers=2)
+        # A module may need more of httpd (e.g. authz_user for `Require valid-user`).
+        modules = getattr(request.module, "APACHE_MODULES", ())
         apache = ApacheServer(modpy.root, fragment.format(root=modpy.root, port=0),
-                              free_port())
+                              free_port(), extra_modules=modules)
         apache.start()
         yield Pair(modpy.root, modpy.port, apache, modpy.errors)
     finally:

@@ -259,3 +259,153 @@ def urls(req):
     }
     req.write(json.dumps(data, sort_keys=True))
     return apache.OK
+
+
+# -- phases, authentication, sections --------------------------------------------------
+
+
+def authen(req):
+    # get_basic_auth_pw() must come first: it fills req.user.
+    password = req.get_basic_auth_pw()
+    if req.user == "alice" and password == "secret":
+        return apache.OK
+    return apache.HTTP_UNAUTHORIZED
+
+
+def authen_manual(req):
+    # The same check without get_basic_auth_pw(): decodes the header itself and sets req.user.
+    import base64
+
+    header = req.headers_in.get("Authorization", "")
+    if header.startswith("Basic "):
+        user, _, password = base64.b64decode(header[6:]).decode().partition(":")
+        if (user, password) == ("alice", "secret"):
+            req.user = user
+            return apache.OK
+    return apache.HTTP_UNAUTHORIZED
+
+
+def whoami(req):
+    req.content_type = "text/plain"
+    req.write(f"user={req.user} type={req.ap_auth_type}")
+    return apache.OK
+
+
+def access_deny(req):
+    return apache.HTTP_FORBIDDEN
+
+
+def fixup_note(req):
+    req.notes["fixup"] = "ran"
+    return apache.OK
+
+
+def show_note(req):
+    req.content_type = "text/plain"
+    req.write(f"fixup={req.notes.get('fixup')}")
+    return apache.OK
+
+
+def where(req):
+    req.content_type = "application/json"
+    data = {"filename": req.filename, "path_info": req.path_info, "uri": req.uri,
+            "interpreter": req.interpreter}
+    req.write(json.dumps(data, sort_keys=True))
+    return apache.OK
+
+
+# -- responses ---------------------------------------------------------------------------
+
+
+def write_then_404(req):
+    req.content_type = "text/plain"
+    req.write("already sent")
+    return apache.HTTP_NOT_FOUND
+
+
+def empty_ok(req):
+    req.content_type = "text/plain"
+    return apache.OK
+
+
+def server_error(req):
+    return apache.HTTP_INTERNAL_SERVER_ERROR
+
+
+def unauthorized_plain(req):
+    return apache.HTTP_UNAUTHORIZED
+
+
+def method_not_allowed(req):
+    req.allow_methods(["GET", "POST"])
+    return apache.HTTP_METHOD_NOT_ALLOWED
+
+
+def status_line(req):
+    req.status_line = "299 Custom Thing"
+    req.content_type = "text/plain"
+    req.write("custom")
+    return apache.OK
+
+
+def streamed(req):
+    req.content_type = "application/octet-stream"
+    block = bytes(range(256)) * 512  # 128 KiB, past any small-reply buffering
+    for _ in range(4):
+        req.write(block)
+        req.flush()
+    return apache.OK
+
+
+def sendfile_range(req):
+    req.content_type = "text/plain"
+    req.sendfile(req.document_root() + "/static/hello.txt", 2, 5)
+    return apache.OK
+
+
+def manual_length(req):
+    req.content_type = "text/plain"
+    req.headers_out["Content-Length"] = "4"
+    req.write("four")
+    return apache.OK
+
+
+def headers_in_merge(req):
+    req.content_type = "application/json"
+    data = {"x_dup": req.headers_in.get("X-Dup"), "cookie": req.headers_in.get("Cookie"),
+            "count": len(req.headers_in.keys())}
+    req.write(json.dumps(data, sort_keys=True))
+    return apache.OK
+
+
+def read_chunks(req):
+    parts = []
+    while True:
+        part = req.read(4)
+        if not part:
+            break
+        parts.append(part.decode())
+    req.content_type = "application/json"
+    req.write(json.dumps(parts))
+    return apache.OK
+
+
+def readlines(req):
+    req.content_type = "application/json"
+    req.write(json.dumps([line.decode() for line in req.readlines()]))
+    return apache.OK
+
+
+def multipart(req):
+    fields = util.FieldStorage(req)
+    upload = fields["file"]
+    req.content_type = "application/json"
+    data = {"filename": upload.filename, "content": upload.file.read().decode(),
+            "note": str(fields.getfirst("note"))}
+    req.write(json.dumps(data, sort_keys=True))
+    return apache.OK
+
+
+def missing_function_module_ok(req):
+    req.write("never called")
+    return apache.OK

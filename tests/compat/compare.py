@@ -1,0 +1,78 @@
+"""What the compat tests compare, and how: a `Case` is one request sent to both servers."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Optional
+
+import pytest
+
+from .conftest import Pair, Reply
+
+ALWAYS_COMPARED = ("content-type", "location")
+DOCTYPE = re.compile(rb"<!DOCTYPE[^>]*>")
+
+
+def normalize(reply: Reply, port: int) -> Reply:
+    """Replace the server's own port (in URLs it builds) by PORT."""
+    mark = f":{port}"
+    headers = {k: v.replace(mark, ":PORT") for k, v in reply.headers.items()}
+    return Reply(reply.status, headers, reply.body.replace(mark.encode(), b":PORT"))
+
+
+def stock_page(body: bytes) -> bytes:
+    """Apache's built-in error page without its DOCTYPE line: httpd 2.4 moved from the HTML
+    2.0 to the HTML 4.01 DOCTYPE in a point release, and prefork-modpy copies the older one."""
+    return DOCTYPE.sub(b"<!DOCTYPE>", body)
+
+
+def debug_page_head(body: bytes) -> bytes:
+    """The part of a PythonDebug page before the traceback: `<pre>\\nMod_python error:
+    "PythonHandler module::function"` (the traceback frames name each server's dispatcher)."""
+    return body.split(b"Traceback (most recent call last):", 1)[0]
+
+
+def final_exception_type(body: bytes) -> bytes:
+    """`ValueError` from the traceback's last line (mod_python wraps long messages)."""
+    tail = body.rsplit(b"\n\n", 2)[-2] if body.count(b"\n\n") >= 2 else body
+    match = re.search(rb"^(\w[\w.]*):", tail.strip(), re.M)
+    return match.group(1) if match else tail
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    path: str
+    method: str = "GET"
+    body: Optional[bytes] = None
+    headers: dict[str, str] = field(default_factory=dict)
+    mode: str = "exact"  # exact | stock (Apache error page) | debug (PythonDebug page)
+    also: tuple[str, ...] = ()  # more headers to compare
+    xfail: str = ""  # an undocumented difference: why prefork-modpy's reply is not Apache's
+
+
+def params(cases: list[Case]) -> list:
+    return [pytest.param(case, id=case.id,
+                         marks=[pytest.mark.xfail(reason=case.xfail, strict=True)]
+                         if case.xfail else [])
+            for case in cases]
+
+
+def both(pair: Pair, case: Case) -> tuple[Reply, Reply]:
+    ours, theirs = pair.both(case.path, method=case.method, body=case.body,
+                             headers=case.headers)
+    return normalize(ours, pair.modpy_port), normalize(theirs, pair.apache.port)
+
+
+def assert_same(ours: Reply, theirs: Reply, case: Case) -> None:
+    assert ours.status == theirs.status, (ours.body[:500], theirs.body[:500])
+    for name in ALWAYS_COMPARED + case.also:
+        assert ours.header(name) == theirs.header(name), name
+    if case.mode == "exact":
+        assert ours.body == theirs.body
+    elif case.mode == "stock":
+        assert stock_page(ours.body) == stock_page(theirs.body)
+    else:
+        assert debug_page_head(ours.body) == debug_page_head(theirs.body)
+        assert final_exception_type(ours.body) == final_exception_type(theirs.body)

@@ -698,6 +698,9 @@ ok("K20", "expect list empty element",
    P + b"Expect: 100-continue,\r\nContent-Length: 3\r\n\r\n",
    "RFC 9110 §5.6.1.2 (MUST ignore empty list elements), §10.1.1 (Expect = #expectation)",
    body=b"abc", expect_continue=True)
+ok("K21", "CRLF after body", P + b"Content-Length: 3\r\n\r\n",
+   "RFC 9112 §2.2 (ignore an empty line before the next request; old clients send CRLF "
+   "after a POST body)", body=b"abc", extra=b"\r\n")
 ok("K16", "Connection close mixed case", G + b"Connection: Keep-Alive, CLOSE\r\n\r\n",
    "RFC 9110 §7.6.1 (connection options are case-insensitive; close wins)")
 ok("K17", "lowercase connection name", b"GET / HTTP/1.1\r\nhost: a\r\nconnection: close\r\n\r\n",

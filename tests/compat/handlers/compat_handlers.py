@@ -409,3 +409,21 @@ def multipart(req):
 def missing_function_module_ok(req):
     req.write("never called")
     return apache.OK
+
+
+def no_content_type(req):
+    req.write("what type am I")
+    return apache.OK
+
+
+def header_content_type(req):
+    req.headers_out["Content-Type"] = "application/x-custom"
+    req.write("typed by header")
+    return apache.OK
+
+
+def raw_header(req):
+    req.content_type = "application/json"
+    value = req.headers_in.get("X-Raw")
+    req.write(json.dumps({"x_raw": value, "type": type(value).__name__}))
+    return apache.OK

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from .compare import Case, assert_same, both, params
-from .conftest import Pair
+from .conftest import Pair, fetch
 
 # What a stock Debian Apache also loads: AuthType/Basic and `Require valid-user` for the
 # PythonAuthenHandler case, autoindex for what a directory without an index answers.
@@ -196,3 +196,12 @@ def test_percent_encoded_latin1_path(pair: Pair) -> None:
     ours, theirs = pair.both("/loc/caf%E9")
     assert ours.status == 400
     assert theirs.status == 500
+
+
+@pytest.mark.xfail(strict=True, reason="static files ignore If-Modified-Since (always 200 and "
+                   "the body) and send no ETag; httpd answers 304 Not Modified")
+def test_static_conditional_get(pair: Pair) -> None:
+    last_modified = fetch(pair.modpy_port, "/static/hello.txt").header("Last-Modified")
+    ours, theirs = pair.both("/static/hello.txt", headers={"If-Modified-Since": last_modified})
+    assert theirs.status == 304
+    assert ours.status == 304

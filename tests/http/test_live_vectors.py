@@ -362,7 +362,7 @@ def test_no_content_response_has_no_body(server):
 def test_idle_keepalive_connection_is_closed(server):
     """K15: a kept-alive connection with no next request is closed after KeepAliveTimeout
     (1 s here)."""
-    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
         sock.sendall(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
         started = time.monotonic()
         data = b""
@@ -374,4 +374,4 @@ def test_idle_keepalive_connection_is_closed(server):
         waited = time.monotonic() - started
     responses, _, leftover = parse_responses(data, ["GET"])
     assert [r.status for r in responses] == [200] and not leftover
-    assert 0.5 < waited < 4, waited
+    assert 0.5 < waited < 8, waited

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Optional
 
 from mod_python import apache
 
-from . import errorpages, static, translate
+from . import _core, errorpages, static, translate
 from .directives import PYTHON_HANDLER_NAMES, HandlerEntry
 from .importer import resolve_object
 from .request import Request
@@ -76,7 +76,7 @@ class Dispatcher:
 
     def _handle(self, raw: RawRequest) -> Optional[Request]:
         try:
-            path, args = translate.split_target(raw.target)
+            path, args, authority = translate.split_target(raw.target)
             if path == "*":
                 self._answer_options_star(raw)
                 return None
@@ -84,8 +84,9 @@ class Dispatcher:
         except translate.HTTPError as exc:
             self._send_bare_error(raw, exc.status)
             return None
-        vhost = self.config.select_vhost(raw.header("Host"))
-        req = Request(raw, self.runtime, vhost, uri, args)
+        hostname = translate.host_name(authority if authority is not None else raw.header("Host"))
+        vhost = self.config.select_vhost(hostname)
+        req = Request(raw, self.runtime, vhost, uri, args, hostname)
         try:
             result = self._process(req)
             self._respond(req, result)
@@ -259,6 +260,11 @@ class Dispatcher:
                     f"{type(result)}, whereas expected {int}.")
             return result
         except Exception as exc:
+            status = _client_fault(req, exc)
+            if status:
+                req.log_error(f"{phase} {entry.token}: client error while reading the body: "
+                              f"{exc}", apache.APLOG_INFO)
+                return status
             return self.report_error(req, phase, entry.token, exc, config.get("PythonDebug") == "1")
 
     def _resolve(self, req: Request, entry: HandlerEntry, config: dict[str, str]) -> Any:
@@ -361,6 +367,16 @@ class Dispatcher:
                     f"    {type(exc).__name__}: {exc}")
         if settings is not None and settings.handlers:
             self._run_phase(req, "PythonCleanupHandler", settings)
+
+
+def _client_fault(req: Request, exc: BaseException) -> int:
+    """The status for an exception that is the client's doing, not the handler's: bad
+    chunked framing (its own status), a stalled body (408) or a lost client (400)."""
+    if isinstance(exc, _core.BadRequestError):
+        return exc.status
+    if exc is req._body_error:
+        return apache.HTTP_REQUEST_TIME_OUT if isinstance(exc, TimeoutError) else 400
+    return 0
 
 
 def _server_return(req: Request, ret: BaseException) -> Any:

@@ -104,13 +104,16 @@ class Request:
     """mod_python's request object."""
 
     def __init__(self, raw: RawRequest, runtime: Runtime, vhost: VirtualHost,
-                 uri: str, args: Optional[str]) -> None:
+                 uri: str, args: Optional[str],
+                 hostname: Optional[str] = None) -> None:
         self._raw = raw
         self._runtime = runtime
         self._vhost = vhost
         self._settings: Optional[DirSettings] = None
         self.uri = uri
         self.args = args
+        self._hostname = hostname or vhost.server_name
+        self._body_error: Optional[BaseException] = None
         self.filename: Optional[str] = None
         self.canonical_filename: Optional[str] = None
         self.path_info: Optional[str] = ""
@@ -153,6 +156,7 @@ class Request:
     # -- what the client sent -------------------------------------------------------------
 
     method = property(lambda self: self._raw.method)
+    hostname = property(lambda self: self._hostname)
     unparsed_uri = property(lambda self: self._raw.target)
     protocol = property(lambda self: self._raw.protocol)
     proto_num = property(lambda self: self._raw.proto_num)
@@ -180,15 +184,6 @@ class Request:
     def remaining(self) -> int:
         length = self._raw.content_length
         return max(0, length - self._read_length) if length is not None else 0
-
-    @property
-    def hostname(self) -> str:
-        host = self._raw.header("Host")
-        if not host:
-            return self._vhost.server_name
-        if host.startswith("["):
-            return host[1:].partition("]")[0]
-        return host.partition(":")[0].lower()
 
     @property
     def headers_in(self) -> Table:
@@ -332,9 +327,19 @@ class Request:
                 length -= len(data)
                 if length == 0:
                     return data
-        chunk = self._raw.read_body(length if length > 0 else -1)
-        self._read_length += len(chunk)
+        chunk = self._read_body(length if length > 0 else -1)
         return data + chunk
+
+    def _read_body(self, size: int) -> bytes:
+        """The engine's body read; a client failure is remembered so the dispatcher can
+        tell it from the handler's own I/O errors."""
+        try:
+            chunk = self._raw.read_body(size)
+        except OSError as exc:
+            self._body_error = exc
+            raise
+        self._read_length += len(chunk)
+        return chunk
 
     def _take_line_buffer(self, length: int) -> tuple[bytes, bytes]:
         if length < 0:
@@ -343,10 +348,9 @@ class Request:
 
     def readline(self, length: int = -1) -> bytes:
         while b"\n" not in self._line_buffer and (length < 0 or len(self._line_buffer) < length):
-            chunk = self._raw.read_body(8192)
+            chunk = self._read_body(8192)
             if not chunk:
                 break
-            self._read_length += len(chunk)
             self._line_buffer += chunk
         end = self._line_buffer.find(b"\n") + 1 or len(self._line_buffer)
         if length >= 0:
@@ -367,7 +371,7 @@ class Request:
                 return lines
 
     def discard_request_body(self) -> int:
-        while self._raw.read_body(65536):
+        while self._read_body(65536):
             pass
         return apache.OK
 

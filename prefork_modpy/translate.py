@@ -22,19 +22,33 @@ class HTTPError(Exception):
         self.reason = reason
 
 
-def split_target(target: str) -> tuple[str, Optional[str]]:
-    """origin-form (or absolute-form) target → (raw path, query or None)."""
+def split_target(target: str) -> tuple[str, Optional[str], Optional[str]]:
+    """origin-form or absolute-form target → (raw path, query or None, authority or None).
+    The authority of an absolute-form target replaces Host (RFC 9112 §3.2.2)."""
+    authority = None
     if not target.startswith("/"):
         if target == "*":
-            return "*", None
-        scheme, sep, rest = target.partition("://")
+            return "*", None, None
+        _, sep, rest = target.partition("://")
         if not sep:
             raise HTTPError(400, "bad request-target")
-        slash = rest.find("/")
-        target = rest[slash:] if slash >= 0 else "/"
+        end = min((i for i in (rest.find("/"), rest.find("?")) if i >= 0), default=len(rest))
+        authority, target = rest[:end], rest[end:]
+        if not target.startswith("/"):
+            target = "/" + target
     path, sep, query = target.partition("?")
     path = path.partition("#")[0]
-    return path, (query if sep else None)
+    return path, (query if sep else None), authority
+
+
+def host_name(host: Optional[str]) -> Optional[str]:
+    """`Example.test:8080` → `example.test`; `[::1]:80` → `::1` (name-based vhosts and
+    req.hostname use the name without the port)."""
+    if not host:
+        return None
+    if host.startswith("["):
+        return host[1:].partition("]")[0].lower()
+    return host.partition(":")[0].lower()
 
 
 def decode_path(raw: str) -> str:

@@ -42,25 +42,9 @@ PythonOption site main
 </VirtualHost>
 """.format(**LIMITS)
 
-_BODY_ERROR_500 = (
-    "server bug (dispatch.py): BadRequestError(.status={status}) raised by req.read() on bad "
-    "chunked framing becomes 500, not {status} (every handler exception is a 500); close and "
-    "canary are right")
-
-# Vectors the server answers wrongly on the wire: the parser bugs of vectorlib.ENGINE_BUGS,
-# plus what the Python layer gets wrong. xfail(strict=True): a fix makes them XPASS (fail).
-LIVE_BUGS: dict[str, str] = {
-    **ENGINE_BUGS,
-    **{v.id: _BODY_ERROR_500.format(status=v.status) for v in VECTORS
-       if v["stage"] == "body" and v.id != "CH15" and "live" not in v.meta},
-    "CH15": "server bug (prefork_modpy/dispatch.py): the client half-closes after '0\\r\\n'; "
-            "the OSError raised inside the handler's req.read() becomes a 500 Internal Server "
-            "Error (a client-side failure: 400 or no answer; dispatch already aborts on "
-            "OSError, but only outside handlers).",
-    "V24": "server bug (prefork_modpy/translate.py split_target): the query of an "
-           "absolute-form target without a path ('http://a?x=1') is dropped: req.args is "
-           "None instead of 'x=1' (RFC 3986 §3: path-abempty may be empty before '?').",
-}
+# Vectors the server answers wrongly on the wire: the parser bugs of vectorlib.ENGINE_BUGS.
+# xfail(strict=True): a fix makes them XPASS (fail).
+LIVE_BUGS: dict[str, str] = dict(ENGINE_BUGS)
 
 
 @pytest.fixture(scope="module")
@@ -298,24 +282,13 @@ def test_canaries_were_seen(server):
         assert len(expected) > 50
 
 
-_VHOST_PORT = ("server bug (config.py select_vhost): the Host value is compared with ServerName "
-               "including its ':port', so 'Host: one.test:PORT' (what every client sends on a "
-               "non-default port) selects the main server; Apache matches the name only")
-_VHOST_ABSOLUTE = ("server bug (dispatch.py / request.py): with an absolute-form target the "
-                   "server MUST ignore Host and use the target's authority (RFC 9112 §3.2.2); "
-                   "the virtual host and req.hostname come from the Host field instead")
-
-
 @pytest.mark.parametrize("target, host, site, hostname", [
     pytest.param("/", "one.test", "one", "one.test", id="host"),
     pytest.param("/", "other.test", "main", "other.test", id="unknown-host"),
-    pytest.param("/", "one.test:{port}", "one", "one.test", id="host-with-port",
-                 marks=pytest.mark.xfail(strict=True, reason=_VHOST_PORT)),
-    pytest.param("http://one.test/", "other.test", "one", "one.test", id="absolute-form",
-                 marks=pytest.mark.xfail(strict=True, reason=_VHOST_ABSOLUTE)),
+    pytest.param("/", "one.test:{port}", "one", "one.test", id="host-with-port"),
+    pytest.param("http://one.test/", "other.test", "one", "one.test", id="absolute-form"),
     pytest.param("http://other.test/", "one.test", "main", "other.test",
-                 id="absolute-form-other", marks=pytest.mark.xfail(strict=True,
-                                                                   reason=_VHOST_ABSOLUTE)),
+                 id="absolute-form-other"),
 ])
 def test_host_selects_the_virtual_host(server, target, host, site, hostname):
     """RFC 9112 §3.2 / §3.2.2: the request's host (Host, or the authority of an absolute-form

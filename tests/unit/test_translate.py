@@ -2,14 +2,22 @@
 
 import pytest
 
-from prefork_modpy.translate import HTTPError, decode_path, map_to_file, split_target
+from prefork_modpy.translate import HTTPError, decode_path, host_name, map_to_file, split_target
 
 
 def test_split_target():
-    assert split_target("/a/b?x=1&y") == ("/a/b", "x=1&y")
-    assert split_target("/a") == ("/a", None)
-    assert split_target("/a?") == ("/a", "")
-    assert split_target("http://host:8/p?q") == ("/p", "q")
+    assert split_target("/a/b?x=1&y") == ("/a/b", "x=1&y", None)
+    assert split_target("/a") == ("/a", None, None)
+    assert split_target("/a?") == ("/a", "", None)
+    assert split_target("http://host:8/p?q") == ("/p", "q", "host:8")
+    assert split_target("http://a?x=1") == ("/", "x=1", "a")
+    assert split_target("http://a") == ("/", None, "a")
+
+
+def test_host_name():
+    assert host_name("Example.TEST:8080") == "example.test"
+    assert host_name("[::1]:80") == "::1"
+    assert host_name("") is None
 
 
 @pytest.mark.parametrize("raw,expected", [

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
+from . import accesslog
 from .confparse import ConfigError, ConfigReader, Node
 from .directives import DirSettings, SectionContext, apply_dir_directive, is_dir_directive
 
@@ -75,6 +76,26 @@ class Limits:
 
 
 @dataclass
+class Processes:
+    """How the master runs its workers (the prefork MPM's directives, plus recycling)."""
+
+    start_servers: Optional[int] = None
+    min_spare_servers: Optional[int] = None
+    max_spare_servers: Optional[int] = None
+    max_request_workers: Optional[int] = None
+    max_requests_per_child: int = 0
+    max_requests_jitter: int = 0
+    max_memory_per_child: int = 0  # bytes of RSS; 0: no limit
+    graceful_shutdown_timeout: float = 30.0
+    user: Optional[str] = None
+    uid: Optional[int] = None
+    group: Optional[str] = None
+    gid: Optional[int] = None
+    pid_file: Optional[str] = None
+    python_import_errors: str = "fatal"  # or "log": mod_python's behaviour
+
+
+@dataclass
 class VirtualHost:
     """The main server or one `<VirtualHost>`: names, document root, sections."""
 
@@ -86,6 +107,7 @@ class VirtualHost:
     is_virtual: bool = False
     file: str = ""
     line: int = 0
+    custom_logs: list[tuple[str, str]] = field(default_factory=list)  # (path, format)
     _cache: dict = field(default_factory=dict, repr=False)
 
     def effective_settings(self, filename: Optional[str], uri: str) -> DirSettings:
@@ -155,6 +177,7 @@ class ServerConfig:
     server_root: str = ""
     defines: frozenset[str] = frozenset()
     files_read: list[str] = field(default_factory=list)
+    processes: Processes = field(default_factory=Processes)
 
     def select_vhost(self, host: Optional[str]) -> VirtualHost:
         """Name-based virtual hosting: first vhost whose ServerName/ServerAlias matches."""
@@ -184,6 +207,9 @@ class _Builder:
         self.main = VirtualHost(server_name=_default_server_name(), file=path, line=0)
         self.vhosts: list[VirtualHost] = []
         self.extra: dict[str, object] = {"python_imports": [], "server_root": os.path.dirname(path)}
+        self.processes = Processes()
+        self.log_formats: dict[str, str] = {}
+        self.custom_logs: list[tuple[VirtualHost, Node]] = []
 
     def build(self, nodes: list[Node], files_read: list[str]) -> ServerConfig:
         for node in nodes:
@@ -192,12 +218,26 @@ class _Builder:
         for vhost in self.vhosts:
             vhost.sections = main_sections + vhost.sections
             vhost.settings = self.main.settings.merged_with(vhost.settings)
+        self._resolve_custom_logs()
         return ServerConfig(
             path=self.path, listen=self.listen or [("0.0.0.0", DEFAULT_PORT)], main=self.main,
             vhosts=self.vhosts, limits=self.limits, defines=self.defines,
             error_log=self.extra.get("error_log"), log_level=self.extra.get("log_level", "warn"),
             python_imports=self.extra["python_imports"], server_root=self.extra["server_root"],
-            files_read=files_read)
+            files_read=files_read, processes=self.processes)
+
+    def _resolve_custom_logs(self) -> None:
+        """CustomLog names a LogFormat nickname that may be defined after it (as in Apache);
+        a virtual host without CustomLog logs to the main server's logs."""
+        for host, node in self.custom_logs:
+            try:
+                fmt = accesslog.resolve_format(node.args[1], self.log_formats)
+                accesslog.compile_format(fmt)
+            except ValueError as exc:
+                raise ConfigError.at(node, f"CustomLog: {exc}") from None
+            host.custom_logs.append((self.resolve_path(node.args[0]), fmt))
+        for vhost in self.vhosts:
+            vhost.custom_logs = vhost.custom_logs or self.main.custom_logs
 
     def resolve_path(self, path: str) -> str:
         """Relative paths are relative to ServerRoot (default: the config's directory)."""
@@ -350,10 +390,21 @@ def _set_aliases(builder: _Builder, host: VirtualHost, node: Node) -> None:
     host.aliases += tuple(node.args)
 
 
+def _custom_log(builder: _Builder, host: VirtualHost, node: Node) -> None:
+    if len(node.args) != 2:
+        raise ConfigError.at(node, "CustomLog takes a file and a format or nickname "
+                                   "(conditional logging is not supported)")
+    if node.args[0].startswith("|"):
+        raise ConfigError.at(node, "CustomLog: piped logs are not supported; log to a file "
+                                   "(or /dev/stdout under systemd)")
+    builder.custom_logs.append((host, node))
+
+
 _HOST_DIRECTIVES: dict[str, Callable[[_Builder, VirtualHost, Node], None]] = {
     "documentroot": _set_document_root,
     "servername": _set_server_name,
     "serveralias": _set_aliases,
+    "customlog": _custom_log,
 }
 
 
@@ -379,6 +430,68 @@ def _keepalive(builder: _Builder, node: Node) -> None:
     builder.limits.keepalive = _on_off(node)
 
 
+def _process_setter(attr: str, cast: Callable = int, minimum: float = 0) -> Callable:
+    def apply(builder: _Builder, node: Node) -> None:
+        setattr(builder.processes, attr, _number(node, cast, minimum))
+    return apply
+
+
+def _memory_size(builder: _Builder, node: Node) -> None:
+    """`MaxMemoryPerChild 512M`: bytes, with an optional K, M or G suffix."""
+    text = _only(node).upper()
+    scale = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(text[-1:], 1)
+    digits = text[:-1] if scale > 1 else text
+    if not digits.isdigit():
+        raise ConfigError.at(node, "MaxMemoryPerChild takes a size such as 512M")
+    builder.processes.max_memory_per_child = int(digits) * scale
+
+
+def _user(builder: _Builder, node: Node) -> None:
+    import pwd
+
+    name = _only(node)
+    try:
+        entry = pwd.getpwuid(int(name[1:])) if name.startswith("#") else pwd.getpwnam(name)
+    except (KeyError, ValueError):
+        raise ConfigError.at(node, f"User: no such user {name!r}") from None
+    processes = builder.processes
+    processes.user, processes.uid = entry.pw_name, entry.pw_uid
+    if processes.group is None:
+        processes.gid = entry.pw_gid
+
+
+def _group(builder: _Builder, node: Node) -> None:
+    import grp
+
+    name = _only(node)
+    try:
+        entry = grp.getgrgid(int(name[1:])) if name.startswith("#") else grp.getgrnam(name)
+    except (KeyError, ValueError):
+        raise ConfigError.at(node, f"Group: no such group {name!r}") from None
+    builder.processes.group, builder.processes.gid = entry.gr_name, entry.gr_gid
+
+
+def _pid_file(builder: _Builder, node: Node) -> None:
+    builder.processes.pid_file = builder.resolve_path(_only(node))
+
+
+def _python_import_errors(builder: _Builder, node: Node) -> None:
+    value = _only(node).lower()
+    if value not in ("fatal", "log"):
+        raise ConfigError.at(node, "PythonImportErrors must be Fatal or Log")
+    builder.processes.python_import_errors = value
+
+
+def _log_format(builder: _Builder, node: Node) -> None:
+    if len(node.args) != 2:
+        raise ConfigError.at(node, "LogFormat takes a format and a nickname")
+    try:
+        accesslog.compile_format(node.args[0])
+    except ValueError as exc:
+        raise ConfigError.at(node, f"LogFormat: {exc}") from None
+    builder.log_formats[node.args[1]] = node.args[0]
+
+
 def _listen(builder: _Builder, node: Node) -> None:
     builder.listen.append(_parse_listen(node))
 
@@ -401,6 +514,20 @@ _SERVER_DIRECTIVES: dict[str, Callable[[_Builder, Node], None]] = {
     "errorlog": _extra_setter("error_log"),
     "loglevel": _extra_setter("log_level"),
     "pythonimport": _python_import,
+    "startservers": _process_setter("start_servers", int, 1),
+    "minspareservers": _process_setter("min_spare_servers", int, 1),
+    "maxspareservers": _process_setter("max_spare_servers", int, 1),
+    "maxrequestworkers": _process_setter("max_request_workers", int, 1),
+    "maxclients": _process_setter("max_request_workers", int, 1),
+    "maxrequestsperchild": _process_setter("max_requests_per_child", int, 0),
+    "maxrequestsjitter": _process_setter("max_requests_jitter", int, 0),
+    "maxmemoryperchild": _memory_size,
+    "gracefulshutdowntimeout": _process_setter("graceful_shutdown_timeout", float, 0),
+    "user": _user,
+    "group": _group,
+    "pidfile": _pid_file,
+    "logformat": _log_format,
+    "pythonimporterrors": _python_import_errors,
 }
 
 

@@ -1,0 +1,253 @@
+"""The scoreboard: one fixed-size slot per worker in anonymous shared memory (Apache's idea).
+
+Owns the memory layout, the worker's writes to its own slot, the master's writes to the
+header and to slots it hands out or takes back, and everyone's reads. The master creates the
+mapping before it forks (an anonymous `MAP_SHARED` mmap: no file, nothing under /tmp, so a
+slow or full disk can never make a healthy worker look hung). A worker writes only its own
+slot; the master reads every slot for its watchdog, its spare-worker census and readiness;
+the status page (in any worker) reads everything.
+
+Each slot and the header start with a sequence number used as a seqlock: the writer makes it
+odd, writes, makes it even again; a reader retries until it sees the same even number before
+and after its copy, so it never acts on a half-written slot.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+import struct
+import time
+from dataclasses import dataclass
+from typing import Optional
+
+# Slot states, named after Apache's scoreboard.h.
+DEAD, STARTING, READY, BUSY, GRACEFUL = 0, 1, 2, 3, 4
+STATE_NAMES = {DEAD: "dead", STARTING: "starting", READY: "ready", BUSY: "busy",
+               GRACEFUL: "graceful"}
+# mod_status's one-letter codes.
+STATE_LETTERS = {DEAD: ".", STARTING: "S", READY: "_", BUSY: "W", GRACEFUL: "G"}
+
+SLOT_SIZE = 512
+_SEQ = struct.Struct("<Q")
+# Slot layout. Written once per boot: pid..started; per request: state..url.
+_IDENTITY = struct.Struct("<iIId")            # pid, generation, number, started (epoch)
+_IDENTITY_AT = 8
+_ACTIVITY = struct.Struct("<B7xdd")           # state, heartbeat, busy_since (monotonic)
+_ACTIVITY_AT = 32
+_COUNTERS = struct.Struct("<QQQ")             # requests, bytes, rss in KiB
+_COUNTERS_AT = 56
+_REQUEST = struct.Struct("<16s48s240s")       # method, client, url
+_REQUEST_AT = 80
+_NOTE = struct.Struct("<128s")                # boot failure or retirement reason
+_NOTE_AT = 384
+_FULL = struct.Struct("<Q iIId 4x B7xdd QQQ 16s48s240s 128s")
+assert _FULL.size == SLOT_SIZE
+
+# Header (slot -1): what the master publishes for the status page.
+_HEADER = struct.Struct("<iIId QQQQ d")
+_HEADER_AT = 8
+# master pid, generation, target workers, started (epoch),
+# reloads, crashes, timeouts, recycles, last reload (epoch)
+
+
+@dataclass(frozen=True)
+class SlotInfo:
+    """A consistent copy of one slot."""
+
+    index: int
+    pid: int
+    generation: int
+    number: int
+    started: float
+    state: int
+    heartbeat: float
+    busy_since: float
+    requests: int
+    bytes: int
+    rss_kb: int
+    method: str
+    client: str
+    url: str
+    note: str
+
+    @property
+    def state_name(self) -> str:
+        return STATE_NAMES.get(self.state, "dead")
+
+    def busy_for(self, now: Optional[float] = None) -> float:
+        """Seconds spent in the current request (0 when not busy)."""
+        if self.state != BUSY or not self.busy_since:
+            return 0.0
+        return max(0.0, (now or time.monotonic()) - self.busy_since)
+
+
+@dataclass(frozen=True)
+class BoardHeader:
+    master_pid: int
+    generation: int
+    target_workers: int
+    started: float
+    reloads: int
+    crashes: int
+    timeouts: int
+    recycles: int
+    last_reload: float
+
+
+def _text(raw: bytes) -> str:
+    return raw.rstrip(b"\0").decode("utf-8", "replace")
+
+
+def _bytes(text: str, size: int) -> bytes:
+    # Cut on a byte count; a split UTF-8 sequence is replaced when read back.
+    return text.encode("utf-8", "backslashreplace")[:size]
+
+
+class Scoreboard:
+    """`capacity` slots plus a header in one anonymous shared mapping."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self.mem = mmap.mmap(-1, SLOT_SIZE * (capacity + 1))
+        # One aligned 8-byte store per sequence update (struct.pack_into may copy bytewise).
+        self.words = memoryview(self.mem).cast("Q")
+
+    def offset(self, index: int) -> int:
+        return SLOT_SIZE * (index + 1)
+
+    # -- writing (one writer per slot at a time) ------------------------------------------
+
+    def _begin(self, offset: int) -> None:
+        word = offset // 8
+        self.words[word] = self.words[word] + 1
+
+    def _end(self, offset: int) -> None:
+        word = offset // 8
+        self.words[word] = self.words[word] + 1
+
+    def assign(self, index: int, generation: int, number: int) -> None:
+        """Master, before fork: the slot now belongs to a starting worker."""
+        base = self.offset(index)
+        self._begin(base)
+        self.mem[base + 8:base + SLOT_SIZE] = bytes(SLOT_SIZE - 8)
+        _IDENTITY.pack_into(self.mem, base + _IDENTITY_AT, 0, generation, number, time.time())
+        _ACTIVITY.pack_into(self.mem, base + _ACTIVITY_AT, STARTING, time.monotonic(), 0.0)
+        self._end(base)
+
+    def release(self, index: int) -> None:
+        """Master, after reaping: the slot is free again."""
+        base = self.offset(index)
+        self._begin(base)
+        _ACTIVITY.pack_into(self.mem, base + _ACTIVITY_AT, DEAD, 0.0, 0.0)
+        self._end(base)
+
+    def worker_slot(self, index: int) -> WorkerSlot:
+        return WorkerSlot(self, index)
+
+    def publish(self, header: BoardHeader) -> None:
+        """Master: update the header the status page shows."""
+        self._begin(0)
+        _HEADER.pack_into(self.mem, _HEADER_AT, header.master_pid, header.generation,
+                          header.target_workers, header.started, header.reloads,
+                          header.crashes, header.timeouts, header.recycles, header.last_reload)
+        self._end(0)
+
+    # -- reading --------------------------------------------------------------------------
+
+    def _stable_copy(self, offset: int, size: int) -> bytes:
+        word = offset // 8
+        for _ in range(100):
+            before = self.words[word]
+            if before & 1:
+                continue
+            data = self.mem[offset:offset + size]
+            if self.words[word] == before:
+                return data
+        return self.mem[offset:offset + size]  # a writer stuck mid-write: take what is there
+
+    def read(self, index: int) -> SlotInfo:
+        fields = _FULL.unpack(self._stable_copy(self.offset(index), SLOT_SIZE))
+        (_, pid, generation, number, started, state, heartbeat, busy_since, requests,
+         nbytes, rss_kb, method, client, url, note) = fields
+        return SlotInfo(index, pid, generation, number, started, state, heartbeat, busy_since,
+                        requests, nbytes, rss_kb, _text(method), _text(client), _text(url),
+                        _text(note))
+
+    def slots(self) -> list[SlotInfo]:
+        """Every slot in use, in slot order."""
+        found = []
+        for index in range(self.capacity):
+            base = self.offset(index) + _ACTIVITY_AT
+            if self.mem[base] != DEAD:
+                found.append(self.read(index))
+        return found
+
+    def header(self) -> BoardHeader:
+        data = self._stable_copy(0, _HEADER_AT + _HEADER.size)
+        return BoardHeader(*_HEADER.unpack_from(data, _HEADER_AT))
+
+
+class WorkerSlot:
+    """The calling worker's own slot. Every method is one seqlocked write."""
+
+    __slots__ = ("board", "mem", "base", "requests", "bytes", "rss_kb")
+
+    def __init__(self, board: Scoreboard, index: int) -> None:
+        self.board = board
+        self.mem = board.mem
+        self.base = board.offset(index)
+        self.requests = 0
+        self.bytes = 0
+        self.rss_kb = 0
+
+    def booting(self, pid: int) -> None:
+        base = self.base
+        self.board._begin(base)
+        _, generation, number, started = _IDENTITY.unpack_from(self.mem, base + _IDENTITY_AT)
+        _IDENTITY.pack_into(self.mem, base + _IDENTITY_AT, pid, generation, number, started)
+        self.board._end(base)
+
+    def set_state(self, state: int) -> None:
+        self.board._begin(self.base)
+        _ACTIVITY.pack_into(self.mem, self.base + _ACTIVITY_AT, state, time.monotonic(), 0.0)
+        self.board._end(self.base)
+
+    def note(self, text: str) -> None:
+        self.board._begin(self.base)
+        _NOTE.pack_into(self.mem, self.base + _NOTE_AT, _bytes(text, 128))
+        self.board._end(self.base)
+
+    def heartbeat(self) -> None:
+        # A lone 8-byte float: written without the seqlock, a torn read only skews a
+        # liveness check by a fraction of a second on weakly ordered CPUs.
+        struct.pack_into("<d", self.mem, self.base + _ACTIVITY_AT + 8, time.monotonic())
+
+    def begin_request(self, method: str, url: str, client: str) -> None:
+        base = self.base
+        now = time.monotonic()
+        self.board._begin(base)
+        _REQUEST.pack_into(self.mem, base + _REQUEST_AT, _bytes(method, 16),
+                           _bytes(client, 48), _bytes(url, 240))
+        _ACTIVITY.pack_into(self.mem, base + _ACTIVITY_AT, BUSY, now, now)
+        self.board._end(base)
+
+    def end_request(self, sent: int, state: int = READY) -> None:
+        base = self.base
+        self.requests += 1
+        self.bytes += sent
+        self.board._begin(base)
+        _ACTIVITY.pack_into(self.mem, base + _ACTIVITY_AT, state, time.monotonic(), 0.0)
+        _COUNTERS.pack_into(self.mem, base + _COUNTERS_AT, self.requests, self.bytes,
+                            self.rss_kb)
+        self.board._end(base)
+
+
+def read_rss_kb() -> int:
+    """Resident set size of this process in KiB, from /proc/self/statm (one read)."""
+    try:
+        with open("/proc/self/statm", "rb") as handle:
+            resident_pages = int(handle.read().split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0
+    return resident_pages * (os.sysconf("SC_PAGE_SIZE") // 1024)

@@ -1,110 +1,295 @@
 """A worker process: the serve loop after fork.
 
-Owns what happens in a child: resetting signals, running `PythonImport`s, building the
-runtime and the Rust engine over the inherited listening sockets, then accept → parse (Rust)
-→ dispatch → respond → log until told to stop. Must not read config files or touch other
-workers.
+Owns what happens in a child: its signals, opening its logs, dropping privileges, running
+`PythonImport`s, building the runtime and the Rust engine over the inherited listening
+sockets, then accept → parse (Rust) → dispatch → respond → log until told to stop, keeping
+its scoreboard slot current; and the graceful drain: stop accepting, answer what clients
+send with `Connection: close`, close idle keep-alive connections, exit. Must not read config
+files or touch other workers.
 """
 
 from __future__ import annotations
 
+import ctypes
+import faulthandler
 import os
 import signal
+import socket
+import struct
 import time
 import traceback
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, NoReturn, Optional
 
 from . import _core
+from .accesslog import AccessLogger
 from .dispatch import Dispatcher
 from .runtime import Runtime
+from .scoreboard import GRACEFUL, READY, WorkerSlot, read_rss_kb
 
 if TYPE_CHECKING:
-    from .config import ServerConfig
+    from .config import Processes, ServerConfig
+    from .scoreboard import Scoreboard
 
 # How long one wait for a request may last before the loop checks its flags and its parent.
 POLL_INTERVAL = 0.5
 # Exit code telling the master this worker could not start (do not respawn in a tight loop).
 EXIT_BOOT_ERROR = 3
+# During a drain, idle keep-alive connections get this long (at most KeepAliveTimeout) to
+# send their next request, which is then answered with `Connection: close`. Closing them at
+# once would race clients that are just sending on them.
+DRAIN_IDLE_GRACE = 1.0
+# On SIGTERM, keep accepting while connections are queued on the listening sockets (at most
+# this long): once the last listening fd closes, the kernel resets whatever is still queued.
+ACCEPT_LINGER = 1.0
+MEMORY_CHECK_INTERVAL = 1.0
+PR_SET_PDEATHSIG = 1
+
+
+class BootError(Exception):
+    """The worker cannot serve: the master must not respawn it in a loop."""
+
+
+class HandlerTimeout(Exception):
+    """Raised in a handler the master found stuck past `Timeout` (SIGUSR2)."""
+
+
+@dataclass(frozen=True)
+class WorkerSpec:
+    """What the master decided for one worker before forking it."""
+
+    number: int
+    slot: int
+    generation: int
+    max_requests: int  # 0: no limit; jitter already applied
+    accept_linger: bool = True
 
 
 class Worker:
-    """One child of the master."""
+    """One child of the master. Built before fork: the constructor must not change any
+    process state; everything process-wide happens in `run()`, in the child."""
 
-    def __init__(self, config: ServerConfig, listen_fds: list[int], number: int,
-                 master_pid: int, graceful_timeout: float) -> None:
+    def __init__(self, config: ServerConfig, listen_fds: list[int], spec: WorkerSpec,
+                 master_pid: int, board: Scoreboard) -> None:
         self.config = config
         self.listen_fds = listen_fds
-        self.number = number
+        self.spec = spec
         self.master_pid = master_pid
-        self.graceful_timeout = graceful_timeout
+        self.slot = WorkerSlot(board, spec.slot)
+        self.processes: Processes = config.processes
         self.stopping = False
+        self.stop_reason = ""
+        self.accept_linger = False
         self.reopen_logs = False
+        self.busy = False
+        self.timed_out = False
+        self.next_memory_check = 0.0
+        self.runtime: Optional[Runtime] = None
+        self.access_log: Optional[AccessLogger] = None
 
-    def run(self) -> None:
+    # -- life -----------------------------------------------------------------------------
+
+    def run(self) -> NoReturn:
         """Never returns: the process exits when the loop ends."""
+        self.slot.booting(os.getpid())
+        try:
+            engine, dispatcher = self._boot()
+        except BaseException as exc:  # noqa: B902 - anything here means "cannot serve"
+            self._boot_failed(exc)
         code = 0
         try:
-            self._set_title()
-            self._install_signals()
-            runtime = Runtime(self.config)
-            self._run_python_imports(runtime)
-            engine = _core.Engine(self.listen_fds, engine_limits(self.config))
-        except Exception:
-            traceback.print_exc()
-            os._exit(EXIT_BOOT_ERROR)
-        try:
-            self._serve(engine, Dispatcher(runtime), runtime)
-            self._drain(engine, Dispatcher(runtime))
-            runtime.run_child_cleanups()
+            self.slot.set_state(READY)
+            self._serve(engine, dispatcher)
+            self._drain(engine, dispatcher)
+            self.runtime.run_child_cleanups()  # type: ignore[union-attr]
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else 0
         except BaseException:
-            traceback.print_exc()
+            self._log(f"worker failed: {traceback.format_exc()}")
             code = 1
         os._exit(code)
 
-    def _serve(self, engine: _core.Engine, dispatcher: Dispatcher, runtime: Runtime) -> None:
+    def _boot(self) -> tuple[_core.Engine, Dispatcher]:
+        self._set_title()
+        self._install_signals()
+        access_log = AccessLogger(self.config)
+        self.access_log = access_log if access_log else None
+        runtime = self.runtime = Runtime(self.config, access_log=self.access_log)
+        self._install_faulthandler()
+        drop_privileges(self.processes)
+        # Set after the privilege drop: changing credentials clears it.
+        _set_parent_death_signal(signal.SIGTERM, self.master_pid)
+        self._run_python_imports(runtime)
+        engine = _core.Engine(self.listen_fds, engine_limits(self.config))
+        return engine, Dispatcher(runtime)
+
+    def _boot_failed(self, exc: BaseException) -> NoReturn:
+        reason = f"{type(exc).__name__}: {exc}" if not isinstance(exc, BootError) else str(exc)
+        self.slot.note(reason)
+        if not isinstance(exc, BootError):
+            reason += "\n" + traceback.format_exc()
+        self._log(f"worker {self.spec.number} could not start: {reason}")
+        os._exit(EXIT_BOOT_ERROR)
+
+    # -- serving --------------------------------------------------------------------------
+
+    def _serve(self, engine: _core.Engine, dispatcher: Dispatcher) -> None:
+        max_requests = self.spec.max_requests
         while not self.stopping:
             raw = engine.next_request(POLL_INTERVAL)
             if raw is not None:
-                dispatcher.handle(raw)
-                continue
-            if os.getppid() != self.master_pid:
-                return  # orphaned: the master is gone, so is our supervision
-            if self.reopen_logs:
-                self.reopen_logs = False
-                runtime.error_log.reopen()
+                # The request that reaches MaxRequestsPerChild tells its client to go.
+                last = max_requests > 0 and self.slot.requests + 1 >= max_requests
+                self._handle(dispatcher, raw, closing=last)
+                if last:
+                    self._stop("MaxRequestsPerChild reached")
+            self._tick()
+
+    def _handle(self, dispatcher: Dispatcher, raw: Any, closing: bool) -> None:
+        slot = self.slot
+        slot.begin_request(raw.method, raw.target, raw.remote_addr[0])
+        self.busy = True
+        try:
+            dispatcher.handle(_ClosingRequest(raw) if closing else raw)
+        finally:
+            self.busy = False
+        slot.end_request(raw.bytes_sent, GRACEFUL if self.stopping or closing else READY)
+        if self.timed_out:
+            raise SystemExit(0)  # the master is about to kill us; leave first
+
+    def _tick(self) -> None:
+        """Between requests: heartbeat, log reopen, parent and memory checks."""
+        self.slot.heartbeat()
+        if self.reopen_logs:
+            self.reopen_logs = False
+            self._reopen_logs()
+        if os.getppid() != self.master_pid:
+            self._stop("the master is gone")
+        now = time.monotonic()
+        if now >= self.next_memory_check:
+            self.next_memory_check = now + MEMORY_CHECK_INTERVAL
+            self._check_memory()
+
+    def _check_memory(self) -> None:
+        rss_kb = read_rss_kb()
+        self.slot.rss_kb = rss_kb
+        limit = self.processes.max_memory_per_child
+        if limit and rss_kb * 1024 > limit and not self.stopping:
+            self._stop(f"MaxMemoryPerChild reached ({rss_kb} KiB resident)")
+
+    def _stop(self, reason: str) -> None:
+        if not self.stopping:
+            self.stopping = True
+            self.stop_reason = reason
+            self.slot.note(reason)
+            self._log(f"worker {self.spec.number} stopping: {reason}", level=6)
+
+    # -- the graceful drain ---------------------------------------------------------------
 
     def _drain(self, engine: _core.Engine, dispatcher: Dispatcher) -> None:
-        """Graceful stop: no new connections; finish what clients already sent."""
+        """Finish what clients already sent, then close: no request is cut."""
+        self.slot.set_state(GRACEFUL)
+        if self.accept_linger:
+            self._serve_queued_connections(engine, dispatcher)
         engine.stop_accepting()
-        deadline = time.monotonic() + self.graceful_timeout
+        timeout = self.processes.graceful_shutdown_timeout or float("inf")
+        deadline = time.monotonic() + timeout
+        grace = min(DRAIN_IDLE_GRACE, self.config.limits.keepalive_timeout)
+        quiet_since = time.monotonic()
         while time.monotonic() < deadline:
             raw = engine.next_request(0.05)
             if raw is not None:
-                dispatcher.handle(raw)
-            elif engine.close_idle() == 0:
+                self._handle(dispatcher, raw, closing=True)
+                quiet_since = time.monotonic()
+            elif engine.open_connections == 0:
                 return
+            elif time.monotonic() - quiet_since >= grace and engine.close_idle() == 0:
+                return
+            self.slot.heartbeat()
+
+    def _serve_queued_connections(self, engine: _core.Engine, dispatcher: Dispatcher) -> None:
+        """SIGTERM: the master has closed its copies of the listening sockets; whichever
+        worker closes the last copy resets the connections still queued, so accept until
+        the queues are empty (or ACCEPT_LINGER passes)."""
+        deadline = time.monotonic() + ACCEPT_LINGER
+        while time.monotonic() < deadline and queued_connections(self.listen_fds) > 0:
+            raw = engine.next_request(0.01)
+            if raw is not None:
+                self._handle(dispatcher, raw, closing=True)
+
+    # -- signals --------------------------------------------------------------------------
 
     def _install_signals(self) -> None:
         signal.signal(signal.SIGTERM, self._handle_term)
         signal.signal(signal.SIGUSR1, self._handle_usr1)
+        signal.signal(signal.SIGUSR2, self._handle_usr2)
+        signal.signal(signal.SIGWINCH, self._handle_winch)
         signal.signal(signal.SIGINT, _exit_now)
         signal.signal(signal.SIGQUIT, _exit_now)
         signal.signal(signal.SIGHUP, signal.SIG_IGN)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        signal.signal(signal.SIGPIPE, signal.SIG_IGN)
         for sig in (signal.SIGTTIN, signal.SIGTTOU):
             signal.signal(sig, signal.SIG_IGN)
 
     def _handle_term(self, signum: int, frame: object) -> None:
-        # Only a flag: the loop notices it between requests, so no request is cut.
-        self.stopping = True
+        # Only flags: the loop notices them between requests, so no request is cut.
+        # SIGTERM is the stop of the whole server: drain the accept queue too.
+        self.accept_linger = self.spec.accept_linger
+        self._stop_flag("graceful stop")
+
+    def _handle_winch(self, signum: int, frame: object) -> None:
+        # The master retires this worker (reload, fewer workers): others keep accepting.
+        self._stop_flag("retired by the master")
+
+    def _stop_flag(self, reason: str) -> None:
+        if not self.stopping:
+            self.stopping = True
+            self.stop_reason = reason
 
     def _handle_usr1(self, signum: int, frame: object) -> None:
         self.reopen_logs = True
 
+    def _handle_usr2(self, signum: int, frame: Any) -> None:
+        """The master found this worker busy past `Timeout`. faulthandler has already
+        written the C-level stack dump; say which handler it was, then abort it so the
+        client still gets a 500 and the worker exits before the master's SIGKILL."""
+        if not self.busy or self.timed_out:
+            return
+        self.timed_out = True
+        self._log(f"Timeout: the stuck request was in {_handler_in(frame)}")
+        raise HandlerTimeout(f"request exceeded Timeout ({self.config.limits.timeout:g}s)")
+
+    # -- logs -----------------------------------------------------------------------------
+
+    def _install_faulthandler(self) -> None:
+        """Fatal signals and the master's SIGUSR2 dump the Python stack to the error log."""
+        fd = self.runtime.error_log.fd  # type: ignore[union-attr]
+        faulthandler.enable(file=fd, all_threads=True)
+        faulthandler.register(signal.SIGUSR2, file=fd, all_threads=True, chain=True)
+
+    def _reopen_logs(self) -> None:
+        try:
+            self.runtime.error_log.reopen()  # type: ignore[union-attr]
+            if self.access_log is not None:
+                self.access_log.reopen()
+        except OSError as exc:
+            self._log(f"cannot reopen log files (the old ones stay in use): {exc}")
+        self._install_faulthandler()
+
+    def _log(self, message: str, level: int = 3) -> None:
+        if self.runtime is not None:
+            self.runtime.error_log.log(message, level, "mpm_prefork")
+        else:
+            os.write(2, f"prefork-modpy worker: {message}\n".encode(errors="replace"))
+
+    # -- boot steps -----------------------------------------------------------------------
+
     def _run_python_imports(self, runtime: Runtime) -> None:
-        """PythonImport runs in every child, last directive first (as mod_python does)."""
+        """PythonImport runs in every child, last directive first (as mod_python does).
+        A failure is logged in mod_python's words; unless `PythonImportErrors Log` says
+        otherwise it is also a boot failure, so a broken deploy never replaces a working
+        generation."""
         for spec, interpreter, file, line in reversed(self.config.python_imports):
             module_name, _, function = spec.partition("::")
             try:
@@ -112,21 +297,115 @@ class Worker:
                 module = runtime.import_module(module_name)
                 if function:
                     getattr(module, function)()
-            except Exception:
+            except Exception as exc:
                 runtime.error_log.log(f"directive_PythonImport ({file}:{line}): error importing "
                                       f"{spec}\n{traceback.format_exc()}")
+                if self.processes.python_import_errors == "fatal":
+                    raise BootError(f"PythonImport {spec} ({file}:{line}) failed: "
+                                    f"{type(exc).__name__}: {exc}") from exc
 
     def _set_title(self) -> None:
         try:
             import setproctitle
 
-            setproctitle.setproctitle(f"prefork-modpy: worker {self.number}")
+            setproctitle.setproctitle(f"prefork-modpy: worker {self.spec.number}")
         except ImportError:
             pass
 
 
+class _ClosingRequest:
+    """A RawRequest whose response carries `Connection: close`: the worker is draining or
+    recycling, so the client must not send another request on this connection."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, raw: Any) -> None:
+        self._raw = raw
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._raw, name)
+
+    def send_response(self, status: int, reason: Optional[str], headers: list, body: bytes,
+                      complete: bool) -> None:
+        self._raw.send_response(status, reason, [*headers, ("Connection", "close")], body,
+                                complete)
+
+
+def _handler_in(frame: Any) -> str:
+    """The phase and handler the dispatcher is running, found by walking up the stack."""
+    from .dispatch import Dispatcher
+
+    target = Dispatcher._call.__code__
+    while frame is not None:
+        if frame.f_code is target:
+            local = frame.f_locals
+            req = local.get("req")
+            where = f"{local.get('phase')} {getattr(local.get('entry'), 'token', '?')}"
+            if req is not None:
+                where += f" for {req.method} {req.unparsed_uri}"
+            return where
+        frame = frame.f_back
+    return "no handler (the server's own code)"
+
+
 def _exit_now(signum: int, frame: object) -> None:
     raise SystemExit(0)
+
+
+def drop_privileges(processes: Processes) -> None:
+    """Become `User`/`Group` (only when started as root, as Apache does). Every step is
+    checked: a worker that silently stayed root is worse than one that does not start."""
+    uid, gid = processes.uid, processes.gid
+    if os.geteuid() != 0 or (uid is None and gid is None):
+        return
+    try:
+        if gid is not None:
+            if processes.user is not None:
+                os.initgroups(processes.user, gid)
+            else:
+                os.setgroups([])
+            os.setresgid(gid, gid, gid)
+        if uid is not None:
+            os.setresuid(uid, uid, uid)
+    except OSError as exc:
+        raise BootError(f"cannot switch to User {processes.user} / Group "
+                        f"{processes.group}: {exc}") from exc
+    if gid is not None and os.getresgid() != (gid, gid, gid):
+        raise BootError(f"group is {os.getresgid()} after setresgid({gid})")
+    if uid is not None and os.getresuid() != (uid, uid, uid):
+        raise BootError(f"user is {os.getresuid()} after setresuid({uid})")
+    if uid not in (None, 0):
+        try:
+            os.setuid(0)
+        except PermissionError:
+            return
+        raise BootError("could become root again after dropping privileges")
+
+
+def _set_parent_death_signal(sig: int, master_pid: int) -> None:
+    """Ask the kernel to send `sig` when the master dies (Linux prctl), so an orphan drains
+    and exits even while it is busy; the getppid() check in the loop is the fallback."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != master_pid:  # the master died before prctl took effect
+        os.kill(os.getpid(), sig)
+
+
+def queued_connections(fds: list[int]) -> int:
+    """Connections waiting in the accept queues of these listening sockets (Linux
+    TCP_INFO: for a listener, tcpi_unacked is the current accept-queue length)."""
+    total = 0
+    for fd in fds:
+        try:
+            with socket.socket(fileno=os.dup(fd)) as sock:
+                info = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 104)
+        except OSError:
+            continue
+        total += struct.unpack_from("<I", info, 24)[0]
+    return total
 
 
 def engine_limits(config: ServerConfig) -> _core.Limits:

@@ -419,6 +419,25 @@ pub fn parse_decimal(v: &[u8]) -> Option<u64> {
     v.iter().try_fold(0u64, |acc, &d| acc.checked_mul(10)?.checked_add(u64::from(d - b'0')))
 }
 
+/// Fields whose grammar allows one value only (RFC 9110 §5.3): sent twice, a request is
+/// ambiguous (which Content-Type, which credentials?) and is refused rather than guessed.
+const SINGLETON_FIELDS: [&[u8]; 10] = [
+    b"content-type",
+    b"content-range",
+    b"content-location",
+    b"authorization",
+    b"proxy-authorization",
+    b"if-modified-since",
+    b"if-unmodified-since",
+    b"if-range",
+    b"range",
+    b"max-forwards",
+];
+
+fn singleton_bit(name: &[u8]) -> Option<u32> {
+    SINGLETON_FIELDS.iter().position(|f| name.eq_ignore_ascii_case(f)).map(|i| 1 << i)
+}
+
 fn apply_semantics(head: &mut Head, lim: &HeadLimits) -> Result<(), HttpError> {
     let http11 = head.proto_num == 1001;
     let mut cl: Option<u64> = None;
@@ -429,6 +448,7 @@ fn apply_semantics(head: &mut Head, lim: &HeadLimits) -> Result<(), HttpError> {
     let mut conn_close = false;
     let mut conn_keepalive = false;
     let mut expect = false;
+    let mut singletons_seen = 0u32;
     for (n, v) in &head.headers {
         let name = &head.raw[n.clone()];
         let value = &head.raw[v.clone()];
@@ -440,8 +460,8 @@ fn apply_semantics(head: &mut Head, lim: &HeadLimits) -> Result<(), HttpError> {
             cl = Some(parse_decimal(value).ok_or(err(400, "invalid Content-Length"))?);
         } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
             te_seen = true;
-            for item in value.split(|&b| b == b',') {
-                let item = trim_ows(item);
+            // Empty list elements are ignored (RFC 9110 §5.6.1.2): ",chunked" is "chunked".
+            for item in value.split(|&b| b == b',').map(trim_ows).filter(|i| !i.is_empty()) {
                 if !is_token(item) {
                     return Err(err(400, "malformed Transfer-Encoding"));
                 }
@@ -462,10 +482,16 @@ fn apply_semantics(head: &mut Head, lim: &HeadLimits) -> Result<(), HttpError> {
                 conn_keepalive |= item.eq_ignore_ascii_case(b"keep-alive");
             }
         } else if name.eq_ignore_ascii_case(b"expect") && http11 {
-            if !value.eq_ignore_ascii_case(b"100-continue") {
+            let mut items = value.split(|&b| b == b',').map(trim_ows).filter(|i| !i.is_empty());
+            if !items.all(|i| i.eq_ignore_ascii_case(b"100-continue")) {
                 return Err(err(417, "unsupported expectation"));
             }
             expect = true;
+        } else if let Some(bit) = singleton_bit(name) {
+            if singletons_seen & bit != 0 {
+                return Err(err(400, "duplicate singleton header field"));
+            }
+            singletons_seen |= bit;
         }
     }
     if http11 && host_count == 0 {

@@ -162,7 +162,9 @@ fn refused_heads() {
         ("TE14", cat(P, b"Transfer-Encoding: chun\xe2\x84\xaaed\r\n\r\n"), 400),
         ("TE15", cat(P, b"Transfer-Encoding : chunked\r\n\r\n"), 400),
         ("TE17", b"POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec(), 400),
-        ("TE-list-empty", cat(P, b"Transfer-Encoding: ,chunked\r\n\r\n"), 400),
+        ("TE-only-empty", cat(P, b"Transfer-Encoding: , ,\r\n\r\n"), 400),
+        ("H17-singleton", cat(P, b"Content-Type: a\r\nContent-Type: b\r\n\r\n"), 400),
+        ("Expect-list", cat(P, b"Expect: 100-continue, x\r\n\r\n"), 417),
         ("TE-param", cat(P, b"Transfer-Encoding: chunked;q=1\r\n\r\n"), 400),
         // Expect
         ("K11", cat(G, b"Expect: something-else\r\n\r\n"), 417),
@@ -191,6 +193,12 @@ fn accepted_heads() {
     assert_eq!(h.header(b"HOST"), Some(&b"example.com:8080"[..]));
     assert_eq!(h.head_len, h.raw.len());
     assert_eq!(h.head_len, 58);
+
+    // RFC 9110 §5.6.1.2: empty list elements are ignored.
+    let h = ok(b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: ,chunked, \r\n\r\n");
+    assert_eq!(h.framing, Framing::Chunked);
+    let h = ok(b"POST / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue,\r\nContent-Length: 1\r\n\r\n");
+    assert!(h.expect_continue);
 
     // RL17: leading CRLFs skipped, counted in head_len.
     let h = ok(b"\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n");

@@ -33,9 +33,6 @@ _TRAILER = ("engine right (both are safe): llhttp treats a framing field in the 
             "as if it were a header and refuses; RFC 9110 §6.5.1 forbids merging trailer "
             "fields into the header section and §6.5.2 allows discarding them, which the "
             "engine does (catalogue TE18/CH20: '400c or discard').")
-_EMPTY_ELEMENT = ("httptools right, engine bug: RFC 9110 §5.6.1.2 says a recipient MUST parse "
-                  "and ignore a reasonable number of empty list elements; ")
-
 # vector id -> which answer is right, and why.
 DISAGREEMENTS: dict[str, str] = {
     # request line
@@ -97,6 +94,9 @@ DISAGREEMENTS: dict[str, str] = {
     "H20": _NO_LIMITS + "RFC 6585 §5: 431 for a header field over the limit.",
     "H21": _NO_LIMITS + "RFC 6585 §5: 431 for too many header fields.",
     "H22": _NO_LIMITS + "RFC 6585 §5: 431 for a header section over the limit.",
+    "H17": "engine right: Content-Type is a singleton field (RFC 9110 §5.3, §8.3); two values "
+           "make the request ambiguous, so the engine refuses it with 400 (gunicorn "
+           "invalid/041, waitress); llhttp passes both on.",
     # Transfer-Encoding
     "TE8": "engine right: 'identity' has not been a transfer coding since RFC 7230 (IANA: "
            "reserved); RFC 9112 §6.1 says a server SHOULD answer 501 to a transfer coding "
@@ -111,8 +111,9 @@ DISAGREEMENTS: dict[str, str] = {
     "TE19": "engine right: RFC 9110 §5.5 leading and trailing OWS is not part of a field value, "
             "so '\t chunked \t' is the coding 'chunked'; llhttp keeps the trailing OWS and "
             "calls the coding invalid.",
-    "TE21a": _EMPTY_ELEMENT + "'Transfer-Encoding: ,chunked' means 'chunked'. The engine "
-             "refuses it with 400.",
+    "TE21b": "engine right: RFC 9110 §5.6.1.2 says a recipient MUST parse and ignore empty "
+             "list elements, so 'chunked, ' is the coding 'chunked'; llhttp refuses the "
+             "trailing empty element.",
     # chunked body
     "CH12a": "engine right: RFC 9112 §7.1.1 chunk-ext = *( BWS ';' BWS chunk-ext-name "
              "[ BWS '=' BWS chunk-ext-val ] ) allows whitespace before ';'; llhttp refuses.",
@@ -136,8 +137,6 @@ DISAGREEMENTS: dict[str, str] = {
     "K19": "engine right: with 'Connection: keep-alive, close' the close option wins "
            "(RFC 9110 §9.6, §7.6.1); llhttp's should_keep_alive() says True for this "
            "HTTP/1.0 request.",
-    "K20": _EMPTY_ELEMENT + "'Expect: 100-continue,' is the single expectation "
-           "100-continue. The engine answers 417.",
 }
 
 

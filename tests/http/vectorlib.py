@@ -20,20 +20,7 @@ PROTO_NUM = {"HTTP/1.1": 1001, "HTTP/1.0": 1000}
 # Engine bugs: vectors the Rust parser answers differently from the expected (RFC-right)
 # outcome. Tests over these vectors are xfail(strict=True): fixing the engine turns them
 # into XPASS failures until the entry is removed here.
-_EMPTY_LIST_ELEMENT = (
-    "refused with {got}; RFC 9110 §5.6.1.2 says a recipient MUST parse and ignore a "
-    "reasonable number of empty list elements, so this {field} list means just '{means}' "
-    "(expected {want})")
-ENGINE_BUGS: dict[str, str] = {
-    "H17": "duplicate Content-Type is accepted (200); a singleton field sent twice must be "
-           "refused with 400 (RFC 9110 §5.3; gunicorn invalid/041, waitress)",
-    "TE21a": _EMPTY_LIST_ELEMENT.format(got=400, field="Transfer-Encoding", means="chunked",
-                                        want="200, chunked"),
-    "TE21b": _EMPTY_LIST_ELEMENT.format(got=400, field="Transfer-Encoding", means="chunked",
-                                        want="200, chunked"),
-    "K20": _EMPTY_LIST_ELEMENT.format(got=417, field="Expect", means="100-continue",
-                                      want="200 with expect_continue"),
-}
+ENGINE_BUGS: dict[str, str] = {}
 
 
 @dataclass(frozen=True)

@@ -111,6 +111,7 @@ class Master:
         self.next_spawn_at = 0.0
         self.spawn_rate = 1
         self.next_maintenance = 0.0
+        self.next_deadline = 0.0
         self.wake_r, self.wake_w = -1, -1
         self.board: Optional[Scoreboard] = None
         self.error_log = ErrorLog(None, LEVELS["debug"])
@@ -245,7 +246,7 @@ class Master:
         """Poll quickly while something is changing, else once a second."""
         busy = self.pending is not None or self.stopping or any(
             w.kill_at is not None for w in self.workers.values())
-        timeout = 0.05 if busy else 1.0
+        timeout = 0.05 if busy else max(0.05, min(1.0, self.next_deadline - time.monotonic()))
         if self.notifier.watchdog_interval:
             timeout = min(timeout, max(0.0, self.next_watchdog - time.monotonic()))
         return timeout
@@ -325,7 +326,7 @@ class Master:
         pending = self.pending
         if pending is None:
             return
-        ready = [w for w in self.active(pending.number) if self.slot_state(w) == READY]
+        ready = [w for w in self.active(pending.number) if self.slot_state(w) in (READY, BUSY)]
         if ready:
             pending.ready_seen = True
         if len(ready) >= self.num_workers:
@@ -344,7 +345,7 @@ class Master:
         self.current, self.pending = pending, None
         self.open_error_log(pending.config)
         if old is None:
-            self.log(f"{self.num_workers} workers ready, serving")
+            self.log(f"serving with {self.num_workers} worker(s)")
             self.notifier.ready(self.status_line())
             if self.reload_after_start:
                 self.handle_hup()
@@ -555,6 +556,7 @@ class Master:
         later it is SIGKILLed if it is still in that request."""
         assert self.board is not None
         now = time.monotonic()
+        self.next_deadline = now + 1.0
         for worker in list(self.workers.values()):
             if worker.kill_at is not None and now >= worker.kill_at:
                 self.kill_overdue(worker)
@@ -565,6 +567,9 @@ class Master:
             timeout = self.config_for(worker).limits.timeout
             if slot.pid != worker.pid:
                 continue
+            if slot.state == BUSY:
+                # Wake up when this request reaches Timeout, not up to a second later.
+                self.next_deadline = min(self.next_deadline, slot.busy_since + timeout + 0.01)
             if slot.state == BUSY and now - slot.busy_since > timeout:
                 self.flag_stuck(worker, slot.busy_since,
                                 f"busy for {now - slot.busy_since:.1f}s (Timeout {timeout:g}s) "

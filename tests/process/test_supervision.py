@@ -1,0 +1,196 @@
+"""Supervision: boot failures, the Timeout watchdog, recycling, privileges, pid file, spare
+workers, the shared-memory scoreboard."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+from helpers import APP, APP_CONF, get
+from loadgen import LoadGenerator
+
+from conftest import SiteFactory, free_port, wait_until, worker_pids
+
+HANG_CONF = APP_CONF + """
+Timeout 1
+<Location /spin>
+    SetHandler mod_python
+    PythonHandler app::spin
+    PythonPath "sys.path + ['{root}']"
+</Location>
+<Location /sleep>
+    SetHandler mod_python
+    PythonHandler app::sleep_forever
+    PythonPath "sys.path + ['{root}']"
+</Location>
+"""
+
+
+def run_master(tmp_path, config: str, timeout: float = 20.0) -> subprocess.CompletedProcess:
+    conf = tmp_path / "site.conf"
+    conf.write_text(f"Listen 127.0.0.1:{free_port()}\nDocumentRoot {tmp_path}\n"
+                    f"ErrorLog {tmp_path}/error.log\n" + config)
+    return subprocess.run([sys.executable, "-m", "prefork_modpy", "-f", str(conf), "-w", "2"],
+                          capture_output=True, text=True, timeout=timeout, cwd=str(tmp_path))
+
+
+def test_python_import_error_in_every_worker_is_fatal(tmp_path):
+    (tmp_path / "broken.py").write_text("def oops(:\n")
+    started = time.monotonic()
+    result = run_master(tmp_path, "PythonImport broken main_interpreter\n")
+    assert result.returncode == 1
+    assert time.monotonic() - started < 10
+    assert "fatal: no worker could start" in result.stderr
+    assert "PythonImport broken" in result.stderr and "SyntaxError" in result.stderr
+    log = (tmp_path / "error.log").read_text()
+    assert "directive_PythonImport" in log and "def oops(:" in log
+
+
+def test_python_import_errors_log_keeps_mod_python_behaviour(site):
+    server = site(APP_CONF + "PythonImportErrors Log\nPythonImport nosuchmodule x\n",
+                  {"app.py": APP})
+    assert get(server.port, "/app/x")[0] == 200
+    assert "error importing nosuchmodule" in server.errors()
+
+
+@pytest.mark.parametrize("path", ["/spin", "/sleep"])
+def test_stuck_handler_is_killed_at_timeout_with_its_stack(site, path):
+    server = site(HANG_CONF, {"app.py": APP}, workers=1)
+    victim = server.workers()[0]
+    started = time.monotonic()
+    try:
+        status, _, _ = get(server.port, path, timeout=10)
+    except ConnectionError:
+        status = 0  # killed before it could answer: also acceptable
+    assert time.monotonic() - started < 5
+    assert status in (0, 500)
+    assert wait_until(lambda: victim not in server.workers() and len(server.workers()) == 1)
+    log = server.errors()
+    assert f"Timeout: worker 1 (pid {victim}) busy for" in log
+    assert f"serving GET {path} for 127.0.0.1" in log
+    function = "spin" if path == "/spin" else "sleep_forever"
+    assert "File " in log and f"in {function}" in log  # faulthandler's stack dump
+    assert f"the stuck request was in PythonHandler app::{function}" in log
+    assert get(server.port, "/app/x")[0] == 200
+
+
+def test_max_requests_recycles_with_no_failed_request(site):
+    server = site(APP_CONF + "MaxRequestsPerChild 40\nMaxRequestsJitter 10\n",
+                  {"app.py": APP}, workers=2)
+    first = set(server.workers())
+    counts = LoadGenerator(server.port, "/app/x", threads=3, duration=5,
+                           max_requests=600).start().join()
+    print(f"MaxRequestsPerChild 40 (+0..10), 600 requests: {counts}")
+    assert counts.ok == 600 and counts.failed == 0 and counts.refused == 0, counts
+    assert not set(server.workers()) & first
+    assert "MaxRequestsPerChild reached" in server.errors()
+
+
+def test_max_requests_flag_overrides_config(site):
+    server = site(APP_CONF, {"app.py": APP}, workers=1, extra_args=("--max-requests", "3"))
+    pids = {get(server.port, "/app/x")[2].split()[1] for _ in range(7)}
+    assert len(pids) >= 3
+
+
+def test_memory_limit_recycles_after_the_request(site):
+    conf = APP_CONF.replace("PythonHandler app\n", "PythonHandler app::hog\n")
+    server = site(conf + "MaxMemoryPerChild 60M\n", {"app.py": APP}, workers=1)
+    victim = server.workers()[0]
+    status, _, body = get(server.port, "/app/x")
+    assert (status, body) == (200, b"hogging")
+    assert wait_until(lambda: victim not in server.workers() and len(server.workers()) == 1)
+    assert "MaxMemoryPerChild reached" in server.errors()
+
+
+def test_pid_file_written_removed_and_guarding(site, tmp_path):
+    pid_file = tmp_path / "run.pid"
+    server = site(APP_CONF + f"PidFile {pid_file}\n", {"app.py": APP}, workers=1)
+    assert pid_file.read_text().strip() == str(server.pid)
+    second = subprocess.run([sys.executable, "-m", "prefork_modpy", "-f", str(server.conf),
+                             "-b", f"127.0.0.1:{free_port()}"],
+                            capture_output=True, text=True, timeout=20)
+    assert second.returncode == 1 and "already running" in second.stderr
+    assert server.stop() == 0
+    assert not pid_file.exists()
+
+
+@pytest.fixture
+def public_site():
+    """Like `site`, in a directory other users can read (pytest's tmp dirs are 0700)."""
+    base = Path(tempfile.mkdtemp(prefix="prefork-modpy-"))
+    base.chmod(0o755)
+    factory = SiteFactory(base)
+    yield factory.start
+    factory.close()
+    shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="dropping privileges needs root")
+def test_workers_drop_privileges_to_user_and_group(public_site):
+    import grp
+    import pwd
+
+    conf = APP_CONF.replace("PythonHandler app\n", "PythonHandler app::whoami\n")
+    server = public_site(conf + "User nobody\nGroup nogroup\n", {"app.py": APP}, workers=1)
+    uid, gid = pwd.getpwnam("nobody").pw_uid, grp.getgrnam("nogroup").gr_gid
+    assert get(server.port, "/app/x")[2].decode() == f"{uid} {gid} [{gid}]"
+    with open(f"/proc/{server.workers()[0]}/status") as handle:
+        status = dict(line.split(":", 1) for line in handle if ":" in line)
+    assert status["Uid"].split() == [str(uid)] * 4
+    assert status["Gid"].split() == [str(gid)] * 4
+    assert status["CapEff"].strip() == "0000000000000000"
+    with open(f"/proc/{server.pid}/status") as handle:
+        assert "Uid:\t0\t" in handle.read()  # the master keeps root to bind and reopen
+
+
+def test_unknown_user_is_a_config_error(tmp_path):
+    conf = tmp_path / "site.conf"
+    conf.write_text("Listen 127.0.0.1:1\n\nUser no-such-user-here\n")
+    result = subprocess.run([sys.executable, "-m", "prefork_modpy", "-f", str(conf), "-t"],
+                            capture_output=True, text=True, timeout=20)
+    assert result.returncode == 1
+    assert f"{conf}:3: User: no such user" in result.stderr
+
+
+def test_spare_workers_shrink_to_max_spare_servers(site):
+    server = site(APP_CONF + "StartServers 4\nMinSpareServers 1\nMaxSpareServers 2\n",
+                  {"app.py": APP}, workers=4, extra_args=())
+    assert wait_until(lambda: len(server.workers()) == 2, timeout=10)
+    assert get(server.port, "/app/x")[0] == 200
+
+
+def test_spare_workers_grow_to_min_spare_servers(site):
+    server = site(APP_CONF + "StartServers 1\nMinSpareServers 3\nMaxSpareServers 5\n",
+                  {"app.py": APP}, workers=1)
+    assert wait_until(lambda: len(server.workers()) >= 3, timeout=10)
+
+
+def test_orphaned_workers_exit_when_the_master_is_killed(site):
+    server = site(APP_CONF, {"app.py": APP}, workers=2)
+    workers = server.workers()
+    os.kill(server.pid, signal.SIGKILL)
+    server.proc.wait(5)
+
+    def gone() -> bool:
+        return not any(os.path.exists(f"/proc/{pid}") and _alive(pid) for pid in workers)
+    assert wait_until(gone, timeout=5)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_worker_pids_are_children_of_the_master(site):
+    server = site(APP_CONF, {"app.py": APP}, workers=2)
+    assert worker_pids(server.pid) == server.workers()

@@ -32,6 +32,8 @@ HANDLER_PHASES: tuple[tuple[str, str, bool], ...] = (
 DEFAULT_OBJECT = {name: obj for name, obj, _ in HANDLER_PHASES}
 _PHASE_BY_LOWER = {name.lower(): name for name, _, _ in HANDLER_PHASES}
 PYTHON_HANDLER_NAMES = frozenset({"mod_python", "python-program"})
+# `Require` forms decided by the client's address (mod_authz_host), not by a user.
+HOST_REQUIRES = frozenset({"ip", "local", "all"})
 
 # Single-value mod_python directives kept in the get_config() table.
 _FLAG_DIRECTIVES = ("PythonDebug", "PythonAutoReload", "PythonEnablePdb",
@@ -225,7 +227,30 @@ def _auth_field(attr: str) -> Callable[[DirSettings, Node], None]:
 def _require(settings: DirSettings, node: Node) -> None:
     if not node.args:
         raise ConfigError.at(node, "Require needs arguments")
+    _check_host_require(node)
     settings.requires = (settings.requires or ()) + (" ".join(node.args),)
+
+
+def _check_host_require(node: Node) -> None:
+    """mod_authz_host's forms: `ip addr[/bits] …`, `local`, `all granted|denied`."""
+    import ipaddress
+
+    kind, words = node.args[0], node.args[1:]
+    if kind == "host":
+        raise ConfigError.at(node, "Require host needs DNS lookups; use Require ip")
+    if kind == "all" and words not in (["granted"], ["denied"]):
+        raise ConfigError.at(node, "Require all takes granted or denied")
+    if kind == "local" and words:
+        raise ConfigError.at(node, "Require local takes no argument")
+    if kind == "ip":
+        if not words:
+            raise ConfigError.at(node, "Require ip needs at least one address")
+        for word in words:
+            try:
+                ipaddress.ip_network(word, strict=False)
+            except ValueError:
+                raise ConfigError.at(node, f"Require ip: {word!r} is not an address or "
+                                           "address/bits") from None
 
 
 _SIMPLE: dict[str, Callable[[DirSettings, Node], None]] = {

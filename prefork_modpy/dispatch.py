@@ -8,7 +8,9 @@ Does socket I/O only through `req`.
 
 from __future__ import annotations
 
+import functools
 import html
+import ipaddress
 import os
 import traceback
 from typing import TYPE_CHECKING, Any, Optional
@@ -16,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Optional
 from mod_python import apache
 
 from . import _core, errorpages, static, translate
-from .directives import PYTHON_HANDLER_NAMES, HandlerEntry
+from .directives import HOST_REQUIRES, PYTHON_HANDLER_NAMES, HandlerEntry
 from .importer import resolve_object
 from .request import Request
 
@@ -174,9 +176,18 @@ class Dispatcher:
         return None
 
     def _check_auth(self, req: Request, settings: DirSettings) -> int:
-        """Authen and authz run only when a Require applies (Apache 2.4 semantics)."""
-        if not settings.requires:
+        """Authen and authz run only when a Require applies (Apache 2.4 semantics). Lines
+        are alternatives (RequireAny): a matching host rule (`ip`, `local`, `all granted`)
+        grants without authentication; with only host rules, no match is 403."""
+        requires = settings.requires
+        if not requires:
             return OK
+        host_rules = [line for line in requires if line.split()[0] in HOST_REQUIRES]
+        if host_rules:
+            if _host_allowed(req, host_rules):
+                return OK
+            if len(host_rules) == len(requires):
+                return apache.HTTP_FORBIDDEN
         result = self._run_phase(req, "PythonAuthenHandler", settings)
         if result == DECLINED:
             result = apache.HTTP_UNAUTHORIZED if req.user is None else OK
@@ -198,6 +209,8 @@ class Dispatcher:
         result = DECLINED
         if req.handler in PYTHON_HANDLER_NAMES:
             result = self._run_phase(req, "PythonHandler", settings)
+        elif req.handler in self.runtime.builtin_handlers:
+            result = self.runtime.builtin_handlers[req.handler](req)
         if result == DECLINED:
             return static.serve(req)
         return result
@@ -391,6 +404,26 @@ def _server_return(req: Request, ret: BaseException) -> Any:
 
 def _is_directory(path: str) -> bool:
     return os.path.isdir(path)
+
+
+def _host_allowed(req: Request, lines: list[str]) -> bool:
+    """mod_authz_host: `Require ip addr[/bits] …`, `Require local`, `Require all granted`."""
+    client = ipaddress.ip_address(req._raw.remote_addr[0].partition("%")[0])
+    for line in lines:
+        kind, *words = line.split()
+        if kind == "all" and words == ["granted"]:
+            return True
+        if kind == "local" and (client.is_loopback
+                                or str(client) == req._raw.local_addr[0]):
+            return True
+        if kind == "ip" and any(client in network for network in _networks(line)):
+            return True
+    return False
+
+
+@functools.lru_cache(maxsize=256)
+def _networks(line: str) -> tuple:
+    return tuple(ipaddress.ip_network(word, strict=False) for word in line.split()[1:])
 
 
 def _user_allowed(user: Optional[str], requires: tuple[str, ...]) -> bool:

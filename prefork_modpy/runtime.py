@@ -34,6 +34,8 @@ class Runtime:
         self.error_log = error_log or ErrorLog(config.error_log, parse_level(config.log_level))
         self.modules = ModuleCache()
         self._access_log = access_log
+        # Content handlers built into the server (`SetHandler server-status`), by name.
+        self.builtin_handlers: dict[str, Callable[[Request], int]] = {}
         self._servers: dict[int, mp_server] = {}
         self._child_cleanups: list[tuple[Callable, Any]] = []
         self._sys_path_added: set[str] = set()

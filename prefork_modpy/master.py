@@ -120,7 +120,8 @@ class Master:
         self.next_status = 0.0
         self.pid_file: Optional[str] = None
         self.started = time.time()
-        self.counters = {"reloads": 0, "crashes": 0, "timeouts": 0, "recycles": 0}
+        self.counters = {"reloads": 0, "crashes": 0, "timeouts": 0, "recycles": 0,
+                         "exited_requests": 0, "exited_bytes": 0}
         self.last_reload = 0.0
 
     # -- start ----------------------------------------------------------------------------
@@ -344,6 +345,7 @@ class Master:
         old = self.current
         self.current, self.pending = pending, None
         self.open_error_log(pending.config)
+        self.publish()
         if old is None:
             self.log(f"serving with {self.num_workers} worker(s)")
             self.notifier.ready(self.status_line())
@@ -490,13 +492,18 @@ class Master:
             if worker is not None:
                 self.note_exit(worker, status)
                 assert self.board is not None
+                # Free the slot and publish its counts together, so the status page's
+                # totals do not drop while a worker is replaced.
                 self.board.release(worker.slot)
+                self.publish()
 
     def note_exit(self, worker: WorkerProcess, status: int) -> None:
         assert self.board is not None
         slot = self.board.read(worker.slot)
         code = os.waitstatus_to_exitcode(status)
         lived = time.monotonic() - worker.started
+        self.counters["exited_requests"] += slot.requests
+        self.counters["exited_bytes"] += slot.bytes
         if slot.note.startswith("Max"):
             self.counters["recycles"] += 1
         if worker.killed and not self.stopping:
@@ -676,10 +683,11 @@ class Master:
     def publish(self) -> None:
         assert self.board is not None
         generation = self.current.number if self.current else 0
+        counters = self.counters
         self.board.publish(BoardHeader(
-            os.getpid(), generation, self.num_workers, self.started, self.counters["reloads"],
-            self.counters["crashes"], self.counters["timeouts"], self.counters["recycles"],
-            self.last_reload))
+            os.getpid(), generation, self.num_workers, self.started, counters["reloads"],
+            counters["crashes"], counters["timeouts"], counters["recycles"], self.last_reload,
+            counters["exited_requests"], counters["exited_bytes"]))
 
     def status_line(self) -> str:
         assert self.board is not None

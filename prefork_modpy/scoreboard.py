@@ -45,10 +45,11 @@ _FULL = struct.Struct("<Q iIId 4x B7xdd QQQ 16s48s240s 128s")
 assert _FULL.size == SLOT_SIZE
 
 # Header (slot -1): what the master publishes for the status page.
-_HEADER = struct.Struct("<iIId QQQQ d")
+_HEADER = struct.Struct("<iIId QQQQ d QQ")
 _HEADER_AT = 8
 # master pid, generation, target workers, started (epoch),
-# reloads, crashes, timeouts, recycles, last reload (epoch)
+# reloads, crashes, timeouts, recycles, last reload (epoch),
+# requests and bytes of workers that have exited (so totals survive recycling)
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,8 @@ class BoardHeader:
     timeouts: int
     recycles: int
     last_reload: float
+    exited_requests: int = 0
+    exited_bytes: int = 0
 
 
 def _text(raw: bytes) -> str:
@@ -150,7 +153,8 @@ class Scoreboard:
         self._begin(0)
         _HEADER.pack_into(self.mem, _HEADER_AT, header.master_pid, header.generation,
                           header.target_workers, header.started, header.reloads,
-                          header.crashes, header.timeouts, header.recycles, header.last_reload)
+                          header.crashes, header.timeouts, header.recycles, header.last_reload,
+                          header.exited_requests, header.exited_bytes)
         self._end(0)
 
     # -- reading --------------------------------------------------------------------------

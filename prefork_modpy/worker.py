@@ -26,6 +26,8 @@ from .accesslog import AccessLogger
 from .dispatch import Dispatcher
 from .runtime import Runtime
 from .scoreboard import GRACEFUL, READY, WorkerSlot, read_rss_kb
+from .status import HANDLER_NAME as STATUS_HANDLER
+from .status import StatusPage
 
 if TYPE_CHECKING:
     from .config import Processes, ServerConfig
@@ -82,6 +84,7 @@ class Worker:
         self.accept_linger = False
         self.reopen_logs = False
         self.busy = False
+        self.accepting = True
         self.timed_out = False
         self.next_memory_check = 0.0
         self.runtime: Optional[Runtime] = None
@@ -115,6 +118,8 @@ class Worker:
         access_log = AccessLogger(self.config)
         self.access_log = access_log if access_log else None
         runtime = self.runtime = Runtime(self.config, access_log=self.access_log)
+        status = StatusPage(self.slot.board, self._queued_connections)
+        runtime.builtin_handlers[STATUS_HANDLER] = status.handle
         self._install_faulthandler()
         drop_privileges(self.processes)
         # Set after the privilege drop: changing credentials clears it.
@@ -191,6 +196,7 @@ class Worker:
         self.slot.set_state(GRACEFUL)
         if self.accept_linger:
             self._serve_queued_connections(engine, dispatcher)
+        self.accepting = False
         engine.stop_accepting()
         timeout = self.processes.graceful_shutdown_timeout or float("inf")
         deadline = time.monotonic() + timeout
@@ -206,6 +212,10 @@ class Worker:
             elif time.monotonic() - quiet_since >= grace and engine.close_idle() == 0:
                 return
             self.slot.heartbeat()
+
+    def _queued_connections(self) -> int:
+        # After stop_accepting the fd numbers are closed and may be reused by clients.
+        return queued_connections(self.listen_fds) if self.accepting else 0
 
     def _serve_queued_connections(self, engine: _core.Engine, dispatcher: Dispatcher) -> None:
         """SIGTERM: the master has closed its copies of the listening sockets; whichever

@@ -44,8 +44,13 @@ def escape(value: str) -> str:
     out = value.translate(_ESCAPES)
     if out.isascii():
         return out
-    return "".join(ch if ch.isascii() else "".join(f"\\x{b:02x}" for b in ch.encode())
+    # Header bytes above 0x7f reach Python as Latin-1 characters: log the byte itself.
+    return "".join(ch if ch.isascii() else "".join(f"\\x{b:02x}" for b in _raw_bytes(ch))
                    for ch in out)
+
+
+def _raw_bytes(ch: str) -> bytes:
+    return ch.encode("latin-1") if ord(ch) < 256 else ch.encode("utf-8")
 
 
 def _dash(value: Optional[str]) -> str:

@@ -125,7 +125,10 @@ class Process:
         while process_group_members(self.proc.pid) and time.monotonic() < deadline:
             time.sleep(0.05)
         if process_group_members(self.proc.pid):
-            os.killpg(self.proc.pid, signal.SIGKILL)
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass  # gone between the check and the kill
 
 
 def free_port() -> int:

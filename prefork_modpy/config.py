@@ -178,6 +178,8 @@ class ServerConfig:
     defines: frozenset[str] = frozenset()
     files_read: list[str] = field(default_factory=list)
     processes: Processes = field(default_factory=Processes)
+    # Peers whose X-Forwarded-For / Forwarded name the client (mod_remoteip's trusted proxies).
+    trusted_proxies: tuple[str, ...] = ()
 
     def select_vhost(self, host: Optional[str]) -> VirtualHost:
         """Name-based virtual hosting: first vhost whose ServerName/ServerAlias matches."""
@@ -210,6 +212,7 @@ class _Builder:
         self.processes = Processes()
         self.log_formats: dict[str, str] = {}
         self.custom_logs: list[tuple[VirtualHost, Node]] = []
+        self.trusted_proxies: tuple[str, ...] = ()
 
     def build(self, nodes: list[Node], files_read: list[str]) -> ServerConfig:
         for node in nodes:
@@ -224,7 +227,8 @@ class _Builder:
             vhosts=self.vhosts, limits=self.limits, defines=self.defines,
             error_log=self.extra.get("error_log"), log_level=self.extra.get("log_level", "warn"),
             python_imports=self.extra["python_imports"], server_root=self.extra["server_root"],
-            files_read=files_read, processes=self.processes)
+            files_read=files_read, processes=self.processes,
+            trusted_proxies=self.trusted_proxies)
 
     def _resolve_custom_logs(self) -> None:
         """CustomLog names a LogFormat nickname that may be defined after it (as in Apache);
@@ -482,6 +486,20 @@ def _python_import_errors(builder: _Builder, node: Node) -> None:
     builder.processes.python_import_errors = value
 
 
+def _trusted_proxies(builder: _Builder, node: Node) -> None:
+    import ipaddress
+
+    if not node.args:
+        raise ConfigError.at(node, "TrustedProxies needs at least one address or address/bits")
+    for word in node.args:
+        try:
+            ipaddress.ip_network(word, strict=False)
+        except ValueError:
+            raise ConfigError.at(node, f"TrustedProxies: {word!r} is not an address or "
+                                       "address/bits") from None
+    builder.trusted_proxies += tuple(node.args)
+
+
 def _log_format(builder: _Builder, node: Node) -> None:
     if len(node.args) != 2:
         raise ConfigError.at(node, "LogFormat takes a format and a nickname")
@@ -528,6 +546,7 @@ _SERVER_DIRECTIVES: dict[str, Callable[[_Builder, Node], None]] = {
     "pidfile": _pid_file,
     "logformat": _log_format,
     "pythonimporterrors": _python_import_errors,
+    "trustedproxies": _trusted_proxies,
 }
 
 

@@ -112,6 +112,12 @@ def _port(arg: str) -> Getter:
     return lambda req: str(req._raw.local_addr[1])
 
 
+def _peer_ip(req: Request) -> str:
+    """The TCP peer (the proxy, under TrustedProxies), as mod_remoteip's %{c}a."""
+    raw = req._raw
+    return (getattr(raw, "peer_addr", None) or raw.remote_addr)[0]
+
+
 def _bytes(dash_for_zero: bool) -> Getter:
     def get(req: Request) -> str:
         sent = req._raw.bytes_sent
@@ -163,7 +169,7 @@ def _with_arg(letter: str, arg: str) -> Optional[Getter]:
     if letter == "P":
         return _SIMPLE["P"] if arg in ("", "pid") else None
     if letter == "a":
-        return (lambda req: req._raw.remote_addr[0]) if arg == "c" else None
+        return _peer_ip if arg == "c" else None
     return None
 
 
@@ -225,7 +231,7 @@ def json_line(req: Request) -> str:
         "time": datetime.fromtimestamp(req.request_time, timezone.utc).isoformat(
             timespec="microseconds"),
         "remote_addr": req.useragent_ip,
-        "peer_addr": raw.remote_addr[0],
+        "peer_addr": _peer_ip(req),
         "method": req.method,
         "uri": raw.target,
         "protocol": req.protocol,

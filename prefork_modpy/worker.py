@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, Optional
 from . import _core
 from .accesslog import AccessLogger
 from .dispatch import Dispatcher
+from .forwarded import ProxiedRequest, TrustedProxies
 from .runtime import Runtime
 from .scoreboard import GRACEFUL, READY, WorkerSlot, read_rss_kb
 from .status import HANDLER_NAME as STATUS_HANDLER
@@ -88,6 +89,7 @@ class Worker:
         self.timed_out = False
         self.next_memory_check = 0.0
         self.runtime: Optional[Runtime] = None
+        self.proxies = TrustedProxies(config.trusted_proxies)
         self.access_log: Optional[AccessLogger] = None
 
     # -- life -----------------------------------------------------------------------------
@@ -152,6 +154,10 @@ class Worker:
 
     def _handle(self, dispatcher: Dispatcher, raw: Any, closing: bool) -> None:
         slot = self.slot
+        if self.proxies:
+            client = self.proxies.client_of(raw)
+            if client is not None:
+                raw = ProxiedRequest(raw, client)
         slot.begin_request(raw.method, raw.target, raw.remote_addr[0])
         self.busy = True
         try:

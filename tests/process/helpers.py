@@ -43,6 +43,13 @@ def whoami(req):
     return apache.OK
 
 
+def whois(req):
+    req.content_type = "text/plain"
+    conn = req.connection
+    req.write("%s %s %s" % (conn.remote_ip, req.useragent_ip, conn.remote_addr[1]))
+    return apache.OK
+
+
 HOG = []
 
 

@@ -45,6 +45,8 @@ FAST_STOP_TIMEOUT = 2.0
 # Apache's perform_idle_server_maintenance: at most this many spawns per second.
 MAX_SPAWN_RATE = 32
 STATUS_INTERVAL = 2.0
+# Apache's default MaxRequestWorkers for prefork; sizes the scoreboard (512 B a slot).
+DEFAULT_MAX_REQUEST_WORKERS = 256
 SAFE_UMASK = 0o027
 
 
@@ -166,9 +168,9 @@ class Master:
         return config
 
     def scoreboard_capacity(self, config: ServerConfig) -> int:
-        # Two full generations side by side during a reload, plus room for TTIN.
+        # Two full generations side by side during a reload, each up to MaxRequestWorkers.
         most = max(self.num_workers, config.processes.max_request_workers or 0)
-        return max(64, 4 * most)
+        return 2 * max(DEFAULT_MAX_REQUEST_WORKERS, most)
 
     def open_listeners(self, config: ServerConfig) -> list[tuple[str, int]]:
         """Bind what `config` listens on that is not bound yet; returns what it dropped.
@@ -635,7 +637,7 @@ class Master:
     def worker_ceiling(self) -> int:
         assert self.board is not None
         config = (self.current or self.pending).config  # type: ignore[union-attr]
-        limit = config.processes.max_request_workers or self.board.capacity // 2
+        limit = config.processes.max_request_workers or DEFAULT_MAX_REQUEST_WORKERS
         return min(limit, self.board.capacity // 2)
 
     # -- stop -----------------------------------------------------------------------------

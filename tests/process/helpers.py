@@ -86,6 +86,14 @@ def get(port: int, path: str, timeout: float = 10.0,
         conn.close()
 
 
+def answers(port: int, path: str, status: int = 200) -> bool:
+    """For wait_until: whether `path` answers `status` now (False on a connection error)."""
+    try:
+        return get(port, path, timeout=5)[0] == status
+    except OSError:
+        return False
+
+
 class Background(threading.Thread):
     """One request in a thread (a slow request in flight during a signal)."""
 

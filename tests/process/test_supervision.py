@@ -167,9 +167,12 @@ def test_spare_workers_shrink_to_max_spare_servers(site):
 
 
 def test_spare_workers_grow_to_min_spare_servers(site):
-    server = site(APP_CONF + "StartServers 1\nMinSpareServers 3\nMaxSpareServers 5\n",
-                  {"app.py": APP}, workers=1)
+    server = site(APP_CONF + "StartServers 1\n", {"app.py": APP}, workers=1)
+    # Turned on by a reload (starting with it, the growth could outrun the fixture's count).
+    server.conf.write_text(server.conf.read_text() + "MinSpareServers 3\nMaxSpareServers 5\n")
+    os.kill(server.pid, signal.SIGHUP)
     assert wait_until(lambda: len(server.workers()) >= 3, timeout=10)
+    assert get(server.port, "/app/x")[0] == 200
 
 
 def test_orphaned_workers_exit_when_the_master_is_killed(site):

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Optional
 
 import pytest
-from helpers import APP, APP_CONF, get
+from helpers import APP, APP_CONF, answers, get
 
 from conftest import free_port, wait_until, worker_pids
 
@@ -197,7 +197,7 @@ def test_listen_pid_for_another_process_is_ignored(tmp_path, processes):
     proc = launch(tmp_path, conf, env, workers=1)
     processes.append(proc)
     assert wait_until(lambda: len(worker_pids(proc.pid)) == 1)
-    assert wait_until(lambda: get(port, "/app/x")[0] == 200)
+    assert wait_until(lambda: answers(port, "/app/x"))
     bogus.close()
 
 

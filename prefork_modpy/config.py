@@ -109,9 +109,17 @@ class VirtualHost:
     line: int = 0
     custom_logs: list[tuple[str, str]] = field(default_factory=list)  # (path, format)
     _cache: dict = field(default_factory=dict, repr=False)
+    _route_cache: dict = field(default_factory=dict, repr=False)
+    _python_locations: Optional[list[Section]] = field(default=None, repr=False)
 
     def effective_settings(self, filename: Optional[str], uri: str) -> DirSettings:
-        """Merge server → Directory (shortest first, then regex) → Files → Location."""
+        """Merge server → Directory (shortest first, then regex) → Files → Location.
+        Cached per (filename, uri), then per set of matched sections, so a repeated URL
+        costs one dict lookup."""
+        route = (filename, uri)
+        settings = self._route_cache.get(route)
+        if settings is not None:
+            return settings
         matched = self._matching_sections(filename, uri)
         settings = self._cache.get(matched)
         if settings is None:
@@ -120,16 +128,18 @@ class VirtualHost:
                 settings = settings.merged_with(self.sections[index].settings)
             if len(self._cache) < 4096:
                 self._cache[matched] = settings
+        if len(self._route_cache) < 16384:
+            self._route_cache[route] = settings
         return settings
 
     def location_has_python_handlers(self, uri: str) -> bool:
         """mod_python 3.4+: a Python*Handler written in a matching <Location> means the
         URI is never mapped to a file."""
-        return any(
-            section.kind == "location" and section.settings.has_python_handlers
-            and section.matches_uri(uri)
-            for section in self.sections
-        )
+        if self._python_locations is None:
+            self._python_locations = [
+                section for section in self.sections
+                if section.kind == "location" and section.settings.has_python_handlers]
+        return any(section.matches_uri(uri) for section in self._python_locations)
 
     def _matching_sections(self, filename: Optional[str], uri: str) -> tuple[int, ...]:
         dirs: list[tuple[int, int, int]] = []

@@ -144,7 +144,8 @@ class Dispatcher:
         if vhost.location_has_python_handlers(req.uri):
             req.filename = req.path_info = None
             return OK
-        req.filename, req.path_info = translate.map_to_file(vhost.document_root, req.uri)
+        req.filename, req.path_info, req._is_dir = translate.map_to_file(
+            vhost.document_root, req.uri)
         req.canonical_filename = req.filename
         return OK
 
@@ -158,6 +159,7 @@ class Dispatcher:
                 if os.path.isfile(filename + index):
                     req.uri += index
                     req.filename = req.canonical_filename = filename + index
+                    req._is_dir = False
                     settings = req._vhost.effective_settings(req.filename, req.uri)
                     break
         req._settings = settings
@@ -203,8 +205,7 @@ class Dispatcher:
         return result
 
     def _content(self, req: Request, settings: DirSettings) -> int:
-        if req.filename is not None and req.uri and not req.uri.endswith("/") \
-                and not req.path_info and _is_directory(req.filename):
+        if req._is_dir and not req.uri.endswith("/") and not req.path_info:
             return self._directory_slash(req)
         result = DECLINED
         if req.handler in PYTHON_HANDLER_NAMES:
@@ -223,6 +224,8 @@ class Dispatcher:
     # -- one phase ------------------------------------------------------------------------
 
     def _run_phase(self, req: Request, phase: str, settings: DirSettings) -> int:
+        if phase not in settings.phases and not req._dynamic_handlers:
+            return DECLINED
         entries = self._entries_for(req, phase, settings)
         if not entries:
             return DECLINED
@@ -400,10 +403,6 @@ def _server_return(req: Request, ret: BaseException) -> Any:
     if len(args) >= 2 and args[1]:
         req.status = args[1]
     return args[0]
-
-
-def _is_directory(path: str) -> bool:
-    return os.path.isdir(path)
 
 
 def _host_allowed(req: Request, lines: list[str]) -> bool:

@@ -103,55 +103,58 @@ class mp_conn:  # noqa: N801 - mod_python's type name
 class Request:
     """mod_python's request object."""
 
+    # Defaults live on the class: a request pays only for what it changes (hot path).
+    filename: Optional[str] = None
+    canonical_filename: Optional[str] = None
+    path_info: Optional[str] = ""
+    status = 200
+    status_line: Optional[str] = None
+    handler: Optional[str] = None
+    user: Optional[str] = None
+    ap_auth_type: Optional[str] = None
+    phase: Optional[str] = None
+    interpreter: Optional[str] = None
+    extension: Optional[str] = None
+    hlist: Any = None
+    no_cache = 0
+    no_local_copy = 0
+    used_path_info = apache.AP_REQ_DEFAULT_PATH_INFO
+    assbackwards = 0
+    proxyreq = apache.PROXYREQ_NONE
+    chunked = 0
+    prev = next = main = None
+    _settings: Optional[DirSettings] = None
+    _body_error: Optional[BaseException] = None
+    _is_dir = False
+    _content_type: Optional[str] = None
+    _content_type_set = 0
+    _headers_in: Optional[Table] = None
+    _headers_out: Optional[Table] = None
+    _err_headers_out: Optional[Table] = None
+    _notes: Optional[Table] = None
+    _subprocess_env: Optional[Table] = None
+    _connection: Optional[mp_conn] = None
+    _server: Optional[mp_server] = None
+    _out_len = 0
+    _frozen: Optional[tuple[int, Optional[str], list[tuple[str, str]]]] = None
+    _streaming = False
+    _bytes_queued = 0
+    _read_length = 0
+    _line_buffer = b""
+    _cleanups: tuple = ()
+    _dynamic_handlers: Optional[dict[str, list]] = None
+    _running: Optional[list] = None
+
     def __init__(self, raw: RawRequest, runtime: Runtime, vhost: VirtualHost,
                  uri: str, args: Optional[str],
                  hostname: Optional[str] = None) -> None:
         self._raw = raw
         self._runtime = runtime
         self._vhost = vhost
-        self._settings: Optional[DirSettings] = None
         self.uri = uri
         self.args = args
         self._hostname = hostname or vhost.server_name
-        self._body_error: Optional[BaseException] = None
-        self.filename: Optional[str] = None
-        self.canonical_filename: Optional[str] = None
-        self.path_info: Optional[str] = ""
-        self.status = 200
-        self.status_line: Optional[str] = None
-        self.handler: Optional[str] = None
-        self.user: Optional[str] = None
-        self.ap_auth_type: Optional[str] = None
-        self.phase: Optional[str] = None
-        self.interpreter: Optional[str] = None
-        self.extension: Optional[str] = None
-        self.hlist: Any = None
-        self.no_cache = 0
-        self.no_local_copy = 0
-        self.used_path_info = apache.AP_REQ_DEFAULT_PATH_INFO
-        self.assbackwards = 0
-        self.proxyreq = apache.PROXYREQ_NONE
-        self.chunked = 0
-        self.prev = self.next = self.main = None
-        self._content_type: Optional[str] = None
-        self._content_type_set = 0
-        self._headers_in: Optional[Table] = None
-        self._headers_out: Optional[Table] = None
-        self._err_headers_out: Optional[Table] = None
-        self._notes: Optional[Table] = None
-        self._subprocess_env: Optional[Table] = None
-        self._connection: Optional[mp_conn] = None
-        self._server: Optional[mp_server] = None
         self._out: list[bytes] = []
-        self._out_len = 0
-        self._frozen: Optional[tuple[int, Optional[str], list[tuple[str, str]]]] = None
-        self._streaming = False
-        self._bytes_queued = 0
-        self._read_length = 0
-        self._line_buffer = b""
-        self._cleanups: list[tuple[Callable, Any]] = []
-        self._dynamic_handlers: dict[str, list] = {}
-        self._running: Optional[list] = None
 
     # -- what the client sent -------------------------------------------------------------
 
@@ -401,7 +404,7 @@ class Request:
     def register_cleanup(self, callback: Callable, data: Any = None) -> None:
         if not callable(callback):
             raise ValueError("first argument must be a callable object")
-        self._cleanups.append((callback, data))
+        self._cleanups = (*self._cleanups, (callback, data))
 
     def get_remote_host(self, kind: int = apache.REMOTE_NAME, str_is_ip: Any = None) -> Any:
         host = None if kind == apache.REMOTE_HOST else self._raw.remote_addr[0]
@@ -455,6 +458,8 @@ class Request:
         if phase == self.phase and self._running is not None:
             self._running.append(entry)
         else:
+            if self._dynamic_handlers is None:
+                self._dynamic_handlers = {}
             self._dynamic_handlers.setdefault(phase, []).append(entry)
 
     def allow_methods(self, methods: Any, reset: int = 0) -> None:

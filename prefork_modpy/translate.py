@@ -8,6 +8,7 @@ Refuses traversal, NUL, encoded slashes and bad UTF-8 with a status, never a tra
 from __future__ import annotations
 
 import os
+import stat
 from typing import Optional
 
 _HEX = frozenset("0123456789abcdefABCDEF")
@@ -54,6 +55,8 @@ def host_name(host: Optional[str]) -> Optional[str]:
 def decode_path(raw: str) -> str:
     """Percent-decode exactly once and normalise: merge slashes, drop '.' segments,
     resolve '..' (403 if it would climb above the root)."""
+    if "%" not in raw and "/." not in raw and "//" not in raw and "\x00" not in raw:
+        return raw  # already normal: the common case costs four scans
     if "%" in raw:
         raw = _percent_decode(raw)
     if "\x00" in raw:
@@ -97,35 +100,29 @@ def _percent_decode(raw: str) -> str:
         raise HTTPError(400, "path is not valid UTF-8") from None
 
 
-def map_to_file(root: str, uri: str) -> tuple[str, str]:
-    """Apache's directory walk: (filename, path_info). The longest existing prefix is the
-    file; past an existing directory, the next component is the file even if missing."""
+def map_to_file(root: str, uri: str) -> tuple[str, str, bool]:
+    """Apache's directory walk: (filename, path_info, filename is a directory). The longest
+    existing prefix is the file; past an existing directory, the next component is the file
+    even if it is missing."""
     full = root.rstrip("/") + uri
-    if uri.endswith("/") or _exists(full):
-        return full, ""
+    mode = _mode(full)
+    if mode is not None or uri.endswith("/"):
+        return full, "", mode is not None and stat.S_ISDIR(mode)
     parts = uri.strip("/").split("/")
     for cut in range(len(parts) - 1, -1, -1):
         prefix = root.rstrip("/") + ("/" + "/".join(parts[:cut]) if cut else "")
-        if not _exists(prefix):
+        mode = _mode(prefix)
+        if mode is None:
             continue
         rest = parts[cut:]
-        if os.path.isdir(prefix):
-            filename = prefix + "/" + rest[0]
-            return filename, "".join("/" + p for p in rest[1:])
-        return prefix, "".join("/" + p for p in rest)
-    return full, ""
+        if stat.S_ISDIR(mode):
+            return prefix + "/" + rest[0], "".join("/" + p for p in rest[1:]), False
+        return prefix, "".join("/" + p for p in rest), False
+    return full, "", False
 
 
-def _exists(path: str) -> bool:
+def _mode(path: str) -> Optional[int]:
     try:
-        os.stat(path)
-        return True
+        return os.stat(path).st_mode
     except (OSError, ValueError):
-        return False
-
-
-def is_under(root: str, filename: str) -> bool:
-    """True if `filename` (symlinks resolved) stays inside `root`."""
-    real_root = os.path.realpath(root)
-    real = os.path.realpath(filename)
-    return real == real_root or real.startswith(real_root.rstrip("/") + "/")
+        return None

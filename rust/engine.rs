@@ -91,11 +91,14 @@ impl Engine {
     }
 
     /// Add a connection to the epoll set and the slab (closes it if that fails).
-    fn insert(&mut self, c: Box<Conn>) -> Option<RawFd> {
+    fn insert(&mut self, mut c: Box<Conn>) -> Option<RawFd> {
         let fd = c.fd;
         let idx = usize::try_from(fd).ok()?;
-        if self.ctl(libc::EPOLL_CTL_ADD, fd, libc::EPOLLIN as u32, fd as u64).is_err() {
-            return None;
+        if !c.registered {
+            if self.ctl(libc::EPOLL_CTL_ADD, fd, libc::EPOLLIN as u32, fd as u64).is_err() {
+                return None;
+            }
+            c.registered = true;
         }
         if self.slab.len() <= idx {
             self.slab.resize_with(idx + 1, || None);
@@ -107,16 +110,18 @@ impl Engine {
         Some(fd)
     }
 
-    /// Take a connection out of the slab and the epoll set.
-    fn remove(&mut self, fd: RawFd) -> Option<Box<Conn>> {
+    /// Take a connection out of the slab, leaving it in the epoll set (see
+    /// `Conn::registered`): for lending it to a request.
+    fn detach(&mut self, fd: RawFd) -> Option<Box<Conn>> {
         let c = self.slab.get_mut(usize::try_from(fd).ok()?)?.take()?;
         self.count -= 1;
-        let _ = self.ctl(libc::EPOLL_CTL_DEL, fd, 0, 0);
         Some(c)
     }
 
+    /// Closing the fd also takes it out of the epoll set (connection fds are never
+    /// duplicated), so no epoll_ctl is needed.
     fn close(&mut self, fd: RawFd) {
-        drop(self.remove(fd));
+        drop(self.detach(fd));
     }
 
     fn slot(&mut self, fd: RawFd) -> Option<&mut Conn> {
@@ -291,7 +296,7 @@ impl Engine {
     fn take_ready(&mut self) -> Option<Box<Conn>> {
         while let Some(fd) = self.ready.pop_front() {
             if self.slot(fd).is_some_and(|c| c.phase == Phase::Ready) {
-                return self.remove(fd);
+                return self.detach(fd);
             }
         }
         None

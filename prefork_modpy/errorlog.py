@@ -8,6 +8,7 @@ in messages are escaped so a request cannot forge log lines.
 from __future__ import annotations
 
 import os
+import re
 import sys
 import time
 from typing import Optional
@@ -17,13 +18,23 @@ LEVELS = {"emerg": 0, "alert": 1, "crit": 2, "error": 3, "warn": 4, "notice": 5,
 LEVEL_NAMES = {number: name for name, number in LEVELS.items()}
 APLOG_ERR = 3
 
-_ESCAPES = {i: f"\\x{i:02x}" for i in range(32)} | {0x7F: "\\x7f", 0x5C: "\\\\"}
-_ESCAPES[9] = "\\t"
+# ap_escape_errorlog_item: \b \n \r \t \v and backslash get C escapes, other control
+# bytes and every byte >= 0x7f (the message's UTF-8) become \xHH; double quotes stay.
+_BYTE_ESCAPES = [chr(b) if 0x20 <= b < 0x7F else f"\\x{b:02x}" for b in range(256)]
+for _byte, _letter in ((8, "b"), (10, "n"), (13, "r"), (9, "t"), (11, "v"), (0x5C, "\\")):
+    _BYTE_ESCAPES[_byte] = "\\" + _letter
+_NEEDS_ESCAPE = re.compile(r"[^\x20-\x5b\x5d-\x7e]")
 
 
 def escape(text: str) -> str:
-    """Make `text` one printable line (Apache escapes control bytes the same way)."""
-    return text.translate(_ESCAPES)
+    """Make `text` one printable ASCII line, byte for byte as Apache's error log does."""
+    if _NEEDS_ESCAPE.search(text) is None:
+        return text
+    try:
+        data = text.encode("utf-8", "surrogateescape")  # bytes a handler decoded that way
+    except UnicodeEncodeError:
+        data = text.encode("utf-8", "surrogatepass")
+    return "".join([_BYTE_ESCAPES[byte] for byte in data])
 
 
 def parse_level(name: str) -> int:
@@ -66,7 +77,7 @@ class ErrorLog:
         prefix = f"[{stamp}] [{module}:{LEVEL_NAMES.get(level, 'error')}] [pid {os.getpid()}]"
         if client:
             prefix += f" [client {client}]"
-        line = f"{prefix} {escape(message)}\n".encode("utf-8", "backslashreplace")
+        line = f"{prefix} {escape(message)}\n".encode("ascii", "backslashreplace")
         try:
             os.write(self.fd, line)
         except OSError:

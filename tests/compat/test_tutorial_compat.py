@@ -200,8 +200,6 @@ def test_debug_off_logs_the_traceback_like_apache(pair: Pair) -> None:
     assert any("compat_handlers.py\", line 20, in boom" in line for line in ours)
 
 
-@pytest.mark.xfail(strict=True, reason="newlines inside a logged traceback chunk are escaped "
-                   "as \\x0a; Apache's error log writes \\n")
 def test_debug_off_log_escapes_newlines_like_apache(pair: Pair) -> None:
     pair.both("/c/quiet/x")
     ours = wait_for_log(pair.modpy_errors, "compat_handlers::boom")

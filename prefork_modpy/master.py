@@ -18,7 +18,6 @@ import os
 import random
 import select
 import signal
-import socket
 import sys
 import time
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from . import systemd
 from .config import ServerConfig, load_config
 from .confparse import ConfigError
 from .errorlog import LEVELS, ErrorLog
+from .listeners import Listeners
 from .scoreboard import BUSY, GRACEFUL, READY, STARTING, BoardHeader, Scoreboard
 from .worker import EXIT_BOOT_ERROR, Worker, WorkerSpec
 
@@ -101,8 +101,7 @@ class Master:
         self.options = options
         self.current: Optional[Generation] = None
         self.pending: Optional[Generation] = None
-        self.listeners: dict[tuple[str, int], socket.socket] = {}
-        self.activated = False
+        self.listeners = Listeners()
         self.workers: dict[int, WorkerProcess] = {}
         self.num_workers = options.workers or os.cpu_count() or 1
         self.signal_queue: list[int] = []
@@ -133,7 +132,7 @@ class Master:
         try:
             config = self.load()
             self.open_error_log(config)
-            self.open_listeners(config)
+            self.listeners.open(config.listen)
             self.write_pid_file(config)
         except (ConfigError, OSError) as exc:
             print(f"prefork-modpy: {exc}", file=sys.stderr)
@@ -145,7 +144,8 @@ class Master:
         self.install_signals()
         self.warn_about_privileges(config)
         self.pending = Generation(1, config)
-        self.log(f"master started (pid {os.getpid()}), listening on {self.addresses()}")
+        self.log(f"master started (pid {os.getpid()}), listening on "
+                 f"{self.listeners.describe()}")
         try:
             return self.loop()
         except HaltServer as exc:
@@ -171,27 +171,6 @@ class Master:
         # Two full generations side by side during a reload, each up to MaxRequestWorkers.
         most = max(self.num_workers, config.processes.max_request_workers or 0)
         return 2 * max(DEFAULT_MAX_REQUEST_WORKERS, most)
-
-    def open_listeners(self, config: ServerConfig) -> list[tuple[str, int]]:
-        """Bind what `config` listens on that is not bound yet; returns what it dropped.
-        Sockets from systemd's socket activation replace Listen entirely."""
-        if not self.listeners and not self.activated:
-            for sock in systemd.listen_sockets():
-                self.listeners[address_of(sock)] = sock
-                self.activated = True
-        if self.activated:
-            return []
-        wanted = list(dict.fromkeys(config.listen))
-        for address in wanted:
-            if address not in self.listeners:
-                self.listeners[address] = bind_socket(address)
-        return [address for address in self.listeners if address not in wanted]
-
-    def close_listeners(self, addresses: list[tuple[str, int]]) -> None:
-        for address in addresses:
-            sock = self.listeners.pop(address, None)
-            if sock is not None:
-                sock.close()
 
     def open_error_log(self, config: ServerConfig) -> None:
         """Follow the config's ErrorLog (at start, and when a reload changes it)."""
@@ -283,7 +262,7 @@ class Master:
             self.abandon_pending("superseded by a newer reload")
         try:
             config = self.load()
-            self.open_listeners(config)
+            self.listeners.open(config.listen)
         except (ConfigError, OSError) as exc:
             self.refuse_reload(str(exc))
             return
@@ -356,7 +335,7 @@ class Master:
             return
         if not self.options.workers and pending.config.processes.start_servers:
             self.num_workers = pending.config.processes.start_servers
-        self.close_listeners(self.open_listeners(pending.config))
+        self.listeners.close(self.listeners.open(pending.config.listen))
         for worker in list(self.workers.values()):
             if worker.generation < pending.number:
                 self.retire(worker)
@@ -373,7 +352,7 @@ class Master:
         for worker in self.active(pending.number):
             self.retire(worker)
         # Listeners the abandoned config added are not the running config's.
-        self.close_listeners(self.open_listeners(self.current.config))
+        self.listeners.close(self.listeners.open(self.current.config.listen))
         self.log(f"reload refused, generation {self.current.number} keeps serving: {reason}",
                  LEVELS["error"])
 
@@ -426,9 +405,9 @@ class Master:
             # Jitter staggers the recycling so that workers do not all restart together.
             max_requests += random.randint(0, processes.max_requests_jitter)
         spec = WorkerSpec(number, slot, generation.number, max_requests,
-                          accept_linger=not self.activated)
+                          accept_linger=not self.listeners.activated)
         self.board.assign(slot, generation.number, number)
-        fds = self.listener_fds(generation.config)
+        fds = self.listeners.fds_for(generation.config.listen)
         pid = os.fork()
         if pid:
             self.workers[pid] = WorkerProcess(pid, number, generation.number, slot,
@@ -436,23 +415,13 @@ class Master:
             return
         self.become_worker(generation.config, fds, spec)
 
-    def listener_fds(self, config: ServerConfig) -> list[int]:
-        """The sockets a worker of `config` accepts on (all of them under socket activation;
-        during a reload, not those the new config dropped)."""
-        return [sock.fileno() for address, sock in self.listeners.items()
-                if self.activated or address in config.listen]
-
     def become_worker(self, config: ServerConfig, fds: list[int], spec: WorkerSpec) -> None:
         try:
             signal.set_wakeup_fd(-1)
             os.close(self.wake_r)
             os.close(self.wake_w)
             self.notifier.close()
-            # A copy of a listener nobody accepts on would keep its port open and its
-            # queued clients waiting forever.
-            for sock in self.listeners.values():
-                if sock.fileno() not in fds:
-                    sock.close()
+            self.listeners.close_except(fds)
             if self.error_log.path is not None:
                 os.close(self.error_log.fd)
             for sig in self.SIGNALS:
@@ -649,7 +618,7 @@ class Master:
         self.notifier.stopping("stopping" if graceful else "stopping now")
         self.log("graceful stop: finishing in-flight requests" if graceful else "fast stop")
         # Close our copies first: the last worker to close its copy drains the accept queue.
-        self.close_listeners(list(self.listeners))
+        self.listeners.close_all()
         for pid in list(self.workers):
             self.kill_worker(pid, signal.SIGTERM if graceful else signal.SIGINT)
         config = (self.current or self.pending).config  # type: ignore[union-attr]
@@ -701,10 +670,6 @@ class Master:
                 f"generation {generation}")
 
     # -- misc -----------------------------------------------------------------------------
-
-    def addresses(self) -> str:
-        text = ", ".join(f"{h}:{p}" for h, p in self.listeners)
-        return text + (" (socket activation)" if self.activated else "")
 
     def write_pid_file(self, config: ServerConfig) -> None:
         path = config.processes.pid_file
@@ -758,19 +723,3 @@ def _running_pid(path: str) -> Optional[int]:
     except (OSError, ValueError):
         return None
     return pid if pid and b"prefork" in cmdline else None
-
-
-def address_of(sock: socket.socket) -> tuple[str, int]:
-    name = sock.getsockname()
-    return (name[0], name[1]) if isinstance(name, tuple) else (str(name), 0)
-
-
-def bind_socket(address: tuple[str, int]) -> socket.socket:
-    host, port = address
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(1024)
-    sock.set_inheritable(True)
-    return sock

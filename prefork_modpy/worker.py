@@ -14,8 +14,6 @@ import ctypes
 import faulthandler
 import os
 import signal
-import socket
-import struct
 import time
 import traceback
 from dataclasses import dataclass
@@ -25,6 +23,7 @@ from . import _core
 from .accesslog import AccessLogger
 from .dispatch import Dispatcher
 from .forwarded import ProxiedRequest, TrustedProxies
+from .listeners import queued_connections
 from .runtime import Runtime
 from .scoreboard import GRACEFUL, READY, WorkerSlot, read_rss_kb
 from .status import HANDLER_NAME as STATUS_HANDLER
@@ -408,20 +407,6 @@ def _set_parent_death_signal(sig: int, master_pid: int) -> None:
         return
     if os.getppid() != master_pid:  # the master died before prctl took effect
         os.kill(os.getpid(), sig)
-
-
-def queued_connections(fds: list[int]) -> int:
-    """Connections waiting in the accept queues of these listening sockets (Linux
-    TCP_INFO: for a listener, tcpi_unacked is the current accept-queue length)."""
-    total = 0
-    for fd in fds:
-        try:
-            with socket.socket(fileno=os.dup(fd)) as sock:
-                info = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 104)
-        except OSError:
-            continue
-        total += struct.unpack_from("<I", info, 24)[0]
-    return total
 
 
 def engine_limits(config: ServerConfig) -> _core.Limits:

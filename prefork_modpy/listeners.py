@@ -1,0 +1,98 @@
+"""The master's listening sockets: bound from `Listen`, or taken over from systemd.
+
+Owns binding, socket activation (which then replaces `Listen` entirely), keeping the sockets
+two configs share open across a reload while binding what the new one adds and closing what
+it drops, which sockets a generation's workers get, and how many connections wait in the
+accept queues. Must not accept connections: workers do.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import struct
+from typing import Iterable
+
+from . import systemd
+
+Address = tuple[str, int]
+BACKLOG = 1024
+
+
+class Listeners:
+    """Listening sockets by address."""
+
+    def __init__(self) -> None:
+        self.sockets: dict[Address, socket.socket] = {}
+        self.activated = False
+
+    def open(self, wanted: Iterable[Address]) -> list[Address]:
+        """Bind what `wanted` lists and is not bound yet; returns the bound addresses it does
+        not list (closed by the caller once no worker needs them)."""
+        if not self.sockets and not self.activated:
+            for sock in systemd.listen_sockets():
+                self.sockets[address_of(sock)] = sock
+                self.activated = True
+        if self.activated:
+            return []
+        wanted = list(dict.fromkeys(wanted))
+        for address in wanted:
+            if address not in self.sockets:
+                self.sockets[address] = bind_socket(address)
+        return [address for address in self.sockets if address not in wanted]
+
+    def close(self, addresses: Iterable[Address]) -> None:
+        for address in list(addresses):
+            sock = self.sockets.pop(address, None)
+            if sock is not None:
+                sock.close()
+
+    def close_all(self) -> None:
+        self.close(list(self.sockets))
+
+    def fds_for(self, wanted: Iterable[Address]) -> list[int]:
+        """The fds a worker serving `wanted` accepts on (every socket under activation)."""
+        wanted = set(wanted)
+        return [sock.fileno() for address, sock in self.sockets.items()
+                if self.activated or address in wanted]
+
+    def close_except(self, fds: list[int]) -> None:
+        """In a new worker: a copy of a listener nobody accepts on would keep its port open
+        and its queued clients waiting forever."""
+        for sock in self.sockets.values():
+            if sock.fileno() not in fds:
+                sock.close()
+
+    def describe(self) -> str:
+        text = ", ".join(f"{host}:{port}" for host, port in self.sockets)
+        return text + (" (socket activation)" if self.activated else "")
+
+
+def address_of(sock: socket.socket) -> Address:
+    name = sock.getsockname()
+    return (name[0], name[1]) if isinstance(name, tuple) else (str(name), 0)
+
+
+def bind_socket(address: Address) -> socket.socket:
+    host, port = address
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(BACKLOG)
+    sock.set_inheritable(True)
+    return sock
+
+
+def queued_connections(fds: list[int]) -> int:
+    """Connections waiting in the accept queues of these listening sockets (Linux
+    TCP_INFO: for a listener, tcpi_unacked is the current accept-queue length)."""
+    total = 0
+    for fd in fds:
+        try:
+            with socket.socket(fileno=os.dup(fd)) as sock:
+                info = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 104)
+        except OSError:
+            continue
+        total += struct.unpack_from("<I", info, 24)[0]
+    return total

@@ -45,6 +45,8 @@ CONTINUE_ON = {
     "PythonCleanupHandler": (OK,),
 }
 VALID_PHASES = tuple(phase for phase in CONTINUE_ON if phase != "PythonCleanupHandler")
+SERVER_PHASES = ("PythonInitHandler", "PythonPostReadRequestHandler")
+CONTENT_ONLY = frozenset({"PythonHandler", "PythonLogHandler", "PythonCleanupHandler"})
 
 
 class HandlerListEntry:
@@ -65,6 +67,7 @@ class Dispatcher:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.config = runtime.config
+        self._hlists: dict[HandlerEntry, HandlerListEntry] = {}
 
     def handle(self, raw: RawRequest) -> Optional[Request]:
         """Serve one request completely. Returns the request for the access log.
@@ -110,29 +113,39 @@ class Dispatcher:
     def _process(self, req: Request) -> int:
         server_settings = req._vhost.settings
         req._settings = server_settings
-        for phase in ("PythonInitHandler", "PythonPostReadRequestHandler"):
-            result = self._run_phase(req, phase, server_settings)
-            if result not in (OK, DECLINED):
+        if server_settings.phases or req._dynamic_handlers:
+            result = self._run_phases(req, SERVER_PHASES, server_settings)
+            if result != OK:
                 return result
         result = self._translate(req, server_settings)
         if result != OK:
             return result
         settings = self._settle(req)
         req.handler = self._content_handler(req, settings)
-        for phase in ("PythonHeaderParserHandler", "PythonAccessHandler"):
+        # Most sections have only a PythonHandler: one set check skips the other phases.
+        if settings.requires or req._dynamic_handlers or not settings.phases <= CONTENT_ONLY:
+            result = self._before_content(req, settings)
+            if result != OK:
+                return result
+        return self._content(req, settings)
+
+    def _run_phases(self, req: Request, phases: tuple[str, ...], settings: DirSettings) -> int:
+        """RUN_ALL phases: OK and DECLINED go on; anything else ends the request."""
+        for phase in phases:
             result = self._run_phase(req, phase, settings)
             if result not in (OK, DECLINED):
                 return result
-        result = self._check_auth(req, settings)
-        if result != OK:
-            return result
-        result = self._run_phase(req, "PythonTypeHandler", settings)
-        if result not in (OK, DECLINED):
-            return result
-        result = self._run_phase(req, "PythonFixupHandler", settings)
-        if result not in (OK, DECLINED):
-            return result
-        return self._content(req, settings)
+        return OK
+
+    def _before_content(self, req: Request, settings: DirSettings) -> int:
+        result = self._run_phases(req, ("PythonHeaderParserHandler", "PythonAccessHandler"),
+                                  settings)
+        if result == OK:
+            result = self._check_auth(req, settings)
+        if result == OK:
+            result = self._run_phases(req, ("PythonTypeHandler", "PythonFixupHandler"),
+                                      settings)
+        return result
 
     def _translate(self, req: Request, server_settings: DirSettings) -> int:
         result = self._run_phase(req, "PythonTransHandler", server_settings)
@@ -261,7 +274,10 @@ class Dispatcher:
     def _call(self, req: Request, phase: str, entry: HandlerEntry,
               settings: DirSettings) -> int:
         """Resolve and call one handler; any exception becomes ReportError's result."""
-        req.hlist = HandlerListEntry(entry)
+        hlist = self._hlists.get(entry)
+        if hlist is None:
+            hlist = self._hlists[entry] = HandlerListEntry(entry)
+        req.hlist = hlist
         config = settings.python_config
         try:
             handler = self._resolve(req, entry, config)

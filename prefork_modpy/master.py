@@ -408,7 +408,14 @@ class Master:
                           accept_linger=not self.listeners.activated)
         self.board.assign(slot, generation.number, number)
         fds = self.listeners.fds_for(generation.config.listen)
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except OSError as exc:
+            # Out of processes or memory: try again later rather than take the master down.
+            self.board.release(slot)
+            self.log(f"cannot fork a worker: {exc}", LEVELS["error"])
+            self.next_spawn_at = time.monotonic() + MAX_BACKOFF / 10
+            return
         if pid:
             self.workers[pid] = WorkerProcess(pid, number, generation.number, slot,
                                               time.monotonic())

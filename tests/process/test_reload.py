@@ -36,6 +36,7 @@ def test_sighup_under_load_drops_nothing(app):
     slow.start()
     time.sleep(0.1)
     first_workers = set(app.workers())
+    listening = socket_inodes(app.pid)
     for round_number in range(3):
         set_option(app, f"round{round_number}")
         os.kill(app.pid, signal.SIGHUP)
@@ -49,6 +50,19 @@ def test_sighup_under_load_drops_nothing(app):
     assert wait_until(lambda: not set(app.workers()) & first_workers and
                       len(app.workers()) == 2)
     assert "generation 4 is serving" in app.errors()
+    assert socket_inodes(app.pid) == listening  # the same listening socket throughout
+
+
+def socket_inodes(pid: int) -> set[str]:
+    inodes = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith("socket:"):
+            inodes.add(target)
+    return inodes
 
 
 def test_sigterm_under_load_finishes_in_flight_requests(app):

@@ -290,6 +290,8 @@ class Worker:
                 self.access_log.reopen()
         except OSError as exc:
             self._log(f"cannot reopen log files (the old ones stay in use): {exc}")
+        else:
+            self._log("log files reopened", level=6)
         self._install_faulthandler()
 
     def _log(self, message: str, level: int = 3) -> None:

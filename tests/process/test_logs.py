@@ -8,7 +8,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 
 from helpers import APP, APP_CONF, get
 from loadgen import LoadGenerator
@@ -78,8 +77,8 @@ def test_usr1_reopens_logs_and_loses_no_line(site):
     os.rename(base / "access.log", base / "access.log.1")
     os.rename(server.log, str(server.log) + ".1")
     os.kill(server.pid, signal.SIGUSR1)
-    assert wait_until(lambda: (base / "access.log").exists() and server.log.exists())
-    time.sleep(0.3)  # every worker notices the flag within one poll
+    # Each worker says so in the new error log once its files are reopened.
+    assert wait_until(lambda: server.errors().count("log files reopened") == 2)
     second = LoadGenerator(server.port, "/app/x", threads=2, duration=5,
                            max_requests=300).start().join()
     assert second.ok == 300

@@ -163,8 +163,9 @@ recycled {header.recycles}</dt>
 <p>"<b><code>_</code></b>" waiting, "<b><code>S</code></b>" starting,
 "<b><code>W</code></b>" busy, "<b><code>G</code></b>" gracefully finishing</p>
 <table border="1">
-<tr><th>Slot</th><th>Worker</th><th>PID</th><th>Gen</th><th>State</th><th>Requests</th>
-<th>kB</th><th>RSS kB</th><th>Busy s</th><th>Client</th><th>Request</th><th>Note</th></tr>
+<tr><th>Slot</th><th>Worker</th><th>PID</th><th>Gen</th><th>State</th><th>Age</th>
+<th>Requests</th><th>kB</th><th>RSS kB</th><th>Busy s</th><th>Client</th><th>Request</th>
+<th>Note</th></tr>
 {rows}</table>
 <p>pid of this page's worker: {os.getpid()}</p>
 </body></html>
@@ -173,7 +174,8 @@ recycled {header.recycles}</dt>
     def _row(self, slot: SlotInfo) -> str:
         busy = slot.state == BUSY
         request = html.escape(f"{slot.method} {slot.url}") if busy else ""
-        cells = [slot.index, slot.number, slot.pid, slot.generation, slot.state_name,
+        age = _duration(self.now - slot.started) if slot.started else ""
+        cells = [slot.index, slot.number, slot.pid, slot.generation, slot.state_name, age,
                  slot.requests, slot.bytes // 1024, slot.rss_kb,
                  f"{slot.busy_for(self.mono):.1f}" if busy else "",
                  html.escape(slot.client) if busy else "", request, html.escape(slot.note)]

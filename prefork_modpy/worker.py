@@ -98,7 +98,7 @@ class Worker:
         self.slot.booting(os.getpid())
         try:
             engine, dispatcher = self._boot()
-        except BaseException as exc:  # noqa: B902 - anything here means "cannot serve"
+        except BaseException as exc:  # anything at all here means "cannot serve"
             self._boot_failed(exc)
         code = 0
         try:

@@ -106,6 +106,6 @@ class Background(threading.Thread):
     def run(self) -> None:
         try:
             self.result = get(self.port, self.path, self.timeout)
-        except BaseException as exc:  # noqa: BLE001 - reported by the test
+        except BaseException as exc:  # reported by the test
             self.error = exc
 

@@ -83,6 +83,7 @@ class DirSettings:
     set_handler: Optional[str] = None
     add_handlers: dict[str, str] = field(default_factory=dict)
     mime_types: dict[str, str] = field(default_factory=dict)
+    encodings: dict[str, str] = field(default_factory=dict)
     directory_index: Optional[tuple[str, ...]] = None
     auth_type: Optional[str] = None
     auth_name: Optional[str] = None
@@ -98,6 +99,7 @@ class DirSettings:
             set_handler=child.set_handler if child.set_handler is not None else self.set_handler,
             add_handlers={**self.add_handlers, **child.add_handlers},
             mime_types={**self.mime_types, **child.mime_types},
+            encodings={**self.encodings, **child.encodings},
             directory_index=_pick(child.directory_index, self.directory_index),
             auth_type=_pick(child.auth_type, self.auth_type),
             auth_name=_pick(child.auth_name, self.auth_name),
@@ -114,6 +116,11 @@ class DirSettings:
         dispatcher skips the others with one set lookup. Computed on first use, after the
         section is complete."""
         return frozenset(key.partition(".")[0] for key in self.handlers)
+
+    @cached_property
+    def mime_cache(self) -> dict:
+        """mod_mime's answers per file name under these settings (see mime.py)."""
+        return {}
 
     @property
     def debug(self) -> bool:
@@ -195,6 +202,13 @@ def _add_type(settings: DirSettings, node: Node) -> None:
         settings.mime_types[ext] = node.args[0]
 
 
+def _add_encoding(settings: DirSettings, node: Node) -> None:
+    if len(node.args) < 2:
+        raise ConfigError.at(node, "AddEncoding takes an encoding and one or more extensions")
+    for ext in _extensions(node, 1):
+        settings.encodings[ext] = node.args[0]
+
+
 def _python_option(settings: DirSettings, node: Node) -> None:
     if not 1 <= len(node.args) <= 2:
         raise ConfigError.at(node, "PythonOption takes a key and an optional value")
@@ -257,6 +271,7 @@ _SIMPLE: dict[str, Callable[[DirSettings, Node], None]] = {
     "sethandler": _set_handler,
     "addhandler": _add_handler,
     "addtype": _add_type,
+    "addencoding": _add_encoding,
     "pythonoption": _python_option,
     "pythonpath": _python_path,
     "directoryindex": _directory_index,

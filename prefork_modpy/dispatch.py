@@ -8,17 +8,15 @@ Does socket I/O only through `req`.
 
 from __future__ import annotations
 
-import functools
 import html
-import ipaddress
 import os
 import traceback
 from typing import TYPE_CHECKING, Any, Optional
 
 from mod_python import apache
 
-from . import _core, errorpages, static, translate
-from .directives import HOST_REQUIRES, PYTHON_HANDLER_NAMES, HandlerEntry
+from . import _core, auth, errordoc, errorpages, redirect, static, translate
+from .directives import PYTHON_HANDLER_NAMES, HandlerEntry
 from .importer import resolve_object
 from .request import Request
 
@@ -68,6 +66,7 @@ class Dispatcher:
         self.runtime = runtime
         self.config = runtime.config
         self._hlists: dict[HandlerEntry, HandlerListEntry] = {}
+        runtime.dispatcher = self  # req.internal_redirect() comes back here
 
     def handle(self, raw: RawRequest) -> Optional[Request]:
         """Serve one request completely. Returns the request for the access log.
@@ -191,31 +190,8 @@ class Dispatcher:
         return None
 
     def _check_auth(self, req: Request, settings: DirSettings) -> int:
-        """Authen and authz run only when a Require applies (Apache 2.4 semantics). Lines
-        are alternatives (RequireAny): a matching host rule (`ip`, `local`, `all granted`)
-        grants without authentication; with only host rules, no match is 403."""
-        requires = settings.requires
-        if not requires:
-            return OK
-        host_rules = [line for line in requires if line.split()[0] in HOST_REQUIRES]
-        if host_rules:
-            if _host_allowed(req, host_rules):
-                return OK
-            if len(host_rules) == len(requires):
-                return apache.HTTP_FORBIDDEN
-        result = self._run_phase(req, "PythonAuthenHandler", settings)
-        if result == DECLINED:
-            result = apache.HTTP_UNAUTHORIZED if req.user is None else OK
-        elif result == OK and req.user is None:
-            req.log_error("python_handler: After PythonAuthenHandler req->user is NULL. Assign "
-                          "something to req.user if returning OK to avoid this error.")
-            return apache.HTTP_INTERNAL_SERVER_ERROR
-        if result != OK:
-            return result
-        result = self._run_phase(req, "PythonAuthzHandler", settings)
-        if result == DECLINED:
-            return OK if _user_allowed(req.user, settings.requires) else apache.HTTP_UNAUTHORIZED
-        return result
+        """AuthType/Require with PythonAuthenHandler/PythonAuthzHandler (auth.py)."""
+        return auth.check(req, settings, self._run_phase)
 
     def _content(self, req: Request, settings: DirSettings) -> int:
         if req._is_dir and not req.uri.endswith("/") and not req.path_info:
@@ -344,26 +320,25 @@ class Dispatcher:
             self._finish_error(req, result if result > 0 else apache.HTTP_INTERNAL_SERVER_ERROR)
 
     def _finish_error(self, req: Request, status: int) -> None:
-        """Send Apache's error document for `status`, or append it to output already
-        frozen (mod_python does the same)."""
-        body = errorpages.error_body(status, req.method, req.err_headers_out.get("Location") or "")
-        if req._frozen is not None:
-            req.write(body, 0)
-            req._finish_response()
+        """Apache's error document for `status` (errordoc.py)."""
+        errordoc.send_error(req, status)
+
+    def internal_redirect(self, req: Request, target: str) -> None:
+        """ap_internal_redirect: serve `target` as a new request (redirect.py) through
+        every phase, on the same connection, before the calling handler returns."""
+        if redirect.depth(req) >= redirect.MAX_REDIRECTS:
+            req.log_error(f"Request exceeded the limit of {redirect.MAX_REDIRECTS} internal "
+                          "redirects due to probable configuration error.")
+            self._finish_error(req, apache.HTTP_INTERNAL_SERVER_ERROR)
+            req._finish_response = lambda: None  # type: ignore[method-assign]
             return
-        headers = [("Content-Type", errorpages.CONTENT_TYPE)]
-        headers.extend(req.err_headers_out.items())
-        if status == apache.HTTP_UNAUTHORIZED and (req.auth_type() or "").lower() == "basic":
-            headers.append(("WWW-Authenticate", f'Basic realm="{req.auth_name() or ""}"'))
-        if status in (apache.HTTP_METHOD_NOT_ALLOWED, apache.HTTP_NOT_IMPLEMENTED):
-            headers.append(("Allow", ", ".join(req.allowed_methods or ("GET", "HEAD"))))
-        if status in errorpages.DROPS_CONNECTION:
-            headers.append(("Connection", "close"))
-        req.status = status
-        req._frozen = (status, None, headers)
-        req._out, req._out_len = [body], len(body)
-        req._bytes_queued = len(body)
-        req._finish_response()
+        try:
+            new = redirect.new_request(req, target)
+        except translate.HTTPError as exc:
+            self._finish_error(req, exc.status)
+            req._finish_response = lambda: None  # type: ignore[method-assign]
+            return
+        self._respond(new, self._process(new))
 
     def _answer_options_star(self, raw: RawRequest) -> None:
         """`OPTIONS *` asks about the server itself (RFC 9110 §9.3.7), as httpd answers it."""
@@ -390,13 +365,21 @@ class Dispatcher:
         if settings is not None and settings.handlers:
             self._run_phase(req, "PythonLogHandler", settings)
         self.runtime.log_access(req)
-        for callback, data in req._cleanups:
+        while req is not None:  # an internal redirect's requests share the cleanups' pool
+            self._cleanup(req)
+            req = req.next
+
+    def _cleanup(self, req: Request) -> None:
+        """Pool cleanups run last-registered first; PythonCleanupHandler was registered
+        before any of them, so it runs after them (also after errors)."""
+        for callback, data in reversed(req._cleanups):
             try:
                 callback(data)
             except Exception as exc:
                 self.runtime.error_log.log(
                     f"python_cleanup: Error calling cleanup object {callback!r}\n"
                     f"    {type(exc).__name__}: {exc}")
+        settings = req._settings
         if settings is not None and settings.handlers:
             self._run_phase(req, "PythonCleanupHandler", settings)
 
@@ -419,33 +402,3 @@ def _server_return(req: Request, ret: BaseException) -> Any:
     if len(args) >= 2 and args[1]:
         req.status = args[1]
     return args[0]
-
-
-def _host_allowed(req: Request, lines: list[str]) -> bool:
-    """mod_authz_host: `Require ip addr[/bits] …`, `Require local`, `Require all granted`."""
-    client = ipaddress.ip_address(req._raw.remote_addr[0].partition("%")[0])
-    for line in lines:
-        kind, *words = line.split()
-        if kind == "all" and words == ["granted"]:
-            return True
-        if kind == "local" and (client.is_loopback
-                                or str(client) == req._raw.local_addr[0]):
-            return True
-        if kind == "ip" and any(client in network for network in _networks(line)):
-            return True
-    return False
-
-
-@functools.lru_cache(maxsize=256)
-def _networks(line: str) -> tuple:
-    return tuple(ipaddress.ip_network(word, strict=False) for word in line.split()[1:])
-
-
-def _user_allowed(user: Optional[str], requires: tuple[str, ...]) -> bool:
-    for line in requires:
-        words = line.split()
-        if words[0] == "valid-user" and user is not None:
-            return True
-        if words[0] == "user" and user in words[1:]:
-            return True
-    return False

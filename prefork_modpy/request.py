@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from mod_python import apache
 
+from .reqapi import FROM_MIME as _FROM_MIME
+from .reqapi import RequestAPI
 from .table import Table
 
 if TYPE_CHECKING:
@@ -100,8 +102,8 @@ class mp_conn:  # noqa: N801 - mod_python's type name
         self.base_server.log_error(message, level)
 
 
-class Request:
-    """mod_python's request object."""
+class Request(RequestAPI):
+    """mod_python's request object (RequestAPI holds the methods off the hot path)."""
 
     # Defaults live on the class: a request pays only for what it changes (hot path).
     filename: Optional[str] = None
@@ -126,7 +128,7 @@ class Request:
     _settings: Optional[DirSettings] = None
     _body_error: Optional[BaseException] = None
     _is_dir = False
-    _content_type: Optional[str] = None
+    _content_type: Any = _FROM_MIME  # mod_mime's type until a handler sets one
     _content_type_set = 0
     _headers_in: Optional[Table] = None
     _headers_out: Optional[Table] = None
@@ -173,14 +175,8 @@ class Request:
     bytes_sent = property(lambda self: self._bytes_queued)
     sent_bodyct = property(lambda self: int(self._frozen is not None))
     range = property(lambda self: self._raw.header("Range"))
-    allowed = 0
-    allowed_xmethods: tuple = ()
-    allowed_methods: tuple = ()
-    content_encoding = None
     content_languages: tuple = ()
     vlist_validator = None
-    mtime = 0.0
-    clength = 0
     eos_sent = 0
 
     @property
@@ -191,7 +187,7 @@ class Request:
     @property
     def headers_in(self) -> Table:
         if self._headers_in is None:
-            self._headers_in = Table._from_pairs(self._raw.headers, merge=True)
+            self._headers_in = Table._from_pairs(utf8_headers(self._raw.headers), merge=True)
         return self._headers_in
 
     @property
@@ -218,6 +214,8 @@ class Request:
 
     @property
     def content_type(self) -> Optional[str]:
+        if self._content_type is _FROM_MIME:
+            self._content_type = self._mime_type()
         return self._content_type
 
     @content_type.setter
@@ -272,7 +270,8 @@ class Request:
         self._push(streaming=True)
 
     def set_content_length(self, length: int) -> None:
-        self.headers_out["Content-Length"] = str(int(length))
+        self._clength = int(length)
+        self.headers_out["Content-Length"] = str(self._clength)
 
     def send_http_header(self) -> None:
         """No-op kept for old handlers (mod_python 2.x API)."""
@@ -282,8 +281,11 @@ class Request:
 
     def _response_headers(self) -> list[tuple[str, str]]:
         headers: list[tuple[str, str]] = []
-        if self._content_type is not None:
-            headers.append(("Content-Type", self._content_type))
+        content_type = self._content_type
+        if content_type is _FROM_MIME:
+            content_type = self._mime_type()
+        if content_type is not None:
+            headers.append(("Content-Type", content_type))
         if self._headers_out is not None:
             headers.extend(self._headers_out.items())
         if self._err_headers_out is not None:
@@ -308,7 +310,8 @@ class Request:
         """End of the content phase: send what is left as one complete response."""
         if self._frozen is None:
             self._freeze_headers()
-        if self._streaming:
+        # A HEAD whose handler wrote nothing goes out without a Content-Length (Apache's).
+        if self._streaming or (not self._bytes_queued and self._raw.method == "HEAD"):
             self._push(streaming=True)
         else:
             self._push(streaming=False)
@@ -410,11 +413,6 @@ class Request:
         host = None if kind == apache.REMOTE_HOST else self._raw.remote_addr[0]
         return host if str_is_ip is None else (host, int(host is not None))
 
-    def construct_url(self, uri: str) -> str:
-        host = self.hostname
-        port = self._raw.local_addr[1]
-        return f"http://{host}{'' if port == 80 else f':{port}'}{uri}"
-
     def is_https(self) -> int:
         return 0
 
@@ -462,12 +460,25 @@ class Request:
                 self._dynamic_handlers = {}
             self._dynamic_handlers.setdefault(phase, []).append(entry)
 
-    def allow_methods(self, methods: Any, reset: int = 0) -> None:
-        current = () if reset else self.allowed_methods
-        self.allowed_methods = tuple(current) + tuple(methods)
-
 
 Request.__name__ = Request.__qualname__ = "mp_request"
+
+
+def utf8_headers(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The engine decodes header bytes as Latin-1; mod_python 3.5 hands out UTF-8 str.
+    Values that are not valid UTF-8 stay Latin-1 (mod_python raises SystemError)."""
+    if "".join([value for _, value in pairs]).isascii():
+        return pairs
+    return [(name, _recode(value)) for name, value in pairs]
+
+
+def _recode(value: str) -> str:
+    if value.isascii():
+        return value
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return value
 
 
 def _reason(status_line: Optional[str]) -> Optional[str]:

@@ -40,6 +40,7 @@ class Runtime:
         self._child_cleanups: list[tuple[Callable, Any]] = []
         self._sys_path_added: set[str] = set()
         self._real_roots: dict[str, str] = {}
+        self.dispatcher: Any = None  # set by the Dispatcher serving with this runtime
         self.interpreter = config.main.server_name
         self.main_server = self.server_object(config.main)
         self.http_date = _core.http_date

@@ -1,27 +1,34 @@
 """Apache's default handler: serve the mapped file, or answer why not.
 
-Owns the decision for a request no Python handler produced: 404 for missing files, 403 for
-directories and for anything whose real path leaves the document root, 405 for methods other
-than GET/HEAD, and never the source of handler code (`.py`, bytecode, editor backups): those
-are 404 so a DECLINED handler cannot leak itself.
+Owns the decision for a request no Python handler produced, as httpd's `default_handler`
+makes it: GET/HEAD/POST send the file, OPTIONS lists the allowed methods, anything else is
+405; validators (`Last-Modified`, `ETag`), conditional requests (304/412) and byte ranges
+(206/416) follow conditional.py. Never serves the source of handler code (`.py`, bytecode,
+editor backups): those are 404 so a DECLINED handler cannot leak itself, and nothing whose
+real path leaves the document root (403).
 """
 
 from __future__ import annotations
 
-import mimetypes
 import os
+import secrets
 import stat
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Optional
 
 from mod_python import apache
+
+from . import conditional, mime
 
 if TYPE_CHECKING:
     from .request import Request
 
 _SOURCE_SUFFIXES = (".py", ".pyc", ".pyo", ".psp", ".psp_", "~", ".swp", ".bak", ".orig")
-_SMALL_FILE = 1 << 20
-
-mimetypes.init()
+# ap_allow_standard_methods(r, MERGE_ALLOW, M_GET, M_OPTIONS, M_POST): GET implies HEAD.
+STANDARD_METHODS = (1 << apache.M_GET) | (1 << apache.M_OPTIONS) | (1 << apache.M_POST)
+# The only headers httpd's header filter lets through on a 304 (besides its own).
+_NOT_MODIFIED_HEADERS = frozenset({
+    "etag", "content-location", "expires", "cache-control", "vary", "warning",
+    "www-authenticate", "proxy-authenticate", "set-cookie", "set-cookie2"})
 
 
 def is_handler_source(filename: str) -> bool:
@@ -29,14 +36,12 @@ def is_handler_source(filename: str) -> bool:
     return name.endswith(_SOURCE_SUFFIXES) or "/__pycache__/" in filename or name.startswith(".")
 
 
-def content_type_for(filename: str, mime_types: dict[str, str]) -> str | None:
-    """AddType entries first (any of the name's extensions, last wins), then mime.types."""
-    extensions = os.path.basename(filename).lower().split(".")[1:]
-    for ext in reversed(extensions):
-        if ext in mime_types:
-            return mime_types[ext]
-    guessed, _ = mimetypes.guess_type(filename, strict=False)
-    return guessed
+def content_type_for(filename: str, mime_types: dict[str, str]) -> Optional[str]:
+    """The type mod_mime gives `filename` with these AddType entries (kept for callers
+    that have no settings object)."""
+    from .directives import DirSettings
+
+    return mime.find_type(filename, DirSettings(mime_types=dict(mime_types)))[0]
 
 
 def serve(req: Request) -> int:
@@ -44,9 +49,10 @@ def serve(req: Request) -> int:
     filename = req.filename
     if filename is None:
         return apache.HTTP_NOT_FOUND
-    if req.method not in ("GET", "HEAD"):
-        req.allow_methods(("GET", "HEAD", "OPTIONS"))
-        return apache.HTTP_METHOD_NOT_ALLOWED
+    method = req.method
+    if method not in ("GET", "HEAD", "POST"):
+        req._allowed_mask |= STANDARD_METHODS
+        return _options(req) if method == "OPTIONS" else apache.HTTP_METHOD_NOT_ALLOWED
     try:
         info = os.stat(filename)
     except (OSError, ValueError):
@@ -60,15 +66,90 @@ def serve(req: Request) -> int:
     return _send(req, filename, info)
 
 
-def _send(req: Request, filename: str, info: os.stat_result) -> int:
+def _options(req: Request) -> int:
+    """ap_send_http_options: 200, `Allow`, no body."""
+    from .errorpages import make_allow
+
+    _set_type(req, req.filename or "")
+    req.headers_out["Allow"] = make_allow(req._allowed_mask)
+    req.headers_out["Content-Length"] = "0"
+    return apache.OK
+
+
+def _set_type(req: Request, filename: str) -> None:
     if not req._content_type_set:
-        content_type = content_type_for(filename, req._settings.mime_types if req._settings else {})
-        if content_type is not None:
-            req.content_type = content_type
-    req.headers_out["Last-Modified"] = req._runtime.http_date(info.st_mtime)
+        kind, encoding = mime.find_type(filename, req._settings)
+        if kind is not None:
+            req.content_type = kind
+        if encoding is not None:
+            req.headers_out["Content-Encoding"] = encoding
+
+
+def _send(req: Request, filename: str, info: os.stat_result) -> int:
+    _set_type(req, filename)
+    req.update_mtime(info.st_mtime)
+    conditional.set_last_modified(req)
+    req.headers_out["ETag"] = conditional.file_etag(req, info)
     req.headers_out["Accept-Ranges"] = "bytes"
+    status = conditional.meets_conditions(req)
+    if status != apache.OK:
+        return send_without_body(req, status)
+    ranges = conditional.byte_ranges(req, info.st_size)
+    if ranges == []:
+        return apache.HTTP_RANGE_NOT_SATISFIABLE
     try:
-        req.sendfile(filename)
+        if ranges:
+            _send_ranges(req, filename, info.st_size, ranges)
+        elif req.header_only:
+            req.headers_out["Content-Length"] = str(info.st_size)
+        else:
+            req.sendfile(filename)
     except OSError:
         return apache.HTTP_FORBIDDEN
     return apache.OK
+
+
+def send_without_body(req: Request, status: int) -> int:
+    """A 304 (only the headers httpd keeps on one) or another status without a body."""
+    headers = req._response_headers()
+    if status == apache.HTTP_NOT_MODIFIED:
+        headers = [(name, value) for name, value in headers
+                   if name.lower() in _NOT_MODIFIED_HEADERS]
+    req.status = status
+    req._frozen = (status, None, headers)
+    return apache.OK
+
+
+def _read(filename: str, start: int, end: int) -> bytes:
+    with open(filename, "rb") as handle:
+        handle.seek(start)
+        return handle.read(end - start + 1)
+
+
+def _send_ranges(req: Request, filename: str, size: int, ranges: list[tuple[int, int]]) -> None:
+    """206: one range with Content-Range, several as multipart/byteranges."""
+    req.status = apache.HTTP_PARTIAL_CONTENT
+    if len(ranges) == 1:
+        start, end = ranges[0]
+        req.headers_out["Content-Range"] = f"bytes {start}-{end}/{size}"
+        _write_or_length(req, _read(filename, start, end))
+        return
+    boundary = secrets.token_hex(8)
+    original = req.content_type
+    head = f"\r\n--{boundary}\r\n"
+    if original:
+        head += f"Content-type: {original}\r\n"
+    parts = []
+    for start, end in ranges:
+        parts.append(f"{head}Content-range: bytes {start}-{end}/{size}\r\n\r\n".encode())
+        parts.append(_read(filename, start, end))
+    parts.append(f"\r\n--{boundary}--\r\n".encode())
+    req.content_type = f"multipart/byteranges; boundary={boundary}"
+    _write_or_length(req, b"".join(parts))
+
+
+def _write_or_length(req: Request, body: bytes) -> None:
+    if req.header_only:
+        req.headers_out["Content-Length"] = str(len(body))
+    else:
+        req.write(body, 0)

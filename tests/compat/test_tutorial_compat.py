@@ -115,9 +115,7 @@ SAME = [
     c("attributes", "//x/./y/../z", id="attributes-dot-segments"),
     c("attributes", id="attributes-delete", method="DELETE"),
     c("redirect"),
-    c("location", mode="stock",
-      xfail="Location set in headers_out is dropped when the handler returns a 3xx status"
-            " (Apache sends it and links it in the error page)"),
+    c("location", mode="stock"),
     c("frozen", also=("x-before", "x-after")),
     c("unicode_text"),
     c("none_result", mode="debug"),
@@ -138,11 +136,9 @@ SAME = [
     Case("static-file", "/static/hello.txt"),
     Case("static-directory-index", "/static/"),
     Case("directory-without-slash-redirects", "/static", mode="stock"),
-    c("common_vars", "/x/p?q=1", headers={"X-Test": "t"},
-      xfail="req.add_common_vars() is missing (AttributeError)"),
-    c("cgi_vars", "/x/p?q=1", headers={"X-Test": "t"},
-      xfail="req.add_cgi_vars() is missing (AttributeError; apache.build_cgi_env needs it)"),
-    c("internal_redirect", xfail="req.internal_redirect() is missing (AttributeError)"),
+    c("common_vars", "/x/p?q=1", headers={"X-Test": "t"}),
+    c("cgi_vars", "/x/p?q=1", headers={"X-Test": "t"}),
+    c("internal_redirect"),
 ]
 
 
@@ -207,8 +203,6 @@ def test_debug_off_log_escapes_newlines_like_apache(pair: Pair) -> None:
     assert ours[-2] == theirs[-2]
 
 
-@pytest.mark.xfail(strict=True, reason="a HEAD reply whose handler wrote nothing says "
-                   "Content-Length: 0 (the GET body is 12 bytes); Apache sends no length")
 def test_head_without_body_does_not_claim_zero_length(pair: Pair) -> None:
     ours, theirs = pair.both("/c/head_aware/x", method="HEAD")
     assert ours.status == theirs.status == 200

@@ -221,20 +221,28 @@ CGI_KEYS = ("GATEWAY_INTERFACE", "SERVER_PROTOCOL", "REQUEST_METHOD", "QUERY_STR
             "HTTP_X_TEST", "CONTENT_TYPE", "CONTENT_LENGTH")
 
 
-def common_vars(req):
-    req.add_common_vars()
-    req.content_type = "application/json"
+def env_report(req):
+    # SERVER_PORT is each server's own port: report whether it is the one the client used.
     env = req.subprocess_env
-    req.write(json.dumps({key: env.get(key) for key in CGI_KEYS}, sort_keys=True))
+    data = {key: env.get(key) for key in CGI_KEYS}
+    data["SERVER_PORT"] = env.get("SERVER_PORT") == req.headers_in["Host"].rpartition(":")[2]
+    data["REMOTE_PORT"] = env.get("REMOTE_PORT", "").isdigit()
+    data["count_before"] = req.notes.get("count_before")
+    req.content_type = "application/json"
+    req.write(json.dumps(data, sort_keys=True))
     return apache.OK
+
+
+def common_vars(req):
+    req.notes["count_before"] = str(len(req.subprocess_env))
+    req.add_common_vars()
+    return env_report(req)
 
 
 def cgi_vars(req):
+    req.notes["count_before"] = str(len(req.subprocess_env))
     req.add_cgi_vars()
-    req.content_type = "application/json"
-    env = req.subprocess_env
-    req.write(json.dumps({key: env.get(key) for key in CGI_KEYS}, sort_keys=True))
-    return apache.OK
+    return env_report(req)
 
 
 def internal_redirect(req):

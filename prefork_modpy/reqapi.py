@@ -1,0 +1,187 @@
+"""The parts of mod_python's request object that are off the hot path.
+
+`RequestAPI` is a base class of `request.Request`: authentication helpers, CGI variables,
+validators and conditional requests, allowed methods, `parsed_uri`/`finfo`, URL building,
+internal redirects and filters. Each method delegates to the module that owns the rule
+(auth, cgienv, conditional, filters, dispatch); nothing here runs unless a handler calls it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Optional
+
+from mod_python import apache
+
+from . import auth, cgienv, conditional, mime
+
+if TYPE_CHECKING:
+    from .directives import DirSettings
+
+# httpd's method registry (ap_method_number_of): names → M_* numbers; HEAD counts as GET.
+METHOD_NUMBERS = {
+    "GET": 0, "HEAD": 0, "PUT": 1, "POST": 2, "DELETE": 3, "CONNECT": 4, "OPTIONS": 5,
+    "TRACE": 6, "PATCH": 7, "PROPFIND": 8, "PROPPATCH": 9, "MKCOL": 10, "COPY": 11,
+    "MOVE": 12, "LOCK": 13, "UNLOCK": 14, "VERSION-CONTROL": 15, "CHECKOUT": 16,
+    "UNCHECKOUT": 17, "CHECKIN": 18, "UPDATE": 19, "LABEL": 20, "REPORT": 21,
+    "MKWORKSPACE": 22, "MKACTIVITY": 23, "BASELINE-CONTROL": 24, "MERGE": 25,
+}
+
+# `req._content_type` before anyone set it: the type mod_mime gives the file (computed when
+# first needed, so handlers that set their own type never pay for the lookup).
+FROM_MIME = object()
+
+
+class RequestAPI:
+    """mod_python request methods that handlers call now and then (see module doc)."""
+
+    _settings: Optional[DirSettings]
+    _allowed_mask = 0
+    _allowed_names: tuple = ()
+    _mtime = 0.0
+    _finfo: Any = None
+    _clength = 0
+    allowed = 0  # r->allowed: httpd 2.x keeps the allowed methods elsewhere
+    allowed_xmethods: tuple = ()
+    read_body = apache.REQUEST_NO_BODY
+
+    # -- what mod_mime and ap_set_content_length decided -----------------------------
+
+    @property
+    def clength(self) -> int:
+        return self._clength
+
+    def _mime_type(self) -> Optional[str]:
+        """mod_mime's type checker: directories are httpd/unix-directory."""
+        filename = self.filename  # type: ignore[attr-defined]
+        if filename is None:
+            return None
+        if self._is_dir or filename.endswith("/"):  # type: ignore[attr-defined]
+            return mime.DIR_MAGIC_TYPE
+        return mime.find_type(filename, self._settings)[0]
+
+    @property
+    def content_encoding(self) -> Optional[str]:
+        filename = self.filename  # type: ignore[attr-defined]
+        return mime.find_type(filename, self._settings)[1] if filename else None
+
+    # -- authentication ---------------------------------------------------------------
+
+    def get_basic_auth_pw(self) -> Optional[str]:
+        return auth.get_basic_auth_pw(self)  # type: ignore[arg-type]
+
+    def requires(self) -> tuple[str, ...]:
+        return auth.requires(self)  # type: ignore[arg-type]
+
+    # -- CGI --------------------------------------------------------------------------
+
+    def add_common_vars(self) -> None:
+        cgienv.add_common_vars(self)  # type: ignore[arg-type]
+
+    def add_cgi_vars(self) -> None:
+        cgienv.add_cgi_vars(self)  # type: ignore[arg-type]
+
+    # -- validators and conditional requests ------------------------------------------
+
+    @property
+    def mtime(self) -> float:
+        return self._mtime
+
+    def update_mtime(self, dependency_mtime: float) -> None:
+        """ap_update_mtime: the resource's mtime only ever moves forward."""
+        value = float(dependency_mtime)
+        if value > self._mtime:
+            self._mtime = value
+
+    def set_etag(self) -> None:
+        conditional.set_etag(self)  # type: ignore[arg-type]
+
+    def set_last_modified(self) -> None:
+        conditional.set_last_modified(self)  # type: ignore[arg-type]
+
+    def meets_conditions(self) -> int:
+        return conditional.meets_conditions(self)  # type: ignore[arg-type]
+
+    # -- allowed methods --------------------------------------------------------------
+
+    @property
+    def allowed_methods(self) -> tuple:
+        """Names given to allow_methods() that httpd does not know (its method_list)."""
+        return self._allowed_names
+
+    def allow_methods(self, methods: Any, reset: int = 0) -> None:
+        """ap_allow_methods: known names set bits of the `Allow` header of a 405/501,
+        others are kept by name."""
+        if isinstance(methods, (str, bytes)) or not hasattr(methods, "__len__"):
+            raise TypeError("First argument must be a sequence")
+        if reset:
+            self._allowed_mask, self._allowed_names = 0, ()
+        for method in methods:
+            if not isinstance(method, str):
+                raise TypeError("not an ISO-8859-1 string")
+            number = METHOD_NUMBERS.get(method)
+            if number is not None:
+                self._allowed_mask |= 1 << number
+            elif method not in self._allowed_names:
+                self._allowed_names = (*self._allowed_names, method)
+
+    # -- the resource -----------------------------------------------------------------
+
+    @property
+    def parsed_uri(self) -> tuple:
+        """(scheme, hostinfo, user, password, hostname, port, path, query, fragment) of
+        the request-target as sent (apr_uri_parse)."""
+        from urllib.parse import urlsplit
+
+        target = self.unparsed_uri  # type: ignore[attr-defined]
+        if target.startswith("/"):
+            path, sep, query = target.partition("?")
+            return (None, None, None, None, None, None, path, query if sep else None, None)
+        parts = urlsplit(target)
+        return (parts.scheme or None, parts.netloc or None, parts.username, parts.password,
+                parts.hostname, parts.port, parts.path or None,
+                parts.query if "?" in target else None, parts.fragment or None)
+
+    @property
+    def finfo(self) -> Any:
+        """apr_stat of req.filename (filetype APR_NOFILE when it does not exist)."""
+        if self._finfo is None:
+            filename = self.filename  # type: ignore[attr-defined]
+            if filename is None:
+                return None
+            info = apache.stat(filename, apache.APR_FINFO_MIN)
+            if info.filetype == apache.APR_NOFILE:
+                info.fname = filename
+            self._finfo = info
+        return self._finfo
+
+    @finfo.setter
+    def finfo(self, value: Any) -> None:
+        if not isinstance(value, apache.mp_finfo):
+            raise TypeError("finfo must be a finfoobject")
+        self._finfo = value
+
+    def get_addhandler_exts(self) -> str:
+        """The AddHandler extensions that map to mod_python here, e.g. 'py '."""
+        from .directives import PYTHON_HANDLER_NAMES
+
+        settings = self._settings
+        if settings is None:
+            return ""
+        return "".join(f"{ext} " for ext, handler in settings.add_handlers.items()
+                       if handler in PYTHON_HANDLER_NAMES)
+
+    def construct_url(self, uri: str) -> str:
+        """ap_construct_url: scheme, the name and port the client used (UseCanonicalName
+        Off), then `uri`; port 80 is left out."""
+        host = cgienv.server_name(self)  # type: ignore[arg-type]
+        port = cgienv.server_port(self)  # type: ignore[arg-type]
+        return f"http://{host}{'' if port == 80 else f':{port}'}{uri}"
+
+    # -- redirects --------------------------------------------------------------------
+
+    def internal_redirect(self, new_uri: str) -> None:
+        """Serve `new_uri` as a new request on the same connection (ap_internal_redirect);
+        the new request's `prev` is this one. The handler should then return OK."""
+        if not isinstance(new_uri, str):
+            raise TypeError("internal_redirect() argument must be str")
+        self._runtime.dispatcher.internal_redirect(self, new_uri)  # type: ignore[attr-defined]

@@ -218,7 +218,7 @@ class Dispatcher:
         entries = self._entries_for(req, phase, settings)
         if not entries:
             return DECLINED
-        req.phase = phase
+        req._phase = phase
         req._running = entries
         continue_on = CONTINUE_ON[phase]
         result = DECLINED
@@ -228,7 +228,7 @@ class Dispatcher:
             if result not in continue_on:
                 break
             index += 1
-        req.phase = req._running = None
+        req._phase = req._running = None
         return result
 
     def _entries_for(self, req: Request, phase: str, settings: DirSettings) -> list:
@@ -242,7 +242,7 @@ class Dispatcher:
             dot = name.find(".")
             ext = name[dot:] if dot >= 0 else ""
             entries = handlers.get(phase + ext) if ext else None
-            req.extension = ext if entries else (None if dot >= 0 else "")
+            req._extension = ext if entries else (None if dot >= 0 else "")
         if entries is None:
             entries = handlers.get(phase, ())
         return [*entries, *dynamic]
@@ -253,7 +253,7 @@ class Dispatcher:
         hlist = self._hlists.get(entry)
         if hlist is None:
             hlist = self._hlists[entry] = HandlerListEntry(entry)
-        req.hlist = hlist
+        req._hlist = hlist
         config = settings.python_config
         try:
             handler = self._resolve(req, entry, config)

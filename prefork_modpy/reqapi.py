@@ -26,6 +26,20 @@ METHOD_NUMBERS = {
     "MKWORKSPACE": 22, "MKACTIVITY": 23, "BASELINE-CONTROL": 24, "MERGE": 25,
 }
 
+def _not_writable(name: str) -> property:
+    """A read-only attribute with mod_python's message for getset attributes."""
+    def refuse(self: Any, value: Any) -> None:
+        raise AttributeError(f"attribute '{name}' of 'mp_request' objects is not writable")
+    return property(lambda self: getattr(self, "_" + name), refuse)
+
+
+def _readonly_member(name: str) -> property:
+    """A read-only attribute with mod_python's message for struct members."""
+    def refuse(self: Any, value: Any) -> None:
+        raise AttributeError("readonly attribute")
+    return property(lambda self: getattr(self, "_" + name), refuse)
+
+
 # `req._content_type` before anyone set it: the type mod_mime gives the file (computed when
 # first needed, so handlers that set their own type never pay for the lookup).
 FROM_MIME = object()
@@ -40,9 +54,26 @@ class RequestAPI:
     _mtime = 0.0
     _finfo: Any = None
     _clength = 0
-    allowed = 0  # r->allowed: httpd 2.x keeps the allowed methods elsewhere
-    allowed_xmethods: tuple = ()
-    read_body = apache.REQUEST_NO_BODY
+    _phase: Optional[str] = None
+    _interpreter: Optional[str] = None
+    _extension: Optional[str] = None
+    _hlist: Any = None
+    _allowed = 0  # r->allowed: httpd 2.x keeps the allowed methods elsewhere
+    _allowed_xmethods: tuple = ()
+    _read_body = apache.REQUEST_NO_BODY
+    _content_languages: tuple = ()
+    _vlist_validator = None
+    _eos_sent = 0
+    phase = _readonly_member("phase")
+    extension = _readonly_member("extension")
+    hlist = _readonly_member("hlist")
+    interpreter = _not_writable("interpreter")
+    allowed = _not_writable("allowed")
+    allowed_xmethods = _not_writable("allowed_xmethods")
+    read_body = _not_writable("read_body")
+    content_languages = _not_writable("content_languages")
+    vlist_validator = _not_writable("vlist_validator")
+    eos_sent = _not_writable("eos_sent")
 
     # -- what mod_mime and ap_set_content_length decided -----------------------------
 

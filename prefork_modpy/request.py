@@ -114,10 +114,6 @@ class Request(RequestAPI):
     handler: Optional[str] = None
     user: Optional[str] = None
     ap_auth_type: Optional[str] = None
-    phase: Optional[str] = None
-    interpreter: Optional[str] = None
-    extension: Optional[str] = None
-    hlist: Any = None
     no_cache = 0
     no_local_copy = 0
     used_path_info = apache.AP_REQ_DEFAULT_PATH_INFO
@@ -175,9 +171,6 @@ class Request(RequestAPI):
     bytes_sent = property(lambda self: self._bytes_queued)
     sent_bodyct = property(lambda self: int(self._frozen is not None))
     range = property(lambda self: self._raw.header("Range"))
-    content_languages: tuple = ()
-    vlist_validator = None
-    eos_sent = 0
 
     @property
     def remaining(self) -> int:

@@ -68,7 +68,7 @@ class Runtime:
 
     def enter_interpreter(self, req: Request, entry: HandlerEntry, config: dict[str, str]):
         name = self.interpreter_name(req, entry, config)
-        req.interpreter = self.interpreter = name
+        req._interpreter = self.interpreter = name
         return self.modules.interpreter(name)
 
     def prepend_sys_path(self, directory: str) -> None:

@@ -44,10 +44,9 @@ _TEXT_BY_LOWER = {name.lower(): name for name in _TEXT_DIRECTIVES}
 
 # Directives mod_python has that this server refuses, with the reason.
 REFUSED = {
-    "pythoninputfilter": "Python filters are not supported yet",
-    "pythonoutputfilter": "Python filters are not supported yet",
-    "pythonconnectionhandler": "PythonConnectionHandler is not supported yet",
-    "pythonhandlermodule": "PythonHandlerModule is not supported yet",
+    "pythonconnectionhandler": "PythonConnectionHandler is not supported: the HTTP engine "
+                               "owns every connection (parsing, limits, keep-alive), so a "
+                               "handler cannot take over the raw socket",
 }
 
 
@@ -84,6 +83,13 @@ class DirSettings:
     add_handlers: dict[str, str] = field(default_factory=dict)
     mime_types: dict[str, str] = field(default_factory=dict)
     encodings: dict[str, str] = field(default_factory=dict)
+    # Python filters by (lower-cased) name, and the names activated here.
+    output_filters: dict[str, HandlerEntry] = field(default_factory=dict)
+    input_filters: dict[str, HandlerEntry] = field(default_factory=dict)
+    set_output_filter: tuple[str, ...] = ()
+    set_input_filter: tuple[str, ...] = ()
+    add_output_filters: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    add_input_filters: dict[str, tuple[str, ...]] = field(default_factory=dict)
     directory_index: Optional[tuple[str, ...]] = None
     auth_type: Optional[str] = None
     auth_name: Optional[str] = None
@@ -100,6 +106,12 @@ class DirSettings:
             add_handlers={**self.add_handlers, **child.add_handlers},
             mime_types={**self.mime_types, **child.mime_types},
             encodings={**self.encodings, **child.encodings},
+            output_filters={**self.output_filters, **child.output_filters},
+            input_filters={**self.input_filters, **child.input_filters},
+            set_output_filter=child.set_output_filter or self.set_output_filter,
+            set_input_filter=child.set_input_filter or self.set_input_filter,
+            add_output_filters={**self.add_output_filters, **child.add_output_filters},
+            add_input_filters={**self.add_input_filters, **child.add_input_filters},
             directory_index=_pick(child.directory_index, self.directory_index),
             auth_type=_pick(child.auth_type, self.auth_type),
             auth_name=_pick(child.auth_name, self.auth_name),
@@ -116,6 +128,12 @@ class DirSettings:
         dispatcher skips the others with one set lookup. Computed on first use, after the
         section is complete."""
         return frozenset(key.partition(".")[0] for key in self.handlers)
+
+    @cached_property
+    def filtered(self) -> bool:
+        """Whether any filter is activated here (one attribute read per request)."""
+        return bool(self.set_output_filter or self.set_input_filter
+                    or self.add_output_filters or self.add_input_filters)
 
     @cached_property
     def mime_cache(self) -> dict:
@@ -176,6 +194,17 @@ def _entry(node: Node, phase: str, word: str, ctx: SectionContext) -> HandlerEnt
     return HandlerEntry(word, module, obj or DEFAULT_OBJECT[phase], ctx.directory, ctx.is_location)
 
 
+def _handler_module(settings: DirSettings, node: Node, ctx: SectionContext) -> None:
+    """`PythonHandlerModule mod`: `mod` for every phase, silently: a phase the module has
+    no function for is skipped (mod_python 3.5 fails with UnboundLocalError, issue #74)."""
+    module = _one(node)
+    if not all(part.isidentifier() for part in module.split(".")):
+        raise ConfigError.at(node, f"PythonHandlerModule: bad module name {module!r}")
+    for phase, obj, _ in HANDLER_PHASES:
+        entry = HandlerEntry(module, module, obj, ctx.directory, ctx.is_location, silent=True)
+        settings.handlers[phase] = settings.handlers.get(phase, ()) + (entry,)
+
+
 def _extensions(node: Node, first: int) -> list[str]:
     exts = [ext.lower().lstrip(".") for ext in node.args[first:]]
     if not exts or not all(exts):
@@ -207,6 +236,56 @@ def _add_encoding(settings: DirSettings, node: Node) -> None:
         raise ConfigError.at(node, "AddEncoding takes an encoding and one or more extensions")
     for ext in _extensions(node, 1):
         settings.encodings[ext] = node.args[0]
+
+
+def _filter_names(node: Node, text: str) -> tuple[str, ...]:
+    names = tuple(name.strip() for name in text.split(";") if name.strip())
+    if not names:
+        raise ConfigError.at(node, f"{node.name} needs a filter name")
+    return names
+
+
+def _set_filter(attr: str) -> Callable[[DirSettings, Node], None]:
+    """SetOutputFilter/SetInputFilter NAME[;NAME...]."""
+    def apply(settings: DirSettings, node: Node) -> None:
+        setattr(settings, attr, _filter_names(node, _one(node)))
+    return apply
+
+
+def _add_filter(attr: str) -> Callable[[DirSettings, Node], None]:
+    """AddOutputFilter/AddInputFilter NAME[;NAME...] ext [ext...]."""
+    def apply(settings: DirSettings, node: Node) -> None:
+        if len(node.args) < 2:
+            raise ConfigError.at(node, f"{node.name} takes filter names and extensions")
+        names = _filter_names(node, node.args[0])
+        table = getattr(settings, attr)
+        for ext in _extensions(node, 1):
+            table[ext] = names
+    return apply
+
+
+def _python_filter(attr: str, default_object: str) -> Callable[..., None]:
+    """PythonOutputFilter/PythonInputFilter handler [NAME]: registers filter NAME (the
+    handler string when omitted)."""
+    def apply(settings: DirSettings, node: Node, ctx: SectionContext) -> None:
+        if not 1 <= len(node.args) <= 2:
+            raise ConfigError.at(node, f"{node.name} takes a handler and an optional name")
+        handler = node.args[0]
+        module, sep, obj = handler.partition("::")
+        if not module or not all(p.isidentifier() for p in module.split(".")) or (
+                sep and not all(p.isidentifier() for p in obj.split("."))):
+            raise ConfigError.at(node, f"{node.name}: bad handler {handler!r}")
+        name = node.args[1] if len(node.args) == 2 else handler
+        entry = HandlerEntry(handler, module, obj or default_object, ctx.directory,
+                             ctx.is_location)
+        getattr(settings, attr)[name.lower()] = entry
+    return apply
+
+
+_FILTER_DIRECTIVES = {
+    "pythonoutputfilter": _python_filter("output_filters", "outputfilter"),
+    "pythoninputfilter": _python_filter("input_filters", "inputfilter"),
+}
 
 
 def _python_option(settings: DirSettings, node: Node) -> None:
@@ -272,6 +351,10 @@ _SIMPLE: dict[str, Callable[[DirSettings, Node], None]] = {
     "addhandler": _add_handler,
     "addtype": _add_type,
     "addencoding": _add_encoding,
+    "setoutputfilter": _set_filter("set_output_filter"),
+    "setinputfilter": _set_filter("set_input_filter"),
+    "addoutputfilter": _add_filter("add_output_filters"),
+    "addinputfilter": _add_filter("add_input_filters"),
     "pythonoption": _python_option,
     "pythonpath": _python_path,
     "directoryindex": _directory_index,
@@ -283,7 +366,8 @@ _SIMPLE: dict[str, Callable[[DirSettings, Node], None]] = {
 
 def is_dir_directive(key: str) -> bool:
     return (key in _SIMPLE or key in _PHASE_BY_LOWER or key in _FLAG_BY_LOWER
-            or key in _TEXT_BY_LOWER or key in REFUSED)
+            or key in _TEXT_BY_LOWER or key in REFUSED or key == "pythonhandlermodule"
+            or key in _FILTER_DIRECTIVES)
 
 
 def apply_dir_directive(settings: DirSettings, node: Node, ctx: SectionContext) -> None:
@@ -302,5 +386,9 @@ def apply_dir_directive(settings: DirSettings, node: Node, ctx: SectionContext) 
         settings.python_config[_FLAG_BY_LOWER[key]] = _flag(node)
     elif key == "pythoninterpreter":
         settings.python_config["PythonInterpreter"] = _one(node)
+    elif key == "pythonhandlermodule":
+        _handler_module(settings, node, ctx)
+    elif key in _FILTER_DIRECTIVES:
+        _FILTER_DIRECTIVES[key](settings, node, ctx)
     else:
         _SIMPLE[key](settings, node)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Optional
 
 from mod_python import apache
 
-from . import _core, auth, errordoc, errorpages, redirect, static, translate
+from . import _core, auth, errordoc, errorpages, filters, redirect, static, translate
 from .directives import PYTHON_HANDLER_NAMES, HandlerEntry
 from .importer import resolve_object
 from .request import Request
@@ -44,6 +44,8 @@ CONTINUE_ON = {
 }
 VALID_PHASES = tuple(phase for phase in CONTINUE_ON if phase != "PythonCleanupHandler")
 SERVER_PHASES = ("PythonInitHandler", "PythonPostReadRequestHandler")
+# What _call answers for a silent (PythonHandlerModule) entry whose module lacks the phase.
+SKIPPED: Any = object()
 CONTENT_ONLY = frozenset({"PythonHandler", "PythonLogHandler", "PythonCleanupHandler"})
 
 
@@ -196,6 +198,8 @@ class Dispatcher:
     def _content(self, req: Request, settings: DirSettings) -> int:
         if req._is_dir and not req.uri.endswith("/") and not req.path_info:
             return self._directory_slash(req)
+        if settings.filtered:  # SetOutputFilter & co. go in just before the handler
+            filters.activate_configured(req)
         result = DECLINED
         if req.handler in PYTHON_HANDLER_NAMES:
             result = self._run_phase(req, "PythonHandler", settings)
@@ -224,9 +228,11 @@ class Dispatcher:
         result = DECLINED
         index = 0
         while index < len(entries):  # req.add_handler() may append to `entries`
-            result = self._call(req, phase, entries[index], settings)
-            if result not in continue_on:
-                break
+            outcome = self._call(req, phase, entries[index], settings)
+            if outcome is not SKIPPED:  # a PythonHandlerModule entry without this phase
+                result = outcome
+                if result not in continue_on:
+                    break
             index += 1
         req._phase = req._running = None
         return result
@@ -257,6 +263,8 @@ class Dispatcher:
         config = settings.python_config
         try:
             handler = self._resolve(req, entry, config)
+            if handler is None and entry.silent:
+                return SKIPPED
             try:
                 result = handler(req)
             except apache.SERVER_RETURN as ret:
@@ -275,7 +283,8 @@ class Dispatcher:
                 return status
             return self.report_error(req, phase, entry.token, exc, config.get("PythonDebug") == "1")
 
-    def _resolve(self, req: Request, entry: HandlerEntry, config: dict[str, str]) -> Any:
+    def _resolve(self, req: Request, entry: HandlerEntry, config: dict[str, str],
+                 arg: Any = None) -> Any:
         runtime = self.runtime
         interp = runtime.enter_interpreter(req, entry, config)
         python_path = config.get("PythonPath")
@@ -290,7 +299,8 @@ class Dispatcher:
             interp, entry.module, autoreload=config.get("PythonAutoReload") != "0",
             log=(lambda msg: log(msg, apache.APLOG_NOTICE)) if log else None,
             directory=directory)
-        return resolve_object(module, entry.obj, arg=req, silent=False)
+        return resolve_object(module, entry.obj, arg=req if arg is None else arg,
+                              silent=entry.silent)
 
     def report_error(self, req: Request, phase: str, token: str, exc: BaseException,
                      debug: bool) -> int:

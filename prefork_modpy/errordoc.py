@@ -24,6 +24,9 @@ def send_error(req: Request, status: int) -> None:
         req.write(_page(req, status, _location(req)), 0)
         req._finish_response()
         return
+    req._headers_final = True
+    if req._output_filters:
+        req._output_filters = []  # httpd drops RESOURCE filters for its error documents
     if status in (204, 304):
         static.send_without_body(req, status)
         req._finish_response()

@@ -64,6 +64,11 @@ class RequestAPI:
     _content_languages: tuple = ()
     _vlist_validator = None
     _eos_sent = 0
+    _filter_registry: Optional[dict] = None
+    _output_filters: Optional[list] = None
+    _input_filters: Optional[list] = None
+    _filtered_body: Optional[bytes] = None
+    _headers_final = False  # error documents: Python output filters may not change them
     phase = _readonly_member("phase")
     extension = _readonly_member("extension")
     hlist = _readonly_member("hlist")
@@ -207,6 +212,30 @@ class RequestAPI:
         host = cgienv.server_name(self)  # type: ignore[arg-type]
         port = cgienv.server_port(self)  # type: ignore[arg-type]
         return f"http://{host}{'' if port == 80 else f':{port}'}{uri}"
+
+    # -- filters ----------------------------------------------------------------------
+
+    def add_output_filter(self, filter_name: str) -> None:
+        from . import filters
+
+        filters.add(self, filter_name, is_input=False)  # type: ignore[arg-type]
+
+    def add_input_filter(self, filter_name: str) -> None:
+        from . import filters
+
+        filters.add(self, filter_name, is_input=True)  # type: ignore[arg-type]
+
+    def register_output_filter(self, filter_name: str, filter: str,
+                               dir: Optional[str] = None) -> None:  # noqa: A002
+        from . import filters
+
+        filters.register(self, filter_name, filter, dir, is_input=False)  # type: ignore[arg-type]
+
+    def register_input_filter(self, filter_name: str, filter: str,
+                              dir: Optional[str] = None) -> None:  # noqa: A002
+        from . import filters
+
+        filters.register(self, filter_name, filter, dir, is_input=True)  # type: ignore[arg-type]
 
     # -- redirects --------------------------------------------------------------------
 

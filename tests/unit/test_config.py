@@ -41,8 +41,9 @@ def test_unclosed_section(tmp_path):
 
 
 def test_refused_directive_is_named(tmp_path):
-    path = write(tmp_path, f"<Directory {tmp_path}>\nPythonOutputFilter m F\n</Directory>\n")
-    with pytest.raises(ConfigError, match=rf"^{path}:2: PythonOutputFilter: .*refused"):
+    path = write(tmp_path, f"<VirtualHost *:80>\nServerName a\n"
+                           "PythonConnectionHandler m\n</VirtualHost>\n")
+    with pytest.raises(ConfigError, match=rf"^{path}:3: PythonConnectionHandler: .*refused"):
         load_config(str(path))
 
 

@@ -108,6 +108,7 @@ class VirtualHost:
     file: str = ""
     line: int = 0
     custom_logs: list[tuple[str, str]] = field(default_factory=list)  # (path, format)
+    url_aliases: tuple[tuple[str, str], ...] = ()  # Alias (URL prefix, directory)
     _cache: dict = field(default_factory=dict, repr=False)
     _route_cache: dict = field(default_factory=dict, repr=False)
     _python_locations: Optional[list[Section]] = field(default=None, repr=False)
@@ -131,6 +132,17 @@ class VirtualHost:
         if len(self._route_cache) < 16384:
             self._route_cache[route] = settings
         return settings
+
+    def map_alias(self, uri: str) -> Optional[tuple[str, str]]:
+        """mod_alias: (directory, rest of the URI) for the first matching Alias. An alias
+        written with a trailing slash needs it in the URI too."""
+        for fake, real in self.url_aliases:
+            if fake.endswith("/"):
+                if uri.startswith(fake):
+                    return real.rstrip("/"), uri[len(fake) - 1:]
+            elif uri == fake or uri.startswith(fake + "/"):
+                return real.rstrip("/"), uri[len(fake):]
+        return None
 
     def location_has_python_handlers(self, uri: str) -> bool:
         """mod_python 3.4+: a Python*Handler written in a matching <Location> means the
@@ -190,6 +202,7 @@ class ServerConfig:
     processes: Processes = field(default_factory=Processes)
     # Peers whose X-Forwarded-For / Forwarded name the client (mod_remoteip's trusted proxies).
     trusted_proxies: tuple[str, ...] = ()
+    python_optimize: bool = False  # PythonOptimize: reported, the interpreter decides
 
     def select_vhost(self, host: Optional[str]) -> VirtualHost:
         """Name-based virtual hosting: first vhost whose ServerName/ServerAlias matches."""
@@ -231,6 +244,7 @@ class _Builder:
         for vhost in self.vhosts:
             vhost.sections = main_sections + vhost.sections
             vhost.settings = self.main.settings.merged_with(vhost.settings)
+            vhost.url_aliases += self.main.url_aliases  # mod_alias: the vhost's come first
         self._resolve_custom_logs()
         return ServerConfig(
             path=self.path, listen=self.listen or [("0.0.0.0", DEFAULT_PORT)], main=self.main,
@@ -238,7 +252,8 @@ class _Builder:
             error_log=self.extra.get("error_log"), log_level=self.extra.get("log_level", "warn"),
             python_imports=self.extra["python_imports"], server_root=self.extra["server_root"],
             files_read=files_read, processes=self.processes,
-            trusted_proxies=self.trusted_proxies)
+            trusted_proxies=self.trusted_proxies,
+            python_optimize=bool(self.extra.get("python_optimize")))
 
     def _resolve_custom_logs(self) -> None:
         """CustomLog names a LogFormat nickname that may be defined after it (as in Apache);
@@ -414,7 +429,17 @@ def _custom_log(builder: _Builder, host: VirtualHost, node: Node) -> None:
     builder.custom_logs.append((host, node))
 
 
+def _alias(builder: _Builder, host: VirtualHost, node: Node) -> None:
+    if len(node.args) != 2:
+        raise ConfigError.at(node, "Alias takes a URL path and a file-system path")
+    fake, real = node.args
+    if not fake.startswith("/"):
+        raise ConfigError.at(node, "Alias: the URL path must start with /")
+    host.url_aliases += ((fake, builder.resolve_path(real)),)
+
+
 _HOST_DIRECTIVES: dict[str, Callable[[_Builder, VirtualHost, Node], None]] = {
+    "alias": _alias,
     "documentroot": _set_document_root,
     "servername": _set_server_name,
     "serveralias": _set_aliases,
@@ -438,6 +463,10 @@ def _python_import(builder: _Builder, node: Node) -> None:
     if len(node.args) != 2:
         raise ConfigError.at(node, "PythonImport takes a module[::function] and an interpreter")
     builder.extra["python_imports"].append((node.args[0], node.args[1], node.file, node.line))
+
+
+def _python_optimize(builder: _Builder, node: Node) -> None:
+    builder.extra["python_optimize"] = _on_off(node)
 
 
 def _keepalive(builder: _Builder, node: Node) -> None:
@@ -542,6 +571,7 @@ _SERVER_DIRECTIVES: dict[str, Callable[[_Builder, Node], None]] = {
     "errorlog": _extra_setter("error_log"),
     "loglevel": _extra_setter("log_level"),
     "pythonimport": _python_import,
+    "pythonoptimize": _python_optimize,
     "startservers": _process_setter("start_servers", int, 1),
     "minspareservers": _process_setter("min_spare_servers", int, 1),
     "maxspareservers": _process_setter("max_spare_servers", int, 1),

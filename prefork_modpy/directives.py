@@ -324,6 +324,10 @@ def _require(settings: DirSettings, node: Node) -> None:
     settings.requires = (settings.requires or ()) + (" ".join(node.args),)
 
 
+# mod_authz_host's ip/local/all and mod_authz_user's valid-user/user.
+_REQUIRE_KINDS = frozenset({"ip", "local", "all", "valid-user", "user"})
+
+
 def _check_host_require(node: Node) -> None:
     """mod_authz_host's forms: `ip addr[/bits] …`, `local`, `all granted|denied`."""
     import ipaddress
@@ -331,6 +335,13 @@ def _check_host_require(node: Node) -> None:
     kind, words = node.args[0], node.args[1:]
     if kind == "host":
         raise ConfigError.at(node, "Require host needs DNS lookups; use Require ip")
+    if kind not in _REQUIRE_KINDS:
+        raise ConfigError.at(node, f"Require {kind}: unknown or not supported by prefork-modpy "
+                                   f"(it knows {', '.join(sorted(_REQUIRE_KINDS))})")
+    if kind == "user" and not words:
+        raise ConfigError.at(node, "Require user needs at least one name")
+    if kind == "valid-user" and words:
+        raise ConfigError.at(node, "Require valid-user takes no argument")
     if kind == "all" and words not in (["granted"], ["denied"]):
         raise ConfigError.at(node, "Require all takes granted or denied")
     if kind == "local" and words:

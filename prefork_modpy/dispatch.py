@@ -158,8 +158,13 @@ class Dispatcher:
         if vhost.location_has_python_handlers(req.uri):
             req.filename = req.path_info = None
             return OK
-        req.filename, req.path_info, req._is_dir = translate.map_to_file(
-            vhost.document_root, req.uri)
+        root, uri = vhost.document_root, req.uri
+        if vhost.url_aliases:
+            aliased = vhost.map_alias(uri)
+            if aliased is not None:
+                root, uri = aliased
+                req._root = root
+        req.filename, req.path_info, req._is_dir = translate.map_to_file(root, uri)
         req.canonical_filename = req.filename
         return OK
 

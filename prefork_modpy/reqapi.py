@@ -68,6 +68,7 @@ class RequestAPI:
     _output_filters: Optional[list] = None
     _input_filters: Optional[list] = None
     _filtered_body: Optional[bytes] = None
+    _root: Optional[str] = None  # the Alias directory the URI was mapped under
     _headers_final = False  # error documents: Python output filters may not change them
     phase = _readonly_member("phase")
     extension = _readonly_member("extension")

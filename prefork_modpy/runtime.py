@@ -41,6 +41,10 @@ class Runtime:
         self._sys_path_added: set[str] = set()
         self._real_roots: dict[str, str] = {}
         self.dispatcher: Any = None  # set by the Dispatcher serving with this runtime
+        if config.python_optimize and sys.flags.optimize < 2:
+            # mod_python sets Py_OptimizeFlag before its interpreter starts; ours is running.
+            self.error_log.log("PythonOptimize On has no effect: start prefork-modpy with "
+                               "python -OO (or PYTHONOPTIMIZE=2) instead", apache.APLOG_WARNING)
         self.interpreter = config.main.server_name
         self.main_server = self.server_object(config.main)
         self.http_date = _core.http_date

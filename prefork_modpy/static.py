@@ -61,7 +61,7 @@ def serve(req: Request) -> int:
         return apache.HTTP_NOT_FOUND
     if not stat.S_ISREG(info.st_mode):
         return apache.HTTP_FORBIDDEN
-    if not req._runtime.is_servable(req.document_root(), filename):
+    if not req._runtime.is_servable(req._root or req.document_root(), filename):
         return apache.HTTP_FORBIDDEN
     return _send(req, filename, info)
 

@@ -39,12 +39,16 @@ def server_name(req: Request) -> str:
 def server_port(req: Request) -> int:
     """ap_get_server_port with UseCanonicalName Off: the port of the Host header, else the
     ServerName's, else 80."""
-    host = req.headers_in.get("Host") or ""
-    port = host.rpartition("]")[2] if host.startswith("[") else host
-    _, colon, digits = port.rpartition(":")
-    if colon and digits.isdigit():
-        return int(digits)
-    return req.server.port or 80
+    port = host_port(req.headers_in.get("Host"))
+    return port if port is not None else (req.server.port or 80)
+
+
+def host_port(host: Optional[str]) -> Optional[int]:
+    """The port of a Host header value (`[::1]:80`, `a:8080`), None without one."""
+    host = host or ""
+    rest = host.rpartition("]")[2] if host.startswith("[") else host
+    _, colon, digits = rest.rpartition(":")
+    return int(digits) if colon and digits.isdigit() else None
 
 
 def common_vars(req: Request) -> list[tuple[str, str]]:

@@ -351,7 +351,11 @@ def _section_context(section: Section, parent_dir: Optional[Section]) -> Section
     # <Files> records its enclosing <Directory>'s directory (mod_python skips the Files level).
     owner = parent_dir if section.kind == "files" else section
     directory = owner.pattern if owner is not None and owner.regex is None else None
-    return SectionContext(directory=directory, is_location=False, is_server=False)
+    # <DirectoryMatch>/wildcards: the directory is resolved per request (mod_python's
+    # resolve_directory), from the shortest matching prefix of req.filename.
+    pattern = owner.regex if owner is not None else None
+    return SectionContext(directory=directory, is_location=False, is_server=False,
+                          directory_regex=pattern)
 
 
 def _default_server_name() -> str:

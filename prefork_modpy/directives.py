@@ -8,7 +8,8 @@ No I/O; errors name file:line through `ConfigError`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Callable, Optional
 
@@ -60,6 +61,7 @@ class HandlerEntry:
     directory: Optional[str]
     is_location: bool
     silent: bool = False
+    dir_pattern: Optional[re.Pattern[str]] = None  # a <DirectoryMatch>'s regex
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,7 @@ class SectionContext:
     directory: Optional[str] = None
     is_location: bool = False
     is_server: bool = True
+    directory_regex: Optional[re.Pattern[str]] = None
 
 
 @dataclass
@@ -145,6 +148,20 @@ class DirSettings:
         return self.python_config.get("PythonDebug") == "1"
 
 
+def resolve_directory(entry: HandlerEntry, filename: Optional[str]) -> HandlerEntry:
+    """The entry with its directory: the shortest prefix of `filename`, with a trailing
+    slash, that its section's regex matches (mod_python's resolve_directory)."""
+    pattern = entry.dir_pattern
+    if pattern is None or not filename:
+        return entry
+    parts = filename.split("/")
+    for count in range(1, len(parts)):
+        prefix = "/".join(parts[:count]) + "/"
+        if pattern.search(prefix) or (prefix != "/" and pattern.search(prefix[:-1])):
+            return replace(entry, directory=prefix, dir_pattern=None)
+    return replace(entry, dir_pattern=None)
+
+
 def _pick(child, parent):
     return child if child is not None else parent
 
@@ -191,7 +208,8 @@ def _entry(node: Node, phase: str, word: str, ctx: SectionContext) -> HandlerEnt
         raise ConfigError.at(node, f"{phase}: bad handler {word!r} (expected module[::object])")
     if obj and not all(part.isidentifier() for part in obj.split(".")):
         raise ConfigError.at(node, f"{phase}: bad object name in {word!r}")
-    return HandlerEntry(word, module, obj or DEFAULT_OBJECT[phase], ctx.directory, ctx.is_location)
+    return HandlerEntry(word, module, obj or DEFAULT_OBJECT[phase], ctx.directory,
+                        ctx.is_location, dir_pattern=ctx.directory_regex)
 
 
 def _handler_module(settings: DirSettings, node: Node, ctx: SectionContext) -> None:
@@ -201,7 +219,8 @@ def _handler_module(settings: DirSettings, node: Node, ctx: SectionContext) -> N
     if not all(part.isidentifier() for part in module.split(".")):
         raise ConfigError.at(node, f"PythonHandlerModule: bad module name {module!r}")
     for phase, obj, _ in HANDLER_PHASES:
-        entry = HandlerEntry(module, module, obj, ctx.directory, ctx.is_location, silent=True)
+        entry = HandlerEntry(module, module, obj, ctx.directory, ctx.is_location, silent=True,
+                             dir_pattern=ctx.directory_regex)
         settings.handlers[phase] = settings.handlers.get(phase, ()) + (entry,)
 
 

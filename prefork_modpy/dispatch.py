@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Optional
 from mod_python import apache
 
 from . import _core, auth, errordoc, errorpages, filters, redirect, static, translate
-from .directives import PYTHON_HANDLER_NAMES, HandlerEntry
+from .directives import PYTHON_HANDLER_NAMES, HandlerEntry, resolve_directory
 from .importer import resolve_object
 from .request import Request
 
@@ -261,6 +261,8 @@ class Dispatcher:
     def _call(self, req: Request, phase: str, entry: HandlerEntry,
               settings: DirSettings) -> int:
         """Resolve and call one handler; any exception becomes ReportError's result."""
+        if entry.dir_pattern is not None:  # <DirectoryMatch>: directory known per request
+            entry = resolve_directory(entry, req.filename)
         hlist = self._hlists.get(entry)
         if hlist is None:
             hlist = self._hlists[entry] = HandlerListEntry(entry)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import translate
+from .reqapi import refuse_assignment
 from .request import Request
 from .table import Table
 
@@ -28,6 +29,7 @@ class RedirectedRequest(Request):
 
 
 RedirectedRequest.__name__ = RedirectedRequest.__qualname__ = "mp_request"
+refuse_assignment(RedirectedRequest)
 
 
 def depth(req: Request) -> int:

@@ -8,6 +8,7 @@ internal redirects and filters. Each method delegates to the module that owns th
 
 from __future__ import annotations
 
+import operator
 from typing import TYPE_CHECKING, Any, Optional
 
 from mod_python import apache
@@ -26,18 +27,35 @@ METHOD_NUMBERS = {
     "MKWORKSPACE": 22, "MKACTIVITY": 23, "BASELINE-CONTROL": 24, "MERGE": 25,
 }
 
-def _not_writable(name: str) -> property:
+def _not_writable(name: str, attr: str = "") -> property:
     """A read-only attribute with mod_python's message for getset attributes."""
     def refuse(self: Any, value: Any) -> None:
         raise AttributeError(f"attribute '{name}' of 'mp_request' objects is not writable")
-    return property(lambda self: getattr(self, "_" + name), refuse)
+    attr = attr or "_" + name
+    return property(lambda self: getattr(self, attr), refuse)
 
 
-def _readonly_member(name: str) -> property:
+def _readonly_member(name: str, attr: str = "") -> property:
     """A read-only attribute with mod_python's message for struct members."""
     def refuse(self: Any, value: Any) -> None:
         raise AttributeError("readonly attribute")
-    return property(lambda self: getattr(self, "_" + name), refuse)
+    attr = attr or "_" + name
+    return property(lambda self: getattr(self, attr), refuse)
+
+
+def refuse_assignment(cls: type) -> None:
+    """Give every setter-less public property of `cls` (and its bases) mod_python's
+    "not writable" error; getters are unchanged, so reading costs nothing more."""
+    for klass in cls.__mro__:
+        for name, value in list(vars(klass).items()):
+            if isinstance(value, property) and value.fset is None and not name.startswith("__"):
+                setattr(cls, name, _not_writable_getter(name, value))
+
+
+def _not_writable_getter(name: str, prop: property) -> property:
+    def refuse(self: Any, value: Any) -> None:
+        raise AttributeError(f"attribute '{name}' of 'mp_request' objects is not writable")
+    return property(prop.fget, refuse, doc=prop.__doc__)
 
 
 # `req._content_type` before anyone set it: the type mod_mime gives the file (computed when
@@ -60,7 +78,7 @@ class RequestAPI:
     _hlist: Any = None
     _allowed = 0  # r->allowed: httpd 2.x keeps the allowed methods elsewhere
     _allowed_xmethods: tuple = ()
-    _read_body = apache.REQUEST_NO_BODY
+    _read_body_policy = apache.REQUEST_NO_BODY
     _content_languages: tuple = ()
     _vlist_validator = None
     _eos_sent = 0
@@ -70,16 +88,27 @@ class RequestAPI:
     _filtered_body: Optional[bytes] = None
     _root: Optional[str] = None  # the Alias directory the URI was mapped under
     _headers_final = False  # error documents: Python output filters may not change them
+    _content_type_set = _readonly_member("_content_type_set", "_ct_set")
     phase = _readonly_member("phase")
     extension = _readonly_member("extension")
     hlist = _readonly_member("hlist")
     interpreter = _not_writable("interpreter")
     allowed = _not_writable("allowed")
     allowed_xmethods = _not_writable("allowed_xmethods")
-    read_body = _not_writable("read_body")
+    read_body = _not_writable("read_body", "_read_body_policy")
     content_languages = _not_writable("content_languages")
     vlist_validator = _not_writable("vlist_validator")
     eos_sent = _not_writable("eos_sent")
+
+    @property
+    def status(self) -> int:
+        return self._status
+
+    @status.setter
+    def status(self, value: Any) -> None:
+        # mod_python converts with PyLong_AsLong: "'str' object cannot be interpreted as
+        # an integer" for anything that is not an integer.
+        self._status = value if value.__class__ is int else operator.index(value)
 
     # -- what mod_mime and ap_set_content_length decided -----------------------------
 
@@ -172,7 +201,9 @@ class RequestAPI:
         target = self.unparsed_uri  # type: ignore[attr-defined]
         if target.startswith("/"):
             path, sep, query = target.partition("?")
-            return (None, None, None, None, None, None, path, query if sep else None, None)
+            # httpd fills the port from the Host header (fix_hostname)
+            port = cgienv.host_port(self.headers_in.get("Host"))  # type: ignore[attr-defined]
+            return (None, None, None, None, None, port, path, query if sep else None, None)
         parts = urlsplit(target)
         return (parts.scheme or None, parts.netloc or None, parts.username, parts.password,
                 parts.hostname, parts.port, parts.path or None,

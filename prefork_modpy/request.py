@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 from mod_python import apache
 
 from .reqapi import FROM_MIME as _FROM_MIME
-from .reqapi import RequestAPI
+from .reqapi import RequestAPI, refuse_assignment
 from .table import Table
 
 if TYPE_CHECKING:
@@ -24,6 +24,9 @@ if TYPE_CHECKING:
     from .config import VirtualHost
     from .directives import DirSettings
     from .runtime import Runtime
+
+# mod_python logs without a module name: its lines read `[:error] [pid N] ...`.
+MODULE = ""
 
 # Past this many buffered bytes the response starts streaming (chunked on HTTP/1.1).
 STREAM_THRESHOLD = 64 * 1024
@@ -73,7 +76,7 @@ class mp_server:  # noqa: N801 - mod_python's type name, visible to handlers
         return _purge_empty(self._options)
 
     def log_error(self, message: str, level: int = apache.APLOG_ERR) -> None:
-        self._runtime.error_log.log(message, level, "python")
+        self._runtime.error_log.log(message, level, MODULE)
 
     def register_cleanup(self, req: Any, callback: Callable, data: Any = None) -> None:
         self._runtime.register_child_cleanup(callback, data)
@@ -87,7 +90,7 @@ class mp_conn:  # noqa: N801 - mod_python's type name
         self.remote_ip = self.client_ip = raw.remote_addr[0]
         self.local_addr = raw.local_addr
         self.local_ip = raw.local_addr[0]
-        self.keepalives = raw.keepalive_count
+        self.keepalives = raw.keepalive_count - 1  # httpd counts the requests before this
         self.base_server = server
         self.remote_host = None
         self.remote_logname = None
@@ -99,7 +102,10 @@ class mp_conn:  # noqa: N801 - mod_python's type name
         self.notes = Table()
 
     def log_error(self, message: str, level: int = apache.APLOG_ERR) -> None:
-        self.base_server.log_error(message, level)
+        """ap_log_cerror: with the client's address, as a request's lines have."""
+        ip, port = self.client_addr
+        self.base_server._runtime.error_log.log(message, level, MODULE,
+                                                client=f"{ip}:{port}")
 
 
 class Request(RequestAPI):
@@ -109,7 +115,7 @@ class Request(RequestAPI):
     filename: Optional[str] = None
     canonical_filename: Optional[str] = None
     path_info: Optional[str] = ""
-    status = 200
+    _status = 200
     status_line: Optional[str] = None
     handler: Optional[str] = None
     user: Optional[str] = None
@@ -125,7 +131,7 @@ class Request(RequestAPI):
     _body_error: Optional[BaseException] = None
     _is_dir = False
     _content_type: Any = _FROM_MIME  # mod_mime's type until a handler sets one
-    _content_type_set = 0
+    _ct_set = 0  # read as req._content_type_set (read-only, as in mod_python)
     _headers_in: Optional[Table] = None
     _headers_out: Optional[Table] = None
     _err_headers_out: Optional[Table] = None
@@ -214,7 +220,7 @@ class Request(RequestAPI):
     @content_type.setter
     def content_type(self, value: Optional[str]) -> None:
         self._content_type = value
-        self._content_type_set = 1
+        self._ct_set = 1
 
     @property
     def headers_out(self) -> Table:
@@ -395,7 +401,7 @@ class Request(RequestAPI):
 
     def log_error(self, message: str, level: int = apache.APLOG_ERR) -> None:
         ip, port = self._raw.remote_addr
-        self._runtime.error_log.log(message, level, "python", client=f"{ip}:{port}")
+        self._runtime.error_log.log(message, level, MODULE, client=f"{ip}:{port}")
 
     def register_cleanup(self, callback: Callable, data: Any = None) -> None:
         if not callable(callback):
@@ -455,6 +461,7 @@ class Request(RequestAPI):
 
 
 Request.__name__ = Request.__qualname__ = "mp_request"
+refuse_assignment(Request)
 
 
 def utf8_headers(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:

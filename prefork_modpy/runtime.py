@@ -41,6 +41,7 @@ class Runtime:
         self._sys_path_added: set[str] = set()
         self._real_roots: dict[str, str] = {}
         self.dispatcher: Any = None  # set by the Dispatcher serving with this runtime
+        sys.argv = ["mod_python"]  # what apache.init() gives every mod_python interpreter
         if config.python_optimize and sys.flags.optimize < 2:
             # mod_python sets Py_OptimizeFlag before its interpreter starts; ours is running.
             self.error_log.log("PythonOptimize On has no effect: start prefork-modpy with "
@@ -121,7 +122,7 @@ class Runtime:
 
     def log_error(self, message: str, level: int = apache.APLOG_ERR,
                   server: Optional[mp_server] = None) -> None:
-        self.error_log.log(message, level, "python")
+        self.error_log.log(message, level, "")  # `[:error]`, as mod_python's lines
 
     def import_module(self, name: str, autoreload: int = 1, log: int = 0,
                       path: Optional[list[str]] = None) -> Any:

@@ -25,10 +25,9 @@ if TYPE_CHECKING:
 _SOURCE_SUFFIXES = (".py", ".pyc", ".pyo", ".psp", ".psp_", "~", ".swp", ".bak", ".orig")
 # ap_allow_standard_methods(r, MERGE_ALLOW, M_GET, M_OPTIONS, M_POST): GET implies HEAD.
 STANDARD_METHODS = (1 << apache.M_GET) | (1 << apache.M_OPTIONS) | (1 << apache.M_POST)
-# The only headers httpd's header filter lets through on a 304 (besides its own).
-_NOT_MODIFIED_HEADERS = frozenset({
-    "etag", "content-location", "expires", "cache-control", "vary", "warning",
-    "www-authenticate", "proxy-authenticate", "set-cookie", "set-cookie2"})
+# What httpd's header filter removes from a 204 or 304 ("no content related headers").
+_CONTENT_HEADERS = frozenset({"content-type", "content-length", "transfer-encoding",
+                              "content-encoding", "content-language"})
 
 
 def is_handler_source(filename: str) -> bool:
@@ -110,11 +109,12 @@ def _send(req: Request, filename: str, info: os.stat_result) -> int:
 
 
 def send_without_body(req: Request, status: int) -> int:
-    """A 304 (only the headers httpd keeps on one) or another status without a body."""
+    """A status without a body (304, 204, 412); 204 and 304 also lose the
+    content-related headers."""
     headers = req._response_headers()
-    if status == apache.HTTP_NOT_MODIFIED:
+    if status in (204, 304):
         headers = [(name, value) for name, value in headers
-                   if name.lower() in _NOT_MODIFIED_HEADERS]
+                   if name.lower() not in _CONTENT_HEADERS]
     req.status = status
     req._frozen = (status, None, headers)
     return apache.OK

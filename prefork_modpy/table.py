@@ -365,3 +365,9 @@ class Table:
     def clear(self) -> None:
         self._entries = []
         self._index = {}
+
+
+# Handlers see mod_python's type name (`type(req.headers_in).__name__ == 'mp_table'`); the
+# alias keeps pickling by qualified name working.
+Table.__name__ = Table.__qualname__ = "mp_table"
+mp_table = Table

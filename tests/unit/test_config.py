@@ -41,7 +41,7 @@ def test_unclosed_section(tmp_path):
 
 
 def test_refused_directive_is_named(tmp_path):
-    path = write(tmp_path, f"<VirtualHost *:80>\nServerName a\n"
+    path = write(tmp_path, "<VirtualHost *:80>\nServerName a\n"
                            "PythonConnectionHandler m\n</VirtualHost>\n")
     with pytest.raises(ConfigError, match=rf"^{path}:3: PythonConnectionHandler: .*refused"):
         load_config(str(path))

@@ -50,6 +50,16 @@ class Runtime:
         self.main_server = self.server_object(config.main)
         self.http_date = _core.http_date
         apache._bind_server(self)
+        self._prepare_python_imports()
+
+    def _prepare_python_imports(self) -> None:
+        """mod_python's ImportDispatch applies the main server's PythonPath in each
+        PythonImport's interpreter before importing (the worker imports right after)."""
+        expression = self.config.main.settings.python_config.get("PythonPath")
+        if expression is None:
+            return
+        for _, interpreter, _, _ in self.config.python_imports:
+            self.modules.apply_python_path(self.modules.interpreter(interpreter), expression)
 
     # -- interpreters and sys.path --------------------------------------------------------
 

@@ -6,10 +6,20 @@ responses. Python is called once per request (``Engine.next_request``) and answe
 the returned ``RawRequest``. Every wait happens with the GIL released.
 """
 
-from typing import Optional
+import os
+from typing import Optional, Union
 
 class Limits:
-    """Numbers the engine enforces; built once per worker from the config."""
+    """Numbers the engine enforces; built once per worker from the config.
+
+    The header and body read timeouts are mod_reqtimeout's ``RequestReadTimeout``: a head
+    must be complete ``header_timeout`` seconds after its first byte, extended by one second
+    per ``header_min_rate`` bytes received, up to ``header_timeout_max`` seconds in all; a
+    body gets ``body_timeout`` seconds from its first read, extended the same way by
+    ``body_min_rate``, up to ``body_timeout_max`` (0: no cap). A timeout of 0 disables that
+    stage's deadline (``timeout``, the longest stall of one read or write, still applies); a
+    rate of 0 disables the extension. A head over its deadline is answered 408 by the
+    engine, as is a pre-read body; a body read by the handler raises TimeoutError."""
 
     request_line: int
     field_size: int
@@ -19,6 +29,11 @@ class Limits:
     timeout: float
     keepalive_timeout: float
     header_timeout: float
+    header_timeout_max: float
+    header_min_rate: int
+    body_timeout: float
+    body_timeout_max: float
+    body_min_rate: int
     max_keepalive_requests: int
     keepalive: bool
     def __init__(
@@ -32,6 +47,11 @@ class Limits:
         timeout: float = 60.0,
         keepalive_timeout: float = 5.0,
         header_timeout: float = 20.0,
+        header_timeout_max: float = 40.0,
+        header_min_rate: int = 500,
+        body_timeout: float = 20.0,
+        body_timeout_max: float = 0.0,
+        body_min_rate: int = 500,
         max_keepalive_requests: int = 100,
         keepalive: bool = True,
     ) -> None: ...
@@ -50,8 +70,23 @@ class Engine:
     def stop_accepting(self) -> None:
         """Deregister and close the listening sockets (graceful stop/reload)."""
     def close_idle(self) -> int:
-        """Close keep-alive connections that hold no buffered request; returns how many
-        connections remain open."""
+        """Close keep-alive connections that hold no request: half-close them (the client sees
+        a clean end of stream, not a reset) and read and drop what they still send for a
+        moment. A connection whose next request is already waiting in the kernel is read
+        instead and served. Connections discarding an unread body are half-closed too.
+        Returns how many connections remain open (lingering ones included)."""
+    def set_draining(self, on: bool) -> None:
+        """Graceful stop or reload: from now on every response (also of the request running
+        now) says `Connection: close` and its connection closes after it. Takes the engine
+        like any method: not from a signal handler that may run inside `next_request`."""
+    @property
+    def draining(self) -> bool: ...
+    def take_refusals(
+        self,
+    ) -> list[tuple[tuple[str, int], tuple[str, int], str, int, int, float]]:
+        """The requests the engine refused itself since the last call, oldest first, as
+        `((client ip, port), (local ip, port), request line prefix, status, body bytes,
+        epoch time)`; at most the last 256 are kept."""
     @property
     def open_connections(self) -> int: ...
     @property
@@ -106,6 +141,25 @@ class RawRequest:
         With complete=False more body follows through `write`: chunked for HTTP/1.1,
         close-delimited for HTTP/1.0. Raises ValueError for header names or values
         with control characters (response splitting), OSError if the client is gone."""
+    def send_file(
+        self,
+        file: Union[int, str, os.PathLike[str]],
+        offset: int = 0,
+        count: int = -1,
+        *,
+        status: int = 200,
+        reason: Optional[str] = None,
+        headers: Optional[list[tuple[str, str]]] = None,
+        complete: bool = False,
+    ) -> int:
+        """Send `count` bytes of a file from `offset` (count < 0: to its end; clamped to the
+        file's size) as body, with sendfile(2) and the GIL released. `file` is an open
+        descriptor (its position is not used or moved) or a path. If the response has not
+        started, the head goes first (`status`, `reason`, `headers` as for send_response);
+        with complete=True the file is the whole body: Content-Length, then the request is
+        finished. Otherwise the file is one more piece of a streamed body. Returns the
+        number of body bytes sent (0 for HEAD, 204, 304). OSError if the file cannot be
+        read or ends early (the connection is then closed) or the client is gone."""
     def write(self, data: bytes) -> None:
         """Send more body after send_response(complete=False)."""
     def finish(self) -> None:

@@ -2,7 +2,9 @@
 //!
 //! `Conn` owns one client socket (closed on drop) with its receive buffer, head scanner,
 //! phase and deadline; `Conn::advance` is its state machine (idle → head → optional body
-//! pre-read → ready; discard of an unread body; lingering close). While a request is being
+//! pre-read → ready; discard of an unread body; lingering close). A `StageClock` is the
+//! mod_reqtimeout-style deadline of a head or a body: an initial timeout, extended by the
+//! bytes received at a minimum rate, up to a cap. While a request is being
 //! answered the `Conn` is lent to the `RawRequest` through a `Loan`; giving it back pushes
 //! it onto the `Shared` return queue, which the engine absorbs at its next call. The I/O
 //! helpers here block with poll(2) until a given instant; callers run them with the GIL
@@ -12,7 +14,7 @@
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::os::fd::RawFd;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -23,7 +25,7 @@ use crate::parse::{parse_complete, Framing, Head, HeadLimits, HeadScanner, Scan}
 pub enum Phase {
     /// No byte of the next request yet (fresh or kept alive).
     Idle,
-    /// Reading a head (deadline: header_timeout from its first byte).
+    /// Reading a head (deadline: the header clock, started at its first byte).
     Head,
     /// Head parsed; pre-reading a small Content-Length body.
     Body(u64),
@@ -43,7 +45,10 @@ pub struct Conn {
     /// Requests already handed out on this connection.
     pub served: u32,
     pub phase: Phase,
+    /// When the engine acts on this connection if nothing happens (408, close).
     pub deadline: Instant,
+    /// The rate-extended deadline of the head or pre-read body being received.
+    pub clock: StageClock,
     pub scanner: HeadScanner,
     pub head: Option<Head>,
     /// Epoch seconds when `head` was complete.
@@ -67,6 +72,7 @@ impl Conn {
             registered: false,
             phase: Phase::Idle,
             deadline,
+            clock: StageClock::none(deadline),
             scanner: HeadScanner::new(),
             head: None,
             head_time: 0.0,
@@ -91,10 +97,74 @@ pub const LINGER_MAX: usize = 1 << 20;
 #[derive(Debug, Clone, Copy)]
 pub struct ConnLimits {
     pub head: HeadLimits,
-    pub header_timeout: f64,
+    pub header: ReadTimeout,
+    pub body: ReadTimeout,
     pub keepalive_timeout: f64,
     pub timeout: f64,
     pub preread_body: u64,
+}
+
+/// One stage of mod_reqtimeout's `RequestReadTimeout` (`header=20-40,MinRate=500`): at
+/// least `initial` seconds, plus one second per `min_rate` bytes received, at most `max`
+/// seconds in all. `initial` 0: no stage deadline (only `Timeout` applies); `min_rate` 0:
+/// no extension; `max` 0: no cap.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ReadTimeout {
+    pub initial: f64,
+    pub max: f64,
+    pub min_rate: u32,
+}
+
+/// The running deadline of one stage (see `ReadTimeout`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StageClock {
+    end: Instant,
+    cap: Instant,
+    /// Nanoseconds of extension per byte received; 0 = none.
+    ns_per_byte: u64,
+}
+
+/// "Never" for deadlines: about 30 years away.
+const FAR: f64 = 1e9;
+
+impl StageClock {
+    /// A clock that never runs out (no stage deadline).
+    pub fn none(now: Instant) -> Self {
+        let far = after(now, FAR);
+        StageClock { end: far, cap: far, ns_per_byte: 0 }
+    }
+
+    /// Start a stage at `now`, counting the `received` bytes already at hand.
+    pub fn start(rt: &ReadTimeout, now: Instant, received: usize) -> Self {
+        if rt.initial <= 0.0 || rt.initial.is_nan() {
+            return StageClock::none(now);
+        }
+        let end = after(now, rt.initial);
+        let ns_per_byte = if rt.min_rate > 0 { 1_000_000_000 / u64::from(rt.min_rate) } else { 0 };
+        let cap = if rt.max > rt.initial {
+            after(now, rt.max)
+        } else if rt.max <= 0.0 && ns_per_byte > 0 {
+            after(now, FAR)
+        } else {
+            end
+        };
+        let mut c = StageClock { end, cap, ns_per_byte };
+        c.extend(received);
+        c
+    }
+
+    /// `n` more bytes arrived.
+    pub fn extend(&mut self, n: usize) {
+        if self.ns_per_byte > 0 && n > 0 {
+            let ns = self.ns_per_byte.saturating_mul(n as u64);
+            self.end =
+                self.end.checked_add(Duration::from_nanos(ns)).unwrap_or(self.cap).min(self.cap);
+        }
+    }
+
+    pub fn end(&self) -> Instant {
+        self.end
+    }
 }
 
 /// What the engine must do with a connection after `advance`.
@@ -105,7 +175,7 @@ pub enum Action {
     Close,
 }
 
-fn epoch_now() -> f64 {
+pub fn epoch_now() -> f64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64())
@@ -148,7 +218,8 @@ impl Conn {
                     }
                     if c.phase == Phase::Idle {
                         c.phase = Phase::Head;
-                        c.deadline = after(now, lim.header_timeout);
+                        c.clock = StageClock::start(&lim.header, now, c.buf.len());
+                        c.deadline = c.clock.end().min(after(now, lim.timeout));
                         c.scanner = HeadScanner::new();
                     }
                     let end = match c.scanner.feed(&c.buf, hl) {
@@ -175,7 +246,9 @@ impl Conn {
                     match preread {
                         Some(n) => {
                             c.phase = Phase::Body(n);
-                            c.deadline = after(now, lim.timeout);
+                            let have = c.buf.len().min(usize::try_from(n).unwrap_or(usize::MAX));
+                            c.clock = StageClock::start(&lim.body, now, have);
+                            c.deadline = c.clock.end().min(after(now, lim.timeout));
                         }
                         None => {
                             c.phase = Phase::Ready;
@@ -188,6 +261,21 @@ impl Conn {
     }
 }
 
+impl Conn {
+    /// `n` bytes were just read: heads and pre-read bodies extend their stage clock (and
+    /// reset the `Timeout` for a stall); discarding connections reset the stall timer.
+    pub fn note_read(&mut self, n: usize, lim: &ConnLimits, now: Instant) {
+        match self.phase {
+            Phase::Head | Phase::Body(_) => {
+                self.clock.extend(n);
+                self.deadline = self.clock.end().min(after(now, lim.timeout));
+            }
+            Phase::Discard(_) => self.deadline = after(now, lim.timeout),
+            _ => {}
+        }
+    }
+}
+
 /// State shared between the engine and the requests it lent connections to.
 /// (Connections stay boxed as they move between slab, queue and request.)
 #[derive(Default)]
@@ -195,6 +283,9 @@ impl Conn {
 pub struct Shared {
     pub returned: Mutex<Vec<Box<Conn>>>,
     pub lent: AtomicUsize,
+    /// Graceful stop/reload: every response says `Connection: close` and every connection
+    /// closes after its response.
+    pub draining: AtomicBool,
 }
 
 impl Shared {
@@ -229,6 +320,10 @@ impl Loan {
     }
     pub fn is_open(&self) -> bool {
         self.conn.is_some()
+    }
+    /// The engine is draining (see `Shared::draining`).
+    pub fn draining(&self) -> bool {
+        self.shared.draining.load(Ordering::Relaxed)
     }
     /// Give the connection back to the engine in `phase`.
     pub fn give_back(&mut self, phase: Phase) {
@@ -270,6 +365,18 @@ pub fn shutdown_write(fd: RawFd) {
     // SAFETY: plain syscall on an fd we own; errors are irrelevant here.
     unsafe {
         libc::shutdown(fd, libc::SHUT_WR);
+    }
+}
+
+/// Bytes waiting in the socket's receive queue (FIONREAD); 0 on error.
+pub fn pending_bytes(fd: RawFd) -> usize {
+    let mut n: libc::c_int = 0;
+    // SAFETY: FIONREAD writes one int through the pointer.
+    let r = unsafe { libc::ioctl(fd, libc::FIONREAD, &mut n as *mut libc::c_int) };
+    if r < 0 {
+        0
+    } else {
+        usize::try_from(n).unwrap_or(0)
     }
 }
 
@@ -430,12 +537,16 @@ pub fn read_until(
 
 /// Write all of `parts` (after the first `*sent` bytes), waiting for writability until
 /// `until`. Ok(true): all written; Ok(false): `until` passed first. `*sent` advances.
+/// With `more`, MSG_MORE tells the kernel more data follows at once (a response head
+/// before a sendfile(2) body leaves in the same segment).
 pub fn write_until(
     fd: RawFd,
     parts: &[&[u8]],
     sent: &mut usize,
     until: Instant,
+    more: bool,
 ) -> io::Result<bool> {
+    let flags = libc::MSG_NOSIGNAL | if more { libc::MSG_MORE } else { 0 };
     let total: usize = parts.iter().map(|p| p.len()).sum();
     while *sent < total {
         let mut skip = *sent;
@@ -457,7 +568,7 @@ pub fn write_until(
             let mut msg: libc::msghdr = std::mem::zeroed();
             msg.msg_iov = iov.as_mut_ptr();
             msg.msg_iovlen = iov.len() as _;
-            libc::sendmsg(fd, &msg, libc::MSG_NOSIGNAL)
+            libc::sendmsg(fd, &msg, flags)
         };
         if n >= 0 {
             *sent += n as usize;
@@ -468,6 +579,48 @@ pub fn write_until(
             return Err(e);
         }
         if !poll_fd(fd, libc::POLLOUT, until)? {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// sendfile(2) from `file` at `*offset` to the socket until `*left` is 0, waiting for
+/// writability until `until`. Ok(true): all sent; Ok(false): `until` passed first (also
+/// while data still flows, so that callers get to check signals). `*offset` and `*left`
+/// advance. A file that ends before `*left` bytes is an `UnexpectedEof` error.
+pub fn sendfile_until(
+    sock: RawFd,
+    file: RawFd,
+    offset: &mut u64,
+    left: &mut u64,
+    until: Instant,
+) -> io::Result<bool> {
+    while *left > 0 {
+        let mut off = libc::off_t::try_from(*offset)
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "file offset too large"))?;
+        let want = usize::try_from((*left).min(1 << 30)).unwrap_or(1 << 30);
+        // SAFETY: two descriptors and a live offset variable; the kernel copies file → socket.
+        let n = unsafe { libc::sendfile(sock, file, &mut off, want) };
+        if n > 0 {
+            *offset += n as u64;
+            *left -= n as u64;
+            if Instant::now() >= until {
+                return Ok(*left == 0);
+            }
+            continue;
+        }
+        if n == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "file ended before the length promised to the client",
+            ));
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::WouldBlock {
+            return Err(e);
+        }
+        if !poll_fd(sock, libc::POLLOUT, until)? {
             return Ok(false);
         }
     }

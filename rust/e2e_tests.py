@@ -283,15 +283,308 @@ def test_many_idle_connections_and_close_idle():
     res = {}
     t = threading.Thread(target=lambda: res.setdefault("o", xfer(port, b"GET / HTTP/1.1\r\n" + H + b"\r\n")))
     t.start()
-    r = None
-    while r is None and time.time() < deadline:
+    while t.is_alive() and time.time() < deadline:
         r = eng.next_request(0.05)
-    hi(r)
+        if r is not None:
+            hi(r)
     t.join()
-    assert statuses(res["o"]) == [200]
+    assert statuses(res["o"]) == [200] and not res["o"].endswith(b"<TIMEOUT>")
     eng.stop_accepting()
-    assert eng.close_idle() == 0
+    # Half-closed: each client sees a clean end of stream; the engine lingers until the
+    # client closes too.
+    assert eng.close_idle() == 300
     for c in conns:
         c.settimeout(2)
         assert c.recv(10) == b""
         c.close()
+    while eng.open_connections and time.time() < deadline:
+        assert eng.next_request(0.05) is None
+    assert eng.open_connections == 0
+
+
+def _engine(limits=None, backlog=16):
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(backlog)
+    eng = _core.Engine([sock.fileno()], limits or _core.Limits())  # noqa: F821
+    return sock, sock.getsockname()[1], eng
+
+
+def _serve_one(eng, handler, timeout=3.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        r = eng.next_request(0.05)
+        if r is not None:
+            handler(r)
+            r.finish()
+            return r
+    raise AssertionError("no request")
+
+
+def _recv_response(c, timeout=3.0):
+    """One response with a Content-Length body (or none), read from `c`."""
+    c.settimeout(timeout)
+    data = b""
+    while b"\r\n\r\n" not in data:
+        b = c.recv(65536)
+        assert b, data
+        data += b
+    head, _, rest = data.partition(b"\r\n\r\n")
+    m = re.search(rb"Content-Length: (\d+)", head)
+    n = int(m.group(1)) if m and not head.startswith(b"HTTP/1.1 304") else 0
+    while len(rest) < n:
+        rest += c.recv(65536)
+    return head, rest
+
+
+def test_close_idle_serves_a_waiting_request_and_half_closes_the_rest():
+    sock, port, eng = _engine()
+    busy = socket.create_connection(("127.0.0.1", port))
+    idle = socket.create_connection(("127.0.0.1", port))
+    for c in (busy, idle):
+        c.sendall(b"GET /first HTTP/1.1\r\n" + H + b"\r\n")
+        _serve_one(eng, hi)
+        assert _recv_response(c)[1] == b"hi"
+    eng.next_request(0.05)  # both connections are back in the engine, idle
+    busy.sendall(b"GET /waiting HTTP/1.1\r\n" + H + b"\r\n")
+    time.sleep(0.1)  # in the kernel's queue, not read by the engine yet
+    assert eng.close_idle() == 2
+    r = _serve_one(eng, hi)
+    assert r.target == "/waiting"
+    assert _recv_response(busy)[1] == b"hi"
+    idle.settimeout(2)
+    assert idle.recv(10) == b""  # end of stream, not a reset
+    idle.sendall(b"GET /late HTTP/1.1\r\n" + H + b"\r\n")  # read and dropped
+    idle.close()
+    deadline = time.time() + 3
+    while eng.open_connections > 1 and time.time() < deadline:
+        assert eng.next_request(0.05) is None
+    assert eng.open_connections == 1
+    busy.close()
+    sock.close()
+
+
+def test_draining_closes_after_the_running_request():
+    sock, port, eng = _engine()
+    c = socket.create_connection(("127.0.0.1", port))
+    c.sendall(b"GET /a HTTP/1.1\r\n" + H + b"\r\n")
+
+    def h(r):
+        assert not eng.draining
+        eng.set_draining(True)  # a graceful stop begins while this request runs
+        r.send_response(200, None, [], b"", False)
+        r.write(b"streamed")
+
+    _serve_one(eng, h)
+    c.settimeout(3)
+    out = b""
+    while True:
+        b = c.recv(65536)
+        if not b:
+            break
+        out += b
+    assert b"Connection: close\r\n" in out and out.endswith(b"0\r\n\r\n"), out
+    assert eng.draining
+    # A kept-alive connection whose request began before the drain is closed after it.
+    eng.set_draining(False)
+    d = socket.create_connection(("127.0.0.1", port))
+    d.sendall(b"GET /b HTTP/1.1\r\n" + H + b"\r\n")
+
+    def h2(r):
+        r.send_response(200, None, [], b"", False)
+        eng.set_draining(True)
+        r.write(b"x")
+
+    _serve_one(eng, h2)
+    d.settimeout(3)
+    out = b""
+    while True:
+        b = d.recv(65536)
+        if not b:
+            break
+        out += b
+    assert out.endswith(b"1\r\nx\r\n0\r\n\r\n") and b"Connection: close" not in out, out
+    sock.close()
+
+
+def test_refusals_are_queued_for_the_access_log():
+    out, eng, _ = run(b"\r\nGET /x?y HTTP/1.1\nHost: a\n\n", hi)
+    assert statuses(out) == [400]
+    (peer, local, line, status, nbytes, when), = eng.take_refusals()
+    assert peer[0] == "127.0.0.1" and local[0] == "127.0.0.1" and peer[1] > 0
+    assert (line, status) == ("GET /x?y HTTP/1.1", 400)
+    assert nbytes == len(out.split(b"\r\n\r\n", 1)[1]) and abs(time.time() - when) < 5
+    assert eng.take_refusals() == []
+    lim = _core.Limits(header_timeout=0.3, header_min_rate=0)  # noqa: F821
+    out, eng, _ = run(b"POST /slow HTTP/1.1\r\nHo", hi, limits=lim, shut=False)
+    assert statuses(out) == [408]
+    assert [(r[2], r[3]) for r in eng.take_refusals()] == [("POST /slow HTTP/1.1", 408)]
+
+
+def _slow_client(port, pieces, interval, result):
+    """Send `pieces` `interval` seconds apart, then read until the server closes."""
+    c = socket.create_connection(("127.0.0.1", port))
+    c.settimeout(5)
+    out = b""
+    t0 = time.time()
+    try:
+        for p in pieces:
+            c.sendall(p)
+            time.sleep(interval)
+            c.setblocking(False)
+            try:
+                out += c.recv(65536)
+            except (BlockingIOError, ConnectionError):
+                pass
+            c.settimeout(5)
+            if out:
+                break
+        while True:
+            b = c.recv(65536)
+            if not b:
+                break
+            out += b
+    except OSError:
+        pass
+    result["out"], result["t"] = out, time.time() - t0
+    c.close()
+
+
+def _serve_while(eng, t, handler=hi, timeout=8):
+    served = []
+    deadline = time.time() + timeout
+    while t.is_alive() and time.time() < deadline:
+        r = eng.next_request(0.02)
+        if r is not None:
+            served.append(r.target)
+            handler(r)
+            r.finish()
+    t.join()
+    return served
+
+
+def test_header_timeout_grows_with_min_rate_up_to_its_cap():
+    lim = _core.Limits(header_timeout=0.4, header_timeout_max=1.2, header_min_rate=100)  # noqa: F821
+    head = b"GET /ok HTTP/1.1\r\n" + H + b"X-Pad: " + b"p" * 160 + b"\r\n\r\n"
+    cases = [
+        # 20 bytes / 0.1 s = 200 B/s > MinRate: ~1 s in all, beyond the initial 0.4 s.
+        ([head[i:i + 20] for i in range(0, len(head), 20)], 0.1, 200, (0.7, 1.2)),
+        # 2 bytes / 0.1 s: the clock barely moves; 408 just after 0.4 s.
+        ([head[i:i + 2] for i in range(0, len(head), 2)], 0.1, 408, (0.35, 0.9)),
+        # Fast enough but endless: 408 at the 1.2 s cap.
+        ([b"GET /x HTTP/1.1\r\n"] + [b"X-A: " + b"a" * 40 + b"\r\n"] * 100, 0.1, 408, (1.1, 1.8)),
+    ]
+    for pieces, interval, want, (lo, hi_t) in cases:
+        sock, port, eng = _engine(lim)
+        res = {}
+        t = threading.Thread(target=_slow_client, args=(port, pieces, interval, res))
+        t.start()
+        _serve_while(eng, t)
+        sock.close()
+        assert statuses(res["out"]) == [want], res
+        if want == 408:
+            assert lo < res["t"] < hi_t, (want, res["t"])
+
+
+def test_body_min_rate_408_before_the_handler_and_timeout_error_in_it():
+    # Pre-read (Content-Length <= preread_body): the engine answers 408.
+    lim = _core.Limits(body_timeout=0.4, body_min_rate=100, timeout=5)  # noqa: F821
+    head = b"POST /p HTTP/1.1\r\n" + H + b"Content-Length: 1000\r\n\r\n"
+    sock, port, eng = _engine(lim)
+    res = {}
+    t = threading.Thread(target=_slow_client, args=(port, [head] + [b"b" * 5] * 50, 0.1, res))
+    t.start()
+    served = _serve_while(eng, t)
+    sock.close()
+    assert served == [] and statuses(res["out"]) == [408] and 0.35 < res["t"] < 1.5, res
+    assert [r[3] for r in eng.take_refusals()] == [408]
+    # Read by the handler: TimeoutError once the clock runs out.
+    lim = _core.Limits(body_timeout=0.4, body_min_rate=100, timeout=5, preread_body=0)  # noqa: F821
+    sock, port, eng = _engine(lim)
+    errors = []
+
+    def h(r):
+        t0 = time.time()
+        try:
+            r.read_body()
+        except TimeoutError as e:
+            errors.append(time.time() - t0)
+            r.send_response(408, None, [], b"", True)
+
+    res = {}
+    t = threading.Thread(target=_slow_client, args=(port, [head] + [b"b" * 5] * 50, 0.1, res))
+    t.start()
+    _serve_while(eng, t, h)
+    sock.close()
+    assert len(errors) == 1 and 0.3 < errors[0] < 1.5, errors
+    assert statuses(res["out"]) == [408]
+    # A body at a good rate is read in full, past the initial timeout.
+    sock, port, eng = _engine(lim)
+    res = {}
+    body = []
+    t = threading.Thread(target=_slow_client,
+                         args=(port, [head] + [b"b" * 100] * 10, 0.08, res))
+    t.start()
+    _serve_while(eng, t, lambda r: (body.append(len(r.read_body())), echo_len(r)))
+    sock.close()
+    assert body == [1000] and statuses(res["out"]) == [200], res
+
+
+def echo_len(r):
+    r.send_response(200, None, [], b"", True)
+
+
+def test_send_file():
+    import os
+    import tempfile
+
+    data = bytes(range(256)) * 1200  # 300 KiB: sendfile(2); small pieces are copied
+    f = tempfile.NamedTemporaryFile(delete=False)
+    f.write(data)
+    f.close()
+    fd = os.open(f.name, os.O_RDONLY)
+    sent = []
+
+    def h(r):
+        if r.target == "/whole":
+            sent.append(r.send_file(f.name, status=200, headers=[("Content-Type", "x/y")],
+                                    complete=True))
+        elif r.target == "/small":
+            sent.append(r.send_file(fd, 10, 20, complete=True))
+        elif r.target == "/pieces":
+            r.send_response(200, None, [], b"<", False)
+            sent.append(r.send_file(fd, 0, 100000))
+            sent.append(r.send_file(fd, 250000))
+            sent.append(r.send_file(fd, len(data) + 5))  # nothing left: an empty piece
+            r.write(b">")
+        elif r.target == "/missing":
+            try:
+                r.send_file("/nonexistent/file", complete=True)
+            except OSError as e:
+                sent.append(type(e).__name__)
+            r.send_response(404, None, [], b"", True)
+
+    reqs = b"".join(b"%s %s HTTP/1.1\r\n" % (m, t) + H + b"\r\n" for m, t in [
+        (b"GET", b"/whole"), (b"HEAD", b"/whole"), (b"GET", b"/small"), (b"GET", b"/pieces"),
+        (b"GET", b"/missing")])
+    out, _, served = run(reqs + b"GET /last HTTP/1.0\r\n\r\n", lambda r: h(r) if r.target != "/last" else
+                         (r.send_response(200, None, [], b"", False), r.send_file(fd, 0, 70000)))
+    os.close(fd)
+    os.unlink(f.name)
+    assert served == ["/whole", "/whole", "/small", "/pieces", "/missing", "/last"], served
+    assert sent == [len(data), 0, 20, 100000, len(data) - 250000, 0, "FileNotFoundError"], sent
+    parts = out.split(b"HTTP/1.1 ")
+    head, body = parts[1].split(b"\r\n\r\n", 1)
+    assert b"Content-Length: %d" % len(data) in head and b"Content-Type: x/y" in head
+    assert body == data
+    head, body = parts[2].split(b"\r\n\r\n", 1)
+    assert b"Content-Length: %d" % len(data) in head and body == b"", parts[2][:200]
+    assert parts[3].endswith(b"Content-Length: 20\r\n\r\n" + data[10:30]), parts[3][-80:]
+    head, body = parts[4].split(b"\r\n\r\n", 1)
+    assert b"Transfer-Encoding: chunked" in head
+    want = b"1\r\n<\r\n%x\r\n%s\r\n%x\r\n%s\r\n1\r\n>\r\n0\r\n\r\n" % (
+        100000, data[:100000], len(data) - 250000, data[250000:])
+    assert body == want
+    assert parts[5].startswith(b"404 ")
+    head, body = parts[6].split(b"\r\n\r\n", 1)
+    assert b"Connection: close" in head and body == data[:70000]

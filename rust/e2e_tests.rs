@@ -53,4 +53,10 @@ e2e!(
     timeouts,
     read_timeout_is_an_oserror,
     many_idle_connections_and_close_idle,
+    close_idle_serves_a_waiting_request_and_half_closes_the_rest,
+    draining_closes_after_the_running_request,
+    refusals_are_queued_for_the_access_log,
+    header_timeout_grows_with_min_rate_up_to_its_cap,
+    body_min_rate_408_before_the_handler_and_timeout_error_in_it,
+    send_file,
 );

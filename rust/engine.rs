@@ -3,8 +3,9 @@
 //! across workers with EPOLLEXCLUSIVE), reads, finds and parses request heads, pre-reads
 //! small bodies, enforces header / keep-alive / body timeouts, answers refusals itself
 //! (error page, `Connection: close`, lingering close) and hands complete requests to
-//! Python as `RawRequest`s. Connections live in an fd-indexed slab; a connection lent to
-//! a request is out of the epoll set until the request gives it back.
+//! Python as `RawRequest`s, keeping a small queue of its own refusals for the access log.
+//! Connections live in an fd-indexed slab; a connection lent to a request stays in the
+//! epoll set (see `Conn::registered`) but out of the slab until the request gives it back.
 
 use std::collections::VecDeque;
 use std::io;
@@ -16,6 +17,7 @@ use pyo3::prelude::*;
 
 use crate::conn::{self, after, Action, Conn, ConnLimits, Loan, Phase, Shared};
 use crate::pyapi::Limits;
+use crate::pyio::latin1_str;
 use crate::request::RawRequest;
 use crate::response::error_response;
 
@@ -25,6 +27,22 @@ const READ_CHUNK: usize = 64 * 1024;
 const MAX_EVENTS: usize = 256;
 /// How long (s) a closing connection is read and drained before it is closed anyway.
 const LINGER_SECS: f64 = 2.0;
+/// How long an idle connection half-closed by `close_idle` is read before it is closed.
+const IDLE_LINGER_SECS: f64 = 1.0;
+/// Refusals kept for `take_refusals` (the oldest are dropped beyond this).
+const REFUSALS_MAX: usize = 256;
+/// Longest request-line prefix kept with a refusal.
+const REFUSAL_LINE_MAX: usize = 1024;
+
+/// A request the engine answered itself (4xx/5xx), for the access log.
+struct Refusal {
+    peer: std::net::SocketAddr,
+    local: std::net::SocketAddr,
+    line: Vec<u8>,
+    status: u16,
+    bytes: usize,
+    time: f64,
+}
 const SLICE: Duration = Duration::from_secs(1);
 
 /// One per worker process. Multiplexes the listening sockets and all client
@@ -43,6 +61,7 @@ pub struct Engine {
     cl: ConnLimits,
     shared: Arc<Shared>,
     rejected: u64,
+    refusals: VecDeque<Refusal>,
     next_sweep: Instant,
     scratch: Vec<u8>,
 }
@@ -131,9 +150,28 @@ impl Engine {
     /// Answer with an error page and Connection: close, then linger-close.
     fn reject(&mut self, fd: RawFd, status: u16, now: Instant) {
         self.rejected += 1;
-        let Some(c) = self.slot(fd) else { return };
-        conn::send_nowait(c.fd, &error_response(status));
+        let Some(c) = self.slab.get_mut(fd as usize).and_then(|s| s.as_deref_mut()) else {
+            return;
+        };
+        let page = error_response(status);
+        conn::send_nowait(c.fd, &page);
         conn::shutdown_write(c.fd);
+        let line = match &c.head {
+            Some(h) => h.request_line().as_bytes().to_vec(),
+            None => first_line(&c.buf),
+        };
+        if self.refusals.len() >= REFUSALS_MAX {
+            self.refusals.pop_front();
+        }
+        let head_len = page.windows(4).position(|w| w == b"\r\n\r\n").map_or(0, |p| p + 4);
+        self.refusals.push_back(Refusal {
+            peer: c.peer,
+            local: c.local,
+            line,
+            status,
+            bytes: page.len() - head_len,
+            time: conn::epoch_now(),
+        });
         c.buf.clear();
         c.head = None;
         c.phase = Phase::Linger;
@@ -158,7 +196,6 @@ impl Engine {
     }
 
     fn on_readable(&mut self, fd: RawFd, now: Instant) {
-        let timeout = self.limits.timeout;
         let Some(c) = self.slab.get_mut(fd as usize).and_then(|s| s.as_deref_mut()) else {
             return;
         };
@@ -171,9 +208,7 @@ impl Engine {
             Ok(0) => return self.close(fd),
             Ok(n) => {
                 c.buf.extend_from_slice(&self.scratch[..n]);
-                if matches!(c.phase, Phase::Body(_) | Phase::Discard(_)) {
-                    c.deadline = after(now, timeout);
-                }
+                c.note_read(n, &self.cl, now);
             }
             Err(e)
                 if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted) =>
@@ -189,7 +224,7 @@ impl Engine {
         for _ in 0..ACCEPT_BATCH {
             match conn::accept(lfd) {
                 Ok((fd, peer, local)) => {
-                    let d = after(now, self.limits.header_timeout);
+                    let d = after(now, self.first_byte_secs());
                     if let Some(fd) = self.insert(Box::new(Conn::new(fd, peer, local, d))) {
                         // The request often arrives with the handshake: read it now
                         // rather than after another epoll round trip.
@@ -293,6 +328,28 @@ impl Engine {
         Ok(())
     }
 
+    /// How long a fresh connection may stay silent: the header timeout, or `Timeout` when
+    /// the header stage has no deadline.
+    fn first_byte_secs(&self) -> f64 {
+        if self.limits.header_timeout > 0.0 {
+            self.limits.header_timeout
+        } else {
+            self.limits.timeout
+        }
+    }
+
+    /// Half-close an idle connection: the client sees a clean end of stream, and whatever
+    /// it sends meanwhile is read and dropped (no reset) until it closes or the linger ends.
+    fn half_close(&mut self, fd: RawFd, now: Instant) {
+        let Some(c) = self.slot(fd) else { return };
+        conn::shutdown_write(c.fd);
+        c.phase = Phase::Linger;
+        c.lingered = 0;
+        c.deadline = after(now, IDLE_LINGER_SECS);
+        let d = c.deadline;
+        self.note_deadline(d);
+    }
+
     fn take_ready(&mut self) -> Option<Box<Conn>> {
         while let Some(fd) = self.ready.pop_front() {
             if self.slot(fd).is_some_and(|c| c.phase == Phase::Ready) {
@@ -337,6 +394,7 @@ impl Engine {
             cl: limits.conn_limits(),
             shared: Arc::new(Shared::default()),
             rejected: 0,
+            refusals: VecDeque::new(),
             next_sweep: Instant::now() + Duration::from_secs(3600),
             scratch: vec![0; READ_CHUNK],
         };
@@ -397,25 +455,62 @@ impl Engine {
         self.accept_paused_until = None;
     }
 
-    /// Close keep-alive connections that hold no buffered request; returns how many
-    /// connections remain open.
+    /// Close keep-alive connections that hold no request: half-close them (the client sees
+    /// a clean end of stream, not a reset) and read and drop what they still send for a
+    /// moment. A connection whose next request is already waiting in the kernel is read
+    /// instead and served. Connections discarding an unread body are half-closed too.
+    /// Returns how many connections remain open (lingering ones included).
     fn close_idle(&mut self) -> usize {
-        self.absorb(Instant::now());
-        let idle: Vec<RawFd> = self
+        let now = Instant::now();
+        self.absorb(now);
+        let candidates: Vec<(RawFd, Phase)> = self
             .slab
             .iter()
             .flatten()
-            .filter(|c| match c.phase {
-                Phase::Idle => c.buf.is_empty(),
-                Phase::Linger | Phase::Discard(_) => true,
-                _ => false,
-            })
-            .map(|c| c.fd)
+            .filter(|c| matches!(c.phase, Phase::Idle | Phase::Discard(_)))
+            .map(|c| (c.fd, c.phase))
             .collect();
-        for fd in idle {
-            self.close(fd);
+        for (fd, phase) in candidates {
+            if phase == Phase::Idle && conn::pending_bytes(fd) > 0 {
+                self.on_readable(fd, now);
+                if self.slot(fd).is_none_or(|c| c.phase != Phase::Idle) {
+                    continue;
+                }
+            }
+            self.half_close(fd, now);
         }
         self.open_connections()
+    }
+
+    /// Graceful stop or reload: from now on every response (also of the request running
+    /// now) says `Connection: close` and its connection closes after it.
+    fn set_draining(&self, on: bool) {
+        self.shared.draining.store(on, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    #[getter]
+    fn draining(&self) -> bool {
+        self.shared.draining.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The requests the engine refused itself since the last call, oldest first, as
+    /// `((client ip, port), (local ip, port), request line prefix, status, body bytes,
+    /// epoch time)`; at most the last 256 are kept.
+    #[allow(clippy::type_complexity)]
+    fn take_refusals(&mut self) -> Vec<((String, u16), (String, u16), String, u16, usize, f64)> {
+        self.refusals
+            .drain(..)
+            .map(|r| {
+                (
+                    (r.peer.ip().to_string(), r.peer.port()),
+                    (r.local.ip().to_string(), r.local.port()),
+                    latin1_str(&r.line),
+                    r.status,
+                    r.bytes,
+                    r.time,
+                )
+            })
+            .collect()
     }
 
     /// Client connections open in this worker (idle, reading, queued or lent to a
@@ -432,6 +527,15 @@ impl Engine {
     fn rejected_requests(&self) -> u64 {
         self.rejected
     }
+}
+
+/// The request line (or what arrived of it) at the start of `buf`, after any empty lines,
+/// capped at `REFUSAL_LINE_MAX` bytes.
+fn first_line(buf: &[u8]) -> Vec<u8> {
+    let start = buf.iter().position(|&b| b != b'\r' && b != b'\n').unwrap_or(buf.len());
+    let rest = &buf[start..];
+    let end = rest.iter().position(|&b| b == b'\r' || b == b'\n').unwrap_or(rest.len());
+    rest[..end.min(REFUSAL_LINE_MAX)].to_vec()
 }
 
 #[cfg(test)]

@@ -126,7 +126,8 @@ fn blocking_helpers_time_out_and_report_eof() {
     // Fill the socket buffer: write_until gives up at its deadline with partial progress.
     let big = vec![7u8; 8 << 20];
     let mut sent = 0;
-    let done = write_until(b, &[&big], &mut sent, Instant::now() + Duration::from_millis(50));
+    let done =
+        write_until(b, &[&big], &mut sent, Instant::now() + Duration::from_millis(50), false);
     assert!(!done.unwrap());
     assert!(sent > 0 && sent < big.len());
     // Data then EOF.
@@ -146,7 +147,7 @@ fn blocking_helpers_time_out_and_report_eof() {
     let (c, d) = pair();
     close(d);
     let mut sent = 0;
-    let e = write_until(c, &[b"x"], &mut sent, Instant::now() + Duration::from_secs(1));
+    let e = write_until(c, &[b"x"], &mut sent, Instant::now() + Duration::from_secs(1), false);
     assert!(e.is_err());
     close(a);
     close(c);
@@ -157,7 +158,9 @@ fn write_until_handles_several_parts() {
     let (a, b) = pair();
     let mut sent = 0;
     let parts: [&[u8]; 4] = [b"ab", b"", b"cde", b"f"];
-    assert!(write_until(a, &parts, &mut sent, Instant::now() + Duration::from_secs(1)).unwrap());
+    assert!(
+        write_until(a, &parts, &mut sent, Instant::now() + Duration::from_secs(1), true).unwrap()
+    );
     let mut buf = Vec::new();
     read_until(b, &mut buf, 100, Instant::now() + Duration::from_secs(1)).unwrap();
     assert_eq!(buf, b"abcdef");

@@ -6,7 +6,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyTuple};
 
 use crate::chunked::decode_chunked_all;
-use crate::conn::ConnLimits;
+use crate::conn::{ConnLimits, ReadTimeout};
 use crate::errors::bad_request;
 use crate::parse::{self, Framing, HeadLimits};
 use crate::response;
@@ -23,6 +23,11 @@ pub struct Limits {
     pub timeout: f64,
     pub keepalive_timeout: f64,
     pub header_timeout: f64,
+    pub header_timeout_max: f64,
+    pub header_min_rate: u32,
+    pub body_timeout: f64,
+    pub body_timeout_max: f64,
+    pub body_min_rate: u32,
     pub max_keepalive_requests: u32,
     pub keepalive: bool,
 }
@@ -38,6 +43,11 @@ impl Default for Limits {
             timeout: 60.0,
             keepalive_timeout: 5.0,
             header_timeout: 20.0,
+            header_timeout_max: 40.0,
+            header_min_rate: 500,
+            body_timeout: 20.0,
+            body_timeout_max: 0.0,
+            body_min_rate: 500,
             max_keepalive_requests: 100,
             keepalive: true,
         }
@@ -48,10 +58,27 @@ impl Limits {
     pub fn conn_limits(&self) -> ConnLimits {
         ConnLimits {
             head: self.head_limits(),
-            header_timeout: self.header_timeout,
+            header: self.header_read_timeout(),
+            body: self.body_read_timeout(),
             keepalive_timeout: self.keepalive_timeout,
             timeout: self.timeout,
             preread_body: self.preread_body,
+        }
+    }
+
+    pub fn header_read_timeout(&self) -> ReadTimeout {
+        ReadTimeout {
+            initial: self.header_timeout,
+            max: self.header_timeout_max,
+            min_rate: self.header_min_rate,
+        }
+    }
+
+    pub fn body_read_timeout(&self) -> ReadTimeout {
+        ReadTimeout {
+            initial: self.body_timeout,
+            max: self.body_timeout_max,
+            min_rate: self.body_min_rate,
         }
     }
 
@@ -78,6 +105,11 @@ impl Limits {
         timeout = 60.0,
         keepalive_timeout = 5.0,
         header_timeout = 20.0,
+        header_timeout_max = 40.0,
+        header_min_rate = 500,
+        body_timeout = 20.0,
+        body_timeout_max = 0.0,
+        body_min_rate = 500,
         max_keepalive_requests = 100,
         keepalive = true
     ))]
@@ -91,6 +123,11 @@ impl Limits {
         timeout: f64,
         keepalive_timeout: f64,
         header_timeout: f64,
+        header_timeout_max: f64,
+        header_min_rate: u32,
+        body_timeout: f64,
+        body_timeout_max: f64,
+        body_min_rate: u32,
         max_keepalive_requests: u32,
         keepalive: bool,
     ) -> Self {
@@ -103,6 +140,11 @@ impl Limits {
             timeout,
             keepalive_timeout,
             header_timeout,
+            header_timeout_max,
+            header_min_rate,
+            body_timeout,
+            body_timeout_max,
+            body_min_rate,
             max_keepalive_requests,
             keepalive,
         }
@@ -111,8 +153,9 @@ impl Limits {
     fn __repr__(&self) -> String {
         format!(
             "Limits(request_line={}, field_size={}, fields={}, body={}, preread_body={}, \
-             timeout={:?}, keepalive_timeout={:?}, header_timeout={:?}, max_keepalive_requests={}, \
-             keepalive={})",
+             timeout={:?}, keepalive_timeout={:?}, header_timeout={:?}, header_timeout_max={:?}, \
+             header_min_rate={}, body_timeout={:?}, body_timeout_max={:?}, body_min_rate={}, \
+             max_keepalive_requests={}, keepalive={})",
             self.request_line,
             self.field_size,
             self.fields,
@@ -121,6 +164,11 @@ impl Limits {
             self.timeout,
             self.keepalive_timeout,
             self.header_timeout,
+            self.header_timeout_max,
+            self.header_min_rate,
+            self.body_timeout,
+            self.body_timeout_max,
+            self.body_min_rate,
             self.max_keepalive_requests,
             if self.keepalive { "True" } else { "False" }
         )

@@ -1,5 +1,5 @@
-//! Blocking socket I/O for a request, as Python sees it: each wait is a poll(2) slice of at
-//! most one second run with the GIL released (`py.detach`); between slices, and on EINTR,
+//! Blocking socket I/O for a request, as Python sees it (reads, writes, sendfile(2)): each
+//! wait is a poll(2) slice of at most one second run with the GIL released (`py.detach`); between slices, and on EINTR,
 //! Python's signal handlers run (`py.check_signals`) and may raise. Timeouts become
 //! `TimeoutError` (an OSError), a lost client `OSError`. Also latin-1 conversions for
 //! header text.
@@ -27,15 +27,17 @@ pub fn latin1_bytes(s: &str, what: &str) -> PyResult<Vec<u8>> {
         .ok_or_else(|| PyValueError::new_err(format!("{what} is not latin-1: {s:?}")))
 }
 
-/// Block (GIL released, in slices) until some bytes are read into `buf`.
+/// Block (GIL released, in slices) until some bytes are read into `buf`: at most
+/// `timeout` seconds, and never past `hard` (the body's RequestReadTimeout clock).
 pub fn read_blocking(
     py: Python<'_>,
     fd: RawFd,
     buf: &mut Vec<u8>,
     max: usize,
     timeout: f64,
+    hard: Instant,
 ) -> PyResult<usize> {
-    let deadline = after(Instant::now(), timeout);
+    let deadline = after(Instant::now(), timeout).min(hard);
     loop {
         let until = deadline.min(Instant::now() + SLICE);
         match py.detach(|| conn::read_until(fd, buf, max, until)) {
@@ -60,13 +62,66 @@ pub fn read_blocking(
 /// Block (GIL released, in slices) until all of `parts` is written.
 /// `timeout` bounds a stall (no byte accepted by the socket), not the whole transfer.
 pub fn write_blocking(py: Python<'_>, fd: RawFd, parts: &[&[u8]], timeout: f64) -> PyResult<()> {
+    write_blocking_flags(py, fd, parts, timeout, false)
+}
+
+/// `write_blocking` with MSG_MORE: more data (a sendfile body) follows at once.
+pub fn write_blocking_more(
+    py: Python<'_>,
+    fd: RawFd,
+    parts: &[&[u8]],
+    timeout: f64,
+) -> PyResult<()> {
+    write_blocking_flags(py, fd, parts, timeout, true)
+}
+
+fn write_blocking_flags(
+    py: Python<'_>,
+    fd: RawFd,
+    parts: &[&[u8]],
+    timeout: f64,
+    more: bool,
+) -> PyResult<()> {
     let mut deadline = after(Instant::now(), timeout);
     let mut sent = 0usize;
     loop {
         let until = deadline.min(Instant::now() + SLICE);
         let before = sent;
-        let r = py.detach(|| conn::write_until(fd, parts, &mut sent, until));
+        let r = py.detach(|| conn::write_until(fd, parts, &mut sent, until, more));
         if sent > before {
+            deadline = after(Instant::now(), timeout);
+        }
+        match r {
+            Ok(true) => return Ok(()),
+            Ok(false) => {
+                py.check_signals()?;
+                if Instant::now() >= deadline {
+                    return Err(write_timeout());
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => py.check_signals()?,
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// Block (GIL released, in slices) until `count` bytes of `file` from `offset` are sent
+/// with sendfile(2). `timeout` bounds a stall, as for writes.
+pub fn sendfile_blocking(
+    py: Python<'_>,
+    sock: RawFd,
+    file: RawFd,
+    offset: u64,
+    count: u64,
+    timeout: f64,
+) -> PyResult<()> {
+    let mut deadline = after(Instant::now(), timeout);
+    let (mut offset, mut left) = (offset, count);
+    loop {
+        let until = deadline.min(Instant::now() + SLICE);
+        let before = left;
+        let r = py.detach(|| conn::sendfile_until(sock, file, &mut offset, &mut left, until));
+        if left < before {
             deadline = after(Instant::now(), timeout);
         }
         match r {

@@ -2,10 +2,13 @@
 //! Reads the body on demand (Content-Length or chunked, `100 Continue` first when the
 //! client expects it), writes the response (validated headers, engine-owned Date / Server /
 //! framing / Connection), and at `finish` gives the connection back to the engine kept
-//! alive (unread small bodies are discarded there) or closes it. Every wait is a poll(2) in
-//! slices of at most a second with the GIL released; signals are checked between slices.
+//! alive (unread small bodies are discarded there) or closes it. `send_file` sends a file
+//! body with sendfile(2). Body reads run on a mod_reqtimeout-style clock (`StageClock`)
+//! besides the per-read `Timeout`. Every wait is a poll(2) in slices of at most a second
+//! with the GIL released; signals are checked between slices.
 
-use std::os::fd::RawFd;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::time::Instant;
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -13,20 +16,101 @@ use pyo3::pybacked::PyBackedBytes;
 use pyo3::types::{PyBytes, PyList, PyTuple};
 
 use crate::body::Body;
-use crate::conn::Loan;
+use crate::conn::{Loan, StageClock};
 use crate::errors::{bad_request, conn_gone, state_error};
 use crate::parse::{parse_decimal, Framing, Head};
 use crate::pyapi::Limits;
-use crate::pyio::{latin1_bytes, latin1_str, read_blocking, write_blocking};
+use crate::pyio::{
+    latin1_bytes, latin1_str, read_blocking, sendfile_blocking, write_blocking, write_blocking_more,
+};
 use crate::response::{self, BodyFraming, ConnHeader};
 
 const READ_CHUNK: usize = 64 * 1024;
+/// Files up to this size are read and written with the head in one writev rather than
+/// sent with sendfile(2) (one system call and one segment fewer).
+const SMALL_FILE: u64 = 64 * 1024;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Resp {
     NotStarted,
     Streaming { chunked: bool, no_body: bool },
     Complete,
+}
+
+/// A serialised response head and what it decided.
+struct Prepared {
+    head: Vec<u8>,
+    chunked: bool,
+    no_body: bool,
+    close: bool,
+}
+
+/// `send_file`'s file: an open descriptor or a path.
+#[derive(FromPyObject)]
+pub enum FileArg {
+    Fd(RawFd),
+    Path(std::path::PathBuf),
+}
+
+fn open_read(path: &std::path::Path) -> PyResult<OwnedFd> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes())
+        .map_err(|_| PyValueError::new_err("NUL in file name"))?;
+    // SAFETY: a NUL-terminated path; the descriptor is owned from here on.
+    let fd = unsafe { libc::open(c.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
+    if fd < 0 {
+        let e = std::io::Error::last_os_error();
+        return Err(pyo3::exceptions::PyOSError::new_err((
+            e.raw_os_error().unwrap_or(0),
+            e.to_string(),
+            path.to_string_lossy().into_owned(),
+        )));
+    }
+    // SAFETY: fd was just opened and is owned by nobody else.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// Size of a regular file; other kinds cannot go through sendfile(2).
+fn file_size(fd: RawFd) -> PyResult<u64> {
+    // SAFETY: fstat fills a plain struct.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    if unsafe { libc::fstat(fd, &mut st) } < 0 {
+        return Err(std::io::Error::last_os_error().into());
+    }
+    if st.st_mode & libc::S_IFMT != libc::S_IFREG {
+        return Err(PyValueError::new_err("send_file needs a regular file"));
+    }
+    Ok(u64::try_from(st.st_size).unwrap_or(0))
+}
+
+/// Exactly `count` bytes of `fd` from `offset` (pread, no position change).
+fn pread_exact(fd: RawFd, offset: u64, count: usize) -> std::io::Result<Vec<u8>> {
+    let mut out = vec![0u8; count];
+    let mut got = 0;
+    while got < count {
+        let off = libc::off_t::try_from(offset + got as u64).map_err(|_| {
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, "offset too large")
+        })?;
+        // SAFETY: reading into the unfilled tail of a live buffer.
+        let n = unsafe {
+            libc::pread(fd, out[got..].as_mut_ptr() as *mut libc::c_void, count - got, off)
+        };
+        if n < 0 {
+            let e = std::io::Error::last_os_error();
+            if e.kind() == std::io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(e);
+        }
+        if n == 0 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "file ended before the length promised to the client",
+            ));
+        }
+        got += n as usize;
+    }
+    Ok(out)
 }
 
 /// A parsed request head plus the means to read its body and answer it.
@@ -42,6 +126,8 @@ pub struct RawRequest {
     headers_cache: Option<Py<PyList>>,
     body: Body,
     continue_sent: bool,
+    /// The body's read deadline (RequestReadTimeout body=…), from the first read on.
+    body_clock: Option<StageClock>,
     resp: Resp,
     will_close: bool,
     bytes_sent: u64,
@@ -71,6 +157,7 @@ impl RawRequest {
             headers_cache: None,
             body,
             continue_sent: false,
+            body_clock: None,
             resp: Resp::NotStarted,
             will_close: false,
             bytes_sent: 0,
@@ -102,18 +189,48 @@ impl RawRequest {
         r
     }
 
+    /// The body clock, started at the first read with the bytes already buffered counted.
+    fn clock(&mut self) -> StageClock {
+        if let Some(c) = self.body_clock {
+            return c;
+        }
+        let buffered = self.loan.get().map_or(0, |c| c.buf.len());
+        let c = StageClock::start(&self.limits.body_read_timeout(), Instant::now(), buffered);
+        self.body_clock = Some(c);
+        c
+    }
+
+    /// One blocking socket read for the body, under `Timeout` and the body clock.
+    fn read_more(
+        &mut self,
+        py: Python<'_>,
+        into_conn: bool,
+        out: &mut Vec<u8>,
+        max: usize,
+    ) -> PyResult<()> {
+        self.maybe_continue(py)?;
+        let mut clock = self.clock();
+        let timeout = self.limits.timeout;
+        let c = self.loan.get().ok_or_else(conn_gone)?;
+        let fd = c.fd;
+        let buf = if into_conn { &mut c.buf } else { out };
+        let n = read_blocking(py, fd, buf, max, timeout, clock.end())?;
+        clock.extend(n);
+        self.body_clock = Some(clock);
+        Ok(())
+    }
+
     fn read_length(&mut self, py: Python<'_>, rem: u64, want: usize) -> PyResult<Vec<u8>> {
         let want = usize::try_from(rem).unwrap_or(usize::MAX).min(want);
         let mut out = Vec::with_capacity(want.min(1 << 20));
+        self.clock();
         if let Some(c) = self.loan.get() {
             let take = want.min(c.buf.len());
             out.extend(c.buf.drain(..take));
         }
         while out.len() < want {
-            self.maybe_continue(py)?;
-            let fd = self.fd()?;
             let max = (want - out.len()).min(1 << 20);
-            read_blocking(py, fd, &mut out, max, self.limits.timeout)?;
+            self.read_more(py, false, &mut out, max)?;
         }
         let left = rem - out.len() as u64;
         self.body = if left == 0 { Body::Done } else { Body::Length(left) };
@@ -122,6 +239,7 @@ impl RawRequest {
 
     fn read_chunked(&mut self, py: Python<'_>, want: usize) -> PyResult<Vec<u8>> {
         let mut out = Vec::new();
+        self.clock();
         loop {
             let Body::Chunked(dec) = &mut self.body else {
                 return Ok(out);
@@ -137,11 +255,114 @@ impl RawRequest {
             if out.len() >= want {
                 return Ok(out);
             }
-            self.maybe_continue(py)?;
-            let c = self.loan.get().ok_or_else(conn_gone)?;
-            let fd = c.fd;
-            read_blocking(py, fd, &mut c.buf, READ_CHUNK, self.limits.timeout)?;
+            self.read_more(py, true, &mut out, READ_CHUNK)?;
         }
+    }
+
+    /// Validate and serialise a response head; decides framing and keep-alive.
+    /// `body_len`: the whole body's length when `complete`.
+    fn prepare(
+        &mut self,
+        status: i64,
+        reason: Option<&str>,
+        headers: &[(String, String)],
+        complete: bool,
+        body_len: u64,
+    ) -> PyResult<Prepared> {
+        if self.finished {
+            return Err(state_error("request is finished"));
+        }
+        if self.resp != Resp::NotStarted {
+            return Err(state_error("response already started"));
+        }
+        let status = u16::try_from(status)
+            .ok()
+            .filter(|s| (100..=999).contains(s))
+            .ok_or_else(|| PyValueError::new_err(format!("invalid status {status}")))?;
+        let reason = match reason {
+            Some(r) => latin1_bytes(r, "reason")?,
+            None => response::reason_phrase(status).as_bytes().to_vec(),
+        };
+        if !response::valid_reason(&reason) {
+            return Err(PyValueError::new_err("control character in reason phrase"));
+        }
+        let mut out_headers = Vec::with_capacity(headers.len());
+        let mut handler_cl: Option<u64> = None;
+        let mut handler_close = false;
+        for (n, v) in headers {
+            let (nb, vb) = (latin1_bytes(n, "header name")?, latin1_bytes(v, "header value")?);
+            if !response::valid_field_name(&nb) {
+                return Err(PyValueError::new_err(format!("invalid header name {n:?}")));
+            }
+            if !response::valid_field_value(&vb) {
+                return Err(PyValueError::new_err(format!("invalid value for header {n}: {v:?}")));
+            }
+            if nb.eq_ignore_ascii_case(b"content-length") {
+                handler_cl = parse_decimal(vb.trim_ascii());
+            } else if nb.eq_ignore_ascii_case(b"transfer-encoding") {
+                // The engine frames the body itself; never emit two framings.
+            } else if nb.eq_ignore_ascii_case(b"connection") {
+                handler_close |=
+                    vb.split(|&b| b == b',').any(|t| t.trim_ascii().eq_ignore_ascii_case(b"close"));
+            } else {
+                out_headers.push((nb, vb));
+            }
+        }
+        let is_head = self.head.method() == "HEAD";
+        let no_body = is_head || !response::status_has_body(status);
+        let http11 = self.head.proto_num == 1001;
+        let max = self.limits.max_keepalive_requests;
+        let close = self.will_close
+            || handler_close
+            || !self.head.client_keepalive
+            || !self.limits.keepalive
+            || (max > 0 && self.keepalive_count >= max)
+            || self.loan.draining()
+            || self.body_blocks_keepalive()
+            || (!complete && !no_body && !http11);
+        let framing = if no_body {
+            match handler_cl {
+                Some(n) if is_head || status == 304 => BodyFraming::Length(n),
+                _ if is_head && complete && response::status_has_body(status) => {
+                    BodyFraming::Length(body_len)
+                }
+                _ => BodyFraming::NoBody,
+            }
+        } else if complete {
+            BodyFraming::Length(body_len)
+        } else if http11 {
+            BodyFraming::Chunked
+        } else {
+            BodyFraming::CloseDelimited
+        };
+        let conn_header = if close {
+            ConnHeader::Close
+        } else if !http11 {
+            ConnHeader::KeepAlive
+        } else {
+            ConnHeader::None
+        };
+        let head = response::serialize_head(status, &reason, &out_headers, framing, conn_header);
+        Ok(Prepared { head, chunked: framing == BodyFraming::Chunked, no_body, close })
+    }
+
+    /// The head went out: record the response state; a complete response finishes.
+    fn started(&mut self, py: Python<'_>, p: Prepared, complete: bool) -> PyResult<()> {
+        if complete {
+            self.resp = Resp::Complete;
+            self.finish(py)
+        } else {
+            self.resp = Resp::Streaming { chunked: p.chunked, no_body: p.no_body };
+            Ok(())
+        }
+    }
+
+    /// A failure after part of the response went out: the framing is broken, so the
+    /// connection is closed. Returns `e` for the caller to raise.
+    fn broken(&mut self, e: PyErr) -> PyErr {
+        self.will_close = true;
+        self.loan.close();
+        e
     }
 
     /// Consume body bytes already buffered, without blocking.
@@ -302,103 +523,116 @@ impl RawRequest {
         body: PyBackedBytes,
         complete: bool,
     ) -> PyResult<()> {
-        if self.finished {
-            return Err(state_error("request is finished"));
-        }
-        if self.resp != Resp::NotStarted {
-            return Err(state_error("response already started"));
-        }
-        let status = u16::try_from(status)
-            .ok()
-            .filter(|s| (100..=999).contains(s))
-            .ok_or_else(|| PyValueError::new_err(format!("invalid status {status}")))?;
-        let reason = match reason {
-            Some(r) => latin1_bytes(r, "reason")?,
-            None => response::reason_phrase(status).as_bytes().to_vec(),
-        };
-        if !response::valid_reason(&reason) {
-            return Err(PyValueError::new_err("control character in reason phrase"));
-        }
-        let mut out_headers = Vec::with_capacity(headers.len());
-        let mut handler_cl: Option<u64> = None;
-        let mut handler_close = false;
-        for (n, v) in &headers {
-            let (nb, vb) = (latin1_bytes(n, "header name")?, latin1_bytes(v, "header value")?);
-            if !response::valid_field_name(&nb) {
-                return Err(PyValueError::new_err(format!("invalid header name {n:?}")));
-            }
-            if !response::valid_field_value(&vb) {
-                return Err(PyValueError::new_err(format!("invalid value for header {n}: {v:?}")));
-            }
-            if nb.eq_ignore_ascii_case(b"content-length") {
-                handler_cl = parse_decimal(vb.trim_ascii());
-            } else if nb.eq_ignore_ascii_case(b"transfer-encoding") {
-                // The engine frames the body itself; never emit two framings.
-            } else if nb.eq_ignore_ascii_case(b"connection") {
-                handler_close |=
-                    vb.split(|&b| b == b',').any(|t| t.trim_ascii().eq_ignore_ascii_case(b"close"));
-            } else {
-                out_headers.push((nb, vb));
-            }
-        }
+        let p = self.prepare(status, reason, &headers, complete, body.len() as u64)?;
         let fd = self.fd()?;
-        let is_head = self.head.method() == "HEAD";
-        let no_body = is_head || !response::status_has_body(status);
-        let http11 = self.head.proto_num == 1001;
-        let max = self.limits.max_keepalive_requests;
-        let close = self.will_close
-            || handler_close
-            || !self.head.client_keepalive
-            || !self.limits.keepalive
-            || (max > 0 && self.keepalive_count >= max)
-            || self.body_blocks_keepalive()
-            || (!complete && !no_body && !http11);
-        let framing = if no_body {
-            match handler_cl {
-                Some(n) if is_head || status == 304 => BodyFraming::Length(n),
-                _ if is_head && complete && response::status_has_body(status) => {
-                    BodyFraming::Length(body.len() as u64)
-                }
-                _ => BodyFraming::NoBody,
-            }
-        } else if complete {
-            BodyFraming::Length(body.len() as u64)
-        } else if http11 {
-            BodyFraming::Chunked
-        } else {
-            BodyFraming::CloseDelimited
-        };
-        let conn_header = if close {
-            ConnHeader::Close
-        } else if !http11 {
-            ConnHeader::KeepAlive
-        } else {
-            ConnHeader::None
-        };
-        let head = response::serialize_head(status, &reason, &out_headers, framing, conn_header);
-        let chunked = framing == BodyFraming::Chunked;
-        let send_body = !no_body && !body.is_empty();
+        let send_body = !p.no_body && !body.is_empty();
         let size_line = response::chunk_header(body.len());
-        let mut parts: Vec<&[u8]> = vec![&head];
+        let mut parts: Vec<&[u8]> = vec![&p.head];
         if send_body {
-            if chunked {
+            if p.chunked {
                 parts.extend([&size_line[..], &body[..], b"\r\n"]);
             } else {
                 parts.push(&body);
             }
         }
-        self.will_close = close;
+        self.will_close = p.close;
         self.send(py, fd, &parts)?;
         if send_body {
             self.bytes_sent += body.len() as u64;
         }
+        self.started(py, p, complete)
+    }
+
+    /// Send `count` bytes of a file from `offset` (count < 0: to its end; clamped to the
+    /// file's size) as body, with sendfile(2) and the GIL released. `file` is an open
+    /// descriptor (its position is not used or moved) or a path. If the response has not
+    /// started, the head goes first (`status`, `reason`, `headers` as for send_response);
+    /// with complete=True the file is the whole body: Content-Length, then the request is
+    /// finished. Otherwise the file is one more piece of a streamed body. Returns the
+    /// number of body bytes sent (0 for HEAD, 204, 304). OSError if the file cannot be
+    /// read or ends early (the connection is then closed) or the client is gone.
+    #[pyo3(signature = (file, offset = 0, count = -1, *, status = 200, reason = None, headers = None, complete = false))]
+    #[allow(clippy::too_many_arguments)]
+    fn send_file(
+        &mut self,
+        py: Python<'_>,
+        file: FileArg,
+        offset: u64,
+        count: i64,
+        status: i64,
+        reason: Option<&str>,
+        headers: Option<Vec<(String, String)>>,
+        complete: bool,
+    ) -> PyResult<u64> {
+        if self.finished {
+            return Err(state_error("request is finished"));
+        }
+        if complete && self.resp != Resp::NotStarted {
+            return Err(state_error("response already started"));
+        }
+        let owned;
+        let file_fd = match file {
+            FileArg::Fd(fd) => fd,
+            FileArg::Path(path) => {
+                owned = open_read(&path)?;
+                owned.as_raw_fd()
+            }
+        };
+        let size = file_size(file_fd)?;
+        let avail = size.saturating_sub(offset);
+        let count = if count < 0 { avail } else { (count as u64).min(avail) };
+        let fd = self.fd()?;
+        let (head, chunked, no_body) = match self.resp {
+            Resp::NotStarted => {
+                let p =
+                    self.prepare(status, reason, &headers.unwrap_or_default(), complete, count)?;
+                self.will_close = p.close;
+                // From here on the head counts as sent: a failure closes the connection.
+                self.resp = Resp::Streaming { chunked: p.chunked, no_body: p.no_body };
+                (Some(p.head), p.chunked, p.no_body)
+            }
+            Resp::Streaming { chunked, no_body } => (None, chunked, no_body),
+            Resp::Complete => return Err(state_error("response is complete")),
+        };
+        let body = !no_body && count > 0;
+        let size_line =
+            if body && chunked { response::chunk_header(count as usize) } else { Vec::new() };
+        let mut prefix: Vec<&[u8]> = Vec::with_capacity(4);
+        if let Some(h) = &head {
+            prefix.push(h);
+        }
+        prefix.push(&size_line);
+        let tail: &[u8] = if body && chunked { b"\r\n" } else { b"" };
+        if !body {
+            self.send(py, fd, &prefix)?;
+        } else if count <= SMALL_FILE {
+            let data = match pread_exact(file_fd, offset, count as usize) {
+                Ok(d) => d,
+                Err(e) => return Err(self.broken(e.into())),
+            };
+            prefix.extend([&data[..], tail]);
+            self.send(py, fd, &prefix)?;
+        } else {
+            if prefix.iter().any(|p| !p.is_empty()) {
+                let r = write_blocking_more(py, fd, &prefix, self.limits.timeout);
+                if let Err(e) = r {
+                    return Err(self.broken(e));
+                }
+            }
+            if let Err(e) = sendfile_blocking(py, fd, file_fd, offset, count, self.limits.timeout) {
+                return Err(self.broken(e));
+            }
+            if !tail.is_empty() {
+                self.send(py, fd, &[tail])?;
+            }
+        }
+        let sent = if body { count } else { 0 };
+        self.bytes_sent += sent;
         if complete {
             self.resp = Resp::Complete;
-            self.finish(py)
-        } else {
-            self.resp = Resp::Streaming { chunked, no_body };
-            Ok(())
+            self.finish(py)?;
         }
+        Ok(sent)
     }
 
     /// Send more body after send_response(complete=False).
@@ -447,7 +681,7 @@ impl RawRequest {
             }
             _ => {}
         }
-        if self.will_close {
+        if self.will_close || self.loan.draining() {
             self.loan.close_gracefully();
             return Ok(());
         }

@@ -34,6 +34,8 @@ if TYPE_CHECKING:
     from .scoreboard import Scoreboard
 
 # How long one wait for a request may last before the loop checks its flags and its parent.
+# Under load, how often the between-requests checks run (heartbeat, parent, log reopen).
+TICK_INTERVAL = 0.2
 POLL_INTERVAL = 0.5
 # Exit code telling the master this worker could not start (do not respawn in a tight loop).
 EXIT_BOOT_ERROR = 3
@@ -141,6 +143,7 @@ class Worker:
 
     def _serve(self, engine: _core.Engine, dispatcher: Dispatcher) -> None:
         max_requests = self.spec.max_requests
+        next_tick = 0.0
         while not self.stopping:
             raw = engine.next_request(POLL_INTERVAL)
             if raw is not None:
@@ -149,7 +152,12 @@ class Worker:
                 self._handle(dispatcher, raw, closing=last)
                 if last:
                     self._stop("MaxRequestsPerChild reached")
-            self._tick()
+            # end_request() already refreshed the heartbeat: under load, the other checks
+            # (a syscall or two each) run a few times a second, not once per request.
+            now = time.monotonic()
+            if raw is None or now >= next_tick:
+                next_tick = now + TICK_INTERVAL
+                self._tick()
 
     def _handle(self, dispatcher: Dispatcher, raw: Any, closing: bool) -> None:
         slot = self.slot

@@ -73,6 +73,14 @@ class Limits:
     field_size: int = 8190
     fields: int = 100
     body: int = 0
+    # RequestReadTimeout (mod_reqtimeout): initial timeout, cap (0: none) and MinRate
+    # (bytes/s, 0: no extension) of the header and body stages; a timeout of 0 disables it.
+    header_timeout: float = 20.0
+    header_timeout_max: float = 40.0
+    header_min_rate: int = 500
+    body_timeout: float = 20.0
+    body_timeout_max: float = 0.0
+    body_min_rate: int = 500
 
 
 @dataclass
@@ -477,6 +485,42 @@ def _keepalive(builder: _Builder, node: Node) -> None:
     builder.limits.keepalive = _on_off(node)
 
 
+_READ_TIMEOUT = re.compile(r"(?i)(handshake|header|body)=(\d+(?:\.\d+)?)(?:-(\d+(?:\.\d+)?))?"
+                           r"(?:,minrate=(\d+))?")
+
+
+def _request_read_timeout(builder: _Builder, node: Node) -> None:
+    """mod_reqtimeout: `RequestReadTimeout header=20-40,MinRate=500 body=20,MinRate=500`.
+    A stage not named keeps its default; `handshake=` (TLS) is accepted and ignored."""
+    if not node.args:
+        raise ConfigError.at(node, "RequestReadTimeout takes header=... and/or body=...")
+    for word in node.args:
+        match = _READ_TIMEOUT.fullmatch(word)
+        if match is None:
+            raise ConfigError.at(node, f"RequestReadTimeout: cannot parse {word!r} (expected "
+                                       "header|body=timeout[-maxtimeout][,MinRate=rate])")
+        stage, initial, maximum, rate = match.groups()
+        stage = stage.lower()
+        first = float(initial)
+        cap = float(maximum) if maximum is not None else 0.0
+        min_rate = int(rate) if rate is not None else 0
+        if maximum is not None and cap <= first:
+            raise ConfigError.at(node, f"RequestReadTimeout {word}: the maximum timeout must be "
+                                       "larger than the initial one")
+        if maximum is not None and not min_rate:
+            raise ConfigError.at(node, f"RequestReadTimeout {word}: a timeout range needs "
+                                       "MinRate")
+        if rate is not None and min_rate == 0:
+            raise ConfigError.at(node, f"RequestReadTimeout {word}: MinRate must be positive")
+        if stage == "handshake":
+            continue  # TLS handshakes happen in front of this server, if anywhere
+        if first == 0:
+            cap, min_rate = 0.0, 0  # the stage has no deadline at all
+        setattr(builder.limits, f"{stage}_timeout", first)
+        setattr(builder.limits, f"{stage}_timeout_max", cap)
+        setattr(builder.limits, f"{stage}_min_rate", min_rate)
+
+
 def _process_setter(attr: str, cast: Callable = int, minimum: float = 0) -> Callable:
     def apply(builder: _Builder, node: Node) -> None:
         setattr(builder.processes, attr, _number(node, cast, minimum))
@@ -568,6 +612,7 @@ _SERVER_DIRECTIVES: dict[str, Callable[[_Builder, Node], None]] = {
     "keepalive": _keepalive,
     "keepalivetimeout": _limit_setter("keepalive_timeout", float, 0),
     "maxkeepaliverequests": _limit_setter("max_keepalive_requests", int, 0),
+    "requestreadtimeout": _request_read_timeout,
     "limitrequestline": _limit_setter("request_line", int, 64),
     "limitrequestfieldsize": _limit_setter("field_size", int, 64),
     "limitrequestfields": _limit_setter("fields", int, 1),

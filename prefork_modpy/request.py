@@ -237,7 +237,8 @@ class Request(RequestAPI):
     @property
     def notes(self) -> Table:
         if self._notes is None:
-            self._notes = Table()
+            # mod_python's post-read-request hook always leaves this note behind.
+            self._notes = Table._from_pairs([("python_init_ran", "1")])
         return self._notes
 
     @property

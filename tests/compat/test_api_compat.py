@@ -165,6 +165,8 @@ SAME = [
     Case("a-allow-reset", "/a/allow_reset", mode="stock", as_set=("allow",)),
     Case("a-not-implemented", "/a/not_implemented", mode="stock", as_set=("allow",)),
     Case("a-gone", "/a/gone", mode="stock"),
+    Case("a-teapot-is-500", "/a/teapot", mode="stock"),
+    Case("a-notes", "/a/notes"),
     Case("a-precondition", "/a/precondition", mode="stock"),
     Case("a-see-other", "/a/see_other", mode="stock"),
     Case("a-created", "/a/created", mode="stock"),

@@ -211,6 +211,14 @@ def h_not_implemented(req):
     return apache.HTTP_NOT_IMPLEMENTED
 
 
+def h_teapot(req):
+    return apache.HTTP_IM_A_TEAPOT
+
+
+def h_notes(req):
+    return dump(req, dict(req.notes.items()))
+
+
 def h_gone(req):
     return apache.HTTP_GONE
 

@@ -16,7 +16,13 @@ from typing import Callable, Optional
 
 from . import accesslog
 from .confparse import ConfigError, ConfigReader, Node
-from .directives import DirSettings, SectionContext, apply_dir_directive, is_dir_directive
+from .directives import (
+    DirSettings,
+    SectionContext,
+    apply_dir_directive,
+    check_filter_names,
+    is_dir_directive,
+)
 
 DEFAULT_PORT = 8080
 
@@ -248,6 +254,7 @@ class _Builder:
     def build(self, nodes: list[Node], files_read: list[str]) -> ServerConfig:
         for node in nodes:
             self._server_node(node, self.main)
+        self._check_filters()  # before merging: the vhosts' own settings are still apart
         main_sections = self.main.sections
         for vhost in self.vhosts:
             vhost.sections = main_sections + vhost.sections
@@ -262,6 +269,11 @@ class _Builder:
             files_read=files_read, processes=self.processes,
             trusted_proxies=self.trusted_proxies,
             python_optimize=bool(self.extra.get("python_optimize")))
+
+    def _check_filters(self) -> None:
+        hosts = [self.main, *self.vhosts]
+        check_filter_names([host.settings for host in hosts]
+                           + [section.settings for host in hosts for section in host.sections])
 
     def _resolve_custom_logs(self) -> None:
         """CustomLog names a LogFormat nickname that may be defined after it (as in Apache);

@@ -93,6 +93,9 @@ class DirSettings:
     set_input_filter: tuple[str, ...] = ()
     add_output_filters: dict[str, tuple[str, ...]] = field(default_factory=dict)
     add_input_filters: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # (filter name, is_input, node) of each Set/Add*Filter here: checked once the whole
+    # configuration is read (a name may be registered further down). Not merged.
+    filter_uses: list[tuple[str, bool, Node]] = field(default_factory=list, compare=False)
     directory_index: Optional[tuple[str, ...]] = None
     auth_type: Optional[str] = None
     auth_name: Optional[str] = None
@@ -267,7 +270,9 @@ def _filter_names(node: Node, text: str) -> tuple[str, ...]:
 def _set_filter(attr: str) -> Callable[[DirSettings, Node], None]:
     """SetOutputFilter/SetInputFilter NAME[;NAME...]."""
     def apply(settings: DirSettings, node: Node) -> None:
-        setattr(settings, attr, _filter_names(node, _one(node)))
+        names = _filter_names(node, _one(node))
+        setattr(settings, attr, names)
+        settings.filter_uses.extend((name, "input" in attr, node) for name in names)
     return apply
 
 
@@ -277,6 +282,7 @@ def _add_filter(attr: str) -> Callable[[DirSettings, Node], None]:
         if len(node.args) < 2:
             raise ConfigError.at(node, f"{node.name} takes filter names and extensions")
         names = _filter_names(node, node.args[0])
+        settings.filter_uses.extend((name, "input" in attr, node) for name in names)
         table = getattr(settings, attr)
         for ext in _extensions(node, 1):
             table[ext] = names
@@ -305,6 +311,19 @@ _FILTER_DIRECTIVES = {
     "pythonoutputfilter": _python_filter("output_filters", "outputfilter"),
     "pythoninputfilter": _python_filter("input_filters", "inputfilter"),
 }
+
+
+def check_filter_names(all_settings: list[DirSettings]) -> None:
+    """Every filter a Set/Add*Filter names must be a Python filter registered somewhere
+    (httpd's own filters, INCLUDES or DEFLATE, do not exist here)."""
+    known = {(name, False) for s in all_settings for name in s.output_filters}
+    known |= {(name, True) for s in all_settings for name in s.input_filters}
+    for settings in all_settings:
+        for name, is_input, node in settings.filter_uses:
+            if (name.lower(), is_input) not in known:
+                kind = "PythonInputFilter" if is_input else "PythonOutputFilter"
+                raise ConfigError.at(node, f"{node.name}: no {kind} is named {name!r} "
+                                           "(prefork-modpy has Python filters only)")
 
 
 def _python_option(settings: DirSettings, node: Node) -> None:

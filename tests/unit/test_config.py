@@ -167,3 +167,34 @@ PythonOption site main
     assert config.select_vhost("one.test").settings.options == {"site": "one"}
     assert config.select_vhost("www.one.test").server_name == "one.test"
     assert config.select_vhost("other.test") is config.main
+
+
+def test_filter_names_are_checked_after_the_whole_file(tmp_path):
+    path = write(tmp_path, f"<Directory {tmp_path}>\nSetOutputFilter UPPER\n</Directory>\n"
+                           "PythonOutputFilter mod UPPER\n")
+    load_config(str(path))
+    path = write(tmp_path, f"<Directory {tmp_path}>\nAddOutputFilter INCLUDES .shtml\n"
+                           "</Directory>\n")
+    with pytest.raises(ConfigError, match=rf"^{path}:2: AddOutputFilter: no PythonOutputFilter"):
+        load_config(str(path))
+
+
+def test_alias_and_handler_module(tmp_path):
+    (tmp_path / "elsewhere").mkdir()
+    path = write(tmp_path, f"Alias /pics/ {tmp_path}/elsewhere/\nAlias /x {tmp_path}/x\n"
+                           f"<Directory {tmp_path}>\nPythonHandlerModule mod\n</Directory>\n")
+    config = load_config(str(path))
+    assert config.main.map_alias("/pics/a.png") == (f"{tmp_path}/elsewhere", "/a.png")
+    assert config.main.map_alias("/pics") is None
+    assert config.main.map_alias("/x") == (f"{tmp_path}/x", "")
+    assert config.main.map_alias("/xy") is None
+    handlers = config.main.sections[0].settings.handlers
+    assert len(handlers) == 12 and all(entries[0].silent for entries in handlers.values())
+
+
+@pytest.mark.parametrize("line", ["Require group admins", "Require valid-user x",
+                                  "Require user"])
+def test_unsupported_require_is_refused(tmp_path, line):
+    path = write(tmp_path, f"<Directory {tmp_path}>\n{line}\n</Directory>\n")
+    with pytest.raises(ConfigError, match=rf"^{path}:2: Require"):
+        load_config(str(path))

@@ -289,10 +289,53 @@ class AccessLog:
         os.close(self.fd)
 
 
+class _RefusedRaw:
+    """The engine-side facts of a refused request, as `RawRequest` names them."""
+
+    keepalive_count = 1
+
+    def __init__(self, peer: tuple[str, int], local: tuple[str, int], sent: int,
+                 target: str) -> None:
+        self.remote_addr = peer
+        self.local_addr = local
+        self.bytes_sent = sent
+        self.target = target
+
+    def header(self, name: str) -> None:
+        return None
+
+
+class RefusedRequest:
+    """A request the engine answered itself (400, 408, 413, 414, 431, 501, 505, ...), shaped
+    like a Request for the format getters: `%r` is the request line as far as it arrived,
+    `%>s` the status, `%b` the error page's length; what was never parsed logs as "-"."""
+
+    filename = handler = user = args = None
+    _frozen = None
+
+    def __init__(self, record: tuple, vhost: object) -> None:
+        peer, local, line, status, sent, when = record
+        line = line or "-"  # (only empty lines arrived)
+        words = line.split(" ")
+        self.the_request = line
+        self.method = words[0]
+        self.uri = words[1] if len(words) > 1 else ""
+        self.protocol = words[2] if len(words) > 2 else ""
+        self.status = status
+        self.request_time = when
+        self.useragent_ip = peer[0]
+        self.hostname = getattr(vhost, "server_name", "")
+        self._vhost = vhost
+        self._raw = _RefusedRaw(peer, local, sent, self.uri)
+        self.notes: dict[str, str] = {}
+        self.subprocess_env: dict[str, str] = {}
+
+
 class AccessLogger:
     """The `Runtime(access_log=...)` hook: every request goes to its virtual host's logs."""
 
     def __init__(self, config: ServerConfig) -> None:
+        self.main = config.main
         opened: dict[tuple[str, str], AccessLog] = {}
         self.by_host: dict[int, tuple[AccessLog, ...]] = {}
         for vhost in [config.main, *config.vhosts]:
@@ -310,6 +353,14 @@ class AccessLogger:
     def __call__(self, req: Request) -> None:
         for log in self.by_host.get(id(req._vhost), ()):
             log.write(req)
+
+    def refused(self, records: list[tuple]) -> None:
+        """`Engine.take_refusals()` records, logged with the main server's logs (the
+        request never got as far as choosing a virtual host)."""
+        for record in records:
+            req = RefusedRequest(record, self.main)
+            for log in self.by_host.get(id(self.main), ()):
+                log.write(req)  # type: ignore[arg-type]
 
     def reopen(self) -> None:
         for log in self.logs:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import ctypes
 import faulthandler
 import os
+import resource
 import signal
 import time
 import traceback
@@ -90,6 +91,7 @@ class Worker:
         self.timed_out = False
         self.next_memory_check = 0.0
         self.runtime: Optional[Runtime] = None
+        self.engine: Optional[_core.Engine] = None
         self.proxies = TrustedProxies(config.trusted_proxies)
         self.access_log: Optional[AccessLogger] = None
 
@@ -116,6 +118,7 @@ class Worker:
         os._exit(code)
 
     def _boot(self) -> tuple[_core.Engine, Dispatcher]:
+        raise_nofile_limit()
         self._set_title()
         self._install_signals()
         access_log = AccessLogger(self.config)
@@ -128,7 +131,7 @@ class Worker:
         # Set after the privilege drop: changing credentials clears it.
         _set_parent_death_signal(signal.SIGTERM, self.master_pid)
         self._run_python_imports(runtime)
-        engine = _core.Engine(self.listen_fds, engine_limits(self.config))
+        engine = self.engine = _core.Engine(self.listen_fds, engine_limits(self.config))
         return engine, Dispatcher(runtime)
 
     def _boot_failed(self, exc: BaseException) -> NoReturn:
@@ -167,8 +170,11 @@ class Worker:
                 raw = ProxiedRequest(raw, client)
         slot.begin_request(raw.method, raw.target, raw.remote_addr[0])
         self.busy = True
+        if closing or self.stopping:
+            # Draining or recycling: the response says `Connection: close`.
+            self.engine.set_draining(True)  # type: ignore[union-attr]
         try:
-            dispatcher.handle(_ClosingRequest(raw) if closing else raw)
+            dispatcher.handle(raw)
         finally:
             self.busy = False
         slot.end_request(raw.bytes_sent, GRACEFUL if self.stopping or closing else READY)
@@ -176,8 +182,10 @@ class Worker:
             raise SystemExit(0)  # the master is about to kill us; leave first
 
     def _tick(self) -> None:
-        """Between requests: heartbeat, log reopen, parent and memory checks."""
+        """Between requests: heartbeat, log reopen, parent and memory checks, and the
+        requests the engine refused itself into the access log."""
         self.slot.heartbeat()
+        self._log_refusals()
         if self.reopen_logs:
             self.reopen_logs = False
             self._reopen_logs()
@@ -187,6 +195,12 @@ class Worker:
         if now >= self.next_memory_check:
             self.next_memory_check = now + MEMORY_CHECK_INTERVAL
             self._check_memory()
+
+    def _log_refusals(self) -> None:
+        if self.access_log is not None and self.engine is not None:
+            refused = self.engine.take_refusals()
+            if refused:
+                self.access_log.refused(refused)
 
     def _check_memory(self) -> None:
         rss_kb = read_rss_kb()
@@ -207,6 +221,7 @@ class Worker:
     def _drain(self, engine: _core.Engine, dispatcher: Dispatcher) -> None:
         """Finish what clients already sent, then close: no request is cut."""
         self.slot.set_state(GRACEFUL)
+        engine.set_draining(True)
         if self.accept_linger:
             self._serve_queued_connections(engine, dispatcher)
         self.accepting = False
@@ -221,10 +236,12 @@ class Worker:
                 self._handle(dispatcher, raw, closing=True)
                 quiet_since = time.monotonic()
             elif engine.open_connections == 0:
-                return
+                break
             elif time.monotonic() - quiet_since >= grace and engine.close_idle() == 0:
-                return
+                break
             self.slot.heartbeat()
+            self._log_refusals()
+        self._log_refusals()
 
     def _queued_connections(self) -> int:
         # After stop_accepting the fd numbers are closed and may be reused by clients.
@@ -269,6 +286,10 @@ class Worker:
         if not self.stopping:
             self.stopping = True
             self.stop_reason = reason
+            if self.busy and self.engine is not None:
+                # A request is running (the engine is not inside next_request): its
+                # response says `Connection: close` and its connection closes after it.
+                self.engine.set_draining(True)
 
     def _handle_usr1(self, signum: int, frame: object) -> None:
         self.reopen_logs = True
@@ -338,24 +359,6 @@ class Worker:
             pass
 
 
-class _ClosingRequest:
-    """A RawRequest whose response carries `Connection: close`: the worker is draining or
-    recycling, so the client must not send another request on this connection."""
-
-    __slots__ = ("_raw",)
-
-    def __init__(self, raw: Any) -> None:
-        self._raw = raw
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._raw, name)
-
-    def send_response(self, status: int, reason: Optional[str], headers: list, body: bytes,
-                      complete: bool) -> None:
-        self._raw.send_response(status, reason, [*headers, ("Connection", "close")], body,
-                                complete)
-
-
 def _handler_in(frame: Any) -> str:
     """The phase and handler the dispatcher is running, found by walking up the stack."""
     from .dispatch import Dispatcher
@@ -407,6 +410,19 @@ def drop_privileges(processes: Processes) -> None:
         raise BootError("could become root again after dropping privileges")
 
 
+def raise_nofile_limit() -> None:
+    """Every connection the engine holds (idle keep-alive ones included) is a descriptor:
+    raise the soft RLIMIT_NOFILE to the hard limit."""
+    try:
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if hard == resource.RLIM_INFINITY:
+            hard = 1 << 20  # Linux's default fs.nr_open
+        if soft != resource.RLIM_INFINITY and soft < hard:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    except (ValueError, OSError):
+        pass  # keep the limit we have
+
+
 def _set_parent_death_signal(sig: int, master_pid: int) -> None:
     """Ask the kernel to send `sig` when the master dies (Linux prctl), so an orphan drains
     and exits even while it is busy; the getppid() check in the loop is the fallback."""
@@ -424,4 +440,7 @@ def engine_limits(config: ServerConfig) -> _core.Limits:
     return _core.Limits(
         request_line=limits.request_line, field_size=limits.field_size, fields=limits.fields,
         body=limits.body, timeout=limits.timeout, keepalive_timeout=limits.keepalive_timeout,
-        max_keepalive_requests=limits.max_keepalive_requests, keepalive=limits.keepalive)
+        max_keepalive_requests=limits.max_keepalive_requests, keepalive=limits.keepalive,
+        header_timeout=limits.header_timeout, header_timeout_max=limits.header_timeout_max,
+        header_min_rate=limits.header_min_rate, body_timeout=limits.body_timeout,
+        body_timeout_max=limits.body_timeout_max, body_min_rate=limits.body_min_rate)

@@ -382,13 +382,25 @@ class Dispatcher:
         if settings is not None and settings.handlers:
             self._run_phase(req, "PythonLogHandler", settings)
         self.runtime.log_access(req)
-        while req is not None:  # an internal redirect's requests share the cleanups' pool
-            self._cleanup(req)
+        # Pool cleanups run last-registered first; PythonCleanupHandler was registered
+        # before any of them, so it runs after them (also after errors).
+        if req._cleanups:
+            self._run_cleanups(req)
+        if settings is not None and settings.handlers:
+            self._run_phase(req, "PythonCleanupHandler", settings)
+        if req.next is not None:  # an internal redirect's requests share the pool
+            self._after_response_of_redirect(req.next)
+
+    def _after_response_of_redirect(self, req: Request) -> None:
+        while req is not None:
+            if req._cleanups:
+                self._run_cleanups(req)
+            settings = req._settings
+            if settings is not None and settings.handlers:
+                self._run_phase(req, "PythonCleanupHandler", settings)
             req = req.next
 
-    def _cleanup(self, req: Request) -> None:
-        """Pool cleanups run last-registered first; PythonCleanupHandler was registered
-        before any of them, so it runs after them (also after errors)."""
+    def _run_cleanups(self, req: Request) -> None:
         for callback, data in reversed(req._cleanups):
             try:
                 callback(data)
@@ -396,9 +408,6 @@ class Dispatcher:
                 self.runtime.error_log.log(
                     f"python_cleanup: Error calling cleanup object {callback!r}\n"
                     f"    {type(exc).__name__}: {exc}")
-        settings = req._settings
-        if settings is not None and settings.handlers:
-            self._run_phase(req, "PythonCleanupHandler", settings)
 
 
 def _client_fault(req: Request, exc: BaseException) -> int:

@@ -277,7 +277,7 @@ class Request(RequestAPI):
         """No-op kept for old handlers (mod_python 2.x API)."""
 
     def _freeze_headers(self) -> None:
-        self._frozen = (self.status, self.status_line, self._response_headers())
+        self._frozen = (self._status, self.status_line, self._response_headers())
 
     def _response_headers(self) -> list[tuple[str, str]]:
         headers: list[tuple[str, str]] = []
@@ -420,24 +420,44 @@ class Request(RequestAPI):
         return None
 
     def sendfile(self, path: str, offset: int = 0, length: int = -1) -> int:
+        """The file's bytes (from `offset`, `length` of them or up to its end) join the body.
+        A piece that fits the output buffer is buffered like write() (a small response
+        keeps its Content-Length); a larger one streams through sendfile(2), with no copy
+        through Python. Output filters see the bytes as written data."""
         try:
-            size = os.stat(path).st_size
+            os.stat(path)
         except OSError:
             raise OSError("Could not stat file for reading") from None
         try:
-            with open(path, "rb") as handle:
-                handle.seek(offset)
-                remaining = size - offset if length < 0 else min(length, size - offset)
-                sent = 0
-                while remaining > 0:
-                    chunk = handle.read(min(remaining, 1 << 20))
-                    if not chunk:
-                        break
-                    self.write(chunk, 0)
-                    sent += len(chunk)
-                    remaining -= len(chunk)
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
         except OSError:
             raise OSError("Could not open file for reading") from None
+        try:
+            size = os.fstat(fd).st_size
+            count = max(0, size - offset if length < 0 else min(length, size - offset))
+            if count + self._out_len <= STREAM_THRESHOLD or getattr(
+                    self, "_output_filters", None) is not None:
+                return self._sendfile_copy(fd, offset, count)
+            if self._frozen is None:
+                self._freeze_headers()
+            self._push(streaming=True)
+            self._raw.send_file(fd, offset, count)
+        finally:
+            os.close(fd)
+        self._bytes_queued += count
+        return count
+
+    def _sendfile_copy(self, fd: int, offset: int, count: int) -> int:
+        sent = 0
+        while sent < count:
+            try:
+                chunk = os.pread(fd, min(count - sent, 1 << 20), offset + sent)
+            except OSError:
+                raise OSError("Could not open file for reading") from None
+            if not chunk:
+                break
+            self.write(chunk, 0)
+            sent += len(chunk)
         return sent
 
     def add_handler(self, phase: str, handler: str, directory: Optional[str] = None) -> None:

@@ -96,16 +96,37 @@ def _send(req: Request, filename: str, info: os.stat_result) -> int:
     ranges = conditional.byte_ranges(req, info.st_size)
     if ranges == []:
         return apache.HTTP_RANGE_NOT_SATISFIABLE
+    if req.header_only and not ranges:
+        req.headers_out["Content-Length"] = str(info.st_size)
+        return apache.OK
     try:
         if ranges:
             _send_ranges(req, filename, info.st_size, ranges)
-        elif req.header_only:
-            req.headers_out["Content-Length"] = str(info.st_size)
-        else:
-            req.sendfile(filename)
+            return apache.OK
+        fd = os.open(filename, os.O_RDONLY | os.O_CLOEXEC)
     except OSError:
         return apache.HTTP_FORBIDDEN
+    try:
+        _send_whole_file(req, fd, info.st_size)
+    finally:
+        os.close(fd)
     return apache.OK
+
+
+def _send_whole_file(req: Request, fd: int, size: int) -> None:
+    """The file is the whole response: a Content-Length and sendfile(2), the bytes never
+    pass through Python. Through the output buffer when something was written already or
+    output filters must see the bytes. A failure to send is the client's (OSError)."""
+    if req._frozen is not None or getattr(req, "_output_filters", None) is not None:
+        req._sendfile_copy(fd, 0, size)
+        return
+    req._freeze_headers()
+    status, line, headers = req._frozen  # type: ignore[misc]
+    reason = (line.partition(" ")[2] or None) if line else None
+    sent = req._raw.send_file(fd, 0, size, status=status, reason=reason, headers=headers,
+                              complete=True)
+    req._streaming = True  # the response is complete: the content phase's end sends nothing
+    req._bytes_queued += sent
 
 
 def send_without_body(req: Request, status: int) -> int:

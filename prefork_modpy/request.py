@@ -277,7 +277,7 @@ class Request(RequestAPI):
         """No-op kept for old handlers (mod_python 2.x API)."""
 
     def _freeze_headers(self) -> None:
-        self._frozen = (self.status, self.status_line, self._response_headers())
+        self._frozen = (self._status, self.status_line, self._response_headers())
 
     def _response_headers(self) -> list[tuple[str, str]]:
         headers: list[tuple[str, str]] = []

@@ -43,7 +43,8 @@ def send_error(req: Request, status: int) -> None:
         headers.append(("Allow", errorpages.make_allow(req._allowed_mask)))
     if status in errorpages.DROPS_CONNECTION:
         headers.append(("Connection", "close"))
-    body = _page(req, status, location)
+    # HEAD: httpd finishes after the headers, without a page or its Content-Length.
+    body = b"" if req.header_only else _page(req, status, location)
     req.status = status
     req._frozen = (_wire_status(status), _status_line(req, status), headers)
     req._out, req._out_len = [body], len(body)

@@ -178,6 +178,8 @@ SAME = [
     Case("a-read-parts", "/a/read_parts", method="POST", body=b"one\ntwo\nthree"),
     Case("a-discard", "/a/discard", method="POST", body=b"abcdefgh"),
     Case("a-head-members", "/a/members", method="HEAD"),
+    Case("a-head-error", "/a/gone", method="HEAD", also=("content-length",)),
+    Case("static-head-404", "/static/nothing", method="HEAD", also=("content-length",)),
     Case("a-validators-ims", "/a/validators",
          headers={"If-Modified-Since": "Sun, 09 Sep 2001 01:46:40 GMT"}),
     Case("a-validators-ims-old", "/a/validators",

@@ -83,6 +83,11 @@ FRAGMENT = "".join([
             " api_handlers::phase_status_3\n    PythonAuthzHandler api_handlers::phase_status_4\n"
             "    PythonFixupHandler api_handlers::phase_status_5 api_handlers::phase_status_6"
             " api_handlers::phase_status_7\n    PythonHandler api_handlers::phase_status_8\n"),
+    section("{root}/accerr", COMMON + "    PythonAccessHandler api_handlers::boom\n"
+            "    PythonHandler api_handlers::phases_handler\n"),
+    section("{root}/fixerr", COMMON.replace("PythonDebug On", "PythonDebug Off")
+            + "    PythonFixupHandler api_handlers::boom\n"
+            "    PythonHandler api_handlers::phases_handler\n"),
     section("{root}/srvret", COMMON + "    PythonHandler api_handlers::server_return_ok\n"
             "    PythonHandler api_handlers::second\n"),
     section("{root}/addh", COMMON + "    PythonHandler api_handlers::add_later\n"),
@@ -142,7 +147,8 @@ FILES = {
     "dm1/.keep": "",
     **{f"{d}/.keep": "" for d in ["a", "phases", "cleanerr", "authd", "authuser", "authnouser",
                                   "authzforbid", "authbasic", "authgranted", "authdenied",
-                                  "phasestatus", "srvret", "addh", "addbad", "addphase",
+                                  "phasestatus", "srvret", "accerr", "fixerr", "addh", "addbad",
+                                  "addphase",
                                   "fixadd", "pipe", "klass", "nonehandler", "boolresult",
                                   "f/set", "f/two", "f/add", "f/reg", "f/brk", "f/in", "hm",
                                   "opts", "perdir", "perdirective", "named", "perdir/sub"]},
@@ -211,6 +217,8 @@ SAME = [
     Case("auth-granted-no-credentials", "/authgranted/x", also=("www-authenticate",)),
     Case("auth-all-denied", "/authdenied/x", mode="stock"),
     Case("phase-status", "/phasestatus/x"),
+    Case("access-handler-error-debug-page", "/accerr/x", mode="debug"),
+    Case("fixup-handler-error-plain-500", "/fixerr/x", mode="stock"),
     Case("server-return-ok-continues", "/srvret/x"),
     Case("add-handler-same-phase", "/addh/x"),
     Case("add-handler-bad", "/addbad/x", mode="debug"),

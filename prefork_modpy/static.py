@@ -35,14 +35,6 @@ def is_handler_source(filename: str) -> bool:
     return name.endswith(_SOURCE_SUFFIXES) or "/__pycache__/" in filename or name.startswith(".")
 
 
-def content_type_for(filename: str, mime_types: dict[str, str]) -> Optional[str]:
-    """The type mod_mime gives `filename` with these AddType entries (kept for callers
-    that have no settings object)."""
-    from .directives import DirSettings
-
-    return mime.find_type(filename, DirSettings(mime_types=dict(mime_types)))[0]
-
-
 def serve(req: Request) -> int:
     """Send req.filename; returns OK or an HTTP status for the caller's error page."""
     filename = req.filename

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import secrets
 import stat
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 from mod_python import apache
 

@@ -7,7 +7,8 @@
 //! (so `HTTP/2.0` can be told from garbage), the header fields with `httparse`, and the
 //! framing rules (Content-Length, Transfer-Encoding, Host, Expect, Connection). Everything
 //! ambiguous is refused with an `HttpError` carrying the status to answer; nothing is
-//! repaired. The chunked body decoder lives in `chunked.rs`.
+//! repaired. Byte scans (line ends, spaces, forbidden bytes) test eight bytes at a time.
+//! The chunked body decoder lives in `chunked.rs`.
 
 use std::ops::Range;
 
@@ -180,7 +181,9 @@ impl HeadScanner {
             if i > self.line_start && buf[i - 1] == b'\r' {
                 return Err(err(400, "bare CR in request head"));
             }
-            self.pos = i + 1;
+            // After a byte other than CR, only the next CR or LF can end the line or be
+            // refused: jump to it.
+            self.pos = if b == b'\r' { i + 1 } else { next_cr_or_lf(buf, i + 1) };
         }
         let mut partial = buf.len() - self.line_start;
         if buf.last() == Some(&b'\r') && partial > 0 {
@@ -203,6 +206,90 @@ impl HeadScanner {
         }
         Ok(())
     }
+}
+
+// Word-at-a-time byte tests (SWAR): exact answers to "is there such a byte in these 8".
+const LO: u64 = 0x0101_0101_0101_0101;
+const HI: u64 = 0x8080_8080_8080_8080;
+
+#[inline]
+fn word(b: &[u8], i: usize) -> u64 {
+    let mut w = [0u8; 8];
+    w.copy_from_slice(&b[i..i + 8]);
+    u64::from_le_bytes(w)
+}
+
+/// Some byte of `x` is zero.
+#[inline]
+fn has_zero(x: u64) -> bool {
+    x.wrapping_sub(LO) & !x & HI != 0
+}
+
+/// Some byte of `x` equals `b`.
+#[inline]
+fn has_byte(x: u64, b: u8) -> bool {
+    has_zero(x ^ (LO * u64::from(b)))
+}
+
+/// Some byte of `x` is below `n` (n <= 128).
+#[inline]
+fn has_less(x: u64, n: u8) -> bool {
+    x.wrapping_sub(LO * u64::from(n)) & !x & HI != 0
+}
+
+/// Index of the first CR or LF in `buf` at or after `i` (`buf.len()` if none).
+pub fn next_cr_or_lf(buf: &[u8], mut i: usize) -> usize {
+    while i + 8 <= buf.len() {
+        let x = word(buf, i);
+        if has_byte(x, b'\r') || has_byte(x, b'\n') {
+            break;
+        }
+        i += 8;
+    }
+    while i < buf.len() && buf[i] != b'\r' && buf[i] != b'\n' {
+        i += 1;
+    }
+    i
+}
+
+/// Index of the first `b` in `hay`.
+fn find_byte(hay: &[u8], b: u8) -> Option<usize> {
+    let mut i = 0;
+    while i + 8 <= hay.len() {
+        if has_byte(word(hay, i), b) {
+            break;
+        }
+        i += 8;
+    }
+    hay[i..].iter().position(|&c| c == b).map(|p| p + i)
+}
+
+/// A field value holds a control character other than HTAB, or DEL.
+fn has_ctl(v: &[u8]) -> bool {
+    let bad = |b: &u8| *b < 0x20 && *b != b'\t' || *b == 0x7f;
+    let mut i = 0;
+    while i + 8 <= v.len() {
+        let x = word(v, i);
+        if (has_less(x, 0x20) || has_byte(x, 0x7f)) && v[i..i + 8].iter().any(bad) {
+            return true;
+        }
+        i += 8;
+    }
+    v[i..].iter().any(bad)
+}
+
+/// A request-target holds a byte outside VCHAR (CTL, SP, DEL, non-ASCII) or `#`.
+fn bad_target(t: &[u8]) -> bool {
+    let bad = |b: &u8| !(0x21..=0x7e).contains(b) || *b == b'#';
+    let mut i = 0;
+    while i + 8 <= t.len() {
+        let x = word(t, i);
+        if has_less(x, 0x21) || x & HI != 0 || has_byte(x, 0x7f) || has_byte(x, b'#') {
+            return true;
+        }
+        i += 8;
+    }
+    t[i..].iter().any(bad)
 }
 
 /// tchar of RFC 9110 §5.6.2.
@@ -246,35 +333,25 @@ pub fn parse_complete(buf: &[u8], lim: &HeadLimits) -> Result<Head, HttpError> {
     while buf[start..].starts_with(b"\r\n") {
         start += 2;
     }
-    let line_len =
-        buf[start..].windows(2).position(|w| w == b"\r\n").ok_or(err(400, "no request line"))?;
-    let line = start..start + line_len;
+    // The scanner saw every CR followed by LF: the first CR ends the request line.
+    let line_end = next_cr_or_lf(buf, start);
+    if line_end + 1 >= buf.len() || buf[line_end] != b'\r' || buf[line_end + 1] != b'\n' {
+        return Err(err(400, "no request line"));
+    }
+    let line = start..line_end;
     let (method, target, proto_num) = parse_request_line(buf, line.clone())?;
 
     let fields_at = line.end + 2;
-    let mut storage = vec![httparse::EMPTY_HEADER; lim.fields];
-    let parsed = match httparse::parse_headers(&buf[fields_at..], &mut storage) {
-        Ok(httparse::Status::Complete((_, hs))) => hs,
-        Ok(httparse::Status::Partial) => return Err(err(400, "malformed header section")),
-        Err(httparse::Error::TooManyHeaders) => return Err(err(431, "too many header fields")),
-        Err(_) => return Err(err(400, "malformed header field")),
+    // Most heads have a few dozen fields: parse into a stack array first, and only a head
+    // with more (allowed by LimitRequestFields) into a heap one.
+    let mut small = [httparse::EMPTY_HEADER; 32];
+    let headers = match parse_fields(buf, fields_at, &mut small[..lim.fields.min(32)]) {
+        Err(e) if e.status == 431 && lim.fields > 32 => {
+            let mut big = vec![httparse::EMPTY_HEADER; lim.fields];
+            parse_fields(buf, fields_at, &mut big)?
+        }
+        r => r?,
     };
-    let base = buf.as_ptr() as usize;
-    let mut headers = Vec::with_capacity(parsed.len());
-    for h in parsed.iter() {
-        let n0 = h.name.as_ptr() as usize - base;
-        let v0 = h.value.as_ptr() as usize - base;
-        let name = n0..n0 + h.name.len();
-        if !is_token(&buf[name.clone()]) {
-            return Err(err(400, "invalid header name"));
-        }
-        let v = trim_ows(h.value);
-        let vs = v0 + (v.as_ptr() as usize - h.value.as_ptr() as usize);
-        if v.iter().any(|&b| b < 0x20 && b != b'\t' || b == 0x7f) {
-            return Err(err(400, "control character in header value"));
-        }
-        headers.push((name, vs..vs + v.len()));
-    }
 
     let mut head = Head {
         raw: buf.to_vec(),
@@ -292,21 +369,53 @@ pub fn parse_complete(buf: &[u8], lim: &HeadLimits) -> Result<Head, HttpError> {
     Ok(head)
 }
 
+/// The header fields of a complete head (from `at`) as ranges into `buf`, validated.
+#[allow(clippy::type_complexity)]
+fn parse_fields<'a>(
+    buf: &'a [u8],
+    at: usize,
+    storage: &mut [httparse::Header<'a>],
+) -> Result<Vec<(Range<usize>, Range<usize>)>, HttpError> {
+    let parsed = match httparse::parse_headers(&buf[at..], storage) {
+        Ok(httparse::Status::Complete((_, hs))) => hs,
+        Ok(httparse::Status::Partial) => return Err(err(400, "malformed header section")),
+        Err(httparse::Error::TooManyHeaders) => return Err(err(431, "too many header fields")),
+        Err(_) => return Err(err(400, "malformed header field")),
+    };
+    let base = buf.as_ptr() as usize;
+    let mut headers = Vec::with_capacity(parsed.len());
+    for h in parsed.iter() {
+        let n0 = h.name.as_ptr() as usize - base;
+        let v0 = h.value.as_ptr() as usize - base;
+        let name = n0..n0 + h.name.len();
+        if !is_token(&buf[name.clone()]) {
+            return Err(err(400, "invalid header name"));
+        }
+        let v = trim_ows(h.value);
+        let vs = v0 + (v.as_ptr() as usize - h.value.as_ptr() as usize);
+        if has_ctl(v) {
+            return Err(err(400, "control character in header value"));
+        }
+        headers.push((name, vs..vs + v.len()));
+    }
+    Ok(headers)
+}
+
 fn parse_request_line(
     buf: &[u8],
     line: Range<usize>,
 ) -> Result<(Range<usize>, Range<usize>, u16), HttpError> {
     let l = &buf[line.clone()];
-    let sp1 = l.iter().position(|&b| b == b' ').ok_or(err(400, "malformed request line"))?;
+    let sp1 = find_byte(l, b' ').ok_or(err(400, "malformed request line"))?;
     let rest = &l[sp1 + 1..];
-    let sp2 = rest.iter().position(|&b| b == b' ').ok_or(err(400, "malformed request line"))?;
+    let sp2 = find_byte(rest, b' ').ok_or(err(400, "malformed request line"))?;
     let m = &l[..sp1];
     let t = &rest[..sp2];
     let v = &rest[sp2 + 1..];
     if !is_token(m) {
         return Err(err(400, "invalid method"));
     }
-    if t.is_empty() || t.iter().any(|&b| !(0x21..=0x7e).contains(&b) || b == b'#') {
+    if t.is_empty() || bad_target(t) {
         return Err(err(400, "invalid request target"));
     }
     let well_formed = v.len() == 8

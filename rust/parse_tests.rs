@@ -409,3 +409,56 @@ fn never_panics_on_random_bytes() {
         let _ = parse_head(&with_head, &lim());
     }
 }
+
+#[test]
+fn heads_with_more_fields_than_the_stack_array() {
+    // Field storage is a 32-entry stack array first, a heap one for larger heads.
+    let head = |n: usize| {
+        let mut h = G.as_bytes().to_vec();
+        for i in 0..n {
+            h.extend_from_slice(format!("X-F{i}: v{i}\r\n").as_bytes());
+        }
+        h.extend_from_slice(b"\r\n");
+        h
+    };
+    for n in [30, 31, 32, 33, 64, 99] {
+        let h = parse(&head(n)).unwrap().unwrap();
+        assert_eq!(h.headers.len(), n + 1);
+        assert_eq!(
+            h.header(format!("x-f{}", n - 1).as_bytes()),
+            Some(format!("v{}", n - 1).as_bytes())
+        );
+    }
+    assert_eq!(status(&head(100)), 431);
+    let forty = HeadLimits { fields: 40, ..lim() };
+    assert!(parse_head(&head(39), &forty).unwrap().is_some());
+    assert_eq!(parse_head(&head(40), &forty).unwrap_err().status, 431);
+    let few = HeadLimits { fields: 3, ..lim() };
+    assert!(parse_head(&head(2), &few).unwrap().is_some());
+    assert_eq!(parse_head(&head(3), &few).unwrap_err().status, 431);
+}
+
+#[test]
+fn word_at_a_time_scans_match_the_bytewise_rules() {
+    // Every byte value at every offset of a 17-byte target / value.
+    for b in 0..=255u8 {
+        for at in 0..17 {
+            let mut t = vec![b'/'; 17];
+            t[at] = b;
+            let bad = !(0x21..=0x7e).contains(&b) || b == b'#';
+            assert_eq!(bad_target(&t), bad, "target byte {b:#x} at {at}");
+            let mut v = vec![b'v'; 17];
+            v[at] = b;
+            assert_eq!(
+                has_ctl(&v),
+                b < 0x20 && b != b'\t' || b == 0x7f,
+                "value byte {b:#x} at {at}"
+            );
+            let mut l = vec![b'a'; 17];
+            l[at] = b;
+            let first = l.iter().position(|&c| c == b'\r' || c == b'\n').unwrap_or(17);
+            assert_eq!(next_cr_or_lf(&l, 0), first, "line byte {b:#x} at {at}");
+            assert_eq!(find_byte(&l, b' '), l.iter().position(|&c| c == b' '));
+        }
+    }
+}

@@ -164,6 +164,30 @@ def test_slow_request_body_below_min_rate_gets_408(server):
     assert r.status == 200 and r.body.startswith(b"30000 "), r
 
 
+def test_slow_body_read_by_the_handler_gets_408(server):
+    """A chunked body (read by the handler, not ahead by the engine) below MinRate: the
+    handler's req.read() raises TimeoutError once the body clock runs out; 408."""
+    with Client(server.port, timeout=10) as c:
+        c.send(get("/app/echo", extra="Transfer-Encoding: chunked\r\n"))
+        start = time.monotonic()
+        for _ in range(40):
+            try:
+                c.send(b"a\r\n0123456789\r\n")
+            except OSError:
+                break
+            c.sock.settimeout(0.2)
+            try:
+                c.buf += c.sock.recv(65536)
+            except socket.timeout:
+                continue
+            break
+        c.sock.settimeout(5)
+        r = c.response()
+        elapsed = time.monotonic() - start
+    assert r.status == 408 and r.header("connection") == "close", r
+    assert 1.5 < elapsed < 4.0, elapsed
+
+
 # -- request and response framing -----------------------------------------------------------
 
 

@@ -415,10 +415,10 @@ def raise_nofile_limit() -> None:
     raise the soft RLIMIT_NOFILE to the hard limit."""
     try:
         soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-        if hard == resource.RLIM_INFINITY:
-            hard = 1 << 20  # Linux's default fs.nr_open
-        if soft != resource.RLIM_INFINITY and soft < hard:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        # An unlimited hard limit still cannot exceed fs.nr_open (2**20 by default).
+        wanted = hard if hard != resource.RLIM_INFINITY else 1 << 20
+        if soft != resource.RLIM_INFINITY and soft < wanted:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
     except (ValueError, OSError):
         pass  # keep the limit we have
 

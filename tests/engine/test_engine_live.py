@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import resource
 import socket
 import statistics
 import struct
@@ -423,10 +424,20 @@ def test_refusals_are_in_the_access_log(server):
 
 def test_graceful_stop_closes_after_the_running_request(tmp_path):
     """A request running when the stop begins is answered with `Connection: close`, then
-    its connection closes; an idle keep-alive connection gets a clean end of stream."""
+    its connection closes; an idle keep-alive connection gets a clean end of stream. (Also:
+    workers raise their soft RLIMIT_NOFILE to the hard limit whatever they inherit.)"""
     factory = SiteFactory(tmp_path)
+    limits = resource.getrlimit(resource.RLIMIT_NOFILE)
     try:
-        srv = factory.start(SITE, {"lib/engine_app.py": HANDLER.read_text()}, workers=2)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (256, limits[1]))
+        try:
+            srv = factory.start(SITE, {"lib/engine_app.py": HANDLER.read_text()}, workers=2)
+        finally:
+            resource.setrlimit(resource.RLIMIT_NOFILE, limits)
+        for pid in srv.workers():
+            soft, hard = re.search(r"Max open files\s+(\S+)\s+(\S+)",
+                                   Path(f"/proc/{pid}/limits").read_text()).groups()
+            assert soft == hard != "256", (soft, hard)
         idle = Client(srv.port)
         assert idle.request(get("/app/hello")).status == 200
         busy = Client(srv.port)

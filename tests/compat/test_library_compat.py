@@ -201,3 +201,65 @@ def test_publisher_page_cache_reloads_on_mtime(pair: Pair) -> None:
     os.utime(page, (future, future))
     for port in (pair.modpy_port, pair.apache.port):
         assert fetch(port, "/pub/cached.py").body == b"two"
+
+
+WSGI = [
+    Case("wsgi-hello", "/whello", also=("x-app",)),
+    Case("wsgi-hello-path", "/whello/deeper/path?x=1", also=("x-app",)),
+    Case("wsgi-directory", "/wsgi/some/file?q=1&r=2", headers={"X-Test": "t"}),
+    Case("wsgi-location", "/wloc/bar"),
+    Case("wsgi-location-root", "/wloc"),
+    Case("wsgi-base-uri", "/wbase/app/rest?z=9"),
+    Case("wsgi-base-uri-outside", "/wbase/other", mode="stock"),
+    Case("wsgi-default-callable", "/wsgidefault/x"),
+    Case("wsgi-post-body", "/wpost", method="POST", body=b"posted data",
+         headers={"Content-Type": "text/plain"}),
+    Case("wsgi-post-environ", "/wloc/p", method="POST", body=b"abc",
+         headers={"Content-Type": "application/octet-stream"}),
+    Case("wsgi-exc-info", "/wexc", mode="debug"),
+    Case("wsgi-write-callable", "/wwrite"),
+    Case("wsgi-head", "/whello", method="HEAD", also=("x-app",)),
+]
+
+
+@pytest.mark.parametrize("case", params(WSGI))
+def test_wsgi(pair: Pair, case: Case) -> None:
+    assert_same(*both(pair, case), case)
+
+
+def test_wsgi_status_follows_the_manual(pair: Pair) -> None:
+    """mod_python 3.5's start_response sets only the status line, so httpd sends 200
+    whatever the application said. PEP 3333 and the manual: the application's status."""
+    ours, theirs = pair.both("/wstatus")
+    assert theirs.status == 200
+    assert (ours.status, ours.body) == (404, b"custom not found\n")
+    assert ours.header("content-type") == theirs.header("content-type") == "text/plain"
+
+
+def test_wsgi_content_type_follows_the_manual(pair: Pair) -> None:
+    """mod_python 3.5 adds the application's Content-Type to headers_out, where httpd
+    replaces it with mod_mime's type of the file (`/wsgi/` → index.html → text/html).
+    PEP 3333: the application's header."""
+    ours, theirs = pair.both("/wsgi/")
+    assert theirs.header("content-type") == "text/html"
+    assert ours.header("content-type") == "application/json"
+    assert ours.status == theirs.status == 200
+    assert ours.body == theirs.body
+
+
+def test_wsgi_missing_callable_declines(pair: Pair) -> None:
+    """A callable the module lacks: a warning and DECLINED, so the default handler
+    serves (or 404s) the file; prefork-modpy never serves handler directories' files
+    differently from httpd here (a plain empty file)."""
+    ours, theirs = pair.both("/wsginone/x")
+    assert ours.status == theirs.status
+    assert ours.body == theirs.body
+
+
+def test_wsgi_iterable_close_is_called(pair: Pair) -> None:
+    ours, theirs = pair.both("/wclosing")
+    assert (ours.status, ours.body) == (theirs.status, theirs.body) == (200, b"closing body\n")
+    deadline = time.monotonic() + 5
+    while "closing_app_closed" not in pair.modpy_errors() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert "closing_app_closed" in pair.modpy_errors()

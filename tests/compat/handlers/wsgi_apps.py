@@ -1,0 +1,71 @@
+"""WSGI applications run by mod_python.wsgi in test_library_compat.py."""
+
+import json
+import sys
+
+
+def application(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"default application\n"]
+
+
+def hello(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain"), ("X-App", "hello")])
+    return [b"hello ", b"wsgi\n"]
+
+
+KEYS = ("SCRIPT_NAME", "PATH_INFO", "QUERY_STRING", "REQUEST_METHOD", "CONTENT_TYPE",
+        "CONTENT_LENGTH", "SERVER_PROTOCOL", "HTTP_X_TEST", "wsgi.url_scheme",
+        "wsgi.multithread", "wsgi.multiprocess")
+
+
+def environ_app(environ, start_response):
+    data = {key: environ.get(key) for key in KEYS}
+    data["wsgi.version"] = list(environ["wsgi.version"])
+    data["errors_is_stderr"] = environ["wsgi.errors"] is sys.stderr
+    data["input_has_read"] = hasattr(environ["wsgi.input"], "read")
+    start_response("200 OK", [("Content-Type", "application/json")])
+    return [json.dumps(data, sort_keys=True).encode()]
+
+
+def post_app(environ, start_response):
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    body = environ["wsgi.input"].read(length)
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"got " + body]
+
+
+def exc_app(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    try:
+        raise ValueError("app failure")
+    except ValueError:
+        start_response("500 Internal Server Error", [("Content-Type", "text/plain")],
+                       sys.exc_info())
+    return [b"not reached\n"]
+
+
+def status_app(environ, start_response):
+    start_response("404 Not Here", [("Content-Type", "text/plain")])
+    return [b"custom not found\n"]
+
+
+def write_app(environ, start_response):
+    write = start_response("200 OK", [("Content-Type", "text/plain")])
+    write(b"from write; ")
+    return [b"from iterable\n"]
+
+
+class Closing:
+    def __iter__(self):
+        yield b"closing body\n"
+
+    def close(self):
+        from mod_python import apache
+
+        apache.log_error("closing_app_closed")
+
+
+def closing_app(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return Closing()

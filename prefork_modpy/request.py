@@ -248,12 +248,14 @@ class Request(RequestAPI):
         return self._subprocess_env
 
     def write(self, data: Any, flush: int = 1) -> None:
-        """Queue body bytes; the first call freezes status and headers."""
+        """Queue body bytes. A flushing write (the default) freezes status and headers, as
+        the manual says; `write(data, 0)` only buffers, so headers may still change and
+        util.redirect() still works, as under httpd."""
         if isinstance(data, str):
             data = data.encode("utf-8")
         elif not isinstance(data, (bytes, bytearray, memoryview)):
             raise TypeError("Argument to write() must be a string or bytes")
-        if self._frozen is None:
+        if flush and self._frozen is None:
             self._freeze_headers()
         if not data:
             return
@@ -287,7 +289,11 @@ class Request(RequestAPI):
         if content_type is not None:
             headers.append(("Content-Type", content_type))
         if self._headers_out is not None:
-            headers.extend(self._headers_out.items())
+            items = self._headers_out.items()
+            if content_type is not None:
+                # httpd sends r->content_type, replacing a Content-Type in headers_out.
+                items = [(k, v) for k, v in items if k.lower() != "content-type"]
+            headers.extend(items)
         if self._err_headers_out is not None:
             headers.extend(self._err_headers_out.items())
         if self.no_cache:
@@ -299,6 +305,8 @@ class Request(RequestAPI):
         self._out.clear()
         self._out_len = 0
         if not self._streaming:
+            if self._frozen is None:  # unflushed writes passed the threshold
+                self._freeze_headers()
             status, line, headers = self._frozen  # type: ignore[misc]
             self._raw.send_response(status, _reason(line), headers, body, not streaming)
             self._streaming = streaming

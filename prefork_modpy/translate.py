@@ -102,22 +102,24 @@ def _percent_decode(raw: str) -> str:
 
 def map_to_file(root: str, uri: str) -> tuple[str, str, bool]:
     """Apache's directory walk: (filename, path_info, filename is a directory). The longest
-    existing prefix is the file; past an existing directory, the next component is the file
-    even if it is missing."""
-    full = root.rstrip("/") + uri
+    existing prefix is the file and the rest, trailing slash included, is path_info; past
+    an existing directory, the next component is the file even if it is missing."""
+    base = root.rstrip("/")
+    full = base + uri
     mode = _mode(full)
-    if mode is not None or uri.endswith("/"):
-        return full, "", mode is not None and stat.S_ISDIR(mode)
-    parts = uri.strip("/").split("/")
+    if mode is not None:
+        return full, "", stat.S_ISDIR(mode)
+    parts = uri[1:].split("/")
     for cut in range(len(parts) - 1, -1, -1):
-        prefix = root.rstrip("/") + ("/" + "/".join(parts[:cut]) if cut else "")
+        prefix = base + "".join("/" + p for p in parts[:cut])
         mode = _mode(prefix)
         if mode is None:
             continue
         rest = parts[cut:]
         if stat.S_ISDIR(mode):
-            return prefix + "/" + rest[0], "".join("/" + p for p in rest[1:]), False
-        return prefix, "".join("/" + p for p in rest), False
+            path_info = "/" + "/".join(rest[1:]) if len(rest) > 1 else ""
+            return prefix + "/" + rest[0], path_info, False
+        return prefix, "/" + "/".join(rest), False
     return full, "", False
 
 

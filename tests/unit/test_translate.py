@@ -49,3 +49,10 @@ def test_map_to_file(tmp_path):
     assert map_to_file(root, "/nodir/x") == (f"{root}/nodir", "/x", False)
     assert map_to_file(root, "/app/") == (f"{root}/app/", "", True)
     assert map_to_file(root, "/app") == (f"{root}/app", "", True)
+
+
+def test_map_to_file_keeps_trailing_slash_in_path_info(tmp_path):
+    (tmp_path / "page.py").write_text("")
+    root = str(tmp_path)
+    assert map_to_file(root, "/page.py/index/") == (f"{root}/page.py", "/index/", False)
+    assert map_to_file(root, "/page.py/") == (f"{root}/page.py", "/", False)

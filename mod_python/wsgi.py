@@ -89,10 +89,8 @@ def _base_uri(req: Any) -> str:
 
 
 def build_wsgi_env(req: Any) -> Optional[dict[str, Any]]:
-    """The WSGI environ of `req`, or None when the URI is outside the base URI."""
-    own = getattr(req, "build_wsgi_env", None)
-    if callable(own):
-        return own()
+    """The WSGI environ of `req`, or None when the URI is outside the base URI (also
+    `req.build_wsgi_env()`)."""
     base = _base_uri(req)
     uri = req.uri
     if not uri.startswith(base):

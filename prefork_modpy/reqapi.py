@@ -143,6 +143,18 @@ class RequestAPI:
     def add_common_vars(self) -> None:
         cgienv.add_common_vars(self)  # type: ignore[arg-type]
 
+    def build_wsgi_env(self) -> Optional[dict[str, Any]]:
+        """mod_python 3.4+'s environ builder for mod_python.wsgi."""
+        from mod_python import wsgi
+
+        return wsgi.build_wsgi_env(self)
+
+    def wsgi_start_response(self, status: str, headers: list[tuple[str, str]],
+                            exc_info: Any = None) -> Any:
+        from mod_python import wsgi
+
+        return wsgi.StartResponse(self)(status, headers, exc_info)
+
     def add_cgi_vars(self) -> None:
         cgienv.add_cgi_vars(self)  # type: ignore[arg-type]
 

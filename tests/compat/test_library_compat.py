@@ -44,6 +44,8 @@ FRAGMENT = "".join([
       for name in ("post", "exc", "status", "write", "closing")),
     "<Location /whello>\n" + COMMON + "    PythonHandler mod_python.wsgi\n"
     "    PythonOption mod_python.wsgi.application wsgi_apps::hello\n</Location>\n",
+    "<Directory {root}/wenv>\n" + COMMON + "    PythonHandler wsgi_apps::req_env_handler\n"
+    "</Directory>\n",
     "<Directory {root}/cgi>\n" + COMMON + "    PythonHandler mod_python.cgihandler\n"
     "</Directory>\n",
 ])
@@ -55,6 +57,7 @@ FILES = {
     "wsgi/index.html": "unused\n",
     "wsgidefault/x": "",
     "wsginone/x": "",
+    "wenv/x": "",
     "lib/wsgi_apps.py": "handlers/wsgi_apps.py",
     "cgi/script.py": "handlers/cgi_script.py",
     "cgi/status.py": "handlers/cgi_status.py",
@@ -225,6 +228,15 @@ WSGI = [
 @pytest.mark.parametrize("case", params(WSGI))
 def test_wsgi(pair: Pair, case: Case) -> None:
     assert_same(*both(pair, case), case)
+
+
+def test_request_wsgi_methods(pair: Pair) -> None:
+    """req.build_wsgi_env() and req.wsgi_start_response() as mod_python 3.4+ has them."""
+    ours, theirs = pair.both("/wenv/x?a=1")
+    # mod_python 3.5 sets only the status line (see test_wsgi_status_follows_the_manual).
+    assert (ours.status, theirs.status) == (202, 200)
+    assert ours.header("X-Env") == theirs.header("X-Env") == "GET"
+    assert ours.body == theirs.body
 
 
 def test_wsgi_status_follows_the_manual(pair: Pair) -> None:

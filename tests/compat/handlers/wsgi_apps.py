@@ -69,3 +69,14 @@ class Closing:
 def closing_app(environ, start_response):
     start_response("200 OK", [("Content-Type", "text/plain")])
     return Closing()
+
+
+def req_env_handler(req):
+    """mod_python 3.4+ request methods used directly, without mod_python.wsgi."""
+    from mod_python import apache
+
+    env = req.build_wsgi_env()
+    start = req.wsgi_start_response("202 Accepted", [("X-Env", env["REQUEST_METHOD"])])
+    start("script={} query={} input_is_req={}".format(
+        env["SCRIPT_NAME"], env.get("QUERY_STRING"), env["wsgi.input"] is req))
+    return apache.OK

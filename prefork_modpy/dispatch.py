@@ -377,28 +377,23 @@ class Dispatcher:
             raw.abort()
 
     def _after_response(self, req: Request) -> None:
-        """Log phase, access log, then cleanups (registered first, PythonCleanupHandler)."""
-        settings = req._settings
-        if settings is not None and settings.handlers:
-            self._run_phase(req, "PythonLogHandler", settings)
+        """Log phase, access log, then each request's cleanups (an internal redirect's
+        requests share the pool): registered callbacks, then PythonCleanupHandler."""
+        if req._settings is not None:
+            self._run_phase(req, "PythonLogHandler", req._settings)
         self.runtime.log_access(req)
+        chained: Optional[Request] = req
+        while chained is not None:
+            self._cleanup(chained)
+            chained = chained.next
+
+    def _cleanup(self, req: Request) -> None:
         # Pool cleanups run last-registered first; PythonCleanupHandler was registered
         # before any of them, so it runs after them (also after errors).
         if req._cleanups:
             self._run_cleanups(req)
-        if settings is not None and settings.handlers:
-            self._run_phase(req, "PythonCleanupHandler", settings)
-        if req.next is not None:  # an internal redirect's requests share the pool
-            self._after_response_of_redirect(req.next)
-
-    def _after_response_of_redirect(self, req: Request) -> None:
-        while req is not None:
-            if req._cleanups:
-                self._run_cleanups(req)
-            settings = req._settings
-            if settings is not None and settings.handlers:
-                self._run_phase(req, "PythonCleanupHandler", settings)
-            req = req.next
+        if req._settings is not None:
+            self._run_phase(req, "PythonCleanupHandler", req._settings)
 
     def _run_cleanups(self, req: Request) -> None:
         for callback, data in reversed(req._cleanups):

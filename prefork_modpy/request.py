@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 from mod_python import apache
 
 from .reqapi import FROM_MIME as _FROM_MIME
-from .reqapi import RequestAPI, refuse_assignment
+from .reqapi import METHOD_NUMBERS, RequestAPI, refuse_assignment
 from .table import Table
 
 if TYPE_CHECKING:
@@ -30,14 +30,6 @@ MODULE = ""
 
 # Past this many buffered bytes the response starts streaming (chunked on HTTP/1.1).
 STREAM_THRESHOLD = 64 * 1024
-
-METHOD_NUMBERS = {
-    "GET": 0, "HEAD": 0, "PUT": 1, "POST": 2, "DELETE": 3, "CONNECT": 4, "OPTIONS": 5,
-    "TRACE": 6, "PATCH": 7, "PROPFIND": 8, "PROPPATCH": 9, "MKCOL": 10, "COPY": 11,
-    "MOVE": 12, "LOCK": 13, "UNLOCK": 14, "VERSION-CONTROL": 15, "CHECKOUT": 16,
-    "UNCHECKOUT": 17, "CHECKIN": 18, "UPDATE": 19, "LABEL": 20, "REPORT": 21,
-    "MKWORKSPACE": 22, "MKACTIVITY": 23, "BASELINE-CONTROL": 24, "MERGE": 25,
-}
 
 
 class mp_server:  # noqa: N801 - mod_python's type name, visible to handlers

@@ -82,27 +82,12 @@ fn write_blocking_flags(
     timeout: f64,
     more: bool,
 ) -> PyResult<()> {
-    let mut deadline = after(Instant::now(), timeout);
     let mut sent = 0usize;
-    loop {
-        let until = deadline.min(Instant::now() + SLICE);
+    drive(py, timeout, |until| {
         let before = sent;
-        let r = py.detach(|| conn::write_until(fd, parts, &mut sent, until, more));
-        if sent > before {
-            deadline = after(Instant::now(), timeout);
-        }
-        match r {
-            Ok(true) => return Ok(()),
-            Ok(false) => {
-                py.check_signals()?;
-                if Instant::now() >= deadline {
-                    return Err(write_timeout());
-                }
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => py.check_signals()?,
-            Err(e) => return Err(e.into()),
-        }
-    }
+        let r = conn::write_until(fd, parts, &mut sent, until, more);
+        (r, sent > before)
+    })
 }
 
 /// Block (GIL released, in slices) until `count` bytes of `file` from `offset` are sent
@@ -115,13 +100,27 @@ pub fn sendfile_blocking(
     count: u64,
     timeout: f64,
 ) -> PyResult<()> {
-    let mut deadline = after(Instant::now(), timeout);
     let (mut offset, mut left) = (offset, count);
+    drive(py, timeout, |until| {
+        let before = left;
+        let r = conn::sendfile_until(sock, file, &mut offset, &mut left, until);
+        (r, left < before)
+    })
+}
+
+/// Run one output `step` at a time with the GIL released, each bounded by a slice, until
+/// it reports completion. `step` returns (done or error, progress made); the stall
+/// deadline of `timeout` seconds moves on whenever a slice made progress, and signals
+/// are checked between slices.
+fn drive<F>(py: Python<'_>, timeout: f64, mut step: F) -> PyResult<()>
+where
+    F: FnMut(Instant) -> (io::Result<bool>, bool) + Send,
+{
+    let mut deadline = after(Instant::now(), timeout);
     loop {
         let until = deadline.min(Instant::now() + SLICE);
-        let before = left;
-        let r = py.detach(|| conn::sendfile_until(sock, file, &mut offset, &mut left, until));
-        if left < before {
+        let (r, progressed) = py.detach(|| step(until));
+        if progressed {
             deadline = after(Instant::now(), timeout);
         }
         match r {

@@ -42,7 +42,7 @@ import sys
 import time
 from typing import Any, Callable, Iterable, List, Optional
 
-from prefork_modpy.table import Table
+from prefork_modpy.runtime.table import Table
 
 # --------------------------------------------------------------------------- constants
 

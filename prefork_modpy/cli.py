@@ -11,8 +11,8 @@ import os
 import sys
 from typing import Optional
 
-from .config import load_config, parse_address
-from .confparse import ConfigError
+from .config.server import load_config, parse_address
+from .config.syntax import ConfigError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,7 +53,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     except ConfigError as exc:
         print(f"prefork-modpy: {exc}", file=sys.stderr)
         return 1
-    from .master import Master, MasterOptions
+    from .server.master import Master, MasterOptions
 
     return Master(MasterOptions(args.config, args.workers, binds, defines, args.max_requests,
                                 args.max_requests_jitter)).run()

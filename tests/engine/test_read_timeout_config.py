@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from prefork_modpy import _core
-from prefork_modpy.config import load_config
-from prefork_modpy.confparse import ConfigError
-from prefork_modpy.worker import engine_limits
+from prefork_modpy.config.server import load_config
+from prefork_modpy.config.syntax import ConfigError
+from prefork_modpy.server.worker import engine_limits
 
 
 def limits_for(tmp_path, text):

@@ -11,9 +11,9 @@ from types import SimpleNamespace
 import pytest
 
 from prefork_modpy import accesslog, systemd
-from prefork_modpy.forwarded import ProxiedRequest, TrustedProxies
-from prefork_modpy.scoreboard import BUSY, READY, STARTING, BoardHeader, Scoreboard
-from prefork_modpy.status import Snapshot
+from prefork_modpy.httpd.forwarded import ProxiedRequest, TrustedProxies
+from prefork_modpy.server.scoreboard import BUSY, READY, STARTING, BoardHeader, Scoreboard
+from prefork_modpy.server.status import Snapshot
 
 
 class FakeRaw:

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from mod_python import apache
-from prefork_modpy.table import Table
+from prefork_modpy.runtime.table import Table
 
 
 def test_return_codes_and_selected_constants():

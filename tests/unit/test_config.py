@@ -2,8 +2,8 @@
 
 import pytest
 
-from prefork_modpy.config import load_config
-from prefork_modpy.confparse import ConfigError, split_args
+from prefork_modpy.config.server import load_config
+from prefork_modpy.config.syntax import ConfigError, split_args
 
 
 def write(tmp_path, text, name="site.conf"):

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from mod_python import Cookie
-from prefork_modpy.table import Table
+from prefork_modpy.runtime.table import Table
 
 
 class FakeReq:

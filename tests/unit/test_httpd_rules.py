@@ -9,8 +9,8 @@ from types import SimpleNamespace
 import pytest
 
 from prefork_modpy import auth, cgienv, conditional, errorlog, errorpages, mime
-from prefork_modpy.directives import DirSettings, HandlerEntry, resolve_directory
-from prefork_modpy.table import Table
+from prefork_modpy.config.directives import DirSettings, HandlerEntry, resolve_directory
+from prefork_modpy.runtime.table import Table
 
 
 def test_error_page_is_httpd_24s():

@@ -14,7 +14,7 @@ from typing import Any, Optional
 import pytest
 
 from mod_python import apache, psp
-from prefork_modpy.table import Table
+from prefork_modpy.runtime.table import Table
 
 ORACLE = [
     ('\ra\r\\r-:',

@@ -13,7 +13,7 @@ from typing import Any, Callable, Optional
 import pytest
 
 from mod_python import Cookie, Session
-from prefork_modpy.table import Table
+from prefork_modpy.runtime.table import Table
 
 
 class Hlist:

@@ -1,10 +1,10 @@
-"""Unit tests for prefork_modpy.table.Table (mod_python's mp_table, spec 3.3 and the
+"""Unit tests for prefork_modpy.runtime.table.Table (mod_python's mp_table, spec 3.3 and the
 upstream `_test_table` battery of spec 6.11)."""
 
 import pytest
 
 from mod_python import apache
-from prefork_modpy.table import Table
+from prefork_modpy.runtime.table import Table
 
 
 def test_empty_table():

@@ -2,7 +2,13 @@
 
 import pytest
 
-from prefork_modpy.translate import HTTPError, decode_path, host_name, map_to_file, split_target
+from prefork_modpy.httpd.translate import (
+    HTTPError,
+    decode_path,
+    host_name,
+    map_to_file,
+    split_target,
+)
 
 
 def test_split_target():

@@ -7,7 +7,7 @@ import os
 import pytest
 
 from mod_python import apache, util
-from prefork_modpy.table import Table
+from prefork_modpy.runtime.table import Table
 
 
 class FakeReq:

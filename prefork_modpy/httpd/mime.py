@@ -13,7 +13,7 @@ import mimetypes
 from typing import TYPE_CHECKING, Optional
 
 if TYPE_CHECKING:
-    from .directives import DirSettings
+    from ..config.directives import DirSettings
 
 DIR_MAGIC_TYPE = "httpd/unix-directory"
 

@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING, Callable, Optional
 from mod_python import apache
 
 if TYPE_CHECKING:
-    from .directives import DirSettings
-    from .request import Request
+    from ..config.directives import DirSettings
+    from ..modpy.request import Request
 
 OK, DECLINED = apache.OK, apache.DECLINED
 GRANTED, DENIED, DENIED_NO_USER = "granted", "denied", "denied-no-user"

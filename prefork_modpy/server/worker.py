@@ -20,18 +20,18 @@ import traceback
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NoReturn, Optional
 
-from . import _core
-from .accesslog import AccessLogger
-from .dispatch import Dispatcher
-from .forwarded import ProxiedRequest, TrustedProxies
+from .. import _core
+from ..httpd.accesslog import AccessLogger
+from ..httpd.forwarded import ProxiedRequest, TrustedProxies
+from ..modpy.dispatch import Dispatcher
+from ..runtime.runtime import Runtime
 from .listeners import queued_connections
-from .runtime import Runtime
 from .scoreboard import GRACEFUL, READY, WorkerSlot, read_rss_kb
 from .status import HANDLER_NAME as STATUS_HANDLER
 from .status import StatusPage
 
 if TYPE_CHECKING:
-    from .config import Processes, ServerConfig
+    from ..config.server import Processes, ServerConfig
     from .scoreboard import Scoreboard
 
 # How long one wait for a request may last before the loop checks its flags and its parent.
@@ -361,7 +361,7 @@ class Worker:
 
 def _handler_in(frame: Any) -> str:
     """The phase and handler the dispatcher is running, found by walking up the stack."""
-    from .dispatch import Dispatcher
+    from ..modpy.dispatch import Dispatcher
 
     target = Dispatcher._call.__code__
     while frame is not None:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Optional
 from mod_python import apache
 
 if TYPE_CHECKING:
-    from .request import Request
+    from ..modpy.request import Request
 
 # ap_condition_e
 NONE, NOMATCH, WEAK, STRONG = 0, 1, 2, 3

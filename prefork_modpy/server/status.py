@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Callable
 
 from mod_python import apache
 
-from . import __version__
+from .. import __version__
 from .scoreboard import (
     BUSY,
     DEAD,
@@ -30,7 +30,7 @@ from .scoreboard import (
 )
 
 if TYPE_CHECKING:
-    from .request import Request
+    from ..modpy.request import Request
 
 HANDLER_NAME = "server-status"
 PROMETHEUS_TYPE = "text/plain; version=0.0.4; charset=utf-8"

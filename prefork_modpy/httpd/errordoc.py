@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Optional
 from . import errorpages, static
 
 if TYPE_CHECKING:
-    from .request import Request
+    from ..modpy.request import Request
 
 
 def send_error(req: Request, status: int) -> None:

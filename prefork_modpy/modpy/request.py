@@ -15,15 +15,15 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from mod_python import apache
 
+from ..runtime.table import Table
 from .reqapi import FROM_MIME as _FROM_MIME
 from .reqapi import METHOD_NUMBERS, RequestAPI, refuse_assignment
-from .table import Table
 
 if TYPE_CHECKING:
-    from ._core import RawRequest
-    from .config import VirtualHost
-    from .directives import DirSettings
-    from .runtime import Runtime
+    from .._core import RawRequest
+    from ..config.directives import DirSettings
+    from ..config.server import VirtualHost
+    from ..runtime.runtime import Runtime
 
 # mod_python logs without a module name: its lines read `[:error] [pid N] ...`.
 MODULE = ""
@@ -463,7 +463,7 @@ class Request(RequestAPI):
     def add_handler(self, phase: str, handler: str, directory: Optional[str] = None) -> None:
         """Run `handler` later in this request: in the running list if `phase` is the
         current phase, else after the configured handlers of `phase`."""
-        from .directives import DEFAULT_OBJECT, HandlerEntry
+        from ..config.directives import DEFAULT_OBJECT, HandlerEntry
 
         if phase not in DEFAULT_OBJECT or phase == "PythonCleanupHandler":
             raise IndexError(f"Invalid phase: {phase}")

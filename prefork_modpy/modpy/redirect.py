@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import translate
+from ..httpd import translate
+from ..runtime.table import Table
 from .reqapi import refuse_assignment
 from .request import Request
-from .table import Table
 
 # httpd's LimitInternalRecursion default.
 MAX_REDIRECTS = 10

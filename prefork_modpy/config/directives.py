@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Callable, Optional
 
-from .confparse import ConfigError, Node
+from .syntax import ConfigError, Node
 
 # (directive, default object name, may take "| .ext"), in Apache's phase order.
 HANDLER_PHASES: tuple[tuple[str, str, bool], ...] = (

@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any, Optional
 
 from mod_python import apache
 
-from . import auth, cgienv, conditional, mime
+from ..httpd import auth, cgienv, conditional, mime
 
 if TYPE_CHECKING:
-    from .directives import DirSettings
+    from ..config.directives import DirSettings
 
 # httpd's method registry (ap_method_number_of): names → M_* numbers; HEAD counts as GET.
 METHOD_NUMBERS = {
@@ -242,7 +242,7 @@ class RequestAPI:
 
     def get_addhandler_exts(self) -> str:
         """The AddHandler extensions that map to mod_python here, e.g. 'py '."""
-        from .directives import PYTHON_HANDLER_NAMES
+        from ..config.directives import PYTHON_HANDLER_NAMES
 
         settings = self._settings
         if settings is None:

@@ -12,15 +12,15 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from mod_python import apache
 
-from . import _core
+from .. import _core
+from ..modpy.request import mp_server
 from .errorlog import ErrorLog, parse_level
 from .importer import ModuleCache
-from .request import mp_server
 
 if TYPE_CHECKING:
-    from .config import ServerConfig, VirtualHost
-    from .directives import HandlerEntry
-    from .request import Request
+    from ..config.directives import HandlerEntry
+    from ..config.server import ServerConfig, VirtualHost
+    from ..modpy.request import Request
 
 MAIN_INTERPRETER = "main_interpreter"
 

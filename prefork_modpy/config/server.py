@@ -14,8 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
-from . import accesslog
-from .confparse import ConfigError, ConfigReader, Node
+from ..httpd import accesslog
 from .directives import (
     DirSettings,
     SectionContext,
@@ -23,6 +22,7 @@ from .directives import (
     check_filter_names,
     is_dir_directive,
 )
+from .syntax import ConfigError, ConfigReader, Node
 
 DEFAULT_PORT = 8080
 

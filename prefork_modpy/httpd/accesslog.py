@@ -18,8 +18,8 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Callable, Optional
 
 if TYPE_CHECKING:
-    from .config import ServerConfig
-    from .request import Request
+    from ..config.server import ServerConfig
+    from ..modpy.request import Request
 
 Getter = Callable[["Request"], str]
 

@@ -23,10 +23,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Optional
 
+from ..config.server import ServerConfig, load_config
+from ..config.syntax import ConfigError
+from ..runtime.errorlog import LEVELS, ErrorLog
 from . import systemd
-from .config import ServerConfig, load_config
-from .confparse import ConfigError
-from .errorlog import LEVELS, ErrorLog
 from .listeners import Listeners
 from .scoreboard import BUSY, GRACEFUL, READY, STARTING, BoardHeader, Scoreboard
 from .worker import EXIT_BOOT_ERROR, Worker, WorkerSpec

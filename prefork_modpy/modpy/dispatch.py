@@ -15,15 +15,17 @@ from typing import TYPE_CHECKING, Any, Optional
 
 from mod_python import apache
 
-from . import _core, auth, errordoc, errorpages, filters, redirect, static, translate
-from .directives import PYTHON_HANDLER_NAMES, HandlerEntry, resolve_directory
-from .importer import resolve_object
+from .. import _core
+from ..config.directives import PYTHON_HANDLER_NAMES, HandlerEntry, resolve_directory
+from ..httpd import auth, errordoc, errorpages, static, translate
+from ..runtime.importer import resolve_object
+from . import filters, redirect
 from .request import Request
 
 if TYPE_CHECKING:
-    from ._core import RawRequest
-    from .directives import DirSettings
-    from .runtime import Runtime
+    from .._core import RawRequest
+    from ..config.directives import DirSettings
+    from ..runtime.runtime import Runtime
 
 OK, DECLINED, DONE = apache.OK, apache.DECLINED, apache.DONE
 

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Optional
 
 from mod_python import apache
 
-from .directives import HandlerEntry
+from ..config.directives import HandlerEntry
 
 if TYPE_CHECKING:
     from .request import Request
@@ -206,7 +206,7 @@ def configured_names(req: Request, is_input: bool) -> list[str]:
     names = list(settings.set_input_filter if is_input else settings.set_output_filter)
     by_ext = settings.add_input_filters if is_input else settings.add_output_filters
     if by_ext and req.filename:
-        from .mime import extensions
+        from ..httpd.mime import extensions
 
         for ext in extensions(req.filename):
             names.extend(by_ext.get(ext, ()))

@@ -12,10 +12,10 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Optional
 
-from .table import Table
+from ..runtime.table import Table
 
 if TYPE_CHECKING:
-    from .request import Request
+    from ..modpy.request import Request
 
 DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin"
 SERVER_SOFTWARE = "prefork-modpy"  # the Server header the engine sends

@@ -20,7 +20,7 @@ from mod_python import apache
 from . import conditional, mime
 
 if TYPE_CHECKING:
-    from .request import Request
+    from ..modpy.request import Request
 
 _SOURCE_SUFFIXES = (".py", ".pyc", ".pyo", ".psp", ".psp_", "~", ".swp", ".bak", ".orig")
 # ap_allow_standard_methods(r, MERGE_ALLOW, M_GET, M_OPTIONS, M_POST): GET implies HEAD.

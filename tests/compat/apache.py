@@ -15,13 +15,15 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
+
+from tests.support.proc import process_group_members
+from tests.support.site import wait_for_port
 
 APACHE_BIN = Path("/usr/sbin/apache2")
 MODULES_DIR = Path("/usr/lib/apache2/modules")
@@ -101,36 +103,6 @@ def check_world_readable(path: Path) -> None:
         if part.exists() and not os.stat(part).st_mode & 0o001:
             raise PermissionError(f"{part} is not traversable by others; Apache's workers "
                                   "could not read the site (use make_shared_dir)")
-
-
-def wait_for_port(port: int, alive, timeout: float) -> None:
-    """Wait until 127.0.0.1:port accepts; `alive()` false means the server died."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not alive():
-            raise RuntimeError("server exited during start-up")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nothing listening on 127.0.0.1:{port} after {timeout:.0f}s")
-
-
-def process_group_members(pgid: int) -> list[int]:
-    """Live (non-zombie) processes whose process group is `pgid`."""
-    members = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as handle:
-                fields = handle.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if fields[0] != "Z" and int(fields[2]) == pgid:
-            members.append(int(entry))
-    return members
 
 
 class ApacheServer:

@@ -21,8 +21,9 @@ from typing import Callable, Iterator, Optional
 
 import pytest
 
+from tests.support.site import SiteFactory, free_port
+
 from .apache import ApacheServer, apache_available, ensure_apache, make_shared_dir
-from conftest import SiteFactory, free_port
 
 HANDLERS = Path(__file__).parent / "handlers"
 

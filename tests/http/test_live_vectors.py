@@ -18,9 +18,11 @@ from pathlib import Path
 from typing import Any, Optional
 
 import pytest
-from vectorlib import BY_ID, ENGINE_BUGS, LIMITS, VECTORS, Vector, params
 
-from conftest import SiteFactory
+from tests.support.site import SiteFactory
+from tests.support.wire import read_until_close
+
+from .vectorlib import BY_ID, ENGINE_BUGS, LIMITS, VECTORS, Vector, params
 
 HANDLER = Path(__file__).resolve().parent / "handlers" / "vecho.py"
 READ_TIMEOUT = 3.0
@@ -74,8 +76,6 @@ class Exchange:
 
 def talk(port: int, payload: bytes, half_close: bool = False) -> tuple[bytes, bool]:
     """Send `payload`, then read until the server closes or READ_TIMEOUT passes."""
-    chunks = []
-    closed = False
     with socket.create_connection(("127.0.0.1", port), timeout=READ_TIMEOUT) as sock:
         try:
             sock.sendall(payload)
@@ -83,20 +83,7 @@ def talk(port: int, payload: bytes, half_close: bool = False) -> tuple[bytes, bo
                 sock.shutdown(socket.SHUT_WR)
         except OSError:
             pass  # the server refused early and closed; its answer is still readable
-        deadline = time.monotonic() + READ_TIMEOUT
-        while time.monotonic() < deadline:
-            try:
-                chunk = sock.recv(65536)
-            except socket.timeout:
-                break
-            except OSError:
-                closed = True
-                break
-            if not chunk:
-                closed = True
-                break
-            chunks.append(chunk)
-    return b"".join(chunks), closed
+        return read_until_close(sock, READ_TIMEOUT, reset_is_close=True)
 
 
 def parse_responses(data: bytes, methods: list[str]) -> tuple[list[Response], list[Response],
@@ -338,12 +325,7 @@ def test_idle_keepalive_connection_is_closed(server):
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
         sock.sendall(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
         started = time.monotonic()
-        data = b""
-        while True:
-            chunk = sock.recv(65536)
-            if not chunk:
-                break
-            data += chunk
+        data, _ = read_until_close(sock)
         waited = time.monotonic() - started
     responses, _, leftover = parse_responses(data, ["GET"])
     assert [r.status for r in responses] == [200] and not leftover

@@ -10,7 +10,7 @@ import urllib.request
 
 import pytest
 
-from conftest import SiteFactory
+from tests.support.site import SiteFactory
 
 VERSIONED = "from mod_python import apache\n\nVERSION = {v}\n\n" \
             "def handler(req):\n    req.content_type = 'text/plain'\n" \

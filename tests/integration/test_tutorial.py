@@ -53,7 +53,7 @@ def test_keep_alive_serves_many_requests_on_one_connection(tutorial):
 
 
 def test_http_10_closes_after_response(tutorial):
-    from conftest import raw_exchange
+    from tests.support.wire import raw_exchange
 
     reply = raw_exchange(tutorial.port, b"GET /mywebdir/x.py HTTP/1.0\r\n\r\n")
     head, _, body = reply.partition(b"\r\n\r\n")

@@ -9,10 +9,11 @@ import socket
 import time
 
 import pytest
-from helpers import APP, APP_CONF, Background, get
-from loadgen import LoadGenerator
 
-from conftest import free_port, wait_until
+from tests.support.site import free_port, wait_until
+
+from .helpers import APP, APP_CONF, Background, get
+from .loadgen import LoadGenerator
 
 BASE = APP_CONF + "MaxKeepAliveRequests 0\nPythonOption generation one\n"
 

@@ -28,7 +28,6 @@ from tests.support.site import wait_for_port
 APACHE_BIN = Path("/usr/sbin/apache2")
 MODULES_DIR = Path("/usr/lib/apache2/modules")
 MOD_PYTHON = MODULES_DIR / "mod_python.so"
-INSTALL_SCRIPT = Path(__file__).with_name("install_apache.sh")
 
 # log_config and unixd are compiled into Debian's apache2; these are the shared ones needed.
 MODULES = (
@@ -63,7 +62,7 @@ class Prefork:
 def apache_available() -> tuple[bool, str]:
     """(True, "") when apache2 and mod_python are installed, else (False, why not)."""
     if not APACHE_BIN.exists():
-        return False, f"{APACHE_BIN} is not installed (tests/compat/install_apache.sh)"
+        return False, f"{APACHE_BIN} is not installed"
     if not MOD_PYTHON.exists():
         return False, f"{MOD_PYTHON} is not installed (libapache2-mod-python)"
     for _, filename in MODULES:
@@ -72,22 +71,6 @@ def apache_available() -> tuple[bool, str]:
     if os.geteuid() != 0:
         return False, "Apache must be started as root to switch to its User"
     return True, ""
-
-
-def ensure_apache(timeout: float = 900.0) -> tuple[bool, str]:
-    """Install Apache + mod_python when missing (root + apt only); (available, reason)."""
-    ok, reason = apache_available()
-    if ok or not INSTALL_SCRIPT.exists():
-        return ok, reason
-    try:
-        done = subprocess.run(["bash", str(INSTALL_SCRIPT)], capture_output=True, text=True,
-                              timeout=timeout, check=False)
-    except subprocess.TimeoutExpired:
-        return False, f"{INSTALL_SCRIPT.name} timed out after {timeout:.0f}s"
-    if done.returncode != 0:
-        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        return False, f"{INSTALL_SCRIPT.name} failed ({done.returncode}): {last}"
-    return apache_available()
 
 
 def make_shared_dir(prefix: str) -> Path:

@@ -319,14 +319,29 @@ def test_no_content_response_has_no_body(server):
     assert "transfer-encoding" not in responses[0].headers
 
 
-def test_idle_keepalive_connection_is_closed(server):
-    """K15: a kept-alive connection with no next request is closed after KeepAliveTimeout
-    (1 s here)."""
-    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+def idle_close_after(port: int) -> float:
+    """Seconds a kept-alive connection stays open after its response, the client silent."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
         sock.sendall(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
         started = time.monotonic()
         data, _ = read_until_close(sock)
         waited = time.monotonic() - started
     responses, _, leftover = parse_responses(data, ["GET"])
     assert [r.status for r in responses] == [200] and not leftover
-    assert 0.5 < waited < 8, waited
+    return waited
+
+
+def test_idle_keepalive_connection_is_closed(server):
+    """K15: a kept-alive connection with no next request is closed after KeepAliveTimeout
+    (1 s here; the default, 5 s, or a timer that ignores the directive fail)."""
+    waited = idle_close_after(server.port)
+    assert 0.9 < waited < 2.5, waited
+
+
+def test_keepalive_timeout_follows_the_directive(site):
+    """The same site with KeepAliveTimeout 3: open past 2.5 s, closed before 4.5 s (with
+    the test above, a server that ignores the value cannot pass both)."""
+    slower = site(SITE.replace("KeepAliveTimeout 1\n", "KeepAliveTimeout 3\n"),
+                  {"lib/vecho.py": HANDLER.read_text()}, workers=1)
+    waited = idle_close_after(slower.port)
+    assert 2.9 < waited < 4.5, waited

@@ -1,13 +1,14 @@
 # Two entry points for a fresh machine (see README): `make run` and `make test`.
-# Everything is installed into .venv by this file; nothing is expected preinstalled but
-# python3 (3.9+) and cargo.
+# Everything Python is installed into .venv by this file; nothing is expected preinstalled but
+# python3 (3.9+) and cargo. `make test` also installs the Debian packages tests/compat runs
+# (apache2, libapache2-mod-python: root and apt-get) in its own step, `make apache`.
 
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 SOURCES := $(shell find rust -type f) Cargo.toml pyproject.toml
 
-.PHONY: install run test test-rust test-python lint clean
+.PHONY: install apache run test test-rust test-python lint clean
 
 $(VENV)/.installed: $(SOURCES)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,8 +22,19 @@ install: $(VENV)/.installed
 run: install
 	$(BIN)/prefork-modpy --config examples/tutorial/site.conf --workers 8
 
-## The whole test suite: Rust unit tests, lint, then pytest against the real server.
-test: install test-rust lint test-python
+## Apache httpd + mod_python for tests/compat (Debian packages; needs root and apt-get).
+## PREFORK_MODPY_NO_APACHE=1 skips it, and the compat tests then skip instead of failing:
+## an opt-out for a local run on a machine without them, never set by CI (.ci/run).
+apache:
+ifeq ($(PREFORK_MODPY_NO_APACHE),1)
+	@echo "PREFORK_MODPY_NO_APACHE=1: not installing Apache; tests/compat will be skipped"
+else
+	bash tests/compat/install_apache.sh
+endif
+
+## The whole test suite: Rust unit tests, lint, then pytest against the real server and
+## against Apache httpd + mod_python.
+test: install apache test-rust lint test-python
 
 test-rust:
 	cargo test --quiet

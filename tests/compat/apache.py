@@ -15,7 +15,6 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -23,10 +22,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
+from tests.support.proc import process_group_members
+from tests.support.site import wait_for_port
+
 APACHE_BIN = Path("/usr/sbin/apache2")
 MODULES_DIR = Path("/usr/lib/apache2/modules")
 MOD_PYTHON = MODULES_DIR / "mod_python.so"
-INSTALL_SCRIPT = Path(__file__).with_name("install_apache.sh")
 
 # log_config and unixd are compiled into Debian's apache2; these are the shared ones needed.
 MODULES = (
@@ -61,7 +62,7 @@ class Prefork:
 def apache_available() -> tuple[bool, str]:
     """(True, "") when apache2 and mod_python are installed, else (False, why not)."""
     if not APACHE_BIN.exists():
-        return False, f"{APACHE_BIN} is not installed (tests/compat/install_apache.sh)"
+        return False, f"{APACHE_BIN} is not installed"
     if not MOD_PYTHON.exists():
         return False, f"{MOD_PYTHON} is not installed (libapache2-mod-python)"
     for _, filename in MODULES:
@@ -70,22 +71,6 @@ def apache_available() -> tuple[bool, str]:
     if os.geteuid() != 0:
         return False, "Apache must be started as root to switch to its User"
     return True, ""
-
-
-def ensure_apache(timeout: float = 900.0) -> tuple[bool, str]:
-    """Install Apache + mod_python when missing (root + apt only); (available, reason)."""
-    ok, reason = apache_available()
-    if ok or not INSTALL_SCRIPT.exists():
-        return ok, reason
-    try:
-        done = subprocess.run(["bash", str(INSTALL_SCRIPT)], capture_output=True, text=True,
-                              timeout=timeout, check=False)
-    except subprocess.TimeoutExpired:
-        return False, f"{INSTALL_SCRIPT.name} timed out after {timeout:.0f}s"
-    if done.returncode != 0:
-        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        return False, f"{INSTALL_SCRIPT.name} failed ({done.returncode}): {last}"
-    return apache_available()
 
 
 def make_shared_dir(prefix: str) -> Path:
@@ -101,36 +86,6 @@ def check_world_readable(path: Path) -> None:
         if part.exists() and not os.stat(part).st_mode & 0o001:
             raise PermissionError(f"{part} is not traversable by others; Apache's workers "
                                   "could not read the site (use make_shared_dir)")
-
-
-def wait_for_port(port: int, alive, timeout: float) -> None:
-    """Wait until 127.0.0.1:port accepts; `alive()` false means the server died."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not alive():
-            raise RuntimeError("server exited during start-up")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nothing listening on 127.0.0.1:{port} after {timeout:.0f}s")
-
-
-def process_group_members(pgid: int) -> list[int]:
-    """Live (non-zombie) processes whose process group is `pgid`."""
-    members = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as handle:
-                fields = handle.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if fields[0] != "Z" and int(fields[2]) == pgid:
-            members.append(int(entry))
-    return members
 
 
 class ApacheServer:

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs Debian's Apache httpd and mod_python, used by tests/compat and bench/ to run the
-# same handlers under the real thing. Idempotent: does nothing when both are already there.
+# Installs Debian's Apache httpd and mod_python, used by tests/compat (through `make apache`,
+# a step of `make test`) and bench/ to run the same handlers under the real thing. Idempotent: does nothing when both are already there.
 # Exits 0 when installed; otherwise prints why on stderr and exits non-zero.
 set -uo pipefail
 
@@ -33,7 +33,10 @@ created_policy=0
 if [[ ! -e $policy ]]; then
     printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod 755 "$policy" && created_policy=1
 fi
-timeout 600 apt-get install -y -q --no-install-recommends apache2 libapache2-mod-python >&2
+# Another apt-get may hold the dpkg lock (unattended upgrades, a parallel install): wait for
+# it rather than fail at once.
+timeout 600 apt-get install -y -q --no-install-recommends -o DPkg::Lock::Timeout=300 \
+    apache2 libapache2-mod-python >&2
 status=$?
 if [[ $created_policy -eq 1 ]]; then
     rm -f "$policy"

@@ -180,8 +180,9 @@ def test_multipart_upload_fields_are_str(pair: Pair) -> None:
 
 
 def test_percent_encoded_latin1_path(pair: Pair) -> None:
-    """Not UTF-8 once decoded: prefork-modpy refuses the request (400) where mod_python 3.5
-    fails decoding it inside the handler call (500). Not listed in docs/migration.md."""
+    """docs/compatibility.md (differs): a path that is not UTF-8 once decoded is refused
+    (400) before any handler; mod_python 3.5 fails decoding it inside the handler call
+    (500)."""
     ours, theirs = pair.both("/loc/caf%E9")
     assert ours.status == 400
     assert theirs.status == 500

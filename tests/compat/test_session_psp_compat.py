@@ -58,10 +58,6 @@ FILES = {
     **{f"{d}/.keep": "" for d in ["sess", "apppath", "filesess", "store0"]},
 }
 
-# prefork-modpy's req.write() fixes status and headers at the first call, even for
-# `req.write("", 0)` (every page's first statement); httpd only when output is flushed.
-# (prefork_modpy/modpy/request.py, not psp: a page that fails or redirects after unflushed text.)
-
 SID = re.compile(r"\b[0-9a-f]{32}\b")
 
 

@@ -17,9 +17,10 @@ import time
 from pathlib import Path
 
 import pytest
-from wire import Client, get, open_fds, proc_status_kb, raise_nofile, timed_get
 
-from conftest import SiteFactory, wait_until
+from tests.support.proc import open_fds, proc_status_kb, raise_nofile
+from tests.support.site import SiteFactory, wait_until
+from tests.support.wire import Client, get, timed_get
 
 HANDLER = Path(__file__).resolve().parent / "handlers" / "engine_app.py"
 IDLE_CLIENTS = 1000

@@ -17,7 +17,8 @@ from typing import Any, Optional
 
 import httptools
 import pytest
-from vectorlib import BY_ID, ENGINE_BUGS, PROTO_NUM, VECTORS, Vector, params, rust_outcome
+
+from .vectorlib import BY_ID, ENGINE_BUGS, PROTO_NUM, VECTORS, Vector, params, rust_outcome
 
 _NO_LIMITS = ("engine right: httptools (llhttp) enforces no size limits (servers built on it "
               "add their own); ")

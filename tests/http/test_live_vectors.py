@@ -18,9 +18,11 @@ from pathlib import Path
 from typing import Any, Optional
 
 import pytest
-from vectorlib import BY_ID, ENGINE_BUGS, LIMITS, VECTORS, Vector, params
 
-from conftest import SiteFactory
+from tests.support.site import SiteFactory
+from tests.support.wire import read_until_close
+
+from .vectorlib import BY_ID, ENGINE_BUGS, LIMITS, VECTORS, Vector, params
 
 HANDLER = Path(__file__).resolve().parent / "handlers" / "vecho.py"
 READ_TIMEOUT = 3.0
@@ -74,8 +76,6 @@ class Exchange:
 
 def talk(port: int, payload: bytes, half_close: bool = False) -> tuple[bytes, bool]:
     """Send `payload`, then read until the server closes or READ_TIMEOUT passes."""
-    chunks = []
-    closed = False
     with socket.create_connection(("127.0.0.1", port), timeout=READ_TIMEOUT) as sock:
         try:
             sock.sendall(payload)
@@ -83,20 +83,7 @@ def talk(port: int, payload: bytes, half_close: bool = False) -> tuple[bytes, bo
                 sock.shutdown(socket.SHUT_WR)
         except OSError:
             pass  # the server refused early and closed; its answer is still readable
-        deadline = time.monotonic() + READ_TIMEOUT
-        while time.monotonic() < deadline:
-            try:
-                chunk = sock.recv(65536)
-            except socket.timeout:
-                break
-            except OSError:
-                closed = True
-                break
-            if not chunk:
-                closed = True
-                break
-            chunks.append(chunk)
-    return b"".join(chunks), closed
+        return read_until_close(sock, READ_TIMEOUT, reset_is_close=True)
 
 
 def parse_responses(data: bytes, methods: list[str]) -> tuple[list[Response], list[Response],
@@ -332,19 +319,29 @@ def test_no_content_response_has_no_body(server):
     assert "transfer-encoding" not in responses[0].headers
 
 
-def test_idle_keepalive_connection_is_closed(server):
-    """K15: a kept-alive connection with no next request is closed after KeepAliveTimeout
-    (1 s here)."""
-    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+def idle_close_after(port: int) -> float:
+    """Seconds a kept-alive connection stays open after its response, the client silent."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
         sock.sendall(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
         started = time.monotonic()
-        data = b""
-        while True:
-            chunk = sock.recv(65536)
-            if not chunk:
-                break
-            data += chunk
+        data, _ = read_until_close(sock)
         waited = time.monotonic() - started
     responses, _, leftover = parse_responses(data, ["GET"])
     assert [r.status for r in responses] == [200] and not leftover
-    assert 0.5 < waited < 8, waited
+    return waited
+
+
+def test_idle_keepalive_connection_is_closed(server):
+    """K15: a kept-alive connection with no next request is closed after KeepAliveTimeout
+    (1 s here; the default, 5 s, or a timer that ignores the directive fail)."""
+    waited = idle_close_after(server.port)
+    assert 0.9 < waited < 2.5, waited
+
+
+def test_keepalive_timeout_follows_the_directive(site):
+    """The same site with KeepAliveTimeout 3: open past 2.5 s, closed before 4.5 s (with
+    the test above, a server that ignores the value cannot pass both)."""
+    slower = site(SITE.replace("KeepAliveTimeout 1\n", "KeepAliveTimeout 3\n"),
+                  {"lib/vecho.py": HANDLER.read_text()}, workers=1)
+    waited = idle_close_after(slower.port)
+    assert 2.9 < waited < 4.5, waited

@@ -8,7 +8,10 @@ import subprocess
 import sys
 
 import pytest
-from vectorlib import (
+
+from prefork_modpy import _core
+
+from .vectorlib import (
     ENGINE_BUGS,
     PROTO_NUM,
     VECTOR_DIR,
@@ -18,8 +21,6 @@ from vectorlib import (
     params,
     rust_outcome,
 )
-
-from prefork_modpy import _core
 
 VALID = [v for v in VECTORS if v.valid]
 REFUSED = [v for v in VECTORS if not v.valid]

@@ -6,7 +6,8 @@ import socket
 
 import pytest
 
-from conftest import SiteFactory, raw_exchange
+from tests.support.site import SiteFactory
+from tests.support.wire import raw_exchange, read_until_close
 
 BEHAVIOURS = ["ok", "spam", "declined", "done", "forbidden", "not_found", "created",
               "raise_404", "boom", "none_result", "frozen", "echo", "echo_lines", "options",
@@ -300,12 +301,7 @@ def test_pipelined_requests_answered_in_order(server):
     with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
         sock.sendall(b"GET /b/ok/ HTTP/1.1\r\nHost: x\r\n\r\n"
                      b"GET /b/spam/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        data = b""
-        while True:
-            chunk = sock.recv(65536)
-            if not chunk:
-                break
-            data += chunk
+        data, _ = read_until_close(sock)
     assert data.count(b"HTTP/1.1 200") == 2
     assert data.index(b"\r\n\r\nok") < data.index(b"\r\n\r\nspam")
 

@@ -9,7 +9,7 @@ import urllib.request
 
 import pytest
 
-from conftest import wait_until, worker_pids
+from tests.support.site import wait_until, worker_pids
 
 OPTIONS_CONF = """
 <Directory {root}/app>

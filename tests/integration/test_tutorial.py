@@ -1,9 +1,15 @@
 """The mod_python manual's section 3.3 example, served end to end."""
 
 import http.client
+import re
 import urllib.request
+from pathlib import Path
 
 import pytest
+
+from tests.support.site import free_port, kill_server, start_server
+
+REPO = Path(__file__).resolve().parents[2]
 
 TUTORIAL_CONF = """
 <Directory {root}/mywebdir>
@@ -53,7 +59,7 @@ def test_keep_alive_serves_many_requests_on_one_connection(tutorial):
 
 
 def test_http_10_closes_after_response(tutorial):
-    from conftest import raw_exchange
+    from tests.support.wire import raw_exchange
 
     reply = raw_exchange(tutorial.port, b"GET /mywebdir/x.py HTTP/1.0\r\n\r\n")
     head, _, body = reply.partition(b"\r\n\r\n")
@@ -74,3 +80,21 @@ def test_non_python_extension_is_not_handled(tutorial):
     assert response.status == 200
     assert body == b"plain text file"
     assert response.getheader("Content-Type").startswith("text/plain")
+
+
+def test_the_config_make_run_serves(tmp_path):
+    """`make run` serves examples/tutorial/site.conf: that file, unchanged, answers the
+    tutorial's two URLs (only the port moves, by --bind, as 8080 may be taken here)."""
+    run = re.search(r"^run:.*\n\t.*--config (\S+)", (REPO / "Makefile").read_text(), re.M)
+    assert run is not None, "the Makefile's run target names no --config"
+    conf = REPO / run.group(1)
+    port = free_port()
+    server = start_server(tmp_path, conf, port, 2, conf.parent / "srv", tmp_path / "error.log",
+                          ("--bind", f"127.0.0.1:{port}"))
+    try:
+        for path in ("/mywebdir/myscript.py", "/mywebdir/montypython.py"):
+            with urllib.request.urlopen(server.url(path), timeout=10) as response:
+                assert (response.status, response.read()) == (200, b"Hello World!")
+                assert response.headers["Content-Type"] == "text/plain"
+    finally:
+        kill_server(server)

@@ -9,10 +9,11 @@ import signal
 import subprocess
 import sys
 
-from helpers import APP, APP_CONF, get
-from loadgen import LoadGenerator
+from tests.support.site import wait_until
+from tests.support.wire import raw_exchange
 
-from conftest import raw_exchange, wait_until
+from .helpers import APP, APP_CONF, get
+from .loadgen import LoadGenerator
 
 
 def log_conf(tmp_root: str) -> str:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from helpers import APP, APP_CONF, get
+from tests.support.site import wait_until
 
-from conftest import wait_until
+from .helpers import APP, APP_CONF, get
 
 WHOIS = APP_CONF.replace("PythonHandler app\n", "PythonHandler app::whois\n") + """
 LogFormat "%a %{{c}}a %h" addresses

@@ -9,10 +9,11 @@ import socket
 import time
 
 import pytest
-from helpers import APP, APP_CONF, Background, get
-from loadgen import LoadGenerator
 
-from conftest import free_port, wait_until
+from tests.support.site import free_port, wait_until
+
+from .helpers import APP, APP_CONF, Background, get
+from .loadgen import LoadGenerator
 
 BASE = APP_CONF + "MaxKeepAliveRequests 0\nPythonOption generation one\n"
 
@@ -115,7 +116,8 @@ def test_keepalive_client_is_told_to_close_during_reload(app):
     assert wait_until(lambda: not set(app.workers()) & old)
 
 
-def test_sigint_stops_at_once(app):
+def test_sigint_stops_without_waiting_for_the_request_in_flight(app):
+    """A 20 s request is in flight; SIGINT ends master and workers within 4 s."""
     slow = Background(app.port, "/slow?20")
     slow.start()
     time.sleep(0.3)

@@ -8,9 +8,9 @@ import subprocess
 import sys
 import time
 
-from helpers import APP, APP_CONF, Background, get
+from tests.support.site import wait_until
 
-from conftest import wait_until
+from .helpers import APP, APP_CONF, Background, get
 
 STATUS_CONF = APP_CONF + """
 <Location /server-status>

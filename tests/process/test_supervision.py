@@ -13,10 +13,11 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import APP, APP_CONF, get
-from loadgen import LoadGenerator
 
-from conftest import SiteFactory, free_port, wait_until, worker_pids
+from tests.support.site import SiteFactory, free_port, wait_until, worker_pids
+
+from .helpers import APP, APP_CONF, get
+from .loadgen import LoadGenerator
 
 HANG_CONF = APP_CONF + """
 Timeout 1

@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Optional
 
 import pytest
-from helpers import APP, APP_CONF, answers, get
 
-from conftest import free_port, wait_until, worker_pids
+from tests.support.site import free_port, wait_until, worker_pids
+
+from .helpers import APP, APP_CONF, answers, get
 
 UNITS = Path(__file__).resolve().parents[2] / "systemd"
 

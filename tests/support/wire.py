@@ -1,14 +1,17 @@
-"""A small HTTP/1.1 client over a raw socket for tests/engine: responses are read exactly as
-framed (Content-Length, chunked, or until the server closes), so a test sees every byte
-the server sent, interim 100s included, and can tell a clean close from a reset."""
+"""The raw HTTP/1.1 client the suites share: responses are read exactly as framed
+(Content-Length, chunked, or until the server closes), so a test sees every byte the server
+sent, interim 100s included, and can tell a clean close from a reset.
+
+Owns `Client` (one connection), `read_until_close` (the one read-to-EOF loop) and
+`raw_exchange` (send bytes, read until the server closes). Must not parse leniently: a
+response that does not frame is an error, never guessed at.
+"""
 
 from __future__ import annotations
 
-import resource
 import socket
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 
 @dataclass
@@ -98,12 +101,9 @@ class Client:
 
     def read_to_end(self) -> bytes:
         """Everything until the server closes its side."""
-        while True:
-            data = self.sock.recv(1 << 16)
-            if not data:
-                out, self.buf = self.buf, b""
-                return out
-            self.buf += data
+        rest, _ = read_until_close(self.sock)
+        out, self.buf = self.buf + rest, b""
+        return out
 
     def closed_cleanly(self, timeout: float = 5.0) -> bool:
         """True if the server ends the stream (FIN) with nothing more; a reset raises."""
@@ -125,18 +125,39 @@ def timed_get(port: int, path: str = "/app/hello") -> float:
     return time.perf_counter() - start
 
 
-def raise_nofile(wanted: int) -> None:
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < wanted:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (min(wanted, hard), hard))
+def read_until_close(sock: socket.socket, timeout: float | None = None,
+                     reset_is_close: bool = False) -> tuple[bytes, bool]:
+    """Read until the server closes its side: (bytes read, closed). With `timeout`, stop
+    after that many seconds in all (closed False then); without, each recv waits as long
+    as the socket's own timeout allows and raises past it. A reset raises unless
+    `reset_is_close`, which counts it as the close."""
+    chunks = []
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return b"".join(chunks), False
+            sock.settimeout(left)
+        try:
+            chunk = sock.recv(1 << 16)
+        except socket.timeout:
+            if deadline is None:
+                raise
+            return b"".join(chunks), False
+        except ConnectionError:
+            if not reset_is_close:
+                raise
+            return b"".join(chunks), True
+        if not chunk:
+            return b"".join(chunks), True
+        chunks.append(chunk)
 
 
-def proc_status_kb(pid: int, key: str) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(key + ":"):
-            return int(line.split()[1])
-    raise KeyError(key)
-
-
-def open_fds(pid: int) -> int:
-    return len(list(Path(f"/proc/{pid}/fd").iterdir()))
+def raw_exchange(port: int, data: bytes, timeout: float = 5.0) -> bytes:
+    """Send raw bytes on a fresh connection; what came back before the server closed (or
+    before `timeout` seconds passed)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        sock.sendall(data)
+        received, _ = read_until_close(sock, timeout)
+    return received

@@ -7,7 +7,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 SOURCES := $(shell find rust -type f) Cargo.toml pyproject.toml
 
-.PHONY: install run test test-rust test-python lint clean
+.PHONY: install run test test-rust test-python lint clean deps-redis
 
 $(VENV)/.installed: $(SOURCES)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,8 +21,14 @@ install: $(VENV)/.installed
 run: install
 	$(BIN)/prefork-modpy --config examples/tutorial/site.conf --workers 8
 
+## Debian's redis-server for the RedisSession tests (apt-get, as root; a no-op once installed).
+## The tests fail without it unless PREFORK_MODPY_NO_REDIS=1 says to skip them.
+deps-redis:
+	@if [ "$${PREFORK_MODPY_NO_REDIS:-0}" = 1 ]; then echo "deps-redis: skipped (PREFORK_MODPY_NO_REDIS=1)"; \
+	else bash tests/support/install_redis.sh; fi
+
 ## The whole test suite: Rust unit tests, lint, then pytest against the real server.
-test: install test-rust lint test-python
+test: install deps-redis test-rust lint test-python
 
 test-rust:
 	cargo test --quiet

@@ -738,6 +738,8 @@ class MemorySession(BaseSession):
 
 REDIS_KEY_PREFIX = "mp_sess:"
 REDIS_LOCK_POLL = 0.02  # seconds between two tries of a waiter for a held session lock
+REDIS_RELEASE_RETRY = 10.0  # at most this long (and the lock timeout) to free a lock
+REDIS_RELEASE_POLL = 0.1
 
 _redis_clients: Dict[Any, Any] = {}
 
@@ -798,6 +800,9 @@ class RedisLock:
         self.held = False
         self._lock = client.lock(name, timeout=timeout, sleep=REDIS_LOCK_POLL,
                                  thread_local=False)
+        import redis.exceptions
+
+        self._errors = redis.exceptions
 
     def acquire(self) -> None:
         if not self._lock.acquire(blocking_timeout=self.timeout):
@@ -807,10 +812,28 @@ class RedisLock:
 
     def release(self, remove: bool = False) -> None:
         """Delete the lock key if it still holds our token (it may have expired and been
-        taken by another request, which then keeps it)."""
-        if self.held:
-            self.held = False
+        taken by another request, which then keeps it).  While Redis is unreachable (being
+        restarted), keep trying for a bounded time: a lock key that survived the restart would
+        otherwise block its session until it expires.  This runs in the request's cleanup,
+        after the response has been sent."""
+        if not self.held:
+            return
+        self.held = False
+        token = self._lock.local.token
+        try:
             self._lock.release()
+            return
+        except (OSError, self._errors.ConnectionError, self._errors.TimeoutError):
+            pass
+        deadline = time.monotonic() + min(self.timeout, REDIS_RELEASE_RETRY)
+        while True:
+            time.sleep(REDIS_RELEASE_POLL)
+            try:
+                self._lock.do_release(token)  # the compare-and-delete script, same token
+                return
+            except (OSError, self._errors.ConnectionError, self._errors.TimeoutError):
+                if time.monotonic() >= deadline:
+                    raise
 
 
 class RedisSession(BaseSession):

@@ -330,8 +330,13 @@ def test_lock_of_a_killed_holder_expires(start_redis, instances) -> None:
     assert len(outcome) == 1 and isinstance(outcome[0], (OSError, http.client.HTTPException))
 
 
-def test_bad_redis_options_are_reported(start_redis, instances) -> None:
+def test_redis_options(start_redis, instances) -> None:
     server = start_redis()
+    (prefixed,) = instances(server, count=1,
+                            extra="PythonOption mod_python.session.redis_key_prefix app1:")
+    sid = get(prefixed.port, "/app/count")["id"]
+    assert server.client.exists(f"app1:{sid}") == 1
+
     (node,) = instances(server, count=1,
                         extra="PythonOption mod_python.session.redis_lock_timeout soon")
     assert get(node.port, "/app/count").status == 500

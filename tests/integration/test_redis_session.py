@@ -4,7 +4,9 @@ two machines: round trip through HTTP, Redis TTL expiry, signed records, the ses
 across instances, and Redis killed and restarted in the middle of a run.
 
 redis-server comes from `make deps-redis` (tests/support/install_redis.sh); without it these
-tests fail, unless PREFORK_MODPY_NO_REDIS=1 says to skip them."""
+tests fail, unless PREFORK_MODPY_NO_REDIS=1 says to skip them.  valkey-server is packaged from
+Debian 13 on; elsewhere the Valkey cases are skipped unless PREFORK_MODPY_VALKEY_SERVER names
+a valkey-server binary (PREFORK_MODPY_REDIS_SERVER likewise picks another redis-server)."""
 
 from __future__ import annotations
 
@@ -116,8 +118,11 @@ class RedisProcess:
 
 
 def server_binary(name: str) -> str:
-    path = shutil.which(name) or (f"/usr/bin/{name}" if os.path.exists(f"/usr/bin/{name}")
-                                  else None)
+    """The server binary: PREFORK_MODPY_REDIS_SERVER / PREFORK_MODPY_VALKEY_SERVER when set
+    (a build of your own), else the one on PATH or in /usr/bin."""
+    path = os.environ.get(f"PREFORK_MODPY_{name.split('-')[0].upper()}_SERVER") or \
+        shutil.which(name) or (f"/usr/bin/{name}" if os.path.exists(f"/usr/bin/{name}")
+                               else None)
     if path:
         return path
     if os.environ.get("PREFORK_MODPY_NO_REDIS") == "1":

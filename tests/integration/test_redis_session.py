@@ -120,9 +120,14 @@ class RedisProcess:
 def server_binary(name: str) -> str:
     """The server binary: PREFORK_MODPY_REDIS_SERVER / PREFORK_MODPY_VALKEY_SERVER when set
     (a build of your own), else the one on PATH or in /usr/bin."""
-    path = os.environ.get(f"PREFORK_MODPY_{name.split('-')[0].upper()}_SERVER") or \
-        shutil.which(name) or (f"/usr/bin/{name}" if os.path.exists(f"/usr/bin/{name}")
-                               else None)
+    variable = f"PREFORK_MODPY_{name.split('-')[0].upper()}_SERVER"
+    chosen = os.environ.get(variable)
+    if chosen:
+        if not os.access(chosen, os.X_OK):
+            pytest.fail(f"{variable}={chosen}: not an executable file")
+        return chosen
+    path = shutil.which(name) or (f"/usr/bin/{name}" if os.path.exists(f"/usr/bin/{name}")
+                                  else None)
     if path:
         return path
     if os.environ.get("PREFORK_MODPY_NO_REDIS") == "1":

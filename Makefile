@@ -8,7 +8,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 SOURCES := $(shell find rust -type f) Cargo.toml pyproject.toml
 
-.PHONY: install apache run test test-rust test-python lint clean
+.PHONY: install deps apache deps-redis run test test-rust test-python lint clean
 
 $(VENV)/.installed: $(SOURCES)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,9 +32,18 @@ else
 	bash tests/compat/install_apache.sh
 endif
 
+## Debian's redis-server for the RedisSession tests (apt-get, as root; a no-op once installed).
+## The tests fail without it unless PREFORK_MODPY_NO_REDIS=1 says to skip them.
+deps-redis:
+	@if [ "$${PREFORK_MODPY_NO_REDIS:-0}" = 1 ]; then echo "deps-redis: skipped (PREFORK_MODPY_NO_REDIS=1)"; \
+	else bash tests/support/install_redis.sh; fi
+
+## Every Debian package the tests need (Apache + mod_python, redis-server): explicit steps.
+deps: apache deps-redis
+
 ## The whole test suite: Rust unit tests, lint, then pytest against the real server and
 ## against Apache httpd + mod_python.
-test: install apache test-rust lint test-python
+test: install deps test-rust lint test-python
 
 test-rust:
 	cargo test --quiet

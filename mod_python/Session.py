@@ -25,6 +25,9 @@ Where prefork-modpy differs, and why (process-faults.md section 4.5):
   owned by the server's user) next to the store.  A record whose MAC does not verify is never
   unpickled; it counts as no session.  Store files are created 0600.
 * The session cookie carries ``HttpOnly`` and ``SameSite=Lax`` (plus ``Secure`` over https).
+* ``RedisSession`` (not in mod_python; ``session_type RedisSession`` with
+  ``mod_python.session.redis_url``) keeps sessions in Redis or Valkey for several machines:
+  the same signed records, expired by Redis TTL, locked with a Redis lock (see its section).
 """
 
 from __future__ import annotations
@@ -724,6 +727,203 @@ class MemorySession(BaseSession):
         MemorySession.sdict.pop(self._sid, None)  # type: ignore[arg-type]
 
 
+# -- RedisSession --------------------------------------------------------------------------
+#
+# Not in mod_python: sessions every machine of a cluster shares.  Records are the signed
+# pickles of the file stores (the key file `.mp_sess.key` of the key directory, which every
+# machine must share), stored with `SET ... PX <timeout>` so Redis expires them (no cleanup
+# sweeps).  The per-session lock is a Redis key taken with `SET NX PX` and a random token and
+# released by a compare-and-delete script (redis-py's Lock): it plays the part of
+# mod_python's `_apache._global_lock(server, sid)` across processes and machines.
+
+REDIS_KEY_PREFIX = "mp_sess:"
+REDIS_LOCK_POLL = 0.02  # seconds between two tries of a waiter for a held session lock
+REDIS_RELEASE_RETRY = 10.0  # at most this long (and the lock timeout) to free a lock
+REDIS_RELEASE_POLL = 0.1
+
+_redis_clients: Dict[Any, Any] = {}
+
+
+class SessionLockTimeout(Exception):
+    """A session stayed locked by another request for longer than the lock timeout."""
+
+
+def _redis_option(opts: Any, name: str, default: Any = None) -> Any:
+    return opts.get(f"mod_python.session.redis_{name}", default)
+
+
+def _seconds_option(opts: Any, name: str, default: float) -> float:
+    value = _redis_option(opts, name)
+    if value is None or value == "":
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1
+    if not seconds > 0:
+        raise ValueError(f"PythonOption mod_python.session.redis_{name} {value!r}: "
+                         "expected a positive number of seconds")
+    return seconds
+
+
+def _redis_client(url: str) -> Any:
+    """One client (and connection pool) per worker process and URL.  Dead pooled connections
+    are noticed when taken from the pool (redis-py reconnects them), and commands that fail on
+    the connection are retried a few times with a backoff, so a restarted Redis costs only the
+    requests that were using it."""
+    client = _redis_clients.get((os.getpid(), url))
+    if client is not None:
+        return client
+    try:
+        import redis
+        from redis.backoff import ExponentialBackoff
+        from redis.retry import Retry
+    except ImportError as exc:
+        raise ImportError("RedisSession needs the redis package "
+                          "(pip install 'prefork-modpy[redis]')") from exc
+    client = redis.Redis.from_url(
+        url, socket_connect_timeout=2, socket_timeout=5, socket_keepalive=True,
+        retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 3),
+        retry_on_error=[redis.ConnectionError, redis.TimeoutError], health_check_interval=30)
+    _redis_clients[(os.getpid(), url)] = client
+    return client
+
+
+class RedisLock:
+    """One session's lock in Redis: redis-py's ``Lock`` (``SET NX PX`` with a random token,
+    token-checked delete), held at most ``timeout`` seconds so a killed holder cannot keep the
+    session locked forever; a waiter gives up after the same time."""
+
+    def __init__(self, client: Any, name: str, timeout: float) -> None:
+        self.name = name
+        self.timeout = timeout
+        self.held = False
+        self._lock = client.lock(name, timeout=timeout, sleep=REDIS_LOCK_POLL,
+                                 thread_local=False)
+        import redis.exceptions
+
+        self._errors = redis.exceptions
+
+    def acquire(self) -> None:
+        if not self._lock.acquire(blocking_timeout=self.timeout):
+            raise SessionLockTimeout(f"session lock {self.name} still held by another "
+                                     f"request after {self.timeout:g} seconds")
+        self.held = True
+
+    def release(self, remove: bool = False) -> None:
+        """Delete the lock key if it still holds our token (it may have expired and been
+        taken by another request, which then keeps it).  While Redis is unreachable (being
+        restarted), keep trying for a bounded time: a lock key that survived the restart would
+        otherwise block its session until it expires.  This runs in the request's cleanup,
+        after the response has been sent."""
+        if not self.held:
+            return
+        self.held = False
+        token = self._lock.local.token
+        try:
+            self._lock.release()
+            return
+        except (OSError, self._errors.ConnectionError, self._errors.TimeoutError):
+            pass
+        deadline = time.monotonic() + min(self.timeout, REDIS_RELEASE_RETRY)
+        while True:
+            time.sleep(REDIS_RELEASE_POLL)
+            try:
+                self._lock.do_release(token)  # the compare-and-delete script, same token
+                return
+            except (OSError, self._errors.ConnectionError, self._errors.TimeoutError):
+                if time.monotonic() >= deadline:
+                    raise
+
+
+class RedisSession(BaseSession):
+    """Sessions in Redis (or Valkey), shared by every worker on every machine that uses the
+    same ``mod_python.session.redis_url``."""
+
+    def __init__(self, req: Any, sid: Any = 0, secret: Any = None, timeout: Any = 0,
+                 lock: Any = 1) -> None:
+        opts = req.get_options()
+        url = _redis_option(opts, "url")
+        if not url:
+            raise ValueError("RedisSession needs PythonOption mod_python.session.redis_url "
+                             "(redis://host:port/db)")
+        self._redis = _redis_client(url)
+        self._prefix = _redis_option(opts, "key_prefix", REDIS_KEY_PREFIX)
+        # The longest a request can hold a lock: the worker is killed past Timeout.
+        self._lock_timeout = _seconds_option(opts, "lock_timeout",
+                                             float(getattr(req.server, "timeout", 60) or 60))
+        if "mod_python.session.database_directory" in opts:
+            self._key_dir = opts["mod_python.session.database_directory"]
+        else:
+            self._key_dir = opts.get("session_directory", tempdir)
+        self._redis_lock: Optional[RedisLock] = None
+        BaseSession.__init__(self, req, sid=sid, secret=secret, timeout=timeout, lock=lock)
+
+    def _data_key(self) -> str:
+        return f"{self._prefix}{self._sid}"
+
+    def _lock_key(self) -> str:
+        return f"{self._prefix}lock:{self._sid}"
+
+    def lock(self) -> None:
+        """As ``BaseSession.lock``, with the lock in Redis: a request for the same session on
+        any machine waits until ``unlock()``, the end of the request or the lock timeout."""
+        if self._lock and self._sid:
+            name = self._lock_key()
+            if self._redis_lock is not None and self._redis_lock.name != name:
+                self._release_lock()  # the lock of an unknown sid replaced by a new one
+            if self._redis_lock is None:
+                self._redis_lock = RedisLock(self._redis, name, self._lock_timeout)
+            if not self._redis_lock.held:
+                self._redis_lock.acquire()
+                self._req.register_cleanup(unlock_session_cleanup, self)
+            self._locked = 1
+
+    def unlock(self) -> None:
+        if self._lock and self._locked:
+            self._release_lock()
+            self._locked = 0
+
+    def _release_lock(self) -> None:
+        held, self._redis_lock = self._redis_lock, None
+        if held is None:
+            return
+        try:
+            held.release()
+        except Exception as exc:  # Redis restarted or the lock expired: nothing left to free
+            self._req.log_error(f"RedisSession: releasing {held.name}: {exc!r}",
+                                apache.APLOG_WARNING)
+
+    def do_load(self) -> Optional[Dict[str, Any]]:
+        blob = self._redis.get(self._data_key())
+        if blob is None:
+            return None
+        try:
+            record = _loads(blob, _store_key(self._key_dir))
+        except Exception as exc:
+            self._req.log_error(f"Error while loading a session : {exc!r}")
+            return None
+        if record is None:
+            self._req.log_error(
+                f"RedisSession: {self._data_key()} is not signed with the key in "
+                f"{os.path.join(os.path.abspath(self._key_dir), '.mp_sess.key')}; every "
+                "machine sharing this Redis needs the same key file", apache.APLOG_WARNING)
+        return record
+
+    def do_save(self, record: Dict[str, Any]) -> None:
+        """Store the record with Redis expiring it ``timeout`` seconds from now.  A failure
+        (Redis down) raises: the request must not look as if the session were saved."""
+        blob = _dumps(record, _store_key(self._key_dir))
+        ttl_ms = max(1, int(float(record["_timeout"]) * 1000))
+        self._redis.set(self._data_key(), blob, px=ttl_ms)
+
+    def do_delete(self) -> None:
+        self._redis.delete(self._data_key())
+
+    def do_cleanup(self) -> None:
+        pass  # Redis expires records itself (SET PX)
+
+
 def Session(req: Any, sid: Any = 0, secret: Any = None, timeout: Any = 0,
             lock: Any = 1) -> BaseSession:
     """The session class named by ``PythonOption mod_python.session.session_type`` (default
@@ -742,7 +942,7 @@ def Session(req: Any, sid: Any = 0, secret: Any = None, timeout: Any = 0,
         else:
             sess_type = "DbmSession"
     classes: Dict[str, Any] = {"FileSession": FileSession, "DbmSession": DbmSession,
-                               "MemorySession": MemorySession}
+                               "MemorySession": MemorySession, "RedisSession": RedisSession}
     if sess_type not in classes:
         raise Exception(f"Unknown session type {sess_type}")
     return classes[sess_type](req, sid=sid, secret=secret, timeout=timeout, lock=lock)

@@ -67,7 +67,7 @@ def test_include_is_relative_to_including_file(tmp_path):
 
 def test_include_glob_and_missing(tmp_path):
     path = write(tmp_path, "Include nothing-here.conf\n")
-    message = rf"^{path}:1: cannot read .*nothing-here.conf: No such file"
+    message = rf"^{path}:1: Include: .*nothing-here.conf does not exist"
     with pytest.raises(ConfigError, match=message):
         load_config(str(path))
     path = write(tmp_path, "IncludeOptional none/*.conf\nListen 9\n")

@@ -571,8 +571,9 @@ def _on_off(node: Node) -> bool:
 
 def _set_document_root(builder: _Builder, host: VirtualHost, node: Node) -> None:
     root = builder.resolve_path(_only(node))
-    if not os.path.isdir(root):
-        raise ConfigError.at(node, f"DocumentRoot '{root}' is not a directory")
+    if not os.path.isdir(root):  # httpd 2.4 warns (AH00112) and starts
+        builder.warnings.append(f"{node.where}: DocumentRoot {root} does not exist (or is not "
+                                "a directory); requests mapped there get 404")
     host.document_root = root
 
 

@@ -23,7 +23,7 @@ def render(config: ServerConfig) -> str:
     for vhost in config.vhosts:
         lines += _host_lines(vhost, " ".join(vhost.addresses), inherited)
     lines += ["", "Modules:"]
-    for key, module in sorted(config.loaded_modules.items()):
+    for _key, module in sorted(config.loaded_modules.items()):
         info = catalog.module_info(module.name)
         state = "implemented" if info.implemented else f"not implemented: {info.reason}"
         lines.append(f"  loaded {module.name:<24} {state} ({module.file}:{module.line})")

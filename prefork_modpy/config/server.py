@@ -294,6 +294,7 @@ class _Builder:
             self._server_node(node, self.main)
         self._check_filters()  # before merging: the vhosts' own settings are still apart
         self._finish_vhosts()
+        self._warn_thread_mpm()
         main_sections = self.main.sections
         for vhost in self.vhosts:
             vhost.sections = main_sections + vhost.sections
@@ -329,6 +330,17 @@ class _Builder:
                 raise ConfigError(f"{vhost.file}:{vhost.line}: " + catalog.pending(
                     "LogLevel", f"this virtual host's {vhost.log_level} differs from the main "
                                 f"server's {main_level}"))
+
+    def _warn_thread_mpm(self) -> None:
+        """Debian's mpm_event.conf sizes processes of 25 threads; here each worker serves
+        one request at a time, so the same numbers give far fewer concurrent requests."""
+        for key in ("mpm_event", "mpm_worker"):
+            module = self.loaded_modules.get(key)
+            if module is not None:
+                self.warnings.append(
+                    f"{module.file}:{module.line}: {module.name} is loaded, but prefork-modpy "
+                    "is a prefork server: StartServers/MaxRequestWorkers count worker "
+                    "processes that serve one request each (no threads)")
 
     def warn_once(self, node: Node, text: str) -> None:
         """One warning line per directive name (a stock config repeats AddIcon 40 times)."""

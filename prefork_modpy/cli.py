@@ -1,17 +1,20 @@
-"""Command line: `prefork-modpy --config FILE [--workers N] [--bind ADDR] [-D NAME] [-t]`.
+"""Command line: `prefork-modpy --config FILE [--workers N] [--bind ADDR] [-D NAME] [-t]
+[--envvars FILE] [--print-config]`.
 
-Owns argument parsing only; it hands the master what the user asked for. Must not fork,
-bind or import handler code itself.
+Owns argument parsing, sourcing an envvars file into the environment (as apache2ctl does),
+the config checks (-t) and report (--print-config), and printing the config's warnings at
+start. Must not fork workers, bind or import handler code itself.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 from typing import Optional
 
-from .config.server import load_config, parse_address
+from .config.server import ServerConfig, load_config, parse_address
 from .config.syntax import ConfigError
 
 
@@ -28,7 +31,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-D", dest="defines", action="append", default=[], metavar="NAME",
                         help="define NAME for <IfDefine NAME> (repeatable)")
     parser.add_argument("-t", "--check-config", action="store_true",
-                        help="check the config, print 'Syntax OK' and exit")
+                        help="check the config and what start-up needs (log files, users, "
+                             "PythonImport modules), print 'Syntax OK' and exit")
+    parser.add_argument("-S", "-M", "--print-config", dest="print_config",
+                        action="store_true",
+                        help="print virtual hosts, modules and settings with file:line, exit")
+    parser.add_argument("--envvars", metavar="FILE",
+                        help="source this shell file (Debian: /etc/apache2/envvars) and take "
+                             "its exported variables for ${VAR} in the config, as apache2ctl "
+                             "does")
     parser.add_argument("--max-requests", type=int, default=None, metavar="N",
                         help="recycle a worker after N requests (MaxRequestsPerChild)")
     parser.add_argument("--max-requests-jitter", type=int, default=None, metavar="N",
@@ -45,11 +56,19 @@ def main(argv: Optional[list[str]] = None) -> int:
             print(f"prefork-modpy: --{name.replace('_', '-')} is out of range", file=sys.stderr)
             return 2
     try:
+        if args.envvars:
+            os.environ.update(source_envvars(args.envvars, args.config))
         binds = [parse_address(text) for text in args.bind]
-        if args.check_config:
-            load_config(args.config, defines)
-            print("Syntax OK")
+        config = load_config(args.config, defines)
+        for warning in config.warnings:
+            print(f"prefork-modpy: warning: {warning}", file=sys.stderr)
+        if args.print_config:
+            from .config.report import render
+
+            sys.stdout.write(render(config))
             return 0
+        if args.check_config:
+            return _check(config)
     except ConfigError as exc:
         print(f"prefork-modpy: {exc}", file=sys.stderr)
         return 1
@@ -57,6 +76,36 @@ def main(argv: Optional[list[str]] = None) -> int:
 
     return Master(MasterOptions(args.config, args.workers, binds, defines, args.max_requests,
                                 args.max_requests_jitter)).run()
+
+
+def _check(config: ServerConfig) -> int:
+    from .config.checks import startup_problems
+
+    problems = startup_problems(config)
+    for problem in problems:
+        print(f"prefork-modpy: {problem}", file=sys.stderr)
+    if problems:
+        return 1
+    print("Syntax OK")
+    return 0
+
+
+def source_envvars(path: str, config_path: str) -> dict[str, str]:
+    """The variables a POSIX shell exports after sourcing `path` (apache2ctl's `. envvars`),
+    with APACHE_CONFDIR set to the config's directory when the caller has not set it."""
+    if not os.path.isfile(path):
+        raise ConfigError(f"{path}: --envvars: no such file")
+    env = dict(os.environ)
+    env.setdefault("APACHE_CONFDIR", os.path.dirname(os.path.abspath(config_path)))
+    result = subprocess.run(["/bin/sh", "-c", '. "$1" >&2 && env -0', "sh", path],
+                            env=env, capture_output=True, timeout=30, check=False)
+    if result.returncode != 0:
+        message = result.stderr.decode(errors="replace").strip()
+        raise ConfigError(f"{path}: --envvars: the shell failed: {message}")
+    pairs = (item.partition("=") for item in result.stdout.decode().split("\0") if item)
+    shell_own = {"_", "SHLVL", "PWD", "OLDPWD"}
+    return {name: value for name, _, value in pairs
+            if name and name not in shell_own and os.environ.get(name) != value}
 
 
 if __name__ == "__main__":

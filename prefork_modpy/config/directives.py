@@ -8,11 +8,12 @@ No I/O; errors name file:line through `ConfigError`.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Callable, Optional
 
+from . import catalog
+from .regex import SearchPattern
 from .syntax import ConfigError, Node
 
 # (directive, default object name, may take "| .ext"), in Apache's phase order.
@@ -61,7 +62,8 @@ class HandlerEntry:
     directory: Optional[str]
     is_location: bool
     silent: bool = False
-    dir_pattern: Optional[re.Pattern[str]] = None  # a <DirectoryMatch>'s regex
+    dir_pattern: Optional[SearchPattern] = None  # a <DirectoryMatch>'s regex
+    path: Optional[str] = None  # mod_python 3.x: a handler given as a file path
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,7 @@ class SectionContext:
     directory: Optional[str] = None
     is_location: bool = False
     is_server: bool = True
-    directory_regex: Optional[re.Pattern[str]] = None
+    directory_regex: Optional[SearchPattern] = None
 
 
 @dataclass
@@ -100,6 +102,25 @@ class DirSettings:
     auth_type: Optional[str] = None
     auth_name: Optional[str] = None
     requires: Optional[tuple[str, ...]] = None
+    # core's Options: `options_set` is an absolute list given here (None: inherit), the
+    # add/remove sets are a relative `Options +X -Y` applied to the parent's (httpd's
+    # merge_core_dir_configs). The default is httpd 2.4's: FollowSymLinks.
+    options_set: Optional[frozenset[str]] = None
+    options_add: frozenset[str] = frozenset()
+    options_remove: frozenset[str] = frozenset()
+    # mod_mime: RemoveType drops inherited AddType mappings for these extensions.
+    removed_types: frozenset[str] = frozenset()
+    # Parsed and stored; applied to requests once the follow-up wires them (catalog.py).
+    languages: dict[str, str] = field(default_factory=dict)  # AddLanguage: ext -> language
+    charsets: dict[str, str] = field(default_factory=dict)  # AddCharset: ext -> charset
+    default_charset: Optional[str] = None  # AddDefaultCharset: "" for Off
+
+    @property
+    def effective_options(self) -> frozenset[str]:
+        """The Options in effect here once merged (lower-case names)."""
+        if self.options_set is not None:
+            return self.options_set
+        return (DEFAULT_OPTIONS | self.options_add) - self.options_remove
 
     def merged_with(self, child: DirSettings) -> DirSettings:
         """Apache's per-dir merge: the child's keys override the parent's key by key;
@@ -110,7 +131,9 @@ class DirSettings:
             options={**self.options, **child.options},
             set_handler=child.set_handler if child.set_handler is not None else self.set_handler,
             add_handlers={**self.add_handlers, **child.add_handlers},
-            mime_types={**self.mime_types, **child.mime_types},
+            mime_types={ext: kind for ext, kind in {**self.mime_types,
+                                                    **child.mime_types}.items()
+                        if ext not in child.removed_types or ext in child.mime_types},
             encodings={**self.encodings, **child.encodings},
             output_filters={**self.output_filters, **child.output_filters},
             input_filters={**self.input_filters, **child.input_filters},
@@ -122,6 +145,11 @@ class DirSettings:
             auth_type=_pick(child.auth_type, self.auth_type),
             auth_name=_pick(child.auth_name, self.auth_name),
             requires=_pick(child.requires, self.requires),
+            options_set=_merge_options(self, child),
+            removed_types=self.removed_types | child.removed_types,
+            languages={**self.languages, **child.languages},
+            charsets={**self.charsets, **child.charsets},
+            default_charset=_pick(child.default_charset, self.default_charset),
         )
 
     @property
@@ -165,6 +193,20 @@ def resolve_directory(entry: HandlerEntry, filename: Optional[str]) -> HandlerEn
     return replace(entry, dir_pattern=None)
 
 
+DEFAULT_OPTIONS = frozenset({"followsymlinks"})
+_OPTION_NAMES = frozenset({"followsymlinks", "symlinksifownermatch", "execcgi", "includes",
+                           "includesnoexec", "indexes", "multiviews"})
+_ALL_OPTIONS = _OPTION_NAMES - {"multiviews", "symlinksifownermatch"}
+
+
+def _merge_options(parent: DirSettings, child: DirSettings) -> Optional[frozenset[str]]:
+    if child.options_set is not None:
+        return child.options_set
+    if not child.options_add and not child.options_remove:
+        return parent.options_set
+    return (parent.effective_options | child.options_add) - child.options_remove
+
+
 def _pick(child, parent):
     return child if child is not None else parent
 
@@ -206,6 +248,11 @@ def _phase_accepts_ext(phase: str) -> bool:
 
 def _entry(node: Node, phase: str, word: str, ctx: SectionContext) -> HandlerEntry:
     module, sep, obj = word.partition("::")
+    if "/" in module:  # mod_python 3.x: a file path instead of a module name
+        if not module.endswith(".py") or not module.startswith("/"):
+            raise ConfigError.at(node, f"{phase}: {module!r} is neither a module name nor an "
+                                       "absolute path to a .py file")
+        require_wired(node, "PythonHandler", f"handler given as the file {module}")
     dotted_ok = all(part.isidentifier() for part in module.split("."))
     if not module or (sep and not obj) or not dotted_ok:
         raise ConfigError.at(node, f"{phase}: bad handler {word!r} (expected module[::object])")
@@ -234,14 +281,34 @@ def _extensions(node: Node, first: int) -> list[str]:
     return exts
 
 
+# Handlers a request can be given here: mod_python's, the status page (registered by the
+# worker), httpd's default handler (the static file).
+KNOWN_HANDLERS = PYTHON_HANDLER_NAMES | {"server-status", "default-handler"}
+# Handlers of httpd modules prefork-modpy lacks whose files are harmless to send as they are.
+_HARMLESS_HANDLERS = {"type-map": "mod_negotiation's type maps"}
+
+
+def _check_handler(node: Node, name: str) -> None:
+    """An unknown handler would make the file be served as it is (a CGI script's source, for
+    one), where httpd answers 500: refused, except for harmless metadata files."""
+    if name in KNOWN_HANDLERS or name.lower() == "none" or name in _HARMLESS_HANDLERS:
+        return
+    raise ConfigError.at(node, f"{node.name}: handler {name!r} does not exist in prefork-modpy "
+                               f"(it has {', '.join(sorted(KNOWN_HANDLERS))}); the files would "
+                               "be sent as they are. Serve them with mod_python or remove the "
+                               "line")
+
+
 def _set_handler(settings: DirSettings, node: Node) -> None:
     value = _one(node)
+    _check_handler(node, value)
     settings.set_handler = "" if value.lower() == "none" else value
 
 
 def _add_handler(settings: DirSettings, node: Node) -> None:
     if len(node.args) < 2:
         raise ConfigError.at(node, "AddHandler takes a handler name and one or more extensions")
+    _check_handler(node, node.args[0])
     for ext in _extensions(node, 1):
         settings.add_handlers[ext] = node.args[0]
 
@@ -395,6 +462,96 @@ def _check_host_require(node: Node) -> None:
                                            "address/bits") from None
 
 
+def require_wired(node: Node, name: str, detail: str = "") -> None:
+    """Refuse a value that is parsed and stored but not yet applied by the request path
+    (catalog.PENDING_FIELDS); the follow-up adds `name` to catalog.WIRED."""
+    if name not in catalog.WIRED:
+        raise ConfigError.at(node, catalog.pending(name, detail))
+
+
+def _options(settings: DirSettings, node: Node, warnings: list[str]) -> None:
+    """core's `Options [+|-]name ...` (httpd 2.4: all relative or all absolute)."""
+    if not node.args:
+        raise ConfigError.at(node, "Options needs at least one option (or None)")
+    signs = {word[0] in "+-" for word in node.args}
+    if len(signs) > 1:
+        raise ConfigError.at(node, "Options: either all options start with + or -, or none "
+                                   "does (as in httpd 2.4)")
+    relative = signs == {True}
+    names: list[tuple[str, str]] = []
+    for word in node.args:
+        sign, name = (word[0], word[1:].lower()) if relative else ("", word.lower())
+        if name == "all":
+            names.extend((sign, option) for option in sorted(_ALL_OPTIONS))
+        elif name == "none" and not relative:
+            continue
+        elif name in _OPTION_NAMES:
+            names.append((sign, name))
+        else:
+            raise ConfigError.at(node, f"Options: unknown option {word!r}")
+    if relative:
+        settings.options_add = frozenset(n for sign, n in names if sign == "+")
+        settings.options_remove = frozenset(n for sign, n in names if sign == "-")
+        symlinks_off = "followsymlinks" in settings.options_remove
+    else:
+        settings.options_set = frozenset(n for _, n in names)
+        symlinks_off = "followsymlinks" not in settings.options_set
+    if symlinks_off:
+        require_wired(node, "Options", "without FollowSymLinks httpd refuses symbolic links")
+    _warn_options(node, {n for sign, n in names if sign != "-"}, warnings)
+
+
+def _warn_options(node: Node, enabled: set[str], warnings: list[str]) -> None:
+    notes = {"indexes": "Indexes: no directory listings are produced (mod_autoindex is not "
+                        "part of prefork-modpy)",
+             "multiviews": "MultiViews: content negotiation is not done (mod_negotiation is "
+                           "not part of prefork-modpy); only exact file names are served"}
+    for name in sorted(enabled & notes.keys()):
+        warnings.append(f"{node.where}: Options {notes[name]}")
+
+
+def _allow_override(settings: DirSettings, node: Node) -> None:
+    if [word.lower() for word in node.args] != ["none"]:
+        raise ConfigError.at(node, f"{node.name} {' '.join(node.args)}: prefork-modpy reads no "
+                                   ".htaccess files, so their rules would be dropped; move "
+                                   "them into the config and use AllowOverride None")
+
+
+def _remove_type(settings: DirSettings, node: Node) -> None:
+    exts = _extensions(node, 0)
+    settings.removed_types |= frozenset(exts)
+    for ext in exts:
+        settings.mime_types.pop(ext, None)
+
+
+def _mapping(attr: str, what: str) -> Callable[[DirSettings, Node], None]:
+    """AddLanguage / AddCharset `value .ext ...`: stored, applied once wired."""
+    def apply(settings: DirSettings, node: Node) -> None:
+        if len(node.args) < 2:
+            raise ConfigError.at(node, f"{node.name} takes a {what} and one or more extensions")
+        for ext in _extensions(node, 1):
+            getattr(settings, attr)[ext] = node.args[0]
+        require_wired(node, node.name if node.name in catalog.PENDING_FIELDS
+                      else _CANONICAL[node.key])
+    return apply
+
+
+_CANONICAL = {"addlanguage": "AddLanguage", "addcharset": "AddCharset"}
+
+
+def _add_default_charset(settings: DirSettings, node: Node) -> None:
+    value = _one(node)
+    settings.default_charset = "" if value.lower() == "off" else value
+    if settings.default_charset:
+        require_wired(node, "AddDefaultCharset", value)
+
+
+def _default_type(settings: DirSettings, node: Node, warnings: list[str]) -> None:
+    if _one(node).lower() != "none":
+        warnings.append(f"{node.where}: DefaultType {node.args[0]} has no effect (as in httpd "
+                        "2.4, which warns the same)")
+
+
 _SIMPLE: dict[str, Callable[[DirSettings, Node], None]] = {
     "sethandler": _set_handler,
     "addhandler": _add_handler,
@@ -410,18 +567,33 @@ _SIMPLE: dict[str, Callable[[DirSettings, Node], None]] = {
     "authtype": _auth_field("auth_type"),
     "authname": _auth_field("auth_name"),
     "require": _require,
+    "allowoverride": _allow_override,
+    "allowoverridelist": _allow_override,
+    "removetype": _remove_type,
+    "addlanguage": _mapping("languages", "language"),
+    "addcharset": _mapping("charsets", "charset"),
+    "adddefaultcharset": _add_default_charset,
+}
+# Per-directory directives that may add warning lines.
+_WARNING: dict[str, Callable[[DirSettings, Node, list[str]], None]] = {
+    "options": _options,
+    "defaulttype": _default_type,
 }
 
 
 def is_dir_directive(key: str) -> bool:
     return (key in _SIMPLE or key in _PHASE_BY_LOWER or key in _FLAG_BY_LOWER
             or key in _TEXT_BY_LOWER or key in REFUSED or key == "pythonhandlermodule"
-            or key in _FILTER_DIRECTIVES)
+            or key in _FILTER_DIRECTIVES or key in _WARNING)
 
 
-def apply_dir_directive(settings: DirSettings, node: Node, ctx: SectionContext) -> None:
-    """Record one per-directory directive in `settings`."""
+def apply_dir_directive(settings: DirSettings, node: Node, ctx: SectionContext,
+                        warnings: Optional[list[str]] = None) -> None:
+    """Record one per-directory directive in `settings`; warning lines go to `warnings`."""
     key = node.key
+    if key in _WARNING:
+        _WARNING[key](settings, node, warnings if warnings is not None else [])
+        return
     if key in REFUSED:
         raise ConfigError.at(node, f"{node.name}: {REFUSED[key]} (refused rather than ignored)")
     if key in _PHASE_BY_LOWER:

@@ -12,17 +12,27 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Callable, Optional
+from typing import Callable, Mapping, Optional
 
 from ..httpd import accesslog
+from . import catalog
 from .directives import (
     DirSettings,
     SectionContext,
     apply_dir_directive,
     check_filter_names,
     is_dir_directive,
+    require_wired,
 )
-from .syntax import ConfigError, ConfigReader, Node
+from .regex import HTTPD_DEFAULT_OPTIONS, RegexError, SearchPattern, compile_regex
+from .syntax import (
+    ConfigError,
+    ConfigReader,
+    LoadedModule,
+    Node,
+    is_deflate_only,
+    is_legacy_browser_match,
+)
 
 DEFAULT_PORT = 8080
 
@@ -34,7 +44,7 @@ class Section:
 
     kind: str  # "directory", "files" or "location"
     pattern: str
-    regex: Optional[re.Pattern[str]]
+    regex: Optional[SearchPattern]
     settings: DirSettings
     file: str
     line: int
@@ -100,6 +110,7 @@ class Processes:
     max_requests_per_child: int = 0
     max_requests_jitter: int = 0
     max_memory_per_child: int = 0  # bytes of RSS; 0: no limit
+    max_connections_per_child: int = 0  # MaxConnectionsPerChild (wired by the follow-up)
     graceful_shutdown_timeout: float = 30.0
     user: Optional[str] = None
     uid: Optional[int] = None
@@ -123,6 +134,11 @@ class VirtualHost:
     line: int = 0
     custom_logs: list[tuple[str, str]] = field(default_factory=list)  # (path, format)
     url_aliases: tuple[tuple[str, str], ...] = ()  # Alias (URL prefix, directory)
+    addresses: tuple[str, ...] = ()  # <VirtualHost addr[:port] ...> as written
+    server_admin: Optional[str] = None  # ServerAdmin (wired by the follow-up)
+    server_signature: str = "off"  # ServerSignature: off, on or email
+    error_log: Optional[str] = None  # a <VirtualHost>'s own ErrorLog (resolved)
+    log_level: Optional[str] = None  # a <VirtualHost>'s own LogLevel
     _cache: dict = field(default_factory=dict, repr=False)
     _route_cache: dict = field(default_factory=dict, repr=False)
     _python_locations: Optional[list[Section]] = field(default=None, repr=False)
@@ -217,6 +233,19 @@ class ServerConfig:
     # Peers whose X-Forwarded-For / Forwarded name the client (mod_remoteip's trusted proxies).
     trusted_proxies: tuple[str, ...] = ()
     python_optimize: bool = False  # PythonOptimize: reported, the interpreter decides
+    # Warning lines (`file:line: ...`) for what the config asks and prefork-modpy leaves
+    # unapplied for a stated reason; printed by -t and at start.
+    warnings: list[str] = field(default_factory=list)
+    loaded_modules: dict[str, LoadedModule] = field(default_factory=dict)  # LoadModule lines
+    # Where each server-wide directive was set: name -> "file:line" (--print-config).
+    sources: dict[str, str] = field(default_factory=dict)
+    server_tokens: str = "prod"  # ServerTokens (the Server header never carries versions)
+    trace_enable: str = "on"  # TraceEnable: on, off or extended
+    hostname_lookups: bool = False
+    default_runtime_dir: Optional[str] = None
+    access_file_name: tuple[str, ...] = (".htaccess",)
+    types_config: str = "/etc/mime.types"  # TypesConfig
+    extended_status: bool = True  # ExtendedStatus
 
     def select_vhost(self, host: Optional[str]) -> VirtualHost:
         """Name-based virtual hosting: first vhost whose ServerName/ServerAlias matches."""
@@ -238,37 +267,86 @@ def _host_matches(alias: str, host: str) -> bool:
 class _Builder:
     """Walks the node tree once, dispatching each directive by context."""
 
-    def __init__(self, path: str, defines: frozenset[str]) -> None:
+    def __init__(self, path: str, defines: frozenset[str],
+                 reader: Optional[ConfigReader] = None) -> None:
         self.path = path
         self.defines = defines
         self.listen: list[tuple[str, int]] = []
         self.limits = Limits()
         self.main = VirtualHost(server_name=_default_server_name(), file=path, line=0)
         self.vhosts: list[VirtualHost] = []
-        self.extra: dict[str, object] = {"python_imports": [], "server_root": os.path.dirname(path)}
+        root = reader.server_root if reader is not None and reader.server_root else None
+        self.extra: dict[str, object] = {"python_imports": [],
+                                         "server_root": root or os.path.dirname(path)}
         self.processes = Processes()
         self.log_formats: dict[str, str] = {}
         self.custom_logs: list[tuple[VirtualHost, Node]] = []
         self.trusted_proxies: tuple[str, ...] = ()
+        self.loaded_modules = dict(reader.loaded_modules) if reader is not None else {}
+        self.warnings: list[str] = list(reader.warnings) if reader is not None else []
+        self.warned_names: set[str] = set()
+        self.regex_options = HTTPD_DEFAULT_OPTIONS
+        self.sources: dict[str, str] = {}
+        self.server_fields: dict[str, object] = {}
 
     def build(self, nodes: list[Node], files_read: list[str]) -> ServerConfig:
         for node in nodes:
             self._server_node(node, self.main)
         self._check_filters()  # before merging: the vhosts' own settings are still apart
+        self._finish_vhosts()
+        self._warn_thread_mpm()
         main_sections = self.main.sections
         for vhost in self.vhosts:
             vhost.sections = main_sections + vhost.sections
             vhost.settings = self.main.settings.merged_with(vhost.settings)
             vhost.url_aliases += self.main.url_aliases  # mod_alias: the vhost's come first
         self._resolve_custom_logs()
-        return ServerConfig(
+        config = ServerConfig(
             path=self.path, listen=self.listen or [("0.0.0.0", DEFAULT_PORT)], main=self.main,
             vhosts=self.vhosts, limits=self.limits, defines=self.defines,
             error_log=self.extra.get("error_log"), log_level=self.extra.get("log_level", "warn"),
             python_imports=self.extra["python_imports"], server_root=self.extra["server_root"],
             files_read=files_read, processes=self.processes,
             trusted_proxies=self.trusted_proxies,
-            python_optimize=bool(self.extra.get("python_optimize")))
+            python_optimize=bool(self.extra.get("python_optimize")),
+            warnings=self.warnings, loaded_modules=self.loaded_modules, sources=self.sources)
+        for name, value in self.server_fields.items():
+            setattr(config, name, value)
+        return config
+
+    def _finish_vhosts(self) -> None:
+        """httpd: a <VirtualHost> without ServerName takes the main server's; its own
+        ErrorLog/LogLevel must be the main server's until per-host logs are wired."""
+        main_log = self.extra.get("error_log")
+        main_level = self.extra.get("log_level", "warn")
+        for vhost in self.vhosts:
+            if not vhost.server_name:
+                vhost.server_name = self.main.server_name
+            if vhost.error_log is not None and vhost.error_log != main_log:
+                raise ConfigError(f"{vhost.file}:{vhost.line}: " + catalog.pending(
+                    "ErrorLog", f"this virtual host's {vhost.error_log} differs from the "
+                                f"main server's {main_log or 'stderr'}"))
+            if vhost.log_level is not None and vhost.log_level != main_level:
+                raise ConfigError(f"{vhost.file}:{vhost.line}: " + catalog.pending(
+                    "LogLevel", f"this virtual host's {vhost.log_level} differs from the main "
+                                f"server's {main_level}"))
+
+    def _warn_thread_mpm(self) -> None:
+        """Debian's mpm_event.conf sizes processes of 25 threads; here each worker serves
+        one request at a time, so the same numbers give far fewer concurrent requests."""
+        for key in ("mpm_event", "mpm_worker"):
+            module = self.loaded_modules.get(key)
+            if module is not None:
+                self.warnings.append(
+                    f"{module.file}:{module.line}: {module.name} is loaded, but prefork-modpy "
+                    "is a prefork server: StartServers/MaxRequestWorkers count worker "
+                    "processes that serve one request each (no threads)")
+
+    def warn_once(self, node: Node, text: str) -> None:
+        """One warning line per directive name (a stock config repeats AddIcon 40 times)."""
+        if node.key not in self.warned_names:
+            self.warned_names.add(node.key)
+            self.warnings.append(f"{node.where}: {text}")
 
     def _check_filters(self) -> None:
         hosts = [self.main, *self.vhosts]
@@ -299,14 +377,36 @@ class _Builder:
         elif key in _HOST_DIRECTIVES:
             _HOST_DIRECTIVES[key](self, host, node)
         elif is_dir_directive(key):
-            apply_dir_directive(host.settings, node, SectionContext())
+            apply_dir_directive(host.settings, node, SectionContext(), self.warnings)
         elif host is self.main and key in _SERVER_DIRECTIVES:
+            self.sources.setdefault(node.name, node.where)
             _SERVER_DIRECTIVES[key](self, node)
         elif key in _SERVER_DIRECTIVES:
             raise ConfigError.at(node, f"{node.name} is not allowed in <VirtualHost>")
         else:
-            raise ConfigError.at(node, f"Invalid command '{node.name}', unknown or not "
-                                       "supported by prefork-modpy")
+            self.non_native(node)
+
+    def non_native(self, node: Node) -> None:
+        """A directive prefork-modpy has no setting for: catalog.py's verdict, or httpd's
+        "Invalid command" for a name no module has (a typo)."""
+        if is_legacy_browser_match(node):
+            self.warn_once(node, f"{node.name}: a workaround for clients of the 1990s "
+                                 "(protocol downgrades) that prefork-modpy does not apply")
+            return
+        if node.key == "addoutputfilterbytype" and is_deflate_only(node) and (
+                "deflate" in self.loaded_modules):
+            self.warn_once(node, "AddOutputFilterByType DEFLATE: responses are not compressed "
+                                 "(mod_deflate is not part of prefork-modpy)")
+            return
+        info = catalog.directive_info(node.name)
+        if info is None:
+            raise ConfigError.at(node, _unknown_command(node.name))
+        if info.status is catalog.Status.WARNED:
+            self.warn_once(node, info.message())
+        elif info.status is catalog.Status.ACCEPTED:
+            _accepted(self, node)
+        else:
+            raise ConfigError.at(node, f"{info.message()} (refused rather than ignored)")
 
     def _section(self, node: Node, host: VirtualHost, parent_dir: Optional[Section]) -> None:
         key = node.key
@@ -315,7 +415,9 @@ class _Builder:
                 raise ConfigError.at(node, "<VirtualHost> cannot be nested")
             self._virtual_host(node)
             return
-        kind, regex = _section_kind(node, parent_dir)
+        if key in ("limit", "limitexcept", "requireall", "requireany", "requirenone"):
+            self.non_native(node)
+        kind, regex = _section_kind(node, parent_dir, self.regex_options)
         pattern = node.args[0] if len(node.args) == 1 else node.args[-1]
         if kind == "directory" and regex is None:
             pattern = os.path.join(self.resolve_path(pattern), "")
@@ -331,24 +433,76 @@ class _Builder:
                                                 f"<{node.name}>")
                 self._section(child, host, parent_dir=section)
             elif is_dir_directive(child.key):
-                apply_dir_directive(section.settings, child, ctx)
+                apply_dir_directive(section.settings, child, ctx, self.warnings)
+            elif child.key in _HOST_DIRECTIVES or child.key in _SERVER_DIRECTIVES:
+                raise ConfigError.at(child, f"{child.name} is not allowed in <{node.name}>")
             else:
-                raise ConfigError.at(child, f"{child.name} is not allowed in <{node.name}> "
-                                            "(or is unknown)")
+                self.non_native(child)
 
     def _virtual_host(self, node: Node) -> None:
         if not node.args:
             raise ConfigError.at(node, "<VirtualHost> needs an address")
+        for address in node.args:
+            _check_vhost_address(address, node)
         vhost = VirtualHost(server_name="", document_root=self.main.document_root,
-                            is_virtual=True, file=node.file, line=node.line)
+                            is_virtual=True, file=node.file, line=node.line,
+                            addresses=tuple(node.args))
         for child in node.children or []:
             self._server_node(child, vhost)
-        if not vhost.server_name:
-            raise ConfigError.at(node, "<VirtualHost> needs a ServerName")
         self.vhosts.append(vhost)
 
 
-def _section_kind(node: Node, parent_dir: Optional[Section]) -> tuple[str, Optional[re.Pattern]]:
+def _check_vhost_address(address: str, node: Node) -> None:
+    """`*`, `_default_`, `host`, `host:port`, `*:port`, `[v6]:port` (httpd's vhost addresses)."""
+    host, _, port = address.rpartition(":") if not address.endswith("]") else (address, "", "")
+    if not host:
+        host, port = address, ""
+    if port and port != "*" and not (port.isdigit() and 0 < int(port) < 65536):
+        raise ConfigError.at(node, f"<VirtualHost {address}>: bad port {port!r}")
+
+
+def _unknown_command(name: str) -> str:
+    """httpd's wording, plus the nearest known directive when it looks like a typo."""
+    import difflib
+
+    known = [*catalog.DIRECTIVES, *_SERVER_DIRECTIVES, *_HOST_DIRECTIVES]
+    close = difflib.get_close_matches(name.lower(), known, n=1, cutoff=0.8)
+    hint = f" (did you mean {close[0]}?)" if close else ""
+    return (f"Invalid command '{name}', perhaps misspelled or defined by a module "
+            f"prefork-modpy does not have{hint}")
+
+
+def _accepted(builder: _Builder, node: Node) -> None:
+    """Directives catalog.py accepts: their values are checked, some warn."""
+    key = node.key
+    if key == "namevirtualhost":
+        builder.warnings.append(f"{node.where}: NameVirtualHost has no effect (as in httpd "
+                                "2.4, which warns the same)")
+    elif key == "hostnamelookups":
+        if _only(node).lower() != "off":
+            raise ConfigError.at(node, "HostnameLookups: prefork-modpy does no DNS lookups; "
+                                       "only Off is accepted (log addresses, resolve offline)")
+    elif key == "servertokens":
+        value = _only(node).lower()
+        if value not in ("major", "minor", "min", "minimal", "prod", "productonly", "os",
+                         "full"):
+            raise ConfigError.at(node, "ServerTokens takes Major, Minor, Min, Prod, OS or Full")
+        builder.server_fields["server_tokens"] = value
+        if value not in ("prod", "productonly"):
+            builder.warnings.append(f"{node.where}: ServerTokens {node.args[0]}: the Server "
+                                    "header is 'prefork-modpy' without versions (as Prod)")
+    elif key == "defaultruntimedir":
+        builder.server_fields["default_runtime_dir"] = builder.resolve_path(_only(node))
+    elif key == "accessfilename":
+        builder.server_fields["access_file_name"] = tuple(node.args)
+    elif key == "defaulttype":
+        if _only(node).lower() != "none":
+            builder.warnings.append(f"{node.where}: DefaultType has no effect (as in httpd "
+                                    "2.4, which warns the same)")
+
+
+def _section_kind(node: Node, parent_dir: Optional[Section],
+                  options: int = HTTPD_DEFAULT_OPTIONS) -> tuple[str, Optional[SearchPattern]]:
     key = node.key
     kinds = {"directory": "directory", "directorymatch": "directory", "files": "files",
              "filesmatch": "files", "location": "location", "locationmatch": "location"}
@@ -360,9 +514,10 @@ def _section_kind(node: Node, parent_dir: Optional[Section]) -> tuple[str, Optio
     if not wants_regex:
         return kinds[key], None
     try:
-        return kinds[key], re.compile(node.args[-1])
-    except re.error as exc:
-        raise ConfigError.at(node, f"<{node.name}> has a bad regular expression: {exc}") from None
+        return kinds[key], compile_regex(node.args[-1], options)
+    except RegexError as exc:
+        raise ConfigError.at(node, f"<{node.name}>: PCRE cannot compile {node.args[-1]!r}: "
+                                   f"{exc}") from None
 
 
 def _section_context(section: Section, parent_dir: Optional[Section]) -> SectionContext:
@@ -428,13 +583,69 @@ def _on_off(node: Node) -> bool:
 
 def _set_document_root(builder: _Builder, host: VirtualHost, node: Node) -> None:
     root = builder.resolve_path(_only(node))
-    if not os.path.isdir(root):
-        raise ConfigError.at(node, f"DocumentRoot '{root}' is not a directory")
+    if not os.path.isdir(root):  # httpd 2.4 warns (AH00112) and starts
+        builder.warnings.append(f"{node.where}: DocumentRoot {root} does not exist (or is not "
+                                "a directory); requests mapped there get 404")
     host.document_root = root
 
 
 def _set_server_name(builder: _Builder, host: VirtualHost, node: Node) -> None:
-    host.server_name = _only(node).split(":")[0]
+    """`ServerName [scheme://]name[:port]`."""
+    name = _only(node).partition("://")[2] or node.args[0]
+    host.server_name = name[1:].partition("]")[0] if name.startswith("[") else name.split(":")[0]
+
+
+def _server_admin(builder: _Builder, host: VirtualHost, node: Node) -> None:
+    host.server_admin = _only(node)
+    require_wired(node, "ServerAdmin")
+
+
+def _server_signature(builder: _Builder, host: VirtualHost, node: Node) -> None:
+    value = _only(node).lower()
+    if value not in ("on", "off", "email"):
+        raise ConfigError.at(node, "ServerSignature must be On, Off or EMail")
+    host.server_signature = value
+    if value != "off":
+        require_wired(node, "ServerSignature", value)
+
+
+def _error_log(builder: _Builder, host: VirtualHost, node: Node) -> None:
+    """`ErrorLog file|"|command"|syslog[:facility]`; a <VirtualHost>'s own file is checked
+    against the main server's once the whole config is read."""
+    target = _only(node)
+    if target.startswith("|") or target.lower().startswith("syslog"):
+        kind = "piped" if target.startswith("|") else "syslog"
+        require_wired(node, "ErrorLog", f"{kind} error log {target!r}")
+    path = builder.resolve_path(target)
+    if host is builder.main:
+        builder.sources.setdefault("ErrorLog", node.where)
+        builder.extra["error_log"] = path
+    else:
+        host.error_log = path
+
+
+_LEVELS = ("emerg", "alert", "crit", "error", "warn", "notice", "info", "debug",
+           *(f"trace{n}" for n in range(1, 9)))
+
+
+def _log_level(builder: _Builder, host: VirtualHost, node: Node) -> None:
+    """`LogLevel level [module:level ...]`."""
+    if not node.args:
+        raise ConfigError.at(node, "LogLevel takes a level")
+    levels = [word for word in node.args if ":" not in word]
+    per_module = [word for word in node.args if ":" in word]
+    for word in node.args:
+        if word.rpartition(":")[2].lower() not in _LEVELS:
+            raise ConfigError.at(node, f"LogLevel: unknown level {word!r}")
+    if per_module:
+        require_wired(node, "LogLevel", f"per-module levels {' '.join(per_module)}")
+    if len(levels) != 1:
+        raise ConfigError.at(node, "LogLevel takes one level (and optional module:level)")
+    if host is builder.main:
+        builder.sources.setdefault("LogLevel", node.where)
+        builder.extra["log_level"] = levels[0].lower()
+    else:
+        host.log_level = levels[0].lower()
 
 
 def _set_aliases(builder: _Builder, host: VirtualHost, node: Node) -> None:
@@ -444,12 +655,15 @@ def _set_aliases(builder: _Builder, host: VirtualHost, node: Node) -> None:
 
 
 def _custom_log(builder: _Builder, host: VirtualHost, node: Node) -> None:
+    if len(node.args) == 3 and node.args[2].lower().startswith(("env=", "expr=")):
+        raise ConfigError.at(node, f"CustomLog {node.args[2]}: conditional logging needs "
+                                   "mod_setenvif/mod_env, which prefork-modpy does not have "
+                                   "yet; log everything, or filter in a PythonLogHandler "
+                                   "(refused rather than ignored)")
     if len(node.args) != 2:
-        raise ConfigError.at(node, "CustomLog takes a file and a format or nickname "
-                                   "(conditional logging is not supported)")
+        raise ConfigError.at(node, "CustomLog takes a file and a format or nickname")
     if node.args[0].startswith("|"):
-        raise ConfigError.at(node, "CustomLog: piped logs are not supported; log to a file "
-                                   "(or /dev/stdout under systemd)")
+        require_wired(node, "CustomLog", f"piped log {node.args[0]!r}")
     builder.custom_logs.append((host, node))
 
 
@@ -468,6 +682,10 @@ _HOST_DIRECTIVES: dict[str, Callable[[_Builder, VirtualHost, Node], None]] = {
     "servername": _set_server_name,
     "serveralias": _set_aliases,
     "customlog": _custom_log,
+    "serveradmin": _server_admin,
+    "serversignature": _server_signature,
+    "errorlog": _error_log,
+    "loglevel": _log_level,
 }
 
 
@@ -486,6 +704,8 @@ def _extra_setter(key: str) -> Callable:
 def _python_import(builder: _Builder, node: Node) -> None:
     if len(node.args) != 2:
         raise ConfigError.at(node, "PythonImport takes a module[::function] and an interpreter")
+    if "/" in node.args[0]:  # mod_python 3.x also takes a file path
+        require_wired(node, "PythonImport", f"module given as the file {node.args[0]}")
     builder.extra["python_imports"].append((node.args[0], node.args[1], node.file, node.line))
 
 
@@ -609,6 +829,58 @@ def _log_format(builder: _Builder, node: Node) -> None:
     builder.log_formats[node.args[1]] = node.args[0]
 
 
+def _trace_enable(builder: _Builder, node: Node) -> None:
+    value = _only(node).lower()
+    if value not in ("on", "off", "extended"):
+        raise ConfigError.at(node, "TraceEnable must be On, Off or extended")
+    builder.server_fields["trace_enable"] = value
+    if value != "on":
+        require_wired(node, "TraceEnable", value)
+
+
+# The file prefork-modpy's MIME table comes from (httpd/mime.py through Python's mimetypes).
+SYSTEM_MIME_TYPES = "/etc/mime.types"
+
+
+def _types_config(builder: _Builder, node: Node) -> None:
+    path = builder.resolve_path(_only(node))
+    if not os.access(path, os.R_OK):
+        raise ConfigError.at(node, f"TypesConfig: cannot read {path}")
+    builder.server_fields["types_config"] = path
+    if os.path.realpath(path) != os.path.realpath(SYSTEM_MIME_TYPES):
+        require_wired(node, "TypesConfig", path)
+
+
+def _extended_status(builder: _Builder, node: Node) -> None:
+    builder.server_fields["extended_status"] = _on_off(node)
+    if not _on_off(node):
+        require_wired(node, "ExtendedStatus", "Off")
+
+
+def _max_connections(builder: _Builder, node: Node) -> None:
+    builder.processes.max_connections_per_child = _number(node, int, 0)
+    if builder.processes.max_connections_per_child:
+        require_wired(node, "MaxConnectionsPerChild", node.args[0])
+
+
+def _regex_default_options(builder: _Builder, node: Node) -> None:
+    """`RegexDefaultOptions [+|-]ICASE|DOTALL|DOLLAR_ENDONLY|none ...` for the regexes read
+    after it (httpd's ap_regcomp_set_default_cflags)."""
+    from .regex import DEFAULT_OPTION_BITS
+
+    options = builder.regex_options
+    for word in node.args:
+        sign, name = (word[0], word[1:]) if word[:1] in "+-" else ("", word)
+        if name.lower() == "none" and not sign:
+            options = 0
+            continue
+        bit = DEFAULT_OPTION_BITS.get(name.upper())
+        if bit is None:
+            raise ConfigError.at(node, f"RegexDefaultOptions: unknown option {word!r}")
+        options = options & ~bit if sign == "-" else (options | bit if sign else bit)
+    builder.regex_options = options
+
+
 def _listen(builder: _Builder, node: Node) -> None:
     builder.listen.append(_parse_listen(node))
 
@@ -629,8 +901,6 @@ _SERVER_DIRECTIVES: dict[str, Callable[[_Builder, Node], None]] = {
     "limitrequestfieldsize": _limit_setter("field_size", int, 64),
     "limitrequestfields": _limit_setter("fields", int, 1),
     "limitrequestbody": _limit_setter("body", int, 0),
-    "errorlog": _extra_setter("error_log"),
-    "loglevel": _extra_setter("log_level"),
     "pythonimport": _python_import,
     "pythonoptimize": _python_optimize,
     "startservers": _process_setter("start_servers", int, 1),
@@ -648,11 +918,20 @@ _SERVER_DIRECTIVES: dict[str, Callable[[_Builder, Node], None]] = {
     "logformat": _log_format,
     "pythonimporterrors": _python_import_errors,
     "trustedproxies": _trusted_proxies,
+    "traceenable": _trace_enable,
+    "typesconfig": _types_config,
+    "extendedstatus": _extended_status,
+    "maxconnectionsperchild": _max_connections,
+    "regexdefaultoptions": _regex_default_options,
 }
 
 
-def load_config(path: str, defines: frozenset[str] = frozenset()) -> ServerConfig:
-    """Read and validate `path`; raises ConfigError('file:line: message')."""
-    reader = ConfigReader(defines)
+def load_config(path: str, defines: frozenset[str] = frozenset(),
+                environ: Optional[Mapping[str, str]] = None) -> ServerConfig:
+    """Read and validate `path` (`${VAR}` from `environ`, default os.environ); raises
+    ConfigError('file:line: message')."""
+    reader = ConfigReader(defines, environ)
     nodes = reader.read(path)
-    return _Builder(os.path.abspath(path), defines).build(nodes, reader.files_read)
+    final_defines = frozenset(reader.defines)
+    builder = _Builder(os.path.abspath(path), final_defines, reader)
+    return builder.build(nodes, reader.files_read)

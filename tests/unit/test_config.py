@@ -67,7 +67,7 @@ def test_include_is_relative_to_including_file(tmp_path):
 
 def test_include_glob_and_missing(tmp_path):
     path = write(tmp_path, "Include nothing-here.conf\n")
-    message = rf"^{path}:1: cannot read .*nothing-here.conf: No such file"
+    message = rf"^{path}:1: Include: .*nothing-here.conf does not exist"
     with pytest.raises(ConfigError, match=message):
         load_config(str(path))
     path = write(tmp_path, "IncludeOptional none/*.conf\nListen 9\n")
@@ -198,3 +198,148 @@ def test_unsupported_require_is_refused(tmp_path, line):
     path = write(tmp_path, f"<Directory {tmp_path}>\n{line}\n</Directory>\n")
     with pytest.raises(ConfigError, match=rf"^{path}:2: Require"):
         load_config(str(path))
+
+
+# -- httpd's reading rules, modules and regexes (issue 9) ---------------------------------
+
+def test_variables_come_from_define_then_environment(tmp_path):
+    path = write(tmp_path, "Define PORT 8123\nListen ${PORT}\nPythonOption dir ${HOME_X}\n")
+    config = load_config(str(path), environ={"HOME_X": "/srv"})
+    assert config.listen == [("0.0.0.0", 8123)]
+    assert config.main.settings.options["dir"] == "/srv"
+    with pytest.raises(ConfigError, match=r"site.conf:3: \$\{HOME_X\} is not defined"):
+        load_config(str(path), environ={})
+
+
+def test_undefine_and_ifdefine_are_decided_in_order(tmp_path):
+    path = write(tmp_path, "Define A\n<IfDefine A>\nListen 1\n</IfDefine>\nUnDefine A\n"
+                           "<IfDefine A>\nListen 2\n</IfDefine>\n<IfDefine !A>\nListen 3\n"
+                           "</IfDefine>\n")
+    assert [port for _, port in load_config(str(path)).listen] == [1, 3]
+
+
+def test_skipped_conditional_is_not_read(tmp_path):
+    # httpd skips a false section unread: no ${VAR} expansion, no Define, no Include.
+    path = write(tmp_path, "<IfModule mod_nothing.c>\nDefine X\nInclude ${NOPE}/x.conf\n"
+                           "</IfModule>\n<IfDefine X>\nListen 5\n</IfDefine>\nListen 6\n")
+    assert load_config(str(path), environ={}).listen == [("0.0.0.0", 6)]
+
+
+def test_comment_line_ending_in_backslash_continues(tmp_path):
+    path = write(tmp_path, "# a comment \\\nBadLine\nListen 7\n")
+    assert load_config(str(path)).listen == [("0.0.0.0", 7)]
+
+
+def test_include_directory_and_wildcard_rules(tmp_path):
+    (tmp_path / "conf.d").mkdir()
+    write(tmp_path, "Listen 1\n", "conf.d/b.conf")
+    write(tmp_path, "Listen 2\n", "conf.d/a.conf")
+    path = write(tmp_path, "Include conf.d\n")
+    assert [port for _, port in load_config(str(path)).listen] == [2, 1]
+    path = write(tmp_path, "Include none/*.conf\n")
+    with pytest.raises(ConfigError, match="no file matches the wildcard"):
+        load_config(str(path))
+
+
+def test_loaded_missing_module_body_with_behaviour_is_refused(tmp_path):
+    path = write(tmp_path, "LoadModule rewrite_module modules/mod_rewrite.so\n"
+                           "<IfModule mod_rewrite.c>\nRewriteEngine On\n"
+                           "RewriteRule ^/private - [F]\n</IfModule>\n")
+    with pytest.raises(ConfigError, match=r"site.conf:3: RewriteEngine in <IfModule "
+                                          r"mod_rewrite.c> \(line 2\): mod_rewrite is loaded"):
+        load_config(str(path))
+
+
+def test_unloaded_module_body_with_access_rules_warns(tmp_path):
+    path = write(tmp_path, "<IfModule mod_access_compat.c>\nDeny from all\n</IfModule>\n")
+    config = load_config(str(path))
+    assert any("Deny (line 2) does not apply" in warning for warning in config.warnings)
+
+
+def test_loaded_missing_module_metadata_is_one_warning(tmp_path):
+    path = write(tmp_path, "LoadModule autoindex_module m.so\n<IfModule mod_autoindex.c>\n"
+                           "IndexOptions FancyIndexing\nAddIcon /i.gif .bin\nAddIcon /j.gif .x\n"
+                           "</IfModule>\n")
+    warnings = load_config(str(path)).warnings
+    assert len(warnings) == 1 and "mod_autoindex is loaded" in warnings[0]
+
+
+def test_implemented_module_counts_as_present(tmp_path):
+    path = write(tmp_path, "<IfModule mod_python.c>\nListen 9\n</IfModule>\n"
+                           "<IfModule !python_module>\nListen 10\n</IfModule>\n")
+    assert load_config(str(path)).listen == [("0.0.0.0", 9)]
+
+
+def test_location_match_uses_pcre(tmp_path):
+    path = write(tmp_path, '<LocationMatch "/projects/[[:alnum:]]+/login">\n'
+                           "Require all denied\n</LocationMatch>\n")
+    host = load_config(str(path)).main
+    assert host.effective_settings(None, "/projects/demo/login").requires == ("all denied",)
+    assert host.effective_settings(None, "/projects/a-b/login").requires is None
+
+
+def test_regex_that_pcre_rejects_is_a_file_line_error(tmp_path):
+    path = write(tmp_path, '<LocationMatch "(unclosed">\n</LocationMatch>\n')
+    with pytest.raises(ConfigError, match=r"site.conf:1: <LocationMatch>: PCRE cannot compile"):
+        load_config(str(path))
+
+
+def test_refusal_says_why_and_what_instead(tmp_path):
+    path = write(tmp_path, "SSLEngine on\n")
+    with pytest.raises(ConfigError, match=r"site.conf:1: SSLEngine: mod_ssl is not part of "
+                                          r"prefork-modpy: TLS is not terminated .*; put a TLS"):
+        load_config(str(path))
+    path = write(tmp_path, "ServrName x\n")
+    with pytest.raises(ConfigError, match=r"Invalid command 'ServrName'.*did you mean "
+                                          r"servername"):
+        load_config(str(path))
+
+
+def test_options_and_allow_override(tmp_path):
+    path = write(tmp_path, "<Directory /srv>\nOptions Indexes FollowSymLinks\n"
+                           "AllowOverride None\n</Directory>\n")
+    config = load_config(str(path))
+    assert config.main.sections[0].settings.effective_options == {"indexes", "followsymlinks"}
+    assert any("Options Indexes" in warning for warning in config.warnings)
+    for line, message in (("Options None", "without FollowSymLinks"),
+                          ("Options +Indexes FollowSymLinks", "either all options"),
+                          ("AllowOverride All", "reads no .htaccess files")):
+        path = write(tmp_path, f"<Directory /srv>\n{line}\n</Directory>\n")
+        with pytest.raises(ConfigError, match=message):
+            load_config(str(path))
+
+
+def test_remove_type_drops_inherited_add_type(tmp_path):
+    path = write(tmp_path, "AddType text/x-a .a\n<Location /sub>\nRemoveType .a\n</Location>\n")
+    host = load_config(str(path)).main
+    assert host.effective_settings(None, "/x").mime_types == {"a": "text/x-a"}
+    assert host.effective_settings(None, "/sub/x").mime_types == {}
+
+
+def test_vhost_without_server_name_takes_the_main_one(tmp_path):
+    path = write(tmp_path, "<VirtualHost *:80>\nServerAlias b.test\n</VirtualHost>\n"
+                           "ServerName main.test\n")
+    assert load_config(str(path)).vhosts[0].server_name == "main.test"
+
+
+def test_unknown_handler_is_refused_but_server_status_is_known(tmp_path):
+    path = write(tmp_path, "<Location /s>\nSetHandler server-status\n</Location>\n")
+    load_config(str(path))
+    path = write(tmp_path, "AddHandler cgi-script .cgi\n")
+    with pytest.raises(ConfigError, match="handler 'cgi-script' does not exist"):
+        load_config(str(path))
+
+
+def test_pending_directive_names_the_field_to_wire(tmp_path):
+    path = write(tmp_path, "TraceEnable Off\n")
+    with pytest.raises(ConfigError, match=r"TraceEnable \(off\): .*ServerConfig.trace_enable"):
+        load_config(str(path))
+    path = write(tmp_path, "TraceEnable On\nServerSignature Off\nHostnameLookups Off\n")
+    config = load_config(str(path))
+    assert config.trace_enable == "on"
+
+
+def test_if_version(tmp_path):
+    path = write(tmp_path, "<IfVersion < 2.4>\nListen 1\n</IfVersion>\n"
+                           "<IfVersion >= 2.4>\nListen 2\n</IfVersion>\n")
+    assert load_config(str(path)).listen == [("0.0.0.0", 2)]

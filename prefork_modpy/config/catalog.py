@@ -1,0 +1,309 @@
+"""What prefork-modpy does with each Apache module and directive it does not simply honour.
+
+Owns the one table behind every refusal and warning about httpd's modules and directives
+(and the "Apache directives" section of docs/directives.md, rendered by `render_markdown`):
+for each module, whether prefork-modpy implements it; for each directive, whether it is
+accepted (and why that is safe), accepted with a warning, refused until its request-side
+wiring lands, or refused, with what to do instead. Must not parse files or know the settings
+model; syntax.py and server.py ask it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import Optional
+
+
+class Status(str, Enum):
+    ACCEPTED = "accepted"  # prefork-modpy already behaves as asked; the reason says how
+    WARNED = "accepted, one warning"  # not applied; the difference is cosmetic or capacity
+    PENDING = "accepted for some values; others refused until wired"  # see PENDING_FIELDS
+    REFUSED = "refused"  # prefork-modpy lacks the feature
+
+
+@dataclass(frozen=True)
+class ModuleInfo:
+    """One httpd module: implemented by prefork-modpy itself or not, and why."""
+
+    name: str  # "mod_ssl"
+    implemented: bool
+    reason: str = ""  # for a missing module: what it did and why prefork-modpy lacks it
+    instead: str = ""  # what to do instead
+
+
+@dataclass(frozen=True)
+class DirectiveInfo:
+    name: str
+    module: str  # "mod_ssl", "core", ...
+    status: Status
+    reason: str
+    instead: str = ""
+
+    def message(self) -> str:
+        """`Name: reason; instead` for a refusal or warning."""
+        text = f"{self.name}: {self.reason}"
+        return f"{text}; {self.instead}" if self.instead else text
+
+
+# -- modules --------------------------------------------------------------------------------
+
+_IMPLEMENTED = {
+    "core": "core", "so": "mod_so", "python": "mod_python", "mime": "mod_mime",
+    "dir": "mod_dir", "alias": "mod_alias", "log_config": "mod_log_config",
+    "authz_core": "mod_authz_core", "authz_host": "mod_authz_host",
+    "authz_user": "mod_authz_user", "authn_core": "mod_authn_core",
+    "auth_basic": "mod_auth_basic", "status": "mod_status", "reqtimeout": "mod_reqtimeout",
+    "mpm_prefork": "prefork", "unixd": "mod_unixd", "version": "mod_version",
+}
+
+_TLS = ("TLS is not terminated by prefork-modpy", "put a TLS proxy (nginx, haproxy, stunnel, "
+        "or Apache's mod_proxy) in front and proxy plain HTTP to prefork-modpy")
+_HTTPD_MODULE = ("this httpd module is not implemented yet (a separate issue); prefork-modpy "
+                 "refuses its directives rather than drop them",
+                 "do it in a Python*Handler, or in a proxy in front, until then")
+_OTHER_LANGUAGE = ("prefork-modpy runs mod_python handlers only",
+                   "serve this application with its own server behind a proxy")
+
+_MISSING: dict[str, tuple[str, str]] = {
+    "ssl": _TLS, "gnutls": _TLS, "http2": ("HTTP/2 is not spoken by prefork-modpy",
+                                          "terminate HTTP/2 in a proxy in front"),
+    "rewrite": _HTTPD_MODULE, "access_compat": _HTTPD_MODULE, "env": _HTTPD_MODULE,
+    "setenvif": _HTTPD_MODULE, "headers": _HTTPD_MODULE, "expires": _HTTPD_MODULE,
+    "authn_file": _HTTPD_MODULE, "authz_groupfile": _HTTPD_MODULE,
+    "auth_digest": _HTTPD_MODULE, "actions": _HTTPD_MODULE, "userdir": _HTTPD_MODULE,
+    "remoteip": ("prefork-modpy has its own TrustedProxies directive",
+                 "use TrustedProxies (docs/deployment.md)"),
+    "autoindex": ("directory listings are not produced (a directory without an index file "
+                  "is not listed)", "put an index file in the directory if you need one"),
+    "negotiation": ("content negotiation (MultiViews, type maps) is not implemented",
+                    "link to the variant files themselves"),
+    "deflate": ("responses are not compressed (HTTP clients accept uncompressed replies)",
+                "compress in a proxy in front if bandwidth matters"),
+    "filter": ("only Python filters exist (PythonOutputFilter/PythonInputFilter)",
+               "write the filter in Python"),
+    "mpm_event": ("prefork-modpy runs the prefork model: one request per worker process",
+                  "size workers with StartServers/MaxRequestWorkers (or --workers)"),
+    "mpm_worker": ("prefork-modpy runs the prefork model: one request per worker process",
+                   "size workers with StartServers/MaxRequestWorkers (or --workers)"),
+    "cgi": ("CGI scripts are not run", "port the script to a mod_python handler"),
+    "cgid": ("CGI scripts are not run", "port the script to a mod_python handler"),
+    "include": ("server-side includes are not processed",
+                "render the page in a handler (PSP) instead"),
+    "proxy": ("prefork-modpy is not a proxy", "proxy in a server in front"),
+    "proxy_http": ("prefork-modpy is not a proxy", "proxy in a server in front"),
+    "wsgi": _OTHER_LANGUAGE, "php": _OTHER_LANGUAGE, "php5": _OTHER_LANGUAGE,
+    "php7": _OTHER_LANGUAGE, "perl": _OTHER_LANGUAGE, "fcgid": _OTHER_LANGUAGE,
+    "dav": ("WebDAV is not implemented", "serve DAV (and Subversion) from Apache"),
+    "dav_fs": ("WebDAV is not implemented", "serve DAV (and Subversion) from Apache"),
+    "dav_svn": ("WebDAV is not implemented", "serve DAV (and Subversion) from Apache"),
+    "authz_svn": ("WebDAV is not implemented", "serve DAV (and Subversion) from Apache"),
+    "auth_kerb": ("only Basic authentication by Python handlers exists",
+                  "authenticate in a PythonAuthenHandler or a proxy in front"),
+    "authnz_ldap": ("only Basic authentication by Python handlers exists",
+                    "authenticate in a PythonAuthenHandler or a proxy in front"),
+    "info": ("the server-info page is not implemented", "use prefork-modpy --print-config"),
+}
+
+
+def module_key(name: str) -> str:
+    """`mod_ssl.c`, `ssl_module`, `mod_ssl` -> `ssl`; `prefork.c` -> `mpm_prefork`."""
+    key = name.strip().lower()
+    key = key.removesuffix(".c").removesuffix(".so")
+    key = key.removeprefix("mod_").removesuffix("_module")
+    if key in ("prefork", "worker", "event"):
+        key = f"mpm_{key}"
+    return key
+
+
+def module_info(name: str) -> ModuleInfo:
+    key = module_key(name)
+    if key in _IMPLEMENTED:
+        return ModuleInfo(_IMPLEMENTED[key], True)
+    reason, instead = _MISSING.get(key, ("prefork-modpy does not implement this module", ""))
+    return ModuleInfo(f"mod_{key}", False, reason, instead)
+
+
+def implemented_modules() -> list[str]:
+    return sorted(_IMPLEMENTED.values())
+
+
+# -- directives ------------------------------------------------------------------------------
+
+DIRECTIVES: dict[str, DirectiveInfo] = {}
+
+
+def _add(module: str, status: Status, reason: str, instead: str, *names: str) -> None:
+    for name in names:
+        DIRECTIVES[name.lower()] = DirectiveInfo(name, module, status, reason, instead)
+
+
+def _add_module(module_name: str, *names: str, status: Status = Status.REFUSED) -> None:
+    info = module_info(module_name)
+    _add(info.name, status, f"{info.name} is not part of prefork-modpy: {info.reason}",
+         info.instead, *names)
+
+
+_add("core", Status.ACCEPTED, "prefork-modpy has no accept mutex or other lock files", "",
+     "Mutex")
+_add("core", Status.ACCEPTED, "has no effect since httpd 2.4 (a warning there too)", "",
+     "NameVirtualHost")
+_add("core", Status.ACCEPTED, "prefork-modpy keeps no run-time files of its own there", "",
+     "DefaultRuntimeDir")
+_add("core", Status.ACCEPTED, "prefork-modpy needs no compile-time process limit; "
+     "MaxRequestWorkers bounds the workers", "", "ServerLimit")
+_add("core", Status.ACCEPTED, "headers are never advertised with versions: the Server header "
+     "is 'prefork-modpy' (as ServerTokens Prod, or stricter)", "", "ServerTokens")
+_add("core", Status.ACCEPTED, "matters only where .htaccess files are read, and AllowOverride "
+     "None (the only value prefork-modpy accepts) reads none", "", "AccessFileName")
+_add("core", Status.ACCEPTED, "prefork-modpy needs no DNS; only the default Off is accepted",
+     "", "HostnameLookups")
+_add("core", Status.ACCEPTED, "has no effect in httpd 2.4 either (a warning there too)", "",
+     "DefaultType")
+_add("core", Status.ACCEPTED, "requests are read by the Rust engine; prefork-modpy has "
+     "no accept filters", "", "AcceptFilter")
+_add("core", Status.ACCEPTED, "prefork-modpy already sends files without mmap/sendfile "
+     "tuning; the bytes on the wire are the same", "", "EnableMMAP", "EnableSendfile")
+_add("core", Status.REFUSED, "the server's own content ETag rules are fixed "
+     "(inode-free, size and mtime)", "remove the line", "FileETag")
+_add("core", Status.REFUSED, "custom error documents are not implemented yet",
+     "return the page from a handler (req.write) for now", "ErrorDocument")
+_add("core", Status.REFUSED, "per-method sections are not implemented",
+     "check req.method in a PythonAccessHandler", "Limit", "LimitExcept")
+_add("core", Status.REFUSED, "only the Require forms listed in docs/directives.md exist",
+     "use Require ip/local/all/valid-user/user", "RequireAll", "RequireAny", "RequireNone")
+_add("core", Status.REFUSED, "prefork-modpy sets no process environment from the config",
+     "set variables in the service environment (systemd Environment=) or in a PythonImport "
+     "module", "PassEnv")
+_add("core", Status.REFUSED, "AddOutputFilterByType needs mod_filter; prefork-modpy has "
+     "Python filters by name only", "use SetOutputFilter/AddOutputFilter with a "
+     "PythonOutputFilter", "AddOutputFilterByType")
+_add("mod_setenvif", Status.REFUSED, "mod_setenvif is not part of prefork-modpy yet (a "
+     "separate issue); only the stock legacy-client BrowserMatch lines are accepted",
+     "set variables in a PythonHeaderParserHandler", "SetEnvIf", "SetEnvIfNoCase",
+     "SetEnvIfExpr", "BrowserMatch", "BrowserMatchNoCase")
+
+for _threads in ("ThreadsPerChild", "MinSpareThreads", "MaxSpareThreads", "ThreadLimit",
+                 "ThreadStackSize", "AsyncRequestWorkerFactor"):
+    _add("mpm_event/mpm_worker", Status.WARNED, "prefork-modpy runs one request per worker "
+         "process, without threads; thread sizing does not apply",
+         "size workers with StartServers/MaxRequestWorkers", _threads)
+
+AUTOINDEX_LOOK = ("IndexOptions", "IndexOrderDefault", "IndexStyleSheet", "IndexHeadInsert",
+                  "IndexIgnore", "IndexIgnoreReset", "AddIcon", "AddIconByType",
+                  "AddIconByEncoding", "AddAlt", "AddAltByType", "AddAltByEncoding",
+                  "AddDescription", "DefaultIcon", "HeaderName", "ReadmeName")
+_add("mod_autoindex", Status.WARNED, "mod_autoindex's look and feel; prefork-modpy produces "
+     "no directory listings", "", *AUTOINDEX_LOOK)
+NEGOTIATION_META = ("LanguagePriority", "ForceLanguagePriority", "CacheNegotiatedDocs")
+_add("mod_negotiation", Status.WARNED, "language preferences for content negotiation, which "
+     "prefork-modpy does not do", "", *NEGOTIATION_META)
+_add("mod_deflate", Status.WARNED, "responses are not compressed by prefork-modpy (clients "
+     "accept uncompressed replies)", "compress in a proxy in front",
+     "DeflateCompressionLevel", "DeflateBufferSize", "DeflateMemLevel", "DeflateWindowSize")
+
+_add_module("mod_ssl", "SSLEngine", "SSLCertificateFile", "SSLCertificateKeyFile",
+            "SSLCertificateChainFile", "SSLCACertificateFile", "SSLCACertificatePath",
+            "SSLProtocol", "SSLCipherSuite", "SSLHonorCipherOrder", "SSLOptions",
+            "SSLVerifyClient", "SSLVerifyDepth", "SSLRequireSSL", "SSLRequire",
+            "SSLSessionCache", "SSLSessionCacheTimeout", "SSLRandomSeed", "SSLPassPhraseDialog",
+            "SSLCryptoDevice", "SSLStaplingCache", "SSLUseStapling", "SSLCompression",
+            "SSLProxyEngine")
+_add_module("mod_rewrite", "RewriteEngine", "RewriteRule", "RewriteCond", "RewriteBase",
+            "RewriteMap", "RewriteOptions")
+_add_module("mod_access_compat", "Order", "Allow", "Deny", "Satisfy")
+_add_module("mod_env", "SetEnv", "UnsetEnv")
+_add_module("mod_headers", "Header", "RequestHeader")
+_add_module("mod_expires", "ExpiresActive", "ExpiresByType", "ExpiresDefault")
+_add_module("mod_authn_file", "AuthUserFile")
+_add_module("mod_authz_groupfile", "AuthGroupFile")
+_add_module("mod_auth_digest", "AuthDigestProvider", "AuthDigestDomain",
+            "AuthDigestEnableQueryStringHack")
+_add("mod_auth_basic", Status.REFUSED, "authentication providers (files, DBM, LDAP) are not "
+     "implemented; a PythonAuthenHandler checks credentials",
+     "check the password in a PythonAuthenHandler", "AuthBasicProvider",
+     "AuthBasicAuthoritative", "AuthAuthoritative", "AuthzUserAuthoritative")
+_add("mod_alias", Status.REFUSED, "mod_alias's redirects and regex aliases are not "
+     "implemented yet (a separate issue)", "redirect from a handler "
+     "(mod_python.util.redirect) or list the paths with Alias", "Redirect", "RedirectMatch",
+     "RedirectPermanent", "RedirectTemp", "AliasMatch")
+_add("mod_alias", Status.REFUSED, "CGI scripts are not run by prefork-modpy",
+     "port the script to a mod_python handler", "ScriptAlias", "ScriptAliasMatch")
+_add_module("mod_proxy", "ProxyPass", "ProxyPassReverse", "ProxyRequests", "ProxyPreserveHost",
+            "ProxyStatus", "ProxyTimeout", "ProxyVia", "ProxyPassMatch", "BalancerMember")
+_add_module("mod_wsgi", "WSGIScriptAlias", "WSGIScriptAliasMatch", "WSGIDaemonProcess",
+            "WSGIProcessGroup", "WSGIApplicationGroup", "WSGIPassAuthorization",
+            "WSGISocketPrefix", "WSGIPythonHome", "WSGIPythonPath", "WSGIRestrictStdout")
+_add_module("mod_dav", "DAV", "DAVLockDB", "DAVMinTimeout", "DavDepthInfinity")
+_add_module("mod_dav_svn", "SVNPath", "SVNParentPath", "SVNListParentPath", "SVNAutoversioning",
+            "SVNIndexXSLT")
+_add_module("mod_authz_svn", "AuthzSVNAccessFile")
+_add_module("mod_auth_kerb", "KrbMethodNegotiate", "KrbMethodK5Passwd", "KrbServiceName",
+            "KrbAuthRealm", "Krb5Keytab", "KrbSaveCredentials", "KrbAuthRealms")
+_add_module("mod_authnz_ldap", "AuthLDAPURL", "AuthLDAPBindDN", "AuthLDAPBindPassword")
+_add_module("mod_negotiation", "MultiviewsMatch")
+_add_module("mod_userdir", "UserDir")
+_add_module("mod_actions", "Action", "Script")
+_add_module("mod_include", "XBitHack", "SSILegacyExprParser")
+_add("mod_python", Status.REFUSED, "mod_python 3.x's Apache 1.3 directive; Apache 2 and "
+     "prefork-modpy load modules with LoadModule only", "remove the line", "AddModule",
+     "ClearModuleList")
+
+
+# Parsed, validated and stored on the model (the field named), but not yet applied by the
+# request path; refused with this reason for the values that differ from what prefork-modpy
+# does now (docs/directives.md lists which values are accepted today).
+_WIRING = "prefork-modpy reads it but does not apply it to requests yet"
+PENDING_FIELDS = {
+    "ServerAdmin": "VirtualHost.server_admin (req.server.server_admin, SERVER_ADMIN, error "
+                   "pages)",
+    "ServerSignature": "VirtualHost.server_signature (On/EMail: the error-page footer; Off, "
+                       "what prefork-modpy does, is accepted)",
+    "TraceEnable": "ServerConfig.trace_enable (Off/extended; On, the current behaviour, is "
+                   "accepted)",
+    "AddLanguage": "DirSettings.languages (Content-Language of static files)",
+    "AddCharset": "DirSettings.charsets (the charset parameter of static files)",
+    "AddDefaultCharset": "DirSettings.default_charset (On/charset; Off is accepted)",
+    "TypesConfig": "ServerConfig.types_config (a file other than /etc/mime.types, which is "
+                   "what prefork-modpy reads now, is refused)",
+    "Options": "DirSettings.follow_symlinks / symlinks_if_owner_match (Options that turn "
+               "FollowSymLinks off; with it on, prefork-modpy's rule applies)",
+    "ExtendedStatus": "ServerConfig.extended_status (Off; On is what the status page shows)",
+    "MaxConnectionsPerChild": "Processes.max_connections_per_child (a value above 0)",
+    "ErrorLog": "ServerConfig.error_log_target / VirtualHost.error_log (piped, syslog:, or a "
+                "virtual host's own file)",
+    "LogLevel": "VirtualHost.log_level (a virtual host's level that differs from the main "
+                "server's, and per-module levels)",
+    "CustomLog": "piped access logs (VirtualHost.custom_log_targets)",
+    "PythonHandler": "HandlerEntry.path (a handler given as a file path)",
+    "PythonImport": "ServerConfig.python_imports path entries (a module given as a file path)",
+}
+for _name, _field in PENDING_FIELDS.items():
+    DIRECTIVES.setdefault(_name.lower(), DirectiveInfo(
+        _name, "core", Status.PENDING, _WIRING, f"the follow-up wires {_field}"))
+
+
+# Names from PENDING_FIELDS whose request side is wired: their values are then accepted.
+WIRED: frozenset[str] = frozenset()
+
+
+def pending(name: str, detail: str = "") -> str:
+    """The refusal text for a directive whose value is stored but not applied yet."""
+    field = PENDING_FIELDS[name]
+    extra = f" ({detail})" if detail else ""
+    return (f"{name}{extra}: {_WIRING}, so it is refused rather than ignored "
+            f"(to be wired: {field})")
+
+
+def directive_info(name: str) -> Optional[DirectiveInfo]:
+    return DIRECTIVES.get(name.lower())
+
+
+def render_markdown() -> str:
+    """The docs/directives.md table of every directive this catalog knows."""
+    lines = ["| directive | module | what prefork-modpy does | why / instead |",
+             "|---|---|---|---|"]
+    for info in sorted(DIRECTIVES.values(), key=lambda item: (item.module, item.name.lower())):
+        why = f"{info.reason}; {info.instead}" if info.instead else info.reason
+        lines.append(f"| `{info.name}` | {info.module} | {info.status.value} | {why} |")
+    return "\n".join(lines) + "\n"

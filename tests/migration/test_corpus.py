@@ -1,0 +1,61 @@
+"""Public mod_python site configs through `prefork-modpy -t` (see README.md)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+CORPUS = os.path.join(os.path.dirname(__file__), "corpus")
+
+# file -> None (loads) or (directive, words of the reason) of the first refusal.
+EXPECTED: dict[str, tuple[str, str] | None] = {
+    "modpython-publisher.conf": None,
+    "modpython-auth.conf": None,
+    "moin-modpy.conf": None,
+    "cobbler.conf": ("AliasMatch", "regex aliases are not implemented yet"),
+    "cobbler_web.conf": ("SetEnvIf", "mod_setenvif is not part of prefork-modpy yet"),
+    "django-basic.conf": ("SetEnv", "mod_env is not part of prefork-modpy"),
+    "django-media.conf": ("SetEnv", "mod_env is not part of prefork-modpy"),
+    "django-vhosts.conf": ("SetEnv", "mod_env is not part of prefork-modpy"),
+    "django-eggs.conf": ("PythonImport", "does not apply it to requests yet"),
+    "ivle-apache.conf": ("Order", "mod_access_compat is not part of prefork-modpy"),
+    "ivle-setup.conf": ("ServerAdmin", "does not apply it to requests yet"),
+    "koji-hub.conf": ("Options", "without FollowSymLinks httpd refuses symbolic links"),
+    "kojiweb.conf": ("Options", "without FollowSymLinks httpd refuses symbolic links"),
+    "spacewalk-server-python.conf": ("Include", "no file matches the wildcard"),
+    "spacewalk-xmlrpc.conf": ("ErrorDocument", "custom error documents are not implemented"),
+    "trac-single.conf": ("Order", "mod_access_compat is not part of prefork-modpy"),
+    "trac-multi.conf": ("AuthUserFile", "mod_authn_file is not part of prefork-modpy"),
+    "trac-vhost.conf": ("AuthUserFile", "mod_authn_file is not part of prefork-modpy"),
+}
+
+
+def test_every_corpus_file_is_listed_and_names_its_source():
+    files = sorted(name for name in os.listdir(CORPUS) if name.endswith(".conf"))
+    assert files == sorted(EXPECTED)
+    assert len(files) >= 15
+    for name in files:
+        with open(os.path.join(CORPUS, name), encoding="utf-8") as handle:
+            assert handle.readline().startswith("# Source: "), name
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_corpus_file_with_dash_t(name, tmp_path):
+    path = os.path.join(CORPUS, name)
+    result = subprocess.run([sys.executable, "-m", "prefork_modpy", "--config", path, "-t"],
+                            capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    errors = [line for line in result.stderr.splitlines() if "warning:" not in line]
+    expected = EXPECTED[name]
+    if expected is None:
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip() == "Syntax OK"
+        return
+    assert result.returncode == 1
+    assert len(errors) == 1, result.stderr
+    directive, reason = expected
+    # file:line: Directive...: why (and what to do instead)
+    assert errors[0].startswith(f"prefork-modpy: {path}:"), errors[0]
+    assert f": {directive}" in errors[0] and reason in errors[0], errors[0]

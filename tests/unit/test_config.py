@@ -198,3 +198,16 @@ def test_unsupported_require_is_refused(tmp_path, line):
     path = write(tmp_path, f"<Directory {tmp_path}>\n{line}\n</Directory>\n")
     with pytest.raises(ConfigError, match=rf"^{path}:2: Require"):
         load_config(str(path))
+
+
+def test_unknown_session_type_is_refused_at_load(tmp_path):
+    path = write(tmp_path, f"Listen 8080\n<Directory {tmp_path}>\n"
+                           "PythonOption mod_python.session.session_type SignedSession\n"
+                           "</Directory>\n")
+    with pytest.raises(ConfigError, match=rf"^{path}:3: PythonOption "
+                                          "mod_python.session.session_type 'SignedSession': "
+                                          "unknown session type"):
+        load_config(str(path))
+    ok = write(tmp_path, "Listen 8080\nPythonOption mod_python.session.session_type FileSession\n",
+               "ok.conf")
+    load_config(str(ok))

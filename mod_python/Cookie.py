@@ -178,7 +178,14 @@ class MarshalCookie(SignedCookie):
 
 
 def _signature(secret: Any, name: str, value: Any) -> str:
-    """HMAC-MD5(key=secret, msg=name+value) hex digest, as mod_python on Python 2."""
+    """HMAC-MD5(key=secret, msg=name+value) hex digest, as mod_python on Python 2.
+
+    No secret (None or empty) raises TypeError, as mod_python's `hmac.new(secret, ...)`
+    does: an HMAC under an empty key is one anybody can compute, so verifying with it
+    would accept forged cookies (and `str(None)` would be a key anybody can guess)."""
+    if secret is None or not _to_bytes(secret):
+        raise TypeError("SignedCookie/MarshalCookie need a secret (got "
+                        f"{secret!r}): refusing to sign or verify with no key")
     mac = hmac.new(_to_bytes(secret), _to_bytes(name), "md5")
     mac.update(_to_bytes(value))
     return mac.hexdigest()

@@ -15,11 +15,18 @@ Where prefork-modpy differs, and why (process-faults.md section 4.5):
 * Session ids come from ``secrets.token_hex(16)`` (32 lowercase hex characters, the alphabet
   mod_python validates), not md5 of time, pid and ``random``; a cookie whose id is not exactly
   that is ignored and a new session is issued; an explicit bad ``sid`` raises ``ValueError``.
+* Session directories: a store, its lock files and its MAC key live in a directory only the
+  server's user can enter (``session_directory()``: created 0700; refused when it is a
+  symlink, owned by another user, open to group or others, or inside a directory others may
+  write without the sticky bit).  The default is ``<tempdir>/prefork-modpy-sessions-<uid>``,
+  not mod_python's shared temp dir, where another local user could hold the locks or plant
+  symlinks.  Lock and key files are opened with ``O_NOFOLLOW``.
 * Locks: mod_python holds ``_apache._global_lock(server, sid)``, one of a few APR mutexes
-  chosen by hash.  Here each session has its own lock file ``<lockdir>/<sid>.lck`` locked with
-  ``fcntl.flock`` (``lockdir`` is ``mp_sess_locks`` under ``mod_python.mutex_directory`` or
-  the temp dir), and the stores take ``flock`` on ``<store>.lck``.  The kernel frees a
-  flock when its process dies, so a worker killed mid-request never leaves a session locked.
+  chosen by hash.  Here a session locks one byte (chosen by its id) of the single file
+  ``.mp_sess.locks`` in its session directory with ``fcntl.lockf``; no file per session, so
+  nothing is left behind.  The stores take ``flock`` on ``<store>.lck``.  The kernel frees
+  these locks when their process dies, so a worker killed mid-request never leaves a session
+  locked.  (``mod_python.mutex_directory`` is not used.)
 * Stored records are pickles (any picklable value, as in mod_python) preceded by an
   HMAC-SHA256 of the pickle keyed by a random 32-byte key kept in ``.mp_sess.key`` (mode 0600,
   owned by the server's user) next to the store.  A record whose MAC does not verify is never
@@ -97,9 +104,9 @@ class FileLock:
     def acquire(self) -> None:
         if self.fd is not None:
             return
-        os.makedirs(os.path.dirname(self.path), mode=0o700, exist_ok=True)
+        session_directory(os.path.dirname(self.path))
         while True:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600)
+            fd = os.open(self.path, _LOCK_FILE_FLAGS, 0o600)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX)
                 try:
@@ -140,10 +147,78 @@ class FileLock:
         self.release()
 
 
-def _lock_dir(req: Any) -> str:
-    opts = req.get_options()
-    base = opts.get("mod_python.mutex_directory") or tempdir
-    return os.path.join(base, "mp_sess_locks")
+_LOCK_FILE_FLAGS = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+SESSION_LOCKS = ".mp_sess.locks"
+_lock_fds: Dict[str, int] = {}
+
+
+class SidLock:
+    """A session's cross-process lock: one byte of ``<directory>/.mp_sess.locks``, at an
+    offset taken from the session id, locked with ``fcntl.lockf`` (mod_python's
+    ``_global_lock`` uses one of a few mutexes chosen by hash; here the "mutexes" are 2**48
+    bytes of one file, so different sessions practically never wait for each other and no
+    file is created per session).  POSIX record locks belong to the process and are all
+    dropped when any descriptor of the file is closed: each process keeps one descriptor
+    per lock file open for its lifetime."""
+
+    def __init__(self, directory: str, sid: str) -> None:
+        self.path = os.path.join(directory, SESSION_LOCKS)
+        self.offset = int(sid[:12], 16)
+        self.held = False
+
+    def _fd(self) -> int:
+        fd = _lock_fds.get(self.path)
+        if fd is None:
+            session_directory(os.path.dirname(self.path))
+            fd = _lock_fds[self.path] = os.open(self.path, _LOCK_FILE_FLAGS, 0o600)
+        return fd
+
+    def acquire(self) -> None:
+        if not self.held:
+            fcntl.lockf(self._fd(), fcntl.LOCK_EX, 1, self.offset)
+            self.held = True
+
+    def release(self) -> None:
+        if self.held:
+            self.held = False
+            fcntl.lockf(self._fd(), fcntl.LOCK_UN, 1, self.offset)
+
+
+def session_directory(path: str) -> str:
+    """``path`` made safe to keep sessions in: created 0700 when missing, then refused
+    (PermissionError saying why) unless it is a real directory owned by the server's user,
+    closed to group and others, whose parent others cannot write (or has the sticky bit, as
+    /tmp) -- so no other local user can hold its locks, read its key or plant symlinks."""
+    path = os.path.abspath(path)
+    try:
+        os.mkdir(path, 0o700)
+    except FileExistsError:
+        pass
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError as exc:
+        raise PermissionError(f"session directory {path}: not a directory ({exc.strerror})"
+                              ) from None
+    try:
+        info = os.fstat(fd)
+    finally:
+        os.close(fd)
+    if info.st_uid != os.geteuid() or info.st_mode & 0o077:
+        raise PermissionError(
+            f"session directory {path} must be owned by uid {os.geteuid()} with mode 0700 "
+            f"(it is uid {info.st_uid}, mode {stat.S_IMODE(info.st_mode):04o}): another user "
+            "could hold its locks or plant files; remove it or fix it")
+    parent = os.stat(os.path.dirname(path))
+    if parent.st_mode & (stat.S_IWGRP | stat.S_IWOTH) and not parent.st_mode & stat.S_ISVTX:
+        raise PermissionError(
+            f"session directory {path}: its parent is writable by others without the sticky "
+            "bit, so it could be replaced; choose a directory in a private tree")
+    return path
+
+
+def default_session_directory() -> str:
+    """Where sessions live unless configured: private to the server's user."""
+    return os.path.join(tempdir, f"prefork-modpy-sessions-{os.geteuid()}")
 
 
 # -- signed pickles ------------------------------------------------------------------------
@@ -159,9 +234,9 @@ def _store_key(directory: str) -> bytes:
     if key is not None:
         return key
     path = os.path.join(directory, ".mp_sess.key")
-    os.makedirs(directory, exist_ok=True)
+    session_directory(directory)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     except FileExistsError:
         fd = -1
     if fd >= 0:
@@ -233,7 +308,7 @@ class BaseSession(dict):
         self._timeout: float = 0
         self._locked = 0
         self._invalid = 0
-        self._sid_lock: Optional[FileLock] = None
+        self._sid_lock: Optional[SidLock] = None
 
         config = req.get_options()
         session_cookie_name = _cookie_name(config)
@@ -262,9 +337,9 @@ class BaseSession(dict):
                 self._new = 0
 
         if self._new:
-            if self._sid:  # unlock the old sid; its lock file is not kept for an unknown id
+            if self._sid:  # unlock the old sid
                 if self._sid_lock is not None and self._locked:
-                    self._sid_lock.release(remove=True)
+                    self._sid_lock.release()
                 self._locked = 0
             self._sid = _new_sid(self._req)
             self.lock()  # lock the new sid
@@ -344,8 +419,8 @@ class BaseSession(dict):
         """Hold this session's cross-process lock until ``unlock()`` or the end of the
         request; a second request for the same session waits."""
         if self._lock and self._sid:
-            if self._sid_lock is None or self._sid_lock.path != self._lock_path():
-                self._sid_lock = FileLock(self._lock_path())
+            if self._sid_lock is None or self._sid_lock.offset != int(self._sid[:12], 16):
+                self._sid_lock = SidLock(self._session_dir(), self._sid)
             if not self._sid_lock.held:
                 self._sid_lock.acquire()
                 self._req.register_cleanup(unlock_session_cleanup, self)
@@ -354,11 +429,12 @@ class BaseSession(dict):
     def unlock(self) -> None:
         if self._lock and self._locked:
             if self._sid_lock is not None:
-                self._sid_lock.release(remove=bool(self._invalid))
+                self._sid_lock.release()
             self._locked = 0
 
-    def _lock_path(self) -> str:
-        return os.path.join(_lock_dir(self._req), f"{self._sid}.lck")
+    def _session_dir(self) -> str:
+        """The directory holding this session's lock file (subclasses: their store's)."""
+        return default_session_directory()
 
     def is_new(self) -> bool:
         return not not self._new
@@ -405,14 +481,6 @@ def unlock_session_cleanup(sess: BaseSession) -> None:
     sess.unlock()
 
 
-def _remove_lock_file(req: Any, sid: Any) -> None:
-    if _check_sid(sid):
-        try:
-            os.unlink(os.path.join(_lock_dir(req), f"{sid}.lck"))
-        except OSError:
-            pass
-
-
 # -- DbmSession ----------------------------------------------------------------------------
 
 def _dbm_module(filename: str) -> Any:
@@ -437,7 +505,7 @@ def _dbm_open(filename: str, dbmtype: Any = None) -> Any:
 
 def dbm_cleanup(data: Any) -> None:
     filename = data[0]
-    key = _store_key(os.path.dirname(filename) or ".")
+    key = _store_key(os.path.dirname(os.path.abspath(filename)))
     with FileLock(filename + ".lck"):
         db = _dbm_open(filename)
         try:
@@ -476,13 +544,17 @@ class DbmSession(BaseSession):
             elif "mod_python.session.database_directory" in opts:
                 dbm = os.path.join(opts["mod_python.session.database_directory"], "mp_sess.dbm")
             else:
-                dbm = os.path.join(opts.get("session_directory", tempdir), "mp_sess.dbm")
+                dbm = os.path.join(opts.get("session_directory", default_session_directory()),
+                                   "mp_sess.dbm")
         self._dbmfile: str = dbm  # type: ignore[assignment]
         self._dbmtype = dbmtype
         BaseSession.__init__(self, req, sid=sid, secret=secret, timeout=timeout, lock=lock)
 
     def _key(self) -> bytes:
-        return _store_key(os.path.dirname(self._dbmfile) or ".")
+        return _store_key(self._session_dir())
+
+    def _session_dir(self) -> str:
+        return os.path.dirname(os.path.abspath(self._dbmfile))
 
     def _run(self, action: Callable[[Any], Any]) -> Any:
         with FileLock(self._dbmfile + ".lck"):
@@ -558,10 +630,15 @@ class FileSession(BaseSession):
         elif "mod_python.session.database_directory" in opts:
             base = opts["mod_python.session.database_directory"]
         else:
-            base = opts.get("session_directory", tempdir)
+            base = opts.get("session_directory", default_session_directory())
+            if base == default_session_directory():
+                session_directory(base)  # mp_sess inside it is then private too
         self._sessdir = os.path.join(base, "mp_sess")
         self._cleanup_timeout = timeout if timeout else DFT_TIMEOUT
         BaseSession.__init__(self, req, sid=sid, secret=secret, timeout=timeout, lock=lock)
+
+    def _session_dir(self) -> str:
+        return session_directory(self._sessdir)
 
     def _filename(self) -> str:
         sid: str = self._sid  # type: ignore[assignment]
@@ -579,8 +656,9 @@ class FileSession(BaseSession):
     def do_load(self) -> Optional[Dict[str, Any]]:
         filename = self._filename()
         try:
+            key = _store_key(self._session_dir())
             with open(filename, "rb") as fp:
-                record = _loads(fp.read(), _store_key(self._sessdir))
+                record = _loads(fp.read(), key)
         except FileNotFoundError:
             return None
         except Exception as exc:
@@ -596,8 +674,8 @@ class FileSession(BaseSession):
     def do_save(self, record: Dict[str, Any]) -> None:
         filename = self._filename()
         try:
+            blob = _dumps(record, _store_key(self._session_dir()))
             os.makedirs(os.path.dirname(filename), mode=0o700, exist_ok=True)
-            blob = _dumps(record, _store_key(self._sessdir))
             tmp = f"{filename}.{os.getpid()}.tmp"
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "wb") as fp:
@@ -624,8 +702,8 @@ def filesession_cleanup(data: Dict[str, Any]) -> None:
                   apache.APLOG_NOTICE)
     if not os.path.isdir(sessdir):
         return
-    lock = FileLock(os.path.join(sessdir, ".mp_sess.lck"))
-    fd = os.open(lock.path, os.O_RDWR | os.O_CREAT, 0o600)
+    session_directory(sessdir)
+    fd = os.open(os.path.join(sessdir, ".mp_sess.lck"), _LOCK_FILE_FLAGS, 0o600)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -665,7 +743,6 @@ def filesession_cleanup(data: Dict[str, Any]) -> None:
                         delete = record is None or _expired(record, grace_period)
                     if delete:
                         os.unlink(filename)
-                        _remove_lock_file(req, name)
                         expired += 1
                 except Exception as exc:
                     req.log_error(f"FileSession cleanup error: {exc!r}", apache.APLOG_NOTICE)
@@ -855,7 +932,7 @@ class RedisSession(BaseSession):
         if "mod_python.session.database_directory" in opts:
             self._key_dir = opts["mod_python.session.database_directory"]
         else:
-            self._key_dir = opts.get("session_directory", tempdir)
+            self._key_dir = opts.get("session_directory", default_session_directory())
         self._redis_lock: Optional[RedisLock] = None
         BaseSession.__init__(self, req, sid=sid, secret=secret, timeout=timeout, lock=lock)
 

@@ -13,7 +13,11 @@ are published but not traversed; a function the page imported from elsewhere is 
 published unless the page lists it in `__all__` (mod_python publishes it: CVE-2002-0185's
 pattern); an empty path element (`/index//x`) is 404. `__auth__`, `__access__` and
 `__auth_realm__` are honoured on every traversed object, also when nested inside a function
-(read from its bytecode, for any Python 3 version). Pages live in their own cache, keyed by
+(read from its bytecode, for any Python 3 version; a module-level name is read from the
+page's globals). One that cannot be evaluated without running the function (an
+expression, a closure, a name assigned twice) refuses the request as a failed check would:
+401 with a challenge, or 403 for `__access__`. An `__auth__`/`__access__` attribute set on
+a function object is enforced too (mod_python ignores it). Pages live in their own cache, keyed by
 file name, re-executed when the file's mtime changes (unless `PythonAutoReload Off`), and
 are never put in `sys.modules`.
 """
@@ -145,70 +149,133 @@ def _is_callable(obj: Any) -> bool:
     return callable(obj)
 
 
+AUTH_NAMES = ("__auth__", "__access__", "__auth_realm__")
+
+
+class _Unevaluable:
+    """What a function body assigns to an auth name when the publisher cannot work the
+    value out without running the function: the request is refused (never run)."""
+
+    def __repr__(self) -> str:
+        return "<unevaluable>"
+
+
+UNEVALUABLE = _Unevaluable()
+
+_STORES = ("STORE_FAST", "STORE_NAME", "STORE_GLOBAL", "STORE_DEREF")
+_NO_STACK_EFFECT = ("RESUME", "NOP", "CACHE", "EXTENDED_ARG", "COPY_FREE_VARS", "MAKE_CELL")
+_SEQUENCES = {"BUILD_LIST": list, "BUILD_TUPLE": tuple, "BUILD_SET": set}
+
+
+class _Stop(Exception):
+    """The bytecode does something the evaluator does not model."""
+
+
 def _nested_values(func: types.FunctionType) -> dict[str, Any]:
-    """Constants and nested functions a function body assigns to `__auth__`,
-    `__access__` and `__auth_realm__`: a tiny evaluator over its bytecode that understands
-    constants, list/tuple/set/dict displays and `def` (no closures), whatever the Python
-    version lays out in `co_consts`."""
-    wanted = ("__auth__", "__access__", "__auth_realm__")
+    """What a function body assigns to `__auth__`, `__access__` and `__auth_realm__`
+    (mod_python's publisher.process_auth reads these from `co_consts` by position).
+
+    A tiny evaluator over the function's bytecode that understands constants,
+    list/tuple/set/dict displays, module-level names (read now from the function's
+    globals, so `__auth__ = USERS` uses the current dict), names from an enclosing
+    function, and `def`/`lambda` without closures. Any other expression, and a name
+    assigned more than once, gives UNEVALUABLE: the caller refuses the request."""
     code = func.__code__
-    if not any(name in code.co_varnames or name in code.co_names for name in wanted):
+    names = (*code.co_varnames, *code.co_names, *code.co_cellvars, *code.co_freevars)
+    if not any(name in names for name in AUTH_NAMES):
         return {}
     found: dict[str, Any] = {}
     stack: Optional[list[Any]] = []
-    for ins in dis.get_instructions(code):
-        op, arg = ins.opname, ins.arg or 0
-        if op in ("STORE_FAST", "STORE_NAME", "STORE_GLOBAL", "STORE_DEREF"):
-            if stack and ins.argval in wanted:
-                found[ins.argval] = stack[-1]
+    try:
+        instructions = list(dis.get_instructions(code))
+    except Exception:  # noqa: BLE001 - unreadable bytecode: refuse, never run
+        return {name: UNEVALUABLE for name in AUTH_NAMES if name in names}
+    for ins in instructions:
+        if ins.opname in _STORES:
+            if ins.argval in AUTH_NAMES:
+                value = stack[0] if stack is not None and len(stack) == 1 else UNEVALUABLE
+                found[ins.argval] = UNEVALUABLE if ins.argval in found else value
             stack = []
-            continue
-        if stack is None:
-            continue
-        if op in ("RESUME", "NOP", "CACHE", "EXTENDED_ARG"):
-            continue
-        if op == "LOAD_CONST":
-            stack.append(ins.argval)
-        elif op in ("BUILD_LIST", "BUILD_TUPLE", "BUILD_SET") and len(stack) >= arg:
-            items = stack[len(stack) - arg:] if arg else []
-            del stack[len(stack) - arg:]
-            kind = {"BUILD_LIST": list, "BUILD_TUPLE": tuple, "BUILD_SET": set}[op]
-            stack.append(kind(items))
-        elif op in ("LIST_EXTEND", "SET_UPDATE") and len(stack) >= 2:
-            stack[-2] = type(stack[-2])(list(stack[-2]) + list(stack.pop()))
-        elif op == "BUILD_MAP" and len(stack) >= 2 * arg:
-            items = stack[len(stack) - 2 * arg:] if arg else []
-            del stack[len(stack) - 2 * arg:]
-            stack.append(dict(zip(items[::2], items[1::2])))
-        elif op == "BUILD_CONST_KEY_MAP" and len(stack) >= arg + 1:
-            keys = stack.pop()
-            values = stack[len(stack) - arg:] if arg else []
-            del stack[len(stack) - arg:]
-            stack.append(dict(zip(keys, values)))
-        elif op == "DICT_UPDATE" and len(stack) >= 2:
-            update = stack.pop()
-            stack[-1] = {**stack[-1], **update}
-        elif op == "MAKE_FUNCTION" and stack:
-            top = stack.pop()
-            if isinstance(top, str) and stack and isinstance(stack[-1], types.CodeType):
-                top = stack.pop()  # Python < 3.11 pushes the qualified name too
-            if not isinstance(top, types.CodeType) or arg & 0x08:
-                stack = None
-                continue
-            defaults = kwdefaults = None
-            if arg & 0x04:
-                stack.pop()
-            if arg & 0x02:
-                kwdefaults = stack.pop()
-            if arg & 0x01:
-                defaults = stack.pop()
-            made = types.FunctionType(top, func.__globals__, top.co_name, defaults)
-            if kwdefaults:
-                made.__kwdefaults__ = kwdefaults
-            stack.append(made)
-        else:
-            stack = None
+        elif stack is not None and ins.opname not in _NO_STACK_EFFECT:
+            try:
+                _step(func, ins, stack)
+            except (_Stop, LookupError, TypeError, ValueError):
+                stack = None  # unknown until the next statement's store
     return found
+
+
+def _step(func: types.FunctionType, ins: dis.Instruction, stack: list[Any]) -> None:
+    """Apply one instruction to the evaluator's stack, or raise _Stop."""
+    op, arg = ins.opname, ins.arg or 0
+    if op == "LOAD_CONST":
+        stack.append(ins.argval)
+    elif op == "LOAD_GLOBAL" and not arg & 1:  # bit 0 set: a NULL for a call follows
+        stack.append(_global_value(func, ins.argval))
+    elif op == "LOAD_DEREF" and ins.argval in func.__code__.co_freevars:
+        index = func.__code__.co_freevars.index(ins.argval)
+        stack.append((func.__closure__ or ())[index].cell_contents)
+    elif op in _SEQUENCES:
+        stack.append(_SEQUENCES[op](_pop(stack, arg)))
+    elif op in ("LIST_EXTEND", "SET_UPDATE"):
+        update = _pop(stack, 1)[0]
+        stack[-1] = type(stack[-1])([*stack[-1], *update])
+    elif op == "BUILD_MAP":
+        items = _pop(stack, 2 * arg)
+        stack.append(dict(zip(items[::2], items[1::2])))
+    elif op == "BUILD_CONST_KEY_MAP":
+        keys = _pop(stack, 1)[0]
+        stack.append(dict(zip(keys, _pop(stack, arg))))
+    elif op == "DICT_UPDATE":
+        update = _pop(stack, 1)[0]
+        stack[-1] = {**stack[-1], **update}
+    elif op == "MAKE_FUNCTION":
+        stack.append(_make_function(func, stack, arg))
+    elif op == "SET_FUNCTION_ATTRIBUTE":  # Python 3.13+: attributes after MAKE_FUNCTION
+        made, value = _pop(stack, 2)[::-1]
+        _set_function_attribute(made, arg, value)
+        stack.append(made)
+    else:
+        raise _Stop(op)
+
+
+def _pop(stack: list[Any], count: int) -> list[Any]:
+    if count < 0 or len(stack) < count:
+        raise _Stop("stack underflow")
+    items = stack[len(stack) - count:] if count else []
+    del stack[len(stack) - count:]
+    return items
+
+
+def _global_value(func: types.FunctionType, name: str) -> Any:
+    """A module-level name as the function would see it now (globals, then builtins);
+    a plain dict lookup, which runs no code of the page."""
+    if name in func.__globals__:
+        return func.__globals__[name]
+    builtins = func.__builtins__ if isinstance(func.__builtins__, dict) \
+        else vars(func.__builtins__)
+    return builtins[name]
+
+
+def _make_function(func: types.FunctionType, stack: list[Any], flags: int) -> Any:
+    top = _pop(stack, 1)[0]
+    if isinstance(top, str):  # Python < 3.11 pushes the qualified name after the code
+        top = _pop(stack, 1)[0]
+    if not isinstance(top, types.CodeType) or flags & 0x08:
+        raise _Stop("closure")  # its free variables live in the running frame
+    made = types.FunctionType(top, func.__globals__, top.co_name)
+    for flag in (0x04, 0x02, 0x01):  # annotations, keyword defaults, defaults (stack order)
+        if flags & flag:
+            _set_function_attribute(made, flag, _pop(stack, 1)[0])
+    return made
+
+
+def _set_function_attribute(made: Any, flag: int, value: Any) -> None:
+    if not isinstance(made, types.FunctionType) or flag & 0x08:
+        raise _Stop("closure")
+    if flag == 0x01:
+        made.__defaults__ = value
+    elif flag == 0x02:
+        made.__kwdefaults__ = value
 
 
 def _basic_credentials(req: Any) -> tuple[Optional[str], Optional[str]]:
@@ -226,6 +293,13 @@ def _basic_credentials(req: Any) -> tuple[Optional[str], Optional[str]]:
     return user, passwd
 
 
+def _log_unevaluable(req: Any, obj: Any, names: list[str]) -> None:
+    req.log_error(f"mod_python.publisher: refusing {req.uri}: cannot evaluate "
+                  f"{', '.join(names)} of {getattr(obj, '__qualname__', obj)!r} without "
+                  "running it (use a literal, a module-level name or a nested def)",
+                  apache.APLOG_ERR)
+
+
 def process_auth(req: Any, obj: Any, realm: str = "unknown", user: Optional[str] = None,
                  passwd: Optional[str] = None) -> tuple[str, Optional[str], Optional[str]]:
     """Enforce `__auth__`/`__access__` found on `obj` (or nested in it if it is a
@@ -241,11 +315,27 @@ def process_auth(req: Any, obj: Any, realm: str = "unknown", user: Optional[str]
         found_auth, auth = "__auth__" in nested, nested.get("__auth__")
         found_access, access = "__access__" in nested, nested.get("__access__")
         realm = nested.get("__auth_realm__", realm)
+        # Attributes set on the function object (`page.__auth__ = USERS`): mod_python
+        # ignores them and runs the function for anyone; an __auth__ that exists is
+        # enforced here.
+        if not found_auth and hasattr(func, "__auth__"):
+            found_auth, auth = True, func.__auth__
+        if not found_access and hasattr(func, "__access__"):
+            found_access, access = True, func.__access__
     else:
         if hasattr(obj, "__auth__"):
             found_auth, auth = True, obj.__auth__
         if hasattr(obj, "__access__"):
             found_access, access = True, obj.__access__
+    # An auth name the publisher cannot evaluate protects nothing it can check: it
+    # answers as a failed check would (401 + challenge, or 403), never runs the object.
+    if auth is UNEVALUABLE or realm is UNEVALUABLE:
+        _log_unevaluable(req, obj, [name for name, value in
+                                    (("__auth__", auth), ("__auth_realm__", realm))
+                                    if value is UNEVALUABLE])
+        shown = "unknown" if realm is UNEVALUABLE else realm
+        req.err_headers_out["WWW-Authenticate"] = f'Basic realm="{shown}"'
+        raise apache.SERVER_RETURN(apache.HTTP_UNAUTHORIZED)
 
     if (found_auth or found_access) and not user:
         user, passwd = _basic_credentials(req)
@@ -264,6 +354,9 @@ def process_auth(req: Any, obj: Any, realm: str = "unknown", user: Optional[str]
             req.err_headers_out["WWW-Authenticate"] = f'Basic realm = "{realm}"'
             raise apache.SERVER_RETURN(apache.HTTP_UNAUTHORIZED)
     if found_access:
+        if access is UNEVALUABLE:
+            _log_unevaluable(req, obj, ["__access__"])
+            raise apache.SERVER_RETURN(apache.HTTP_FORBIDDEN)
         if _is_callable(access):
             ok = access(req, user)
         elif isinstance(access, (list, tuple)):

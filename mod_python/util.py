@@ -20,7 +20,7 @@ import re
 import tempfile
 from io import BytesIO
 from types import FunctionType, MethodType
-from typing import Any, Callable, Dict, List, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Union
 from urllib.parse import unquote_to_bytes
 
 from mod_python import apache
@@ -42,15 +42,45 @@ def _parse_qsl_bytes(qs: bytes, keep_blank_values: Any,
                      strict_parsing: Any) -> List[Tuple[bytes, bytes]]:
     pairs: List[Tuple[bytes, bytes]] = []
     for field in _QS_SPLIT.split(qs):
-        if not field:
-            continue
-        key, eq, value = field.partition(b"=")
-        if not eq and strict_parsing:
-            raise ValueError(f"bad query field: {field!r}")
-        if value or keep_blank_values:
-            pairs.append((unquote_to_bytes(key.replace(b"+", b" ")),
-                          unquote_to_bytes(value.replace(b"+", b" "))))
+        _add_qs_field(pairs, field, keep_blank_values, strict_parsing)
     return pairs
+
+
+def _add_qs_field(pairs: List[Tuple[bytes, bytes]], field: bytes, keep_blank_values: Any,
+                  strict_parsing: Any) -> None:
+    """Append one `name=value` field, unquoted, to `pairs` (python's parse_qsl rules)."""
+    if not field:
+        return
+    key, eq, value = field.partition(b"=")
+    if not eq and strict_parsing:
+        raise ValueError(f"bad query field: {field!r}")
+    if value or keep_blank_values:
+        pairs.append((unquote_to_bytes(key.replace(b"+", b" ")),
+                      unquote_to_bytes(value.replace(b"+", b" "))))
+
+
+def _parse_qsl_blocks(blocks: Iterator[bytes], keep_blank_values: Any,
+                      strict_parsing: Any) -> Iterator[Tuple[bytes, bytes]]:
+    """`_parse_qsl_bytes` over a body arriving in blocks, in time linear in its size:
+    complete fields are parsed as each block arrives; the pieces of a field that spans
+    blocks are joined once, when its separator arrives (never re-concatenated per
+    block), and the whole body is never held as one string."""
+    pending: List[bytes] = []
+    for block in blocks:
+        fields = _QS_SPLIT.split(block)
+        if len(fields) == 1:
+            pending.append(block)
+            continue
+        pending.append(fields[0])
+        fields[0] = b"".join(pending)
+        pending = [fields.pop()]
+        pairs: List[Tuple[bytes, bytes]] = []
+        for field in fields:
+            _add_qs_field(pairs, field, keep_blank_values, strict_parsing)
+        yield from pairs
+    pairs = []
+    _add_qs_field(pairs, b"".join(pending), keep_blank_values, strict_parsing)
+    yield from pairs
 
 
 def parse_qsl(qs: Union[str, bytes], keep_blank_values: Any = 0,
@@ -264,12 +294,14 @@ class _BodyReader:
         self._pos = end
         return buf[pos:end]
 
-    def read_all(self) -> bytes:
-        while self._fill():
-            pass
-        data = self._buf[self._pos:]
+    def blocks(self) -> Iterator[bytes]:
+        """The rest of the body, block by block as `req.read()` returns it."""
+        if self._pos < len(self._buf):
+            yield self._buf[self._pos:]
         self._buf, self._pos = b"", 0
-        return data
+        while self._fill():
+            yield self._buf
+            self._buf = b""
 
 
 def _is_chunked(req: Any) -> bool:
@@ -302,8 +334,8 @@ class FieldStorage:
         ctype_b = ctype.encode("latin-1")
         reader = _BodyReader(req, length)
         if ctype_b.lower().startswith(b"application/x-www-form-urlencoded"):
-            body = reader.read_all()
-            for key, value in _parse_qsl_bytes(body, keep_blank_values, strict_parsing):
+            for key, value in _parse_qsl_blocks(reader.blocks(), keep_blank_values,
+                                                strict_parsing):
                 self.add_field(self._decode(key), self._decode(value))
             return
         if not ctype_b.lower().startswith(b"multipart/"):

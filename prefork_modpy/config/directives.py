@@ -393,9 +393,19 @@ def check_filter_names(all_settings: list[DirSettings]) -> None:
                                            "(prefork-modpy has Python filters only)")
 
 
+# The classes mod_python.Session.Session() can pick (RedisSession: not in mod_python).
+SESSION_TYPES = ("DbmSession", "FileSession", "MemorySession", "RedisSession")
+
+
 def _python_option(settings: DirSettings, node: Node) -> None:
     if not 1 <= len(node.args) <= 2:
         raise ConfigError.at(node, "PythonOption takes a key and an optional value")
+    if node.args[0] == "mod_python.session.session_type" and len(node.args) == 2 \
+            and node.args[1] not in SESSION_TYPES:
+        # mod_python raises "Unknown session type" in every request that opens a session
+        raise ConfigError.at(node, f"PythonOption mod_python.session.session_type "
+                                   f"{node.args[1]!r}: unknown session type (one of "
+                                   f"{', '.join(SESSION_TYPES)})")
     # An empty value masks the inherited key; get_options() drops it (mod_python 3.3+).
     settings.options[node.args[0]] = node.args[1] if len(node.args) == 2 else ""
 

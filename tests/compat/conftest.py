@@ -85,6 +85,7 @@ class Pair:
     modpy_port: int
     apache: ApacheServer
     modpy_errors: Callable[[], str]
+    modpy_pid: int = 0  # prefork-modpy's master (its workers are the children)
 
     def both(self, path: str, **kwargs) -> tuple[Reply, Reply]:
         """(prefork-modpy's reply, Apache's reply) to the same request."""
@@ -137,7 +138,7 @@ def pair(request: pytest.FixtureRequest, apache_ready: None) -> Iterator[Pair]:
         apache = ApacheServer(modpy.root, fragment.format(root=modpy.root, port=0),
                               free_port(), extra_modules=modules)
         apache.start()
-        yield Pair(modpy.root, modpy.port, apache, modpy.errors)
+        yield Pair(modpy.root, modpy.port, apache, modpy.errors, modpy.pid)
     finally:
         if apache is not None:
             apache.stop()

@@ -343,3 +343,15 @@ def test_if_version(tmp_path):
     path = write(tmp_path, "<IfVersion < 2.4>\nListen 1\n</IfVersion>\n"
                            "<IfVersion >= 2.4>\nListen 2\n</IfVersion>\n")
     assert load_config(str(path)).listen == [("0.0.0.0", 2)]
+
+def test_unknown_session_type_is_refused_at_load(tmp_path):
+    path = write(tmp_path, f"Listen 8080\n<Directory {tmp_path}>\n"
+                           "PythonOption mod_python.session.session_type SignedSession\n"
+                           "</Directory>\n")
+    with pytest.raises(ConfigError, match=rf"^{path}:3: PythonOption "
+                                          "mod_python.session.session_type 'SignedSession': "
+                                          "unknown session type"):
+        load_config(str(path))
+    ok = write(tmp_path, "Listen 8080\nPythonOption mod_python.session.session_type FileSession\n",
+               "ok.conf")
+    load_config(str(ok))

@@ -163,3 +163,14 @@ def test_marshal_roundtrip_through_request():
     header = req.headers_out.getall("Set-Cookie")[0]
     back = Cookie.get_cookie(FakeReq([header]), "m", Cookie.MarshalCookie, secret="k")
     assert back.value == {"n": 1}
+
+
+@pytest.mark.parametrize("secret", [None, "", b""])
+def test_verifying_without_secret_raises_instead_of_accepting(secret):
+    """ISSUE 15 finding 9: an HMAC under an empty key is a forgery anybody can make."""
+    forged = hmac.new(b"", b"useradmin", hashlib.md5).hexdigest() + "admin"
+    for kind in (Cookie.SignedCookie, Cookie.MarshalCookie):
+        with pytest.raises(TypeError, match="need a secret"):
+            kind.parse(f"user={forged}", secret, Cookie.Cookie.IGNORE)
+    with pytest.raises(TypeError):
+        Cookie.SignedCookie("user", "admin").unsign(secret)

@@ -116,7 +116,8 @@ def test_malformed_cookie_ids_get_a_new_session(tmp_path: Path, bad: str) -> Non
     sess = Session.Session(req)
     assert sess.is_new() and sess.id() != bad and Session._check_sid(sess.id())
     req.finish()
-    assert sorted(p.name for p in (tmp_path / "mp_sess_locks").iterdir()) == [f"{sess.id()}.lck"]
+    # no file per session id, whatever the cookie said (ISSUE 15 finding 8)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".mp_sess.locks"]
 
 
 def test_explicit_bad_sid_raises(tmp_path: Path) -> None:
@@ -304,3 +305,43 @@ def test_memory_cleanup() -> None:
              "b": {"_accessed": time.time(), "_timeout": 100}}
     Session.mem_cleanup(store)
     assert list(store) == ["b"]
+
+
+def test_sid_lock_excludes_other_processes_per_session(tmp_path: Path) -> None:
+    """One lock file per directory, one byte per session: another process waits for the
+    same session, not for a different one (ISSUE 15 finding 8)."""
+    import fcntl
+
+    sid, other = "ab" * 16, "cd" * 16
+    ready_r, ready_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child: hold `sid` until killed
+        try:
+            Session.SidLock(str(tmp_path), sid).acquire()
+            os.write(ready_w, b"1")
+            time.sleep(30)
+        finally:
+            os._exit(0)
+    try:
+        assert os.read(ready_r, 1) == b"1"
+        fd = os.open(tmp_path / Session.SESSION_LOCKS, os.O_RDWR)
+        with pytest.raises(BlockingIOError):
+            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, int(sid[:12], 16))
+        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, int(other[:12], 16))
+        os.close(fd)
+    finally:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [Session.SESSION_LOCKS]
+
+
+def test_session_directory_refuses_a_group_readable_directory(tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o750)
+    shared.chmod(0o750)
+    with pytest.raises(PermissionError, match="mode 0700"):
+        Session.session_directory(str(shared))
+    link = tmp_path / "link"
+    link.symlink_to(tmp_path)
+    with pytest.raises(PermissionError, match="not a directory"):
+        Session.session_directory(str(link))

@@ -30,6 +30,4 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
 #[cfg(test)]
 mod corpus_tests;
 #[cfg(test)]
-mod e2e_tests;
-#[cfg(test)]
 mod fuzz_tests;

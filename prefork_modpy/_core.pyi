@@ -9,58 +9,25 @@ the returned ``RawRequest``. Every wait happens with the GIL released.
 import os
 from typing import Optional, Union
 
-class Limits:
-    """Numbers the engine enforces; built once per worker from the config.
-
-    The header and body read timeouts are mod_reqtimeout's ``RequestReadTimeout``: a head
-    must be complete ``header_timeout`` seconds after its first byte, extended by one second
-    per ``header_min_rate`` bytes received, up to ``header_timeout_max`` seconds in all; a
-    body gets ``body_timeout`` seconds from its first read, extended the same way by
-    ``body_min_rate``, up to ``body_timeout_max`` (0: no cap). A timeout of 0 disables that
-    stage's deadline (``timeout``, the longest stall of one read or write, still applies); a
-    rate of 0 disables the extension. A head over its deadline is answered 408 by the
-    engine, as is a pre-read body; a body read by the handler raises TimeoutError."""
-
-    request_line: int
-    field_size: int
-    fields: int
-    body: int
-    preread_body: int
-    timeout: float
-    keepalive_timeout: float
-    header_timeout: float
-    header_timeout_max: float
-    header_min_rate: int
-    body_timeout: float
-    body_timeout_max: float
-    body_min_rate: int
-    max_keepalive_requests: int
-    keepalive: bool
-    def __init__(
-        self,
-        *,
-        request_line: int = 8190,
-        field_size: int = 8190,
-        fields: int = 100,
-        body: int = 0,
-        preread_body: int = 65536,
-        timeout: float = 60.0,
-        keepalive_timeout: float = 5.0,
-        header_timeout: float = 20.0,
-        header_timeout_max: float = 40.0,
-        header_min_rate: int = 500,
-        body_timeout: float = 20.0,
-        body_timeout_max: float = 0.0,
-        body_min_rate: int = 500,
-        max_keepalive_requests: int = 100,
-        keepalive: bool = True,
-    ) -> None: ...
+from prefork_modpy.config.server import Limits
 
 class Engine:
     """One per worker process. Multiplexes the listening sockets and all client
     connections of this worker on one epoll set."""
 
-    def __init__(self, listen_fds: list[int], limits: Limits) -> None: ...
+    def __init__(self, listen_fds: list[int], limits: Limits) -> None:
+        """Takes already-bound listening sockets (set non-blocking here, not closed on drop)
+        and the limits to enforce, read by attribute from the config's `Limits`.
+
+        The header and body read timeouts are mod_reqtimeout's ``RequestReadTimeout``: a head
+        must be complete ``header_timeout`` seconds after its first byte, extended by one
+        second per ``header_min_rate`` bytes received, up to ``header_timeout_max`` seconds in
+        all; a body gets ``body_timeout`` seconds from its first read, extended the same way
+        by ``body_min_rate``, up to ``body_timeout_max`` (0: no cap). A timeout of 0 disables
+        that stage's deadline (``timeout``, the longest stall of one read or write, still
+        applies); a rate of 0 disables the extension. A head over its deadline is answered
+        408 by the engine, as is a pre-read body; a body read by the handler raises
+        TimeoutError."""
     def next_request(self, timeout: float) -> Optional[RawRequest]:
         """Wait (GIL released) until some connection has a complete request head
         (and, when Content-Length <= preread_body and no 100-continue is expected, its
@@ -187,10 +154,10 @@ class ParsedHead:
     client_keepalive: bool
     expect_continue: bool
 
-def parse_head(data: bytes, limits: Optional[Limits] = None) -> Optional[ParsedHead]:
-    """Run the engine's head parser and framing checks on `data`. Returns None if the
-    head is incomplete; raises BadRequestError (with `.status`) where the engine would
-    refuse the request."""
+def parse_head(data: bytes, limits: Limits) -> Optional[ParsedHead]:
+    """Run the engine's head parser and framing checks on `data` under `limits`. Returns None
+    if the head is incomplete; raises BadRequestError (with `.status`) where the engine
+    would refuse the request."""
 
 def decode_chunked(data: bytes, limit: int = 0) -> tuple[bytes, int]:
     """Decode a complete chunked body (with trailers) at the start of `data`; returns

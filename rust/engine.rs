@@ -373,9 +373,10 @@ impl Drop for Engine {
 #[pymethods]
 impl Engine {
     /// Engine(listen_fds, limits): takes already-bound listening sockets (set
-    /// non-blocking here, not closed on drop) and the limits to enforce.
+    /// non-blocking here, not closed on drop) and the limits to enforce (read by attribute
+    /// from the config's `Limits` dataclass).
     #[new]
-    fn new(listen_fds: Vec<i32>, limits: PyRef<'_, Limits>) -> PyResult<Self> {
+    fn new(listen_fds: Vec<i32>, limits: Limits) -> PyResult<Self> {
         // SAFETY: plain syscall.
         let epfd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
         if epfd < 0 {
@@ -390,8 +391,8 @@ impl Engine {
             count: 0,
             ready: VecDeque::new(),
             events: vec![libc::epoll_event { events: 0, u64: 0 }; MAX_EVENTS],
-            limits: limits.clone(),
             cl: limits.conn_limits(),
+            limits,
             shared: Arc::new(Shared::default()),
             rejected: 0,
             refusals: VecDeque::new(),

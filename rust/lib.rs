@@ -16,7 +16,6 @@ use pyo3::prelude::*;
 
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_class::<pyapi::Limits>()?;
     m.add_class::<engine::Engine>()?;
     m.add_class::<request::RawRequest>()?;
     m.add_class::<pyapi::ParsedHead>()?;

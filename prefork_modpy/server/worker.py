@@ -131,7 +131,7 @@ class Worker:
         # Set after the privilege drop: changing credentials clears it.
         _set_parent_death_signal(signal.SIGTERM, self.master_pid)
         self._run_python_imports(runtime)
-        engine = self.engine = _core.Engine(self.listen_fds, engine_limits(self.config))
+        engine = self.engine = _core.Engine(self.listen_fds, self.config.limits)
         return engine, Dispatcher(runtime)
 
     def _boot_failed(self, exc: BaseException) -> NoReturn:
@@ -434,13 +434,3 @@ def _set_parent_death_signal(sig: int, master_pid: int) -> None:
     if os.getppid() != master_pid:  # the master died before prctl took effect
         os.kill(os.getpid(), sig)
 
-
-def engine_limits(config: ServerConfig) -> _core.Limits:
-    limits = config.limits
-    return _core.Limits(
-        request_line=limits.request_line, field_size=limits.field_size, fields=limits.fields,
-        body=limits.body, timeout=limits.timeout, keepalive_timeout=limits.keepalive_timeout,
-        max_keepalive_requests=limits.max_keepalive_requests, keepalive=limits.keepalive,
-        header_timeout=limits.header_timeout, header_timeout_max=limits.header_timeout_max,
-        header_min_rate=limits.header_min_rate, body_timeout=limits.body_timeout,
-        body_timeout_max=limits.body_timeout_max, body_min_rate=limits.body_min_rate)

@@ -8,6 +8,7 @@ import threading
 import time
 
 from prefork_modpy import _core
+from prefork_modpy.config.server import Limits
 
 H = b"Host: a\r\n"
 
@@ -44,7 +45,7 @@ def run(data, handler, limits=None, **kw):
     sock.bind(("127.0.0.1", 0))
     sock.listen(16)
     port = sock.getsockname()[1]
-    eng = _core.Engine([sock.fileno()], limits or _core.Limits())
+    eng = _core.Engine([sock.fileno()], limits or Limits())
     result = {}
     t = threading.Thread(target=lambda: result.setdefault("out", xfer(port, data, **kw)))
     t.start()
@@ -195,7 +196,7 @@ def test_refusals_close_and_never_reach_the_canary():
         (b"POST / HTTP/1.1\r\n" + H + b"Content-Length: 101\r\n\r\n", 413),
     ]
     for data, want in vectors:
-        out, eng, served = run(data + canary, hi, limits=_core.Limits(body=100))
+        out, eng, served = run(data + canary, hi, limits=Limits(body=100))
         assert served == [] and statuses(out) == [want], (data[:40], out[:80])
         assert b"Connection: close\r\n" in out and b"text/html" in out
         assert eng.rejected_requests == 1
@@ -245,7 +246,7 @@ def test_header_validation_writes_nothing():
 
 
 def test_timeouts():
-    lim = _core.Limits(header_timeout=0.5, keepalive_timeout=0.3, timeout=0.5)
+    lim = Limits(header_timeout=0.5, keepalive_timeout=0.3, timeout=0.5)
     t = time.time()
     out, eng, _ = run(b"GET / HTTP/1.1\r\nHo", hi, limits=lim, shut=False)
     assert statuses(out) == [408] and 0.4 < time.time() - t < 3, (out, time.time() - t)
@@ -268,7 +269,7 @@ def test_read_timeout_is_an_oserror():
             errs.append((type(e).__name__, str(e)))
             r.abort()
 
-    lim = _core.Limits(timeout=0.3, preread_body=0)
+    lim = Limits(timeout=0.3, preread_body=0)
     run(b"POST / HTTP/1.1\r\n" + H + b"Content-Length: 9\r\n\r\nabc", h, limits=lim, shut=False)
     assert errs == [("TimeoutError", "Client read error (Timeout?)")], errs
 
@@ -278,7 +279,7 @@ def test_many_idle_connections_and_close_idle():
     sock.bind(("127.0.0.1", 0))
     sock.listen(512)
     port = sock.getsockname()[1]
-    eng = _core.Engine([sock.fileno()], _core.Limits())
+    eng = _core.Engine([sock.fileno()], Limits())
     conns = [socket.create_connection(("127.0.0.1", port)) for _ in range(300)]
     deadline = time.time() + 5
     while eng.open_connections < 300 and time.time() < deadline:
@@ -311,7 +312,7 @@ def _engine(limits=None, backlog=16):
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     sock.listen(backlog)
-    eng = _core.Engine([sock.fileno()], limits or _core.Limits())
+    eng = _core.Engine([sock.fileno()], limits or Limits())
     return sock, sock.getsockname()[1], eng
 
 
@@ -420,7 +421,7 @@ def test_refusals_are_queued_for_the_access_log():
     assert (line, status) == ("GET /x?y HTTP/1.1", 400)
     assert nbytes == len(out.split(b"\r\n\r\n", 1)[1]) and abs(time.time() - when) < 5
     assert eng.take_refusals() == []
-    lim = _core.Limits(header_timeout=0.3, header_min_rate=0)
+    lim = Limits(header_timeout=0.3, header_min_rate=0)
     out, eng, _ = run(b"POST /slow HTTP/1.1\r\nHo", hi, limits=lim, shut=False)
     assert statuses(out) == [408]
     assert [(r[2], r[3]) for r in eng.take_refusals()] == [("POST /slow HTTP/1.1", 408)]
@@ -469,7 +470,7 @@ def _serve_while(eng, t, handler=hi, timeout=8):
 
 
 def test_header_timeout_grows_with_min_rate_up_to_its_cap():
-    lim = _core.Limits(header_timeout=0.4, header_timeout_max=1.2, header_min_rate=100)
+    lim = Limits(header_timeout=0.4, header_timeout_max=1.2, header_min_rate=100)
     head = b"GET /ok HTTP/1.1\r\n" + H + b"X-Pad: " + b"p" * 160 + b"\r\n\r\n"
     cases = [
         # 20 bytes / 0.1 s = 200 B/s > MinRate: ~1 s in all, beyond the initial 0.4 s.
@@ -493,7 +494,7 @@ def test_header_timeout_grows_with_min_rate_up_to_its_cap():
 
 def test_body_min_rate_408_before_the_handler_and_timeout_error_in_it():
     # Pre-read (Content-Length <= preread_body): the engine answers 408.
-    lim = _core.Limits(body_timeout=0.4, body_min_rate=100, timeout=5)
+    lim = Limits(body_timeout=0.4, body_min_rate=100, timeout=5)
     head = b"POST /p HTTP/1.1\r\n" + H + b"Content-Length: 1000\r\n\r\n"
     sock, port, eng = _engine(lim)
     res = {}
@@ -504,7 +505,7 @@ def test_body_min_rate_408_before_the_handler_and_timeout_error_in_it():
     assert served == [] and statuses(res["out"]) == [408] and 0.35 < res["t"] < 1.5, res
     assert [r[3] for r in eng.take_refusals()] == [408]
     # Read by the handler: TimeoutError once the clock runs out.
-    lim = _core.Limits(body_timeout=0.4, body_min_rate=100, timeout=5, preread_body=0)
+    lim = Limits(body_timeout=0.4, body_min_rate=100, timeout=5, preread_body=0)
     sock, port, eng = _engine(lim)
     errors = []
 

@@ -7,7 +7,8 @@ the returned ``RawRequest``. Every wait happens with the GIL released.
 """
 
 import os
-from typing import Optional, Union
+from collections.abc import Mapping
+from typing import Callable, Optional, Union
 
 from prefork_modpy.config.server import Limits
 
@@ -15,9 +16,19 @@ class Engine:
     """One per worker process. Multiplexes the listening sockets and all client
     connections of this worker on one epoll set."""
 
-    def __init__(self, listen_fds: list[int], limits: Limits) -> None:
-        """Takes already-bound listening sockets (set non-blocking here, not closed on drop)
-        and the limits to enforce, read by attribute from the config's `Limits`.
+    def __init__(
+        self,
+        listen_fds: list[int],
+        limits: Limits,
+        reasons: Mapping[int, str],
+        error_page: Callable[[int, str], bytes],
+    ) -> None:
+        """Takes already-bound listening sockets (set non-blocking here, not closed on drop),
+        the limits to enforce (read by attribute from the config's `Limits`), the reason
+        phrase of each status (httpd's, `errorpages.STATUS_LINES`: a response without a
+        reason gets the phrase from here, "Unknown" for a status it lacks) and
+        ``error_page(status, method)``, the body of a request the engine refuses itself
+        (`errorpages.error_body`; the method is the request line's first word).
 
         The header and body read timeouts are mod_reqtimeout's ``RequestReadTimeout``: a head
         must be complete ``header_timeout`` seconds after its first byte, extended by one
@@ -103,8 +114,9 @@ class RawRequest:
         complete: bool,
     ) -> None:
         """Write the status line and headers (Date, Server and framing are added by
-        the engine) and `body`. With complete=True the response is whole: it gets
-        Content-Length (no body for HEAD, 1xx, 204, 304) and the request is finished.
+        the engine) and `body`; a `reason` of None takes the phrase of the Engine's table.
+        With complete=True the response is whole: it gets Content-Length (no body for
+        HEAD, 1xx, 204, 304) and the request is finished.
         With complete=False more body follows through `write`: chunked for HTTP/1.1,
         close-delimited for HTTP/1.0. Raises ValueError for header names or values
         with control characters (response splitting), OSError if the client is gone."""

@@ -14,12 +14,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use pyo3::prelude::*;
+use pyo3::pybacked::PyBackedBytes;
 
 use crate::conn::{self, after, Action, Conn, ConnLimits, Loan, Phase, Shared};
 use crate::pyapi::Limits;
-use crate::pyio::latin1_str;
+use crate::pyio::{latin1_bytes, latin1_str};
 use crate::request::RawRequest;
-use crate::response::error_response;
+use crate::response::{error_response, Reasons};
 
 const LISTENER_BIT: u64 = 1 << 63;
 const ACCEPT_BATCH: usize = 1;
@@ -59,6 +60,10 @@ pub struct Engine {
     events: Vec<libc::epoll_event>,
     limits: Limits,
     cl: ConnLimits,
+    /// The status line's reason phrases (Python's table).
+    reasons: Arc<Reasons>,
+    /// `error_page(status, method) -> bytes`: the page of a refusal (Python's errorpages).
+    error_page: Py<PyAny>,
     shared: Arc<Shared>,
     rejected: u64,
     refusals: VecDeque<Refusal>,
@@ -153,23 +158,23 @@ impl Engine {
         let Some(c) = self.slab.get_mut(fd as usize).and_then(|s| s.as_deref_mut()) else {
             return;
         };
-        let page = error_response(status);
-        conn::send_nowait(c.fd, &page);
-        conn::shutdown_write(c.fd);
         let line = match &c.head {
             Some(h) => h.request_line().as_bytes().to_vec(),
             None => first_line(&c.buf),
         };
+        let body = page_of(&self.error_page, status, &line);
+        let page = error_response(status, self.reasons.get(status), &body);
+        conn::send_nowait(c.fd, &page);
+        conn::shutdown_write(c.fd);
         if self.refusals.len() >= REFUSALS_MAX {
             self.refusals.pop_front();
         }
-        let head_len = page.windows(4).position(|w| w == b"\r\n\r\n").map_or(0, |p| p + 4);
         self.refusals.push_back(Refusal {
             peer: c.peer,
             local: c.local,
             line,
             status,
-            bytes: page.len() - head_len,
+            bytes: body.len(),
             time: conn::epoch_now(),
         });
         c.buf.clear();
@@ -372,11 +377,20 @@ impl Drop for Engine {
 
 #[pymethods]
 impl Engine {
-    /// Engine(listen_fds, limits): takes already-bound listening sockets (set
-    /// non-blocking here, not closed on drop) and the limits to enforce (read by attribute
-    /// from the config's `Limits` dataclass).
+    /// Engine(listen_fds, limits, reasons, error_page): takes already-bound listening
+    /// sockets (set non-blocking here, not closed on drop), the limits to enforce (read by
+    /// attribute from the config's `Limits` dataclass), the reason phrase of each status
+    /// and `error_page(status, method) -> bytes`, the page of a request the engine refuses.
     #[new]
-    fn new(listen_fds: Vec<i32>, limits: Limits) -> PyResult<Self> {
+    fn new(
+        listen_fds: Vec<i32>,
+        limits: Limits,
+        reasons: std::collections::HashMap<u16, String>,
+        error_page: Py<PyAny>,
+    ) -> PyResult<Self> {
+        let pairs: PyResult<Vec<(u16, Vec<u8>)>> =
+            reasons.iter().map(|(&s, r)| Ok((s, latin1_bytes(r, "reason")?))).collect();
+        let reasons = Reasons::new(pairs?).map_err(pyo3::exceptions::PyValueError::new_err)?;
         // SAFETY: plain syscall.
         let epfd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
         if epfd < 0 {
@@ -393,6 +407,8 @@ impl Engine {
             events: vec![libc::epoll_event { events: 0, u64: 0 }; MAX_EVENTS],
             cl: limits.conn_limits(),
             limits,
+            reasons: Arc::new(reasons),
+            error_page,
             shared: Arc::new(Shared::default()),
             rejected: 0,
             refusals: VecDeque::new(),
@@ -425,7 +441,8 @@ impl Engine {
                 let Some(head) = c.head.take() else { continue };
                 c.served += 1;
                 let loan = Loan::new(c, self.shared.clone());
-                return Ok(Some(RawRequest::new(loan, head, self.limits.clone())));
+                let reasons = self.reasons.clone();
+                return Ok(Some(RawRequest::new(loan, head, self.limits.clone(), reasons)));
             }
             if polled && now >= deadline {
                 return Ok(None);
@@ -528,6 +545,23 @@ impl Engine {
     fn rejected_requests(&self) -> u64 {
         self.rejected
     }
+}
+
+/// The body of a refusal's page: Python's `error_page(status, method)`, the method being
+/// the request line's first word. Runs with the GIL taken back (refusals are rare); a
+/// failing page function is reported as unraisable and the page is left empty.
+fn page_of(error_page: &Py<PyAny>, status: u16, line: &[u8]) -> Vec<u8> {
+    let method = line.split(|&b| b == b' ').next().unwrap_or_default();
+    Python::attach(|py| {
+        let page = error_page.bind(py).call1((status, latin1_str(method)));
+        match page.and_then(|p| Ok(p.extract::<PyBackedBytes>()?)) {
+            Ok(bytes) => bytes.to_vec(),
+            Err(e) => {
+                e.write_unraisable(py, Some(error_page.bind(py)));
+                Vec::new()
+            }
+        }
+    })
 }
 
 /// The request line (or what arrived of it) at the start of `buf`, after any empty lines,

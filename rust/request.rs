@@ -8,6 +8,7 @@
 //! with the GIL released; signals are checked between slices.
 
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::sync::Arc;
 use std::time::Instant;
 
 use pyo3::exceptions::PyValueError;
@@ -23,7 +24,7 @@ use crate::pyapi::Limits;
 use crate::pyio::{
     latin1_bytes, latin1_str, read_blocking, sendfile_blocking, write_blocking, write_blocking_more,
 };
-use crate::response::{self, BodyFraming, ConnHeader};
+use crate::response::{self, BodyFraming, ConnHeader, Reasons};
 
 const READ_CHUNK: usize = 64 * 1024;
 /// Files up to this size are read and written with the head in one writev rather than
@@ -120,6 +121,7 @@ pub struct RawRequest {
     loan: Loan,
     head: Head,
     limits: Limits,
+    reasons: Arc<Reasons>,
     remote: (String, u16),
     local: (String, u16),
     keepalive_count: u32,
@@ -136,7 +138,7 @@ pub struct RawRequest {
 }
 
 impl RawRequest {
-    pub fn new(mut loan: Loan, head: Head, limits: Limits) -> Self {
+    pub fn new(mut loan: Loan, head: Head, limits: Limits, reasons: Arc<Reasons>) -> Self {
         let (remote, local, count, time) = match loan.get() {
             Some(c) => (
                 (c.peer.ip().to_string(), c.peer.port()),
@@ -151,6 +153,7 @@ impl RawRequest {
             loan,
             head,
             limits,
+            reasons,
             remote,
             local,
             keepalive_count: count,
@@ -282,7 +285,7 @@ impl RawRequest {
             .ok_or_else(|| PyValueError::new_err(format!("invalid status {status}")))?;
         let reason = match reason {
             Some(r) => latin1_bytes(r, "reason")?,
-            None => response::reason_phrase(status).as_bytes().to_vec(),
+            None => self.reasons.get(status).to_vec(),
         };
         if !response::valid_reason(&reason) {
             return Err(PyValueError::new_err("control character in reason phrase"));

@@ -72,7 +72,7 @@ def _wildcard(pattern: str) -> re.Pattern[str]:
 @dataclass
 class Limits:
     """The numbers the engine enforces: their one definition. The Rust engine reads this
-    object by attribute (`_core.Engine(fds, limits)`), so every field here is one it uses.
+    object by attribute (`_core.Engine(fds, limits, ...)`), so every field here is one it uses.
 
     `timeout` (Timeout) bounds every stall of one read or write; `keepalive*` and
     `max_keepalive_requests` are KeepAlive, KeepAliveTimeout and MaxKeepAliveRequests (0:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NoReturn, Optional
 
 from .. import _core
+from ..httpd import errorpages
 from ..httpd.accesslog import AccessLogger
 from ..httpd.forwarded import ProxiedRequest, TrustedProxies
 from ..modpy.dispatch import Dispatcher
@@ -131,7 +132,8 @@ class Worker:
         # Set after the privilege drop: changing credentials clears it.
         _set_parent_death_signal(signal.SIGTERM, self.master_pid)
         self._run_python_imports(runtime)
-        engine = self.engine = _core.Engine(self.listen_fds, self.config.limits)
+        engine = self.engine = _core.Engine(self.listen_fds, self.config.limits,
+                                            errorpages.STATUS_LINES, errorpages.error_body)
         return engine, Dispatcher(runtime)
 
     def _boot_failed(self, exc: BaseException) -> NoReturn:

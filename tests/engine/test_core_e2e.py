@@ -4,13 +4,21 @@ Bounded: every wait has a deadline of a few seconds."""
 
 import re
 import socket
+import sys
 import threading
 import time
 
+import pytest
+
 from prefork_modpy import _core
 from prefork_modpy.config.server import Limits
+from prefork_modpy.httpd import errorpages
 
 H = b"Host: a\r\n"
+
+
+def new_engine(sock, limits):
+    return _core.Engine([sock.fileno()], limits, errorpages.STATUS_LINES, errorpages.error_body)
 
 
 def xfer(port, data, timeout=3.0, shut=True, pieces=None, wait_first=None):
@@ -45,7 +53,7 @@ def run(data, handler, limits=None, **kw):
     sock.bind(("127.0.0.1", 0))
     sock.listen(16)
     port = sock.getsockname()[1]
-    eng = _core.Engine([sock.fileno()], limits or Limits())
+    eng = new_engine(sock, limits or Limits())
     result = {}
     t = threading.Thread(target=lambda: result.setdefault("out", xfer(port, data, **kw)))
     t.start()
@@ -202,6 +210,64 @@ def test_refusals_close_and_never_reach_the_canary():
         assert eng.rejected_requests == 1
 
 
+def test_refusals_and_reasons_are_httpds_from_errorpages():
+    """The engine's own refusals and a handler's status without a reason use the table and
+    pages given to Engine (httpd's wording), not a table of the engine's own."""
+    cases = [
+        (b"POST /up HTTP/1.1\r\n" + H + b"Content-Length: 101\r\n\r\n", 413, "POST"),
+        (b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\n\r\n", 414, "GET"),
+        (b"FOO&BAR / HTTP/1.1\r\n" + H + b"\r\n", 501, "FOO&BAR"),
+    ]
+    for data, status, method in cases:
+        out, _, _ = run(data, hi, limits=Limits(body=100))
+        head, _, body = out.partition(b"\r\n\r\n")
+        line = f"HTTP/1.1 {status} {errorpages.STATUS_LINES[status]}".encode()
+        assert head.startswith(line + b"\r\n"), head
+        assert body == errorpages.error_body(status, method), body
+    assert b"FOO&amp;BAR not supported" in errorpages.error_body(501, "FOO&BAR")
+
+    def answer(status):
+        return lambda r: r.send_response(status, None, [], b"x", True)
+
+    for status in (413, 414, 416, 422):
+        out, _, _ = run(b"GET / HTTP/1.1\r\n" + H + b"\r\n", answer(status))
+        line = f"HTTP/1.1 {status} {errorpages.STATUS_LINES[status]}\r\n".encode()
+        assert out.startswith(line), out[:60]
+    out, _, _ = run(b"GET / HTTP/1.1\r\n" + H + b"\r\n", answer(299))
+    assert out.startswith(b"HTTP/1.1 299 Unknown\r\n"), out[:60]
+
+
+def test_reason_table_is_checked_and_a_failing_page_is_an_empty_one(monkeypatch):
+    with pytest.raises(ValueError, match="control character"):
+        _core.Engine([], Limits(), {200: "O\r\nK"}, errorpages.error_body)
+    with pytest.raises(ValueError, match="three digits"):
+        _core.Engine([], Limits(), {42: "Odd"}, errorpages.error_body)
+    unraisable = []
+    monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
+
+    def broken_page(status, method):
+        raise RuntimeError("no page")
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(16)
+    eng = _core.Engine([sock.fileno()], Limits(), errorpages.STATUS_LINES, broken_page)
+    result = {}
+    port = sock.getsockname()[1]
+    t = threading.Thread(target=lambda: result.setdefault(
+        "out", xfer(port, b"GET / HTTP/2.0\r\n\r\n")))
+    t.start()
+    deadline = time.time() + 6
+    while t.is_alive() and time.time() < deadline:
+        assert eng.next_request(0.05) is None
+    t.join()
+    sock.close()
+    assert [type(u.exc_value) for u in unraisable] == [RuntimeError]
+    out = result["out"]
+    assert out.startswith(b"HTTP/1.1 505 HTTP Version Not Supported\r\n"), out
+    assert out.endswith(b"Content-Length: 0\r\nConnection: close\r\n\r\n"), out
+
+
 def test_bad_chunk_raises_bad_request_error():
     caught = []
 
@@ -279,7 +345,7 @@ def test_many_idle_connections_and_close_idle():
     sock.bind(("127.0.0.1", 0))
     sock.listen(512)
     port = sock.getsockname()[1]
-    eng = _core.Engine([sock.fileno()], Limits())
+    eng = new_engine(sock, Limits())
     conns = [socket.create_connection(("127.0.0.1", port)) for _ in range(300)]
     deadline = time.time() + 5
     while eng.open_connections < 300 and time.time() < deadline:
@@ -312,7 +378,7 @@ def _engine(limits=None, backlog=16):
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     sock.listen(backlog)
-    eng = _core.Engine([sock.fileno()], limits or Limits())
+    eng = new_engine(sock, limits or Limits())
     return sock, sock.getsockname()[1], eng
 
 

@@ -25,13 +25,13 @@ def test_defaults_are_apaches(tmp_path):
 
 def test_the_engine_reads_the_config_limits_by_attribute(tmp_path):
     lim = load_config(str(_conf(tmp_path))).limits
-    engine = _core.Engine([], lim)
+    engine = _core.Engine([], lim, {}, bytes)
     assert engine.open_connections == 0
     lim.header_min_rate = -1  # not a u32: the engine names the field it could not read
     with pytest.raises(TypeError, match="header_min_rate"):
-        _core.Engine([], lim)
+        _core.Engine([], lim, {}, bytes)
     with pytest.raises(AttributeError, match="request_line"):
-        _core.Engine([], object())
+        _core.Engine([], object(), {}, bytes)
 
 
 def _conf(tmp_path):

@@ -12,6 +12,9 @@ from typing import Callable, Optional, Union
 
 from prefork_modpy.config.server import Limits
 
+__version__: str
+"""The package version, from Cargo.toml."""
+
 class Engine:
     """One per worker process. Multiplexes the listening sockets and all client
     connections of this worker on one epoll set."""

@@ -23,6 +23,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(pyapi::parse_head, m)?)?;
     m.add_function(wrap_pyfunction!(pyapi::decode_chunked, m)?)?;
     m.add_function(wrap_pyfunction!(pyapi::http_date, m)?)?;
+    // The version is written once, in Cargo.toml (pyproject.toml takes it from there).
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }
 

@@ -8,24 +8,28 @@ the returned ``RawRequest``. Every wait happens with the GIL released.
 
 import os
 from collections.abc import Mapping
-from typing import Callable, Optional, Union
+from typing import Callable, Optional, Union, final
 
 from prefork_modpy.config.server import Limits
+
+__all__ = ["Engine", "RawRequest", "ParsedHead", "BadRequestError", "parse_head",
+           "decode_chunked", "http_date", "__version__"]
 
 __version__: str
 """The package version, from Cargo.toml."""
 
+@final
 class Engine:
     """One per worker process. Multiplexes the listening sockets and all client
     connections of this worker on one epoll set."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         listen_fds: list[int],
         limits: Limits,
         reasons: Mapping[int, str],
         error_page: Callable[[int, str], bytes],
-    ) -> None:
+    ) -> Engine:
         """Takes already-bound listening sockets (set non-blocking here, not closed on drop),
         the limits to enforce (read by attribute from the config's `Limits`), the reason
         phrase of each status (httpd's, `errorpages.STATUS_LINES`: a response without a
@@ -74,6 +78,7 @@ class Engine:
     def rejected_requests(self) -> int:
         """How many requests the engine answered itself with an error status."""
 
+@final
 class RawRequest:
     """A parsed request head plus the means to read its body and answer it."""
 
@@ -155,6 +160,7 @@ class BadRequestError(ValueError):
 
     status: int
 
+@final
 class ParsedHead:
     """What the engine's parser decided about one request head (for tests and tools)."""
 

@@ -488,7 +488,7 @@ impl RawRequest {
     /// Up to `size` decoded body bytes (-1: all remaining). Sends `100 Continue`
     /// first if the client expects it. Raises OSError on timeout or a lost client,
     /// and ValueError subclasses of BadRequestError on bad chunked framing.
-    #[pyo3(signature = (size = -1))]
+    #[pyo3(signature = (size = -1), text_signature = "($self, size=-1)")]
     fn read_body<'py>(&mut self, py: Python<'py>, size: i64) -> PyResult<Bound<'py, PyBytes>> {
         if self.finished {
             return Err(state_error("request is finished"));
@@ -555,7 +555,10 @@ impl RawRequest {
     /// finished. Otherwise the file is one more piece of a streamed body. Returns the
     /// number of body bytes sent (0 for HEAD, 204, 304). OSError if the file cannot be
     /// read or ends early (the connection is then closed) or the client is gone.
-    #[pyo3(signature = (file, offset = 0, count = -1, *, status = 200, reason = None, headers = None, complete = false))]
+    #[pyo3(
+        signature = (file, offset = 0, count = -1, *, status = 200, reason = None, headers = None, complete = false),
+        text_signature = "($self, file, offset=0, count=-1, *, status=200, reason=None, headers=None, complete=False)"
+    )]
     #[allow(clippy::too_many_arguments)]
     fn send_file(
         &mut self,

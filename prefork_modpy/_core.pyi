@@ -74,6 +74,9 @@ class Engine:
         epoch time)`; at most the last 256 are kept."""
     @property
     def open_connections(self) -> int: ...
+    def queued_connections(self) -> int:
+        """Connections waiting in the accept queues of the listening sockets this engine
+        still owns (0 after `stop_accepting`)."""
     @property
     def rejected_requests(self) -> int:
         """How many requests the engine answered itself with an error status."""

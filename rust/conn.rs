@@ -380,6 +380,21 @@ pub fn pending_bytes(fd: RawFd) -> usize {
     }
 }
 
+/// Connections waiting in a listening socket's accept queue: Linux TCP_INFO, where a
+/// listener's `tcpi_unacked` is the current accept-queue length; 0 on error.
+pub fn accept_queue_len(fd: RawFd) -> usize {
+    // SAFETY: tcp_info is plain data; getsockopt writes at most `len` bytes into it.
+    unsafe {
+        let mut info: libc::tcp_info = std::mem::zeroed();
+        let mut len = std::mem::size_of::<libc::tcp_info>() as libc::socklen_t;
+        let p = &mut info as *mut libc::tcp_info as *mut libc::c_void;
+        if libc::getsockopt(fd, libc::IPPROTO_TCP, libc::TCP_INFO, p, &mut len) < 0 {
+            return 0;
+        }
+        info.tcpi_unacked as usize
+    }
+}
+
 pub fn set_nonblocking(fd: RawFd) -> io::Result<()> {
     // SAFETY: fcntl on a caller-provided descriptor; failure is reported.
     unsafe {

@@ -540,6 +540,12 @@ impl Engine {
             + self.shared.returned_len()
     }
 
+    /// Connections waiting in the accept queues of the listening sockets this engine still
+    /// owns (0 after `stop_accepting`: the sockets are closed, their numbers may be reused).
+    fn queued_connections(&self) -> usize {
+        self.listeners.iter().map(|&fd| conn::accept_queue_len(fd)).sum()
+    }
+
     /// How many requests the engine answered itself with an error status.
     #[getter]
     fn rejected_requests(&self) -> u64 {

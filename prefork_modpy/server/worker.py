@@ -26,7 +26,6 @@ from ..httpd.accesslog import AccessLogger
 from ..httpd.forwarded import ProxiedRequest, TrustedProxies
 from ..modpy.dispatch import Dispatcher
 from ..runtime.runtime import Runtime
-from .listeners import queued_connections
 from .scoreboard import GRACEFUL, READY, WorkerSlot, read_rss_kb
 from .status import HANDLER_NAME as STATUS_HANDLER
 from .status import StatusPage
@@ -88,7 +87,6 @@ class Worker:
         self.accept_linger = False
         self.reopen_logs = False
         self.busy = False
-        self.accepting = True
         self.timed_out = False
         self.next_memory_check = 0.0
         self.runtime: Optional[Runtime] = None
@@ -226,7 +224,6 @@ class Worker:
         engine.set_draining(True)
         if self.accept_linger:
             self._serve_queued_connections(engine, dispatcher)
-        self.accepting = False
         engine.stop_accepting()
         timeout = self.processes.graceful_shutdown_timeout or float("inf")
         deadline = time.monotonic() + timeout
@@ -246,15 +243,14 @@ class Worker:
         self._log_refusals()
 
     def _queued_connections(self) -> int:
-        # After stop_accepting the fd numbers are closed and may be reused by clients.
-        return queued_connections(self.listen_fds) if self.accepting else 0
+        return self.engine.queued_connections() if self.engine is not None else 0
 
     def _serve_queued_connections(self, engine: _core.Engine, dispatcher: Dispatcher) -> None:
         """SIGTERM: the master has closed its copies of the listening sockets; whichever
         worker closes the last copy resets the connections still queued, so accept until
         the queues are empty (or ACCEPT_LINGER passes)."""
         deadline = time.monotonic() + ACCEPT_LINGER
-        while time.monotonic() < deadline and queued_connections(self.listen_fds) > 0:
+        while time.monotonic() < deadline and engine.queued_connections() > 0:
             raw = engine.next_request(0.01)
             if raw is not None:
                 self._handle(dispatcher, raw, closing=True)

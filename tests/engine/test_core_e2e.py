@@ -2,6 +2,7 @@
 a loopback listener, talks to it with a client thread over real sockets and checks the bytes.
 Bounded: every wait has a deadline of a few seconds."""
 
+import os
 import re
 import socket
 import sys
@@ -607,7 +608,6 @@ def echo_len(r):
 
 
 def test_send_file():
-    import os
     import tempfile
 
     data = bytes(range(256)) * 1200  # 300 KiB: sendfile(2); small pieces are copied
@@ -664,3 +664,37 @@ def test_send_file():
     assert parts[5].startswith(b"404 ")
     head, body = parts[6].split(b"\r\n\r\n", 1)
     assert b"Connection: close" in head and body == data[:70000]
+
+
+def test_queued_connections_are_counted_by_the_engine_that_owns_the_listener():
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(16)
+    fd = os.dup(sock.fileno())  # the engine closes its listener in stop_accepting
+    sock.close()
+    eng = _core.Engine([fd], Limits(), errorpages.STATUS_LINES, errorpages.error_body)
+    port = _port_of(fd)
+    clients = [socket.create_connection(("127.0.0.1", port)) for _ in range(3)]
+    try:
+        deadline = time.time() + 3
+        while eng.queued_connections() < 3 and time.time() < deadline:
+            time.sleep(0.01)
+        assert eng.queued_connections() == 3
+        assert eng.next_request(0.3) is None  # accepts them; they send nothing
+        assert (eng.queued_connections(), eng.open_connections) == (0, 3)
+        late = socket.create_connection(("127.0.0.1", port))
+        clients.append(late)
+        deadline = time.time() + 3
+        while eng.queued_connections() < 1 and time.time() < deadline:
+            time.sleep(0.01)
+        assert eng.queued_connections() == 1
+        eng.stop_accepting()
+        assert eng.queued_connections() == 0
+    finally:
+        for c in clients:
+            c.close()
+
+
+def _port_of(fd):
+    with socket.socket(fileno=os.dup(fd)) as s:
+        return s.getsockname()[1]

@@ -86,6 +86,68 @@ pub enum ConnHeader {
     KeepAlive,
 }
 
+/// What decides a response's framing and its `Connection` field.
+#[derive(Debug, Clone, Copy)]
+pub struct FramingFacts {
+    pub status: u16,
+    pub is_head: bool,
+    /// The request was HTTP/1.1 (chunked streaming, persistent by default).
+    pub http11: bool,
+    /// The connection cannot carry another request (client, handler, limits, draining or
+    /// an unread body said so).
+    pub must_close: bool,
+    /// The whole body is at hand (`body_len` bytes); otherwise more follows.
+    pub complete: bool,
+    pub body_len: u64,
+    /// The handler's own Content-Length, if it set one.
+    pub handler_length: Option<u64>,
+}
+
+/// The framing decision for one response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Framed {
+    pub framing: BodyFraming,
+    pub conn: ConnHeader,
+    /// The connection closes after this response.
+    pub close: bool,
+    /// No body bytes are sent (HEAD, 1xx, 204, 304).
+    pub no_body: bool,
+}
+
+/// Frame a response as httpd's core does (ap_set_keepalive, ap_http_header_filter): no
+/// body for HEAD/1xx/204/304, but HEAD announces the length the GET would have (the
+/// handler's Content-Length, else the body it produced when complete) and 304 keeps the
+/// handler's; a complete body gets Content-Length; a streamed one is chunked on HTTP/1.1
+/// and close-delimited on HTTP/1.0 (which then cannot stay open). `Connection: close`
+/// when closing, `keep-alive` when an HTTP/1.0 connection persists.
+pub fn frame_response(f: &FramingFacts) -> Framed {
+    let no_body = f.is_head || !status_has_body(f.status);
+    let close = f.must_close || (!f.complete && !no_body && !f.http11);
+    let framing = if no_body {
+        match f.handler_length {
+            Some(n) if f.is_head || f.status == 304 => BodyFraming::Length(n),
+            _ if f.is_head && f.complete && status_has_body(f.status) => {
+                BodyFraming::Length(f.body_len)
+            }
+            _ => BodyFraming::NoBody,
+        }
+    } else if f.complete {
+        BodyFraming::Length(f.body_len)
+    } else if f.http11 {
+        BodyFraming::Chunked
+    } else {
+        BodyFraming::CloseDelimited
+    };
+    let conn = if close {
+        ConnHeader::Close
+    } else if !f.http11 {
+        ConnHeader::KeepAlive
+    } else {
+        ConnHeader::None
+    };
+    Framed { framing, conn, close, no_body }
+}
+
 /// Serialise a response head. `headers` must already be validated and free of framing
 /// and Connection fields; Date and Server are added unless `headers` carries them.
 pub fn serialize_head(
@@ -254,6 +316,57 @@ mod tests {
         assert!(head.contains(&format!("Content-Length: {}", body.len())));
         assert_eq!(body, "<p>long</p>");
         assert_eq!(chunk_header(255), b"ff\r\n");
+    }
+
+    /// One row per case of `frame_response`: (status, HEAD, HTTP/1.1, must close, complete,
+    /// body length, handler's Content-Length) -> (framing, Connection, close, no body).
+    #[test]
+    fn framing_table() {
+        use BodyFraming::{Chunked, CloseDelimited, Length, NoBody};
+        use ConnHeader::{Close, KeepAlive, None as Plain};
+        type Row = (
+            (u16, bool, bool, bool, bool, u64, Option<u64>),
+            (BodyFraming, ConnHeader, bool, bool),
+        );
+        let rows: &[Row] = &[
+            // complete bodies: Content-Length, persistent unless told to close
+            ((200, false, true, false, true, 5, None), (Length(5), Plain, false, false)),
+            ((200, false, true, false, true, 5, Some(9)), (Length(5), Plain, false, false)),
+            ((200, false, false, false, true, 5, None), (Length(5), KeepAlive, false, false)),
+            ((200, false, true, true, true, 5, None), (Length(5), Close, true, false)),
+            ((404, false, false, true, true, 0, None), (Length(0), Close, true, false)),
+            // streamed bodies: chunked on 1.1, close-delimited (and closing) on 1.0
+            ((200, false, true, false, false, 0, None), (Chunked, Plain, false, false)),
+            ((200, false, true, true, false, 0, None), (Chunked, Close, true, false)),
+            ((200, false, false, false, false, 0, None), (CloseDelimited, Close, true, false)),
+            // HEAD: the handler's length, else the complete body's, else none
+            ((200, true, true, false, true, 7, None), (Length(7), Plain, false, true)),
+            ((200, true, true, false, true, 7, Some(42)), (Length(42), Plain, false, true)),
+            ((200, true, true, false, false, 0, None), (NoBody, Plain, false, true)),
+            ((200, true, false, false, false, 0, None), (NoBody, KeepAlive, false, true)),
+            ((204, true, true, false, true, 7, None), (NoBody, Plain, false, true)),
+            // 304 keeps the handler's length; 204 and 1xx never have one
+            ((304, false, true, false, true, 0, Some(10)), (Length(10), Plain, false, true)),
+            ((304, false, true, false, true, 0, None), (NoBody, Plain, false, true)),
+            ((204, false, true, false, true, 0, Some(3)), (NoBody, Plain, false, true)),
+            ((204, false, false, false, false, 0, None), (NoBody, KeepAlive, false, true)),
+            ((103, false, true, false, true, 0, Some(3)), (NoBody, Plain, false, true)),
+        ];
+        for &((status, is_head, http11, must_close, complete, body_len, handler_length), want) in
+            rows
+        {
+            let f = FramingFacts {
+                status,
+                is_head,
+                http11,
+                must_close,
+                complete,
+                body_len,
+                handler_length,
+            };
+            let (framing, conn, close, no_body) = want;
+            assert_eq!(frame_response(&f), Framed { framing, conn, close, no_body }, "{f:?}");
+        }
     }
 
     #[test]

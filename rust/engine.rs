@@ -21,6 +21,7 @@ use crate::pyapi::Limits;
 use crate::pyio::{latin1_bytes, latin1_str};
 use crate::request::RawRequest;
 use crate::response::{error_response, Reasons};
+use crate::sys;
 
 const LISTENER_BIT: u64 = 1 << 63;
 const ACCEPT_BATCH: usize = 1;
@@ -73,12 +74,7 @@ pub struct Engine {
 
 impl Engine {
     fn ctl(&self, op: libc::c_int, fd: RawFd, events: u32, data: u64) -> io::Result<()> {
-        let mut ev = libc::epoll_event { events, u64: data };
-        // SAFETY: valid epoll fd and event struct.
-        if unsafe { libc::epoll_ctl(self.epfd, op, fd, &mut ev) } < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        Ok(())
+        sys::epoll_ctl(self.epfd, op, fd, events, data)
     }
 
     /// Watch one listener with EPOLLEXCLUSIVE (one worker woken per connection); plain
@@ -164,8 +160,8 @@ impl Engine {
         };
         let body = page_of(&self.error_page, status, &line);
         let page = error_response(status, self.reasons.get(status), &body);
-        conn::send_nowait(c.fd, &page);
-        conn::shutdown_write(c.fd);
+        sys::send_nowait(c.fd, &page);
+        sys::shutdown_write(c.fd);
         if self.refusals.len() >= REFUSALS_MAX {
             self.refusals.pop_front();
         }
@@ -209,7 +205,7 @@ impl Engine {
         }
         // Read through the shared scratch buffer so that connection buffers grow only by
         // what actually arrived.
-        match conn::read_slice(c.fd, &mut self.scratch) {
+        match sys::read_slice(c.fd, &mut self.scratch) {
             Ok(0) => return self.close(fd),
             Ok(n) => {
                 c.buf.extend_from_slice(&self.scratch[..n]);
@@ -227,7 +223,7 @@ impl Engine {
 
     fn accept_batch(&mut self, lfd: RawFd, now: Instant) {
         for _ in 0..ACCEPT_BATCH {
-            match conn::accept(lfd) {
+            match sys::accept(lfd) {
                 Ok((fd, peer, local)) => {
                     let d = after(now, self.first_byte_secs());
                     if let Some(fd) = self.insert(Box::new(Conn::new(fd, peer, local, d))) {
@@ -309,14 +305,9 @@ impl Engine {
         }
         let d = wake.saturating_duration_since(now);
         let ms = (d.as_millis() + u128::from(d.subsec_nanos() % 1_000_000 != 0)).min(1000) as i32;
-        // SAFETY: events buffer of MAX_EVENTS entries.
-        let n =
-            unsafe { libc::epoll_wait(self.epfd, self.events.as_mut_ptr(), MAX_EVENTS as i32, ms) };
-        if n < 0 {
-            return Err(io::Error::last_os_error());
-        }
+        let n = sys::epoll_wait(self.epfd, &mut self.events, ms)?;
         let now = Instant::now();
-        for i in 0..n as usize {
+        for i in 0..n {
             let ev = self.events[i];
             let data = ev.u64;
             if data & LISTENER_BIT != 0 {
@@ -347,7 +338,7 @@ impl Engine {
     /// it sends meanwhile is read and dropped (no reset) until it closes or the linger ends.
     fn half_close(&mut self, fd: RawFd, now: Instant) {
         let Some(c) = self.slot(fd) else { return };
-        conn::shutdown_write(c.fd);
+        sys::shutdown_write(c.fd);
         c.phase = Phase::Linger;
         c.lingered = 0;
         c.deadline = after(now, IDLE_LINGER_SECS);
@@ -368,10 +359,7 @@ impl Engine {
 impl Drop for Engine {
     fn drop(&mut self) {
         self.slab.clear();
-        // SAFETY: the engine owns its epoll fd.
-        unsafe {
-            libc::close(self.epfd);
-        }
+        sys::close(self.epfd); // the engine owns its epoll fd
     }
 }
 
@@ -391,11 +379,7 @@ impl Engine {
         let pairs: PyResult<Vec<(u16, Vec<u8>)>> =
             reasons.iter().map(|(&s, r)| Ok((s, latin1_bytes(r, "reason")?))).collect();
         let reasons = Reasons::new(pairs?).map_err(pyo3::exceptions::PyValueError::new_err)?;
-        // SAFETY: plain syscall.
-        let epfd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
-        if epfd < 0 {
-            return Err(io::Error::last_os_error().into());
-        }
+        let epfd = sys::epoll_create()?;
         let mut e = Engine {
             epfd,
             listeners: Vec::new(),
@@ -416,7 +400,7 @@ impl Engine {
             scratch: vec![0; READ_CHUNK],
         };
         for fd in listen_fds {
-            conn::set_nonblocking(fd)?;
+            sys::set_nonblocking(fd)?;
             e.listeners.push(fd);
         }
         for &fd in &e.listeners {
@@ -465,10 +449,7 @@ impl Engine {
     fn stop_accepting(&mut self) {
         self.unregister_listeners();
         for fd in self.listeners.drain(..) {
-            // SAFETY: the worker's copy of an inherited listening socket.
-            unsafe {
-                libc::close(fd);
-            }
+            sys::close(fd); // the worker's copy of an inherited listening socket
         }
         self.accept_paused_until = None;
     }
@@ -489,7 +470,7 @@ impl Engine {
             .map(|c| (c.fd, c.phase))
             .collect();
         for (fd, phase) in candidates {
-            if phase == Phase::Idle && conn::pending_bytes(fd) > 0 {
+            if phase == Phase::Idle && sys::pending_bytes(fd) > 0 {
                 self.on_readable(fd, now);
                 if self.slot(fd).is_none_or(|c| c.phase != Phase::Idle) {
                     continue;
@@ -543,7 +524,7 @@ impl Engine {
     /// Connections waiting in the accept queues of the listening sockets this engine still
     /// owns (0 after `stop_accepting`: the sockets are closed, their numbers may be reused).
     fn queued_connections(&self) -> usize {
-        self.listeners.iter().map(|&fd| conn::accept_queue_len(fd)).sum()
+        self.listeners.iter().map(|&fd| sys::accept_queue_len(fd)).sum()
     }
 
     /// How many requests the engine answered itself with an error status.

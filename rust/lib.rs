@@ -3,14 +3,15 @@
 
 mod body; // request-body state: buffered discard, keep-alive decision (pure Rust)
 mod chunked; // strict incremental chunked-body decoder (pure Rust)
-mod conn; // per-connection state machine, socket syscalls, poll-with-deadline I/O helpers
+mod conn; // per-connection state machine, loans of connections to requests
 mod engine; // Engine: epoll loop, accept, timeouts, keep-alive, pipelining
 mod errors; // BadRequestError and error conversions
 mod parse; // request-head scanner/parser and framing decisions (pure Rust)
 mod pyapi; // Limits, ParsedHead, parse_head, decode_chunked, http_date
 mod pyio; // GIL-released blocking reads/writes with signal checks; latin-1 helpers
 mod request; // RawRequest: body reading and response writing
-mod response; // reason table, header validation/serialisation, Date cache (pure Rust)
+mod response; // reason table, framing decision, header serialisation, Date cache (pure Rust)
+mod sys; // every system call (accept, read/write, sendfile, poll, epoll, files), behind invariants
 
 use pyo3::prelude::*;
 

@@ -7,7 +7,7 @@
 //! besides the per-read `Timeout`. Every wait is a poll(2) in slices of at most a second
 //! with the GIL released; signals are checked between slices.
 
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -25,6 +25,7 @@ use crate::pyio::{
     latin1_bytes, latin1_str, read_blocking, sendfile_blocking, write_blocking, write_blocking_more,
 };
 use crate::response::{self, BodyFraming, FramingFacts, Reasons};
+use crate::sys;
 
 const READ_CHUNK: usize = 64 * 1024;
 /// Files up to this size are read and written with the head in one writev rather than
@@ -55,65 +56,20 @@ pub enum FileArg {
 }
 
 fn open_read(path: &std::path::Path) -> PyResult<OwnedFd> {
-    use std::os::unix::ffi::OsStrExt;
-    let c = std::ffi::CString::new(path.as_os_str().as_bytes())
-        .map_err(|_| PyValueError::new_err("NUL in file name"))?;
-    // SAFETY: a NUL-terminated path; the descriptor is owned from here on.
-    let fd = unsafe { libc::open(c.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
-    if fd < 0 {
-        let e = std::io::Error::last_os_error();
-        return Err(pyo3::exceptions::PyOSError::new_err((
+    sys::open_read(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::InvalidInput => PyValueError::new_err("NUL in file name"),
+        _ => pyo3::exceptions::PyOSError::new_err((
             e.raw_os_error().unwrap_or(0),
             e.to_string(),
             path.to_string_lossy().into_owned(),
-        )));
-    }
-    // SAFETY: fd was just opened and is owned by nobody else.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+        )),
+    })
 }
 
 /// Size of a regular file; other kinds cannot go through sendfile(2).
 fn file_size(fd: RawFd) -> PyResult<u64> {
-    // SAFETY: a zeroed stat is a valid value of a plain C struct.
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    // SAFETY: fstat writes into the struct we own; a bad fd is reported as an error.
-    if unsafe { libc::fstat(fd, &mut st) } < 0 {
-        return Err(std::io::Error::last_os_error().into());
-    }
-    if st.st_mode & libc::S_IFMT != libc::S_IFREG {
-        return Err(PyValueError::new_err("send_file needs a regular file"));
-    }
-    Ok(u64::try_from(st.st_size).unwrap_or(0))
-}
-
-/// Exactly `count` bytes of `fd` from `offset` (pread, no position change).
-fn pread_exact(fd: RawFd, offset: u64, count: usize) -> std::io::Result<Vec<u8>> {
-    let mut out = vec![0u8; count];
-    let mut got = 0;
-    while got < count {
-        let off = libc::off_t::try_from(offset + got as u64).map_err(|_| {
-            std::io::Error::new(std::io::ErrorKind::InvalidInput, "offset too large")
-        })?;
-        // SAFETY: reading into the unfilled tail of a live buffer.
-        let n = unsafe {
-            libc::pread(fd, out[got..].as_mut_ptr() as *mut libc::c_void, count - got, off)
-        };
-        if n < 0 {
-            let e = std::io::Error::last_os_error();
-            if e.kind() == std::io::ErrorKind::Interrupted {
-                continue;
-            }
-            return Err(e);
-        }
-        if n == 0 {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::UnexpectedEof,
-                "file ended before the length promised to the client",
-            ));
-        }
-        got += n as usize;
-    }
-    Ok(out)
+    sys::regular_file_size(fd)?
+        .ok_or_else(|| PyValueError::new_err("send_file needs a regular file"))
 }
 
 /// A parsed request head plus the means to read its body and answer it.
@@ -608,7 +564,7 @@ impl RawRequest {
         if !body {
             self.send(py, fd, &prefix)?;
         } else if count <= SMALL_FILE {
-            let data = match pread_exact(file_fd, offset, count as usize) {
+            let data = match sys::pread_exact(file_fd, offset, count as usize) {
                 Ok(d) => d,
                 Err(e) => return Err(self.broken(e.into())),
             };

@@ -8,7 +8,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 SOURCES := $(shell find rust -type f) Cargo.toml pyproject.toml
 
-.PHONY: install deps apache deps-redis run test test-rust test-python lint clean
+.PHONY: install deps apache deps-redis run test test-rust test-python lint lint-rust lint-stubs clean
 
 $(VENV)/.installed: $(SOURCES)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,8 +48,18 @@ test: install deps test-rust lint test-python
 test-rust:
 	cargo test --quiet
 
-lint:
+lint: lint-rust lint-stubs
 	$(BIN)/ruff check prefork_modpy mod_python tests bench
+
+## Rust: formatted, and clippy-clean with warnings as errors (Cargo.toml's [lints] also
+## denies an unsafe block without a `// SAFETY:` comment).
+lint-rust:
+	cargo fmt --check
+	cargo clippy --quiet --all-targets -- -D warnings
+
+## The hand-written stub of the extension against the built module (commented allow-list).
+lint-stubs: install
+	$(BIN)/python -m mypy.stubtest prefork_modpy._core --allowlist .mypy-stubtest-allowlist
 
 test-python:
 	$(BIN)/python -m pytest -q

@@ -30,6 +30,9 @@ from pathlib import Path
 import httptools
 
 from prefork_modpy import _core
+from prefork_modpy.config.server import Limits
+
+LIMITS = Limits()
 
 ROOT = Path(__file__).resolve().parent.parent
 VECTORS = ROOT / "tests" / "vectors"
@@ -103,7 +106,7 @@ def corpus_heads() -> list[bytes]:
 
 def _both_accept(head: bytes) -> bool:
     try:
-        if _core.parse_head(head) is None:
+        if _core.parse_head(head, LIMITS) is None:
             return False
         collect = _Collect()
         httptools.HttpRequestParser(collect).feed_data(head)
@@ -113,15 +116,15 @@ def _both_accept(head: bytes) -> bool:
 
 
 def rust(heads: list[bytes]) -> None:
-    parse = _core.parse_head
+    parse, limits = _core.parse_head, LIMITS
     for head in heads:
-        parse(head)
+        parse(head, limits)
 
 
 def rust_headers(heads: list[bytes]) -> None:
-    parse = _core.parse_head
+    parse, limits = _core.parse_head, LIMITS
     for head in heads:
-        parse(head).headers  # noqa: B018 - building the list is the point
+        parse(head, limits).headers  # noqa: B018 - building the list is the point
 
 
 def httptools_framing(heads: list[bytes]) -> None:

@@ -4,5 +4,6 @@ The master (`master`) binds and forks workers (`worker`); each worker's Rust eng
 (`_core`) parses requests that `dispatch` walks through mod_python's phases.
 """
 
-__version__ = "0.1.0"
+from ._core import __version__  # Cargo.toml's version, the one place it is written
+
 __all__ = ["__version__"]

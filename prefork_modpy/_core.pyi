@@ -7,60 +7,45 @@ the returned ``RawRequest``. Every wait happens with the GIL released.
 """
 
 import os
-from typing import Optional, Union
+from collections.abc import Mapping
+from typing import Callable, Optional, Union, final
 
-class Limits:
-    """Numbers the engine enforces; built once per worker from the config.
+from prefork_modpy.config.server import Limits
 
-    The header and body read timeouts are mod_reqtimeout's ``RequestReadTimeout``: a head
-    must be complete ``header_timeout`` seconds after its first byte, extended by one second
-    per ``header_min_rate`` bytes received, up to ``header_timeout_max`` seconds in all; a
-    body gets ``body_timeout`` seconds from its first read, extended the same way by
-    ``body_min_rate``, up to ``body_timeout_max`` (0: no cap). A timeout of 0 disables that
-    stage's deadline (``timeout``, the longest stall of one read or write, still applies); a
-    rate of 0 disables the extension. A head over its deadline is answered 408 by the
-    engine, as is a pre-read body; a body read by the handler raises TimeoutError."""
+__all__ = ["Engine", "RawRequest", "ParsedHead", "BadRequestError", "parse_head",
+           "decode_chunked", "http_date", "__version__"]
 
-    request_line: int
-    field_size: int
-    fields: int
-    body: int
-    preread_body: int
-    timeout: float
-    keepalive_timeout: float
-    header_timeout: float
-    header_timeout_max: float
-    header_min_rate: int
-    body_timeout: float
-    body_timeout_max: float
-    body_min_rate: int
-    max_keepalive_requests: int
-    keepalive: bool
-    def __init__(
-        self,
-        *,
-        request_line: int = 8190,
-        field_size: int = 8190,
-        fields: int = 100,
-        body: int = 0,
-        preread_body: int = 65536,
-        timeout: float = 60.0,
-        keepalive_timeout: float = 5.0,
-        header_timeout: float = 20.0,
-        header_timeout_max: float = 40.0,
-        header_min_rate: int = 500,
-        body_timeout: float = 20.0,
-        body_timeout_max: float = 0.0,
-        body_min_rate: int = 500,
-        max_keepalive_requests: int = 100,
-        keepalive: bool = True,
-    ) -> None: ...
+__version__: str
+"""The package version, from Cargo.toml."""
 
+@final
 class Engine:
     """One per worker process. Multiplexes the listening sockets and all client
     connections of this worker on one epoll set."""
 
-    def __init__(self, listen_fds: list[int], limits: Limits) -> None: ...
+    def __new__(
+        cls,
+        listen_fds: list[int],
+        limits: Limits,
+        reasons: Mapping[int, str],
+        error_page: Callable[[int, str], bytes],
+    ) -> Engine:
+        """Takes already-bound listening sockets (set non-blocking here, not closed on drop),
+        the limits to enforce (read by attribute from the config's `Limits`), the reason
+        phrase of each status (httpd's, `errorpages.STATUS_LINES`: a response without a
+        reason gets the phrase from here, "Unknown" for a status it lacks) and
+        ``error_page(status, method)``, the body of a request the engine refuses itself
+        (`errorpages.error_body`; the method is the request line's first word).
+
+        The header and body read timeouts are mod_reqtimeout's ``RequestReadTimeout``: a head
+        must be complete ``header_timeout`` seconds after its first byte, extended by one
+        second per ``header_min_rate`` bytes received, up to ``header_timeout_max`` seconds in
+        all; a body gets ``body_timeout`` seconds from its first read, extended the same way
+        by ``body_min_rate``, up to ``body_timeout_max`` (0: no cap). A timeout of 0 disables
+        that stage's deadline (``timeout``, the longest stall of one read or write, still
+        applies); a rate of 0 disables the extension. A head over its deadline is answered
+        408 by the engine, as is a pre-read body; a body read by the handler raises
+        TimeoutError."""
     def next_request(self, timeout: float) -> Optional[RawRequest]:
         """Wait (GIL released) until some connection has a complete request head
         (and, when Content-Length <= preread_body and no 100-continue is expected, its
@@ -89,10 +74,14 @@ class Engine:
         epoch time)`; at most the last 256 are kept."""
     @property
     def open_connections(self) -> int: ...
+    def queued_connections(self) -> int:
+        """Connections waiting in the accept queues of the listening sockets this engine
+        still owns (0 after `stop_accepting`)."""
     @property
     def rejected_requests(self) -> int:
         """How many requests the engine answered itself with an error status."""
 
+@final
 class RawRequest:
     """A parsed request head plus the means to read its body and answer it."""
 
@@ -136,8 +125,9 @@ class RawRequest:
         complete: bool,
     ) -> None:
         """Write the status line and headers (Date, Server and framing are added by
-        the engine) and `body`. With complete=True the response is whole: it gets
-        Content-Length (no body for HEAD, 1xx, 204, 304) and the request is finished.
+        the engine) and `body`; a `reason` of None takes the phrase of the Engine's table.
+        With complete=True the response is whole: it gets Content-Length (no body for
+        HEAD, 1xx, 204, 304) and the request is finished.
         With complete=False more body follows through `write`: chunked for HTTP/1.1,
         close-delimited for HTTP/1.0. Raises ValueError for header names or values
         with control characters (response splitting), OSError if the client is gone."""
@@ -173,6 +163,7 @@ class BadRequestError(ValueError):
 
     status: int
 
+@final
 class ParsedHead:
     """What the engine's parser decided about one request head (for tests and tools)."""
 
@@ -187,10 +178,10 @@ class ParsedHead:
     client_keepalive: bool
     expect_continue: bool
 
-def parse_head(data: bytes, limits: Optional[Limits] = None) -> Optional[ParsedHead]:
-    """Run the engine's head parser and framing checks on `data`. Returns None if the
-    head is incomplete; raises BadRequestError (with `.status`) where the engine would
-    refuse the request."""
+def parse_head(data: bytes, limits: Limits) -> Optional[ParsedHead]:
+    """Run the engine's head parser and framing checks on `data` under `limits`. Returns None
+    if the head is incomplete; raises BadRequestError (with `.status`) where the engine
+    would refuse the request."""
 
 def decode_chunked(data: bytes, limit: int = 0) -> tuple[bytes, int]:
     """Decode a complete chunked body (with trailers) at the start of `data`; returns

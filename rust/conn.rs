@@ -1,4 +1,4 @@
-//! Per-connection state and the socket system calls around it (pure Rust, no Python).
+//! Per-connection state (pure Rust, no Python; its system calls are in `sys`).
 //!
 //! `Conn` owns one client socket (closed on drop) with its receive buffer, head scanner,
 //! phase and deadline; `Conn::advance` is its state machine (idle → head → optional body
@@ -6,19 +6,16 @@
 //! mod_reqtimeout-style deadline of a head or a body: an initial timeout, extended by the
 //! bytes received at a minimum rate, up to a cap. While a request is being
 //! answered the `Conn` is lent to the `RawRequest` through a `Loan`; giving it back pushes
-//! it onto the `Shared` return queue, which the engine absorbs at its next call. The I/O
-//! helpers here block with poll(2) until a given instant; callers run them with the GIL
-//! released and in slices (≤ 1 s) so that Python signal handlers still run. `EINTR` is
-//! returned to the caller, never retried here.
+//! it onto the `Shared` return queue, which the engine absorbs at its next call.
 
-use std::io;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::parse::{parse_complete, Framing, Head, HeadLimits, HeadScanner, Scan};
+use crate::sys;
 
 /// Where a connection is in its life, as seen by the engine loop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,10 +80,8 @@ impl Conn {
 
 impl Drop for Conn {
     fn drop(&mut self) {
-        // SAFETY: the Conn owns fd; it is closed exactly once, here.
-        unsafe {
-            libc::close(self.fd);
-        }
+        // The Conn owns fd; it is closed exactly once, here.
+        sys::close(self.fd);
     }
 }
 
@@ -343,7 +338,7 @@ impl Loan {
     /// Shut down the write side and let the engine linger-close it.
     pub fn close_gracefully(&mut self) {
         if let Some(c) = self.conn.as_ref() {
-            shutdown_write(c.fd);
+            sys::shutdown_write(c.fd);
         }
         self.give_back(Phase::Linger);
     }
@@ -361,270 +356,11 @@ impl Drop for Loan {
     }
 }
 
-pub fn shutdown_write(fd: RawFd) {
-    // SAFETY: plain syscall on an fd we own; errors are irrelevant here.
-    unsafe {
-        libc::shutdown(fd, libc::SHUT_WR);
-    }
-}
-
-/// Bytes waiting in the socket's receive queue (FIONREAD); 0 on error.
-pub fn pending_bytes(fd: RawFd) -> usize {
-    let mut n: libc::c_int = 0;
-    // SAFETY: FIONREAD writes one int through the pointer.
-    let r = unsafe { libc::ioctl(fd, libc::FIONREAD, &mut n as *mut libc::c_int) };
-    if r < 0 {
-        0
-    } else {
-        usize::try_from(n).unwrap_or(0)
-    }
-}
-
-pub fn set_nonblocking(fd: RawFd) -> io::Result<()> {
-    // SAFETY: fcntl on a caller-provided descriptor; failure is reported.
-    unsafe {
-        let fl = libc::fcntl(fd, libc::F_GETFL);
-        if fl < 0 || libc::fcntl(fd, libc::F_SETFL, fl | libc::O_NONBLOCK) < 0 {
-            return Err(io::Error::last_os_error());
-        }
-    }
-    Ok(())
-}
-
-fn sockaddr_to_std(ss: &libc::sockaddr_storage) -> SocketAddr {
-    match i32::from(ss.ss_family) {
-        libc::AF_INET => {
-            // SAFETY: family says this storage holds a sockaddr_in.
-            let a = unsafe { &*(ss as *const _ as *const libc::sockaddr_in) };
-            let ip = Ipv4Addr::from(u32::from_be(a.sin_addr.s_addr));
-            SocketAddr::new(IpAddr::V4(ip), u16::from_be(a.sin_port))
-        }
-        libc::AF_INET6 => {
-            // SAFETY: family says this storage holds a sockaddr_in6.
-            let a = unsafe { &*(ss as *const _ as *const libc::sockaddr_in6) };
-            let ip = Ipv6Addr::from(a.sin6_addr.s6_addr);
-            SocketAddr::new(IpAddr::V6(ip), u16::from_be(a.sin6_port))
-        }
-        _ => SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0),
-    }
-}
-
-/// accept4(SOCK_NONBLOCK | SOCK_CLOEXEC) + TCP_NODELAY; returns (fd, peer, local).
-pub fn accept(listen_fd: RawFd) -> io::Result<(RawFd, SocketAddr, SocketAddr)> {
-    // SAFETY: sockaddr_storage is plain data; lengths are passed correctly.
-    unsafe {
-        let mut ss: libc::sockaddr_storage = std::mem::zeroed();
-        let mut len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
-        let fd = libc::accept4(
-            listen_fd,
-            &mut ss as *mut _ as *mut libc::sockaddr,
-            &mut len,
-            libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
-        );
-        if fd < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        let one: libc::c_int = 1;
-        libc::setsockopt(
-            fd,
-            libc::IPPROTO_TCP,
-            libc::TCP_NODELAY,
-            &one as *const _ as *const libc::c_void,
-            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-        );
-        let peer = sockaddr_to_std(&ss);
-        let mut ls: libc::sockaddr_storage = std::mem::zeroed();
-        let mut llen = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
-        let local =
-            if libc::getsockname(fd, &mut ls as *mut _ as *mut libc::sockaddr, &mut llen) == 0 {
-                sockaddr_to_std(&ls)
-            } else {
-                SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0)
-            };
-        Ok((fd, peer, local))
-    }
-}
-
-/// One non-blocking read into `dst`. Ok(0) is end of stream (or an empty `dst`).
-pub fn read_slice(fd: RawFd, dst: &mut [u8]) -> io::Result<usize> {
-    // SAFETY: reading into a live, writable slice of the given length.
-    let n = unsafe { libc::read(fd, dst.as_mut_ptr() as *mut libc::c_void, dst.len()) };
-    if n < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(n as usize)
-}
-
 /// Free a large buffer that holds nothing (idle connections keep no big allocations).
 pub fn trim_buffer(buf: &mut Vec<u8>) {
     if buf.is_empty() && buf.capacity() > 16 * 1024 {
         *buf = Vec::new();
     }
-}
-
-/// One non-blocking read appending up to `max` bytes to `buf`. Ok(0) is end of stream.
-pub fn read_some(fd: RawFd, buf: &mut Vec<u8>, max: usize) -> io::Result<usize> {
-    buf.reserve(max);
-    let spare = buf.spare_capacity_mut();
-    let want = spare.len().min(max);
-    // SAFETY: reading into the vector's spare capacity, then extending len by what the
-    // kernel wrote.
-    let n = unsafe { libc::read(fd, spare.as_mut_ptr() as *mut libc::c_void, want) };
-    if n < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    let n = n as usize;
-    // SAFETY: the kernel initialised n bytes of the spare capacity.
-    unsafe { buf.set_len(buf.len() + n) };
-    Ok(n)
-}
-
-/// Best-effort single non-blocking send (used for engine error pages).
-pub fn send_nowait(fd: RawFd, data: &[u8]) {
-    // SAFETY: plain send on an owned fd; MSG_NOSIGNAL avoids SIGPIPE.
-    unsafe {
-        libc::send(fd, data.as_ptr() as *const libc::c_void, data.len(), libc::MSG_NOSIGNAL);
-    }
-}
-
-fn ms_until(until: Instant) -> libc::c_int {
-    let d = until.saturating_duration_since(Instant::now());
-    // Round up so a wait never ends just before its deadline and spins.
-    let ms = d.as_millis() + u128::from(d.subsec_nanos() % 1_000_000 != 0);
-    ms.min(i32::MAX as u128) as libc::c_int
-}
-
-/// poll(2) one fd until `until`. Ok(true): ready (or error/hang-up pending);
-/// Ok(false): time is up. EINTR comes back as Err(Interrupted).
-pub fn poll_fd(fd: RawFd, events: libc::c_short, until: Instant) -> io::Result<bool> {
-    let mut p = libc::pollfd { fd, events, revents: 0 };
-    // SAFETY: one valid pollfd.
-    let r = unsafe { libc::poll(&mut p, 1, ms_until(until)) };
-    if r < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(r > 0)
-}
-
-/// Outcome of a blocking read slice.
-pub enum ReadOutcome {
-    Data(usize),
-    Eof,
-    /// `until` passed with nothing to read.
-    Waiting,
-}
-
-/// Read up to `max` bytes into `buf`, waiting for readability until `until`.
-pub fn read_until(
-    fd: RawFd,
-    buf: &mut Vec<u8>,
-    max: usize,
-    until: Instant,
-) -> io::Result<ReadOutcome> {
-    loop {
-        match read_some(fd, buf, max) {
-            Ok(0) => return Ok(ReadOutcome::Eof),
-            Ok(n) => return Ok(ReadOutcome::Data(n)),
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                if !poll_fd(fd, libc::POLLIN, until)? {
-                    return Ok(ReadOutcome::Waiting);
-                }
-            }
-            Err(e) => return Err(e),
-        }
-    }
-}
-
-/// Write all of `parts` (after the first `*sent` bytes), waiting for writability until
-/// `until`. Ok(true): all written; Ok(false): `until` passed first. `*sent` advances.
-/// With `more`, MSG_MORE tells the kernel more data follows at once (a response head
-/// before a sendfile(2) body leaves in the same segment).
-pub fn write_until(
-    fd: RawFd,
-    parts: &[&[u8]],
-    sent: &mut usize,
-    until: Instant,
-    more: bool,
-) -> io::Result<bool> {
-    let flags = libc::MSG_NOSIGNAL | if more { libc::MSG_MORE } else { 0 };
-    let total: usize = parts.iter().map(|p| p.len()).sum();
-    while *sent < total {
-        let mut skip = *sent;
-        let mut iov: Vec<libc::iovec> = Vec::with_capacity(parts.len());
-        for p in parts {
-            if skip >= p.len() {
-                skip -= p.len();
-                continue;
-            }
-            let rest = &p[skip..];
-            skip = 0;
-            iov.push(libc::iovec {
-                iov_base: rest.as_ptr() as *mut libc::c_void,
-                iov_len: rest.len(),
-            });
-        }
-        // SAFETY: msghdr zeroed then pointed at live iovecs over live slices.
-        let n = unsafe {
-            let mut msg: libc::msghdr = std::mem::zeroed();
-            msg.msg_iov = iov.as_mut_ptr();
-            msg.msg_iovlen = iov.len() as _;
-            libc::sendmsg(fd, &msg, flags)
-        };
-        if n >= 0 {
-            *sent += n as usize;
-            continue;
-        }
-        let e = io::Error::last_os_error();
-        if e.kind() != io::ErrorKind::WouldBlock {
-            return Err(e);
-        }
-        if !poll_fd(fd, libc::POLLOUT, until)? {
-            return Ok(false);
-        }
-    }
-    Ok(true)
-}
-
-/// sendfile(2) from `file` at `*offset` to the socket until `*left` is 0, waiting for
-/// writability until `until`. Ok(true): all sent; Ok(false): `until` passed first (also
-/// while data still flows, so that callers get to check signals). `*offset` and `*left`
-/// advance. A file that ends before `*left` bytes is an `UnexpectedEof` error.
-pub fn sendfile_until(
-    sock: RawFd,
-    file: RawFd,
-    offset: &mut u64,
-    left: &mut u64,
-    until: Instant,
-) -> io::Result<bool> {
-    while *left > 0 {
-        let mut off = libc::off_t::try_from(*offset)
-            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "file offset too large"))?;
-        let want = usize::try_from((*left).min(1 << 30)).unwrap_or(1 << 30);
-        // SAFETY: two descriptors and a live offset variable; the kernel copies file → socket.
-        let n = unsafe { libc::sendfile(sock, file, &mut off, want) };
-        if n > 0 {
-            *offset += n as u64;
-            *left -= n as u64;
-            if Instant::now() >= until {
-                return Ok(*left == 0);
-            }
-            continue;
-        }
-        if n == 0 {
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "file ended before the length promised to the client",
-            ));
-        }
-        let e = io::Error::last_os_error();
-        if e.kind() != io::ErrorKind::WouldBlock {
-            return Err(e);
-        }
-        if !poll_fd(sock, libc::POLLOUT, until)? {
-            return Ok(false);
-        }
-    }
-    Ok(true)
 }
 
 /// `now + secs`, saturating for huge or invalid values.

@@ -14,12 +14,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use pyo3::prelude::*;
+use pyo3::pybacked::PyBackedBytes;
 
 use crate::conn::{self, after, Action, Conn, ConnLimits, Loan, Phase, Shared};
 use crate::pyapi::Limits;
-use crate::pyio::latin1_str;
+use crate::pyio::{latin1_bytes, latin1_str};
 use crate::request::RawRequest;
-use crate::response::error_response;
+use crate::response::{error_response, Reasons};
+use crate::sys;
 
 const LISTENER_BIT: u64 = 1 << 63;
 const ACCEPT_BATCH: usize = 1;
@@ -59,6 +61,10 @@ pub struct Engine {
     events: Vec<libc::epoll_event>,
     limits: Limits,
     cl: ConnLimits,
+    /// The status line's reason phrases (Python's table).
+    reasons: Arc<Reasons>,
+    /// `error_page(status, method) -> bytes`: the page of a refusal (Python's errorpages).
+    error_page: Py<PyAny>,
     shared: Arc<Shared>,
     rejected: u64,
     refusals: VecDeque<Refusal>,
@@ -68,12 +74,7 @@ pub struct Engine {
 
 impl Engine {
     fn ctl(&self, op: libc::c_int, fd: RawFd, events: u32, data: u64) -> io::Result<()> {
-        let mut ev = libc::epoll_event { events, u64: data };
-        // SAFETY: valid epoll fd and event struct.
-        if unsafe { libc::epoll_ctl(self.epfd, op, fd, &mut ev) } < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        Ok(())
+        sys::epoll_ctl(self.epfd, op, fd, events, data)
     }
 
     /// Watch one listener with EPOLLEXCLUSIVE (one worker woken per connection); plain
@@ -153,23 +154,23 @@ impl Engine {
         let Some(c) = self.slab.get_mut(fd as usize).and_then(|s| s.as_deref_mut()) else {
             return;
         };
-        let page = error_response(status);
-        conn::send_nowait(c.fd, &page);
-        conn::shutdown_write(c.fd);
         let line = match &c.head {
             Some(h) => h.request_line().as_bytes().to_vec(),
             None => first_line(&c.buf),
         };
+        let body = page_of(&self.error_page, status, &line);
+        let page = error_response(status, self.reasons.get(status), &body);
+        sys::send_nowait(c.fd, &page);
+        sys::shutdown_write(c.fd);
         if self.refusals.len() >= REFUSALS_MAX {
             self.refusals.pop_front();
         }
-        let head_len = page.windows(4).position(|w| w == b"\r\n\r\n").map_or(0, |p| p + 4);
         self.refusals.push_back(Refusal {
             peer: c.peer,
             local: c.local,
             line,
             status,
-            bytes: page.len() - head_len,
+            bytes: body.len(),
             time: conn::epoch_now(),
         });
         c.buf.clear();
@@ -204,7 +205,7 @@ impl Engine {
         }
         // Read through the shared scratch buffer so that connection buffers grow only by
         // what actually arrived.
-        match conn::read_slice(c.fd, &mut self.scratch) {
+        match sys::read_slice(c.fd, &mut self.scratch) {
             Ok(0) => return self.close(fd),
             Ok(n) => {
                 c.buf.extend_from_slice(&self.scratch[..n]);
@@ -222,7 +223,7 @@ impl Engine {
 
     fn accept_batch(&mut self, lfd: RawFd, now: Instant) {
         for _ in 0..ACCEPT_BATCH {
-            match conn::accept(lfd) {
+            match sys::accept(lfd) {
                 Ok((fd, peer, local)) => {
                     let d = after(now, self.first_byte_secs());
                     if let Some(fd) = self.insert(Box::new(Conn::new(fd, peer, local, d))) {
@@ -304,14 +305,9 @@ impl Engine {
         }
         let d = wake.saturating_duration_since(now);
         let ms = (d.as_millis() + u128::from(d.subsec_nanos() % 1_000_000 != 0)).min(1000) as i32;
-        // SAFETY: events buffer of MAX_EVENTS entries.
-        let n =
-            unsafe { libc::epoll_wait(self.epfd, self.events.as_mut_ptr(), MAX_EVENTS as i32, ms) };
-        if n < 0 {
-            return Err(io::Error::last_os_error());
-        }
+        let n = sys::epoll_wait(self.epfd, &mut self.events, ms)?;
         let now = Instant::now();
-        for i in 0..n as usize {
+        for i in 0..n {
             let ev = self.events[i];
             let data = ev.u64;
             if data & LISTENER_BIT != 0 {
@@ -342,7 +338,7 @@ impl Engine {
     /// it sends meanwhile is read and dropped (no reset) until it closes or the linger ends.
     fn half_close(&mut self, fd: RawFd, now: Instant) {
         let Some(c) = self.slot(fd) else { return };
-        conn::shutdown_write(c.fd);
+        sys::shutdown_write(c.fd);
         c.phase = Phase::Linger;
         c.lingered = 0;
         c.deadline = after(now, IDLE_LINGER_SECS);
@@ -363,24 +359,27 @@ impl Engine {
 impl Drop for Engine {
     fn drop(&mut self) {
         self.slab.clear();
-        // SAFETY: the engine owns its epoll fd.
-        unsafe {
-            libc::close(self.epfd);
-        }
+        sys::close(self.epfd); // the engine owns its epoll fd
     }
 }
 
 #[pymethods]
 impl Engine {
-    /// Engine(listen_fds, limits): takes already-bound listening sockets (set
-    /// non-blocking here, not closed on drop) and the limits to enforce.
+    /// Engine(listen_fds, limits, reasons, error_page): takes already-bound listening
+    /// sockets (set non-blocking here, not closed on drop), the limits to enforce (read by
+    /// attribute from the config's `Limits` dataclass), the reason phrase of each status
+    /// and `error_page(status, method) -> bytes`, the page of a request the engine refuses.
     #[new]
-    fn new(listen_fds: Vec<i32>, limits: PyRef<'_, Limits>) -> PyResult<Self> {
-        // SAFETY: plain syscall.
-        let epfd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
-        if epfd < 0 {
-            return Err(io::Error::last_os_error().into());
-        }
+    fn new(
+        listen_fds: Vec<i32>,
+        limits: Limits,
+        reasons: std::collections::HashMap<u16, String>,
+        error_page: Py<PyAny>,
+    ) -> PyResult<Self> {
+        let pairs: PyResult<Vec<(u16, Vec<u8>)>> =
+            reasons.iter().map(|(&s, r)| Ok((s, latin1_bytes(r, "reason")?))).collect();
+        let reasons = Reasons::new(pairs?).map_err(pyo3::exceptions::PyValueError::new_err)?;
+        let epfd = sys::epoll_create()?;
         let mut e = Engine {
             epfd,
             listeners: Vec::new(),
@@ -390,8 +389,10 @@ impl Engine {
             count: 0,
             ready: VecDeque::new(),
             events: vec![libc::epoll_event { events: 0, u64: 0 }; MAX_EVENTS],
-            limits: limits.clone(),
             cl: limits.conn_limits(),
+            limits,
+            reasons: Arc::new(reasons),
+            error_page,
             shared: Arc::new(Shared::default()),
             rejected: 0,
             refusals: VecDeque::new(),
@@ -399,7 +400,7 @@ impl Engine {
             scratch: vec![0; READ_CHUNK],
         };
         for fd in listen_fds {
-            conn::set_nonblocking(fd)?;
+            sys::set_nonblocking(fd)?;
             e.listeners.push(fd);
         }
         for &fd in &e.listeners {
@@ -424,7 +425,8 @@ impl Engine {
                 let Some(head) = c.head.take() else { continue };
                 c.served += 1;
                 let loan = Loan::new(c, self.shared.clone());
-                return Ok(Some(RawRequest::new(loan, head, self.limits.clone())));
+                let reasons = self.reasons.clone();
+                return Ok(Some(RawRequest::new(loan, head, self.limits.clone(), reasons)));
             }
             if polled && now >= deadline {
                 return Ok(None);
@@ -447,10 +449,7 @@ impl Engine {
     fn stop_accepting(&mut self) {
         self.unregister_listeners();
         for fd in self.listeners.drain(..) {
-            // SAFETY: the worker's copy of an inherited listening socket.
-            unsafe {
-                libc::close(fd);
-            }
+            sys::close(fd); // the worker's copy of an inherited listening socket
         }
         self.accept_paused_until = None;
     }
@@ -471,7 +470,7 @@ impl Engine {
             .map(|c| (c.fd, c.phase))
             .collect();
         for (fd, phase) in candidates {
-            if phase == Phase::Idle && conn::pending_bytes(fd) > 0 {
+            if phase == Phase::Idle && sys::pending_bytes(fd) > 0 {
                 self.on_readable(fd, now);
                 if self.slot(fd).is_none_or(|c| c.phase != Phase::Idle) {
                     continue;
@@ -522,11 +521,34 @@ impl Engine {
             + self.shared.returned_len()
     }
 
+    /// Connections waiting in the accept queues of the listening sockets this engine still
+    /// owns (0 after `stop_accepting`: the sockets are closed, their numbers may be reused).
+    fn queued_connections(&self) -> usize {
+        self.listeners.iter().map(|&fd| sys::accept_queue_len(fd)).sum()
+    }
+
     /// How many requests the engine answered itself with an error status.
     #[getter]
     fn rejected_requests(&self) -> u64 {
         self.rejected
     }
+}
+
+/// The body of a refusal's page: Python's `error_page(status, method)`, the method being
+/// the request line's first word. Runs with the GIL taken back (refusals are rare); a
+/// failing page function is reported as unraisable and the page is left empty.
+fn page_of(error_page: &Py<PyAny>, status: u16, line: &[u8]) -> Vec<u8> {
+    let method = line.split(|&b| b == b' ').next().unwrap_or_default();
+    Python::attach(|py| {
+        let page = error_page.bind(py).call1((status, latin1_str(method)));
+        match page.and_then(|p| Ok(p.extract::<PyBackedBytes>()?)) {
+            Ok(bytes) => bytes.to_vec(),
+            Err(e) => {
+                e.write_unraisable(py, Some(error_page.bind(py)));
+                Vec::new()
+            }
+        }
+    })
 }
 
 /// The request line (or what arrived of it) at the start of `buf`, after any empty lines,

@@ -2,7 +2,8 @@
 //! I/O helpers of conn.rs, over socketpairs; no Python involved.
 
 use super::*;
-use crate::conn::{read_until, write_until, ReadOutcome, LINGER_MAX};
+use crate::conn::LINGER_MAX;
+use crate::sys::{read_until, write_until, ReadOutcome};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 fn pair() -> (RawFd, RawFd) {

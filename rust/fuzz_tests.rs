@@ -367,10 +367,8 @@ enum Event {
 fn drive(stream: &[u8], cuts: &[usize], lim: &ConnLimits) -> Vec<Event> {
     let mut fds = [0; 2];
     // SAFETY: plain syscall with a valid array; both ends are closed below / by Conn.
-    assert_eq!(
-        unsafe { libc::socketpair(libc::AF_UNIX, libc::SOCK_STREAM, 0, fds.as_mut_ptr()) },
-        0
-    );
+    let made = unsafe { libc::socketpair(libc::AF_UNIX, libc::SOCK_STREAM, 0, fds.as_mut_ptr()) };
+    assert_eq!(made, 0);
     // SAFETY: the peer end is ours to close.
     unsafe { libc::close(fds[1]) };
     let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 1));

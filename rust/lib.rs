@@ -3,20 +3,20 @@
 
 mod body; // request-body state: buffered discard, keep-alive decision (pure Rust)
 mod chunked; // strict incremental chunked-body decoder (pure Rust)
-mod conn; // per-connection state machine, socket syscalls, poll-with-deadline I/O helpers
+mod conn; // per-connection state machine, loans of connections to requests
 mod engine; // Engine: epoll loop, accept, timeouts, keep-alive, pipelining
 mod errors; // BadRequestError and error conversions
 mod parse; // request-head scanner/parser and framing decisions (pure Rust)
 mod pyapi; // Limits, ParsedHead, parse_head, decode_chunked, http_date
 mod pyio; // GIL-released blocking reads/writes with signal checks; latin-1 helpers
 mod request; // RawRequest: body reading and response writing
-mod response; // reason table, header validation/serialisation, Date cache (pure Rust)
+mod response; // reason table, framing decision, header serialisation, Date cache (pure Rust)
+mod sys; // every system call (accept, read/write, sendfile, poll, epoll, files), behind invariants
 
 use pyo3::prelude::*;
 
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_class::<pyapi::Limits>()?;
     m.add_class::<engine::Engine>()?;
     m.add_class::<request::RawRequest>()?;
     m.add_class::<pyapi::ParsedHead>()?;
@@ -24,12 +24,12 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(pyapi::parse_head, m)?)?;
     m.add_function(wrap_pyfunction!(pyapi::decode_chunked, m)?)?;
     m.add_function(wrap_pyfunction!(pyapi::http_date, m)?)?;
+    // The version is written once, in Cargo.toml (pyproject.toml takes it from there).
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }
 
 #[cfg(test)]
 mod corpus_tests;
-#[cfg(test)]
-mod e2e_tests;
 #[cfg(test)]
 mod fuzz_tests;

@@ -25,6 +25,8 @@ pub struct HeadLimits {
     pub body: u64,
 }
 
+/// Test fixture (httpd's LimitRequest* defaults); the server's limits come from the config.
+#[cfg(test)]
 impl Default for HeadLimits {
     fn default() -> Self {
         HeadLimits { request_line: 8190, field_size: 8190, fields: 100, body: 0 }

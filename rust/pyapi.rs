@@ -1,5 +1,5 @@
 //! Small Python-facing types and functions around the pure parsers: `Limits` (the numbers
-//! the engine enforces), `ParsedHead` with `parse_head`, `decode_chunked` and `http_date`.
+//! the engine enforces, read from the config's dataclass), `ParsedHead` with `parse_head`, `decode_chunked` and `http_date`.
 //! They let Python tests run the very parser the engine uses (differential tests).
 
 use pyo3::prelude::*;
@@ -11,9 +11,9 @@ use crate::errors::bad_request;
 use crate::parse::{self, Framing, HeadLimits};
 use crate::response;
 
-/// Numbers the engine enforces; built once per worker from the config.
-#[pyclass(module = "prefork_modpy._core", get_all, set_all)]
-#[derive(Debug, Clone)]
+/// The numbers the engine enforces, read by attribute from the config's `Limits` dataclass
+/// (prefork_modpy/config/server.py), which is their one definition, defaults included.
+#[derive(FromPyObject, Debug, Clone)]
 pub struct Limits {
     pub request_line: usize,
     pub field_size: usize,
@@ -32,6 +32,8 @@ pub struct Limits {
     pub keepalive: bool,
 }
 
+/// Test fixture (httpd's defaults); the server's limits come from the config dataclass.
+#[cfg(test)]
 impl Default for Limits {
     fn default() -> Self {
         Limits {
@@ -89,89 +91,6 @@ impl Limits {
             fields: self.fields,
             body: self.body,
         }
-    }
-}
-
-#[pymethods]
-impl Limits {
-    #[new]
-    #[pyo3(signature = (
-        *,
-        request_line = 8190,
-        field_size = 8190,
-        fields = 100,
-        body = 0,
-        preread_body = 65536,
-        timeout = 60.0,
-        keepalive_timeout = 5.0,
-        header_timeout = 20.0,
-        header_timeout_max = 40.0,
-        header_min_rate = 500,
-        body_timeout = 20.0,
-        body_timeout_max = 0.0,
-        body_min_rate = 500,
-        max_keepalive_requests = 100,
-        keepalive = true
-    ))]
-    #[allow(clippy::too_many_arguments)]
-    fn new(
-        request_line: usize,
-        field_size: usize,
-        fields: usize,
-        body: u64,
-        preread_body: u64,
-        timeout: f64,
-        keepalive_timeout: f64,
-        header_timeout: f64,
-        header_timeout_max: f64,
-        header_min_rate: u32,
-        body_timeout: f64,
-        body_timeout_max: f64,
-        body_min_rate: u32,
-        max_keepalive_requests: u32,
-        keepalive: bool,
-    ) -> Self {
-        Limits {
-            request_line,
-            field_size,
-            fields,
-            body,
-            preread_body,
-            timeout,
-            keepalive_timeout,
-            header_timeout,
-            header_timeout_max,
-            header_min_rate,
-            body_timeout,
-            body_timeout_max,
-            body_min_rate,
-            max_keepalive_requests,
-            keepalive,
-        }
-    }
-
-    fn __repr__(&self) -> String {
-        format!(
-            "Limits(request_line={}, field_size={}, fields={}, body={}, preread_body={}, \
-             timeout={:?}, keepalive_timeout={:?}, header_timeout={:?}, header_timeout_max={:?}, \
-             header_min_rate={}, body_timeout={:?}, body_timeout_max={:?}, body_min_rate={}, \
-             max_keepalive_requests={}, keepalive={})",
-            self.request_line,
-            self.field_size,
-            self.fields,
-            self.body,
-            self.preread_body,
-            self.timeout,
-            self.keepalive_timeout,
-            self.header_timeout,
-            self.header_timeout_max,
-            self.header_min_rate,
-            self.body_timeout,
-            self.body_timeout_max,
-            self.body_min_rate,
-            self.max_keepalive_requests,
-            if self.keepalive { "True" } else { "False" }
-        )
     }
 }
 
@@ -238,18 +157,32 @@ impl ParsedHead {
     }
 }
 
-/// Run the engine's head parser and framing checks on `data`. Returns None if the
+/// The four fields of the config's `Limits` that a head needs: `parse_head` reads only
+/// these (a timing loop over `parse_head` should time the parser, not 15 getattr calls).
+#[derive(FromPyObject)]
+pub struct HeadLimitsOf {
+    request_line: usize,
+    field_size: usize,
+    fields: usize,
+    body: u64,
+}
+
+/// Run the engine's head parser and framing checks on `data` under `limits`. Returns None if the
 /// head is incomplete; raises BadRequestError (with `.status`) where the engine would
 /// refuse the request.
 #[pyfunction]
-#[pyo3(signature = (data, limits = None))]
 pub fn parse_head(
     py: Python<'_>,
     data: &[u8],
-    limits: Option<PyRef<'_, Limits>>,
+    limits: HeadLimitsOf,
 ) -> PyResult<Option<ParsedHead>> {
-    let hl = limits.map_or_else(|| Limits::default().head_limits(), |l| l.head_limits());
-    match parse::parse_head(data, &hl) {
+    let limits = HeadLimits {
+        request_line: limits.request_line,
+        field_size: limits.field_size,
+        fields: limits.fields,
+        body: limits.body,
+    };
+    match parse::parse_head(data, &limits) {
         Ok(Some(head)) => Ok(Some(ParsedHead { head })),
         Ok(None) => Ok(None),
         Err(e) => Err(bad_request(py, e)),

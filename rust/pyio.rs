@@ -11,8 +11,9 @@ use std::time::{Duration, Instant};
 use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
 
-use crate::conn::{self, after, ReadOutcome};
+use crate::conn::after;
 use crate::errors::{read_timeout, write_timeout};
+use crate::sys::{self, ReadOutcome};
 
 const SLICE: Duration = Duration::from_secs(1);
 
@@ -40,7 +41,7 @@ pub fn read_blocking(
     let deadline = after(Instant::now(), timeout).min(hard);
     loop {
         let until = deadline.min(Instant::now() + SLICE);
-        match py.detach(|| conn::read_until(fd, buf, max, until)) {
+        match py.detach(|| sys::read_until(fd, buf, max, until)) {
             Ok(ReadOutcome::Data(n)) => return Ok(n),
             Ok(ReadOutcome::Eof) => {
                 return Err(PyOSError::new_err(
@@ -85,7 +86,7 @@ fn write_blocking_flags(
     let mut sent = 0usize;
     drive(py, timeout, |until| {
         let before = sent;
-        let r = conn::write_until(fd, parts, &mut sent, until, more);
+        let r = sys::write_until(fd, parts, &mut sent, until, more);
         (r, sent > before)
     })
 }
@@ -103,7 +104,7 @@ pub fn sendfile_blocking(
     let (mut offset, mut left) = (offset, count);
     drive(py, timeout, |until| {
         let before = left;
-        let r = conn::sendfile_until(sock, file, &mut offset, &mut left, until);
+        let r = sys::sendfile_until(sock, file, &mut offset, &mut left, until);
         (r, left < before)
     })
 }

@@ -7,7 +7,8 @@
 //! besides the per-read `Timeout`. Every wait is a poll(2) in slices of at most a second
 //! with the GIL released; signals are checked between slices.
 
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::sync::Arc;
 use std::time::Instant;
 
 use pyo3::exceptions::PyValueError;
@@ -23,15 +24,17 @@ use crate::pyapi::Limits;
 use crate::pyio::{
     latin1_bytes, latin1_str, read_blocking, sendfile_blocking, write_blocking, write_blocking_more,
 };
-use crate::response::{self, BodyFraming, ConnHeader};
+use crate::response::{self, BodyFraming, FramingFacts, Reasons};
+use crate::sys;
 
 const READ_CHUNK: usize = 64 * 1024;
 /// Files up to this size are read and written with the head in one writev rather than
 /// sent with sendfile(2) (one system call and one segment fewer).
 const SMALL_FILE: u64 = 64 * 1024;
 
+/// How far the response has gone: nothing sent, head sent with more body to come, or whole.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Resp {
+enum ResponseState {
     NotStarted,
     Streaming { chunked: bool, no_body: bool },
     Complete,
@@ -53,65 +56,20 @@ pub enum FileArg {
 }
 
 fn open_read(path: &std::path::Path) -> PyResult<OwnedFd> {
-    use std::os::unix::ffi::OsStrExt;
-    let c = std::ffi::CString::new(path.as_os_str().as_bytes())
-        .map_err(|_| PyValueError::new_err("NUL in file name"))?;
-    // SAFETY: a NUL-terminated path; the descriptor is owned from here on.
-    let fd = unsafe { libc::open(c.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
-    if fd < 0 {
-        let e = std::io::Error::last_os_error();
-        return Err(pyo3::exceptions::PyOSError::new_err((
+    sys::open_read(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::InvalidInput => PyValueError::new_err("NUL in file name"),
+        _ => pyo3::exceptions::PyOSError::new_err((
             e.raw_os_error().unwrap_or(0),
             e.to_string(),
             path.to_string_lossy().into_owned(),
-        )));
-    }
-    // SAFETY: fd was just opened and is owned by nobody else.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+        )),
+    })
 }
 
 /// Size of a regular file; other kinds cannot go through sendfile(2).
 fn file_size(fd: RawFd) -> PyResult<u64> {
-    // SAFETY: a zeroed stat is a valid value of a plain C struct.
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    // SAFETY: fstat writes into the struct we own; a bad fd is reported as an error.
-    if unsafe { libc::fstat(fd, &mut st) } < 0 {
-        return Err(std::io::Error::last_os_error().into());
-    }
-    if st.st_mode & libc::S_IFMT != libc::S_IFREG {
-        return Err(PyValueError::new_err("send_file needs a regular file"));
-    }
-    Ok(u64::try_from(st.st_size).unwrap_or(0))
-}
-
-/// Exactly `count` bytes of `fd` from `offset` (pread, no position change).
-fn pread_exact(fd: RawFd, offset: u64, count: usize) -> std::io::Result<Vec<u8>> {
-    let mut out = vec![0u8; count];
-    let mut got = 0;
-    while got < count {
-        let off = libc::off_t::try_from(offset + got as u64).map_err(|_| {
-            std::io::Error::new(std::io::ErrorKind::InvalidInput, "offset too large")
-        })?;
-        // SAFETY: reading into the unfilled tail of a live buffer.
-        let n = unsafe {
-            libc::pread(fd, out[got..].as_mut_ptr() as *mut libc::c_void, count - got, off)
-        };
-        if n < 0 {
-            let e = std::io::Error::last_os_error();
-            if e.kind() == std::io::ErrorKind::Interrupted {
-                continue;
-            }
-            return Err(e);
-        }
-        if n == 0 {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::UnexpectedEof,
-                "file ended before the length promised to the client",
-            ));
-        }
-        got += n as usize;
-    }
-    Ok(out)
+    sys::regular_file_size(fd)?
+        .ok_or_else(|| PyValueError::new_err("send_file needs a regular file"))
 }
 
 /// A parsed request head plus the means to read its body and answer it.
@@ -120,8 +78,12 @@ pub struct RawRequest {
     loan: Loan,
     head: Head,
     limits: Limits,
-    remote: (String, u16),
-    local: (String, u16),
+    reasons: Arc<Reasons>,
+    remote: std::net::SocketAddr,
+    local: std::net::SocketAddr,
+    /// `remote_addr` / `local_addr` as Python tuples, built on first access (like `headers`).
+    remote_cache: Option<Py<PyTuple>>,
+    local_cache: Option<Py<PyTuple>>,
     keepalive_count: u32,
     request_time: f64,
     headers_cache: Option<Py<PyList>>,
@@ -129,37 +91,36 @@ pub struct RawRequest {
     continue_sent: bool,
     /// The body's read deadline (RequestReadTimeout body=…), from the first read on.
     body_clock: Option<StageClock>,
-    resp: Resp,
+    resp: ResponseState,
     will_close: bool,
     bytes_sent: u64,
     finished: bool,
 }
 
 impl RawRequest {
-    pub fn new(mut loan: Loan, head: Head, limits: Limits) -> Self {
+    pub fn new(mut loan: Loan, head: Head, limits: Limits, reasons: Arc<Reasons>) -> Self {
+        let unknown = std::net::SocketAddr::from(([0, 0, 0, 0], 0));
         let (remote, local, count, time) = match loan.get() {
-            Some(c) => (
-                (c.peer.ip().to_string(), c.peer.port()),
-                (c.local.ip().to_string(), c.local.port()),
-                c.served,
-                c.head_time,
-            ),
-            None => ((String::new(), 0), (String::new(), 0), 0, 0.0),
+            Some(c) => (c.peer, c.local, c.served, c.head_time),
+            None => (unknown, unknown, 0, 0.0),
         };
         let body = Body::new(head.framing, limits.body);
         RawRequest {
             loan,
             head,
             limits,
+            reasons,
             remote,
             local,
+            remote_cache: None,
+            local_cache: None,
             keepalive_count: count,
             request_time: time,
             headers_cache: None,
             body,
             continue_sent: false,
             body_clock: None,
-            resp: Resp::NotStarted,
+            resp: ResponseState::NotStarted,
             will_close: false,
             bytes_sent: 0,
             finished: false,
@@ -172,7 +133,10 @@ impl RawRequest {
 
     /// Send `100 Continue` before the first socket read of the body, if expected.
     fn maybe_continue(&mut self, py: Python<'_>) -> PyResult<()> {
-        if self.head.expect_continue && !self.continue_sent && self.resp == Resp::NotStarted {
+        if self.head.expect_continue
+            && !self.continue_sent
+            && self.resp == ResponseState::NotStarted
+        {
             self.continue_sent = true;
             let fd = self.fd()?;
             self.send(py, fd, &[b"HTTP/1.1 100 Continue\r\n\r\n"])?;
@@ -260,7 +224,8 @@ impl RawRequest {
         }
     }
 
-    /// Validate and serialise a response head; decides framing and keep-alive.
+    /// Validate and serialise a response head; framing and keep-alive are decided by
+    /// `response::frame_response` from what this request and its connection allow.
     /// `body_len`: the whole body's length when `complete`.
     fn prepare(
         &mut self,
@@ -273,7 +238,7 @@ impl RawRequest {
         if self.finished {
             return Err(state_error("request is finished"));
         }
-        if self.resp != Resp::NotStarted {
+        if self.resp != ResponseState::NotStarted {
             return Err(state_error("response already started"));
         }
         let status = u16::try_from(status)
@@ -282,7 +247,7 @@ impl RawRequest {
             .ok_or_else(|| PyValueError::new_err(format!("invalid status {status}")))?;
         let reason = match reason {
             Some(r) => latin1_bytes(r, "reason")?,
-            None => response::reason_phrase(status).as_bytes().to_vec(),
+            None => self.reasons.get(status).to_vec(),
         };
         if !response::valid_reason(&reason) {
             return Err(PyValueError::new_err("control character in reason phrase"));
@@ -309,51 +274,40 @@ impl RawRequest {
                 out_headers.push((nb, vb));
             }
         }
-        let is_head = self.head.method() == "HEAD";
-        let no_body = is_head || !response::status_has_body(status);
-        let http11 = self.head.proto_num == 1001;
         let max = self.limits.max_keepalive_requests;
-        let close = self.will_close
+        let must_close = self.will_close
             || handler_close
             || !self.head.client_keepalive
             || !self.limits.keepalive
             || (max > 0 && self.keepalive_count >= max)
             || self.loan.draining()
-            || self.body_blocks_keepalive()
-            || (!complete && !no_body && !http11);
-        let framing = if no_body {
-            match handler_cl {
-                Some(n) if is_head || status == 304 => BodyFraming::Length(n),
-                _ if is_head && complete && response::status_has_body(status) => {
-                    BodyFraming::Length(body_len)
-                }
-                _ => BodyFraming::NoBody,
-            }
-        } else if complete {
-            BodyFraming::Length(body_len)
-        } else if http11 {
-            BodyFraming::Chunked
-        } else {
-            BodyFraming::CloseDelimited
-        };
-        let conn_header = if close {
-            ConnHeader::Close
-        } else if !http11 {
-            ConnHeader::KeepAlive
-        } else {
-            ConnHeader::None
-        };
-        let head = response::serialize_head(status, &reason, &out_headers, framing, conn_header);
-        Ok(Prepared { head, chunked: framing == BodyFraming::Chunked, no_body, close })
+            || self.body_blocks_keepalive();
+        let framed = response::frame_response(&FramingFacts {
+            status,
+            is_head: self.head.method() == "HEAD",
+            http11: self.head.proto_num == 1001,
+            must_close,
+            complete,
+            body_len,
+            handler_length: handler_cl,
+        });
+        let head =
+            response::serialize_head(status, &reason, &out_headers, framed.framing, framed.conn);
+        Ok(Prepared {
+            head,
+            chunked: framed.framing == BodyFraming::Chunked,
+            no_body: framed.no_body,
+            close: framed.close,
+        })
     }
 
     /// The head went out: record the response state; a complete response finishes.
     fn started(&mut self, py: Python<'_>, p: Prepared, complete: bool) -> PyResult<()> {
         if complete {
-            self.resp = Resp::Complete;
+            self.resp = ResponseState::Complete;
             self.finish(py)
         } else {
-            self.resp = Resp::Streaming { chunked: p.chunked, no_body: p.no_body };
+            self.resp = ResponseState::Streaming { chunked: p.chunked, no_body: p.no_body };
             Ok(())
         }
     }
@@ -433,12 +387,12 @@ impl RawRequest {
         Ok(list)
     }
     #[getter]
-    fn remote_addr(&self) -> (String, u16) {
-        self.remote.clone()
+    fn remote_addr<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        address_tuple(py, &mut self.remote_cache, self.remote)
     }
     #[getter]
-    fn local_addr(&self) -> (String, u16) {
-        self.local.clone()
+    fn local_addr<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        address_tuple(py, &mut self.local_cache, self.local)
     }
     /// 1 for the first request on this connection, 2 for the next, ...
     #[getter]
@@ -474,7 +428,7 @@ impl RawRequest {
     }
     #[getter]
     fn headers_sent(&self) -> bool {
-        self.resp != Resp::NotStarted
+        self.resp != ResponseState::NotStarted
     }
 
     /// First value of a header, case-insensitive, without building `headers`.
@@ -485,7 +439,7 @@ impl RawRequest {
     /// Up to `size` decoded body bytes (-1: all remaining). Sends `100 Continue`
     /// first if the client expects it. Raises OSError on timeout or a lost client,
     /// and ValueError subclasses of BadRequestError on bad chunked framing.
-    #[pyo3(signature = (size = -1))]
+    #[pyo3(signature = (size = -1), text_signature = "($self, size=-1)")]
     fn read_body<'py>(&mut self, py: Python<'py>, size: i64) -> PyResult<Bound<'py, PyBytes>> {
         if self.finished {
             return Err(state_error("request is finished"));
@@ -552,7 +506,10 @@ impl RawRequest {
     /// finished. Otherwise the file is one more piece of a streamed body. Returns the
     /// number of body bytes sent (0 for HEAD, 204, 304). OSError if the file cannot be
     /// read or ends early (the connection is then closed) or the client is gone.
-    #[pyo3(signature = (file, offset = 0, count = -1, *, status = 200, reason = None, headers = None, complete = false))]
+    #[pyo3(
+        signature = (file, offset = 0, count = -1, *, status = 200, reason = None, headers = None, complete = false),
+        text_signature = "($self, file, offset=0, count=-1, *, status=200, reason=None, headers=None, complete=False)"
+    )]
     #[allow(clippy::too_many_arguments)]
     fn send_file(
         &mut self,
@@ -568,7 +525,7 @@ impl RawRequest {
         if self.finished {
             return Err(state_error("request is finished"));
         }
-        if complete && self.resp != Resp::NotStarted {
+        if complete && self.resp != ResponseState::NotStarted {
             return Err(state_error("response already started"));
         }
         let owned;
@@ -584,16 +541,16 @@ impl RawRequest {
         let count = if count < 0 { avail } else { (count as u64).min(avail) };
         let fd = self.fd()?;
         let (head, chunked, no_body) = match self.resp {
-            Resp::NotStarted => {
+            ResponseState::NotStarted => {
                 let p =
                     self.prepare(status, reason, &headers.unwrap_or_default(), complete, count)?;
                 self.will_close = p.close;
                 // From here on the head counts as sent: a failure closes the connection.
-                self.resp = Resp::Streaming { chunked: p.chunked, no_body: p.no_body };
+                self.resp = ResponseState::Streaming { chunked: p.chunked, no_body: p.no_body };
                 (Some(p.head), p.chunked, p.no_body)
             }
-            Resp::Streaming { chunked, no_body } => (None, chunked, no_body),
-            Resp::Complete => return Err(state_error("response is complete")),
+            ResponseState::Streaming { chunked, no_body } => (None, chunked, no_body),
+            ResponseState::Complete => return Err(state_error("response is complete")),
         };
         let body = !no_body && count > 0;
         let size_line =
@@ -607,7 +564,7 @@ impl RawRequest {
         if !body {
             self.send(py, fd, &prefix)?;
         } else if count <= SMALL_FILE {
-            let data = match pread_exact(file_fd, offset, count as usize) {
+            let data = match sys::pread_exact(file_fd, offset, count as usize) {
                 Ok(d) => d,
                 Err(e) => return Err(self.broken(e.into())),
             };
@@ -630,7 +587,7 @@ impl RawRequest {
         let sent = if body { count } else { 0 };
         self.bytes_sent += sent;
         if complete {
-            self.resp = Resp::Complete;
+            self.resp = ResponseState::Complete;
             self.finish(py)?;
         }
         Ok(sent)
@@ -642,9 +599,11 @@ impl RawRequest {
             return Err(state_error("request is finished"));
         }
         let (chunked, no_body) = match self.resp {
-            Resp::NotStarted => return Err(state_error("send_response() must come first")),
-            Resp::Complete => return Err(state_error("response is complete")),
-            Resp::Streaming { chunked, no_body } => (chunked, no_body),
+            ResponseState::NotStarted => {
+                return Err(state_error("send_response() must come first"))
+            }
+            ResponseState::Complete => return Err(state_error("response is complete")),
+            ResponseState::Streaming { chunked, no_body } => (chunked, no_body),
         };
         let fd = self.fd()?;
         if no_body || data.is_empty() {
@@ -671,12 +630,12 @@ impl RawRequest {
             return Ok(());
         }
         match self.resp {
-            Resp::NotStarted => {
+            ResponseState::NotStarted => {
                 // Nothing was answered: the connection cannot carry another request.
                 self.loan.close_gracefully();
                 return Ok(());
             }
-            Resp::Streaming { chunked: true, no_body: false } => {
+            ResponseState::Streaming { chunked: true, no_body: false } => {
                 let fd = self.fd()?;
                 self.send(py, fd, &[b"0\r\n\r\n"])?;
             }
@@ -704,4 +663,19 @@ impl RawRequest {
     fn __repr__(&self) -> String {
         format!("<RawRequest {:?}>", self.head.request_line())
     }
+}
+
+/// `(ip, port)` for `addr`, built once and kept in `cache` (the getters are read several
+/// times per request: scoreboard, routing, access log).
+fn address_tuple<'py>(
+    py: Python<'py>,
+    cache: &mut Option<Py<PyTuple>>,
+    addr: std::net::SocketAddr,
+) -> PyResult<Bound<'py, PyTuple>> {
+    if let Some(t) = cache {
+        return Ok(t.bind(py).clone());
+    }
+    let t = (addr.ip().to_string(), addr.port()).into_pyobject(py)?;
+    *cache = Some(t.clone().unbind());
+    Ok(t)
 }

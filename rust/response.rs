@@ -1,8 +1,8 @@
-//! Response-side helpers (pure Rust, no Python): the status reason table, header
-//! validation (response splitting is refused), serialisation of the status line and header
-//! block with the engine's Date / Server / framing / Connection fields, the small HTML error
-//! pages the engine sends itself, and the IMF-fixdate `Date` value, cached and refreshed at
-//! most once a second.
+//! Response-side helpers (pure Rust, no Python): the reason-phrase table given by Python,
+//! header validation (response splitting is refused), serialisation of the status line and
+//! header block with the engine's Date / Server / framing / Connection fields, the refusal
+//! responses around Python's error pages, and the IMF-fixdate `Date` value, cached and
+//! refreshed at most once a second.
 
 use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -11,71 +11,41 @@ use crate::parse::is_token;
 
 pub const SERVER: &[u8] = b"prefork-modpy";
 
-/// Standard reason phrase; "Unknown" for codes without one.
-pub fn reason_phrase(status: u16) -> &'static str {
-    match status {
-        100 => "Continue",
-        101 => "Switching Protocols",
-        102 => "Processing",
-        103 => "Early Hints",
-        200 => "OK",
-        201 => "Created",
-        202 => "Accepted",
-        203 => "Non-Authoritative Information",
-        204 => "No Content",
-        205 => "Reset Content",
-        206 => "Partial Content",
-        207 => "Multi-Status",
-        208 => "Already Reported",
-        226 => "IM Used",
-        300 => "Multiple Choices",
-        301 => "Moved Permanently",
-        302 => "Found",
-        303 => "See Other",
-        304 => "Not Modified",
-        305 => "Use Proxy",
-        307 => "Temporary Redirect",
-        308 => "Permanent Redirect",
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        402 => "Payment Required",
-        403 => "Forbidden",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        406 => "Not Acceptable",
-        407 => "Proxy Authentication Required",
-        408 => "Request Timeout",
-        409 => "Conflict",
-        410 => "Gone",
-        411 => "Length Required",
-        412 => "Precondition Failed",
-        413 => "Content Too Large",
-        414 => "URI Too Long",
-        415 => "Unsupported Media Type",
-        416 => "Range Not Satisfiable",
-        417 => "Expectation Failed",
-        421 => "Misdirected Request",
-        422 => "Unprocessable Content",
-        423 => "Locked",
-        424 => "Failed Dependency",
-        425 => "Too Early",
-        426 => "Upgrade Required",
-        428 => "Precondition Required",
-        429 => "Too Many Requests",
-        431 => "Request Header Fields Too Large",
-        451 => "Unavailable For Legal Reasons",
-        500 => "Internal Server Error",
-        501 => "Not Implemented",
-        502 => "Bad Gateway",
-        503 => "Service Unavailable",
-        504 => "Gateway Timeout",
-        505 => "HTTP Version Not Supported",
-        506 => "Variant Also Negotiates",
-        507 => "Insufficient Storage",
-        508 => "Loop Detected",
-        510 => "Not Extended",
-        511 => "Network Authentication Required",
-        _ => "Unknown",
+/// The status line's reason phrases, given by Python (httpd's table in
+/// prefork_modpy/httpd/errorpages.py, its one definition) when the engine is built.
+#[derive(Debug, Clone, Default)]
+pub struct Reasons {
+    /// Indexed by `status - 100`, for 100..=999.
+    by_status: Vec<Option<Box<[u8]>>>,
+}
+
+/// Sent for a status the table has no phrase for.
+const UNKNOWN_REASON: &[u8] = b"Unknown";
+
+impl Reasons {
+    /// A table from (status, phrase) pairs; a status outside 100-999 or a phrase with
+    /// control characters is refused (it would break the status line).
+    pub fn new(pairs: impl IntoIterator<Item = (u16, Vec<u8>)>) -> Result<Self, String> {
+        let mut by_status = vec![None; 900];
+        for (status, phrase) in pairs {
+            if !(100..=999).contains(&status) {
+                return Err(format!("status {status} is not three digits"));
+            }
+            if !valid_reason(&phrase) {
+                return Err(format!("control character in the reason phrase of {status}"));
+            }
+            by_status[usize::from(status - 100)] = Some(phrase.into_boxed_slice());
+        }
+        Ok(Reasons { by_status })
+    }
+
+    /// The phrase for `status`; "Unknown" for a status without one.
+    pub fn get(&self, status: u16) -> &[u8] {
+        usize::from(status)
+            .checked_sub(100)
+            .and_then(|i| self.by_status.get(i))
+            .and_then(|p| p.as_deref())
+            .unwrap_or(UNKNOWN_REASON)
     }
 }
 
@@ -114,6 +84,68 @@ pub enum ConnHeader {
     None,
     Close,
     KeepAlive,
+}
+
+/// What decides a response's framing and its `Connection` field.
+#[derive(Debug, Clone, Copy)]
+pub struct FramingFacts {
+    pub status: u16,
+    pub is_head: bool,
+    /// The request was HTTP/1.1 (chunked streaming, persistent by default).
+    pub http11: bool,
+    /// The connection cannot carry another request (client, handler, limits, draining or
+    /// an unread body said so).
+    pub must_close: bool,
+    /// The whole body is at hand (`body_len` bytes); otherwise more follows.
+    pub complete: bool,
+    pub body_len: u64,
+    /// The handler's own Content-Length, if it set one.
+    pub handler_length: Option<u64>,
+}
+
+/// The framing decision for one response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Framed {
+    pub framing: BodyFraming,
+    pub conn: ConnHeader,
+    /// The connection closes after this response.
+    pub close: bool,
+    /// No body bytes are sent (HEAD, 1xx, 204, 304).
+    pub no_body: bool,
+}
+
+/// Frame a response as httpd's core does (ap_set_keepalive, ap_http_header_filter): no
+/// body for HEAD/1xx/204/304, but HEAD announces the length the GET would have (the
+/// handler's Content-Length, else the body it produced when complete) and 304 keeps the
+/// handler's; a complete body gets Content-Length; a streamed one is chunked on HTTP/1.1
+/// and close-delimited on HTTP/1.0 (which then cannot stay open). `Connection: close`
+/// when closing, `keep-alive` when an HTTP/1.0 connection persists.
+pub fn frame_response(f: &FramingFacts) -> Framed {
+    let no_body = f.is_head || !status_has_body(f.status);
+    let close = f.must_close || (!f.complete && !no_body && !f.http11);
+    let framing = if no_body {
+        match f.handler_length {
+            Some(n) if f.is_head || f.status == 304 => BodyFraming::Length(n),
+            _ if f.is_head && f.complete && status_has_body(f.status) => {
+                BodyFraming::Length(f.body_len)
+            }
+            _ => BodyFraming::NoBody,
+        }
+    } else if f.complete {
+        BodyFraming::Length(f.body_len)
+    } else if f.http11 {
+        BodyFraming::Chunked
+    } else {
+        BodyFraming::CloseDelimited
+    };
+    let conn = if close {
+        ConnHeader::Close
+    } else if !f.http11 {
+        ConnHeader::KeepAlive
+    } else {
+        ConnHeader::None
+    };
+    Framed { framing, conn, close, no_body }
 }
 
 /// Serialise a response head. `headers` must already be validated and free of framing
@@ -167,23 +199,18 @@ pub fn serialize_head(
     out
 }
 
-/// Whole response for a request the engine refuses itself: small HTML page,
-/// `Connection: close`.
-pub fn error_response(status: u16) -> Vec<u8> {
-    let reason = reason_phrase(status);
-    let body = format!(
-        "<!DOCTYPE html>\n<html><head><title>{status} {reason}</title></head>\n\
-         <body><h1>{reason}</h1></body></html>\n"
-    );
+/// Whole response for a request the engine refuses itself: the status line, the page
+/// (`text/html`, built by Python's errorpages) and `Connection: close`.
+pub fn error_response(status: u16, reason: &[u8], page: &[u8]) -> Vec<u8> {
     let headers = vec![(b"Content-Type".to_vec(), b"text/html; charset=iso-8859-1".to_vec())];
     let mut out = serialize_head(
         status,
-        reason.as_bytes(),
+        reason,
         &headers,
-        BodyFraming::Length(body.len() as u64),
+        BodyFraming::Length(page.len() as u64),
         ConnHeader::Close,
     );
-    out.extend_from_slice(body.as_bytes());
+    out.extend_from_slice(page);
     out
 }
 
@@ -281,12 +308,75 @@ mod tests {
         assert!(s.ends_with("\r\nContent-Length: 2\r\nConnection: close\r\n\r\n"));
         let s = serialize_head(200, b"OK", &[], BodyFraming::Chunked, ConnHeader::None);
         assert!(String::from_utf8(s).unwrap().ends_with("Transfer-Encoding: chunked\r\n\r\n"));
-        let e = String::from_utf8(error_response(414)).unwrap();
-        assert!(e.starts_with("HTTP/1.1 414 URI Too Long\r\n"));
+        let e = error_response(414, b"Request-URI Too Long", b"<p>long</p>");
+        let e = String::from_utf8(e).unwrap();
+        assert!(e.starts_with("HTTP/1.1 414 Request-URI Too Long\r\n"));
         assert!(e.contains("Connection: close\r\n"));
         let (head, body) = e.split_once("\r\n\r\n").unwrap();
         assert!(head.contains(&format!("Content-Length: {}", body.len())));
-        assert_eq!(reason_phrase(299), "Unknown");
+        assert_eq!(body, "<p>long</p>");
         assert_eq!(chunk_header(255), b"ff\r\n");
+    }
+
+    /// One row per case of `frame_response`: (status, HEAD, HTTP/1.1, must close, complete,
+    /// body length, handler's Content-Length) -> (framing, Connection, close, no body).
+    #[test]
+    fn framing_table() {
+        use BodyFraming::{Chunked, CloseDelimited, Length, NoBody};
+        use ConnHeader::{Close, KeepAlive, None as Plain};
+        type Row = (
+            (u16, bool, bool, bool, bool, u64, Option<u64>),
+            (BodyFraming, ConnHeader, bool, bool),
+        );
+        let rows: &[Row] = &[
+            // complete bodies: Content-Length, persistent unless told to close
+            ((200, false, true, false, true, 5, None), (Length(5), Plain, false, false)),
+            ((200, false, true, false, true, 5, Some(9)), (Length(5), Plain, false, false)),
+            ((200, false, false, false, true, 5, None), (Length(5), KeepAlive, false, false)),
+            ((200, false, true, true, true, 5, None), (Length(5), Close, true, false)),
+            ((404, false, false, true, true, 0, None), (Length(0), Close, true, false)),
+            // streamed bodies: chunked on 1.1, close-delimited (and closing) on 1.0
+            ((200, false, true, false, false, 0, None), (Chunked, Plain, false, false)),
+            ((200, false, true, true, false, 0, None), (Chunked, Close, true, false)),
+            ((200, false, false, false, false, 0, None), (CloseDelimited, Close, true, false)),
+            // HEAD: the handler's length, else the complete body's, else none
+            ((200, true, true, false, true, 7, None), (Length(7), Plain, false, true)),
+            ((200, true, true, false, true, 7, Some(42)), (Length(42), Plain, false, true)),
+            ((200, true, true, false, false, 0, None), (NoBody, Plain, false, true)),
+            ((200, true, false, false, false, 0, None), (NoBody, KeepAlive, false, true)),
+            ((204, true, true, false, true, 7, None), (NoBody, Plain, false, true)),
+            // 304 keeps the handler's length; 204 and 1xx never have one
+            ((304, false, true, false, true, 0, Some(10)), (Length(10), Plain, false, true)),
+            ((304, false, true, false, true, 0, None), (NoBody, Plain, false, true)),
+            ((204, false, true, false, true, 0, Some(3)), (NoBody, Plain, false, true)),
+            ((204, false, false, false, false, 0, None), (NoBody, KeepAlive, false, true)),
+            ((103, false, true, false, true, 0, Some(3)), (NoBody, Plain, false, true)),
+        ];
+        for &((status, is_head, http11, must_close, complete, body_len, handler_length), want) in
+            rows
+        {
+            let f = FramingFacts {
+                status,
+                is_head,
+                http11,
+                must_close,
+                complete,
+                body_len,
+                handler_length,
+            };
+            let (framing, conn, close, no_body) = want;
+            assert_eq!(frame_response(&f), Framed { framing, conn, close, no_body }, "{f:?}");
+        }
+    }
+
+    #[test]
+    fn reason_table() {
+        let r = Reasons::new([(413, b"Request Entity Too Large".to_vec())]).unwrap();
+        assert_eq!(r.get(413), b"Request Entity Too Large");
+        assert_eq!(r.get(200), b"Unknown");
+        assert_eq!(r.get(99), b"Unknown");
+        assert_eq!(r.get(1000), b"Unknown");
+        assert!(Reasons::new([(99, b"x".to_vec())]).is_err());
+        assert!(Reasons::new([(200, b"O\r\nK".to_vec())]).is_err());
     }
 }

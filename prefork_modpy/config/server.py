@@ -81,6 +81,16 @@ def _wildcard(pattern: str) -> re.Pattern[str]:
 
 @dataclass
 class Limits:
+    """The numbers the engine enforces: their one definition. The Rust engine reads this
+    object by attribute (`_core.Engine(fds, limits, ...)`), so every field here is one it uses.
+
+    `timeout` (Timeout) bounds every stall of one read or write; `keepalive*` and
+    `max_keepalive_requests` are KeepAlive, KeepAliveTimeout and MaxKeepAliveRequests (0:
+    unlimited); `request_line`, `field_size`, `fields` and `body` are the LimitRequest*
+    directives (body 0: no limit); a Content-Length body of at most `preread_body` bytes
+    is read by the engine before the request is handed to Python (no directive: httpd has
+    no equivalent; 0 turns it off)."""
+
     timeout: float = 60.0
     keepalive: bool = True
     keepalive_timeout: float = 5.0
@@ -89,6 +99,7 @@ class Limits:
     field_size: int = 8190
     fields: int = 100
     body: int = 0
+    preread_body: int = 65536
     # RequestReadTimeout (mod_reqtimeout): initial timeout, cap (0: none) and MinRate
     # (bytes/s, 0: no extension) of the header and body stages; a timeout of 0 disables it.
     header_timeout: float = 20.0

@@ -3,7 +3,9 @@
 Owns httpd 2.4's status-line table, the canned explanation per status
 (`get_canned_error_string` in http_protocol.c, word for word, including the 500 text that
 httpd uses for every status it has no text for) and the page around it
-(`ap_send_error_response`), plus the `Allow` value of a 405/501 (`make_allow`).
+(`ap_send_error_response`), plus the `Allow` value of a 405/501 (`make_allow`). The Rust
+engine is given `STATUS_LINES` and `error_body` when it is built (server/worker.py): its
+status lines and the pages of the requests it refuses itself come from here too.
 Nothing else: which status to send is the dispatcher's business.
 """
 

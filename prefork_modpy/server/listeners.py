@@ -2,15 +2,13 @@
 
 Owns binding, socket activation (which then replaces `Listen` entirely), keeping the sockets
 two configs share open across a reload while binding what the new one adds and closing what
-it drops, which sockets a generation's workers get, and how many connections wait in the
-accept queues. Must not accept connections: workers do.
+it drops, and which sockets a generation's workers get. Must not accept connections: workers
+do (their engine also answers how many connections wait in the accept queues).
 """
 
 from __future__ import annotations
 
-import os
 import socket
-import struct
 from typing import Iterable
 
 from . import systemd
@@ -83,16 +81,3 @@ def bind_socket(address: Address) -> socket.socket:
     sock.set_inheritable(True)
     return sock
 
-
-def queued_connections(fds: list[int]) -> int:
-    """Connections waiting in the accept queues of these listening sockets (Linux
-    TCP_INFO: for a listener, tcpi_unacked is the current accept-queue length)."""
-    total = 0
-    for fd in fds:
-        try:
-            with socket.socket(fileno=os.dup(fd)) as sock:
-                info = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 104)
-        except OSError:
-            continue
-        total += struct.unpack_from("<I", info, 24)[0]
-    return total

@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NoReturn, Optional
 
 from .. import _core
+from ..httpd import errorpages
 from ..httpd.accesslog import AccessLogger
 from ..httpd.forwarded import ProxiedRequest, TrustedProxies
 from ..modpy.dispatch import Dispatcher
 from ..runtime.runtime import Runtime
-from .listeners import queued_connections
 from .scoreboard import GRACEFUL, READY, WorkerSlot, read_rss_kb
 from .status import HANDLER_NAME as STATUS_HANDLER
 from .status import StatusPage
@@ -87,7 +87,6 @@ class Worker:
         self.accept_linger = False
         self.reopen_logs = False
         self.busy = False
-        self.accepting = True
         self.timed_out = False
         self.next_memory_check = 0.0
         self.runtime: Optional[Runtime] = None
@@ -131,7 +130,8 @@ class Worker:
         # Set after the privilege drop: changing credentials clears it.
         _set_parent_death_signal(signal.SIGTERM, self.master_pid)
         self._run_python_imports(runtime)
-        engine = self.engine = _core.Engine(self.listen_fds, engine_limits(self.config))
+        engine = self.engine = _core.Engine(self.listen_fds, self.config.limits,
+                                            errorpages.STATUS_LINES, errorpages.error_body)
         return engine, Dispatcher(runtime)
 
     def _boot_failed(self, exc: BaseException) -> NoReturn:
@@ -224,7 +224,6 @@ class Worker:
         engine.set_draining(True)
         if self.accept_linger:
             self._serve_queued_connections(engine, dispatcher)
-        self.accepting = False
         engine.stop_accepting()
         timeout = self.processes.graceful_shutdown_timeout or float("inf")
         deadline = time.monotonic() + timeout
@@ -244,15 +243,14 @@ class Worker:
         self._log_refusals()
 
     def _queued_connections(self) -> int:
-        # After stop_accepting the fd numbers are closed and may be reused by clients.
-        return queued_connections(self.listen_fds) if self.accepting else 0
+        return self.engine.queued_connections() if self.engine is not None else 0
 
     def _serve_queued_connections(self, engine: _core.Engine, dispatcher: Dispatcher) -> None:
         """SIGTERM: the master has closed its copies of the listening sockets; whichever
         worker closes the last copy resets the connections still queued, so accept until
         the queues are empty (or ACCEPT_LINGER passes)."""
         deadline = time.monotonic() + ACCEPT_LINGER
-        while time.monotonic() < deadline and queued_connections(self.listen_fds) > 0:
+        while time.monotonic() < deadline and engine.queued_connections() > 0:
             raw = engine.next_request(0.01)
             if raw is not None:
                 self._handle(dispatcher, raw, closing=True)
@@ -434,13 +432,3 @@ def _set_parent_death_signal(sig: int, master_pid: int) -> None:
     if os.getppid() != master_pid:  # the master died before prctl took effect
         os.kill(os.getpid(), sig)
 
-
-def engine_limits(config: ServerConfig) -> _core.Limits:
-    limits = config.limits
-    return _core.Limits(
-        request_line=limits.request_line, field_size=limits.field_size, fields=limits.fields,
-        body=limits.body, timeout=limits.timeout, keepalive_timeout=limits.keepalive_timeout,
-        max_keepalive_requests=limits.max_keepalive_requests, keepalive=limits.keepalive,
-        header_timeout=limits.header_timeout, header_timeout_max=limits.header_timeout_max,
-        header_min_rate=limits.header_min_rate, body_timeout=limits.body_timeout,
-        body_timeout_max=limits.body_timeout_max, body_min_rate=limits.body_min_rate)

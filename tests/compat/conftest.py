@@ -35,6 +35,7 @@ class Reply:
     headers: dict[str, str]  # lower-cased names; repeated headers joined with ", "
     body: bytes
     raw_headers: list[tuple[str, str]] = field(default_factory=list)
+    reason: str = ""  # the status line's reason phrase
 
     def header(self, name: str) -> Optional[str]:
         return self.headers.get(name.lower())
@@ -46,7 +47,7 @@ def reply_of(response: http.client.HTTPResponse) -> Reply:
     for name, value in response.getheaders():
         key = name.lower()
         merged[key] = f"{merged[key]}, {value}" if key in merged else value
-    return Reply(response.status, merged, data, response.getheaders())
+    return Reply(response.status, merged, data, response.getheaders(), response.reason)
 
 
 def fetch(port: int, path: str, method: str = "GET", body: Optional[bytes] = None,

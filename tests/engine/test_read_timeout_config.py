@@ -1,5 +1,5 @@
 """`RequestReadTimeout` (mod_reqtimeout's syntax) and the other timeout directives, as
-parsed into Limits and handed to the engine."""
+parsed into the config's Limits, which the engine reads as they are."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import pytest
 from prefork_modpy import _core
 from prefork_modpy.config.server import load_config
 from prefork_modpy.config.syntax import ConfigError
-from prefork_modpy.server.worker import engine_limits
 
 
 def limits_for(tmp_path, text):
@@ -18,14 +17,21 @@ def limits_for(tmp_path, text):
 
 
 def test_defaults_are_apaches(tmp_path):
-    lim = engine_limits(load_config(str(_conf(tmp_path))))
+    lim = load_config(str(_conf(tmp_path))).limits
     assert (lim.timeout, lim.keepalive_timeout, lim.max_keepalive_requests) == (60, 5, 100)
     assert (lim.header_timeout, lim.header_timeout_max, lim.header_min_rate) == (20, 40, 500)
     assert (lim.body_timeout, lim.body_timeout_max, lim.body_min_rate) == (20, 0, 500)
-    default = _core.Limits()
-    for name in ("header_timeout", "header_timeout_max", "header_min_rate", "body_timeout",
-                 "body_timeout_max", "body_min_rate"):
-        assert getattr(lim, name) == getattr(default, name), name
+
+
+def test_the_engine_reads_the_config_limits_by_attribute(tmp_path):
+    lim = load_config(str(_conf(tmp_path))).limits
+    engine = _core.Engine([], lim, {}, bytes)
+    assert engine.open_connections == 0
+    lim.header_min_rate = -1  # not a u32: the engine names the field it could not read
+    with pytest.raises(TypeError, match="header_min_rate"):
+        _core.Engine([], lim, {}, bytes)
+    with pytest.raises(AttributeError, match="request_line"):
+        _core.Engine([], object(), {}, bytes)
 
 
 def _conf(tmp_path):
@@ -46,9 +52,6 @@ def test_request_read_timeout(tmp_path, text, header, body):
     lim = limits_for(tmp_path, f"RequestReadTimeout {text}")
     assert (lim.header_timeout, lim.header_timeout_max, lim.header_min_rate) == header
     assert (lim.body_timeout, lim.body_timeout_max, lim.body_min_rate) == body
-    core = engine_limits(load_config(str(tmp_path / "site.conf")))
-    assert (core.header_timeout, core.header_timeout_max, core.header_min_rate) == header
-    assert (core.body_timeout, core.body_timeout_max, core.body_min_rate) == body
 
 
 @pytest.mark.parametrize("text, message", [

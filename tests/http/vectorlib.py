@@ -11,6 +11,7 @@ from typing import Any, Optional
 import pytest
 
 from prefork_modpy import _core
+from prefork_modpy.config.server import Limits
 
 VECTOR_DIR = Path(__file__).resolve().parent.parent / "vectors"
 MANIFEST: dict[str, Any] = json.loads((VECTOR_DIR / "expected.json").read_text())
@@ -65,8 +66,8 @@ def params(vectors: list[Vector], known: dict[str, str]) -> list[Any]:
             if v.id in known else pytest.param(v, id=v.id) for v in vectors]
 
 
-def core_limits() -> _core.Limits:
-    return _core.Limits(**LIMITS)
+def core_limits() -> Limits:
+    return Limits(**LIMITS)
 
 
 @dataclass
@@ -82,7 +83,7 @@ class Outcome:
     notes: list[str] = field(default_factory=list)
 
 
-def rust_outcome(raw: bytes, limits: Optional[_core.Limits] = None) -> Outcome:
+def rust_outcome(raw: bytes, limits: Optional[Limits] = None) -> Outcome:
     limits = limits or core_limits()
     try:
         head = _core.parse_head(raw, limits)

@@ -1,14 +1,25 @@
-"""End-to-end checks of the extension, run by `cargo test` (rust/e2e_tests.rs) inside an
-embedded interpreter, with `_core` injected as a global. Each test starts an Engine on a
-loopback listener, talks to it with a client thread over real sockets and checks the bytes.
-Bounded: every wait has a deadline of a few seconds. Not collected by pytest."""
+"""End-to-end checks of the extension through its Python API: each test starts an Engine on
+a loopback listener, talks to it with a client thread over real sockets and checks the bytes.
+Bounded: every wait has a deadline of a few seconds."""
 
+import os
 import re
 import socket
+import sys
 import threading
 import time
 
+import pytest
+
+from prefork_modpy import _core
+from prefork_modpy.config.server import Limits
+from prefork_modpy.httpd import errorpages
+
 H = b"Host: a\r\n"
+
+
+def new_engine(sock, limits):
+    return _core.Engine([sock.fileno()], limits, errorpages.STATUS_LINES, errorpages.error_body)
 
 
 def xfer(port, data, timeout=3.0, shut=True, pieces=None, wait_first=None):
@@ -43,7 +54,7 @@ def run(data, handler, limits=None, **kw):
     sock.bind(("127.0.0.1", 0))
     sock.listen(16)
     port = sock.getsockname()[1]
-    eng = _core.Engine([sock.fileno()], limits or _core.Limits())  # noqa: F821
+    eng = new_engine(sock, limits or Limits())
     result = {}
     t = threading.Thread(target=lambda: result.setdefault("out", xfer(port, data, **kw)))
     t.start()
@@ -75,7 +86,8 @@ def echo(r):
 
 def test_keepalive_and_pipelining():
     reqs = b"GET /1 HTTP/1.1\r\n" + H + b"\r\nGET /2 HTTP/1.1\r\n" + H + b"\r\n"
-    reqs += b"GET /3 HTTP/1.1\r\n" + H + b"Connection: close\r\n\r\nGET /4 HTTP/1.1\r\n" + H + b"\r\n"
+    reqs += b"GET /3 HTTP/1.1\r\n" + H + b"Connection: close\r\n\r\n"
+    reqs += b"GET /4 HTTP/1.1\r\n" + H + b"\r\n"
     out, eng, served = run(reqs, hi)
     assert served == ["/1", "/2", "/3"], served
     assert statuses(out) == [200, 200, 200], out
@@ -96,7 +108,8 @@ def test_request_attributes():
         r.send_response(200, "Fine", [], b"abc", True)
         seen["sent_after"] = (r.bytes_sent, r.headers_sent)
 
-    out, _, _ = run(b"\r\nPOST /p?q=1 HTTP/1.0\r\nX-A:  caf\xe9 \r\nContent-Length: 3\r\n\r\nxyz", look)
+    data = b"\r\nPOST /p?q=1 HTTP/1.0\r\nX-A:  caf\xe9 \r\nContent-Length: 3\r\n\r\nxyz"
+    out, _, _ = run(data, look)
     assert out.startswith(b"HTTP/1.1 200 Fine\r\n"), out
     assert seen["method"] == "POST" and seen["target"] == "/p?q=1", seen
     assert seen["protocol"] == "HTTP/1.0" and seen["proto"] == 1000
@@ -180,7 +193,8 @@ def test_expect_continue():
 def test_refusals_close_and_never_reach_the_canary():
     canary = b"GET /canary HTTP/1.1\r\n" + H + b"\r\n"
     vectors = [
-        (b"GET / HTTP/1.1\r\n" + H + b"Content-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", 400),
+        (b"GET / HTTP/1.1\r\n" + H
+         + b"Content-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", 400),
         (b"POST / HTTP/1.1\r\n" + H + b"Transfer-Encoding: xchunked\r\n\r\n", 501),
         (b"GET / HTTP/2.0\r\n\r\n", 505),
         (b"get / HTTP/1.1\r\n" + H + b"\r\n", 501),
@@ -191,10 +205,68 @@ def test_refusals_close_and_never_reach_the_canary():
         (b"POST / HTTP/1.1\r\n" + H + b"Content-Length: 101\r\n\r\n", 413),
     ]
     for data, want in vectors:
-        out, eng, served = run(data + canary, hi, limits=_core.Limits(body=100))  # noqa: F821
+        out, eng, served = run(data + canary, hi, limits=Limits(body=100))
         assert served == [] and statuses(out) == [want], (data[:40], out[:80])
         assert b"Connection: close\r\n" in out and b"text/html" in out
         assert eng.rejected_requests == 1
+
+
+def test_refusals_and_reasons_are_httpds_from_errorpages():
+    """The engine's own refusals and a handler's status without a reason use the table and
+    pages given to Engine (httpd's wording), not a table of the engine's own."""
+    cases = [
+        (b"POST /up HTTP/1.1\r\n" + H + b"Content-Length: 101\r\n\r\n", 413, "POST"),
+        (b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\n\r\n", 414, "GET"),
+        (b"FOO&BAR / HTTP/1.1\r\n" + H + b"\r\n", 501, "FOO&BAR"),
+    ]
+    for data, status, method in cases:
+        out, _, _ = run(data, hi, limits=Limits(body=100))
+        head, _, body = out.partition(b"\r\n\r\n")
+        line = f"HTTP/1.1 {status} {errorpages.STATUS_LINES[status]}".encode()
+        assert head.startswith(line + b"\r\n"), head
+        assert body == errorpages.error_body(status, method), body
+    assert b"FOO&amp;BAR not supported" in errorpages.error_body(501, "FOO&BAR")
+
+    def answer(status):
+        return lambda r: r.send_response(status, None, [], b"x", True)
+
+    for status in (413, 414, 416, 422):
+        out, _, _ = run(b"GET / HTTP/1.1\r\n" + H + b"\r\n", answer(status))
+        line = f"HTTP/1.1 {status} {errorpages.STATUS_LINES[status]}\r\n".encode()
+        assert out.startswith(line), out[:60]
+    out, _, _ = run(b"GET / HTTP/1.1\r\n" + H + b"\r\n", answer(299))
+    assert out.startswith(b"HTTP/1.1 299 Unknown\r\n"), out[:60]
+
+
+def test_reason_table_is_checked_and_a_failing_page_is_an_empty_one(monkeypatch):
+    with pytest.raises(ValueError, match="control character"):
+        _core.Engine([], Limits(), {200: "O\r\nK"}, errorpages.error_body)
+    with pytest.raises(ValueError, match="three digits"):
+        _core.Engine([], Limits(), {42: "Odd"}, errorpages.error_body)
+    unraisable = []
+    monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
+
+    def broken_page(status, method):
+        raise RuntimeError("no page")
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(16)
+    eng = _core.Engine([sock.fileno()], Limits(), errorpages.STATUS_LINES, broken_page)
+    result = {}
+    port = sock.getsockname()[1]
+    t = threading.Thread(target=lambda: result.setdefault(
+        "out", xfer(port, b"GET / HTTP/2.0\r\n\r\n")))
+    t.start()
+    deadline = time.time() + 6
+    while t.is_alive() and time.time() < deadline:
+        assert eng.next_request(0.05) is None
+    t.join()
+    sock.close()
+    assert [type(u.exc_value) for u in unraisable] == [RuntimeError]
+    out = result["out"]
+    assert out.startswith(b"HTTP/1.1 505 HTTP Version Not Supported\r\n"), out
+    assert out.endswith(b"Content-Length: 0\r\nConnection: close\r\n\r\n"), out
 
 
 def test_bad_chunk_raises_bad_request_error():
@@ -203,7 +275,7 @@ def test_bad_chunk_raises_bad_request_error():
     def h(r):
         try:
             r.read_body()
-        except _core.BadRequestError as e:  # noqa: F821
+        except _core.BadRequestError as e:
             caught.append(e.status)
             r.send_response(e.status, None, [], b"bad", True)
 
@@ -241,7 +313,7 @@ def test_header_validation_writes_nothing():
 
 
 def test_timeouts():
-    lim = _core.Limits(header_timeout=0.5, keepalive_timeout=0.3, timeout=0.5)  # noqa: F821
+    lim = Limits(header_timeout=0.5, keepalive_timeout=0.3, timeout=0.5)
     t = time.time()
     out, eng, _ = run(b"GET / HTTP/1.1\r\nHo", hi, limits=lim, shut=False)
     assert statuses(out) == [408] and 0.4 < time.time() - t < 3, (out, time.time() - t)
@@ -264,7 +336,7 @@ def test_read_timeout_is_an_oserror():
             errs.append((type(e).__name__, str(e)))
             r.abort()
 
-    lim = _core.Limits(timeout=0.3, preread_body=0)  # noqa: F821
+    lim = Limits(timeout=0.3, preread_body=0)
     run(b"POST / HTTP/1.1\r\n" + H + b"Content-Length: 9\r\n\r\nabc", h, limits=lim, shut=False)
     assert errs == [("TimeoutError", "Client read error (Timeout?)")], errs
 
@@ -274,14 +346,15 @@ def test_many_idle_connections_and_close_idle():
     sock.bind(("127.0.0.1", 0))
     sock.listen(512)
     port = sock.getsockname()[1]
-    eng = _core.Engine([sock.fileno()], _core.Limits())  # noqa: F821
+    eng = new_engine(sock, Limits())
     conns = [socket.create_connection(("127.0.0.1", port)) for _ in range(300)]
     deadline = time.time() + 5
     while eng.open_connections < 300 and time.time() < deadline:
         assert eng.next_request(0.05) is None
     assert eng.open_connections == 300
     res = {}
-    t = threading.Thread(target=lambda: res.setdefault("o", xfer(port, b"GET / HTTP/1.1\r\n" + H + b"\r\n")))
+    get = b"GET / HTTP/1.1\r\n" + H + b"\r\n"
+    t = threading.Thread(target=lambda: res.setdefault("o", xfer(port, get)))
     t.start()
     while t.is_alive() and time.time() < deadline:
         r = eng.next_request(0.05)
@@ -306,7 +379,7 @@ def _engine(limits=None, backlog=16):
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     sock.listen(backlog)
-    eng = _core.Engine([sock.fileno()], limits or _core.Limits())  # noqa: F821
+    eng = new_engine(sock, limits or Limits())
     return sock, sock.getsockname()[1], eng
 
 
@@ -415,7 +488,7 @@ def test_refusals_are_queued_for_the_access_log():
     assert (line, status) == ("GET /x?y HTTP/1.1", 400)
     assert nbytes == len(out.split(b"\r\n\r\n", 1)[1]) and abs(time.time() - when) < 5
     assert eng.take_refusals() == []
-    lim = _core.Limits(header_timeout=0.3, header_min_rate=0)  # noqa: F821
+    lim = Limits(header_timeout=0.3, header_min_rate=0)
     out, eng, _ = run(b"POST /slow HTTP/1.1\r\nHo", hi, limits=lim, shut=False)
     assert statuses(out) == [408]
     assert [(r[2], r[3]) for r in eng.take_refusals()] == [("POST /slow HTTP/1.1", 408)]
@@ -464,7 +537,7 @@ def _serve_while(eng, t, handler=hi, timeout=8):
 
 
 def test_header_timeout_grows_with_min_rate_up_to_its_cap():
-    lim = _core.Limits(header_timeout=0.4, header_timeout_max=1.2, header_min_rate=100)  # noqa: F821
+    lim = Limits(header_timeout=0.4, header_timeout_max=1.2, header_min_rate=100)
     head = b"GET /ok HTTP/1.1\r\n" + H + b"X-Pad: " + b"p" * 160 + b"\r\n\r\n"
     cases = [
         # 20 bytes / 0.1 s = 200 B/s > MinRate: ~1 s in all, beyond the initial 0.4 s.
@@ -488,7 +561,7 @@ def test_header_timeout_grows_with_min_rate_up_to_its_cap():
 
 def test_body_min_rate_408_before_the_handler_and_timeout_error_in_it():
     # Pre-read (Content-Length <= preread_body): the engine answers 408.
-    lim = _core.Limits(body_timeout=0.4, body_min_rate=100, timeout=5)  # noqa: F821
+    lim = Limits(body_timeout=0.4, body_min_rate=100, timeout=5)
     head = b"POST /p HTTP/1.1\r\n" + H + b"Content-Length: 1000\r\n\r\n"
     sock, port, eng = _engine(lim)
     res = {}
@@ -499,7 +572,7 @@ def test_body_min_rate_408_before_the_handler_and_timeout_error_in_it():
     assert served == [] and statuses(res["out"]) == [408] and 0.35 < res["t"] < 1.5, res
     assert [r[3] for r in eng.take_refusals()] == [408]
     # Read by the handler: TimeoutError once the clock runs out.
-    lim = _core.Limits(body_timeout=0.4, body_min_rate=100, timeout=5, preread_body=0)  # noqa: F821
+    lim = Limits(body_timeout=0.4, body_min_rate=100, timeout=5, preread_body=0)
     sock, port, eng = _engine(lim)
     errors = []
 
@@ -507,7 +580,7 @@ def test_body_min_rate_408_before_the_handler_and_timeout_error_in_it():
         t0 = time.time()
         try:
             r.read_body()
-        except TimeoutError as e:
+        except TimeoutError:
             errors.append(time.time() - t0)
             r.send_response(408, None, [], b"", True)
 
@@ -535,7 +608,6 @@ def echo_len(r):
 
 
 def test_send_file():
-    import os
     import tempfile
 
     data = bytes(range(256)) * 1200  # 300 KiB: sendfile(2); small pieces are copied
@@ -567,8 +639,12 @@ def test_send_file():
     reqs = b"".join(b"%s %s HTTP/1.1\r\n" % (m, t) + H + b"\r\n" for m, t in [
         (b"GET", b"/whole"), (b"HEAD", b"/whole"), (b"GET", b"/small"), (b"GET", b"/pieces"),
         (b"GET", b"/missing")])
-    out, _, served = run(reqs + b"GET /last HTTP/1.0\r\n\r\n", lambda r: h(r) if r.target != "/last" else
-                         (r.send_response(200, None, [], b"", False), r.send_file(fd, 0, 70000)))
+    def last(r):
+        r.send_response(200, None, [], b"", False)
+        r.send_file(fd, 0, 70000)
+
+    out, _, served = run(reqs + b"GET /last HTTP/1.0\r\n\r\n",
+                         lambda r: h(r) if r.target != "/last" else last(r))
     os.close(fd)
     os.unlink(f.name)
     assert served == ["/whole", "/whole", "/small", "/pieces", "/missing", "/last"], served
@@ -588,3 +664,37 @@ def test_send_file():
     assert parts[5].startswith(b"404 ")
     head, body = parts[6].split(b"\r\n\r\n", 1)
     assert b"Connection: close" in head and body == data[:70000]
+
+
+def test_queued_connections_are_counted_by_the_engine_that_owns_the_listener():
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(16)
+    fd = os.dup(sock.fileno())  # the engine closes its listener in stop_accepting
+    sock.close()
+    eng = _core.Engine([fd], Limits(), errorpages.STATUS_LINES, errorpages.error_body)
+    port = _port_of(fd)
+    clients = [socket.create_connection(("127.0.0.1", port)) for _ in range(3)]
+    try:
+        deadline = time.time() + 3
+        while eng.queued_connections() < 3 and time.time() < deadline:
+            time.sleep(0.01)
+        assert eng.queued_connections() == 3
+        assert eng.next_request(0.3) is None  # accepts them; they send nothing
+        assert (eng.queued_connections(), eng.open_connections) == (0, 3)
+        late = socket.create_connection(("127.0.0.1", port))
+        clients.append(late)
+        deadline = time.time() + 3
+        while eng.queued_connections() < 1 and time.time() < deadline:
+            time.sleep(0.01)
+        assert eng.queued_connections() == 1
+        eng.stop_accepting()
+        assert eng.queued_connections() == 0
+    finally:
+        for c in clients:
+            c.close()
+
+
+def _port_of(fd):
+    with socket.socket(fileno=os.dup(fd)) as s:
+        return s.getsockname()[1]

@@ -1,0 +1,395 @@
+//! Every system call of the engine, and nothing else: accept, read, write (sendmsg),
+//! sendfile, poll, shutdown, FIONREAD, TCP_INFO, fcntl, open/fstat/pread, epoll, close.
+//!
+//! Invariants the callers keep, on which each `unsafe` block below relies:
+//! - a descriptor passed in is one the caller owns (or borrows from its owner) for the
+//!   duration of the call; a bad one is reported by the kernel as an error, never UB;
+//! - buffers are live Rust slices or vectors and the length passed is theirs, so the
+//!   kernel writes only inside them; a `Vec`'s length grows only by what the kernel wrote;
+//! - C structs (sockaddr_storage, stat, tcp_info, msghdr) are plain data, zeroed before
+//!   the kernel fills them, and read as the kind their family field names.
+//!
+//! The blocking helpers wait with poll(2) until a given instant; callers run them with the
+//! GIL released and in slices (≤ 1 s) so that Python signal handlers still run. `EINTR` is
+//! returned to the caller, never retried here (pread, which never blocks on a socket,
+//! retries it).
+
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::os::fd::{FromRawFd, OwnedFd, RawFd};
+use std::time::Instant;
+
+pub fn close(fd: RawFd) {
+    // SAFETY: the caller owns fd and never uses it again.
+    unsafe {
+        libc::close(fd);
+    }
+}
+
+pub fn shutdown_write(fd: RawFd) {
+    // SAFETY: plain syscall on an fd we own; errors are irrelevant here.
+    unsafe {
+        libc::shutdown(fd, libc::SHUT_WR);
+    }
+}
+
+/// Bytes waiting in the socket's receive queue (FIONREAD); 0 on error.
+pub fn pending_bytes(fd: RawFd) -> usize {
+    let mut n: libc::c_int = 0;
+    // SAFETY: FIONREAD writes one int through the pointer.
+    let r = unsafe { libc::ioctl(fd, libc::FIONREAD, &mut n as *mut libc::c_int) };
+    if r < 0 {
+        0
+    } else {
+        usize::try_from(n).unwrap_or(0)
+    }
+}
+
+/// Connections waiting in a listening socket's accept queue: Linux TCP_INFO, where a
+/// listener's `tcpi_unacked` is the current accept-queue length; 0 on error.
+pub fn accept_queue_len(fd: RawFd) -> usize {
+    // SAFETY: tcp_info is plain data; getsockopt writes at most `len` bytes into it.
+    unsafe {
+        let mut info: libc::tcp_info = std::mem::zeroed();
+        let mut len = std::mem::size_of::<libc::tcp_info>() as libc::socklen_t;
+        let p = &mut info as *mut libc::tcp_info as *mut libc::c_void;
+        if libc::getsockopt(fd, libc::IPPROTO_TCP, libc::TCP_INFO, p, &mut len) < 0 {
+            return 0;
+        }
+        info.tcpi_unacked as usize
+    }
+}
+
+pub fn set_nonblocking(fd: RawFd) -> io::Result<()> {
+    // SAFETY: fcntl on a caller-provided descriptor; failure is reported.
+    unsafe {
+        let fl = libc::fcntl(fd, libc::F_GETFL);
+        if fl < 0 || libc::fcntl(fd, libc::F_SETFL, fl | libc::O_NONBLOCK) < 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
+fn sockaddr_to_std(ss: &libc::sockaddr_storage) -> SocketAddr {
+    match i32::from(ss.ss_family) {
+        libc::AF_INET => {
+            // SAFETY: family says this storage holds a sockaddr_in.
+            let a = unsafe { &*(ss as *const _ as *const libc::sockaddr_in) };
+            let ip = Ipv4Addr::from(u32::from_be(a.sin_addr.s_addr));
+            SocketAddr::new(IpAddr::V4(ip), u16::from_be(a.sin_port))
+        }
+        libc::AF_INET6 => {
+            // SAFETY: family says this storage holds a sockaddr_in6.
+            let a = unsafe { &*(ss as *const _ as *const libc::sockaddr_in6) };
+            let ip = Ipv6Addr::from(a.sin6_addr.s6_addr);
+            SocketAddr::new(IpAddr::V6(ip), u16::from_be(a.sin6_port))
+        }
+        _ => SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0),
+    }
+}
+
+/// accept4(SOCK_NONBLOCK | SOCK_CLOEXEC) + TCP_NODELAY; returns (fd, peer, local).
+pub fn accept(listen_fd: RawFd) -> io::Result<(RawFd, SocketAddr, SocketAddr)> {
+    // SAFETY: sockaddr_storage is plain data; lengths are passed correctly.
+    unsafe {
+        let mut ss: libc::sockaddr_storage = std::mem::zeroed();
+        let mut len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+        let fd = libc::accept4(
+            listen_fd,
+            &mut ss as *mut _ as *mut libc::sockaddr,
+            &mut len,
+            libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+        );
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let one: libc::c_int = 1;
+        libc::setsockopt(
+            fd,
+            libc::IPPROTO_TCP,
+            libc::TCP_NODELAY,
+            &one as *const _ as *const libc::c_void,
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        );
+        let peer = sockaddr_to_std(&ss);
+        let mut ls: libc::sockaddr_storage = std::mem::zeroed();
+        let mut llen = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+        let local =
+            if libc::getsockname(fd, &mut ls as *mut _ as *mut libc::sockaddr, &mut llen) == 0 {
+                sockaddr_to_std(&ls)
+            } else {
+                SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0)
+            };
+        Ok((fd, peer, local))
+    }
+}
+
+/// One non-blocking read into `dst`. Ok(0) is end of stream (or an empty `dst`).
+pub fn read_slice(fd: RawFd, dst: &mut [u8]) -> io::Result<usize> {
+    // SAFETY: reading into a live, writable slice of the given length.
+    let n = unsafe { libc::read(fd, dst.as_mut_ptr() as *mut libc::c_void, dst.len()) };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(n as usize)
+}
+
+/// One non-blocking read appending up to `max` bytes to `buf`. Ok(0) is end of stream.
+pub fn read_some(fd: RawFd, buf: &mut Vec<u8>, max: usize) -> io::Result<usize> {
+    buf.reserve(max);
+    let spare = buf.spare_capacity_mut();
+    let want = spare.len().min(max);
+    // SAFETY: reading into the vector's spare capacity, then extending len by what the
+    // kernel wrote.
+    let n = unsafe { libc::read(fd, spare.as_mut_ptr() as *mut libc::c_void, want) };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let n = n as usize;
+    // SAFETY: the kernel initialised n bytes of the spare capacity.
+    unsafe { buf.set_len(buf.len() + n) };
+    Ok(n)
+}
+
+/// Best-effort single non-blocking send (used for engine error pages).
+pub fn send_nowait(fd: RawFd, data: &[u8]) {
+    // SAFETY: plain send on an owned fd; MSG_NOSIGNAL avoids SIGPIPE.
+    unsafe {
+        libc::send(fd, data.as_ptr() as *const libc::c_void, data.len(), libc::MSG_NOSIGNAL);
+    }
+}
+
+fn ms_until(until: Instant) -> libc::c_int {
+    let d = until.saturating_duration_since(Instant::now());
+    // Round up so a wait never ends just before its deadline and spins.
+    let ms = d.as_millis() + u128::from(d.subsec_nanos() % 1_000_000 != 0);
+    ms.min(i32::MAX as u128) as libc::c_int
+}
+
+/// poll(2) one fd until `until`. Ok(true): ready (or error/hang-up pending);
+/// Ok(false): time is up. EINTR comes back as Err(Interrupted).
+pub fn poll_fd(fd: RawFd, events: libc::c_short, until: Instant) -> io::Result<bool> {
+    let mut p = libc::pollfd { fd, events, revents: 0 };
+    // SAFETY: one valid pollfd.
+    let r = unsafe { libc::poll(&mut p, 1, ms_until(until)) };
+    if r < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(r > 0)
+}
+
+/// Outcome of a blocking read slice.
+pub enum ReadOutcome {
+    Data(usize),
+    Eof,
+    /// `until` passed with nothing to read.
+    Waiting,
+}
+
+/// Read up to `max` bytes into `buf`, waiting for readability until `until`.
+pub fn read_until(
+    fd: RawFd,
+    buf: &mut Vec<u8>,
+    max: usize,
+    until: Instant,
+) -> io::Result<ReadOutcome> {
+    loop {
+        match read_some(fd, buf, max) {
+            Ok(0) => return Ok(ReadOutcome::Eof),
+            Ok(n) => return Ok(ReadOutcome::Data(n)),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                if !poll_fd(fd, libc::POLLIN, until)? {
+                    return Ok(ReadOutcome::Waiting);
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Write all of `parts` (after the first `*sent` bytes), waiting for writability until
+/// `until`. Ok(true): all written; Ok(false): `until` passed first. `*sent` advances.
+/// With `more`, MSG_MORE tells the kernel more data follows at once (a response head
+/// before a sendfile(2) body leaves in the same segment).
+pub fn write_until(
+    fd: RawFd,
+    parts: &[&[u8]],
+    sent: &mut usize,
+    until: Instant,
+    more: bool,
+) -> io::Result<bool> {
+    let flags = libc::MSG_NOSIGNAL | if more { libc::MSG_MORE } else { 0 };
+    let total: usize = parts.iter().map(|p| p.len()).sum();
+    while *sent < total {
+        let mut skip = *sent;
+        let mut iov: Vec<libc::iovec> = Vec::with_capacity(parts.len());
+        for p in parts {
+            if skip >= p.len() {
+                skip -= p.len();
+                continue;
+            }
+            let rest = &p[skip..];
+            skip = 0;
+            iov.push(libc::iovec {
+                iov_base: rest.as_ptr() as *mut libc::c_void,
+                iov_len: rest.len(),
+            });
+        }
+        // SAFETY: msghdr zeroed then pointed at live iovecs over live slices.
+        let n = unsafe {
+            let mut msg: libc::msghdr = std::mem::zeroed();
+            msg.msg_iov = iov.as_mut_ptr();
+            msg.msg_iovlen = iov.len() as _;
+            libc::sendmsg(fd, &msg, flags)
+        };
+        if n >= 0 {
+            *sent += n as usize;
+            continue;
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::WouldBlock {
+            return Err(e);
+        }
+        if !poll_fd(fd, libc::POLLOUT, until)? {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// sendfile(2) from `file` at `*offset` to the socket until `*left` is 0, waiting for
+/// writability until `until`. Ok(true): all sent; Ok(false): `until` passed first (also
+/// while data still flows, so that callers get to check signals). `*offset` and `*left`
+/// advance. A file that ends before `*left` bytes is an `UnexpectedEof` error.
+pub fn sendfile_until(
+    sock: RawFd,
+    file: RawFd,
+    offset: &mut u64,
+    left: &mut u64,
+    until: Instant,
+) -> io::Result<bool> {
+    while *left > 0 {
+        let mut off = libc::off_t::try_from(*offset)
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "file offset too large"))?;
+        let want = usize::try_from((*left).min(1 << 30)).unwrap_or(1 << 30);
+        // SAFETY: two descriptors and a live offset variable; the kernel copies file → socket.
+        let n = unsafe { libc::sendfile(sock, file, &mut off, want) };
+        if n > 0 {
+            *offset += n as u64;
+            *left -= n as u64;
+            if Instant::now() >= until {
+                return Ok(*left == 0);
+            }
+            continue;
+        }
+        if n == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "file ended before the length promised to the client",
+            ));
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::WouldBlock {
+            return Err(e);
+        }
+        if !poll_fd(sock, libc::POLLOUT, until)? {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// Open a file read-only (close-on-exec). A NUL in the path is `InvalidInput`.
+pub fn open_read(path: &std::path::Path) -> io::Result<OwnedFd> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes())
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "NUL in file name"))?;
+    // SAFETY: a NUL-terminated path; the descriptor is owned from here on.
+    let fd = unsafe { libc::open(c.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: fd was just opened and is owned by nobody else.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// Size of a regular file; None for other kinds (they cannot go through sendfile(2)).
+pub fn regular_file_size(fd: RawFd) -> io::Result<Option<u64>> {
+    // SAFETY: a zeroed stat is a valid value of a plain C struct.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: fstat writes into the struct we own; a bad fd is reported as an error.
+    if unsafe { libc::fstat(fd, &mut st) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    if st.st_mode & libc::S_IFMT != libc::S_IFREG {
+        return Ok(None);
+    }
+    Ok(Some(u64::try_from(st.st_size).unwrap_or(0)))
+}
+
+/// Exactly `count` bytes of `fd` from `offset` (pread, no position change).
+pub fn pread_exact(fd: RawFd, offset: u64, count: usize) -> io::Result<Vec<u8>> {
+    let mut out = vec![0u8; count];
+    let mut got = 0;
+    while got < count {
+        let off = libc::off_t::try_from(offset + got as u64)
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "offset too large"))?;
+        // SAFETY: reading into the unfilled tail of a live buffer.
+        let n = unsafe {
+            libc::pread(fd, out[got..].as_mut_ptr() as *mut libc::c_void, count - got, off)
+        };
+        if n < 0 {
+            let e = io::Error::last_os_error();
+            if e.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(e);
+        }
+        if n == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "file ended before the length promised to the client",
+            ));
+        }
+        got += n as usize;
+    }
+    Ok(out)
+}
+
+/// A new epoll set (close-on-exec).
+pub fn epoll_create() -> io::Result<RawFd> {
+    // SAFETY: plain syscall without pointers.
+    let epfd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
+    if epfd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(epfd)
+}
+
+/// Add, change or remove `fd` in the epoll set `epfd`, with `data` as its token.
+pub fn epoll_ctl(
+    epfd: RawFd,
+    op: libc::c_int,
+    fd: RawFd,
+    events: u32,
+    data: u64,
+) -> io::Result<()> {
+    let mut ev = libc::epoll_event { events, u64: data };
+    // SAFETY: valid epoll fd and a live event struct.
+    if unsafe { libc::epoll_ctl(epfd, op, fd, &mut ev) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Wait up to `ms` milliseconds; the ready events fill the front of `events`.
+pub fn epoll_wait(epfd: RawFd, events: &mut [libc::epoll_event], ms: i32) -> io::Result<usize> {
+    let max = libc::c_int::try_from(events.len()).unwrap_or(libc::c_int::MAX);
+    // SAFETY: the kernel writes at most `max` entries into the live slice.
+    let n = unsafe { libc::epoll_wait(epfd, events.as_mut_ptr(), max, ms) };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(n as usize)
+}

@@ -10,8 +10,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from prefork_modpy import accesslog, systemd
+from prefork_modpy.httpd import accesslog
 from prefork_modpy.httpd.forwarded import ProxiedRequest, TrustedProxies
+from prefork_modpy.server import systemd
 from prefork_modpy.server.scoreboard import BUSY, READY, STARTING, BoardHeader, Scoreboard
 from prefork_modpy.server.status import Snapshot
 

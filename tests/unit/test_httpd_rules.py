@@ -8,8 +8,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from prefork_modpy import auth, cgienv, conditional, errorlog, errorpages, mime
 from prefork_modpy.config.directives import DirSettings, HandlerEntry, resolve_directory
+from prefork_modpy.httpd import auth, cgienv, conditional, errorpages, mime
+from prefork_modpy.runtime import errorlog
 from prefork_modpy.runtime.table import Table
 
 

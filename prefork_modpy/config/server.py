@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
-from ..httpd import accesslog
+from . import logformat
 from .directives import (
     DirSettings,
     SectionContext,
@@ -280,8 +280,8 @@ class _Builder:
         a virtual host without CustomLog logs to the main server's logs."""
         for host, node in self.custom_logs:
             try:
-                fmt = accesslog.resolve_format(node.args[1], self.log_formats)
-                accesslog.compile_format(fmt)
+                fmt = logformat.resolve_format(node.args[1], self.log_formats)
+                logformat.validate(fmt)
             except ValueError as exc:
                 raise ConfigError.at(node, f"CustomLog: {exc}") from None
             host.custom_logs.append((self.resolve_path(node.args[0]), fmt))
@@ -603,7 +603,7 @@ def _log_format(builder: _Builder, node: Node) -> None:
     if len(node.args) != 2:
         raise ConfigError.at(node, "LogFormat takes a format and a nickname")
     try:
-        accesslog.compile_format(node.args[0])
+        logformat.validate(node.args[0])
     except ValueError as exc:
         raise ConfigError.at(node, f"LogFormat: {exc}") from None
     builder.log_formats[node.args[1]] = node.args[0]

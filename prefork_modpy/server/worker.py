@@ -123,16 +123,17 @@ class Worker:
         self._install_signals()
         access_log = AccessLogger(self.config)
         self.access_log = access_log if access_log else None
-        runtime = self.runtime = Runtime(self.config, access_log=self.access_log)
+        runtime = self.runtime = Runtime(self.config)
+        dispatcher = Dispatcher(runtime, access_log=self.access_log)
         status = StatusPage(self.slot.board, self._queued_connections)
-        runtime.builtin_handlers[STATUS_HANDLER] = status.handle
+        dispatcher.builtin_handlers[STATUS_HANDLER] = status.handle
         self._install_faulthandler()
         drop_privileges(self.processes)
         # Set after the privilege drop: changing credentials clears it.
         _set_parent_death_signal(signal.SIGTERM, self.master_pid)
         self._run_python_imports(runtime)
         engine = self.engine = _core.Engine(self.listen_fds, engine_limits(self.config))
-        return engine, Dispatcher(runtime)
+        return engine, dispatcher
 
     def _boot_failed(self, exc: BaseException) -> NoReturn:
         reason = f"{type(exc).__name__}: {exc}" if not isinstance(exc, BootError) else str(exc)

@@ -236,7 +236,7 @@ class Dispatcher:
         entries = self._entries_for(req, phase, settings)
         if not entries:
             return DECLINED
-        req.enter_phase(phase, entries)
+        req.running_phase, req.running_handlers = phase, entries
         continue_on = CONTINUE_ON[phase]
         result = DECLINED
         index = 0
@@ -247,7 +247,7 @@ class Dispatcher:
                 if result not in continue_on:
                     break
             index += 1
-        req.enter_phase(None, None)
+        req.running_phase = req.running_handlers = None
         return result
 
     def _entries_for(self, req: Request, phase: str, settings: DirSettings) -> list:
@@ -261,7 +261,7 @@ class Dispatcher:
             dot = name.find(".")
             ext = name[dot:] if dot >= 0 else ""
             entries = handlers.get(phase + ext) if ext else None
-            req.note_extension(ext if entries else (None if dot >= 0 else ""))
+            req.handler_extension = ext if entries else (None if dot >= 0 else "")
         if entries is None:
             entries = handlers.get(phase, ())
         return [*entries, *dynamic]
@@ -274,7 +274,7 @@ class Dispatcher:
         hlist = self._hlists.get(entry)
         if hlist is None:
             hlist = self._hlists[entry] = HandlerListEntry(entry)
-        req.note_handler(hlist)
+        req.running_hlist = hlist
         config = settings.python_config
         try:
             handler = self.resolve(req, entry, config)
@@ -338,8 +338,7 @@ class Dispatcher:
                           config: dict[str, str]) -> Any:
         """Switch to the handler's interpreter (apache.interpreter follows it)."""
         name = self.interpreter_name(req, entry, config)
-        req.note_interpreter(name)
-        self.runtime.interpreter = name
+        req.interpreter_name = self.runtime.interpreter = name
         return self.runtime.modules.interpreter(name)
 
     def report_error(self, req: Request, phase: str, token: str, exc: BaseException,
@@ -422,13 +421,13 @@ class Dispatcher:
     def _cleanup(self, req: Request) -> None:
         # Pool cleanups run last-registered first; PythonCleanupHandler was registered
         # before any of them, so it runs after them (also after errors).
-        if req.registered_cleanups:
+        if req.cleanup_callbacks:
             self._run_cleanups(req)
         if req.per_dir_config is not None:
             self._run_phase(req, "PythonCleanupHandler", req.per_dir_config)
 
     def _run_cleanups(self, req: Request) -> None:
-        for callback, data in reversed(req.registered_cleanups):
+        for callback, data in reversed(req.cleanup_callbacks):
             try:
                 callback(data)
             except Exception as exc:

@@ -63,17 +63,18 @@ class Request(RequestRec):
     """mod_python's request object: the record plus the methods handlers call."""
 
     # What the dispatcher keeps on the request (class defaults: the hot path pays nothing).
+    # It sets them directly; handlers read phase, hlist, extension and interpreter below.
     dynamic_handlers: Optional[dict[str, list]] = None  # req.add_handler() for later phases
     running_handlers: Optional[list] = None  # the list of the phase being run
+    running_phase: Optional[str] = None
+    running_hlist: Any = None  # the handler entry being run
+    handler_extension: Optional[str] = None  # the `| .ext` that chose the running list
+    interpreter_name: Optional[str] = None  # where the running handler was imported
     filter_registry: Optional[filters.Registry] = None  # req.register_*_filter()
-    _cleanups: tuple = ()
+    cleanup_callbacks: tuple = ()  # (callback, data) of req.register_cleanup(), oldest first
     _allowed_names: tuple = ()
     _finfo: Any = None
     _clength = 0
-    _phase: Optional[str] = None
-    _interpreter: Optional[str] = None
-    _extension: Optional[str] = None
-    _hlist: Any = None
     _allowed = 0  # r->allowed: httpd 2.x keeps the allowed methods elsewhere
     _allowed_xmethods: tuple = ()
     _read_body_policy = apache.REQUEST_NO_BODY
@@ -81,40 +82,16 @@ class Request(RequestRec):
     _vlist_validator = None
     _eos_sent = 0
     _content_type_set = _readonly_member("_content_type_set", "_ct_set")
-    phase = _readonly_member("phase")
-    extension = _readonly_member("extension")
-    hlist = _readonly_member("hlist")
-    interpreter = _not_writable("interpreter")
+    phase = _readonly_member("phase", "running_phase")
+    extension = _readonly_member("extension", "handler_extension")
+    hlist = _readonly_member("hlist", "running_hlist")
+    interpreter = _not_writable("interpreter", "interpreter_name")
     allowed = _not_writable("allowed")
     allowed_xmethods = _not_writable("allowed_xmethods")
     read_body = _not_writable("read_body", "_read_body_policy")
     content_languages = _not_writable("content_languages")
     vlist_validator = _not_writable("vlist_validator")
     eos_sent = _not_writable("eos_sent")
-
-    # -- what the dispatcher records ------------------------------------------------------
-
-    def enter_phase(self, phase: Optional[str], entries: Optional[list]) -> None:
-        """The phase being run and its handler list (None, None when it is over)."""
-        self._phase = phase
-        self.running_handlers = entries
-
-    def note_handler(self, hlist: Any) -> None:
-        """The handler entry being run (`req.hlist`)."""
-        self._hlist = hlist
-
-    def note_extension(self, extension: Optional[str]) -> None:
-        """The `| .ext` the running handler list was chosen by (`req.extension`)."""
-        self._extension = extension
-
-    def note_interpreter(self, name: str) -> None:
-        """The interpreter the running handler was imported in (`req.interpreter`)."""
-        self._interpreter = name
-
-    @property
-    def registered_cleanups(self) -> tuple:
-        """(callback, data) pairs of req.register_cleanup(), oldest first."""
-        return self._cleanups
 
     # -- what mod_mime and ap_set_content_length decided ---------------------------------
 
@@ -273,7 +250,7 @@ class Request(RequestRec):
     def register_cleanup(self, callback: Callable, data: Any = None) -> None:
         if not callable(callback):
             raise ValueError("first argument must be a callable object")
-        self._cleanups = (*self._cleanups, (callback, data))
+        self.cleanup_callbacks = (*self.cleanup_callbacks, (callback, data))
 
     def get_remote_host(self, kind: int = apache.REMOTE_NAME, str_is_ip: Any = None) -> Any:
         host = None if kind == apache.REMOTE_HOST else self.raw.remote_addr[0]

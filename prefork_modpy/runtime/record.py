@@ -129,7 +129,10 @@ class Response:
         """httpd's core output: the first batch carries the head (complete unless
         `streaming`); later ones are body bytes."""
         if not self.streaming:
-            status, line, headers = self.freeze(rec)
+            head = self.head
+            if head is None:
+                head = self.head = rec.response_head()
+            status, line, headers = head
             self.raw.send_response(status, reason(line), headers, body, not streaming)
             self.streaming = streaming
             rec.chunked = int(streaming and self.raw.proto_num >= 1001)
@@ -140,7 +143,8 @@ class Response:
         """End of the content phase: send what is left as one complete response (once)."""
         if self.finished:
             return
-        self.freeze(rec)
+        if self.head is None:
+            self.head = rec.response_head()
         if self.sink is not None:
             self.sink.finish(rec, self)
         else:
@@ -395,9 +399,6 @@ class RequestRec:
 
     def response_head(self) -> Head:
         """Status, status line and headers as they stand (httpd's header filter)."""
-        return (self._status, self.status_line, self._response_headers())
-
-    def _response_headers(self) -> list[tuple[str, str]]:
         headers: list[tuple[str, str]] = []
         content_type = self._content_type
         if content_type is FROM_MIME:
@@ -414,7 +415,7 @@ class RequestRec:
             headers.extend(self._err_headers_out.items())
         if self.no_cache:
             headers.append(("Expires", self.runtime.http_date(time.time())))
-        return headers
+        return (self._status, self.status_line, headers)
 
     def write(self, data: Any, flush: int = 1) -> None:
         """Queue body bytes. A flushing write (the default) freezes status and headers, as

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 from mod_python import apache
 
 from .. import _core
-from ..config.directives import PYTHON_HANDLER_NAMES, HandlerEntry, resolve_directory
+from ..config.directives import PHASE, PYTHON_HANDLER_NAMES, HandlerEntry, resolve_directory
 from ..httpd import auth, errordoc, errorpages, static, translate
 from ..runtime.importer import resolve_object
 from . import filters, redirect
@@ -32,22 +32,6 @@ BuiltinHandler = Callable[[Request], int]
 
 OK, DECLINED, DONE = apache.OK, apache.DECLINED, apache.DONE
 
-# Which results let the next handler of a stacked list run (mod_python 3.3+ _status_values).
-CONTINUE_ON = {
-    "PythonPostReadRequestHandler": (OK, DECLINED),
-    "PythonTransHandler": (DECLINED,),
-    "PythonHeaderParserHandler": (OK, DECLINED),
-    "PythonInitHandler": (OK, DECLINED),
-    "PythonAccessHandler": (OK, DECLINED),
-    "PythonAuthenHandler": (DECLINED,),
-    "PythonAuthzHandler": (DECLINED,),
-    "PythonTypeHandler": (DECLINED,),
-    "PythonFixupHandler": (OK, DECLINED),
-    "PythonHandler": (OK,),
-    "PythonLogHandler": (OK, DECLINED),
-    "PythonCleanupHandler": (OK,),
-}
-VALID_PHASES = tuple(phase for phase in CONTINUE_ON if phase != "PythonCleanupHandler")
 SERVER_PHASES = ("PythonInitHandler", "PythonPostReadRequestHandler")
 # What _call answers for a silent (PythonHandlerModule) entry whose module lacks the phase.
 SKIPPED: Any = object()
@@ -237,7 +221,7 @@ class Dispatcher:
         if not entries:
             return DECLINED
         req.running_phase, req.running_handlers = phase, entries
-        continue_on = CONTINUE_ON[phase]
+        continue_on = PHASE[phase].continue_on
         result = DECLINED
         index = 0
         while index < len(entries):  # req.add_handler() may append to `entries`

@@ -430,16 +430,16 @@ def allow_methods(*methods: int) -> int:
 
 def parse_qs(qs: Any, keep_blank_values: int = 0, strict_parsing: int = 0) -> Any:
     """``util.parse_qs`` re-exported (a prefork-modpy addition; 3.5 has it in util only)."""
-    from mod_python import util
+    from mod_python import _querystring
 
-    return util.parse_qs(qs, keep_blank_values, strict_parsing)
+    return _querystring.parse_qs(qs, keep_blank_values, strict_parsing)
 
 
 def parse_qsl(qs: Any, keep_blank_values: int = 0, strict_parsing: int = 0) -> Any:
     """``util.parse_qsl`` re-exported (a prefork-modpy addition)."""
-    from mod_python import util
+    from mod_python import _querystring
 
-    return util.parse_qsl(qs, keep_blank_values, strict_parsing)
+    return _querystring.parse_qsl(qs, keep_blank_values, strict_parsing)
 
 
 # ---------------------------------------------------------------------------- stat

@@ -29,6 +29,7 @@ test-rust:
 
 lint:
 	$(BIN)/ruff check prefork_modpy mod_python tests bench
+	$(BIN)/mypy prefork_modpy mod_python
 
 test-python:
 	$(BIN)/python -m pytest -q

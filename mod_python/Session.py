@@ -474,7 +474,7 @@ class DbmSession(BaseSession):
                 dbm = os.path.join(opts["mod_python.session.database_directory"], "mp_sess.dbm")
             else:
                 dbm = os.path.join(opts.get("session_directory", tempdir), "mp_sess.dbm")
-        self._dbmfile: str = dbm  # type: ignore[assignment]
+        self._dbmfile: str = dbm
         self._dbmtype = dbmtype
         BaseSession.__init__(self, req, sid=sid, secret=secret, timeout=timeout, lock=lock)
 
@@ -494,7 +494,7 @@ class DbmSession(BaseSession):
         self._req.log_error("DbmSession: registered database cleanup.", apache.APLOG_NOTICE)
 
     def do_load(self) -> Optional[Dict[str, Any]]:
-        sid = self._sid.encode()  # type: ignore[union-attr]
+        sid = self._sid.encode()
 
         def action(db: Any) -> Any:
             return db[sid] if sid in db else None
@@ -503,14 +503,14 @@ class DbmSession(BaseSession):
 
     def do_save(self, record: Dict[str, Any]) -> None:
         blob = _dumps(record, self._key())
-        sid = self._sid.encode()  # type: ignore[union-attr]
+        sid = self._sid.encode()
 
         def action(db: Any) -> None:
             db[sid] = blob
         self._run(action)
 
     def do_delete(self) -> None:
-        sid = self._sid.encode()  # type: ignore[union-attr]
+        sid = self._sid.encode()
 
         def action(db: Any) -> None:
             try:
@@ -561,7 +561,7 @@ class FileSession(BaseSession):
         BaseSession.__init__(self, req, sid=sid, secret=secret, timeout=timeout, lock=lock)
 
     def _filename(self) -> str:
-        sid: str = self._sid  # type: ignore[assignment]
+        sid: str = self._sid
         return os.path.join(self._sessdir, sid[0:2], sid)
 
     def do_cleanup(self) -> None:
@@ -715,13 +715,13 @@ class MemorySession(BaseSession):
         self._req.log_error("MemorySession: registered session cleanup.", apache.APLOG_NOTICE)
 
     def do_load(self) -> Optional[Dict[str, Any]]:
-        return MemorySession.sdict.get(self._sid)  # type: ignore[arg-type]
+        return MemorySession.sdict.get(self._sid)
 
     def do_save(self, record: Dict[str, Any]) -> None:
-        MemorySession.sdict[self._sid] = record  # type: ignore[index]
+        MemorySession.sdict[self._sid] = record
 
     def do_delete(self) -> None:
-        MemorySession.sdict.pop(self._sid, None)  # type: ignore[arg-type]
+        MemorySession.sdict.pop(self._sid, None)
 
 
 def Session(req: Any, sid: Any = 0, secret: Any = None, timeout: Any = 0,

@@ -120,6 +120,7 @@ class StringField(str):
     disposition_options: Dict[Any, str] = {}
     disp_options = None
     name: Optional[str] = None
+    value: str
 
     def __new__(cls, value: Union[str, bytes] = "") -> StringField:
         if isinstance(value, (bytes, bytearray)):
@@ -277,7 +278,7 @@ class FieldStorage:
             return None  # prefork-modpy de-chunks request bodies, unlike mod_python
         raw = req.headers_in.get("content-length")
         try:
-            length = int(raw)  # type: ignore[arg-type]
+            length = int(raw)
         except (TypeError, ValueError):
             raise apache.SERVER_RETURN(apache.HTTP_LENGTH_REQUIRED) from None
         if length < 0:
@@ -435,6 +436,8 @@ class FieldStorage:
 class _PartInfo:
     """Metadata of a plain multipart part until its StringField is built."""
 
+    file: Any
+
 
 def _read_part_headers(reader: _BodyReader, boundary: re.Pattern,
                        line: bytes) -> Tuple[List[Tuple[bytes, bytes]], Optional[bool]]:
@@ -518,7 +521,8 @@ def _expected_args(obj: Any) -> Tuple[Any, Tuple[str, ...]]:
     if isinstance(obj, MethodType) and isinstance(obj.__func__, FunctionType):
         return obj.__func__.__code__, _arg_names(obj.__func__.__code__, 1)
     if isinstance(obj, type):
-        init = obj.__init__
+        # mod_python inspects the class's __init__ as found on the class, inherited or not.
+        init = obj.__init__  # type: ignore[misc]
         if isinstance(init, FunctionType):
             return init.__code__, _arg_names(init.__code__, 1)
         return None, ()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 from . import logformat
 from .directives import (
@@ -184,7 +184,7 @@ class VirtualHost:
                 if section.matches_directory(directory):
                     regex_rank = 1 if section.regex is not None else 0
                     dirs.append((regex_rank, 0 if regex_rank else section.depth, index))
-            elif section.matches_file(basename) and (
+            elif basename is not None and section.matches_file(basename) and (
                     section.parent_dir is None or section.parent_dir.matches_directory(directory)):
                 files.append(index)
         ordered = [index for _, _, index in sorted(dirs)]
@@ -245,7 +245,7 @@ class _Builder:
         self.limits = Limits()
         self.main = VirtualHost(server_name=_default_server_name(), file=path, line=0)
         self.vhosts: list[VirtualHost] = []
-        self.extra: dict[str, object] = {"python_imports": [], "server_root": os.path.dirname(path)}
+        self.extra: dict[str, Any] = {"python_imports": [], "server_root": os.path.dirname(path)}
         self.processes = Processes()
         self.log_formats: dict[str, str] = {}
         self.custom_logs: list[tuple[VirtualHost, Node]] = []

@@ -21,7 +21,7 @@ import base64
 import binascii
 import functools
 import ipaddress
-from typing import TYPE_CHECKING, Callable, Optional
+from typing import TYPE_CHECKING, Callable, Optional, TypeVar
 
 from mod_python import apache
 
@@ -32,7 +32,9 @@ if TYPE_CHECKING:
 OK, DECLINED = apache.OK, apache.DECLINED
 GRANTED, DENIED, DENIED_NO_USER = "granted", "denied", "denied-no-user"
 
-RunPhase = Callable[["RequestRec", str, "DirSettings"], int]
+# The request type the caller's phase runner takes (mod_python's Request, above this layer).
+Req = TypeVar("Req", bound="RequestRec")
+RunPhase = Callable[[Req, str, "DirSettings"], int]
 
 
 def is_basic(req: RequestRec) -> bool:
@@ -92,7 +94,7 @@ def requires(req: RequestRec) -> tuple[str, ...]:
     return tuple(req.per_dir_config.requires or ()) if req.per_dir_config is not None else ()
 
 
-def check(req: RequestRec, settings: DirSettings, run_phase: RunPhase) -> int:
+def check(req: Req, settings: DirSettings, run_phase: RunPhase[Req]) -> int:
     """Steps 1-3 of the module docstring; OK lets the request go on."""
     lines = settings.requires
     if not lines:
@@ -109,7 +111,7 @@ def check(req: RequestRec, settings: DirSettings, run_phase: RunPhase) -> int:
     return authorize(req, settings, run_phase)
 
 
-def authenticate(req: RequestRec, settings: DirSettings, run_phase: RunPhase) -> int:
+def authenticate(req: Req, settings: DirSettings, run_phase: RunPhase[Req]) -> int:
     result = run_phase(req, "PythonAuthenHandler", settings)
     if result == OK:
         if req.user is None:
@@ -143,7 +145,7 @@ def _nobody_authenticated(req: RequestRec) -> int:
     return apache.HTTP_INTERNAL_SERVER_ERROR
 
 
-def authorize(req: RequestRec, settings: DirSettings, run_phase: RunPhase) -> int:
+def authorize(req: Req, settings: DirSettings, run_phase: RunPhase[Req]) -> int:
     result = run_phase(req, "PythonAuthzHandler", settings)
     if result != DECLINED:
         return result

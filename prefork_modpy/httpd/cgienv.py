@@ -68,7 +68,7 @@ def common_vars(req: RequestRec) -> list[tuple[str, str]]:
     current = req.subprocess_env
     env.append(("PATH", current.get("PATH") or os.environ.get("PATH") or DEFAULT_PATH))
     conn = req.connection
-    for key, value in (
+    for key, text in (
             ("SERVER_SIGNATURE", ""), ("SERVER_SOFTWARE", SERVER_SOFTWARE),
             ("SERVER_NAME", _escape_html(server_name(req))),
             ("SERVER_ADDR", conn.local_ip), ("SERVER_PORT", str(server_port(req))),
@@ -77,8 +77,8 @@ def common_vars(req: RequestRec) -> list[tuple[str, str]]:
             ("CONTEXT_DOCUMENT_ROOT", req.document_root()),
             ("SERVER_ADMIN", req.server.server_admin),
             ("SCRIPT_FILENAME", req.filename), ("REMOTE_PORT", str(conn.client_addr[1]))):
-        if value is not None:
-            env.append((key, value))
+        if text is not None:
+            env.append((key, text))
     _add_user_vars(req, env)
     return env
 

@@ -14,7 +14,7 @@ import email.utils
 import os
 import re
 import time
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Optional, Union
 
 from mod_python import apache
 
@@ -218,10 +218,10 @@ def byte_ranges(req: RequestRec, length: int) -> Optional[list[tuple[int, int]]]
         parsed = _parse_spec(spec, length)
         if parsed is None:
             return None
-        if parsed == "whole":
+        if isinstance(parsed, str):  # "whole"
             merged, current = [], (0, length - 1)
             break
-        start, end = parsed  # type: ignore[misc]
+        start, end = parsed
         if start >= length:
             unsatisfiable = True
             continue
@@ -235,7 +235,7 @@ def byte_ranges(req: RequestRec, length: int) -> Optional[list[tuple[int, int]]]
     return merged or None
 
 
-def _parse_spec(spec: str, length: int) -> object:
+def _parse_spec(spec: str, length: int) -> Union[tuple[int, int], str, None]:
     """One byte-range-spec: (start, end), "whole" for `0-`, None if malformed."""
     first, dash, last = spec.partition("-")
     if not dash:

@@ -48,7 +48,8 @@ def new_request(req: Request, target: str) -> Request:
     new.use_tables(req.headers_in, req.err_headers_out, _renamed_env(req))
     new.status = req.status
     if 300 <= req.status < 400 and "Location" in req.headers_out:
-        new.headers_out["Location"] = req.headers_out["Location"]
+        # As the table returns it (a list when there are several), as before the split.
+        new.headers_out["Location"] = req.headers_out["Location"]  # type: ignore[assignment]
     new.no_cache, new.no_local_copy = req.no_cache, req.no_local_copy
     new.continue_body(req)
     req.response = ForwardedResponse(req.response, new)

@@ -62,6 +62,9 @@ def _not_writable_getter(name: str, prop: property) -> property:
 class Request(RequestRec):
     """mod_python's request object: the record plus the methods handlers call."""
 
+    prev: Optional[Request] = None
+    next: Optional[Request] = None
+    main: Optional[Request] = None
     # What the dispatcher keeps on the request (class defaults: the hot path pays nothing).
     # It sets them directly; handlers read phase, hlist, extension and interpreter below.
     dynamic_handlers: Optional[dict[str, list]] = None  # req.add_handler() for later phases

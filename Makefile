@@ -50,6 +50,7 @@ test-rust:
 
 lint: lint-rust lint-stubs
 	$(BIN)/ruff check prefork_modpy mod_python tests bench
+	$(BIN)/mypy prefork_modpy mod_python
 
 ## Rust: formatted, and clippy-clean with warnings as errors (Cargo.toml's [lints] also
 ## denies an unsafe block without a `// SAFETY:` comment).

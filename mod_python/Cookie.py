@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import builtins
 import hmac
 import marshal
 import re
@@ -60,6 +61,20 @@ class Cookie:
     # __slots__ makes any other attribute an AttributeError, as in mod_python
     __slots__ = tuple(a for a in _valid_attr if a != "expires") + (
         "name", "value", "_expires", "__data__")
+    # The slots above, spelled out for the type checker.
+    version: Any
+    path: Any
+    domain: Any
+    secure: Any
+    comment: Any
+    max_age: Any
+    samesite: Any
+    commentURL: Any
+    discard: Any
+    port: Any
+    httponly: Any
+    name: str
+    value: Any
 
     def __init__(self, name: str, value: Any, **kw: Any) -> None:
         self.name, self.value = name, value
@@ -223,7 +238,7 @@ _cookiePattern = re.compile(
 
 def _parse_cookie(str: str, Class: Any, names: Optional[Iterable[str]] = None
                   ) -> Dict[str, Cookie]:
-    result: Dict[str, Cookie] = {}
+    result: Dict[builtins.str, Cookie] = {}  # `str` is mod_python's parameter name here
     for match in _cookiePattern.finditer(str):
         key, val = match.group("key"), match.group("val")
         # names starting with $ are RFC 2965 attributes, not cookies (MODPYTHON-3)

@@ -546,7 +546,7 @@ class DbmSession(BaseSession):
             else:
                 dbm = os.path.join(opts.get("session_directory", default_session_directory()),
                                    "mp_sess.dbm")
-        self._dbmfile: str = dbm  # type: ignore[assignment]
+        self._dbmfile: str = dbm
         self._dbmtype = dbmtype
         BaseSession.__init__(self, req, sid=sid, secret=secret, timeout=timeout, lock=lock)
 
@@ -569,7 +569,7 @@ class DbmSession(BaseSession):
         self._req.log_error("DbmSession: registered database cleanup.", apache.APLOG_NOTICE)
 
     def do_load(self) -> Optional[Dict[str, Any]]:
-        sid = self._sid.encode()  # type: ignore[union-attr]
+        sid = self._sid.encode()
 
         def action(db: Any) -> Any:
             return db[sid] if sid in db else None
@@ -578,14 +578,14 @@ class DbmSession(BaseSession):
 
     def do_save(self, record: Dict[str, Any]) -> None:
         blob = _dumps(record, self._key())
-        sid = self._sid.encode()  # type: ignore[union-attr]
+        sid = self._sid.encode()
 
         def action(db: Any) -> None:
             db[sid] = blob
         self._run(action)
 
     def do_delete(self) -> None:
-        sid = self._sid.encode()  # type: ignore[union-attr]
+        sid = self._sid.encode()
 
         def action(db: Any) -> None:
             try:
@@ -641,7 +641,7 @@ class FileSession(BaseSession):
         return session_directory(self._sessdir)
 
     def _filename(self) -> str:
-        sid: str = self._sid  # type: ignore[assignment]
+        sid: str = self._sid
         return os.path.join(self._sessdir, sid[0:2], sid)
 
     def do_cleanup(self) -> None:
@@ -795,13 +795,13 @@ class MemorySession(BaseSession):
         self._req.log_error("MemorySession: registered session cleanup.", apache.APLOG_NOTICE)
 
     def do_load(self) -> Optional[Dict[str, Any]]:
-        return MemorySession.sdict.get(self._sid)  # type: ignore[arg-type]
+        return MemorySession.sdict.get(self._sid)
 
     def do_save(self, record: Dict[str, Any]) -> None:
-        MemorySession.sdict[self._sid] = record  # type: ignore[index]
+        MemorySession.sdict[self._sid] = record
 
     def do_delete(self) -> None:
-        MemorySession.sdict.pop(self._sid, None)  # type: ignore[arg-type]
+        MemorySession.sdict.pop(self._sid, None)
 
 
 # -- RedisSession --------------------------------------------------------------------------

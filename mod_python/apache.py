@@ -261,7 +261,7 @@ MODULE_MAGIC_NUMBER_MAJOR = 20120211
 MODULE_MAGIC_NUMBER_MINOR = 124
 
 
-class SERVER_RETURN(Exception):  # noqa: N801 - mod_python's name
+class SERVER_RETURN(Exception):
     """Raise to end the current handler with a result: ``SERVER_RETURN(code)`` or
     ``SERVER_RETURN(code, status)`` (the latter also sets ``req.status``)."""
 
@@ -430,16 +430,16 @@ def allow_methods(*methods: int) -> int:
 
 def parse_qs(qs: Any, keep_blank_values: int = 0, strict_parsing: int = 0) -> Any:
     """``util.parse_qs`` re-exported (a prefork-modpy addition; 3.5 has it in util only)."""
-    from mod_python import util
+    from mod_python import _querystring
 
-    return util.parse_qs(qs, keep_blank_values, strict_parsing)
+    return _querystring.parse_qs(qs, keep_blank_values, strict_parsing)
 
 
 def parse_qsl(qs: Any, keep_blank_values: int = 0, strict_parsing: int = 0) -> Any:
     """``util.parse_qsl`` re-exported (a prefork-modpy addition)."""
-    from mod_python import util
+    from mod_python import _querystring
 
-    return util.parse_qsl(qs, keep_blank_values, strict_parsing)
+    return _querystring.parse_qsl(qs, keep_blank_values, strict_parsing)
 
 
 # ---------------------------------------------------------------------------- stat
@@ -448,11 +448,25 @@ _FINFO_FIELDS = ("protection", "inode", "device", "nlink", "user", "group", "siz
                  "atime", "mtime", "ctime", "fname", "name", "filetype")
 
 
-class mp_finfo:  # noqa: N801 - mod_python's type name
+class mp_finfo:
     """Result of ``apache.stat``; attribute or ``FINFO_*`` index access."""
 
     __slots__ = ("fname", "filetype", "valid", "protection", "user", "group", "size",
                  "inode", "device", "nlink", "atime", "mtime", "ctime", "name")
+    fname: Optional[str]
+    filetype: int
+    valid: Optional[int]
+    protection: Optional[int]
+    user: Optional[int]
+    group: Optional[int]
+    size: Optional[int]
+    inode: Optional[int]
+    device: Optional[int]
+    nlink: Optional[int]
+    atime: Optional[int]
+    mtime: Optional[int]
+    ctime: Optional[int]
+    name: Optional[str]
 
     def __init__(self, fname: Optional[str] = None) -> None:
         # A missing file: filetype APR_NOFILE, every other field None (as apr_stat's
@@ -592,7 +606,8 @@ def _fallback_import_module(module_name: str, autoreload: int = 1, log: int = 0,
         module = importlib.import_module(module_name)
     elif module.__dict__.get("__file__"):
         module = importlib.reload(module)
-    module.__mtime__ = _module_mtime(module)
+    # A module takes any attribute: mod_python stamps the mtime its autoreload compares.
+    module.__mtime__ = _module_mtime(module)  # type: ignore[union-attr]
     return module
 
 
@@ -667,8 +682,8 @@ class NullIO:
     def readlines(self, hint: int = -1) -> List[str]:
         return []
 
-    def write(self, s: Any) -> None:
-        pass
+    def write(self, s: Any) -> Optional[int]:
+        return None
 
     def writelines(self, lines: Iterable[Any]) -> None:
         for line in lines:
@@ -799,8 +814,8 @@ def setup_cgi(req: Any) -> tuple:
     si, so = sys.stdin, sys.stdout
     for key, value in build_cgi_env(req).items():
         os.environ[key] = value
-    sys.stdout = CGIStdout(req)  # type: ignore[assignment]
-    sys.stdin = CGIStdin(req)  # type: ignore[assignment]
+    sys.stdout = CGIStdout(req)
+    sys.stdin = CGIStdin(req)
     sys.argv = []  # keeps cgi.py happy
     return save_env, si, so
 

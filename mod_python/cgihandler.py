@@ -80,7 +80,7 @@ def handler(req: Any) -> int:
         try:
             os.chdir(directory)
             saved = apache.setup_cgi(req)
-            sys.stdout = _CGIStdout(req)  # type: ignore[assignment]
+            sys.stdout = _CGIStdout(req)
             module = importlib.util.module_from_spec(spec)
             try:
                 spec.loader.exec_module(module)

@@ -221,7 +221,7 @@ def parse(filename: str, dir: Optional[str] = None) -> str:
     return _parse(_read_text(path), dir)[0]
 
 
-def parsestring(str: str) -> str:  # noqa: A002 - mod_python's parameter name
+def parsestring(str: str) -> str:
     """The Python source generated for a page given as text (includes relative to cwd)."""
     if isinstance(str, bytes):
         str = str.decode("utf-8")
@@ -307,7 +307,7 @@ class PSPInterface:
             directory = path_split(self.filename or self.req.filename)[0]
             self.error_page = PSP(self.req, directory + page)
 
-    def apply_data(self, object: Any) -> Any:  # noqa: A002 - mod_python's parameter name
+    def apply_data(self, object: Any) -> Any:
         """Call ``object`` with the form fields matching its arguments (and ``req``)."""
         if not self.form:
             if not hasattr(self.req, "form"):
@@ -328,7 +328,7 @@ class PSP:
     dbmcache: Optional[str] = None
 
     def __init__(self, req: Any, filename: Optional[str] = None, string: Optional[str] = None,
-                 vars: Optional[Dict[str, Any]] = None) -> None:  # noqa: A002
+                 vars: Optional[Dict[str, Any]] = None) -> None:
         if string and filename:
             raise ValueError("Must specify either filename or string")
         self.req, self.vars = req, dict(vars or {})
@@ -363,7 +363,7 @@ class PSP:
             mem_fcache.store(filename, _mtimes(filename), code)
         self.code = code
 
-    def run(self, vars: Optional[Dict[str, Any]] = None, flush: Any = 0) -> None:  # noqa: A002
+    def run(self, vars: Optional[Dict[str, Any]] = None, flush: Any = 0) -> None:
         """Execute the page; save ``req.session`` afterwards; on an exception run the error
         page if one was set, else re-raise."""
         code, req = self.code, self.req

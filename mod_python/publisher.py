@@ -121,7 +121,7 @@ def handler(req: Any) -> int:
     realm, user, passwd = process_auth(req, module)
     obj = resolve_object(req, module, func_path, realm, user, passwd)
     published = publish_object(req, obj)
-    if not published and not req._bytes_queued and req.next is None:
+    if not published and not req.bytes_sent and req.next is None:
         if str(req.get_config().get("PythonDebug", "0")) not in ("", "0"):
             req.log_error("mod_python.publisher: nothing to publish.")
     return apache.OK

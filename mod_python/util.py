@@ -21,9 +21,9 @@ import tempfile
 from io import BytesIO
 from types import FunctionType, MethodType
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Union
-from urllib.parse import unquote_to_bytes
 
 from mod_python import apache
+from mod_python._querystring import parse_qs, parse_qsl, parse_qsl_blocks
 
 __all__ = [
     "Field", "FieldList", "FieldStorage", "StringField", "apply_fs_data", "parse_header",
@@ -34,80 +34,7 @@ __all__ = [
 readBlockSize = 65368
 
 # --------------------------------------------------------------------- query strings
-
-_QS_SPLIT = re.compile(rb"[&;]")
-
-
-def _parse_qsl_bytes(qs: bytes, keep_blank_values: Any,
-                     strict_parsing: Any) -> List[Tuple[bytes, bytes]]:
-    pairs: List[Tuple[bytes, bytes]] = []
-    for field in _QS_SPLIT.split(qs):
-        _add_qs_field(pairs, field, keep_blank_values, strict_parsing)
-    return pairs
-
-
-def _add_qs_field(pairs: List[Tuple[bytes, bytes]], field: bytes, keep_blank_values: Any,
-                  strict_parsing: Any) -> None:
-    """Append one `name=value` field, unquoted, to `pairs` (python's parse_qsl rules)."""
-    if not field:
-        return
-    key, eq, value = field.partition(b"=")
-    if not eq and strict_parsing:
-        raise ValueError(f"bad query field: {field!r}")
-    if value or keep_blank_values:
-        pairs.append((unquote_to_bytes(key.replace(b"+", b" ")),
-                      unquote_to_bytes(value.replace(b"+", b" "))))
-
-
-def _parse_qsl_blocks(blocks: Iterator[bytes], keep_blank_values: Any,
-                      strict_parsing: Any) -> Iterator[Tuple[bytes, bytes]]:
-    """`_parse_qsl_bytes` over a body arriving in blocks, in time linear in its size:
-    complete fields are parsed as each block arrives; the pieces of a field that spans
-    blocks are joined once, when its separator arrives (never re-concatenated per
-    block), and the whole body is never held as one string."""
-    pending: List[bytes] = []
-    for block in blocks:
-        fields = _QS_SPLIT.split(block)
-        if len(fields) == 1:
-            pending.append(block)
-            continue
-        pending.append(fields[0])
-        fields[0] = b"".join(pending)
-        pending = [fields.pop()]
-        pairs: List[Tuple[bytes, bytes]] = []
-        for field in fields:
-            _add_qs_field(pairs, field, keep_blank_values, strict_parsing)
-        yield from pairs
-    pairs = []
-    _add_qs_field(pairs, b"".join(pending), keep_blank_values, strict_parsing)
-    yield from pairs
-
-
-def parse_qsl(qs: Union[str, bytes], keep_blank_values: Any = 0,
-              strict_parsing: Any = 0) -> List[Tuple[Any, Any]]:
-    """Split a query string on ``&`` and ``;`` into ``(name, value)`` pairs.
-
-    ``+`` becomes a space and %-escapes are decoded; pairs with an empty value are
-    dropped unless ``keep_blank_values``; ``strict_parsing`` raises ValueError for a
-    field without ``=`` (as urllib does).  str in gives str out (UTF-8, invalid
-    sequences replaced), bytes in gives bytes out."""
-    if isinstance(qs, str):
-        raw = qs.encode("utf-8", "surrogateescape")
-        return [(k.decode("utf-8", "replace"), v.decode("utf-8", "replace"))
-                for k, v in _parse_qsl_bytes(raw, keep_blank_values, strict_parsing)]
-    if isinstance(qs, (bytes, bytearray, memoryview)):
-        return _parse_qsl_bytes(bytes(qs), keep_blank_values, strict_parsing)
-    raise TypeError("parse_qsl() argument 1 must be str or bytes")
-
-
-def parse_qs(qs: Union[str, bytes], keep_blank_values: Any = 0,
-             strict_parsing: Any = 0) -> Dict[Any, List[Any]]:
-    """Like ``parse_qsl`` but returns a dict of name -> list of values."""
-    result: Dict[Any, List[Any]] = {}
-    for key, value in parse_qsl(qs, keep_blank_values, strict_parsing):
-        result.setdefault(key, []).append(value)
-    return result
-
+# parse_qs and parse_qsl live in _querystring, which apache re-exports them from too.
 
 def parse_header(line: bytes) -> Tuple[bytes, Dict[bytes, str]]:
     """Parse a Content-Type like header value: ``(main value lower-cased, options)``.
@@ -193,6 +120,7 @@ class StringField(str):
     disposition_options: Dict[Any, str] = {}
     disp_options = None
     name: Optional[str] = None
+    value: str
 
     def __new__(cls, value: Union[str, bytes] = "") -> StringField:
         if isinstance(value, (bytes, bytearray)):
@@ -334,8 +262,8 @@ class FieldStorage:
         ctype_b = ctype.encode("latin-1")
         reader = _BodyReader(req, length)
         if ctype_b.lower().startswith(b"application/x-www-form-urlencoded"):
-            for key, value in _parse_qsl_blocks(reader.blocks(), keep_blank_values,
-                                                strict_parsing):
+            for key, value in parse_qsl_blocks(reader.blocks(), keep_blank_values,
+                                               strict_parsing):
                 self.add_field(self._decode(key), self._decode(value))
             return
         if not ctype_b.lower().startswith(b"multipart/"):
@@ -352,7 +280,7 @@ class FieldStorage:
             return None  # prefork-modpy de-chunks request bodies, unlike mod_python
         raw = req.headers_in.get("content-length")
         try:
-            length = int(raw)  # type: ignore[arg-type]
+            length = int(raw)
         except (TypeError, ValueError):
             raise apache.SERVER_RETURN(apache.HTTP_LENGTH_REQUIRED) from None
         if length < 0:
@@ -510,6 +438,8 @@ class FieldStorage:
 class _PartInfo:
     """Metadata of a plain multipart part until its StringField is built."""
 
+    file: Any
+
 
 def _read_part_headers(reader: _BodyReader, boundary: re.Pattern,
                        line: bytes) -> Tuple[List[Tuple[bytes, bytes]], Optional[bool]]:
@@ -593,7 +523,8 @@ def _expected_args(obj: Any) -> Tuple[Any, Tuple[str, ...]]:
     if isinstance(obj, MethodType) and isinstance(obj.__func__, FunctionType):
         return obj.__func__.__code__, _arg_names(obj.__func__.__code__, 1)
     if isinstance(obj, type):
-        init = obj.__init__
+        # mod_python inspects the class's __init__ as found on the class, inherited or not.
+        init = obj.__init__  # type: ignore[misc]
         if isinstance(init, FunctionType):
             return init.__code__, _arg_names(init.__code__, 1)
         return None, ()

@@ -16,23 +16,40 @@ from . import catalog
 from .regex import SearchPattern
 from .syntax import ConfigError, Node
 
-# (directive, default object name, may take "| .ext"), in Apache's phase order.
-HANDLER_PHASES: tuple[tuple[str, str, bool], ...] = (
-    ("PythonPostReadRequestHandler", "postreadrequesthandler", False),
-    ("PythonTransHandler", "transhandler", False),
-    ("PythonHeaderParserHandler", "headerparserhandler", True),
-    ("PythonInitHandler", "inithandler", True),
-    ("PythonAccessHandler", "accesshandler", True),
-    ("PythonAuthenHandler", "authenhandler", True),
-    ("PythonAuthzHandler", "authzhandler", True),
-    ("PythonTypeHandler", "typehandler", True),
-    ("PythonFixupHandler", "fixuphandler", True),
-    ("PythonHandler", "handler", True),
-    ("PythonLogHandler", "loghandler", True),
-    ("PythonCleanupHandler", "cleanuphandler", True),
+# httpd's OK and DECLINED (mod_python.apache has the same values; config sits below it).
+OK, DECLINED = 0, -1
+
+
+@dataclass(frozen=True)
+class Phase:
+    """One mod_python handler phase (apache.py's phase names and `_status_values`)."""
+
+    directive: str
+    default_object: str  # the handler function when the directive names only a module
+    by_extension: bool  # whether the directive may end in `| .ext ...`
+    continue_on: frozenset[int]  # results after which the next stacked handler still runs
+
+
+# Apache's phase order. RUN_ALL hooks go on after OK and DECLINED; RUN_FIRST hooks stop at
+# the first handler that does not decline; the content phase stops at the first that is not OK.
+PHASES: tuple[Phase, ...] = (
+    Phase("PythonPostReadRequestHandler", "postreadrequesthandler", False,
+          frozenset({OK, DECLINED})),
+    Phase("PythonTransHandler", "transhandler", False, frozenset({DECLINED})),
+    Phase("PythonHeaderParserHandler", "headerparserhandler", True, frozenset({OK, DECLINED})),
+    Phase("PythonInitHandler", "inithandler", True, frozenset({OK, DECLINED})),
+    Phase("PythonAccessHandler", "accesshandler", True, frozenset({OK, DECLINED})),
+    Phase("PythonAuthenHandler", "authenhandler", True, frozenset({DECLINED})),
+    Phase("PythonAuthzHandler", "authzhandler", True, frozenset({DECLINED})),
+    Phase("PythonTypeHandler", "typehandler", True, frozenset({DECLINED})),
+    Phase("PythonFixupHandler", "fixuphandler", True, frozenset({OK, DECLINED})),
+    Phase("PythonHandler", "handler", True, frozenset({OK})),
+    Phase("PythonLogHandler", "loghandler", True, frozenset({OK, DECLINED})),
+    Phase("PythonCleanupHandler", "cleanuphandler", True, frozenset({OK})),
 )
-DEFAULT_OBJECT = {name: obj for name, obj, _ in HANDLER_PHASES}
-_PHASE_BY_LOWER = {name.lower(): name for name, _, _ in HANDLER_PHASES}
+PHASE = {phase.directive: phase for phase in PHASES}
+DEFAULT_OBJECT = {phase.directive: phase.default_object for phase in PHASES}
+_PHASE_BY_LOWER = {phase.directive.lower(): phase.directive for phase in PHASES}
 PYTHON_HANDLER_NAMES = frozenset({"mod_python", "python-program"})
 # `Require` forms decided by the client's address (mod_authz_host), not by a user.
 HOST_REQUIRES = frozenset({"ip", "local", "all"})
@@ -243,7 +260,7 @@ def _handler_entries(node: Node, phase: str, ctx: SectionContext) -> dict[str, t
 
 
 def _phase_accepts_ext(phase: str) -> bool:
-    return next(accepts for name, _, accepts in HANDLER_PHASES if name == phase)
+    return PHASE[phase].by_extension
 
 
 def _entry(node: Node, phase: str, word: str, ctx: SectionContext) -> HandlerEntry:
@@ -268,10 +285,10 @@ def _handler_module(settings: DirSettings, node: Node, ctx: SectionContext) -> N
     module = _one(node)
     if not all(part.isidentifier() for part in module.split(".")):
         raise ConfigError.at(node, f"PythonHandlerModule: bad module name {module!r}")
-    for phase, obj, _ in HANDLER_PHASES:
-        entry = HandlerEntry(module, module, obj, ctx.directory, ctx.is_location, silent=True,
-                             dir_pattern=ctx.directory_regex)
-        settings.handlers[phase] = settings.handlers.get(phase, ()) + (entry,)
+    for phase in PHASES:
+        entry = HandlerEntry(module, module, phase.default_object, ctx.directory,
+                             ctx.is_location, silent=True, dir_pattern=ctx.directory_regex)
+        settings.handlers[phase.directive] = settings.handlers.get(phase.directive, ()) + (entry,)
 
 
 def _extensions(node: Node, first: int) -> list[str]:

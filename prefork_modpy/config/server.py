@@ -12,10 +12,9 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Callable, Mapping, Optional
+from typing import Any, Callable, Mapping, Optional
 
-from ..httpd import accesslog
-from . import catalog
+from . import catalog, logformat
 from .directives import (
     DirSettings,
     SectionContext,
@@ -211,7 +210,7 @@ class VirtualHost:
                 if section.matches_directory(directory):
                     regex_rank = 1 if section.regex is not None else 0
                     dirs.append((regex_rank, 0 if regex_rank else section.depth, index))
-            elif section.matches_file(basename) and (
+            elif basename is not None and section.matches_file(basename) and (
                     section.parent_dir is None or section.parent_dir.matches_directory(directory)):
                 files.append(index)
         ordered = [index for _, _, index in sorted(dirs)]
@@ -287,8 +286,8 @@ class _Builder:
         self.main = VirtualHost(server_name=_default_server_name(), file=path, line=0)
         self.vhosts: list[VirtualHost] = []
         root = reader.server_root if reader is not None and reader.server_root else None
-        self.extra: dict[str, object] = {"python_imports": [],
-                                         "server_root": root or os.path.dirname(path)}
+        self.extra: dict[str, Any] = {"python_imports": [],
+                                      "server_root": root or os.path.dirname(path)}
         self.processes = Processes()
         self.log_formats: dict[str, str] = {}
         self.custom_logs: list[tuple[VirtualHost, Node]] = []
@@ -369,8 +368,8 @@ class _Builder:
         a virtual host without CustomLog logs to the main server's logs."""
         for host, node in self.custom_logs:
             try:
-                fmt = accesslog.resolve_format(node.args[1], self.log_formats)
-                accesslog.compile_format(fmt)
+                fmt = logformat.resolve_format(node.args[1], self.log_formats)
+                logformat.validate(fmt)
             except ValueError as exc:
                 raise ConfigError.at(node, f"CustomLog: {exc}") from None
             host.custom_logs.append((self.resolve_path(node.args[0]), fmt))
@@ -834,7 +833,7 @@ def _log_format(builder: _Builder, node: Node) -> None:
     if len(node.args) != 2:
         raise ConfigError.at(node, "LogFormat takes a format and a nickname")
     try:
-        accesslog.compile_format(node.args[0])
+        logformat.validate(node.args[0])
     except ValueError as exc:
         raise ConfigError.at(node, f"LogFormat: {exc}") from None
     builder.log_formats[node.args[1]] = node.args[0]

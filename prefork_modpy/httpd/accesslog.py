@@ -1,7 +1,7 @@
-"""The access log: Apache's `LogFormat`/`CustomLog` syntax, compiled once, written by workers.
+"""The access log: `LogFormat`/`CustomLog` lines, compiled once, written by workers.
 
-Owns parsing a format string (`%h %l %u %t "%r" %>s %b`, the built-in `common`, `combined`
-and `vhost_combined` nicknames, and `json`) into a function of the request, escaping every
+Owns turning a format (parsed by `config.logformat`: `%h %l %u %t "%r" %>s %b`, the
+nicknames, `json`) into a function of the request record, escaping every
 value that comes from the client (no log injection: control bytes, quotes and backslashes
 become `\\xhh`, `\\"`, `\\\\` as in Apache), and writing each line with one `write(2)` to an
 `O_APPEND` fd so lines from several workers never interleave. Reopening (SIGUSR1) swaps the
@@ -12,27 +12,21 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import time
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Callable, Optional
 
+from ..config import logformat
+from ..config.logformat import BUILTIN_FORMATS, JSON_FORMAT, Piece, resolve_format
+
 if TYPE_CHECKING:
     from ..config.server import ServerConfig
-    from ..modpy.request import Request
+    from ..runtime.record import RequestRec
 
-Getter = Callable[["Request"], str]
+Getter = Callable[["RequestRec"], str]
+__all__ = ["BUILTIN_FORMATS", "JSON_FORMAT", "AccessLog", "AccessLogger", "compile_format",
+           "escape", "json_line", "resolve_format"]
 
-BUILTIN_FORMATS = {
-    "common": '%h %l %u %t "%r" %>s %b',
-    "combined": '%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i"',
-    "vhost_combined": '%v:%p %h %l %u %t "%r" %>s %O "%{Referer}i" "%{User-Agent}i"',
-    "json": "json",
-}
-JSON_FORMAT = "json"
-
-# %[<>]{arg}X  — Apache's status-code conditions (%400,501{..}i) are refused, not ignored.
-_DIRECTIVE = re.compile(r"%([<>]?)(?:\{([^}]*)\})?([<>]?)([a-zA-Z%])")
 _ESCAPES = {i: f"\\x{i:02x}" for i in range(32)} | {0x7F: "\\x7f", 0x22: '\\"', 0x5C: "\\\\"}
 _ESCAPES |= {0x0A: "\\n", 0x0D: "\\r", 0x09: "\\t"}
 
@@ -57,16 +51,16 @@ def _dash(value: Optional[str]) -> str:
     return escape(value) if value else "-"
 
 
-def _status(req: Request) -> int:
-    frozen = req._frozen
+def _status(req: RequestRec) -> int:
+    frozen = req.response.head
     return frozen[0] if frozen is not None else req.status
 
 
 def _header_out(name: str) -> Getter:
     lower = name.lower()
 
-    def get(req: Request) -> str:
-        frozen = req._frozen
+    def get(req: RequestRec) -> str:
+        frozen = req.response.head
         for key, value in frozen[2] if frozen is not None else ():
             if key.lower() == lower:
                 return escape(value)
@@ -77,7 +71,7 @@ def _header_out(name: str) -> Getter:
 _clf_cache: list = [0, ""]
 
 
-def _clf_time(req: Request) -> str:
+def _clf_time(req: RequestRec) -> str:
     """[10/Oct/2000:13:55:36 -0700], the request's arrival second, cached per second."""
     second = int(req.request_time)
     if _clf_cache[0] != second:
@@ -108,19 +102,19 @@ def _duration(unit: str) -> Getter:
 
 def _port(arg: str) -> Getter:
     if arg == "remote":
-        return lambda req: str(req._raw.remote_addr[1])
-    return lambda req: str(req._raw.local_addr[1])
+        return lambda req: str(req.raw.remote_addr[1])
+    return lambda req: str(req.raw.local_addr[1])
 
 
-def _peer_ip(req: Request) -> str:
+def _peer_ip(req: RequestRec) -> str:
     """The TCP peer (the proxy, under TrustedProxies), as mod_remoteip's %{c}a."""
-    raw = req._raw
+    raw = req.raw
     return (getattr(raw, "peer_addr", None) or raw.remote_addr)[0]
 
 
 def _bytes(dash_for_zero: bool) -> Getter:
-    def get(req: Request) -> str:
-        sent = req._raw.bytes_sent
+    def get(req: RequestRec) -> str:
+        sent = req.raw.bytes_sent
         return "-" if dash_for_zero and not sent else str(sent)
     return get
 
@@ -128,7 +122,7 @@ def _bytes(dash_for_zero: bool) -> Getter:
 _SIMPLE: dict[str, Getter] = {
     "%": lambda req: "%",
     "a": lambda req: req.useragent_ip,
-    "A": lambda req: req._raw.local_addr[0],
+    "A": lambda req: req.raw.local_addr[0],
     "b": _bytes(True),
     "B": _bytes(False),
     "O": _bytes(False),  # body bytes only: the engine frames headers itself
@@ -136,7 +130,7 @@ _SIMPLE: dict[str, Getter] = {
     "f": lambda req: _dash(req.filename),
     "h": lambda req: req.useragent_ip,
     "H": lambda req: req.protocol,
-    "k": lambda req: str(req._raw.keepalive_count - 1),
+    "k": lambda req: str(req.raw.keepalive_count - 1),
     "l": lambda req: "-",
     "m": lambda req: escape(req.method),
     "P": lambda req: str(os.getpid()),
@@ -146,14 +140,14 @@ _SIMPLE: dict[str, Getter] = {
     "s": lambda req: str(_status(req)),
     "u": lambda req: _dash(req.user),
     "U": lambda req: escape(req.uri),
-    "v": lambda req: escape(req._vhost.server_name),
+    "v": lambda req: escape(req.vhost.server_name),
     "V": lambda req: escape(req.hostname),
 }
 
 
 def _with_arg(letter: str, arg: str) -> Optional[Getter]:
     if letter == "i":
-        return lambda req: _dash(req._raw.header(arg))
+        return lambda req: _dash(req.raw.header(arg))
     if letter == "o":
         return _header_out(arg)
     if letter == "n":
@@ -173,59 +167,31 @@ def _with_arg(letter: str, arg: str) -> Optional[Getter]:
     return None
 
 
-def parse_format(fmt: str) -> list[Getter]:
-    """The getters for `fmt`, literals included; ValueError names what is not supported."""
-    getters: list[Getter] = []
-    pos = 0
-    for match in _DIRECTIVE.finditer(fmt):
-        if match.start() > pos:
-            getters.append(_literal(fmt[pos:match.start()]))
-        getters.append(_getter(match))
-        pos = match.end()
-    rest = fmt[pos:]
-    if "%" in rest:
-        raise ValueError(f"unsupported or malformed format directive at {rest!r}")
-    if rest:
-        getters.append(_literal(rest))
-    return getters
-
-
-def _literal(text: str) -> Getter:
-    if "%" in text:
-        bad = text[text.index("%"):][:8]
-        raise ValueError(f"unsupported or malformed format directive at {bad!r}")
-    # LogFormat strings use C escapes for tabs and newlines; only \t is meaningful here.
-    text = text.replace("\\t", "\t")
-    return lambda req: text
-
-
-def _getter(match: re.Match) -> Getter:
-    arg, letter = match.group(2), match.group(4)
-    if arg is None:
-        getter = _SIMPLE.get(letter)
-        if letter in "tTp":
-            getter = _with_arg(letter, "")
-    else:
-        getter = _with_arg(letter, arg)
-    if getter is None:
-        raise ValueError(f"format directive {match.group(0)!r} is not supported")
+def _getter(piece: Piece) -> Getter:
+    if isinstance(piece, str):
+        return lambda req: piece
+    letter, arg = piece
+    getter = _with_arg(letter, arg or "") if arg is not None or letter in "tTp" \
+        else _SIMPLE.get(letter)
+    if getter is None:  # logformat.parse and this table disagree: a bug of ours
+        raise ValueError(f"format directive %{{{arg}}}{letter} has no getter")
     return getter
 
 
-def compile_format(fmt: str) -> Callable[[Request], str]:
+def compile_format(fmt: str) -> Callable[[RequestRec], str]:
     """Turn a LogFormat string (or `json`) into one function; done once per worker."""
     if fmt == JSON_FORMAT:
         return json_line
-    getters = tuple(parse_format(fmt))
+    getters = tuple(_getter(piece) for piece in logformat.parse(fmt))
 
-    def render(req: Request) -> str:
+    def render(req: RequestRec) -> str:
         return "".join([get(req) for get in getters])
     return render
 
 
-def json_line(req: Request) -> str:
+def json_line(req: RequestRec) -> str:
     """One JSON object per line; json.dumps escapes quotes and control characters."""
-    raw = req._raw
+    raw = req.raw
     now = time.time()
     record = {
         "time": datetime.fromtimestamp(req.request_time, timezone.utc).isoformat(
@@ -239,7 +205,7 @@ def json_line(req: Request) -> str:
         "bytes": raw.bytes_sent,
         "duration_us": int((now - req.request_time) * 1e6),
         "host": raw.header("Host"),
-        "vhost": req._vhost.server_name,
+        "vhost": req.vhost.server_name,
         "referer": raw.header("Referer"),
         "user_agent": raw.header("User-Agent"),
         "user": req.user,
@@ -247,17 +213,6 @@ def json_line(req: Request) -> str:
         "pid": os.getpid(),
     }
     return json.dumps(record, ensure_ascii=True, separators=(",", ":"))
-
-
-def resolve_format(name_or_format: str, formats: dict[str, str]) -> str:
-    """CustomLog's second argument: a nickname (LogFormat's or a built-in) or a format."""
-    if name_or_format in formats:
-        return formats[name_or_format]
-    if name_or_format in BUILTIN_FORMATS:
-        return BUILTIN_FORMATS[name_or_format]
-    if "%" not in name_or_format:
-        raise ValueError(f"unknown log format nickname {name_or_format!r}")
-    return name_or_format
 
 
 class AccessLog:
@@ -272,7 +227,7 @@ class AccessLog:
         flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
         return os.open(self.path, flags, 0o640)
 
-    def write(self, req: Request) -> None:
+    def write(self, req: RequestRec) -> None:
         line = self.render(req) + "\n"
         try:
             os.write(self.fd, line.encode("utf-8", "backslashreplace"))
@@ -305,13 +260,19 @@ class _RefusedRaw:
         return None
 
 
+class _NoResponse:
+    """A refused request's response as the getters read it: no handler froze a head."""
+
+    head = None
+
+
 class RefusedRequest:
     """A request the engine answered itself (400, 408, 413, 414, 431, 501, 505, ...), shaped
-    like a Request for the format getters: `%r` is the request line as far as it arrived,
+    like a RequestRec for the format getters: `%r` is the request line as far as it arrived,
     `%>s` the status, `%b` the error page's length; what was never parsed logs as "-"."""
 
     filename = handler = user = args = None
-    _frozen = None
+    response = _NoResponse()
 
     def __init__(self, record: tuple, vhost: object) -> None:
         peer, local, line, status, sent, when = record
@@ -325,8 +286,8 @@ class RefusedRequest:
         self.request_time = when
         self.useragent_ip = peer[0]
         self.hostname = getattr(vhost, "server_name", "")
-        self._vhost = vhost
-        self._raw = _RefusedRaw(peer, local, sent, self.uri)
+        self.vhost = vhost
+        self.raw = _RefusedRaw(peer, local, sent, self.uri)
         self.notes: dict[str, str] = {}
         self.subprocess_env: dict[str, str] = {}
 
@@ -350,8 +311,8 @@ class AccessLogger:
     def __bool__(self) -> bool:
         return bool(self.logs)
 
-    def __call__(self, req: Request) -> None:
-        for log in self.by_host.get(id(req._vhost), ()):
+    def __call__(self, req: RequestRec) -> None:
+        for log in self.by_host.get(id(req.vhost), ()):
             log.write(req)
 
     def refused(self, records: list[tuple]) -> None:

@@ -21,31 +21,33 @@ import base64
 import binascii
 import functools
 import ipaddress
-from typing import TYPE_CHECKING, Callable, Optional
+from typing import TYPE_CHECKING, Callable, Optional, TypeVar
 
 from mod_python import apache
 
 if TYPE_CHECKING:
     from ..config.directives import DirSettings
-    from ..modpy.request import Request
+    from ..runtime.record import RequestRec
 
 OK, DECLINED = apache.OK, apache.DECLINED
 GRANTED, DENIED, DENIED_NO_USER = "granted", "denied", "denied-no-user"
 
-RunPhase = Callable[["Request", str, "DirSettings"], int]
+# The request type the caller's phase runner takes (mod_python's Request, above this layer).
+Req = TypeVar("Req", bound="RequestRec")
+RunPhase = Callable[[Req, str, "DirSettings"], int]
 
 
-def is_basic(req: Request) -> bool:
+def is_basic(req: RequestRec) -> bool:
     return (req.auth_type() or "").lower() == "basic"
 
 
-def note_auth_failure(req: Request) -> None:
+def note_auth_failure(req: RequestRec) -> None:
     """ap_note_auth_failure: mod_auth_basic asks for credentials, only for AuthType Basic."""
     if is_basic(req):
         req.err_headers_out["WWW-Authenticate"] = f'Basic realm="{req.auth_name() or ""}"'
 
 
-def get_basic_auth_pw(req: Request) -> Optional[str]:
+def get_basic_auth_pw(req: RequestRec) -> Optional[str]:
     """The Basic password (Latin-1), also setting req.user and req.ap_auth_type; None
     unless AuthType is Basic and the client sent Basic credentials."""
     if not is_basic(req):
@@ -86,13 +88,13 @@ def _b64decode(text: str) -> bytes:
         return b""
 
 
-def requires(req: Request) -> tuple[str, ...]:
+def requires(req: RequestRec) -> tuple[str, ...]:
     """The `Require` lines in effect, each as its argument string (mod_python before
     Apache 2.4; the method restriction of <Limit> does not exist here)."""
-    return tuple(req._settings.requires or ()) if req._settings is not None else ()
+    return tuple(req.per_dir_config.requires or ()) if req.per_dir_config is not None else ()
 
 
-def check(req: Request, settings: DirSettings, run_phase: RunPhase) -> int:
+def check(req: Req, settings: DirSettings, run_phase: RunPhase[Req]) -> int:
     """Steps 1-3 of the module docstring; OK lets the request go on."""
     lines = settings.requires
     if not lines:
@@ -109,7 +111,7 @@ def check(req: Request, settings: DirSettings, run_phase: RunPhase) -> int:
     return authorize(req, settings, run_phase)
 
 
-def authenticate(req: Request, settings: DirSettings, run_phase: RunPhase) -> int:
+def authenticate(req: Req, settings: DirSettings, run_phase: RunPhase[Req]) -> int:
     result = run_phase(req, "PythonAuthenHandler", settings)
     if result == OK:
         if req.user is None:
@@ -125,7 +127,7 @@ def authenticate(req: Request, settings: DirSettings, run_phase: RunPhase) -> in
     return _nobody_authenticated(req)
 
 
-def _nobody_authenticated(req: Request) -> int:
+def _nobody_authenticated(req: RequestRec) -> int:
     """No Python handler took the request. httpd's mod_auth_basic would ask for credentials
     (and, holding some, look for an AuthUserFile provider prefork-modpy does not have:
     the credentials are refused with 401 as a provider would); any other AuthType has no
@@ -143,7 +145,7 @@ def _nobody_authenticated(req: Request) -> int:
     return apache.HTTP_INTERNAL_SERVER_ERROR
 
 
-def authorize(req: Request, settings: DirSettings, run_phase: RunPhase) -> int:
+def authorize(req: Req, settings: DirSettings, run_phase: RunPhase[Req]) -> int:
     result = run_phase(req, "PythonAuthzHandler", settings)
     if result != DECLINED:
         return result
@@ -158,7 +160,7 @@ def authorize(req: Request, settings: DirSettings, run_phase: RunPhase) -> int:
     return apache.HTTP_UNAUTHORIZED
 
 
-def evaluate(req: Request, lines: tuple[str, ...], user: Optional[str]) -> str:
+def evaluate(req: RequestRec, lines: tuple[str, ...], user: Optional[str]) -> str:
     """mod_authz_core's RequireAny over the lines: granted if one grants; else
     "denied-no-user" if one might grant once a user is known; else denied."""
     verdict = DENIED
@@ -171,7 +173,7 @@ def evaluate(req: Request, lines: tuple[str, ...], user: Optional[str]) -> str:
     return verdict
 
 
-def _line(req: Request, line: str, user: Optional[str]) -> str:
+def _line(req: RequestRec, line: str, user: Optional[str]) -> str:
     kind, *words = line.split()
     if kind == "all":
         return GRANTED if words == ["granted"] else DENIED
@@ -186,11 +188,11 @@ def _line(req: Request, line: str, user: Optional[str]) -> str:
     return DENIED
 
 
-def _host_allowed(req: Request, kind: str, line: str) -> bool:
+def _host_allowed(req: RequestRec, kind: str, line: str) -> bool:
     """mod_authz_host: `Require local` (loopback or the local address), `Require ip`."""
-    client = ipaddress.ip_address(req._raw.remote_addr[0].partition("%")[0])
+    client = ipaddress.ip_address(req.raw.remote_addr[0].partition("%")[0])
     if kind == "local":
-        return client.is_loopback or str(client) == req._raw.local_addr[0]
+        return client.is_loopback or str(client) == req.raw.local_addr[0]
     return any(client in network for network in _networks(line))
 
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Optional
 from ..runtime.table import Table
 
 if TYPE_CHECKING:
-    from ..modpy.request import Request
+    from ..runtime.record import RequestRec
 
 DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin"
 SERVER_SOFTWARE = "prefork-modpy"  # the Server header the engine sends
@@ -29,14 +29,14 @@ def http2env(name: str) -> Optional[str]:
     return "HTTP_" + name.upper().replace("-", "_")
 
 
-def server_name(req: Request) -> str:
+def server_name(req: RequestRec) -> str:
     """ap_get_server_name_for_url with UseCanonicalName Off: the request's host name,
     bracketed if it is an IPv6 literal."""
     name = req.hostname or req.server.server_hostname
     return f"[{name}]" if ":" in name else name
 
 
-def server_port(req: Request) -> int:
+def server_port(req: RequestRec) -> int:
     """ap_get_server_port with UseCanonicalName Off: the port of the Host header, else the
     ServerName's, else 80."""
     port = host_port(req.headers_in.get("Host"))
@@ -51,7 +51,7 @@ def host_port(host: Optional[str]) -> Optional[int]:
     return int(digits) if colon and digits.isdigit() else None
 
 
-def common_vars(req: Request) -> list[tuple[str, str]]:
+def common_vars(req: RequestRec) -> list[tuple[str, str]]:
     """The variables of ap_add_common_vars, in httpd's order. Header values may hold any
     character (they were sent as UTF-8), so the pairs bypass the table's Latin-1 check."""
     env: list[tuple[str, str]] = []
@@ -68,7 +68,7 @@ def common_vars(req: Request) -> list[tuple[str, str]]:
     current = req.subprocess_env
     env.append(("PATH", current.get("PATH") or os.environ.get("PATH") or DEFAULT_PATH))
     conn = req.connection
-    for key, value in (
+    for key, text in (
             ("SERVER_SIGNATURE", ""), ("SERVER_SOFTWARE", SERVER_SOFTWARE),
             ("SERVER_NAME", _escape_html(server_name(req))),
             ("SERVER_ADDR", conn.local_ip), ("SERVER_PORT", str(server_port(req))),
@@ -77,13 +77,13 @@ def common_vars(req: Request) -> list[tuple[str, str]]:
             ("CONTEXT_DOCUMENT_ROOT", req.document_root()),
             ("SERVER_ADMIN", req.server.server_admin),
             ("SCRIPT_FILENAME", req.filename), ("REMOTE_PORT", str(conn.client_addr[1]))):
-        if value is not None:
-            env.append((key, value))
+        if text is not None:
+            env.append((key, text))
     _add_user_vars(req, env)
     return env
 
 
-def _add_user_vars(req: Request, env: list[tuple[str, str]]) -> None:
+def _add_user_vars(req: RequestRec, env: list[tuple[str, str]]) -> None:
     if req.user is not None:
         env.append(("REMOTE_USER", req.user))
     else:
@@ -105,7 +105,7 @@ def _escape_html(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def add_common_vars(req: Request) -> None:
+def add_common_vars(req: RequestRec) -> None:
     """Into subprocess_env, each variable replacing what was there (apr_table_overlap)."""
     env = common_vars(req)
     target = req.subprocess_env
@@ -117,7 +117,7 @@ def add_common_vars(req: Request) -> None:
         target._set(key, value)
 
 
-def add_cgi_vars(req: Request) -> None:
+def add_cgi_vars(req: RequestRec) -> None:
     """mod_python's add_cgi_vars: REQUEST_URI is req.uri (no query), SCRIPT_NAME is the
     URI without path_info; then the common variables."""
     env = req.subprocess_env

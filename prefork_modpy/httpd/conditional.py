@@ -14,12 +14,12 @@ import email.utils
 import os
 import re
 import time
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Optional, Union
 
 from mod_python import apache
 
 if TYPE_CHECKING:
-    from ..modpy.request import Request
+    from ..runtime.record import RequestRec
 
 # ap_condition_e
 NONE, NOMATCH, WEAK, STRONG = 0, 1, 2, 3
@@ -49,11 +49,11 @@ def make_etag(request_time: float, mtime_us: int, size: Optional[int]) -> str:
     return f'{weak}"{size:x}-{mtime_us:x}"'
 
 
-def file_etag(req: Request, info: os.stat_result) -> str:
+def file_etag(req: RequestRec, info: os.stat_result) -> str:
     return make_etag(req.request_time, info.st_mtime_ns // 1000, info.st_size)
 
 
-def set_etag(req: Request) -> None:
+def set_etag(req: RequestRec) -> None:
     """req.set_etag(): from the mapped file if there is one, else from req.mtime."""
     info = _stat(req.filename)
     if info is not None:
@@ -62,10 +62,10 @@ def set_etag(req: Request) -> None:
         req.headers_out["ETag"] = make_etag(req.request_time, int(req.mtime * 1_000_000), None)
 
 
-def set_last_modified(req: Request) -> None:
+def set_last_modified(req: RequestRec) -> None:
     """ap_set_last_modified: req.mtime, but never later than the request itself."""
     mtime = min(req.mtime, req.request_time)
-    req.headers_out["Last-Modified"] = req._runtime.http_date(mtime)
+    req.headers_out["Last-Modified"] = req.runtime.http_date(mtime)
 
 
 def _stat(filename: Optional[str]) -> Optional[os.stat_result]:
@@ -90,7 +90,7 @@ def _etag_in(line: str, etag: str, strong: bool) -> bool:
     return False
 
 
-def _times(req: Request) -> tuple[int, int]:
+def _times(req: RequestRec) -> tuple[int, int]:
     """(resource mtime, request time) in seconds, from the response headers if set."""
     headers = req.headers_out
     mtime = http_time(headers.get("Last-Modified"))
@@ -100,7 +100,7 @@ def _times(req: Request) -> tuple[int, int]:
     return mtime, reqtime
 
 
-def _if_match(req: Request) -> int:
+def _if_match(req: RequestRec) -> int:
     value = req.headers_in.get("If-Match")
     if value is None:
         return NONE
@@ -110,7 +110,7 @@ def _if_match(req: Request) -> int:
     return NOMATCH
 
 
-def _if_unmodified_since(req: Request) -> int:
+def _if_unmodified_since(req: RequestRec) -> int:
     value = req.headers_in.get("If-Unmodified-Since")
     if value is None:
         return NONE
@@ -123,7 +123,7 @@ def _if_unmodified_since(req: Request) -> int:
     return NOMATCH
 
 
-def _if_none_match(req: Request) -> int:
+def _if_none_match(req: RequestRec) -> int:
     value = req.headers_in.get("If-None-Match")
     if value is None:
         return NONE
@@ -139,7 +139,7 @@ def _if_none_match(req: Request) -> int:
     return WEAK if _etag_in(value, etag, strong=False) else NOMATCH
 
 
-def _if_modified_since(req: Request) -> int:
+def _if_modified_since(req: RequestRec) -> int:
     value = req.headers_in.get("If-Modified-Since")
     if value is None:
         return NONE
@@ -152,7 +152,7 @@ def _if_modified_since(req: Request) -> int:
     return NOMATCH
 
 
-def if_range(req: Request) -> int:
+def if_range(req: RequestRec) -> int:
     """ap_condition_if_range: does an If-Range (with a Range) still match?"""
     value = req.headers_in.get("If-Range")
     if value is None or "Range" not in req.headers_in:
@@ -165,7 +165,7 @@ def if_range(req: Request) -> int:
     return NOMATCH
 
 
-def meets_conditions(req: Request) -> int:
+def meets_conditions(req: RequestRec) -> int:
     """ap_meets_conditions: OK, HTTP_NOT_MODIFIED or HTTP_PRECONDITION_FAILED."""
     if not 200 <= req.status < 300 or req.no_local_copy:
         return apache.OK
@@ -201,7 +201,7 @@ def _length(text: str) -> Optional[int]:
     return int(text) if text.isdigit() else None
 
 
-def byte_ranges(req: Request, length: int) -> Optional[list[tuple[int, int]]]:
+def byte_ranges(req: RequestRec, length: int) -> Optional[list[tuple[int, int]]]:
     """ap_set_byterange: the (start, end) ranges to send, merged in order; None when the
     Range header does not apply (send the whole body); [] when nothing is satisfiable
     (416). MaxRanges is httpd's default, 200."""
@@ -218,10 +218,10 @@ def byte_ranges(req: Request, length: int) -> Optional[list[tuple[int, int]]]:
         parsed = _parse_spec(spec, length)
         if parsed is None:
             return None
-        if parsed == "whole":
+        if isinstance(parsed, str):  # "whole"
             merged, current = [], (0, length - 1)
             break
-        start, end = parsed  # type: ignore[misc]
+        start, end = parsed
         if start >= length:
             unsatisfiable = True
             continue
@@ -235,7 +235,7 @@ def byte_ranges(req: Request, length: int) -> Optional[list[tuple[int, int]]]:
     return merged or None
 
 
-def _parse_spec(spec: str, length: int) -> object:
+def _parse_spec(spec: str, length: int) -> Union[tuple[int, int], str, None]:
     """One byte-range-spec: (start, end), "whole" for `0-`, None if malformed."""
     first, dash, last = spec.partition("-")
     if not dash:

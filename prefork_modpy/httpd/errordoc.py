@@ -15,21 +15,21 @@ from typing import TYPE_CHECKING, Optional
 from . import errorpages, static
 
 if TYPE_CHECKING:
-    from ..modpy.request import Request
+    from ..runtime.record import RequestRec
 
 
-def send_error(req: Request, status: int) -> None:
+def send_error(req: RequestRec, status: int) -> None:
     """Answer `status` for `req` and finish the response."""
-    if req._frozen is not None:
+    response = req.response
+    if response.head is not None:
         req.write(_page(req, status, _location(req)), 0)
-        req._finish_response()
+        response.finish(req)
         return
-    req._headers_final = True
-    if req._output_filters:
-        req._output_filters = []  # httpd drops RESOURCE filters for its error documents
+    response.headers_final = True
+    response.sink = None  # httpd drops RESOURCE filters for its error documents
     if status in (204, 304):
         static.send_without_body(req, status)
-        req._finish_response()
+        response.finish(req)
         return
     location = _location(req)
     headers = [("Content-Type", errorpages.CONTENT_TYPE)]
@@ -40,16 +40,16 @@ def send_error(req: Request, status: int) -> None:
     if keep_location:
         headers.append(("Location", location))
     if status in (405, 501):
-        headers.append(("Allow", errorpages.make_allow(req._allowed_mask)))
+        headers.append(("Allow", errorpages.make_allow(req.allowed_mask)))
     if status in errorpages.DROPS_CONNECTION:
         headers.append(("Connection", "close"))
     # HEAD: httpd finishes after the headers, without a page or its Content-Length.
     body = b"" if req.header_only else _page(req, status, location)
     req.status = status
-    req._frozen = (_wire_status(status), _status_line(req, status), headers)
-    req._out, req._out_len = [body], len(body)
-    req._bytes_queued = len(body)
-    req._finish_response()
+    response.head = (_wire_status(status), _status_line(req, status), headers)
+    response.parts, response.buffered = [body], len(body)
+    response.bytes_queued = len(body)
+    response.finish(req)
 
 
 def _wire_status(status: int) -> int:
@@ -57,7 +57,7 @@ def _wire_status(status: int) -> int:
     return status if status in errorpages.STATUS_LINES else 500
 
 
-def _status_line(req: Request, status: int) -> Optional[str]:
+def _status_line(req: RequestRec, status: int) -> Optional[str]:
     """A handler's status_line is used when it starts with the status (httpd's check)."""
     line = req.status_line
     if line and line[:3] == str(status) and (len(line) == 3 or line[3].isspace()):
@@ -65,14 +65,13 @@ def _status_line(req: Request, status: int) -> Optional[str]:
     return None
 
 
-def _location(req: Request) -> str:
-    headers_out = req._headers_out
-    location = headers_out.get("Location") if headers_out is not None else None
-    if location is None and req._err_headers_out is not None:
-        location = req._err_headers_out.get("Location")
+def _location(req: RequestRec) -> str:
+    location = req.headers_out.get("Location")
+    if location is None:
+        location = req.err_headers_out.get("Location")
     return location or ""
 
 
-def _page(req: Request, status: int, location: str) -> bytes:
+def _page(req: RequestRec, status: int, location: str) -> bytes:
     return errorpages.error_body(status, req.method, location, req.status_line,
-                                 req._notes, req.server.server_admin)
+                                 req.notes, req.server.server_admin)

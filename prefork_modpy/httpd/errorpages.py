@@ -11,8 +11,7 @@ Nothing else: which status to send is the dispatcher's business.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Optional
+from typing import Optional, Protocol
 
 # httpd 2.4.x (since 2.4.58) sends the HTML 4.01 doctype on its error pages.
 DOCTYPE = ('<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01//EN" '
@@ -166,9 +165,15 @@ def _title(status: int, status_line: Optional[str]) -> str:
     return f"{status} {STATUS_LINES[status]}"
 
 
+class Notes(Protocol):
+    """The request's notes as the page reads them (a Table, or a dict in tests)."""
+
+    def get(self, key: str) -> Optional[str]: ...
+
+
 def error_body(status: int, method: str = "GET", location: str = "",
                status_line: Optional[str] = None,
-               notes: Optional[Mapping[str, str]] = None,
+               notes: Optional[Notes] = None,
                admin: str = "[no address given]") -> bytes:
     """The stock error page for `status`, as ap_send_error_response writes it."""
     title = _title(status, status_line)

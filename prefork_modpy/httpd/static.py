@@ -20,7 +20,7 @@ from mod_python import apache
 from . import conditional, mime
 
 if TYPE_CHECKING:
-    from ..modpy.request import Request
+    from ..runtime.record import RequestRec
 
 _SOURCE_SUFFIXES = (".py", ".pyc", ".pyo", ".psp", ".psp_", "~", ".swp", ".bak", ".orig")
 # ap_allow_standard_methods(r, MERGE_ALLOW, M_GET, M_OPTIONS, M_POST): GET implies HEAD.
@@ -35,14 +35,14 @@ def is_handler_source(filename: str) -> bool:
     return name.endswith(_SOURCE_SUFFIXES) or "/__pycache__/" in filename or name.startswith(".")
 
 
-def serve(req: Request) -> int:
+def serve(req: RequestRec) -> int:
     """Send req.filename; returns OK or an HTTP status for the caller's error page."""
     filename = req.filename
     if filename is None:
         return apache.HTTP_NOT_FOUND
     method = req.method
     if method not in ("GET", "HEAD", "POST"):
-        req._allowed_mask |= STANDARD_METHODS
+        req.allowed_mask |= STANDARD_METHODS
         return _options(req) if method == "OPTIONS" else apache.HTTP_METHOD_NOT_ALLOWED
     try:
         info = os.stat(filename)
@@ -52,31 +52,31 @@ def serve(req: Request) -> int:
         return apache.HTTP_NOT_FOUND
     if not stat.S_ISREG(info.st_mode):
         return apache.HTTP_FORBIDDEN
-    if not req._runtime.is_servable(req._root or req.document_root(), filename):
+    if not req.runtime.is_servable(req.alias_root or req.document_root(), filename):
         return apache.HTTP_FORBIDDEN
     return _send(req, filename, info)
 
 
-def _options(req: Request) -> int:
+def _options(req: RequestRec) -> int:
     """ap_send_http_options: 200, `Allow`, no body."""
     from .errorpages import make_allow
 
     _set_type(req, req.filename or "")
-    req.headers_out["Allow"] = make_allow(req._allowed_mask)
+    req.headers_out["Allow"] = make_allow(req.allowed_mask)
     req.headers_out["Content-Length"] = "0"
     return apache.OK
 
 
-def _set_type(req: Request, filename: str) -> None:
-    if not req._content_type_set:
-        kind, encoding = mime.find_type(filename, req._settings)
+def _set_type(req: RequestRec, filename: str) -> None:
+    if not req.content_type_set:
+        kind, encoding = mime.find_type(filename, req.per_dir_config)
         if kind is not None:
             req.content_type = kind
         if encoding is not None:
             req.headers_out["Content-Encoding"] = encoding
 
 
-def _send(req: Request, filename: str, info: os.stat_result) -> int:
+def _send(req: RequestRec, filename: str, info: os.stat_result) -> int:
     _set_type(req, filename)
     req.update_mtime(info.st_mtime)
     conditional.set_last_modified(req)
@@ -105,31 +105,26 @@ def _send(req: Request, filename: str, info: os.stat_result) -> int:
     return apache.OK
 
 
-def _send_whole_file(req: Request, fd: int, size: int) -> None:
+def _send_whole_file(req: RequestRec, fd: int, size: int) -> None:
     """The file is the whole response: a Content-Length and sendfile(2), the bytes never
     pass through Python. Through the output buffer when something was written already or
     output filters must see the bytes. A failure to send is the client's (OSError)."""
-    if req._frozen is not None or getattr(req, "_output_filters", None) is not None:
-        req._sendfile_copy(fd, 0, size)
+    response = req.response
+    if response.head is not None or response.sink is not None:
+        req.copy_file(fd, 0, size)
         return
-    req._freeze_headers()
-    status, line, headers = req._frozen  # type: ignore[misc]
-    reason = (line.partition(" ")[2] or None) if line else None
-    sent = req._raw.send_file(fd, 0, size, status=status, reason=reason, headers=headers,
-                              complete=True)
-    req._streaming = True  # the response is complete: the content phase's end sends nothing
-    req._bytes_queued += sent
+    response.send_whole_file(req, fd, size)
 
 
-def send_without_body(req: Request, status: int) -> int:
+def send_without_body(req: RequestRec, status: int) -> int:
     """A status without a body (304, 204, 412); 204 and 304 also lose the
     content-related headers."""
-    headers = req._response_headers()
+    headers = req.response_head()[2]
     if status in (204, 304):
         headers = [(name, value) for name, value in headers
                    if name.lower() not in _CONTENT_HEADERS]
     req.status = status
-    req._frozen = (status, None, headers)
+    req.response.head = (status, None, headers)
     return apache.OK
 
 
@@ -139,7 +134,7 @@ def _read(filename: str, start: int, end: int) -> bytes:
         return handle.read(end - start + 1)
 
 
-def _send_ranges(req: Request, filename: str, size: int, ranges: list[tuple[int, int]]) -> None:
+def _send_ranges(req: RequestRec, filename: str, size: int, ranges: list[tuple[int, int]]) -> None:
     """206: one range with Content-Range, several as multipart/byteranges."""
     req.status = apache.HTTP_PARTIAL_CONTENT
     if len(ranges) == 1:
@@ -161,7 +156,7 @@ def _send_ranges(req: Request, filename: str, size: int, ranges: list[tuple[int,
     _write_or_length(req, b"".join(parts))
 
 
-def _write_or_length(req: Request, body: bytes) -> None:
+def _write_or_length(req: RequestRec, body: bytes) -> None:
     if req.header_only:
         req.headers_out["Content-Length"] = str(len(body))
     else:

@@ -11,12 +11,12 @@ from __future__ import annotations
 import html
 import os
 import traceback
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from mod_python import apache
 
 from .. import _core
-from ..config.directives import PYTHON_HANDLER_NAMES, HandlerEntry, resolve_directory
+from ..config.directives import PHASE, PYTHON_HANDLER_NAMES, HandlerEntry, resolve_directory
 from ..httpd import auth, errordoc, errorpages, static, translate
 from ..runtime.importer import resolve_object
 from . import filters, redirect
@@ -27,24 +27,11 @@ if TYPE_CHECKING:
     from ..config.directives import DirSettings
     from ..runtime.runtime import Runtime
 
+# A content handler built into the server (`SetHandler server-status`).
+BuiltinHandler = Callable[[Request], int]
+
 OK, DECLINED, DONE = apache.OK, apache.DECLINED, apache.DONE
 
-# Which results let the next handler of a stacked list run (mod_python 3.3+ _status_values).
-CONTINUE_ON = {
-    "PythonPostReadRequestHandler": (OK, DECLINED),
-    "PythonTransHandler": (DECLINED,),
-    "PythonHeaderParserHandler": (OK, DECLINED),
-    "PythonInitHandler": (OK, DECLINED),
-    "PythonAccessHandler": (OK, DECLINED),
-    "PythonAuthenHandler": (DECLINED,),
-    "PythonAuthzHandler": (DECLINED,),
-    "PythonTypeHandler": (DECLINED,),
-    "PythonFixupHandler": (OK, DECLINED),
-    "PythonHandler": (OK,),
-    "PythonLogHandler": (OK, DECLINED),
-    "PythonCleanupHandler": (OK,),
-}
-VALID_PHASES = tuple(phase for phase in CONTINUE_ON if phase != "PythonCleanupHandler")
 SERVER_PHASES = ("PythonInitHandler", "PythonPostReadRequestHandler")
 # What _call answers for a silent (PythonHandlerModule) entry whose module lacks the phase.
 SKIPPED: Any = object()
@@ -66,11 +53,15 @@ class HandlerListEntry:
 class Dispatcher:
     """Serves requests for one worker with its runtime (config, module cache, logs)."""
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime,
+                 access_log: Optional[Callable[[Request], None]] = None) -> None:
         self.runtime = runtime
         self.config = runtime.config
+        self.access_log = access_log
+        # Content handlers built into the server, by handler name.
+        self.builtin_handlers: dict[str, BuiltinHandler] = {}
         self._hlists: dict[HandlerEntry, HandlerListEntry] = {}
-        runtime.dispatcher = self  # req.internal_redirect() comes back here
+        runtime.dispatcher = self  # req.internal_redirect() and filters come back here
 
     def handle(self, raw: RawRequest) -> Optional[Request]:
         """Serve one request completely. Returns the request for the access log.
@@ -114,9 +105,9 @@ class Dispatcher:
     # -- the phases -----------------------------------------------------------------------
 
     def _process(self, req: Request) -> int:
-        server_settings = req._vhost.settings
-        req._settings = server_settings
-        if server_settings.phases or req._dynamic_handlers:
+        server_settings = req.vhost.settings
+        req.per_dir_config = server_settings
+        if server_settings.phases or req.dynamic_handlers:
             result = self._run_phases(req, SERVER_PHASES, server_settings)
             if result != OK:
                 return result
@@ -126,7 +117,7 @@ class Dispatcher:
         settings = self._settle(req)
         req.handler = self._content_handler(req, settings)
         # Most sections have only a PythonHandler: one set check skips the other phases.
-        if settings.requires or req._dynamic_handlers or not settings.phases <= CONTENT_ONLY:
+        if settings.requires or req.dynamic_handlers or not settings.phases <= CONTENT_ONLY:
             result = self._before_content(req, settings)
             if result != OK:
                 return result
@@ -156,7 +147,7 @@ class Dispatcher:
             return OK
         if result not in (OK, DECLINED):
             return result
-        vhost = req._vhost
+        vhost = req.vhost
         if vhost.location_has_python_handlers(req.uri):
             req.filename = req.path_info = None
             return OK
@@ -165,25 +156,25 @@ class Dispatcher:
             aliased = vhost.map_alias(uri)
             if aliased is not None:
                 root, uri = aliased
-                req._root = root
-        req.filename, req.path_info, req._is_dir = translate.map_to_file(root, uri)
+                req.alias_root = root
+        req.filename, req.path_info, req.is_dir = translate.map_to_file(root, uri)
         req.canonical_filename = req.filename
         return OK
 
     def _settle(self, req: Request) -> DirSettings:
         """Effective settings for the mapped file; a directory URL with an index file
         becomes a request for that file (mod_dir's DirectoryIndex)."""
-        settings = req._vhost.effective_settings(req.filename, req.uri)
+        settings = req.vhost.effective_settings(req.filename, req.uri)
         filename = req.filename
         if filename is not None and filename.endswith("/") and req.uri.endswith("/"):
             for index in settings.directory_index or ("index.html",):
                 if os.path.isfile(filename + index):
                     req.uri += index
                     req.filename = req.canonical_filename = filename + index
-                    req._is_dir = False
-                    settings = req._vhost.effective_settings(req.filename, req.uri)
+                    req.is_dir = False
+                    settings = req.vhost.effective_settings(req.filename, req.uri)
                     break
-        req._settings = settings
+        req.per_dir_config = settings
         return settings
 
     def _content_handler(self, req: Request, settings: DirSettings) -> Optional[str]:
@@ -203,15 +194,15 @@ class Dispatcher:
         return auth.check(req, settings, self._run_phase)
 
     def _content(self, req: Request, settings: DirSettings) -> int:
-        if req._is_dir and not req.uri.endswith("/") and not req.path_info:
+        if req.is_dir and not req.uri.endswith("/") and not req.path_info:
             return self._directory_slash(req)
         if settings.filtered:  # SetOutputFilter & co. go in just before the handler
-            filters.activate_configured(req)
+            filters.activate_configured(req, req.filter_registry)
         result = DECLINED
         if req.handler in PYTHON_HANDLER_NAMES:
             result = self._run_phase(req, "PythonHandler", settings)
-        elif req.handler in self.runtime.builtin_handlers:
-            result = self.runtime.builtin_handlers[req.handler](req)
+        elif req.handler in self.builtin_handlers:
+            result = self.builtin_handlers[req.handler](req)
         if result == DECLINED:
             return static.serve(req)
         return result
@@ -224,14 +215,13 @@ class Dispatcher:
     # -- one phase ------------------------------------------------------------------------
 
     def _run_phase(self, req: Request, phase: str, settings: DirSettings) -> int:
-        if phase not in settings.phases and not req._dynamic_handlers:
+        if phase not in settings.phases and not req.dynamic_handlers:
             return DECLINED
         entries = self._entries_for(req, phase, settings)
         if not entries:
             return DECLINED
-        req._phase = phase
-        req._running = entries
-        continue_on = CONTINUE_ON[phase]
+        req.running_phase, req.running_handlers = phase, entries
+        continue_on = PHASE[phase].continue_on
         result = DECLINED
         index = 0
         while index < len(entries):  # req.add_handler() may append to `entries`
@@ -241,12 +231,12 @@ class Dispatcher:
                 if result not in continue_on:
                     break
             index += 1
-        req._phase = req._running = None
+        req.running_phase = req.running_handlers = None
         return result
 
     def _entries_for(self, req: Request, phase: str, settings: DirSettings) -> list:
         handlers = settings.handlers
-        dynamic = req._dynamic_handlers.pop(phase, ()) if req._dynamic_handlers else ()
+        dynamic = req.dynamic_handlers.pop(phase, ()) if req.dynamic_handlers else ()
         if not handlers and not dynamic:
             return []
         entries = None
@@ -255,7 +245,7 @@ class Dispatcher:
             dot = name.find(".")
             ext = name[dot:] if dot >= 0 else ""
             entries = handlers.get(phase + ext) if ext else None
-            req._extension = ext if entries else (None if dot >= 0 else "")
+            req.handler_extension = ext if entries else (None if dot >= 0 else "")
         if entries is None:
             entries = handlers.get(phase, ())
         return [*entries, *dynamic]
@@ -268,10 +258,10 @@ class Dispatcher:
         hlist = self._hlists.get(entry)
         if hlist is None:
             hlist = self._hlists[entry] = HandlerListEntry(entry)
-        req._hlist = hlist
+        req.running_hlist = hlist
         config = settings.python_config
         try:
-            handler = self._resolve(req, entry, config)
+            handler = self.resolve(req, entry, config)
             if handler is None and entry.silent:
                 return SKIPPED
             try:
@@ -292,10 +282,11 @@ class Dispatcher:
                 return status
             return self.report_error(req, phase, entry.token, exc, config.get("PythonDebug") == "1")
 
-    def _resolve(self, req: Request, entry: HandlerEntry, config: dict[str, str],
-                 arg: Any = None) -> Any:
+    def resolve(self, req: Request, entry: HandlerEntry, config: dict[str, str],
+                arg: Any = None) -> Any:
+        """The handler (or filter) object of `entry`, imported in its interpreter."""
         runtime = self.runtime
-        interp = runtime.enter_interpreter(req, entry, config)
+        interp = self.enter_interpreter(req, entry, config)
         python_path = config.get("PythonPath")
         directory = None
         if python_path is not None:
@@ -311,6 +302,29 @@ class Dispatcher:
         return resolve_object(module, entry.obj, arg=req if arg is None else arg,
                               silent=entry.silent)
 
+    def interpreter_name(self, req: Request, entry: HandlerEntry,
+                         config: dict[str, str]) -> str:
+        """mod_python's choice: PythonInterpreter, per directory, per directive, else the
+        virtual host's ServerName."""
+        name = config.get("PythonInterpreter")
+        if name:
+            return name
+        if config.get("PythonInterpPerDirectory") == "1" and req.filename:
+            filename = req.filename
+            if os.path.isdir(filename):
+                return filename if filename.endswith("/") else filename + "/"
+            return os.path.dirname(filename) + "/"
+        if config.get("PythonInterpPerDirective") == "1" and entry.directory:
+            return entry.directory
+        return req.vhost.server_name
+
+    def enter_interpreter(self, req: Request, entry: HandlerEntry,
+                          config: dict[str, str]) -> Any:
+        """Switch to the handler's interpreter (apache.interpreter follows it)."""
+        name = self.interpreter_name(req, entry, config)
+        req.interpreter_name = self.runtime.interpreter = name
+        return self.runtime.modules.interpreter(name)
+
     def report_error(self, req: Request, phase: str, token: str, exc: BaseException,
                      debug: bool) -> int:
         """mod_python's ReportError: log every traceback chunk; with PythonDebug On also
@@ -320,7 +334,7 @@ class Dispatcher:
             req.log_error(f"{phase} {token}: {chunk.rstrip(chr(10))}")
         if not debug:
             return apache.HTTP_INTERNAL_SERVER_ERROR
-        if req._frozen is None:
+        if req.response.head is None:
             req.status = apache.HTTP_INTERNAL_SERVER_ERROR
             req.content_type = "text/html"
             req.headers_out["Connection"] = "close"
@@ -334,7 +348,7 @@ class Dispatcher:
 
     def _respond(self, req: Request, result: int) -> None:
         if result in (OK, DONE):
-            req._finish_response()
+            req.response.finish(req)
         else:
             self._finish_error(req, result if result > 0 else apache.HTTP_INTERNAL_SERVER_ERROR)
 
@@ -349,13 +363,11 @@ class Dispatcher:
             req.log_error(f"Request exceeded the limit of {redirect.MAX_REDIRECTS} internal "
                           "redirects due to probable configuration error.")
             self._finish_error(req, apache.HTTP_INTERNAL_SERVER_ERROR)
-            req._finish_response = lambda: None  # type: ignore[method-assign]
             return
         try:
             new = redirect.new_request(req, target)
         except translate.HTTPError as exc:
             self._finish_error(req, exc.status)
-            req._finish_response = lambda: None  # type: ignore[method-assign]
             return
         self._respond(new, self._process(new))
 
@@ -381,9 +393,10 @@ class Dispatcher:
     def _after_response(self, req: Request) -> None:
         """Log phase, access log, then each request's cleanups (an internal redirect's
         requests share the pool): registered callbacks, then PythonCleanupHandler."""
-        if req._settings is not None:
-            self._run_phase(req, "PythonLogHandler", req._settings)
-        self.runtime.log_access(req)
+        if req.per_dir_config is not None:
+            self._run_phase(req, "PythonLogHandler", req.per_dir_config)
+        if self.access_log is not None:
+            self.access_log(req)
         chained: Optional[Request] = req
         while chained is not None:
             self._cleanup(chained)
@@ -392,13 +405,13 @@ class Dispatcher:
     def _cleanup(self, req: Request) -> None:
         # Pool cleanups run last-registered first; PythonCleanupHandler was registered
         # before any of them, so it runs after them (also after errors).
-        if req._cleanups:
+        if req.cleanup_callbacks:
             self._run_cleanups(req)
-        if req._settings is not None:
-            self._run_phase(req, "PythonCleanupHandler", req._settings)
+        if req.per_dir_config is not None:
+            self._run_phase(req, "PythonCleanupHandler", req.per_dir_config)
 
     def _run_cleanups(self, req: Request) -> None:
-        for callback, data in reversed(req._cleanups):
+        for callback, data in reversed(req.cleanup_callbacks):
             try:
                 callback(data)
             except Exception as exc:
@@ -412,7 +425,7 @@ def _client_fault(req: Request, exc: BaseException) -> int:
     chunked framing (its own status), a stalled body (408) or a lost client (400)."""
     if isinstance(exc, _core.BadRequestError):
         return exc.status
-    if exc is req._body_error:
+    if exc is req.body_error:
         return apache.HTTP_REQUEST_TIME_OUT if isinstance(exc, TimeoutError) else 400
     return 0
 

@@ -10,34 +10,38 @@ filter. Filters are activated by `SetOutputFilter`/`SetInputFilter`, by extensio
 `AddOutputFilter`/`AddInputFilter`, or per request with `req.add_output_filter(name)` after
 an optional `req.register_output_filter(name, "mod::func")`.
 
-How it meets the request: an output filter chain sees each batch of output when the
-request pushes it (a `flush()`, a large response, the end); an input filter chain reads the
-whole request body on the first `req.read()`. Requests without filters never reach this
-module: the request's push and body-read methods are only replaced when a filter is added.
+How it meets the request: the first output filter puts an `OutputFilters` sink in front of
+the response, which then sees each batch of output when the response pushes it (a `flush()`,
+a large response, the end); the first input filter gives the record an `InputFilters` chain
+that reads the whole request body on the first `req.read()`. Requests without filters never
+reach this module. Works on the request record; `modpy.request` calls in from above.
 """
 
 from __future__ import annotations
 
-import functools
 import os
 from typing import TYPE_CHECKING, Any, Optional
 
 from mod_python import apache
 
 from ..config.directives import HandlerEntry
+from ..httpd.mime import extensions
 
 if TYPE_CHECKING:
-    from .request import Request
+    from ..runtime.record import RequestRec, Response
+
+# req.register_*_filter(): (lower-case name, is_input) -> the filter's handler entry.
+Registry = dict[tuple[str, bool], HandlerEntry]
 
 # Enough rounds for a filter that reads a little per call; a filter that neither reads
 # nor closes is not called again.
 _MAX_ROUNDS = 10_000
 
 
-class mp_filter:  # noqa: N801 - mod_python's type name
+class mp_filter:
     """What a filter function receives."""
 
-    def __init__(self, req: Request, name: str, entry: HandlerEntry, is_input: bool) -> None:
+    def __init__(self, req: RequestRec, name: str, entry: HandlerEntry, is_input: bool) -> None:
         self.req = req
         self.name = name.lower()  # httpd registers filter names in lower case
         self.handler = entry.token
@@ -122,11 +126,11 @@ def run_stage(stage: mp_filter, data: bytes, eos: bool) -> tuple[bytes, bool]:
 def _call(stage: mp_filter) -> bool:
     """FilterDispatch: call the filter function; an error is reported and disables it."""
     req = stage.req
-    runtime = req._runtime
-    settings = req._settings
+    runtime = req.runtime
+    settings = req.per_dir_config
     config = settings.python_config if settings is not None else {}
     try:
-        function = runtime.dispatcher._resolve(req, stage._entry, config, arg=stage)
+        function = runtime.dispatcher.resolve(req, stage._entry, config, arg=stage)
         function(stage)
         return True
     except Exception as exc:
@@ -136,7 +140,7 @@ def _call(stage: mp_filter) -> bool:
         stage._in = b""
         runtime.dispatcher.report_error(req, stage.name, stage._entry.token, exc, False)
         if config.get("PythonDebug") == "1":
-            if not req._streaming and not req._raw.headers_sent:
+            if not req.response.headers_sent:
                 req.status = apache.HTTP_INTERNAL_SERVER_ERROR
                 req.content_type = "text/html"
             stage._out.append(debug_block(stage.name, stage._entry.token, exc))
@@ -152,34 +156,35 @@ def run_chain(stages: list[mp_filter], data: bytes, eos: bool) -> bytes:
 # -- activation ---------------------------------------------------------------------------
 
 
-def registered(req: Request, name: str, is_input: bool) -> Optional[HandlerEntry]:
+def registered(req: RequestRec, registry: Optional[Registry], name: str,
+               is_input: bool) -> Optional[HandlerEntry]:
     """The filter `name`: registered for this request, else by the configuration."""
-    own = req._filter_registry.get((name.lower(), is_input)) if req._filter_registry else None
+    own = registry.get((name.lower(), is_input)) if registry else None
     if own is not None:
         return own
-    settings = req._settings
+    settings = req.per_dir_config
     if settings is None:
         return None
     table = settings.input_filters if is_input else settings.output_filters
     return table.get(name.lower())
 
 
-def register(req: Request, name: str, handler: str, directory: Optional[str],
-             is_input: bool) -> None:
-    """req.register_output_filter(name, 'mod::func'[, dir])."""
+def register(registry: Optional[Registry], name: str, handler: str, directory: Optional[str],
+             is_input: bool) -> Registry:
+    """req.register_output_filter(name, 'mod::func'[, dir]): the request's new registry."""
     module, _, obj = handler.partition("::")
     if directory is not None:
         directory = os.path.join(os.path.abspath(directory), "")
     entry = HandlerEntry(handler, module, obj or ("inputfilter" if is_input else
                                                   "outputfilter"), directory, False)
-    registry = dict(req._filter_registry or {})
-    registry[(name.lower(), is_input)] = entry
-    req._filter_registry = registry
+    updated = dict(registry or {})
+    updated[(name.lower(), is_input)] = entry
+    return updated
 
 
-def add(req: Request, name: str, is_input: bool) -> None:
+def add(req: RequestRec, registry: Optional[Registry], name: str, is_input: bool) -> None:
     """Insert filter `name` for this request (req.add_output_filter)."""
-    entry = registered(req, name, is_input)
+    entry = registered(req, registry, name, is_input)
     if entry is None:
         raise ValueError(f"Unknown filter name {name!r} (prefork-modpy has Python filters "
                          "only)")
@@ -190,24 +195,22 @@ def add(req: Request, name: str, is_input: bool) -> None:
         _add_output(req, stage)
 
 
-def activate_configured(req: Request) -> None:
+def activate_configured(req: RequestRec, registry: Optional[Registry]) -> None:
     """SetOutputFilter/AddOutputFilter (and the input forms) in effect for this request."""
-    settings = req._settings
+    settings = req.per_dir_config
     if settings is None:
         return
     for is_input in (False, True):
         for name in configured_names(req, is_input):
-            add(req, name, is_input)
+            add(req, registry, name, is_input)
 
 
-def configured_names(req: Request, is_input: bool) -> list[str]:
-    settings = req._settings
+def configured_names(req: RequestRec, is_input: bool) -> list[str]:
+    settings = req.per_dir_config
     assert settings is not None
     names = list(settings.set_input_filter if is_input else settings.set_output_filter)
     by_ext = settings.add_input_filters if is_input else settings.add_output_filters
     if by_ext and req.filename:
-        from ..httpd.mime import extensions
-
         for ext in extensions(req.filename):
             names.extend(by_ext.get(ext, ()))
     return names
@@ -216,71 +219,66 @@ def configured_names(req: Request, is_input: bool) -> list[str]:
 # -- output -------------------------------------------------------------------------------
 
 
-def _add_output(req: Request, stage: mp_filter) -> None:
-    if req._output_filters is None:
-        req._output_filters = []
-        req._push = functools.partial(_filtered_push, req)  # type: ignore[method-assign]
-        req._finish_response = functools.partial(  # type: ignore[method-assign]
-            _filtered_finish, req)
-    req._output_filters.append(stage)
+class OutputFilters:
+    """The response's output sink while output filters run: each batch goes through the
+    chain, then to the engine with the first batch carrying the head. The head is taken
+    again at that point, as httpd's header filter runs after the Python filters: a filter
+    may still change it (Content-Encoding, Content-Length, a debug page's 500)."""
+
+    def __init__(self) -> None:
+        self.stages: list[mp_filter] = []
+
+    def push(self, rec: RequestRec, response: Response, streaming: bool) -> None:
+        self._send(rec, response, run_chain(self.stages, response.take(), eos=False),
+                   streaming)
+
+    def finish(self, rec: RequestRec, response: Response) -> None:
+        data = run_chain(self.stages, response.take(), eos=True)
+        streaming = response.streaming or (not data and not response.bytes_queued
+                                           and rec.method == "HEAD")
+        self._send(rec, response, data, streaming)
+        response.raw.finish()
+
+    def _send(self, rec: RequestRec, response: Response, data: bytes, streaming: bool) -> None:
+        if not response.headers_sent and response.head is not None \
+                and not response.headers_final:
+            response.head = rec.response_head()
+        response.parts.append(data)  # after anything written while the chain ran
+        response.send(rec, response.take(), streaming)
 
 
-def _take(req: Request) -> bytes:
-    body = b"".join(req._out)
-    req._out.clear()
-    req._out_len = 0
-    return body
-
-
-def _send(req: Request, data: bytes, streaming: bool) -> None:
-    """Hand filtered bytes to the request's own push. Status and headers go out with
-    the first batch, as httpd's header filter runs after the Python filters: a filter may
-    still change them (Content-Encoding, Content-Length, a debug page's 500)."""
-    from .request import Request as RequestClass
-
-    if not req._streaming and not req._raw.headers_sent and req._frozen is not None \
-            and not req._headers_final:
-        req._freeze_headers()
-    req._out.append(data)
-    req._out_len = len(data)
-    RequestClass._push(req, streaming)
-
-
-def _filtered_push(req: Request, streaming: bool) -> None:
-    _send(req, run_chain(req._output_filters, _take(req), eos=False), streaming)
-
-
-def _filtered_finish(req: Request) -> None:
-    if req._frozen is None:
-        req._freeze_headers()
-    data = run_chain(req._output_filters, _take(req), eos=True)
-    streaming = req._streaming or (not data and not req._bytes_queued
-                                   and req._raw.method == "HEAD")
-    _send(req, data, streaming)
-    req._raw.finish()
+def _add_output(req: RequestRec, stage: mp_filter) -> None:
+    sink = req.response.sink
+    if not isinstance(sink, OutputFilters):
+        sink = req.response.sink = OutputFilters()
+    sink.stages.append(stage)
 
 
 # -- input --------------------------------------------------------------------------------
 
 
-def _add_input(req: Request, stage: mp_filter) -> None:
-    if req._input_filters is None:
-        req._input_filters = []
-        req._read_body = functools.partial(_filtered_read, req)  # type: ignore[method-assign]
-    req._input_filters.append(stage)
+class InputFilters:
+    """The record's input chain: the body as the input filters left it, read whole on the
+    first call."""
+
+    def __init__(self) -> None:
+        self.stages: list[mp_filter] = []
+        self.body: Optional[bytes] = None
+
+    def read(self, rec: RequestRec, size: int) -> bytes:
+        if self.body is None:
+            self.body = run_chain(self.stages, rec.read_unfiltered(-1), eos=True)
+        body = self.body
+        size = len(body) if size < 0 else size
+        data, self.body = body[:size], body[size:]
+        return data
 
 
-def _filtered_read(req: Request, size: int) -> bytes:
-    """The body as the input filters left it, read whole on the first call."""
-    from .request import Request as RequestClass
-
-    if req._filtered_body is None:
-        raw = RequestClass._read_body(req, -1)
-        req._filtered_body = run_chain(req._input_filters, raw, eos=True)
-    body = req._filtered_body
-    size = len(body) if size < 0 else size
-    data, req._filtered_body = body[:size], body[size:]
-    return data
+def _add_input(req: RequestRec, stage: mp_filter) -> None:
+    chain = req.input_chain
+    if not isinstance(chain, InputFilters):
+        chain = req.input_chain = InputFilters()
+    chain.stages.append(stage)
 
 
 def debug_block(phase: str, token: str, exc: BaseException) -> bytes:

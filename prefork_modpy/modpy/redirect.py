@@ -4,18 +4,16 @@ Owns the new request's inheritance rules (http_request.c `internal_internal_redi
 connection, method, protocol, `the_request`, request headers and `err_headers_out`; fresh
 `headers_out` (keeping `Location` when the status is a redirect) and `notes`;
 `subprocess_env` renamed `REDIRECT_*` plus `REDIRECT_STATUS`; `prev`/`next` linking the two.
-From then on the original request's output goes to the new one (a handler may still write
-through `req.prev`), and it sends nothing of its own.
+From then on the original request's response forwards to the new one (a handler may still
+write through `req.prev`), and it sends nothing of its own.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from ..httpd import translate
+from ..runtime.record import ForwardedResponse
 from ..runtime.table import Table
-from .reqapi import refuse_assignment
-from .request import Request
+from .request import Request, refuse_assignment
 
 # httpd's LimitInternalRecursion default.
 MAX_REDIRECTS = 10
@@ -44,19 +42,17 @@ def new_request(req: Request, target: str) -> Request:
     mapped (the caller answers it with that status)."""
     path, args, _ = translate.split_target(target)
     uri = translate.decode_path(path)
-    new = RedirectedRequest(req._raw, req._runtime, req._vhost, uri, args, req._hostname)
+    new = RedirectedRequest(req.raw, req.runtime, req.vhost, uri, args, req.hostname)
     new._target = target
     new.prev, req.next = req, new
-    new._headers_in = req.headers_in
-    new._err_headers_out = req.err_headers_out
+    new.use_tables(req.headers_in, req.err_headers_out, _renamed_env(req))
     new.status = req.status
-    if 300 <= req.status < 400 and req._headers_out is not None \
-            and "Location" in req._headers_out:
-        new.headers_out["Location"] = req._headers_out["Location"]
-    new._subprocess_env = _renamed_env(req)
+    if 300 <= req.status < 400 and "Location" in req.headers_out:
+        # As the table returns it (a list when there are several), as before the split.
+        new.headers_out["Location"] = req.headers_out["Location"]  # type: ignore[assignment]
     new.no_cache, new.no_local_copy = req.no_cache, req.no_local_copy
-    new._read_length, new._line_buffer = req._read_length, req._line_buffer
-    _forward_output(req, new)
+    new.continue_body(req)
+    req.response = ForwardedResponse(req.response, new)
     return new
 
 
@@ -65,16 +61,3 @@ def _renamed_env(req: Request) -> Table:
     pairs = [(f"REDIRECT_{key}", value) for key, value in req.subprocess_env.items()]
     pairs.append(("REDIRECT_STATUS", str(req.status)))
     return Table._from_pairs(pairs)
-
-
-def _forward_output(old: Request, new: Request) -> None:
-    """What the old request writes now belongs to the new response; the old one's own
-    response is never sent (instance attributes shadow the methods)."""
-    target: Any = old
-    target.write = new.write
-    target.flush = new.flush
-    target._finish_response = _nothing
-
-
-def _nothing() -> None:
-    """The old request's response: already given by the new request."""

@@ -60,7 +60,7 @@ class ModuleCache:
         the result to sys.path."""
         if expression in interp.evaluated_paths:
             return
-        value = eval(expression, {"sys": sys, "os": os})  # noqa: S307 - config is trusted
+        value = eval(expression, {"sys": sys, "os": os})  # the config is trusted
         sys.path[:] = list(value)
         interp.evaluated_paths.add(expression)
 

@@ -2,7 +2,8 @@
 
 Owns the worker's loaded config, error log, module cache and interpreters, the `server`
 objects, child-exit cleanups, and the binding of `mod_python.apache`'s module-level functions
-to this process. Built once per worker after fork; requests only read it.
+to this process. Built once per worker after fork; requests only read it. Must not know
+about requests: which interpreter a handler runs in is the dispatcher's choice.
 """
 
 from __future__ import annotations
@@ -13,14 +14,12 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 from mod_python import apache
 
 from .. import _core
-from ..modpy.request import mp_server
 from .errorlog import ErrorLog, parse_level
 from .importer import ModuleCache
+from .objects import mp_server
 
 if TYPE_CHECKING:
-    from ..config.directives import HandlerEntry
     from ..config.server import ServerConfig, VirtualHost
-    from ..modpy.request import Request
 
 MAIN_INTERPRETER = "main_interpreter"
 
@@ -28,14 +27,10 @@ MAIN_INTERPRETER = "main_interpreter"
 class Runtime:
     """Per-worker state shared by all requests; also what `mod_python.apache` calls."""
 
-    def __init__(self, config: ServerConfig, error_log: Optional[ErrorLog] = None,
-                 access_log: Optional[Callable[[Request], None]] = None) -> None:
+    def __init__(self, config: ServerConfig, error_log: Optional[ErrorLog] = None) -> None:
         self.config = config
         self.error_log = error_log or ErrorLog(config.error_log, parse_level(config.log_level))
         self.modules = ModuleCache()
-        self._access_log = access_log
-        # Content handlers built into the server (`SetHandler server-status`), by name.
-        self.builtin_handlers: dict[str, Callable[[Request], int]] = {}
         self._servers: dict[int, mp_server] = {}
         self._child_cleanups: list[tuple[Callable, Any]] = []
         self._sys_path_added: set[str] = set()
@@ -63,29 +58,6 @@ class Runtime:
 
     # -- interpreters and sys.path --------------------------------------------------------
 
-    def interpreter_name(self, req: Request, entry: HandlerEntry,
-                         config: dict[str, str]) -> str:
-        """mod_python's choice: PythonInterpreter, per directory, per directive, else the
-        virtual host's ServerName."""
-        name = config.get("PythonInterpreter")
-        if name:
-            return name
-        if config.get("PythonInterpPerDirectory") == "1" and req.filename:
-            import os
-
-            filename = req.filename
-            if os.path.isdir(filename):
-                return filename if filename.endswith("/") else filename + "/"
-            return os.path.dirname(filename) + "/"
-        if config.get("PythonInterpPerDirective") == "1" and entry.directory:
-            return entry.directory
-        return req._vhost.server_name
-
-    def enter_interpreter(self, req: Request, entry: HandlerEntry, config: dict[str, str]):
-        name = self.interpreter_name(req, entry, config)
-        req._interpreter = self.interpreter = name
-        return self.modules.interpreter(name)
-
     def prepend_sys_path(self, directory: str) -> None:
         """mod_python puts a handler's directory first on sys.path, once per process."""
         if directory in self._sys_path_added:
@@ -99,7 +71,8 @@ class Runtime:
     def server_object(self, vhost: VirtualHost) -> mp_server:
         server = self._servers.get(id(vhost))
         if server is None:
-            server = self._servers[id(vhost)] = mp_server(vhost, self)
+            server = self._servers[id(vhost)] = mp_server(vhost, self.config, self.error_log,
+                                                          self._child_cleanups)
         return server
 
     def is_servable(self, root: str, filename: str) -> bool:
@@ -112,10 +85,6 @@ class Runtime:
         return os.path.realpath(filename).startswith(real_root)
 
     # -- logging and cleanups -------------------------------------------------------------
-
-    def log_access(self, req: Request) -> None:
-        if self._access_log is not None:
-            self._access_log(req)
 
     def register_child_cleanup(self, callback: Callable, data: Any = None) -> None:
         self._child_cleanups.append((callback, data))

@@ -214,7 +214,7 @@ class Table:
             return self._as_dict() == other
         if hasattr(other, "keys"):
             try:
-                return self._as_dict() == {k: other[k] for k in other.keys()}  # type: ignore[attr-defined,index]
+                return self._as_dict() == {k: other[k] for k in other.keys()}  # type: ignore[index]
             except Exception:
                 return NotImplemented
         return NotImplemented

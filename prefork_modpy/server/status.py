@@ -45,7 +45,7 @@ class StatusPage:
 
     def handle(self, req: Request) -> int:
         if req.method not in ("GET", "HEAD"):
-            req.allowed_methods = ("GET", "HEAD")
+            req.allow_methods(("GET", "HEAD"))
             return apache.HTTP_METHOD_NOT_ALLOWED
         args = set((req.args or "").split("&"))
         snapshot = Snapshot(self.board.header(), self.board.slots(), self.queued())

@@ -122,9 +122,10 @@ class Worker:
         self._install_signals()
         access_log = AccessLogger(self.config)
         self.access_log = access_log if access_log else None
-        runtime = self.runtime = Runtime(self.config, access_log=self.access_log)
+        runtime = self.runtime = Runtime(self.config)
+        dispatcher = Dispatcher(runtime, access_log=self.access_log)
         status = StatusPage(self.slot.board, self._queued_connections)
-        runtime.builtin_handlers[STATUS_HANDLER] = status.handle
+        dispatcher.builtin_handlers[STATUS_HANDLER] = status.handle
         self._install_faulthandler()
         drop_privileges(self.processes)
         # Set after the privilege drop: changing credentials clears it.
@@ -132,7 +133,7 @@ class Worker:
         self._run_python_imports(runtime)
         engine = self.engine = _core.Engine(self.listen_fds, self.config.limits,
                                             errorpages.STATUS_LINES, errorpages.error_body)
-        return engine, Dispatcher(runtime)
+        return engine, dispatcher
 
     def _boot_failed(self, exc: BaseException) -> NoReturn:
         reason = f"{type(exc).__name__}: {exc}" if not isinstance(exc, BootError) else str(exc)

@@ -33,11 +33,12 @@ class FakeRaw:
 def fake_request(**overrides):
     raw = FakeRaw([("User-Agent", 'a"b\\c'), ("Referer", "http://r/")])
     raw.bytes_sent = overrides.pop("bytes_sent", 12)
-    values = dict(_raw=raw, _frozen=(201, None, [("X-Out", "v1")]), status=200,
+    values = dict(raw=raw, response=SimpleNamespace(head=(201, None, [("X-Out", "v1")])),
+                  status=200,
                   request_time=1_700_000_000.25, useragent_ip="10.0.0.1", user=None,
                   the_request="GET /x?y=1 HTTP/1.1", method="GET", uri="/x", args="y=1",
                   protocol="HTTP/1.1", filename=None, handler="mod_python", hostname="h",
-                  _vhost=SimpleNamespace(server_name="site"), notes={}, subprocess_env={})
+                  vhost=SimpleNamespace(server_name="site"), notes={}, subprocess_env={})
     values.update(overrides)
     return SimpleNamespace(**values)
 

@@ -1,0 +1,538 @@
+"""The request record and its response: what one request is made of, below mod_python's API.
+
+Owns `RequestRec`, httpd's request_rec as mod_python shows it: the request line and headers
+read from the engine's `RawRequest` when first asked for, the URI mapping, the tables, the
+notes and the body reads. And `Response`: the head once frozen, the output buffer, streaming,
+byte counts, sendfile and finishing. A response writes each batch through its output sink:
+None is the engine itself, an output filter chain puts its own sink in front of it. Headers
+freeze at the first flushing write, as the manual says; the bytes are buffered, so a small
+response gets a Content-Length and goes out in one `writev`. Must not know about phases,
+handlers or filters (the layer above uses the hooks here), processes or config files.
+"""
+
+from __future__ import annotations
+
+import operator
+import os
+import time
+from typing import TYPE_CHECKING, Any, Optional, Protocol
+
+from mod_python import apache
+
+from .objects import MODULE, mp_conn, mp_server
+from .table import Table
+
+if TYPE_CHECKING:
+    from .._core import RawRequest
+    from ..config.directives import DirSettings
+    from ..config.server import VirtualHost
+    from .runtime import Runtime
+
+# Past this many buffered bytes the response starts streaming (chunked on HTTP/1.1).
+STREAM_THRESHOLD = 64 * 1024
+
+# httpd's method registry (ap_method_number_of): names → M_* numbers; HEAD counts as GET.
+METHOD_NUMBERS = {
+    "GET": 0, "HEAD": 0, "PUT": 1, "POST": 2, "DELETE": 3, "CONNECT": 4, "OPTIONS": 5,
+    "TRACE": 6, "PATCH": 7, "PROPFIND": 8, "PROPPATCH": 9, "MKCOL": 10, "COPY": 11,
+    "MOVE": 12, "LOCK": 13, "UNLOCK": 14, "VERSION-CONTROL": 15, "CHECKOUT": 16,
+    "UNCHECKOUT": 17, "CHECKIN": 18, "UPDATE": 19, "LABEL": 20, "REPORT": 21,
+    "MKWORKSPACE": 22, "MKACTIVITY": 23, "BASELINE-CONTROL": 24, "MERGE": 25,
+}
+
+# The content type before anyone set one: the type checker's answer for the file (computed
+# when first needed, so handlers that set their own type never pay for the lookup).
+FROM_MIME: Any = object()
+
+# (status, status_line, headers): what goes on the wire once the head is frozen.
+Head = tuple[int, Optional[str], list[tuple[str, str]]]
+
+
+class OutputSink(Protocol):
+    """Where a response's batches go instead of straight to the engine (output filters)."""
+
+    def push(self, rec: RequestRec, response: Response, streaming: bool) -> None:
+        """Take `response`'s buffer and pass it on; `response.send` reaches the engine."""
+
+    def finish(self, rec: RequestRec, response: Response) -> None:
+        """The end of the response: the last batch, then `response.raw.finish()`."""
+
+
+class InputChain(Protocol):
+    """What the handler's body reads go through instead of the engine (input filters)."""
+
+    def read(self, rec: RequestRec, size: int) -> bytes:
+        """Up to `size` bytes of the body (-1: all); `rec.read_unfiltered` reads the engine."""
+
+
+class Response:
+    """The answer to one request (gunicorn's Response, uvicorn's RequestResponseCycle)."""
+
+    __slots__ = ("raw", "sink", "head", "parts", "buffered", "streaming", "bytes_queued",
+                 "headers_final", "finished")
+
+    def __init__(self, raw: RawRequest) -> None:
+        self.raw = raw
+        self.sink: Optional[OutputSink] = None
+        self.head: Optional[Head] = None  # frozen status, status line and headers
+        self.parts: list[bytes] = []  # buffered body bytes, not yet given to the sink
+        self.buffered = 0
+        self.streaming = False  # the head went out and more body may follow
+        self.bytes_queued = 0  # body bytes written (req.bytes_sent)
+        self.headers_final = False  # an error document's head: filters may not change it
+        self.finished = False
+
+    @property
+    def headers_sent(self) -> bool:
+        return self.streaming or self.raw.headers_sent
+
+    def freeze(self, rec: RequestRec) -> Head:
+        """The head as `rec` says it now, unless it is frozen already."""
+        head = self.head
+        if head is None:
+            head = self.head = rec.response_head()
+        return head
+
+    def write(self, rec: RequestRec, data: bytes, flush: Any) -> None:
+        """Buffer body bytes; a flushing write freezes the head first."""
+        if flush and self.head is None:
+            self.head = rec.response_head()
+        if not data:
+            return
+        self.parts.append(data)
+        size = len(data)
+        self.buffered += size
+        self.bytes_queued += size
+        if self.buffered >= STREAM_THRESHOLD:
+            self.push(rec, streaming=True)
+
+    def flush(self, rec: RequestRec) -> None:
+        """Send what is buffered. The engine decides chunked vs close-delimited."""
+        self.freeze(rec)
+        self.push(rec, streaming=True)
+
+    def take(self) -> bytes:
+        """Empty the buffer and return what it held."""
+        body = b"".join(self.parts)
+        self.parts.clear()
+        self.buffered = 0
+        return body
+
+    def push(self, rec: RequestRec, streaming: bool) -> None:
+        sink = self.sink
+        if sink is not None:
+            sink.push(rec, self, streaming)
+        else:
+            self.send(rec, self.take(), streaming)
+
+    def send(self, rec: RequestRec, body: bytes, streaming: bool) -> None:
+        """httpd's core output: the first batch carries the head (complete unless
+        `streaming`); later ones are body bytes."""
+        if not self.streaming:
+            head = self.head
+            if head is None:
+                head = self.head = rec.response_head()
+            status, line, headers = head
+            self.raw.send_response(status, reason(line), headers, body, not streaming)
+            self.streaming = streaming
+            rec.chunked = int(streaming and self.raw.proto_num >= 1001)
+        elif body:
+            self.raw.write(body)
+
+    def finish(self, rec: RequestRec) -> None:
+        """End of the content phase: send what is left as one complete response (once)."""
+        if self.finished:
+            return
+        if self.head is None:
+            self.head = rec.response_head()
+        if self.sink is not None:
+            self.sink.finish(rec, self)
+        else:
+            # A HEAD whose handler wrote nothing goes out without a Content-Length (Apache's).
+            streaming = self.streaming or (not self.bytes_queued and self.raw.method == "HEAD")
+            self.send(rec, self.take(), streaming)
+            if streaming:  # a complete response was finished by send_response itself
+                self.raw.finish()
+        self.finished = True
+
+    def send_file(self, rec: RequestRec, fd: int, offset: int, count: int) -> None:
+        """Stream `count` bytes of `fd` after what is buffered, with sendfile(2)."""
+        self.freeze(rec)
+        self.push(rec, streaming=True)
+        self.raw.send_file(fd, offset, count)
+        self.bytes_queued += count
+
+    def send_whole_file(self, rec: RequestRec, fd: int, size: int) -> None:
+        """The file is the whole response: the head with a Content-Length, then sendfile(2);
+        the bytes never pass through Python."""
+        status, line, headers = self.head = rec.response_head()
+        sent = self.raw.send_file(fd, 0, size, status=status, reason=reason(line),
+                                  headers=headers, complete=True)
+        self.streaming = True  # the response is complete: finishing sends nothing more
+        self.bytes_queued += sent
+
+
+class ForwardedResponse(Response):
+    """A request's response after an internal redirect (ap_internal_redirect): what it is
+    written goes to the new request's response, and it never sends anything itself."""
+
+    __slots__ = ("target",)
+
+    def __init__(self, old: Response, target: RequestRec) -> None:
+        super().__init__(old.raw)
+        self.head, self.bytes_queued, self.streaming = old.head, old.bytes_queued, old.streaming
+        self.target = target
+
+    def write(self, rec: RequestRec, data: bytes, flush: Any) -> None:
+        target = self.target
+        target.response.write(target, data, flush)
+
+    def flush(self, rec: RequestRec) -> None:
+        target = self.target
+        target.response.flush(target)
+
+    def finish(self, rec: RequestRec) -> None:
+        """Already answered by the new request."""
+
+
+def reason(status_line: Optional[str]) -> Optional[str]:
+    """The reason phrase of a handler's `status_line` ("404 Gone" -> "Gone")."""
+    if not status_line:
+        return None
+    return status_line.partition(" ")[2] or None
+
+
+class RequestRec:
+    """One request's data and its response; `modpy.request.Request` adds mod_python's API."""
+
+    # Defaults live on the class: a request pays only for what it changes (hot path).
+    filename: Optional[str] = None
+    canonical_filename: Optional[str] = None
+    path_info: Optional[str] = ""
+    _status = 200
+    status_line: Optional[str] = None
+    handler: Optional[str] = None
+    user: Optional[str] = None
+    ap_auth_type: Optional[str] = None
+    no_cache = 0
+    no_local_copy = 0
+    used_path_info = apache.AP_REQ_DEFAULT_PATH_INFO
+    assbackwards = 0
+    proxyreq = apache.PROXYREQ_NONE
+    chunked = 0
+    prev: Optional[RequestRec] = None
+    next: Optional[RequestRec] = None
+    main: Optional[RequestRec] = None
+    per_dir_config: Optional[DirSettings] = None  # the settings in effect (r->per_dir_config)
+    is_dir = False  # the URI mapped to a directory
+    alias_root: Optional[str] = None  # the Alias directory the URI was mapped under
+    allowed_mask = 0  # r->allowed: the methods an `Allow` header of a 405/501 lists
+    body_error: Optional[BaseException] = None  # the client's failure while sending the body
+    input_chain: Optional[InputChain] = None
+    _mtime = 0.0
+    _content_type: Any = FROM_MIME
+    _ct_set = 0  # read as req._content_type_set (read-only, as in mod_python)
+    _headers_in: Optional[Table] = None
+    _headers_out: Optional[Table] = None
+    _err_headers_out: Optional[Table] = None
+    _notes: Optional[Table] = None
+    _subprocess_env: Optional[Table] = None
+    _connection: Optional[mp_conn] = None
+    _server: Optional[mp_server] = None
+    _read_length = 0
+    _line_buffer = b""
+
+    def __init__(self, raw: RawRequest, runtime: Runtime, vhost: VirtualHost,
+                 uri: str, args: Optional[str],
+                 hostname: Optional[str] = None) -> None:
+        self.raw = raw
+        self.runtime = runtime
+        self.vhost = vhost
+        self.uri = uri
+        self.args = args
+        self._hostname = hostname or vhost.server_name
+        self.response: Response = Response(raw)
+
+    # -- what the client sent -------------------------------------------------------------
+
+    method = property(lambda self: self.raw.method)
+    hostname = property(lambda self: self._hostname)
+    unparsed_uri = property(lambda self: self.raw.target)
+    protocol = property(lambda self: self.raw.protocol)
+    proto_num = property(lambda self: self.raw.proto_num)
+    the_request = property(lambda self: self.raw.the_request)
+    request_time = property(lambda self: self.raw.request_time)
+    header_only = property(lambda self: int(self.raw.method == "HEAD"))
+    method_number = property(lambda self: METHOD_NUMBERS.get(self.raw.method, apache.M_INVALID))
+    expecting_100 = property(lambda self: int(self.raw.expect_continue))
+    read_chunked = property(lambda self: int(self.raw.chunked))
+    read_length = property(lambda self: self._read_length)
+    bytes_sent = property(lambda self: self.response.bytes_queued)
+    sent_bodyct = property(lambda self: int(self.response.head is not None))
+    range = property(lambda self: self.raw.header("Range"))
+
+    @property
+    def remaining(self) -> int:
+        length = self.raw.content_length
+        return max(0, length - self._read_length) if length is not None else 0
+
+    @property
+    def headers_in(self) -> Table:
+        if self._headers_in is None:
+            self._headers_in = Table._from_pairs(utf8_headers(self.raw.headers), merge=True)
+        return self._headers_in
+
+    @property
+    def useragent_ip(self) -> str:
+        return self.raw.remote_addr[0]
+
+    @property
+    def useragent_addr(self) -> tuple[str, int]:
+        return self.raw.remote_addr
+
+    @property
+    def connection(self) -> mp_conn:
+        if self._connection is None:
+            self._connection = mp_conn(self.raw, self.server)
+        return self._connection
+
+    @property
+    def server(self) -> mp_server:
+        if self._server is None:
+            self._server = self.runtime.server_object(self.vhost)
+        return self._server
+
+    # -- the tables -----------------------------------------------------------------------
+
+    @property
+    def headers_out(self) -> Table:
+        if self._headers_out is None:
+            self._headers_out = Table()
+        return self._headers_out
+
+    @property
+    def err_headers_out(self) -> Table:
+        if self._err_headers_out is None:
+            self._err_headers_out = Table()
+        return self._err_headers_out
+
+    @property
+    def notes(self) -> Table:
+        if self._notes is None:
+            # mod_python's post-read-request hook always leaves this note behind.
+            self._notes = Table._from_pairs([("python_init_ran", "1")])
+        return self._notes
+
+    @property
+    def subprocess_env(self) -> Table:
+        if self._subprocess_env is None:
+            self._subprocess_env = Table()
+        return self._subprocess_env
+
+    def use_tables(self, headers_in: Table, err_headers_out: Table,
+                   subprocess_env: Table) -> None:
+        """Start from these tables (an internal redirect's request shares the first two)."""
+        self._headers_in = headers_in
+        self._err_headers_out = err_headers_out
+        self._subprocess_env = subprocess_env
+
+    # -- status, type and validators ------------------------------------------------------
+
+    @property
+    def status(self) -> int:
+        return self._status
+
+    @status.setter
+    def status(self, value: Any) -> None:
+        # mod_python converts with PyLong_AsLong: "'str' object cannot be interpreted as
+        # an integer" for anything that is not an integer.
+        self._status = value if value.__class__ is int else operator.index(value)
+
+    @property
+    def content_type(self) -> Optional[str]:
+        if self._content_type is FROM_MIME:
+            self._content_type = self.default_type()
+        return self._content_type
+
+    @content_type.setter
+    def content_type(self, value: Optional[str]) -> None:
+        self._content_type = value
+        self._ct_set = 1
+
+    @property
+    def content_type_set(self) -> int:
+        """Whether a handler (or the default handler) set content_type."""
+        return self._ct_set
+
+    def default_type(self) -> Optional[str]:
+        """The type checker's type for the file (mod_mime, supplied by the layer above)."""
+        return None
+
+    @property
+    def mtime(self) -> float:
+        return self._mtime
+
+    def update_mtime(self, dependency_mtime: float) -> None:
+        """ap_update_mtime: the resource's mtime only ever moves forward."""
+        value = float(dependency_mtime)
+        if value > self._mtime:
+            self._mtime = value
+
+    # -- configuration --------------------------------------------------------------------
+
+    def document_root(self) -> str:
+        return self.vhost.document_root
+
+    def auth_type(self) -> Optional[str]:
+        settings = self.per_dir_config
+        return settings.auth_type if settings else None
+
+    def auth_name(self) -> Optional[str]:
+        settings = self.per_dir_config
+        return settings.auth_name if settings else None
+
+    def log_error(self, message: str, level: int = apache.APLOG_ERR) -> None:
+        ip, port = self.raw.remote_addr
+        self.runtime.error_log.log(message, level, MODULE, client=f"{ip}:{port}")
+
+    # -- the response ---------------------------------------------------------------------
+
+    def response_head(self) -> Head:
+        """Status, status line and headers as they stand (httpd's header filter)."""
+        headers: list[tuple[str, str]] = []
+        content_type = self._content_type
+        if content_type is FROM_MIME:
+            content_type = self.default_type()
+        if content_type is not None:
+            headers.append(("Content-Type", content_type))
+        if self._headers_out is not None:
+            items = self._headers_out.items()
+            if content_type is not None:
+                # httpd sends r->content_type, replacing a Content-Type in headers_out.
+                items = [(k, v) for k, v in items if k.lower() != "content-type"]
+            headers.extend(items)
+        if self._err_headers_out is not None:
+            headers.extend(self._err_headers_out.items())
+        if self.no_cache:
+            headers.append(("Expires", self.runtime.http_date(time.time())))
+        return (self._status, self.status_line, headers)
+
+    def write(self, data: Any, flush: int = 1) -> None:
+        """Queue body bytes. A flushing write (the default) freezes status and headers, as
+        the manual says; `write(data, 0)` only buffers, so headers may still change and
+        util.redirect() still works, as under httpd."""
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        elif isinstance(data, (bytes, bytearray, memoryview)):
+            data = bytes(data)
+        else:
+            raise TypeError("Argument to write() must be a string or bytes")
+        self.response.write(self, data, flush)
+
+    def flush(self) -> None:
+        """Send what is buffered. The engine decides chunked vs close-delimited."""
+        self.response.flush(self)
+
+    def copy_file(self, fd: int, offset: int, count: int) -> int:
+        """`count` bytes of `fd` from `offset` through the output buffer, as write(data, 0)
+        (output filters see them; a small response keeps its Content-Length)."""
+        sent = 0
+        while sent < count:
+            try:
+                chunk = os.pread(fd, min(count - sent, 1 << 20), offset + sent)
+            except OSError:
+                raise OSError("Could not open file for reading") from None
+            if not chunk:
+                break
+            self.write(chunk, 0)
+            sent += len(chunk)
+        return sent
+
+    # -- request body ---------------------------------------------------------------------
+
+    def read(self, length: int = -1) -> bytes:
+        if length == 0:
+            return b""
+        data = b""
+        if self._line_buffer:
+            data, self._line_buffer = self._take_line_buffer(length)
+            if length > 0:
+                length -= len(data)
+                if length == 0:
+                    return data
+        chunk = self.get_client_block(length if length > 0 else -1)
+        return data + chunk
+
+    def get_client_block(self, size: int) -> bytes:
+        """Up to `size` body bytes (-1: the rest) as the handler sees them: through the
+        input filters when there are any (ap_get_client_block)."""
+        chain = self.input_chain
+        if chain is not None:
+            return chain.read(self, size)
+        return self.read_unfiltered(size)
+
+    def read_unfiltered(self, size: int) -> bytes:
+        """The engine's body read; a client failure is remembered so the dispatcher can
+        tell it from the handler's own I/O errors."""
+        try:
+            chunk = self.raw.read_body(size)
+        except OSError as exc:
+            self.body_error = exc
+            raise
+        self._read_length += len(chunk)
+        return chunk
+
+    def _take_line_buffer(self, length: int) -> tuple[bytes, bytes]:
+        if length < 0:
+            return self._line_buffer, b""
+        return self._line_buffer[:length], self._line_buffer[length:]
+
+    def readline(self, length: int = -1) -> bytes:
+        while b"\n" not in self._line_buffer and (length < 0 or len(self._line_buffer) < length):
+            chunk = self.get_client_block(8192)
+            if not chunk:
+                break
+            self._line_buffer += chunk
+        end = self._line_buffer.find(b"\n") + 1 or len(self._line_buffer)
+        if length >= 0:
+            end = min(end, length)
+        line, self._line_buffer = self._line_buffer[:end], self._line_buffer[end:]
+        return line
+
+    def readlines(self, sizehint: int = -1) -> list[bytes]:
+        lines: list[bytes] = []
+        total = 0
+        while True:
+            line = self.readline(sizehint if lines and sizehint > 0 else -1)
+            if not line:
+                return lines
+            lines.append(line)
+            total += len(line)
+            if 0 < sizehint <= total:
+                return lines
+
+    def discard_request_body(self) -> int:
+        while self.get_client_block(65536):
+            pass
+        return apache.OK
+
+    def continue_body(self, prev: RequestRec) -> None:
+        """Read the body on from where `prev` stopped (an internal redirect's request)."""
+        self._read_length, self._line_buffer = prev._read_length, prev._line_buffer
+
+
+def utf8_headers(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The engine decodes header bytes as Latin-1; mod_python 3.5 hands out UTF-8 str.
+    Values that are not valid UTF-8 stay Latin-1 (mod_python raises SystemError)."""
+    if "".join([value for _, value in pairs]).isascii():
+        return pairs
+    return [(name, _recode(value)) for name, value in pairs]
+
+
+def _recode(value: str) -> str:
+    if value.isascii():
+        return value
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return value

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from mod_python import apache, util
+from mod_python import _querystring, apache, util
 from prefork_modpy.runtime.table import Table
 
 
@@ -131,7 +131,7 @@ def test_urlencoded_body_split_anywhere_parses_the_same(read_size):
     finding 4): a field or an escape split across blocks, separators at a block's edge
     and empty fields give exactly what one parse of the whole body gives."""
     body = b"a=1&&bb=%C3%BC+x;c&d=&e=" + b"z" * 20 + b"&f=%2&g=last"
-    whole = util._parse_qsl_bytes(body, 1, 0)
+    whole = _querystring.parse_qsl_bytes(body, 1, 0)
     fs = util.FieldStorage(post(body, read_size=read_size), keep_blank_values=1)
     assert [(item.name, item.value) for item in fs.list] == \
         [(k.decode(), v.decode("utf-8", "replace")) for k, v in whole]

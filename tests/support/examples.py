@@ -20,12 +20,16 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def start_example(name: str, base: Path, workers: int = 2, prepare_timeout: float = 90.0,
-                  extra_args: tuple[str, ...] = ()) -> Server:
+                  extra_args: tuple[str, ...] = (), config_extra: str = "") -> Server:
     """Copy examples/`name` to base/`name` and run its run.py; returns once the server
-    accepts and its workers run. The master's output (and the ErrorLog, which the
-    examples leave at its default, stderr) is base/master.log."""
+    accepts and its workers run. `config_extra` is appended to the copy's site.conf (a
+    directive a test needs, e.g. `Timeout 10`). The master's output (and the ErrorLog,
+    which the examples leave at its default, stderr) is base/master.log."""
     site = base / name
     shutil.copytree(EXAMPLES / name, site, ignore=shutil.ignore_patterns("var", "__pycache__"))
+    if config_extra:
+        with open(site / "site.conf", "a") as conf:
+            conf.write("\n# added by the test\n" + config_extra + "\n")
     port = free_port()
     log = base / "master.log"
     with open(log, "ab") as output:

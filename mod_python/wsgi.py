@@ -149,7 +149,7 @@ def _base_uri(req: Any) -> str:
             raise ValueError("mod_python.wsgi.base_uri must not end with '/'")
         return base
     hlist = getattr(req, "hlist", None)
-    if hlist is not None and getattr(hlist, "is_location", 0) and hlist.directory:
+    if hlist is not None and getattr(hlist, "is_location", False) and hlist.directory:
         return str(hlist.directory).rstrip("/")
     return ""
 

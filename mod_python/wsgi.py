@@ -1,32 +1,51 @@
 """mod_python.wsgi: `PythonHandler mod_python.wsgi` runs a WSGI application (spec 5.6).
 
     PythonOption mod_python.wsgi.application module[::callable]   (callable: application)
+    PythonOption mod_python.wsgi.application /path/to/app.wsgi[::callable]
     PythonOption mod_python.wsgi.base_uri /prefix                 (optional)
+
+Owns the PEP 3333 gateway between one request object and one application: the environ,
+`start_response`, `wsgi.input`, and sending the iterable. Must not reach below the request's
+public API (no engine calls): framing, timeouts and the error log belong to the server.
+
+The application is a module (imported as PythonHandler modules are) or, as mod_wsgi's
+WSGIScriptAlias takes it, a script file (a value holding `/` or ending in `.wsgi`; relative
+to ServerRoot): the file Django's startproject and `trac-admin deploy` write. A script is
+executed once per interpreter and again when its mtime moves (PythonAutoReload On, the
+default), as mod_wsgi reloads a changed script.
 
 SCRIPT_NAME is `base_uri`, else the enclosing `<Location>` path without its trailing `/`,
 else `''`; PATH_INFO is the rest of the URI (`req.path_info` is set to it). The environ is
 the CGI variables of `add_cgi_vars()` plus `HTTP_AUTHORIZATION`, `wsgi.input` (the request
-object: read/readline/readlines), `wsgi.errors` (`sys.stderr`, the error log),
-`wsgi.version`, `wsgi.multithread`/`wsgi.multiprocess` from the MPM and `wsgi.url_scheme`.
-`start_response(status, headers, exc_info=None)` adds the headers to `headers_out`, sets
-`status`/`status_line` and returns `req.write`; with `exc_info` it re-raises the
-exception (mod_python's rule: the normal error report follows). Every item of the result is
-written and flushed; the result's `close()` is called even when iterating fails.
+object, as in mod_python: read/readline/readlines, ending at the end of the body, so
+`wsgi.input_terminated` is true and a chunked body, which has no CONTENT_LENGTH, is read
+whole, as mod_wsgi and gunicorn give it), `wsgi.errors` (`sys.stderr`), `wsgi.version`,
+`wsgi.multithread`/`wsgi.multiprocess` from the MPM and `wsgi.url_scheme`.
 
-mod_python 3.5 builds the environ in C (`req.build_wsgi_env`, `req.wsgi_start_response`);
-prefork-modpy's request object does not have them, so this module builds both from the
-request's public API and uses the request's methods when they exist.
+PEP 3333 rules kept here (where mod_python 3.5 differs, PEP 3333 wins):
+- `start_response(status, headers, exc_info)` with `exc_info` replaces the status and headers
+  while nothing was sent (an application's error page), and re-raises once the headers went
+  out; without `exc_info` a second call is an error. mod_python 3.5 always re-raises.
+- Headers are not sent before the first non-empty block (or the write callable).
+- Each block of an iterable is written and flushed before the next is requested, so a
+  generator streams; a list or tuple is already whole and goes out as one body.
+- The result's `close()` is called whatever happens.
 """
 
 from __future__ import annotations
 
+import hashlib
+import importlib.machinery
+import importlib.util
+import os
 import re
 import sys
+import types
 from typing import Any, Callable, Iterable, Optional
 
 from . import apache
 
-__all__ = ["handler", "build_wsgi_env", "StartResponse"]
+__all__ = ["handler", "build_wsgi_env", "StartResponse", "load_script"]
 
 _STATUS = re.compile(r"^([1-9][0-9]{2})(?: |$)")
 
@@ -41,16 +60,7 @@ def handler(req: Any) -> int:
     """Import the configured application, call it and write what it returns."""
     options = req.get_options()
     app_str = options["mod_python.wsgi.application"]  # KeyError → error report, as 3.5
-    app: Optional[Callable[..., Any]] = None
-    if app_str:
-        if "::" in app_str:
-            mod_str, callable_str = app_str.split("::", 1)
-        else:
-            mod_str, callable_str = app_str, "application"
-        config = req.get_config()
-        module = apache.import_module(mod_str, autoreload=_flag(config, "PythonAutoReload", True),
-                                      log=_flag(config, "PythonDebug", False))
-        app = module.__dict__.get(callable_str)
+    app = _application(req, app_str) if app_str else None
     if not app:
         req.log_error(f"WSGI handler: mod_python.wsgi.application ({app_str!r}) not found,"
                       " declining.", apache.APLOG_WARNING)
@@ -63,18 +73,74 @@ def handler(req: Any) -> int:
                       f" mod_python.wsgi.base_uri ({base!r}), declining.", apache.APLOG_WARNING)
         return apache.DECLINED
 
+    start_response = StartResponse(req)
     response: Optional[Iterable[Any]] = None
     try:
-        response = app(env, StartResponse(req))
-        for token in response:
-            req.write(token)
+        response = app(env, start_response)
+        start_response.send_all(response)
     finally:
-        if response is not None and not isinstance(response, (list, tuple)):
-            close = getattr(response, "close", None)
-            if close is not None:
-                close()
+        close = getattr(response, "close", None)
+        if close is not None:
+            close()
     return apache.OK
 
+
+# -- finding the application ------------------------------------------------------------
+
+def _application(req: Any, app_str: str) -> Optional[Callable[..., Any]]:
+    """The callable `app_str` names: `target[::callable]`, target a module or a file."""
+    target, _, callable_str = app_str.partition("::")
+    config = req.get_config()
+    autoreload = _flag(config, "PythonAutoReload", True)
+    if _is_script_path(target):
+        path = os.path.join(apache.server_root(), target)
+        module = load_script(path, autoreload, interpreter=getattr(req, "interpreter", None))
+    else:
+        module = apache.import_module(target, autoreload=autoreload,
+                                      log=_flag(config, "PythonDebug", False))
+    return module.__dict__.get(callable_str or "application")
+
+
+def _is_script_path(target: str) -> bool:
+    """A module name never holds '/'; '.wsgi' is the script suffix mod_wsgi users have."""
+    return "/" in target or target.endswith(".wsgi")
+
+
+# (interpreter, absolute path) → (module, mtime it was executed at)
+_scripts: dict[tuple[Optional[str], str], tuple[types.ModuleType, float]] = {}
+
+
+def load_script(path: str, autoreload: bool = True,
+                interpreter: Optional[str] = None) -> types.ModuleType:
+    """Execute a WSGI script file as a module (mod_wsgi names it `_mod_wsgi_<md5>`; here
+    `_mod_python_wsgi_<md5 of the path>`) and keep it; run it again when autoreload finds
+    its mtime changed."""
+    path = os.path.abspath(path)
+    try:
+        mtime = os.stat(path).st_mtime
+    except OSError as exc:
+        raise ImportError(f"mod_python.wsgi.application: cannot read the WSGI script"
+                          f" {path!r}: {exc.strerror}") from None
+    key = (interpreter, path)
+    cached = _scripts.get(key)
+    if cached is not None and (not autoreload or cached[1] == mtime):
+        return cached[0]
+    name = "_mod_python_wsgi_" + hashlib.md5(path.encode()).hexdigest()  # noqa: S324 - a name
+    loader = importlib.machinery.SourceFileLoader(name, path)
+    spec = importlib.util.spec_from_loader(name, loader)
+    assert spec is not None  # a SourceFileLoader always gives one
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # pickling and tracebacks find it, as under mod_wsgi
+    try:
+        loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(name, None)
+        raise
+    _scripts[key] = (module, mtime)
+    return module
+
+
+# -- the environ ----------------------------------------------------------------------------
 
 def _base_uri(req: Any) -> str:
     base = req.get_options().get("mod_python.wsgi.base_uri")
@@ -107,7 +173,9 @@ def build_wsgi_env(req: Any) -> Optional[dict[str, Any]]:
     authorization = req.headers_in.get("Authorization")
     if authorization is not None:
         env["HTTP_AUTHORIZATION"] = authorization
-    env["wsgi.input"] = req
+    env["wsgi.input"] = req  # mod_python 3.5's; its read methods end at the body's end
+    # The request's reads end at the end of the body, chunked or not (mod_wsgi, gunicorn).
+    env["wsgi.input_terminated"] = True
     env["wsgi.errors"] = sys.stderr
     env["wsgi.version"] = (1, 0)
     env["wsgi.multithread"] = apache.mpm_query(apache.AP_MPMQ_IS_THREADED) > 0
@@ -117,36 +185,97 @@ def build_wsgi_env(req: Any) -> Optional[dict[str, Any]]:
     return env
 
 
+# -- start_response and the body ------------------------------------------------------------
+
 class StartResponse:
-    """WSGI `start_response` bound to one request (mod_python's wsgi_start_response)."""
+    """WSGI `start_response` bound to one request (mod_python's wsgi_start_response), and
+    the sending of the body it starts."""
 
     def __init__(self, req: Any) -> None:
         self.req = req
+        self.called = False
+        self.headers_sent = False
+        # headers_out and content_type as the earlier phases left them, restored when an
+        # exc_info call replaces what the application set.
+        self._saved_headers: list[tuple[str, str]] = []
+        self._saved_content_type: Optional[str] = None
 
     def __call__(self, status: str, headers: list[tuple[str, str]],
-                 exc_info: Any = None) -> Callable[..., None]:
+                 exc_info: Any = None) -> Callable[[bytes], None]:
         if exc_info:
             try:
-                raise exc_info[1].with_traceback(exc_info[2])
+                if self.headers_sent:
+                    # PEP 3333: too late to replace them; the error goes on up.
+                    raise exc_info[1].with_traceback(exc_info[2])
             finally:
                 exc_info = None  # no cycle through the traceback
-        if not isinstance(status, str):
-            raise TypeError("status must be a string")
-        match = _STATUS.match(status)
-        if match is None:
-            raise ValueError(f"Invalid status line: {status!r}")
-        if not isinstance(headers, list):
-            raise TypeError("headers must be a list of (name, value) tuples")
+        elif self.called:
+            raise RuntimeError("start_response() called a second time without exc_info")
+        _check(status, headers)
+        self._apply(status, headers)
+        return self.write
+
+    def _apply(self, status: str, headers: list[tuple[str, str]]) -> None:
         req = self.req
-        for item in headers:
-            if (not isinstance(item, tuple) or len(item) != 2
-                    or not all(isinstance(part, str) for part in item)):
-                raise TypeError("headers must be a list of 2-tuples of str")
+        if self.called:
+            req.headers_out.clear()
+            for name, value in self._saved_headers:
+                req.headers_out.add(name, value)
+            req.content_type = self._saved_content_type
+        else:
+            self._saved_headers = list(req.headers_out.items())
+            self._saved_content_type = req.content_type
+            self.called = True
         for name, value in headers:
             if name.lower() == "content-type":
                 req.content_type = value
             else:
                 req.headers_out.add(name, value)
-        req.status = int(match.group(1))
+        req.status = int(status[:3])
         req.status_line = status
-        return req.write
+
+    def write(self, data: bytes) -> None:
+        """The write callable: the bytes reach the client before it returns. It takes what
+        req.write() takes (str too), since mod_python returns req.write itself."""
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        self._send(data, flush=True)
+
+    def send_all(self, response: Iterable[Any]) -> None:
+        """Send the application's iterable: a list or tuple is already complete, so it
+        goes out as one body (with its Content-Length); any other iterable block by block,
+        each flushed before the next is asked for."""
+        flush = not isinstance(response, (list, tuple))
+        for block in response:
+            self._send(block, flush)
+        if not self.called:
+            raise RuntimeError("the WSGI application returned without calling"
+                               " start_response()")
+
+    def _send(self, data: Any, flush: bool) -> None:
+        if not self.called:
+            raise RuntimeError("the WSGI application sent body data before calling"
+                               " start_response()")
+        if not isinstance(data, (bytes, bytearray)):
+            raise TypeError(f"a WSGI application must yield bytes, not {type(data).__name__}")
+        if not data:
+            return  # PEP 3333: no headers go out before the first non-empty block
+        if flush:
+            self.req.write(data)
+            self.req.flush()
+            self.headers_sent = True
+        else:
+            self.req.write(data, 0)
+
+
+def _check(status: str, headers: list[tuple[str, str]]) -> None:
+    if not isinstance(status, str):
+        raise TypeError("status must be a string")
+    if _STATUS.match(status) is None:
+        raise ValueError(f"Invalid status line: {status!r}")
+    if not isinstance(headers, list):
+        raise TypeError("headers must be a list of (name, value) tuples")
+    for item in headers:
+        if (not isinstance(item, tuple) or len(item) != 2
+                or not all(isinstance(part, str) for part in item)):
+            raise TypeError("headers must be a list of 2-tuples of str")

@@ -228,7 +228,6 @@ WSGI = [
          headers={"Content-Type": "text/plain"}),
     Case("wsgi-post-environ", "/wloc/p", method="POST", body=b"abc",
          headers={"Content-Type": "application/octet-stream"}),
-    Case("wsgi-exc-info", "/wexc", mode="debug"),
     Case("wsgi-write-callable", "/wwrite"),
     Case("wsgi-head", "/whello", method="HEAD", also=("x-app",)),
 ]
@@ -266,6 +265,17 @@ def test_wsgi_content_type_follows_the_manual(pair: Pair) -> None:
     assert ours.header("content-type") == "application/json"
     assert ours.status == theirs.status == 200
     assert ours.body == theirs.body
+
+
+def test_wsgi_exc_info_replaces_the_response_before_it_is_sent(pair: Pair) -> None:
+    """start_response(..., exc_info) before any body was sent: mod_python 3.5 re-raises
+    (PythonDebug's traceback page); PEP 3333 replaces the status and headers, so the
+    application's own error page goes out (Trac's 404/500 pages are made this way)."""
+    ours, theirs = pair.both("/wexc")
+    assert theirs.status == 500 and b"ValueError: app failure" in theirs.body
+    assert (ours.status, ours.body) == (500, b"the application's error page\n")
+    assert ours.header("content-type") == "text/html"
+    assert ours.header("x-first-call") is None
 
 
 def test_wsgi_missing_callable_declines(pair: Pair) -> None:

@@ -36,13 +36,13 @@ def post_app(environ, start_response):
 
 
 def exc_app(environ, start_response):
-    start_response("200 OK", [("Content-Type", "text/plain")])
+    start_response("200 OK", [("Content-Type", "text/plain"), ("X-First-Call", "1")])
     try:
         raise ValueError("app failure")
     except ValueError:
-        start_response("500 Internal Server Error", [("Content-Type", "text/plain")],
+        start_response("500 Internal Server Error", [("Content-Type", "text/html")],
                        sys.exc_info())
-    return [b"not reached\n"]
+    return [b"the application's error page\n"]
 
 
 def status_app(environ, start_response):

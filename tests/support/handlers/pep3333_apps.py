@@ -1,0 +1,125 @@
+"""WSGI applications for tests/integration/test_wsgi_gateway.py: each one exercises one
+PEP 3333 rule of mod_python.wsgi (streaming, the write callable, exc_info, close(), the
+request body, framing)."""
+
+import hashlib
+import json
+import sys
+import time
+
+from mod_python import apache
+
+TICK = 0.5
+
+
+def ticks(environ, start_response):
+    """Five lines meant for 0, 0.5, 1.0, 1.5 and 2.0 s (issue 13 point 2)."""
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    for n in range(5):
+        if n:
+            time.sleep(TICK)
+        yield b"tick %d\n" % n
+
+
+def write_then_sleep(environ, start_response):
+    """The write callable sends before it returns; the iterable's block comes 1 s later."""
+    write = start_response("200 OK", [("Content-Type", "text/plain")])
+    write(b"early\n")
+    time.sleep(1.0)
+    return [b"late\n"]
+
+
+def error_page_after_empty_block(environ, start_response):
+    """An empty block sends nothing, so exc_info may still replace the headers."""
+    start_response("200 OK", [("Content-Type", "text/plain"), ("X-Dropped", "1")])
+    yield b""
+    try:
+        raise KeyError("late failure")
+    except KeyError:
+        start_response("404 Not Found", [("Content-Type", "text/html")], sys.exc_info())
+    yield b"<h1>not found, from the application</h1>\n"
+
+
+def exc_info_after_body(environ, start_response):
+    """Headers are out: exc_info re-raises and the response is cut short."""
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    yield b"partial\n"
+    try:
+        raise ValueError("failure after the headers")
+    except ValueError:
+        start_response("500 Internal Server Error", [("Content-Type", "text/plain")],
+                       sys.exc_info())
+    yield b"never sent\n"
+
+
+def start_response_twice(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    start_response("201 Created", [("Content-Type", "text/plain")])
+    return [b"accepted twice\n"]
+
+
+def never_starts(environ, start_response):
+    return [b"no status\n"]
+
+
+class FailingBody:
+    """Its iteration fails half-way; close() must run all the same."""
+
+    def __iter__(self):
+        yield b"first\n"
+        raise RuntimeError("the body failed")
+
+    def close(self):
+        apache.log_error("failing_body_closed")
+
+
+def fails_while_iterating(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return FailingBody()
+
+
+def body_digest(environ, start_response):
+    """What the application sees of the request body."""
+    data = environ["wsgi.input"].read()
+    answer = {
+        "length": len(data),
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "CONTENT_LENGTH": environ.get("CONTENT_LENGTH"),
+        "input_terminated": environ.get("wsgi.input_terminated"),
+    }
+    start_response("200 OK", [("Content-Type", "application/json")])
+    return [json.dumps(answer).encode()]
+
+
+def input_lines(environ, start_response):
+    """PEP 3333: wsgi.input is iterable (lines)."""
+    lines = list(environ["wsgi.input"])
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"%d lines\n" % len(lines)]
+
+
+def no_content(environ, start_response):
+    """Django's HttpResponse(status=204) carries its default Content-Type."""
+    start_response("204 No Content", [("Content-Type", "text/html; charset=utf-8")])
+    return [b""]
+
+
+BIG_BLOCK = b"x" * (100 * 1024)
+
+
+def declared_length(environ, start_response):
+    """A streamed body with the length the application declared (issue 13 point 3)."""
+    start_response("200 OK", [("Content-Type", "application/octet-stream"),
+                              ("Content-Length", str(3 * len(BIG_BLOCK)))])
+    for _ in range(3):
+        yield BIG_BLOCK
+
+
+def native_write_flush(req):
+    """A native handler: req.write() then req.flush() reaches the client at once."""
+    req.content_type = "text/plain"
+    req.write(b"early\n")
+    req.flush()
+    time.sleep(1.0)
+    req.write(b"late\n")
+    return apache.OK

@@ -35,12 +35,9 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
 /// CPython from 3.9 on).
 fn build_description() -> String {
     let profile = if cfg!(debug_assertions) { "debug" } else { "release" };
-    let api = if cfg!(feature = "abi3") { "stable ABI (abi3, CPython >= 3.9)" } else { "CPython ABI" };
-    format!(
-        "{}-{} {profile}, {api}",
-        std::env::consts::ARCH,
-        std::env::consts::OS
-    )
+    let api =
+        if cfg!(feature = "abi3") { "stable ABI (abi3, CPython >= 3.9)" } else { "CPython ABI" };
+    format!("{}-{} {profile}, {api}", std::env::consts::ARCH, std::env::consts::OS)
 }
 
 #[cfg(test)]

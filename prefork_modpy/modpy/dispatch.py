@@ -207,7 +207,9 @@ class Dispatcher:
         becomes a request for that file (mod_dir's DirectoryIndex), after per-directory
         rewriting when there is some (mod_rewrite's fixup runs before mod_dir's)."""
         settings = self._dir_settings(req)
-        if _is_dir_url(req) and not settings.rewrite_active:
+        filename = req.filename
+        if filename is not None and filename.endswith("/") and req.uri.endswith("/") \
+                and not settings.rewrite_active:
             settings = self._directory_index(req, settings)
         req.per_dir_config = settings
         return settings

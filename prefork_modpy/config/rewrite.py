@@ -148,15 +148,12 @@ def merge_perdir(parent: Optional[RewriteSettings],
 
 def merge_server(main: Optional[RewriteSettings],
                  vhost: Optional[RewriteSettings]) -> Optional[RewriteSettings]:
-    """config_server_merge: a virtual host inherits no engine state and no rules (unless
-    RewriteOptions Inherit) but every RewriteMap of the main server."""
-    if main is None:
+    """config_server_merge: a virtual host inherits no engine state, and the main
+    server's rules and maps only under RewriteOptions Inherit."""
+    if main is None or vhost is None or not vhost.inherit:
         return vhost
-    own = vhost or RewriteSettings()
-    return RewriteSettings(
-        engine=own.engine, inherit=own.inherit,
-        rules=own.rules + main.rules if own.inherit else own.rules,
-        maps={**main.maps, **own.maps})
+    return RewriteSettings(engine=vhost.engine, inherit=True, rules=vhost.rules + main.rules,
+                           maps={**main.maps, **vhost.maps})
 
 
 def apply_directive(rewrite: Optional[RewriteSettings], node: Node, directory: Optional[str],

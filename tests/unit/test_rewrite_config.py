@@ -55,7 +55,7 @@ def test_rules_in_location_are_refused(tmp_path):
         load(tmp_path, "<Location /x>\nRewriteEngine On\n</Location>\n")
 
 
-def test_vhost_inherits_maps_not_rules(tmp_path):
+def test_vhost_inherits_only_with_inherit(tmp_path):
     (tmp_path / "m.txt").write_text("a b\n")
     config = load(tmp_path, f"RewriteEngine On\nRewriteMap m txt:{tmp_path}/m.txt\n"
                             "RewriteRule ^/main - [F]\n"
@@ -63,8 +63,9 @@ def test_vhost_inherits_maps_not_rules(tmp_path):
                             "<VirtualHost *>\nServerName w.test\nRewriteEngine On\n"
                             "RewriteOptions Inherit\nRewriteRule ^/own - [G]\n</VirtualHost>\n")
     plain, inheriting = config.vhosts
-    assert not plain.rewrite_on and "m" in plain.rewrite.maps
+    assert not plain.rewrite_on and plain.rewrite is None
     assert [rule.pattern for rule in inheriting.rewrite.rules] == ["^/own", "^/main"]
+    assert "m" in inheriting.rewrite.maps
 
 
 def test_perdir_rules_replace_inherited_ones(tmp_path):

@@ -14,6 +14,7 @@ Must not know phases or handlers.
 from __future__ import annotations
 
 import os
+import re
 from typing import TYPE_CHECKING, Optional
 
 from ..config import catalog
@@ -136,11 +137,23 @@ def _stamp(path: str) -> Optional[tuple]:
     return (info.st_mtime_ns, info.st_size, info.st_ino)
 
 
+# Directives the config reader executes while reading; httpd allows none in a .htaccess.
+_READ_TIME = re.compile(r"^\s*(Include|IncludeOptional|Define|UnDefine|LoadModule)\s",
+                        re.IGNORECASE | re.MULTILINE)
+
+
 def parse(path: str, allowed: Overrides, config: ServerConfig) -> DirSettings:
     """ap_parse_htaccess: the file's directives as a <Directory> of its directory."""
     reader = ConfigReader(config.defines, server_root=config.server_root)
     try:
+        with open(path, encoding="utf-8", errors="surrogateescape") as handle:
+            refused = _READ_TIME.search(handle.read())
+        if refused is not None:
+            raise HtaccessError(f"{path}: {refused.group(1)} not allowed here")
         nodes = reader.read(path)
+    except OSError as exc:  # httpd: "Permission denied: ... unable to check htaccess file"
+        raise HtaccessError(f"{path}: unable to read the .htaccess file: {exc.strerror}") \
+            from None
     except ConfigError as exc:
         raise HtaccessError(str(exc)) from None
     directory = os.path.dirname(path) + "/"

@@ -74,3 +74,10 @@ def test_directive_not_allowed_is_500_and_logged(site):
 def test_no_override_reads_nothing(site):
     server = site("", {"app/page.txt": "page\n", "app/.htaccess": "garbage line\n"})
     assert get(server, "/app/page.txt") == (200, "page\n")
+
+
+def test_include_in_htaccess_is_refused(site):
+    server = site(CONFIG, {"app/page.txt": "page\n", "app/other.conf": "AddType a/b .txt\n",
+                           "app/.htaccess": "Include other.conf\n"})
+    assert get(server, "/app/page.txt")[0] == 500
+    wait_until(lambda: "app/.htaccess: Include not allowed here" in server.errors())

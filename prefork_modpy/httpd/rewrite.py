@@ -131,9 +131,14 @@ def fixup(req: RequestRec, settings: DirSettings) -> int:
     if conf.base is not None:
         filename = _subst_prefix(filename, conf.directory, conf.base)
     else:
+        # DocumentRoot is stripped; failing that, an Alias's directory maps back to its URL
+        # prefix (ap_context_prefix, httpd 2.4.16+).
         root = req.vhost.document_root.rstrip("/")
-        if filename.startswith(root):
+        alias_root = (req.alias_root or "").rstrip("/")
+        if filename.startswith(root + "/"):
             filename = filename[len(root):]
+        elif alias_root and filename.startswith(alias_root + "/"):
+            filename = _context_prefix(req) + filename[len(alias_root):]
     query = f"?{ctx.args}" if ctx.args is not None else ""
     req.rewrite_redirect = filename + query
     return OK
@@ -148,6 +153,17 @@ def _prefix_exists(path: str) -> bool:
     except (OSError, ValueError):
         return False
     return True
+
+
+def _context_prefix(req: RequestRec) -> str:
+    """The URL prefix of the Alias the request was mapped through ("" under DocumentRoot)."""
+    alias_root = req.alias_root
+    if alias_root is None:
+        return ""
+    for fake, real in req.vhost.url_aliases:
+        if real.rstrip("/") == alias_root.rstrip("/"):
+            return fake.rstrip("/")
+    return ""
 
 
 def _ended(req: RequestRec) -> bool:
@@ -451,7 +467,7 @@ _VARIABLES: dict[str, Any] = {
     "HTTPS": lambda ctx: "off",
     "DOCUMENT_ROOT": lambda ctx: ctx.req.vhost.document_root,
     "CONTEXT_DOCUMENT_ROOT": lambda ctx: ctx.req.alias_root or ctx.req.vhost.document_root,
-    "CONTEXT_PREFIX": lambda ctx: "",
+    "CONTEXT_PREFIX": lambda ctx: _context_prefix(ctx.req),
     "SERVER_ADMIN": lambda ctx: ctx.req.vhost.server_admin or "",
     "SERVER_NAME": lambda ctx: cgienv.server_name(ctx.req),
     "SERVER_ADDR": lambda ctx: ctx.req.raw.local_addr[0],

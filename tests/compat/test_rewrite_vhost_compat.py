@@ -29,6 +29,17 @@ RewriteRule ^/main-only - [F]
     RewriteRule ^/legacy/(.*)$ /new/$1 [R=permanent,L]
     RewriteRule ^/to-file$ {root}/page.txt [L]
     RewriteRule ^/status$ - [R=404]
+    Alias /aliased {root}/aliased-dir
+    Alias /outside {root}-outside
+    <Directory {root}/aliased-dir>
+        AllowOverride FileInfo
+    </Directory>
+    <Directory {root}-outside>
+        AllowOverride FileInfo
+        Require all granted
+        AddHandler mod_python .py
+        PythonHandler rewrite_echo
+    </Directory>
 </VirtualHost>
 <VirtualHost *>
     ServerName two.test
@@ -52,6 +63,15 @@ FILES = {
     "page.txt": "the page\n",
     "dir/show.py": "",
     "dir/real.txt": "real\n",
+    "aliased-dir/.htaccess": "RewriteEngine On\nRewriteRule ^(\\w+)\\.html$ show.py?n=$1 "
+                             "[L]\nRewriteCond %{CONTEXT_PREFIX} =/aliased\n"
+                             "RewriteRule ^prefix$ real.txt [L]\n",
+    "aliased-dir/show.py": "",
+    "aliased-dir/real.txt": "aliased real\n",
+    "../srv-outside/.htaccess": "RewriteEngine On\nRewriteRule ^(\\w+)\\.html$ show.py?o=$1 "
+                                "[L]\n",
+    "../srv-outside/show.py": "",
+    "../srv-outside/rewrite_echo.py": "handlers/rewrite_echo.py",
 }
 
 
@@ -72,6 +92,9 @@ SAME = [
     host("two.test", "/dir/real.txt", id="directory-no-match"),
     host("two.test", "/dir/go/x", id="directory-redirect", mode="stock"),
     host("two.test", "/dir/end", id="directory-end"),
+    host("one.test", "/aliased/thing.html", id="htaccess-under-alias"),
+    host("one.test", "/aliased/prefix", id="context-prefix"),
+    host("one.test", "/outside/thing.html", id="htaccess-under-alias-outside-docroot"),
 ]
 
 

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Optional
 from ..config import catalog
 from ..config.directives import DirSettings, SectionContext, apply_dir_directive, is_dir_directive
 from ..config.overrides import OVERRIDE_CLASSES, Overrides
+from ..config.regex import RegexError, compile_regex
+from ..config.server import Section
 from ..config.syntax import ConfigError, ConfigReader, Node
 
 if TYPE_CHECKING:
@@ -34,16 +36,29 @@ class HtaccessError(Exception):
     """A .htaccess file httpd would refuse: the request gets 500, the log this line."""
 
 
+class Parsed:
+    """One .htaccess file: its directives, and its <Files>/<FilesMatch> sections (merged
+    after the config's <Files>, as they come later in httpd's sec_file list)."""
+
+    __slots__ = ("settings", "files")
+
+    def __init__(self, settings: DirSettings, files: tuple[Section, ...]) -> None:
+        self.settings = settings
+        self.files = files
+
+
 class _Plan:
     """For one (filename, uri): the directory levels and, per level, the config sections
     to merge and the .htaccess paths to read with what they may contain."""
 
-    __slots__ = ("levels", "rest", "paths")
+    __slots__ = ("levels", "rest", "locations", "basename", "paths")
 
     def __init__(self, levels: list[tuple[tuple[int, ...], tuple[str, ...], Overrides]],
-                 rest: tuple[int, ...]) -> None:
+                 rest: tuple[int, ...], locations: tuple[int, ...], basename: str) -> None:
         self.levels = levels
-        self.rest = rest
+        self.rest = rest  # regex <Directory> and <Files> sections of the config
+        self.locations = locations
+        self.basename = basename
         self.paths = tuple(path for _, paths, _ in levels for path in paths)
 
 
@@ -56,7 +71,7 @@ class Walker:
         self.names = config.access_file_name
         self.plans: dict[tuple[Optional[str], str], _Plan] = {}
         self.merged: dict[tuple, DirSettings] = {}
-        self.parsed: dict[tuple[str, tuple, Overrides], DirSettings | HtaccessError] = {}
+        self.parsed: dict[tuple[str, tuple, Overrides], Parsed | HtaccessError] = {}
 
     def settings(self, filename: Optional[str], uri: str) -> DirSettings:
         """The merged settings for a request (raises HtaccessError)."""
@@ -83,7 +98,10 @@ class Walker:
         matched = vhost.matching_sections(filename, uri)
         plain = [index for index in matched if vhost.sections[index].kind == "directory"
                  and vhost.sections[index].regex is None]
-        rest = tuple(index for index in matched if index not in plain)
+        rest = tuple(index for index in matched if index not in plain
+                     and vhost.sections[index].kind != "location")
+        locations = tuple(index for index in matched
+                          if vhost.sections[index].kind == "location")
         directory = filename if filename.endswith("/") else filename.rpartition("/")[0] + "/"
         levels = []
         settings = vhost.settings
@@ -96,12 +114,13 @@ class Walker:
             allowed = settings.htaccess_overrides
             paths = tuple(level + name for name in self.names) if allowed.any else ()
             levels.append((here, paths, allowed))
-        return _Plan(levels, rest)
+        return _Plan(levels, rest, locations, filename.rpartition("/")[2])
 
     def _merge(self, plan: _Plan, stamps: tuple) -> DirSettings:
         vhost = self.vhost
         settings = vhost.settings
         position = 0
+        files: list[Section] = []
         for here, paths, allowed in plan.levels:
             for index in here:
                 settings = settings.merged_with(vhost.sections[index].settings)
@@ -109,12 +128,19 @@ class Walker:
                 stamp = stamps[position]
                 position += 1
                 if stamp is not None:
-                    settings = settings.merged_with(self._parsed(path, stamp, allowed))
+                    parsed = self._parsed(path, stamp, allowed)
+                    settings = settings.merged_with(parsed.settings)
+                    files.extend(parsed.files)
         for index in plan.rest:
+            settings = settings.merged_with(vhost.sections[index].settings)
+        for section in files:
+            if plan.basename and section.matches_file(plan.basename):
+                settings = settings.merged_with(section.settings)
+        for index in plan.locations:
             settings = settings.merged_with(vhost.sections[index].settings)
         return settings
 
-    def _parsed(self, path: str, stamp: tuple, allowed: Overrides) -> DirSettings:
+    def _parsed(self, path: str, stamp: tuple, allowed: Overrides) -> Parsed:
         key = (path, stamp, allowed)
         result = self.parsed.get(key)
         if result is None:
@@ -142,7 +168,7 @@ _READ_TIME = re.compile(r"^\s*(Include|IncludeOptional|Define|UnDefine|LoadModul
                         re.IGNORECASE | re.MULTILINE)
 
 
-def parse(path: str, allowed: Overrides, config: ServerConfig) -> DirSettings:
+def parse(path: str, allowed: Overrides, config: ServerConfig) -> Parsed:
     """ap_parse_htaccess: the file's directives as a <Directory> of its directory."""
     reader = ConfigReader(config.defines, server_root=config.server_root)
     try:
@@ -157,9 +183,18 @@ def parse(path: str, allowed: Overrides, config: ServerConfig) -> DirSettings:
     except ConfigError as exc:
         raise HtaccessError(str(exc)) from None
     directory = os.path.dirname(path) + "/"
-    settings = DirSettings()
     ctx = SectionContext(directory=directory, is_location=False, is_server=False)
+    settings = _apply(nodes, path, allowed, ctx)
+    files = tuple(_files_section(node, path, allowed, ctx) for node in nodes if node.is_section)
+    return Parsed(settings, files)
+
+
+def _apply(nodes: list[Node], path: str, allowed: Overrides,
+           ctx: SectionContext) -> DirSettings:
+    settings = DirSettings()
     for node in nodes:
+        if node.is_section:
+            continue
         _check(node, path, allowed)
         try:
             apply_dir_directive(settings, node, ctx, [])
@@ -171,12 +206,32 @@ def parse(path: str, allowed: Overrides, config: ServerConfig) -> DirSettings:
     return settings
 
 
+def _files_section(node: Node, path: str, allowed: Overrides, ctx: SectionContext) -> Section:
+    """`<Files name>` (wildcards), `<Files ~ regex>` or `<FilesMatch regex>` in a .htaccess;
+    any other section is refused, as httpd refuses <Directory> and <Location> there."""
+    key = node.key
+    if key not in ("files", "filesmatch"):
+        raise HtaccessError(f"{path}: <{node.name}> not allowed here")
+    args = node.args
+    if not args or len(args) > 2 or (len(args) == 2 and args[0] != "~"):
+        raise HtaccessError(f"{path}:{node.line}: <{node.name}> takes one name or pattern")
+    regex = None
+    if key == "filesmatch" or len(args) == 2:
+        try:
+            regex = compile_regex(args[-1])
+        except RegexError as exc:
+            raise HtaccessError(f"{path}:{node.line}: <{node.name}>: {exc}") from None
+    for child in node.children or []:
+        if child.is_section:
+            raise HtaccessError(f"{path}:{child.line}: <{child.name}> not allowed inside "
+                                f"<{node.name}>")
+    settings = _apply(node.children or [], path, allowed, ctx)
+    return Section("files", args[-1], regex, settings, path, node.line)
+
+
 def _check(node: Node, path: str, allowed: Overrides) -> None:
     """What httpd's ap_walk_config refuses in a .htaccess file."""
     key = node.key
-    if node.is_section:
-        raise HtaccessError(f"{path}: <{node.name}> in a .htaccess file is not supported by "
-                            "prefork-modpy (move the section into the server config)")
     if key not in OVERRIDE_CLASSES and not is_dir_directive(key):
         info = catalog.directive_info(node.name)
         if info is None:

@@ -79,6 +79,9 @@ RewriteRule ^(.*)$ /static$1 [L]
 <Directory {root}/opts>
     AllowOverride Options=Indexes
 </Directory>
+<Directory {root}/filesec>
+    AllowOverride All
+</Directory>
 <Directory {root}/listed>
     AllowOverride None
     AllowOverrideList RewriteEngine RewriteRule
@@ -105,6 +108,16 @@ RewriteRule ^env/(.*)$ show.py [E=FROM_SHOP:$1,L]
 PythonOption site.level shop
 """
 
+FILES_HTACCESS = r"""<Files "secret.txt">
+    Require all denied
+</Files>
+<FilesMatch "^run\.py$">
+    SetHandler mod_python
+    PythonHandler fs_echo
+    PythonOption site.level files
+</FilesMatch>
+"""
+
 FILES = {
     "rewrite_echo.py": "handlers/rewrite_echo.py",
     "echo.py": "",
@@ -124,6 +137,11 @@ FILES = {
     "locked/page.txt": "locked\n",
     "opts/.htaccess": "Options +ExecCGI\n",
     "opts/page.txt": "opts\n",
+    "filesec/.htaccess": FILES_HTACCESS,
+    "filesec/secret.txt": "secret\n",
+    "filesec/open.txt": "open\n",
+    "filesec/fs_echo.py": "handlers/rewrite_echo.py",
+    "filesec/run.py": "",
     "listed/.htaccess": "RewriteEngine On\nRewriteRule ^a\\.txt$ b.txt\n",
     "listed/b.txt": "b\n",
     "listed2/.htaccess": "this is not a directive file\n",
@@ -179,6 +197,9 @@ SAME = [
     Case("htaccess-option-not-allowed", "/opts/page.txt", mode="stock"),
     Case("htaccess-override-list", "/listed/a.txt"),
     Case("htaccess-none-not-read", "/listed2/page.txt"),
+    Case("htaccess-files-denied", "/filesec/secret.txt", mode="stock"),
+    Case("htaccess-files-other", "/filesec/open.txt"),
+    Case("htaccess-filesmatch-handler", "/filesec/run.py/extra?q=1"),
 ]
 
 

@@ -6,14 +6,15 @@ parsing with httpd's names, the per-directory merge (`config_perdir_merge`) and 
 per-server one (`config_server_merge`). Anything mod_rewrite has that prefork-modpy does
 not apply (other map types, proxy and cookie flags, lookahead variables, ap_expr
 conditions, other RewriteOptions) is refused by name with the reason. A txt map file must
-exist at load (httpd checks it then); its lines are read when first looked up.
+exist at load (httpd checks it then); its lines are read when first looked up. Must not
+know requests (httpd/rewrite.py applies the rules).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
-from typing import Optional
+from dataclasses import dataclass, field
+from typing import Callable, Optional
 
 from .regex import HttpdRegex, RegexError, compile_regex
 from .syntax import ConfigError, Node
@@ -157,7 +158,8 @@ def merge_server(main: Optional[RewriteSettings],
 
 
 def apply_directive(rewrite: Optional[RewriteSettings], node: Node, directory: Optional[str],
-                    is_server: bool, resolve_path=None) -> RewriteSettings:
+                    is_server: bool,
+                    resolve_path: Optional[Callable[[str], str]] = None) -> RewriteSettings:
     """Record one mod_rewrite directive; returns the (possibly new) settings."""
     settings = rewrite if rewrite is not None else RewriteSettings(directory=directory)
     key = node.key
@@ -186,7 +188,7 @@ def apply_directive(rewrite: Optional[RewriteSettings], node: Node, directory: O
     return settings
 
 
-def finish(rewrite: Optional[RewriteSettings], where: str) -> None:
+def finish(rewrite: Optional[RewriteSettings]) -> None:
     """A RewriteCond must be followed by a RewriteRule in the same context."""
     if rewrite is not None and rewrite.pending:
         raise ConfigError(f"{rewrite.pending[-1].where}: RewriteCond without a RewriteRule "
@@ -350,7 +352,7 @@ def _redirect_code(node: Node, value: str) -> int:
     return int(value)
 
 
-def _map(node: Node, resolve_path) -> RewriteMapKind:
+def _map(node: Node, resolve_path: Optional[Callable[[str], str]]) -> RewriteMapKind:
     if len(node.args) not in (2, 3):
         raise ConfigError.at(node, "RewriteMap takes a name and type:source")
     name, source = node.args[0], node.args[1]
@@ -374,7 +376,3 @@ def _map(node: Node, resolve_path) -> RewriteMapKind:
     raise ConfigError.at(node, f"RewriteMap {name} {kind}: map type not implemented by "
                                f"prefork-modpy ({_REFUSED_MAPS}); refused rather than "
                                "ignored")
-
-
-def with_directory(rewrite: RewriteSettings, directory: str) -> RewriteSettings:
-    return replace(rewrite, directory=directory)

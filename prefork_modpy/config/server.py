@@ -358,9 +358,9 @@ class _Builder:
         maps, and its rules under RewriteOptions Inherit); whether any .htaccess is read."""
         hosts = [self.main, *self.vhosts]
         for host in hosts:
-            finish_rewrite(host.settings.server_rewrite, host.file)
+            finish_rewrite(host.settings.server_rewrite)
             for section in host.sections:
-                finish_rewrite(section.settings.rewrite, section.file)
+                finish_rewrite(section.settings.rewrite)
         main_rewrite = self.main.settings.server_rewrite
         self.main.rewrite = main_rewrite
         for vhost in self.vhosts:

@@ -55,6 +55,8 @@ _IMPLEMENTED = {
     "authz_user": "mod_authz_user", "authn_core": "mod_authn_core",
     "auth_basic": "mod_auth_basic", "status": "mod_status", "reqtimeout": "mod_reqtimeout",
     "mpm_prefork": "prefork", "unixd": "mod_unixd", "version": "mod_version",
+    # -- mod_rewrite --
+    "rewrite": "mod_rewrite",
 }
 
 _TLS = ("TLS is not terminated by prefork-modpy", "put a TLS proxy (nginx, haproxy, stunnel, "
@@ -68,7 +70,7 @@ _OTHER_LANGUAGE = ("prefork-modpy runs mod_python handlers only",
 _MISSING: dict[str, tuple[str, str]] = {
     "ssl": _TLS, "gnutls": _TLS, "http2": ("HTTP/2 is not spoken by prefork-modpy",
                                           "terminate HTTP/2 in a proxy in front"),
-    "rewrite": _HTTPD_MODULE, "access_compat": _HTTPD_MODULE, "env": _HTTPD_MODULE,
+    "access_compat": _HTTPD_MODULE, "env": _HTTPD_MODULE,
     "setenvif": _HTTPD_MODULE, "headers": _HTTPD_MODULE, "expires": _HTTPD_MODULE,
     "authn_file": _HTTPD_MODULE, "authz_groupfile": _HTTPD_MODULE,
     "auth_digest": _HTTPD_MODULE, "actions": _HTTPD_MODULE, "userdir": _HTTPD_MODULE,
@@ -154,8 +156,8 @@ _add("core", Status.ACCEPTED, "prefork-modpy needs no compile-time process limit
      "MaxRequestWorkers bounds the workers", "", "ServerLimit")
 _add("core", Status.ACCEPTED, "headers are never advertised with versions: the Server header "
      "is 'prefork-modpy' (as ServerTokens Prod, or stricter)", "", "ServerTokens")
-_add("core", Status.ACCEPTED, "matters only where .htaccess files are read, and AllowOverride "
-     "None (the only value prefork-modpy accepts) reads none", "", "AccessFileName")
+_add("core", Status.ACCEPTED, "the names of the .htaccess files read where AllowOverride or "
+     "AllowOverrideList is not None (httpd/htaccess.py)", "", "AccessFileName")
 _add("core", Status.ACCEPTED, "prefork-modpy needs no DNS; only the default Off is accepted",
      "", "HostnameLookups")
 _add("core", Status.ACCEPTED, "has no effect in httpd 2.4 either (a warning there too)", "",
@@ -209,8 +211,10 @@ _add_module("mod_ssl", "SSLEngine", "SSLCertificateFile", "SSLCertificateKeyFile
             "SSLSessionCache", "SSLSessionCacheTimeout", "SSLRandomSeed", "SSLPassPhraseDialog",
             "SSLCryptoDevice", "SSLStaplingCache", "SSLUseStapling", "SSLCompression",
             "SSLProxyEngine")
-_add_module("mod_rewrite", "RewriteEngine", "RewriteRule", "RewriteCond", "RewriteBase",
-            "RewriteMap", "RewriteOptions")
+# -- mod_rewrite (config/rewrite.py refuses its unimplemented flags, maps and options) --
+_add("mod_rewrite", Status.REFUSED, "removed in httpd 2.4 (mod_rewrite logs through the "
+     "error log)", "remove the line; httpd 2.4 uses LogLevel rewrite:traceN",
+     "RewriteLog", "RewriteLogLevel", "RewriteLock")
 _add_module("mod_access_compat", "Order", "Allow", "Deny", "Satisfy")
 _add_module("mod_env", "SetEnv", "UnsetEnv")
 _add_module("mod_headers", "Header", "RequestHeader")

@@ -12,7 +12,9 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Callable, Optional
 
-from . import catalog
+from . import catalog, overrides
+from . import rewrite as mod_rewrite
+from .overrides import Overrides
 from .regex import SearchPattern
 from .syntax import ConfigError, Node
 
@@ -91,6 +93,8 @@ class SectionContext:
     is_location: bool = False
     is_server: bool = True
     directory_regex: Optional[SearchPattern] = None
+    # -- mod_rewrite: turns a RewriteMap's relative path into ServerRoot's --
+    resolve_path: Optional[Callable[[str], str]] = None
 
 
 @dataclass
@@ -131,6 +135,13 @@ class DirSettings:
     languages: dict[str, str] = field(default_factory=dict)  # AddLanguage: ext -> language
     charsets: dict[str, str] = field(default_factory=dict)  # AddCharset: ext -> charset
     default_charset: Optional[str] = None  # AddDefaultCharset: "" for Off
+    # -- mod_rewrite / .htaccess --
+    # per-directory rewriting (None: no mod_rewrite directive here) and, on a server's or
+    # virtual host's own settings only, its server-context rewriting (never merged).
+    rewrite: Optional[mod_rewrite.RewriteSettings] = None
+    server_rewrite: Optional[mod_rewrite.RewriteSettings] = None
+    allow_override: Optional[Overrides] = None  # None: inherit (default None)
+    allow_override_list: Optional[frozenset[str]] = None
 
     @property
     def effective_options(self) -> frozenset[str]:
@@ -167,7 +178,23 @@ class DirSettings:
             languages={**self.languages, **child.languages},
             charsets={**self.charsets, **child.charsets},
             default_charset=_pick(child.default_charset, self.default_charset),
+            # -- mod_rewrite / .htaccess --
+            rewrite=mod_rewrite.merge_perdir(self.rewrite, child.rewrite),
+            allow_override=_pick(child.allow_override, self.allow_override),
+            allow_override_list=_pick(child.allow_override_list, self.allow_override_list),
         )
+
+    # -- mod_rewrite / .htaccess --
+    @cached_property
+    def rewrite_active(self) -> bool:
+        """Whether mod_rewrite's fixup has rules to run here (one check per request)."""
+        return self.rewrite is not None and self.rewrite.active
+
+    @property
+    def htaccess_overrides(self) -> Overrides:
+        """What a .htaccess file may hold here (AllowOverride + AllowOverrideList)."""
+        base = self.allow_override or overrides.NONE
+        return Overrides(base.classes, base.options, self.allow_override_list or frozenset())
 
     @property
     def has_python_handlers(self) -> bool:
@@ -537,11 +564,35 @@ def _warn_options(node: Node, enabled: set[str], warnings: list[str]) -> None:
         warnings.append(f"{node.where}: Options {notes[name]}")
 
 
-def _allow_override(settings: DirSettings, node: Node) -> None:
-    if [word.lower() for word in node.args] != ["none"]:
-        raise ConfigError.at(node, f"{node.name} {' '.join(node.args)}: prefork-modpy reads no "
-                                   ".htaccess files, so their rules would be dropped; move "
-                                   "them into the config and use AllowOverride None")
+# -- .htaccess --
+def _allow_override(settings: DirSettings, node: Node, ctx: SectionContext) -> None:
+    """AllowOverride / AllowOverrideList: only in a <Directory> without a regex (httpd 2.4);
+    `None` is accepted anywhere, as before."""
+    is_none = [word.lower() for word in node.args] == ["none"]
+    if not is_none and (ctx.is_server or ctx.is_location or ctx.directory_regex is not None
+                        or ctx.directory is None):
+        raise ConfigError.at(node, f"{node.name} is only available in <Directory> sections "
+                                   "specified without regular expressions (httpd 2.4)")
+    if node.key == "allowoverride":
+        settings.allow_override = overrides.parse_allow_override(node)
+    else:
+        settings.allow_override_list = overrides.parse_allow_override_list(node)
+
+
+# -- mod_rewrite --
+def _rewrite(settings: DirSettings, node: Node, ctx: SectionContext) -> None:
+    """mod_rewrite's directives: server context fills `server_rewrite`, a <Directory> or
+    .htaccess `rewrite` with its directory as the per-directory prefix."""
+    if ctx.is_server:
+        settings.server_rewrite = mod_rewrite.apply_directive(settings.server_rewrite, node, None,
+                                                          True, ctx.resolve_path)
+        return
+    if ctx.is_location or ctx.directory_regex is not None or ctx.directory is None:
+        raise ConfigError.at(node, f"{node.name} in <Location>, <Files> or a regex section: "
+                                   "mod_rewrite's manual calls this unsupported (no "
+                                   "per-directory prefix); prefork-modpy refuses it. Use "
+                                   "server context or a <Directory>")
+    settings.rewrite = mod_rewrite.apply_directive(settings.rewrite, node, ctx.directory, False)
 
 
 def _remove_type(settings: DirSettings, node: Node) -> None:
@@ -594,8 +645,6 @@ _SIMPLE: dict[str, Callable[[DirSettings, Node], None]] = {
     "authtype": _auth_field("auth_type"),
     "authname": _auth_field("auth_name"),
     "require": _require,
-    "allowoverride": _allow_override,
-    "allowoverridelist": _allow_override,
     "removetype": _remove_type,
     "addlanguage": _mapping("languages", "language"),
     "addcharset": _mapping("charsets", "charset"),
@@ -608,8 +657,16 @@ _WARNING: dict[str, Callable[[DirSettings, Node, list[str]], None]] = {
 }
 
 
+# Per-directory directives that need to know their section (mod_rewrite, .htaccess).
+_CONTEXTUAL: dict[str, Callable[[DirSettings, Node, SectionContext], None]] = {
+    "allowoverride": _allow_override,
+    "allowoverridelist": _allow_override,
+    **{name: _rewrite for name in mod_rewrite.DIRECTIVES},
+}
+
+
 def is_dir_directive(key: str) -> bool:
-    return (key in _SIMPLE or key in _PHASE_BY_LOWER or key in _FLAG_BY_LOWER
+    return (key in _SIMPLE or key in _CONTEXTUAL or key in _PHASE_BY_LOWER or key in _FLAG_BY_LOWER
             or key in _TEXT_BY_LOWER or key in REFUSED or key == "pythonhandlermodule"
             or key in _FILTER_DIRECTIVES or key in _WARNING)
 
@@ -638,5 +695,7 @@ def apply_dir_directive(settings: DirSettings, node: Node, ctx: SectionContext,
         _handler_module(settings, node, ctx)
     elif key in _FILTER_DIRECTIVES:
         _FILTER_DIRECTIVES[key](settings, node, ctx)
+    elif key in _CONTEXTUAL:
+        _CONTEXTUAL[key](settings, node, ctx)
     else:
         _SIMPLE[key](settings, node)

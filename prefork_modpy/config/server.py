@@ -24,6 +24,8 @@ from .directives import (
     require_wired,
 )
 from .regex import HTTPD_DEFAULT_OPTIONS, RegexError, SearchPattern, compile_regex
+from .rewrite import RewriteSettings, merge_server
+from .rewrite import finish as finish_rewrite
 from .syntax import (
     ConfigError,
     ConfigReader,
@@ -149,6 +151,10 @@ class VirtualHost:
     server_signature: str = "off"  # ServerSignature: off, on or email
     error_log: Optional[str] = None  # a <VirtualHost>'s own ErrorLog (resolved)
     log_level: Optional[str] = None  # a <VirtualHost>'s own LogLevel
+    # -- mod_rewrite / .htaccess --
+    rewrite: Optional[RewriteSettings] = None  # server-context rewriting (translate_name)
+    rewrite_on: bool = False  # RewriteEngine On with rules in server context
+    reads_htaccess: bool = False  # some section's AllowOverride/AllowOverrideList is not None
     _cache: dict = field(default_factory=dict, repr=False)
     _route_cache: dict = field(default_factory=dict, repr=False)
     _python_locations: Optional[list[Section]] = field(default=None, repr=False)
@@ -192,6 +198,10 @@ class VirtualHost:
                 section for section in self.sections
                 if section.kind == "location" and section.settings.has_python_handlers]
         return any(section.matches_uri(uri) for section in self._python_locations)
+
+    def matching_sections(self, filename: Optional[str], uri: str) -> tuple[int, ...]:
+        """The indexes of the sections that apply, in merge order (for the .htaccess walk)."""
+        return self._matching_sections(filename, uri)
 
     def _matching_sections(self, filename: Optional[str], uri: str) -> tuple[int, ...]:
         dirs: list[tuple[int, int, int]] = []
@@ -303,6 +313,7 @@ class _Builder:
         for node in nodes:
             self._server_node(node, self.main)
         self._check_filters()  # before merging: the vhosts' own settings are still apart
+        self._finish_rewrite()  # before merging too: server-context rules are not merged
         self._finish_vhosts()
         self._warn_thread_mpm()
         main_sections = self.main.sections
@@ -340,6 +351,26 @@ class _Builder:
                 raise ConfigError(f"{vhost.file}:{vhost.line}: " + catalog.pending(
                     "LogLevel", f"this virtual host's {vhost.log_level} differs from the main "
                                 f"server's {main_level}"))
+
+    # -- mod_rewrite / .htaccess --
+    def _finish_rewrite(self) -> None:
+        """Server-context rewriting per host (a virtual host inherits only the main server's
+        maps, and its rules under RewriteOptions Inherit); whether any .htaccess is read."""
+        hosts = [self.main, *self.vhosts]
+        for host in hosts:
+            finish_rewrite(host.settings.server_rewrite)
+            for section in host.sections:
+                finish_rewrite(section.settings.rewrite)
+        main_rewrite = self.main.settings.server_rewrite
+        self.main.rewrite = main_rewrite
+        for vhost in self.vhosts:
+            vhost.rewrite = merge_server(main_rewrite, vhost.settings.server_rewrite)
+        for host in hosts:
+            host.rewrite_on = host.rewrite is not None and host.rewrite.active
+        reads = any(section.settings.htaccess_overrides.any for host in hosts
+                    for section in host.sections)
+        for host in hosts:
+            host.reads_htaccess = reads
 
     def _warn_thread_mpm(self) -> None:
         """Debian's mpm_event.conf sizes processes of 25 threads; here each worker serves
@@ -387,7 +418,8 @@ class _Builder:
         elif key in _HOST_DIRECTIVES:
             _HOST_DIRECTIVES[key](self, host, node)
         elif is_dir_directive(key):
-            apply_dir_directive(host.settings, node, SectionContext(), self.warnings)
+            apply_dir_directive(host.settings, node, SectionContext(resolve_path=self.resolve_path),
+                                self.warnings)
         elif host is self.main and key in _SERVER_DIRECTIVES:
             self.sources.setdefault(node.name, node.where)
             _SERVER_DIRECTIVES[key](self, node)

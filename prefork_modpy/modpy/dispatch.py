@@ -17,7 +17,7 @@ from mod_python import apache
 
 from .. import _core
 from ..config.directives import PHASE, PYTHON_HANDLER_NAMES, HandlerEntry, resolve_directory
-from ..httpd import auth, errordoc, errorpages, static, translate
+from ..httpd import auth, errordoc, errorpages, htaccess, rewrite, static, translate
 from ..runtime.importer import resolve_object
 from . import filters, redirect
 from .request import Request
@@ -114,13 +114,19 @@ class Dispatcher:
         result = self._translate(req, server_settings)
         if result != OK:
             return result
-        settings = self._settle(req)
+        try:
+            settings = self._settle(req)
+        except htaccess.HtaccessError as exc:  # httpd: [core:alert] and 500
+            req.log_error(str(exc), apache.APLOG_ALERT)
+            return apache.HTTP_INTERNAL_SERVER_ERROR
         req.handler = self._content_handler(req, settings)
         # Most sections have only a PythonHandler: one set check skips the other phases.
-        if settings.requires or req.dynamic_handlers or not settings.phases <= CONTENT_ONLY:
+        if settings.requires or req.dynamic_handlers or not settings.phases <= CONTENT_ONLY \
+                or settings.rewrite_active:
             result = self._before_content(req, settings)
             if result != OK:
                 return result
+            settings = req.per_dir_config or settings  # DirectoryIndex after rewriting
         return self._content(req, settings)
 
     def _run_phases(self, req: Request, phases: tuple[str, ...], settings: DirSettings) -> int:
@@ -137,17 +143,37 @@ class Dispatcher:
         if result == OK:
             result = self._check_auth(req, settings)
         if result == OK:
-            result = self._run_phases(req, ("PythonTypeHandler", "PythonFixupHandler"),
-                                      settings)
+            result = self._run_phases(req, ("PythonTypeHandler",), settings)
+        if result == OK and settings.rewrite_active:  # mod_rewrite's fixup runs first
+            result, settings = self._rewrite_fixup(req, settings)
+        if result == OK:
+            result = self._run_phases(req, ("PythonFixupHandler",), settings)
         return result
 
+    # -- mod_rewrite --
+    def _rewrite_fixup(self, req: Request, settings: DirSettings) -> tuple[int, DirSettings]:
+        """Per-directory rewriting (rewrite.fixup); when it declines on a directory URL,
+        mod_dir's DirectoryIndex then applies, and the index file's own rules with it."""
+        result = rewrite.fixup(req, settings)
+        if result == DECLINED and req.rewrite_redirect is None and _is_dir_url(req):
+            settings = self._directory_index(req, settings)
+            req.per_dir_config = settings
+            req.handler = self._content_handler(req, settings)
+            if settings.rewrite_active and not _is_dir_url(req):
+                result = rewrite.fixup(req, settings)
+        return (OK if result == DECLINED else result), settings
+
     def _translate(self, req: Request, server_settings: DirSettings) -> int:
+        vhost = req.vhost
+        if vhost.rewrite_on:  # mod_rewrite's translate_name hook runs first
+            rewritten = self._rewrite_translate(req)
+            if rewritten is not None:
+                return rewritten
         result = self._run_phase(req, "PythonTransHandler", server_settings)
         if result == OK and req.filename is not None:
             return OK
         if result not in (OK, DECLINED):
             return result
-        vhost = req.vhost
         if vhost.location_has_python_handlers(req.uri):
             req.filename = req.path_info = None
             return OK
@@ -159,22 +185,50 @@ class Dispatcher:
                 req.alias_root = root
         req.filename, req.path_info, req.is_dir = translate.map_to_file(root, uri)
         req.canonical_filename = req.filename
+        if not req.path_info and req.prev is not None:
+            # ap_internal_redirect's request starts zeroed: no extra path leaves it NULL
+            req.path_info = None
+        return OK
+
+    def _rewrite_translate(self, req: Request) -> Optional[int]:
+        """Server-context rewriting (rewrite.translate): a local path is mapped as the
+        core maps one (path_info split), skipping Alias and DocumentRoot."""
+        assert req.vhost.rewrite is not None
+        result = rewrite.translate(req, req.vhost.rewrite)
+        if result != OK:
+            return result
+        filename = req.rewritten_filename or ""
+        req.filename, req.path_info, req.is_dir = translate.map_to_file("", filename)
+        req.canonical_filename = req.filename
         return OK
 
     def _settle(self, req: Request) -> DirSettings:
         """Effective settings for the mapped file; a directory URL with an index file
-        becomes a request for that file (mod_dir's DirectoryIndex)."""
-        settings = req.vhost.effective_settings(req.filename, req.uri)
+        becomes a request for that file (mod_dir's DirectoryIndex), after per-directory
+        rewriting when there is some (mod_rewrite's fixup runs before mod_dir's)."""
+        settings = self._dir_settings(req)
         filename = req.filename
-        if filename is not None and filename.endswith("/") and req.uri.endswith("/"):
-            for index in settings.directory_index or ("index.html",):
-                if os.path.isfile(filename + index):
-                    req.uri += index
-                    req.filename = req.canonical_filename = filename + index
-                    req.is_dir = False
-                    settings = req.vhost.effective_settings(req.filename, req.uri)
-                    break
+        if filename is not None and filename.endswith("/") and req.uri.endswith("/") \
+                and not settings.rewrite_active:
+            settings = self._directory_index(req, settings)
         req.per_dir_config = settings
+        return settings
+
+    def _dir_settings(self, req: Request) -> DirSettings:
+        vhost = req.vhost
+        if vhost.reads_htaccess:  # decided at config load
+            return htaccess.effective_settings(self.config, vhost, req.filename, req.uri)
+        return vhost.effective_settings(req.filename, req.uri)
+
+    def _directory_index(self, req: Request, settings: DirSettings) -> DirSettings:
+        filename = req.filename
+        assert filename is not None
+        for index in settings.directory_index or ("index.html",):
+            if os.path.isfile(filename + index):
+                req.uri += index
+                req.filename = req.canonical_filename = filename + index
+                req.is_dir = False
+                return self._dir_settings(req)
         return settings
 
     def _content_handler(self, req: Request, settings: DirSettings) -> Optional[str]:
@@ -194,6 +248,9 @@ class Dispatcher:
         return auth.check(req, settings, self._run_phase)
 
     def _content(self, req: Request, settings: DirSettings) -> int:
+        if req.rewrite_redirect is not None:  # mod_rewrite's redirect-handler
+            self.internal_redirect(req, req.rewrite_redirect)
+            return DONE
         if req.is_dir and not req.uri.endswith("/") and not req.path_info:
             return self._directory_slash(req)
         if settings.filtered:  # SetOutputFilter & co. go in just before the handler
@@ -418,6 +475,11 @@ class Dispatcher:
                 self.runtime.error_log.log(
                     f"python_cleanup: Error calling cleanup object {callback!r}\n"
                     f"    {type(exc).__name__}: {exc}")
+
+
+def _is_dir_url(req: Request) -> bool:
+    filename = req.filename
+    return filename is not None and filename.endswith("/") and req.uri.endswith("/")
 
 
 def _client_fault(req: Request, exc: BaseException) -> int:

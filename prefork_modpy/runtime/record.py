@@ -241,6 +241,10 @@ class RequestRec:
     _server: Optional[mp_server] = None
     _read_length = 0
     _line_buffer = b""
+    # -- mod_rewrite --
+    rewritten_filename: Optional[str] = None  # translate_name's local-path result
+    rewrite_redirect: Optional[str] = None  # a per-directory rewrite's internal redirect
+    rewrite_end = False  # [END]: no more rewriting in this request or its redirects
 
     def __init__(self, raw: RawRequest, runtime: Runtime, vhost: VirtualHost,
                  uri: str, args: Optional[str],

@@ -242,11 +242,11 @@ def test_include_directory_and_wildcard_rules(tmp_path):
 
 
 def test_loaded_missing_module_body_with_behaviour_is_refused(tmp_path):
-    path = write(tmp_path, "LoadModule rewrite_module modules/mod_rewrite.so\n"
-                           "<IfModule mod_rewrite.c>\nRewriteEngine On\n"
-                           "RewriteRule ^/private - [F]\n</IfModule>\n")
-    with pytest.raises(ConfigError, match=r"site.conf:3: RewriteEngine in <IfModule "
-                                          r"mod_rewrite.c> \(line 2\): mod_rewrite is loaded"):
+    path = write(tmp_path, "LoadModule ssl_module modules/mod_ssl.so\n"
+                           "<IfModule mod_ssl.c>\nSSLEngine On\n"
+                           "SSLProtocol all\n</IfModule>\n")
+    with pytest.raises(ConfigError, match=r"site.conf:3: SSLEngine in <IfModule "
+                                          r"mod_ssl.c> \(line 2\): mod_ssl is loaded"):
         load_config(str(path))
 
 
@@ -303,7 +303,7 @@ def test_options_and_allow_override(tmp_path):
     assert any("Options Indexes" in warning for warning in config.warnings)
     for line, message in (("Options None", "without FollowSymLinks"),
                           ("Options +Indexes FollowSymLinks", "either all options"),
-                          ("AllowOverride All", "reads no .htaccess files")):
+                          ("AllowOverride Bogus", "Illegal override option Bogus")):
         path = write(tmp_path, f"<Directory /srv>\n{line}\n</Directory>\n")
         with pytest.raises(ConfigError, match=message):
             load_config(str(path))

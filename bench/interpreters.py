@@ -9,7 +9,10 @@
    PythonInterpreter a / b, each handler importing that stack; one keep-alive client sends
    requests to a only, then a,b,a,b...; the difference of the mean latencies is what a
    switch adds end to end (loopback noise included, so look at the median too).
-3. `rss`: the same server with 5 interpreters; VmRSS of its worker after requests to 1, 2
+3. `handover`: the other design's price: a connection's socket handed to another worker
+   process over a Unix socket (SCM_RIGHTS, socket.send_fds) and an acknowledgement back,
+   timed per round trip (the receiver blocks in recv_fds as an idle worker would).
+4. `rss`: the same server with 5 interpreters; VmRSS of its worker after requests to 1, 2
    and 5 of them.
 
     PYTHONPATH=. python bench/interpreters.py [--rounds N]
@@ -152,11 +155,39 @@ def bench_wire(rounds: int) -> None:
             proc.terminate()
             proc.wait(20)
     us = 1e6
+    difference = (statistics.median(mixed) - statistics.median(same)) * us
     print(f"wire: same interpreter mean {statistics.mean(same) * us:.1f} us median "
           f"{statistics.median(same) * us:.1f} us; switching every request mean "
           f"{statistics.mean(mixed) * us:.1f} us median {statistics.median(mixed) * us:.1f}"
-          f" us; difference of medians {(statistics.median(mixed) - statistics.median(same)) * us:.1f}"
-          f" us ({2 * rounds} requests each)")
+          f" us; difference of medians {difference:.1f} us ({2 * rounds} requests each)")
+
+
+def bench_handover(rounds: int) -> None:
+    parent_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    pid = os.fork()
+    if pid == 0:  # the receiving "worker": take the socket, acknowledge, close it
+        parent_end.close()
+        for _ in range(rounds):
+            _, fds, _, _ = socket.recv_fds(child_end, 16, 1)
+            os.close(fds[0])
+            child_end.send(b"k")
+        os._exit(0)
+    child_end.close()
+    listener = socket.create_server(("127.0.0.1", 0))
+    client = socket.create_connection(listener.getsockname(), timeout=5)
+    accepted, _ = listener.accept()
+    samples = []
+    for _ in range(rounds):
+        begin = time.perf_counter_ns()
+        socket.send_fds(parent_end, [b"h"], [accepted.fileno()])
+        parent_end.recv(1)
+        samples.append((time.perf_counter_ns() - begin) / 1000)
+    os.waitpid(pid, 0)
+    for sock in (client, accepted, listener, parent_end):
+        sock.close()
+    samples.sort()
+    print(f"handover: SCM_RIGHTS round trip median {statistics.median(samples):.1f} us, "
+          f"p90 {samples[int(len(samples) * 0.9)]:.1f} us ({rounds} sockets)")
 
 
 def bench_rss() -> None:
@@ -183,13 +214,15 @@ def bench_rss() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=2000)
-    parser.add_argument("--only", choices=("switch", "wire", "rss"))
+    parser.add_argument("--only", choices=("switch", "wire", "handover", "rss"))
     args = parser.parse_args()
     print(f"stack: {', '.join(STACK)}")
     if args.only in (None, "switch"):
         bench_switch(args.rounds)
     if args.only in (None, "wire"):
         bench_wire(args.rounds)
+    if args.only in (None, "handover"):
+        bench_handover(args.rounds)
     if args.only in (None, "rss"):
         bench_rss()
 

@@ -14,6 +14,7 @@ requests, configuration or interpreter naming rules.
 from __future__ import annotations
 
 import _imp
+import importlib.abc
 import importlib.machinery
 import sys
 import types
@@ -58,14 +59,14 @@ class Namespace:
     sys_attrs: dict[str, Any] = field(default_factory=dict)
 
 
-class _SharedLoader:
+class _SharedLoader(importlib.abc.Loader):
     """Gives an interpreter the shared module object instead of executing it again."""
 
     def __init__(self, module: types.ModuleType) -> None:
         self.module = module
         self.spec = getattr(module, "__spec__", None)
 
-    def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType:
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> Optional[types.ModuleType]:
         return self.module
 
     def exec_module(self, module: types.ModuleType) -> None:

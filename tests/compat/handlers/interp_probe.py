@@ -27,7 +27,8 @@ def handler(req):
         "log_handlers": len(probe.handlers),
         "path_counts": {entry: sys.path.count(entry) for entry in sys.path
                         if "/compat-site-" in entry},
-        "server_return_shared": apache.SERVER_RETURN is sys.modules["mod_python.apache"].SERVER_RETURN,
+        "server_return_shared":
+            apache.SERVER_RETURN is sys.modules["mod_python.apache"].SERVER_RETURN,
     }
     req.content_type = "application/json"
     req.write(json.dumps(report, sort_keys=True))

@@ -52,7 +52,7 @@ class Namespace:
     """What one interpreter name owns while another one is installed."""
 
     name: Optional[str]  # None: the worker as it booted (the server's own modules)
-    modules: dict[str, Any]
+    modules: dict[str, Any]  # its sys.modules, kept only while it is not installed
     path: list[str]
     meta_path: list[Any]
     path_hooks: list[Any]
@@ -160,6 +160,7 @@ class Namespaces:
         modules = sys.modules  # the interpreter's own dict: it cannot be rebound
         modules.clear()
         modules.update(namespace.modules)
+        namespace.modules = {}  # live in sys.modules now; a stale copy would pin old modules
         sys.path, sys.meta_path = namespace.path, namespace.meta_path
         sys.path_hooks = namespace.path_hooks
         sys.__dict__.update(namespace.sys_attrs)

@@ -2,7 +2,7 @@
 """What named interpreters cost (issue 11): the switch, and RSS per worker.
 
 1. `switch`: in one process, two interpreter namespaces (prefork_modpy.runtime.interpreters)
-   that each imported the same Django stack (~430 modules of their own); time
+   that each imported the same Django stack (~380 modules of their own); time
    Namespaces.enter() alternating between them, the exact code a worker runs when a request
    names another interpreter than the last one.
 2. `wire`: the real server (`python -m prefork_modpy`, 1 worker) with two directories under

@@ -3,7 +3,8 @@ module state, compared with Apache httpd + mod_python 3.5 (real sub-interpreters
 
 Two directories with PythonInterpreter and their own PythonPath each import their own
 `settings`; two name-based virtual hosts without PythonInterpreter are isolated by default;
-PythonInterpPerDirectory gives each directory its own interpreter. State one interpreter sets
+PythonInterpPerDirectory gives each directory its own interpreter (PythonInterpPerDirective
+the directive's). State one interpreter sets
 (`sys.some_flag`, a `logging` handler) is checked from the other on the same keep-alive
 connection, hence in the same worker process."""
 
@@ -27,6 +28,7 @@ FRAGMENT = (
     "</Directory>\n"
     "<Directory {root}/pd>\n" + PROBE + "    PythonInterpPerDirectory On\n</Directory>\n"
     "<Directory {root}/vh>\n" + PROBE + "</Directory>\n"
+    "<Directory {root}/pdir>\n" + PROBE + "    PythonInterpPerDirective On\n</Directory>\n"
     "<VirtualHost *>\n    ServerName one.test\n    DocumentRoot {root}\n</VirtualHost>\n"
     "<VirtualHost *>\n    ServerName two.test\n    DocumentRoot {root}\n</VirtualHost>\n"
 )
@@ -36,6 +38,7 @@ FILES = {
     "b/interp_probe.py": "handlers/interp_probe.py",
     "pd/interp_probe.py": "handlers/interp_probe.py",
     "vh/interp_probe.py": "handlers/interp_probe.py",
+    "pdir/interp_probe.py": "handlers/interp_probe.py",
     "a_lib/settings.py": "NAME = 'A'\n",
     "b_lib/settings.py": "NAME = 'B'\n",
     "pd/settings.py": "NAME = 'pd'\n",
@@ -133,7 +136,8 @@ def test_interp_per_directory(pair: Pair) -> None:
 
 def test_same_reports_on_both_servers(pair: Pair) -> None:
     """Apart from the state of earlier tests, both servers report the same interpreter view."""
-    for path, host in (("/a/x", "one.test"), ("/b/x", "two.test"), ("/vh/x", "two.test")):
+    for path, host in (("/a/x", "one.test"), ("/b/x", "two.test"), ("/vh/x", "two.test"),
+                       ("/pdir/x", "one.test"), ("/pd/two/page.txt", "two.test")):
         ours, theirs = report(pair.modpy_port, path, host), report(pair.apache.port, path, host)
         for key in ("interpreter", "settings", "settings_file", "server_return_shared"):
             assert ours[key] == theirs[key], (path, key, ours[key], theirs[key])

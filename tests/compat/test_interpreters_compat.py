@@ -4,9 +4,8 @@ module state, compared with Apache httpd + mod_python 3.5 (real sub-interpreters
 Two directories with PythonInterpreter and their own PythonPath each import their own
 `settings`; two name-based virtual hosts without PythonInterpreter are isolated by default;
 PythonInterpPerDirectory gives each directory its own interpreter (PythonInterpPerDirective
-the directive's). State one interpreter sets
-(`sys.some_flag`, a `logging` handler) is checked from the other on the same keep-alive
-connection, hence in the same worker process."""
+the directive's). State one interpreter sets (`sys.some_flag`, a `logging` handler) is
+checked from the other on the same keep-alive connection, hence in the same worker process."""
 
 from __future__ import annotations
 

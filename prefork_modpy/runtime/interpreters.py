@@ -109,10 +109,6 @@ class Namespaces:
         self._boot_path_hooks = list(sys.path_hooks)
         self._by_name: dict[str, Namespace] = {}
         self.current = Namespace(None, {}, sys.path, sys.meta_path, sys.path_hooks)
-        self.switches = 0
-
-    def __len__(self) -> int:
-        return len(self._by_name)
 
     def enter(self, name: str) -> None:
         """Install `name`'s namespace in place of the current one (callers skip the call
@@ -128,7 +124,6 @@ class Namespaces:
                 target = self._by_name[name] = self._create(name)
             self._install(target)
             self.current = target
-            self.switches += 1
         finally:
             _imp.release_lock()
 

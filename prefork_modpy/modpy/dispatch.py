@@ -379,8 +379,11 @@ class Dispatcher:
                           config: dict[str, str]) -> Any:
         """Switch to the handler's interpreter (apache.interpreter follows it)."""
         name = self.interpreter_name(req, entry, config)
-        req.interpreter_name = self.runtime.interpreter = name
-        return self.runtime.modules.interpreter(name)
+        runtime = self.runtime
+        if name != runtime.entered:  # -- named interpreters: another namespace to install
+            runtime.enter_interpreter(name)
+        req.interpreter_name = runtime.interpreter = name
+        return runtime.modules.interpreter(name)
 
     def report_error(self, req: Request, phase: str, token: str, exc: BaseException,
                      debug: bool) -> int:

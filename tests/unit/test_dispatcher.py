@@ -6,6 +6,8 @@ streamed), for the phase walk and the error paths.
 
 from __future__ import annotations
 
+import os
+import pickle
 from pathlib import Path
 from typing import Iterator
 
@@ -60,29 +62,29 @@ ErrorLog {root}/../error.log
     AddHandler mod_python .py
     PythonHandler handlers
     PythonDebug Off
+    <Files forbidden.py>
+        PythonHandler handlers::forbidden
+    </Files>
+    <Files broken.py>
+        PythonHandler handlers::broken
+    </Files>
+    <Files debug.py>
+        PythonHandler handlers::broken
+        PythonDebug On
+    </Files>
+    <Files streaming.py>
+        PythonHandler handlers::streaming
+    </Files>
+    <Files guarded.py>
+        PythonAccessHandler handlers::deny
+    </Files>
+    <Files echo.py>
+        PythonHandler handlers::echo
+    </Files>
+    <Files redirect.py>
+        PythonHandler handlers::redirect
+    </Files>
 </Directory>
-<Files forbidden.py>
-    PythonHandler handlers::forbidden
-</Files>
-<Files broken.py>
-    PythonHandler handlers::broken
-</Files>
-<Files debug.py>
-    PythonHandler handlers::broken
-    PythonDebug On
-</Files>
-<Files streaming.py>
-    PythonHandler handlers::streaming
-</Files>
-<Files guarded.py>
-    PythonAccessHandler handlers::deny
-</Files>
-<Files echo.py>
-    PythonHandler handlers::echo
-</Files>
-<Files redirect.py>
-    PythonHandler handlers::redirect
-</Files>
 """
 
 
@@ -107,8 +109,24 @@ def dispatcher(tmp_path_factory) -> Iterator[Dispatcher]:
 
 
 def serve(dispatcher: Dispatcher, target: str, **kwargs) -> FakeRawRequest:
+    """One request, dispatched in a forked child as a worker would: entering a named
+    interpreter swaps sys.modules, which must not happen to pytest's own process."""
     raw = FakeRawRequest(target, **kwargs)
-    dispatcher.handle(raw)
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: serve, send back what reached the "wire", leave at once
+        try:
+            os.close(read_end)
+            dispatcher.handle(raw)
+            with os.fdopen(write_end, "wb") as out:
+                pickle.dump(raw.__dict__, out)
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as result:
+        data = result.read()
+    os.waitpid(pid, 0)
+    raw.__dict__.update(pickle.loads(data))
     assert not raw.aborted
     return raw
 

@@ -120,7 +120,7 @@ class Processes:
     max_requests_per_child: int = 0
     max_requests_jitter: int = 0
     max_memory_per_child: int = 0  # bytes of RSS; 0: no limit
-    max_connections_per_child: int = 0  # MaxConnectionsPerChild (wired by the follow-up)
+    max_connections_per_child: int = 0  # MaxConnectionsPerChild (0: no limit)
     graceful_shutdown_timeout: float = 30.0
     user: Optional[str] = None
     uid: Optional[int] = None
@@ -146,7 +146,7 @@ class VirtualHost:
     url_aliases: tuple[tuple[str, str], ...] = ()  # Alias (URL prefix, directory)
     addresses: tuple[str, ...] = ()  # <VirtualHost addr[:port] ...> as written
     server_admin: Optional[str] = None  # ServerAdmin (wired by the follow-up)
-    server_signature: str = "off"  # ServerSignature: off, on or email
+    server_signature: str = ""  # ServerSignature: off, on or email ("" until resolved)
     error_log: Optional[str] = None  # a <VirtualHost>'s own ErrorLog (resolved)
     log_level: Optional[str] = None  # a <VirtualHost>'s own LogLevel
     _cache: dict = field(default_factory=dict, repr=False)
@@ -254,7 +254,7 @@ class ServerConfig:
     hostname_lookups: bool = False
     default_runtime_dir: Optional[str] = None
     access_file_name: tuple[str, ...] = (".htaccess",)
-    types_config: str = "/etc/mime.types"  # TypesConfig
+    types_config: Optional[str] = None  # TypesConfig (None: the system's MIME table)
     extended_status: bool = True  # ExtendedStatus
 
     def select_vhost(self, host: Optional[str]) -> VirtualHost:
@@ -329,9 +329,12 @@ class _Builder:
         ErrorLog/LogLevel must be the main server's until per-host logs are wired."""
         main_log = self.extra.get("error_log")
         main_level = self.extra.get("log_level", "warn")
+        self.main.server_signature = self.main.server_signature or "off"
         for vhost in self.vhosts:
             if not vhost.server_name:
                 vhost.server_name = self.main.server_name
+            # -- ServerSignature: a per-directory merge in httpd; a host inherits main's --
+            vhost.server_signature = vhost.server_signature or self.main.server_signature
             if vhost.error_log is not None and vhost.error_log != main_log:
                 raise ConfigError(f"{vhost.file}:{vhost.line}: " + catalog.pending(
                     "ErrorLog", f"this virtual host's {vhost.error_log} differs from the "
@@ -614,9 +617,7 @@ def _server_signature(builder: _Builder, host: VirtualHost, node: Node) -> None:
     value = _only(node).lower()
     if value not in ("on", "off", "email"):
         raise ConfigError.at(node, "ServerSignature must be On, Off or EMail")
-    host.server_signature = value
-    if value != "off":
-        require_wired(node, "ServerSignature", value)
+    host.server_signature = value  # the footer of httpd/errorpages.py
 
 
 def _error_log(builder: _Builder, host: VirtualHost, node: Node) -> None:
@@ -844,21 +845,13 @@ def _trace_enable(builder: _Builder, node: Node) -> None:
     if value not in ("on", "off", "extended"):
         raise ConfigError.at(node, "TraceEnable must be On, Off or extended")
     builder.server_fields["trace_enable"] = value
-    if value != "on":
-        require_wired(node, "TraceEnable", value)
-
-
-# The file prefork-modpy's MIME table comes from (httpd/mime.py through Python's mimetypes).
-SYSTEM_MIME_TYPES = "/etc/mime.types"
 
 
 def _types_config(builder: _Builder, node: Node) -> None:
     path = builder.resolve_path(_only(node))
     if not os.access(path, os.R_OK):
         raise ConfigError.at(node, f"TypesConfig: cannot read {path}")
-    builder.server_fields["types_config"] = path
-    if os.path.realpath(path) != os.path.realpath(SYSTEM_MIME_TYPES):
-        require_wired(node, "TypesConfig", path)
+    builder.server_fields["types_config"] = path  # read by httpd/mime.py in each worker
 
 
 def _extended_status(builder: _Builder, node: Node) -> None:
@@ -869,8 +862,6 @@ def _extended_status(builder: _Builder, node: Node) -> None:
 
 def _max_connections(builder: _Builder, node: Node) -> None:
     builder.processes.max_connections_per_child = _number(node, int, 0)
-    if builder.processes.max_connections_per_child:
-        require_wired(node, "MaxConnectionsPerChild", node.args[0])
 
 
 def _regex_default_options(builder: _Builder, node: Node) -> None:

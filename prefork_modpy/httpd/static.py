@@ -62,18 +62,21 @@ def _options(req: RequestRec) -> int:
     from .errorpages import make_allow
 
     _set_type(req, req.filename or "")
-    req.headers_out["Allow"] = make_allow(req.allowed_mask)
+    req.headers_out["Allow"] = make_allow(req.allowed_mask,
+                                          req.runtime.config.trace_enable != "off")
     req.headers_out["Content-Length"] = "0"
     return apache.OK
 
 
 def _set_type(req: RequestRec, filename: str) -> None:
     if not req.content_type_set:
-        kind, encoding = mime.find_type(filename, req.per_dir_config)
+        kind, encoding, languages = mime.find_type(filename, req.per_dir_config)
         if kind is not None:
             req.content_type = kind
         if encoding is not None:
             req.headers_out["Content-Encoding"] = encoding
+        if languages is not None:  # AddLanguage
+            req.headers_out["Content-Language"] = languages
 
 
 def _send(req: RequestRec, filename: str, info: os.stat_result) -> int:

@@ -16,8 +16,14 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 from mod_python import apache
 
 from .. import _core
-from ..config.directives import PHASE, PYTHON_HANDLER_NAMES, HandlerEntry, resolve_directory
-from ..httpd import auth, errordoc, errorpages, static, translate
+from ..config.directives import (
+    PHASE,
+    PYTHON_HANDLER_NAMES,
+    SERVED_AS_FILES,
+    HandlerEntry,
+    resolve_directory,
+)
+from ..httpd import auth, errordoc, errorpages, mime, static, trace, translate
 from ..runtime.importer import resolve_object
 from . import filters, redirect
 from .request import Request
@@ -62,6 +68,8 @@ class Dispatcher:
         self.builtin_handlers: dict[str, BuiltinHandler] = {}
         self._hlists: dict[HandlerEntry, HandlerListEntry] = {}
         runtime.dispatcher = self  # req.internal_redirect() and filters come back here
+        if self.config.types_config is not None:  # TypesConfig: that file's table only
+            mime.use_types_config(self.config.types_config)
 
     def handle(self, raw: RawRequest) -> Optional[Request]:
         """Serve one request completely. Returns the request for the access log.
@@ -114,6 +122,8 @@ class Dispatcher:
         result = self._translate(req, server_settings)
         if result != OK:
             return result
+        if req.method == "TRACE":  # -- TraceEnable: httpd's core, at map_to_storage --
+            return trace.answer(req, self.config.trace_enable)
         settings = self._settle(req)
         req.handler = self._content_handler(req, settings)
         # Most sections have only a PythonHandler: one set check skips the other phases.
@@ -203,9 +213,20 @@ class Dispatcher:
             result = self._run_phase(req, "PythonHandler", settings)
         elif req.handler in self.builtin_handlers:
             result = self.builtin_handlers[req.handler](req)
+        elif req.handler is not None and req.handler not in SERVED_AS_FILES:
+            return self._handler_not_found(req)
         if result == DECLINED:
             return static.serve(req)
         return result
+
+    def _handler_not_found(self, req: Request) -> int:
+        """ap_invoke_handler: a handler name no module claims (cgi-script, php5-script,
+        server-info...) is 500, never the file itself (AH00524)."""
+        ip, port = req.raw.remote_addr
+        self.runtime.error_log.log(f'AH00524: handler "{req.handler}" not found for: '
+                                   f"{req.filename}", apache.APLOG_ERR, "core",
+                                   client=f"{ip}:{port}")
+        return apache.HTTP_INTERNAL_SERVER_ERROR
 
     def _directory_slash(self, req: Request) -> int:
         query = f"?{req.args}" if req.args is not None else ""

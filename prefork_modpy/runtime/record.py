@@ -404,6 +404,9 @@ class RequestRec:
         if content_type is FROM_MIME:
             content_type = self.default_type()
         if content_type is not None:
+            settings = self.per_dir_config
+            if settings is not None and settings.default_charset:  # AddDefaultCharset
+                content_type = with_default_charset(content_type, settings.default_charset)
             headers.append(("Content-Type", content_type))
         if self._headers_out is not None:
             items = self._headers_out.items()
@@ -536,3 +539,13 @@ def _recode(value: str) -> str:
         return value.encode("latin-1").decode("utf-8")
     except UnicodeError:
         return value
+
+
+def with_default_charset(content_type: str, charset: str) -> str:
+    """ap_make_content_type: `AddDefaultCharset` adds `; charset=` to a type that contains
+    text/plain or text/html (case as written) and no charset parameter yet."""
+    if "charset=" in content_type:
+        return content_type
+    if "text/plain" in content_type or "text/html" in content_type:
+        return f"{content_type}; charset={charset}"
+    return content_type

@@ -146,6 +146,7 @@ class Master:
         self.pending = Generation(1, config)
         self.log(f"master started (pid {os.getpid()}), listening on "
                  f"{self.listeners.describe()}")
+        self.log_config_warnings(config)
         try:
             return self.loop()
         except HaltServer as exc:
@@ -166,6 +167,12 @@ class Master:
         if self.options.max_requests_jitter is not None:
             processes.max_requests_jitter = self.options.max_requests_jitter
         return config
+
+    def log_config_warnings(self, config: ServerConfig) -> None:
+        """What the config asks and prefork-modpy leaves unapplied (`file:line: ...`), in
+        the error log at each start and reload, as httpd logs its AH warnings."""
+        for warning in config.warnings:
+            self.log(f"config: {warning}", LEVELS["warn"])
 
     def scoreboard_capacity(self, config: ServerConfig) -> int:
         # Two full generations side by side during a reload, each up to MaxRequestWorkers.
@@ -269,6 +276,7 @@ class Master:
         self.pending = Generation(self.current.number + 1, config)
         self.log(f"reloading {self.options.config_path}: starting generation "
                  f"{self.pending.number}")
+        self.log_config_warnings(config)
 
     def handle_term(self) -> None:
         self.stop(graceful=True)

@@ -147,6 +147,8 @@ class Worker:
 
     def _serve(self, engine: _core.Engine, dispatcher: Dispatcher) -> None:
         max_requests = self.spec.max_requests
+        max_connections = self.processes.max_connections_per_child
+        connections = 0
         next_tick = 0.0
         while not self.stopping:
             raw = engine.next_request(POLL_INTERVAL)
@@ -156,6 +158,13 @@ class Worker:
                 self._handle(dispatcher, raw, closing=last)
                 if last:
                     self._stop("MaxRequestsPerChild reached")
+                # -- MaxConnectionsPerChild: a connection counts at its first request
+                # (prefork's requests_this_child counts connections); after the last one
+                # the worker drains and exits, and the master starts another.
+                elif max_connections and raw.keepalive_count == 1:
+                    connections += 1
+                    if connections >= max_connections:
+                        self._stop("MaxConnectionsPerChild reached")
             # end_request() already refreshed the heartbeat: under load, the other checks
             # (a syscall or two each) run a few times a second, not once per request.
             now = time.monotonic()

@@ -322,21 +322,26 @@ def test_vhost_without_server_name_takes_the_main_one(tmp_path):
     assert load_config(str(path)).vhosts[0].server_name == "main.test"
 
 
-def test_unknown_handler_is_refused_but_server_status_is_known(tmp_path):
+def test_unknown_handler_is_accepted_with_a_warning_but_server_status_is_known(tmp_path):
     path = write(tmp_path, "<Location /s>\nSetHandler server-status\n</Location>\n")
-    load_config(str(path))
+    assert not load_config(str(path)).warnings
     path = write(tmp_path, "AddHandler cgi-script .cgi\n")
-    with pytest.raises(ConfigError, match="handler 'cgi-script' does not exist"):
-        load_config(str(path))
+    config = load_config(str(path))
+    assert config.main.settings.add_handlers == {"cgi": "cgi-script"}
+    assert any("'cgi-script'" in line and "500" in line for line in config.warnings)
 
 
 def test_pending_directive_names_the_field_to_wire(tmp_path):
-    path = write(tmp_path, "TraceEnable Off\n")
-    with pytest.raises(ConfigError, match=r"TraceEnable \(off\): .*ServerConfig.trace_enable"):
+    path = write(tmp_path, 'ErrorLog "syslog:local1"\n')
+    with pytest.raises(ConfigError, match=r"ErrorLog \(syslog .*ServerConfig.error_log_target"):
         load_config(str(path))
-    path = write(tmp_path, "TraceEnable On\nServerSignature Off\nHostnameLookups Off\n")
+    path = write(tmp_path, "TraceEnable Off\nServerSignature EMail\nHostnameLookups Off\n"
+                           "AddDefaultCharset On\nMaxConnectionsPerChild 3\n")
     config = load_config(str(path))
-    assert config.trace_enable == "on"
+    assert config.trace_enable == "off"
+    assert config.main.server_signature == "email"
+    assert config.main.settings.default_charset == "iso-8859-1"
+    assert config.processes.max_connections_per_child == 3
 
 
 def test_if_version(tmp_path):

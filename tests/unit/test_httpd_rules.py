@@ -64,13 +64,34 @@ def test_error_log_escapes_like_apache(text, logged):
     ("x.unknownext", None, None),
 ])
 def test_mod_mime_walks_every_extension(name, kind, encoding):
-    assert mime.find_type("/srv/" + name, DirSettings()) == (kind, encoding)
+    assert mime.find_type("/srv/" + name, DirSettings()) == (kind, encoding, None)
 
 
 def test_add_type_and_add_encoding():
     settings = DirSettings(mime_types={"gz": "application/x-forced"},
                            encodings={"gz": "x-gzip"})
-    assert mime.find_type("/srv/a.tar.gz", settings) == ("application/x-forced", "x-gzip")
+    assert mime.find_type("/srv/a.tar.gz", settings) == ("application/x-forced", "x-gzip",
+                                                          None)
+
+
+def test_add_charset_and_add_language_as_find_ct():
+    """AddCharset replaces the type's charset in place (the last one wins); AddLanguage
+    values add up in the order of the extensions; a charset without a type is dropped."""
+    settings = DirSettings(mime_types={"x": "text/x-thing; q=1; charset=ascii"},
+                           charsets={"utf8": "UTF-8", "l1": "ISO-8859-1"},
+                           languages={"en": "en", "fr": "fr"})
+    assert mime.find_type("/srv/a.html.en.utf8", settings) == (
+        "text/html; charset=UTF-8", None, "en")
+    assert mime.find_type("/srv/a.x.fr.en.l1.utf8", settings) == (
+        "text/x-thing; q=1; charset=UTF-8", None, "fr, en")
+    assert mime.find_type("/srv/a.unknownext.utf8", settings) == (None, None, None)
+
+
+def test_types_config_reads_that_file_only(tmp_path):
+    types = tmp_path / "mime.types"
+    types.write_text("# comment\ntext/x-one\tone uno\nTEXT/X-Two two one\n")
+    assert mime.read_types_config(str(types)) == {"one": "text/x-two", "uno": "text/x-one",
+                                                   "two": "text/x-two"}
 
 
 def request(headers=None, status=200, method_number=0, mtime=0.0, request_time=1e9 + 3600):

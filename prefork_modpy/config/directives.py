@@ -560,7 +560,7 @@ def _mapping(attr: str, what: str) -> Callable[[DirSettings, Node], None]:
         if len(node.args) < 2:
             raise ConfigError.at(node, f"{node.name} takes a {what} and one or more extensions")
         for ext in _extensions(node, 1):
-            getattr(settings, attr)[ext] = node.args[0]
+            getattr(settings, attr)[ext] = node.args[0].lower()  # mod_mime lower-cases
     return apply
 
 

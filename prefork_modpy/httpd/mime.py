@@ -92,7 +92,8 @@ def _find(name: str, settings: Optional[DirSettings]) -> tuple[
             languages.append(languages_of[ext])
     if charset is not None and kind is not None:
         kind = with_charset(kind, charset)
-    return kind, encoding, ", ".join(languages) or None
+    # The header filter joins r->content_languages with a bare comma.
+    return kind, encoding, ",".join(languages) or None
 
 
 def with_charset(kind: str, charset: str) -> str:

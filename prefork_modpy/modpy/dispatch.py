@@ -213,15 +213,18 @@ class Dispatcher:
             result = self._run_phase(req, "PythonHandler", settings)
         elif req.handler in self.builtin_handlers:
             result = self.builtin_handlers[req.handler](req)
-        elif req.handler is not None and req.handler not in SERVED_AS_FILES:
+        elif req.handler is not None and req.handler not in SERVED_AS_FILES and (
+                req.filename is not None and os.path.exists(req.filename)):
             return self._handler_not_found(req)
         if result == DECLINED:
             return static.serve(req)
         return result
 
     def _handler_not_found(self, req: Request) -> int:
-        """ap_invoke_handler: a handler name no module claims (cgi-script, php5-script,
-        server-info...) is 500, never the file itself (AH00524)."""
+        """A handler name no module claims (cgi-script, php5-script, server-info...) on an
+        existing file: 500 with ap_invoke_handler's AH00524 line, never the file itself.
+        httpd 2.4's default handler would send the file (a script's source): a deliberate
+        difference (docs/compatibility.md). A missing file stays 404, as in httpd."""
         ip, port = req.raw.remote_addr
         self.runtime.error_log.log(f'AH00524: handler "{req.handler}" not found for: '
                                    f"{req.filename}", apache.APLOG_ERR, "core",

@@ -83,7 +83,7 @@ def test_add_charset_and_add_language_as_find_ct():
     assert mime.find_type("/srv/a.html.en.utf8", settings) == (
         "text/html; charset=UTF-8", None, "en")
     assert mime.find_type("/srv/a.x.fr.en.l1.utf8", settings) == (
-        "text/x-thing; q=1; charset=UTF-8", None, "fr, en")
+        "text/x-thing; q=1; charset=UTF-8", None, "fr,en")
     assert mime.find_type("/srv/a.unknownext.utf8", settings) == (None, None, None)
 
 

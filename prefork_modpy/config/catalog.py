@@ -259,7 +259,6 @@ PENDING_FIELDS = {
                    "pages)",
     "Options": "DirSettings.follow_symlinks / symlinks_if_owner_match (Options that turn "
                "FollowSymLinks off; with it on, prefork-modpy's rule applies)",
-    "ExtendedStatus": "ServerConfig.extended_status (Off; On is what the status page shows)",
     "ErrorLog": "ServerConfig.error_log_target / VirtualHost.error_log (piped, syslog:, or a "
                 "virtual host's own file)",
     "LogLevel": "VirtualHost.log_level (a virtual host's level that differs from the main "

@@ -855,9 +855,7 @@ def _types_config(builder: _Builder, node: Node) -> None:
 
 
 def _extended_status(builder: _Builder, node: Node) -> None:
-    builder.server_fields["extended_status"] = _on_off(node)
-    if not _on_off(node):
-        require_wired(node, "ExtendedStatus", "Off")
+    builder.server_fields["extended_status"] = _on_off(node)  # server/status.py
 
 
 def _max_connections(builder: _Builder, node: Node) -> None:

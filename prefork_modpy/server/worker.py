@@ -124,7 +124,8 @@ class Worker:
         self.access_log = access_log if access_log else None
         runtime = self.runtime = Runtime(self.config)
         dispatcher = Dispatcher(runtime, access_log=self.access_log)
-        status = StatusPage(self.slot.board, self._queued_connections)
+        status = StatusPage(self.slot.board, self._queued_connections,
+                            self.config.extended_status)
         dispatcher.builtin_handlers[STATUS_HANDLER] = status.handle
         self._install_faulthandler()
         drop_privileges(self.processes)

@@ -198,3 +198,30 @@ def _alive(pid: int) -> bool:
 def test_worker_pids_are_children_of_the_master(site):
     server = site(APP_CONF, {"app.py": APP}, workers=2)
     assert worker_pids(server.pid) == server.workers()
+
+
+def test_max_connections_per_child_counts_connections_not_requests(site):
+    """MaxConnectionsPerChild 2: keep-alive requests on one connection count once; the
+    worker leaves after its second connection and the master starts another."""
+    import http.client
+
+    server = site(APP_CONF + "MaxConnectionsPerChild 2\n", {"app.py": APP}, workers=1)
+
+    def pids_on_one_connection(count: int) -> set[bytes]:
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+        try:
+            seen = set()
+            for _ in range(count):
+                conn.request("GET", "/app/x")
+                seen.add(conn.getresponse().read().split()[1])
+            return seen
+        finally:
+            conn.close()
+
+    first = pids_on_one_connection(5)
+    assert len(first) == 1  # five requests, one connection, one worker
+    assert pids_on_one_connection(1) == first  # the second connection: the last one
+    assert wait_until(lambda: "MaxConnectionsPerChild reached" in server.errors())
+    assert wait_until(lambda: len(server.workers()) == 1
+                      and str(int(next(iter(first)))) not in map(str, server.workers()))
+    assert pids_on_one_connection(1) != first

@@ -145,6 +145,9 @@ class VirtualHost:
     custom_logs: list[tuple[str, str]] = field(default_factory=list)  # (path, format)
     url_aliases: tuple[tuple[str, str], ...] = ()  # Alias (URL prefix, directory)
     addresses: tuple[str, ...] = ()  # <VirtualHost addr[:port] ...> as written
+    # The same, resolved: (ip, port), ip None for `*`, port 0 for any; `_default_` apart.
+    binds: tuple[tuple[Optional[str], int], ...] = ()
+    default_ports: tuple[int, ...] = ()  # `_default_[:port]` (0: any port)
     server_admin: Optional[str] = None  # ServerAdmin (wired by the follow-up)
     server_signature: str = ""  # ServerSignature: off, on or email ("" until resolved)
     error_log: Optional[str] = None  # a <VirtualHost>'s own ErrorLog (resolved)
@@ -256,16 +259,51 @@ class ServerConfig:
     access_file_name: tuple[str, ...] = (".htaccess",)
     types_config: Optional[str] = None  # TypesConfig (None: the system's MIME table)
     extended_status: bool = True  # ExtendedStatus
+    _address_cache: dict = field(default_factory=dict, repr=False)
 
-    def select_vhost(self, host: Optional[str]) -> VirtualHost:
-        """Name-based virtual hosting: first vhost whose ServerName/ServerAlias matches."""
-        if host and self.vhosts:
+    def select_vhost(self, host: Optional[str],
+                     local: Optional[tuple[str, int]] = None) -> VirtualHost:
+        """httpd's vhost matching: the <VirtualHost>s whose address matches the connection's
+        local address and port (`local`; all of them when None), then the first of those
+        whose ServerName/ServerAlias matches `host`, else the first of them (the address's
+        default); the main server when no <VirtualHost> has the address."""
+        if not self.vhosts:
+            return self.main
+        candidates = self.vhosts if local is None else self.vhosts_for_address(local)
+        if host:
             name = host.lower()
-            for vhost in self.vhosts:
+            for vhost in candidates:
                 if name == vhost.server_name.lower() or any(
                         _host_matches(alias, name) for alias in vhost.aliases):
                     return vhost
-        return self.main
+        return candidates[0] if candidates else self.main
+
+    def vhosts_for_address(self, local: tuple[str, int]) -> list[VirtualHost]:
+        """ap_update_vhost_given_ip: vhosts naming the exact IP (any or this port) first,
+        else those on `*` with this port, else `_default_`; cached per address."""
+        found = self._address_cache.get(local)
+        if found is None:
+            found = _vhosts_for_address(self.vhosts, local)
+            if len(self._address_cache) < 256:
+                self._address_cache[local] = found
+        return found
+
+
+def _vhosts_for_address(vhosts: list[VirtualHost],
+                        local: tuple[str, int]) -> list[VirtualHost]:
+    ip, port = local
+    ip = ip.removeprefix("::ffff:")  # a v4 client on a dual-stack listener
+
+    def on(vhost: VirtualHost, wanted: Optional[str]) -> bool:
+        return any(bind_ip == wanted and bind_port in (0, port)
+                   for bind_ip, bind_port in vhost.binds)
+    exact = [vhost for vhost in vhosts if on(vhost, ip)]
+    if exact:
+        return exact
+    wildcard = [vhost for vhost in vhosts if on(vhost, None)]
+    if wildcard:
+        return wildcard
+    return [vhost for vhost in vhosts if any(p in (0, port) for p in vhost.default_ports)]
 
 
 def _host_matches(alias: str, host: str) -> bool:
@@ -354,6 +392,27 @@ class _Builder:
                     f"{module.file}:{module.line}: {module.name} is loaded, but prefork-modpy "
                     "is a prefork server: StartServers/MaxRequestWorkers count worker "
                     "processes that serve one request each (no threads)")
+
+    def _resolve_vhost_host(self, host: str, node: Node) -> list[Optional[str]]:
+        """`*` is any address; an IP is itself; a name is looked up once at load, as httpd
+        does (AH00547 when it cannot be: the address is then ignored)."""
+        import ipaddress
+        import socket
+
+        if host == "*":
+            return [None]
+        try:
+            return [str(ipaddress.ip_address(host))]
+        except ValueError:
+            pass
+        try:
+            infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+        except OSError as exc:
+            self.warnings.append(f"{node.where}: <VirtualHost {host}>: could not resolve "
+                                 f"the host name ({exc}); the address is ignored (as httpd's "
+                                 "AH00547)")
+            return []
+        return sorted({str(info[4][0]) for info in infos})
 
     def warn_once(self, node: Node, text: str) -> None:
         """One warning line per directive name (a stock config repeats AddIcon 40 times)."""
@@ -455,23 +514,33 @@ class _Builder:
     def _virtual_host(self, node: Node) -> None:
         if not node.args:
             raise ConfigError.at(node, "<VirtualHost> needs an address")
+        binds: list[tuple[Optional[str], int]] = []
+        default_ports: list[int] = []
         for address in node.args:
-            _check_vhost_address(address, node)
+            host, port = _check_vhost_address(address, node)
+            if host.lower() == "_default_":
+                default_ports.append(port)
+            else:
+                binds.extend((ip, port) for ip in self._resolve_vhost_host(host, node))
         vhost = VirtualHost(server_name="", document_root=self.main.document_root,
                             is_virtual=True, file=node.file, line=node.line,
-                            addresses=tuple(node.args))
+                            addresses=tuple(node.args), binds=tuple(binds),
+                            default_ports=tuple(default_ports))
         for child in node.children or []:
             self._server_node(child, vhost)
         self.vhosts.append(vhost)
 
 
-def _check_vhost_address(address: str, node: Node) -> None:
-    """`*`, `_default_`, `host`, `host:port`, `*:port`, `[v6]:port` (httpd's vhost addresses)."""
+def _check_vhost_address(address: str, node: Node) -> tuple[str, int]:
+    """`*`, `_default_`, `host`, `host:port`, `*:port`, `[v6]:port` (httpd's vhost addresses)
+    → (host, port), port 0 for none or `*` (any port, as httpd's vhost matching)."""
     host, _, port = address.rpartition(":") if not address.endswith("]") else (address, "", "")
-    if not host:
-        host, port = address, ""
+    if not host or (host.count(":") and not host.startswith("[")):
+        host, port = address, ""  # no port, or a bare IPv6 address
     if port and port != "*" and not (port.isdigit() and 0 < int(port) < 65536):
         raise ConfigError.at(node, f"<VirtualHost {address}>: bad port {port!r}")
+    host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    return host, int(port) if port.isdigit() else 0
 
 
 def _unknown_command(name: str) -> str:

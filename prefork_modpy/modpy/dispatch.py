@@ -92,7 +92,7 @@ class Dispatcher:
             self._send_bare_error(raw, exc.status)
             return None
         hostname = translate.host_name(authority if authority is not None else raw.header("Host"))
-        vhost = self.config.select_vhost(hostname)
+        vhost = self.config.select_vhost(hostname, raw.local_addr)
         req = Request(raw, self.runtime, vhost, uri, args, hostname)
         try:
             result = self._process(req)

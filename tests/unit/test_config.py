@@ -166,7 +166,44 @@ PythonOption site main
     config = load_config(str(path))
     assert config.select_vhost("one.test").settings.options == {"site": "one"}
     assert config.select_vhost("www.one.test").server_name == "one.test"
-    assert config.select_vhost("other.test") is config.main
+    # httpd: an unknown Host on a vhost's address goes to that address's first vhost.
+    assert config.select_vhost("other.test") is config.vhosts[0]
+    assert config.select_vhost("other.test", ("127.0.0.1", 80)) is config.vhosts[0]
+    # A connection on a port no <VirtualHost> names is the main server's.
+    assert config.select_vhost("one.test", ("127.0.0.1", 8080)) is config.main
+
+
+def test_virtual_host_matched_by_address_then_name(tmp_path):
+    """ap_update_vhost_given_ip: exact IP first, then `*:port`, then `_default_`; names
+    only among the hosts of the address; the first of them for an unknown Host."""
+    path = write(tmp_path, """
+<VirtualHost 127.0.0.2:80>
+    ServerName internal.test
+</VirtualHost>
+<VirtualHost *:80>
+    ServerName public.test
+</VirtualHost>
+<VirtualHost *:80 [::1]:81>
+    ServerName other.test
+</VirtualHost>
+<VirtualHost _default_:82>
+    ServerName fallback.test
+</VirtualHost>
+<VirtualHost localhost:83>
+    ServerName named.test
+</VirtualHost>
+""")
+    config = load_config(str(path))
+    names = lambda host, local: config.select_vhost(host, local).server_name  # noqa: E731
+    assert names("internal.test", ("127.0.0.2", 80)) == "internal.test"
+    assert names("public.test", ("127.0.0.2", 80)) == "internal.test"  # only the exact IP's
+    assert names("internal.test", ("127.0.0.1", 80)) == "public.test"  # not on this address
+    assert names("other.test", ("127.0.0.1", 80)) == "other.test"
+    assert names("other.test", ("::1", 81)) == "other.test"
+    assert names("other.test", ("::ffff:127.0.0.1", 80)) == "other.test"
+    assert names("x", ("127.0.0.1", 82)) == "fallback.test"
+    assert names("named.test", ("127.0.0.1", 83)) == "named.test"
+    assert config.select_vhost("public.test", ("127.0.0.1", 84)) is config.main
 
 
 def test_filter_names_are_checked_after_the_whole_file(tmp_path):

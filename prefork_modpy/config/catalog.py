@@ -257,8 +257,6 @@ _WIRING = "prefork-modpy reads it but does not apply it to requests yet"
 PENDING_FIELDS = {
     "ServerAdmin": "VirtualHost.server_admin (req.server.server_admin, SERVER_ADMIN, error "
                    "pages)",
-    "Options": "DirSettings.follow_symlinks / symlinks_if_owner_match (Options that turn "
-               "FollowSymLinks off; with it on, prefork-modpy's rule applies)",
     "ErrorLog": "ServerConfig.error_log_target / VirtualHost.error_log (piped, syslog:, or a "
                 "virtual host's own file)",
     "LogLevel": "VirtualHost.log_level (a virtual host's level that differs from the main "

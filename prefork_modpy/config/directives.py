@@ -522,12 +522,9 @@ def _options(settings: DirSettings, node: Node, warnings: list[str]) -> None:
     if relative:
         settings.options_add = frozenset(n for sign, n in names if sign == "+")
         settings.options_remove = frozenset(n for sign, n in names if sign == "-")
-        symlinks_off = "followsymlinks" in settings.options_remove
     else:
         settings.options_set = frozenset(n for _, n in names)
-        symlinks_off = "followsymlinks" not in settings.options_set
-    if symlinks_off:
-        require_wired(node, "Options", "without FollowSymLinks httpd refuses symbolic links")
+    # FollowSymLinks / SymLinksIfOwnerMatch: checked per request by httpd/symlinks.py.
     _warn_options(node, {n for sign, n in names if sign != "-"}, warnings)
 
 

@@ -50,11 +50,30 @@ def serve(req: RequestRec) -> int:
         return apache.HTTP_NOT_FOUND
     if req.path_info or is_handler_source(filename):
         return apache.HTTP_NOT_FOUND
+    if stat.S_ISDIR(info.st_mode):
+        return _directory(req, filename)
     if not stat.S_ISREG(info.st_mode):
         return apache.HTTP_FORBIDDEN
     if not req.runtime.is_servable(req.alias_root or req.document_root(), filename):
         return apache.HTTP_FORBIDDEN
     return _send(req, filename, info)
+
+
+def _directory(req: RequestRec, filename: str) -> int:
+    """A directory no index file stood in for. Without mod_autoindex, httpd's default
+    handler answers 404 (AH00128); a config that loads mod_autoindex gets its 403 (AH01276,
+    also for `Options Indexes`: prefork-modpy produces no listings)."""
+    if "autoindex" not in req.runtime.config.loaded_modules:
+        _log(req, f"AH00128: Attempt to serve directory: {filename}")
+        return apache.HTTP_NOT_FOUND
+    _log(req, f"AH01276: Cannot serve directory {filename}: No matching DirectoryIndex found, "
+              "and server-generated directory index forbidden by Options directive")
+    return apache.HTTP_FORBIDDEN
+
+
+def _log(req: RequestRec, message: str) -> None:
+    ip, port = req.raw.remote_addr
+    req.runtime.error_log.log(message, apache.APLOG_ERR, "core", client=f"{ip}:{port}")
 
 
 def _options(req: RequestRec) -> int:

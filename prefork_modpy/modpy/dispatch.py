@@ -23,7 +23,7 @@ from ..config.directives import (
     HandlerEntry,
     resolve_directory,
 )
-from ..httpd import auth, errordoc, errorpages, mime, static, trace, translate
+from ..httpd import auth, errordoc, errorpages, mime, static, symlinks, trace, translate
 from ..runtime.importer import resolve_object
 from . import filters, redirect
 from .request import Request
@@ -125,6 +125,10 @@ class Dispatcher:
         if req.method == "TRACE":  # -- TraceEnable: httpd's core, at map_to_storage --
             return trace.answer(req, self.config.trace_enable)
         settings = self._settle(req)
+        if settings.options_set is not None or settings.options_remove:  # -- Options --
+            result = symlinks.check(req, settings.effective_options)
+            if result != OK:
+                return result
         req.handler = self._content_handler(req, settings)
         # Most sections have only a PythonHandler: one set check skips the other phases.
         if settings.requires or req.dynamic_handlers or not settings.phases <= CONTENT_ONLY:

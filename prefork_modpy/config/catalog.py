@@ -262,8 +262,6 @@ PENDING_FIELDS = {
     "LogLevel": "VirtualHost.log_level (a virtual host's level that differs from the main "
                 "server's, and per-module levels)",
     "CustomLog": "piped access logs (VirtualHost.custom_log_targets)",
-    "PythonHandler": "HandlerEntry.path (a handler given as a file path)",
-    "PythonImport": "ServerConfig.python_imports path entries (a module given as a file path)",
 }
 for _name, _field in PENDING_FIELDS.items():
     DIRECTIVES.setdefault(_name.lower(), DirectiveInfo(

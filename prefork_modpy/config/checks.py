@@ -50,7 +50,10 @@ def _log_problem(path: str, where: str, directive: str) -> list[str]:
 
 
 def _import_problem(module: str, config: ServerConfig) -> Optional[str]:
-    """Where the worker would look: the main server's PythonPath, else sys.path."""
+    """Where the worker would look: the main server's PythonPath, else sys.path (named in
+    the answer); a module given as a file path is that file."""
+    if module.startswith("/"):
+        return None if os.path.isfile(module) else f"file {module} does not exist"
     search_path = _python_path(config) or sys.path
     top, _, rest = module.partition(".")
     spec = importlib.util.find_spec(top) if search_path is sys.path else None
@@ -59,7 +62,8 @@ def _import_problem(module: str, config: ServerConfig) -> Optional[str]:
 
         spec = PathFinder.find_spec(top, search_path)
     if spec is None:
-        return f"module {top!r} not found on the Python path"
+        searched = ", ".join(entry or "." for entry in search_path)
+        return f"module {top!r} not found on the Python path (searched: {searched})"
     locations = list(spec.submodule_search_locations or [])
     for part in rest.split(".") if rest else []:
         found = [base for base in locations

@@ -265,18 +265,19 @@ def _phase_accepts_ext(phase: str) -> bool:
 
 def _entry(node: Node, phase: str, word: str, ctx: SectionContext) -> HandlerEntry:
     module, sep, obj = word.partition("::")
+    path = None
     if "/" in module:  # mod_python 3.x: a file path instead of a module name
         if not module.endswith(".py") or not module.startswith("/"):
             raise ConfigError.at(node, f"{phase}: {module!r} is neither a module name nor an "
                                        "absolute path to a .py file")
-        require_wired(node, "PythonHandler", f"handler given as the file {module}")
-    dotted_ok = all(part.isidentifier() for part in module.split("."))
+        path = module  # runtime/importer.py loads the file itself
+    dotted_ok = path is not None or all(part.isidentifier() for part in module.split("."))
     if not module or (sep and not obj) or not dotted_ok:
         raise ConfigError.at(node, f"{phase}: bad handler {word!r} (expected module[::object])")
     if obj and not all(part.isidentifier() for part in obj.split(".")):
         raise ConfigError.at(node, f"{phase}: bad object name in {word!r}")
     return HandlerEntry(word, module, obj or DEFAULT_OBJECT[phase], ctx.directory,
-                        ctx.is_location, dir_pattern=ctx.directory_regex)
+                        ctx.is_location, dir_pattern=ctx.directory_regex, path=path)
 
 
 def _handler_module(settings: DirSettings, node: Node, ctx: SectionContext) -> None:

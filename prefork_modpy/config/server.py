@@ -784,8 +784,10 @@ def _extra_setter(key: str) -> Callable:
 def _python_import(builder: _Builder, node: Node) -> None:
     if len(node.args) != 2:
         raise ConfigError.at(node, "PythonImport takes a module[::function] and an interpreter")
-    if "/" in node.args[0]:  # mod_python 3.x also takes a file path
-        require_wired(node, "PythonImport", f"module given as the file {node.args[0]}")
+    module = node.args[0].partition("::")[0]
+    if "/" in module and not (module.startswith("/") and module.endswith(".py")):
+        raise ConfigError.at(node, f"PythonImport: {module!r} is neither a module name nor an "
+                                   "absolute path to a .py file")
     builder.extra["python_imports"].append((node.args[0], node.args[1], node.file, node.line))
 
 

@@ -338,8 +338,9 @@ def test_options_and_allow_override(tmp_path):
     config = load_config(str(path))
     assert config.main.sections[0].settings.effective_options == {"indexes", "followsymlinks"}
     assert any("Options Indexes" in warning for warning in config.warnings)
-    for line, message in (("Options None", "without FollowSymLinks"),
-                          ("Options +Indexes FollowSymLinks", "either all options"),
+    path = write(tmp_path, "<Directory /srv>\nOptions None\n</Directory>\n")
+    assert load_config(str(path)).main.sections[0].settings.effective_options == frozenset()
+    for line, message in (("Options +Indexes FollowSymLinks", "either all options"),
                           ("AllowOverride All", "reads no .htaccess files")):
         path = write(tmp_path, f"<Directory /srv>\n{line}\n</Directory>\n")
         with pytest.raises(ConfigError, match=message):

@@ -257,11 +257,9 @@ _WIRING = "prefork-modpy reads it but does not apply it to requests yet"
 PENDING_FIELDS = {
     "ServerAdmin": "VirtualHost.server_admin (req.server.server_admin, SERVER_ADMIN, error "
                    "pages)",
-    "ErrorLog": "ServerConfig.error_log_target / VirtualHost.error_log (piped, syslog:, or a "
-                "virtual host's own file)",
+    "ErrorLog": "VirtualHost.error_log (a virtual host's own error log)",
     "LogLevel": "VirtualHost.log_level (a virtual host's level that differs from the main "
                 "server's, and per-module levels)",
-    "CustomLog": "piped access logs (VirtualHost.custom_log_targets)",
 }
 for _name, _field in PENDING_FIELDS.items():
     DIRECTIVES.setdefault(_name.lower(), DirectiveInfo(

@@ -38,6 +38,10 @@ def startup_problems(config: ServerConfig) -> list[str]:
 
 
 def _log_problem(path: str, where: str, directive: str) -> list[str]:
+    if path.startswith("|"):  # a piped log program: its executable must exist
+        return _program_problem(path, where, directive)
+    if path.startswith("syslog"):
+        return []
     if os.path.exists(path):
         return [] if os.access(path, os.W_OK) else [f"{where}: {directive}: {path} is not "
                                                     "writable"]
@@ -46,6 +50,22 @@ def _log_problem(path: str, where: str, directive: str) -> list[str]:
         return [f"{where}: {directive}: directory {directory} does not exist"]
     if not os.access(directory, os.W_OK):
         return [f"{where}: {directive}: cannot create {path} (directory not writable)"]
+    return []
+
+
+def _program_problem(target: str, where: str, directive: str) -> list[str]:
+    import shlex
+    import shutil
+
+    command = target[1:].lstrip("|$")
+    try:
+        words = shlex.split(command)
+    except ValueError as exc:
+        return [f"{where}: {directive} {target}: {exc}"]
+    if not words or shutil.which(words[0]) is None:
+        program = words[0] if words else ""
+        return [f"{where}: {directive}: piped log program {program!r} not found (PATH "
+                f"{os.environ.get('PATH', '')})"]
     return []
 
 

@@ -434,7 +434,9 @@ class _Builder:
                 logformat.validate(fmt)
             except ValueError as exc:
                 raise ConfigError.at(node, f"CustomLog: {exc}") from None
-            host.custom_logs.append((self.resolve_path(node.args[0]), fmt))
+            target = node.args[0]
+            path = target if target.startswith("|") else self.resolve_path(target)
+            host.custom_logs.append((path, fmt))
         for vhost in self.vhosts:
             vhost.custom_logs = vhost.custom_logs or self.main.custom_logs
 
@@ -693,10 +695,18 @@ def _error_log(builder: _Builder, host: VirtualHost, node: Node) -> None:
     """`ErrorLog file|"|command"|syslog[:facility]`; a <VirtualHost>'s own file is checked
     against the main server's once the whole config is read."""
     target = _only(node)
-    if target.startswith("|") or target.lower().startswith("syslog"):
-        kind = "piped" if target.startswith("|") else "syslog"
-        require_wired(node, "ErrorLog", f"{kind} error log {target!r}")
-    path = builder.resolve_path(target)
+    if target.startswith("|"):  # a piped log program (runtime/pipedlogs.py)
+        if not target[1:].strip("|$ "):
+            raise ConfigError.at(node, "ErrorLog: the piped log needs a command after |")
+        path = target
+    elif target.split(":")[0].lower() == "syslog":
+        try:
+            logformat.syslog_facility(target)
+        except ValueError as exc:
+            raise ConfigError.at(node, f"ErrorLog {target}: {exc}") from None
+        path = target.lower()
+    else:
+        path = builder.resolve_path(target)
     if host is builder.main:
         builder.sources.setdefault("ErrorLog", node.where)
         builder.extra["error_log"] = path
@@ -742,8 +752,8 @@ def _custom_log(builder: _Builder, host: VirtualHost, node: Node) -> None:
                                    "(refused rather than ignored)")
     if len(node.args) != 2:
         raise ConfigError.at(node, "CustomLog takes a file and a format or nickname")
-    if node.args[0].startswith("|"):
-        require_wired(node, "CustomLog", f"piped log {node.args[0]!r}")
+    if node.args[0].startswith("|") and not node.args[0][1:].strip("|$ "):
+        raise ConfigError.at(node, "CustomLog: the piped log needs a command after |")
     builder.custom_logs.append((host, node))
 
 

@@ -25,6 +25,7 @@ from typing import Optional
 
 from ..config.server import ServerConfig, load_config
 from ..config.syntax import ConfigError
+from ..runtime import pipedlogs
 from ..runtime.errorlog import LEVELS, ErrorLog
 from . import systemd
 from .listeners import Listeners
@@ -131,6 +132,7 @@ class Master:
         os.umask(SAFE_UMASK)
         try:
             config = self.load()
+            pipedlogs.start(piped_targets(config))
             self.open_error_log(config)
             self.listeners.open(config.listen)
             self.write_pid_file(config)
@@ -156,6 +158,7 @@ class Master:
             return 1
         finally:
             self.remove_pid_file()
+            pipedlogs.stop_all()
 
     def load(self) -> ServerConfig:
         config = load_config(self.options.config_path, self.options.defines)
@@ -191,8 +194,7 @@ class Master:
                 raise
             self.log(f"cannot open ErrorLog {config.error_log}: {exc}", LEVELS["error"])
             return
-        if old.path is not None:
-            os.close(old.fd)
+        old.close()
 
     def install_signals(self) -> None:
         self.wake_r, self.wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
@@ -270,6 +272,7 @@ class Master:
         try:
             config = self.load()
             self.listeners.open(config.listen)
+            pipedlogs.start(piped_targets(config))
         except (ConfigError, OSError) as exc:
             self.refuse_reload(str(exc))
             return
@@ -334,6 +337,7 @@ class Master:
         old = self.current
         self.current, self.pending = pending, None
         self.open_error_log(pending.config)
+        pipedlogs.keep_only(set(piped_targets(pending.config)))
         self.publish()
         if old is None:
             self.log(f"serving with {self.num_workers} worker(s)")
@@ -437,8 +441,7 @@ class Master:
             os.close(self.wake_w)
             self.notifier.close()
             self.listeners.close_except(fds)
-            if self.error_log.path is not None:
-                os.close(self.error_log.fd)
+            self.error_log.close()
             for sig in self.SIGNALS:
                 signal.signal(sig, signal.SIG_DFL)
             assert self.board is not None
@@ -475,6 +478,9 @@ class Master:
             if pid == 0:
                 return
             worker = self.workers.pop(pid, None)
+            if worker is None and pipedlogs.owns(pid):
+                for message in pipedlogs.restart_exited():
+                    self.log(message, LEVELS["error"])
             if worker is not None:
                 self.note_exit(worker, status)
                 assert self.board is not None
@@ -726,6 +732,14 @@ class Master:
         self.error_log.log(message, level, "mpm_prefork")
         if level <= LEVELS["error"] and self.error_log.path is not None:
             print(f"prefork-modpy: {message}", file=sys.stderr, flush=True)
+
+
+def piped_targets(config: ServerConfig) -> list[str]:
+    """Every `|command` log of the configuration (ErrorLog and CustomLog)."""
+    targets = [config.error_log] if pipedlogs.is_piped(config.error_log) else []
+    for host in [config.main, *config.vhosts]:
+        targets += [path for path, _ in host.custom_logs if pipedlogs.is_piped(path)]
+    return list(dict.fromkeys(targets))
 
 
 def _running_pid(path: str) -> Optional[int]:

@@ -370,8 +370,15 @@ def test_unknown_handler_is_accepted_with_a_warning_but_server_status_is_known(t
 
 
 def test_pending_directive_names_the_field_to_wire(tmp_path):
-    path = write(tmp_path, 'ErrorLog "syslog:local1"\n')
-    with pytest.raises(ConfigError, match=r"ErrorLog \(syslog .*ServerConfig.error_log_target"):
+    path = write(tmp_path, "<VirtualHost *:80>\nErrorLog /tmp/own.log\n</VirtualHost>\n")
+    with pytest.raises(ConfigError, match=r"ErrorLog \(this virtual host's .*VirtualHost"):
+        load_config(str(path))
+    path = write(tmp_path, 'ErrorLog "syslog:local1"\nCustomLog "|/bin/cat" common\n')
+    config = load_config(str(path))
+    assert config.error_log == "syslog:local1"
+    assert config.main.custom_logs == [("|/bin/cat", "%h %l %u %t \"%r\" %>s %b")]
+    path = write(tmp_path, "ErrorLog syslog:nosuch\n")
+    with pytest.raises(ConfigError, match="unknown syslog facility 'nosuch'"):
         load_config(str(path))
     path = write(tmp_path, "TraceEnable Off\nServerSignature EMail\nHostnameLookups Off\n"
                            "AddDefaultCharset On\nMaxConnectionsPerChild 3\n")

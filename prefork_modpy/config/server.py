@@ -412,7 +412,7 @@ class _Builder:
                                  f"the host name ({exc}); the address is ignored (as httpd's "
                                  "AH00547)")
             return []
-        return sorted({str(info[4][0]) for info in infos})
+        return [address for address in sorted({str(info[4][0]) for info in infos})]
 
     def warn_once(self, node: Node, text: str) -> None:
         """One warning line per directive name (a stock config repeats AddIcon 40 times)."""

@@ -736,7 +736,8 @@ class Master:
 
 def piped_targets(config: ServerConfig) -> list[str]:
     """Every `|command` log of the configuration (ErrorLog and CustomLog)."""
-    targets = [config.error_log] if pipedlogs.is_piped(config.error_log) else []
+    error_log = config.error_log
+    targets = [error_log] if error_log is not None and pipedlogs.is_piped(error_log) else []
     for host in [config.main, *config.vhosts]:
         targets += [path for path, _ in host.custom_logs if pipedlogs.is_piped(path)]
     return list(dict.fromkeys(targets))

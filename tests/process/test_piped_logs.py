@@ -82,7 +82,7 @@ def syslog_socket():
 
 
 def test_error_log_to_syslog_facility(site, syslog_socket):
-    server = site(APP_CONF + "ErrorLog syslog:local1\n", {"app.py": APP}, workers=1)
+    site(APP_CONF + "ErrorLog syslog:local1\n", {"app.py": APP}, workers=1)
     seen: list[bytes] = []
 
     def received(text: bytes) -> bool:

@@ -18,22 +18,29 @@ from .server import ServerConfig
 
 def startup_problems(config: ServerConfig) -> list[str]:
     """`file:line: problem` lines (or `config: problem` where no line is known)."""
+    problems = file_problems(config)
+    for module, _, file, line in config.python_imports:
+        problem = _import_problem(module.partition("::")[0], config)
+        if problem:
+            problems.append(f"{file}:{line}: PythonImport {module}: {problem}")
+    return sorted(set(problems))
+
+
+def file_problems(config: ServerConfig) -> list[str]:
+    """The log files, log programs and PidFile start-up would fail to open."""
     problems: list[str] = []
     where = config.sources.get
     if config.error_log:
         problems += _log_problem(config.error_log, where("ErrorLog", config.path), "ErrorLog")
     for host in [config.main, *config.vhosts]:
         for path, _ in host.custom_logs:
-            problems += _log_problem(path, f"{host.file}:{host.line}", "CustomLog")
+            source = config.custom_log_sources.get(path, f"{host.file}:{host.line}")
+            problems += _log_problem(path, source, "CustomLog")
     if config.processes.pid_file:
         directory = os.path.dirname(config.processes.pid_file)
         if not os.path.isdir(directory):
             problems.append(f"{where('PidFile', config.path)}: PidFile: directory {directory} "
                             "does not exist")
-    for module, _, file, line in config.python_imports:
-        problem = _import_problem(module.partition("::")[0], config)
-        if problem:
-            problems.append(f"{file}:{line}: PythonImport {module}: {problem}")
     return sorted(set(problems))
 
 

@@ -259,6 +259,8 @@ class ServerConfig:
     access_file_name: tuple[str, ...] = (".htaccess",)
     types_config: Optional[str] = None  # TypesConfig (None: the system's MIME table)
     extended_status: bool = True  # ExtendedStatus
+    listen_sources: dict[tuple[str, int], str] = field(default_factory=dict)  # "file:line"
+    custom_log_sources: dict[str, str] = field(default_factory=dict)  # path -> "file:line"
     _address_cache: dict = field(default_factory=dict, repr=False)
 
     def select_vhost(self, host: Optional[str],
@@ -335,6 +337,8 @@ class _Builder:
         self.warned_names: set[str] = set()
         self.regex_options = HTTPD_DEFAULT_OPTIONS
         self.sources: dict[str, str] = {}
+        self.listen_sources: dict[tuple[str, int], str] = {}
+        self.custom_log_sources: dict[str, str] = {}
         self.server_fields: dict[str, object] = {}
 
     def build(self, nodes: list[Node], files_read: list[str]) -> ServerConfig:
@@ -360,6 +364,8 @@ class _Builder:
             warnings=self.warnings, loaded_modules=self.loaded_modules, sources=self.sources)
         for name, value in self.server_fields.items():
             setattr(config, name, value)
+        config.listen_sources = self.listen_sources
+        config.custom_log_sources = self.custom_log_sources
         return config
 
     def _finish_vhosts(self) -> None:
@@ -437,6 +443,7 @@ class _Builder:
             target = node.args[0]
             path = target if target.startswith("|") else self.resolve_path(target)
             host.custom_logs.append((path, fmt))
+            self.custom_log_sources.setdefault(path, node.where)
         for vhost in self.vhosts:
             vhost.custom_logs = vhost.custom_logs or self.main.custom_logs
 
@@ -962,7 +969,9 @@ def _regex_default_options(builder: _Builder, node: Node) -> None:
 
 
 def _listen(builder: _Builder, node: Node) -> None:
-    builder.listen.append(_parse_listen(node))
+    address = _parse_listen(node)
+    builder.listen.append(address)
+    builder.listen_sources.setdefault(address, node.where)  # start-up errors name the line
 
 
 def _server_root(builder: _Builder, node: Node) -> None:

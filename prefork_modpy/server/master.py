@@ -23,12 +23,13 @@ import time
 from dataclasses import dataclass, field
 from typing import Optional
 
+from ..config.checks import file_problems
 from ..config.server import ServerConfig, load_config
 from ..config.syntax import ConfigError
 from ..runtime import pipedlogs
 from ..runtime.errorlog import LEVELS, ErrorLog
 from . import systemd
-from .listeners import Listeners
+from .listeners import BindError, Listeners
 from .scoreboard import BUSY, GRACEFUL, READY, STARTING, BoardHeader, Scoreboard
 from .worker import EXIT_BOOT_ERROR, Worker, WorkerSpec
 
@@ -132,10 +133,19 @@ class Master:
         os.umask(SAFE_UMASK)
         try:
             config = self.load()
+            # What would stop the start half-way, with the line that configured it: a log or
+            # PidFile directory that is missing, a log program that does not exist.
+            problems = file_problems(config)
+            if problems:
+                raise ConfigError("\nprefork-modpy: ".join(problems))
             pipedlogs.start(piped_targets(config))
             self.open_error_log(config)
             self.listeners.open(config.listen)
             self.write_pid_file(config)
+        except BindError as exc:
+            print(f"prefork-modpy: {self.listen_source(config, exc.address)}Listen "
+                  f"{exc.strerror}", file=sys.stderr)
+            return 1
         except (ConfigError, OSError) as exc:
             print(f"prefork-modpy: {exc}", file=sys.stderr)
             return 1
@@ -170,6 +180,13 @@ class Master:
         if self.options.max_requests_jitter is not None:
             processes.max_requests_jitter = self.options.max_requests_jitter
         return config
+
+    def listen_source(self, config: ServerConfig, address: tuple[str, int]) -> str:
+        """`file:line: ` of the Listen line (or `--bind: `) an address came from."""
+        if self.options.binds:
+            return "--bind: "
+        where = config.listen_sources.get(address)
+        return f"{where}: " if where else ""
 
     def log_config_warnings(self, config: ServerConfig) -> None:
         """What the config asks and prefork-modpy leaves unapplied (`file:line: ...`), in
@@ -273,6 +290,10 @@ class Master:
             config = self.load()
             self.listeners.open(config.listen)
             pipedlogs.start(piped_targets(config))
+        except BindError as exc:
+            self.refuse_reload(f"{self.listen_source(config, exc.address)}Listen "
+                               f"{exc.strerror}")
+            return
         except (ConfigError, OSError) as exc:
             self.refuse_reload(str(exc))
             return

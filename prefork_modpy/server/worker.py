@@ -15,6 +15,7 @@ import faulthandler
 import os
 import resource
 import signal
+import sys
 import time
 import traceback
 from dataclasses import dataclass
@@ -356,8 +357,8 @@ class Worker:
                 runtime.error_log.log(f"directive_PythonImport ({file}:{line}): error importing "
                                       f"{spec}\n{traceback.format_exc()}")
                 if self.processes.python_import_errors == "fatal":
-                    raise BootError(f"PythonImport {spec} ({file}:{line}) failed: "
-                                    f"{type(exc).__name__}: {exc}") from exc
+                    raise BootError(f"{file}:{line}: PythonImport {spec} failed: "
+                                    f"{type(exc).__name__}: {exc}{_searched(exc)}") from exc
 
     def _set_title(self) -> None:
         try:
@@ -366,6 +367,14 @@ class Worker:
             setproctitle.setproctitle(f"prefork-modpy: worker {self.spec.number}")
         except ImportError:
             pass
+
+
+def _searched(exc: Exception) -> str:
+    """For a module that cannot be found: the path that was searched (sys.path as the
+    PythonImport saw it)."""
+    if not isinstance(exc, ModuleNotFoundError) or exc.path:
+        return ""
+    return f" (searched: {', '.join(entry or '.' for entry in sys.path)})"
 
 
 def _handler_in(frame: Any) -> str:

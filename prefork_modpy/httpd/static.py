@@ -60,10 +60,12 @@ def serve(req: RequestRec) -> int:
 
 
 def _directory(req: RequestRec, filename: str) -> int:
-    """A directory no index file stood in for. Without mod_autoindex, httpd's default
-    handler answers 404 (AH00128); a config that loads mod_autoindex gets its 403 (AH01276,
-    also for `Options Indexes`: prefork-modpy produces no listings)."""
-    if "autoindex" not in req.runtime.config.loaded_modules:
+    """A directory no index file stood in for: mod_autoindex's 403 (AH01276, also for
+    `Options Indexes`: prefork-modpy produces no listings), as httpd with Debian's default
+    modules answers; an Apache config whose LoadModule lines leave mod_autoindex out gets
+    httpd's default handler's 404 (AH00128)."""
+    modules = req.runtime.config.loaded_modules
+    if modules and "autoindex" not in modules:
         _log(req, f"AH00128: Attempt to serve directory: {filename}")
         return apache.HTTP_NOT_FOUND
     _log(req, f"AH01276: Cannot serve directory {filename}: No matching DirectoryIndex found, "

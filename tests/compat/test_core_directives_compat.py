@@ -1,10 +1,11 @@
 """httpd's core and mod_mime directives that a stock Apache config carries, compared with
 Apache httpd + mod_python on one config (issue 9): TraceEnable Off, ServerSignature On,
 AddDefaultCharset, AddLanguage, AddCharset, TypesConfig, and handler names no module
-claims (500 "handler not found", never the file).
+claims (a missing file is 404 in both; an existing one is sent as it is by Apache and
+answered 500 "handler not found" here: no byte of its source).
 
-The one difference allowed: the signature's product name (`Apache` with ServerTokens Prod,
-`prefork-modpy` here), replaced before comparing."""
+The signature's product name (`Apache` with ServerTokens Prod, `prefork-modpy` here) and
+each server's own port are replaced before comparing."""
 
 from __future__ import annotations
 

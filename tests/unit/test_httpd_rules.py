@@ -168,3 +168,28 @@ def test_directory_match_resolves_the_shortest_matching_prefix():
     resolved = resolve_directory(entry, "/srv/d1/sub/file.py")
     assert resolved.directory == "/srv/d1/"
     assert resolved.dir_pattern is None
+
+
+def test_signature_footer_as_ap_psignature():
+    from prefork_modpy.httpd.errorpages import signature_footer
+
+    assert signature_footer("off", "prefork-modpy", "a.test", 80, "x@a.test") == ""
+    assert signature_footer("on", "prefork-modpy", "a<b>.test", 8080, "x") == (
+        "<hr>\n<address>prefork-modpy Server at a&lt;b&gt;.test Port 8080</address>\n")
+    assert signature_footer("email", "P", "a.test", 80, "web@a.test") == (
+        '<hr>\n<address>P Server at <a href="mailto:web@a.test">a.test</a> Port 80'
+        "</address>\n")
+    # ap_is_url: an admin given as a URL is linked as it is.
+    assert 'href="https://a.test/contact"' in signature_footer(
+        "email", "P", "a.test", 80, "https://a.test/contact")
+
+
+def test_add_default_charset_as_ap_make_content_type():
+    from prefork_modpy.runtime.record import with_default_charset
+
+    assert with_default_charset("text/html", "utf-8") == "text/html; charset=utf-8"
+    assert with_default_charset("text/plain; format=flowed", "x") == \
+        "text/plain; format=flowed; charset=x"
+    assert with_default_charset("text/html; charset=koi8-r", "x") == "text/html; charset=koi8-r"
+    assert with_default_charset("application/json", "x") == "application/json"
+    assert with_default_charset("TEXT/HTML", "x") == "TEXT/HTML"  # apr_strmatch: case as is

@@ -91,13 +91,11 @@ def _options(req: RequestRec) -> int:
 
 def _set_type(req: RequestRec, filename: str) -> None:
     if not req.content_type_set:
-        kind, encoding, languages = mime.find_type(filename, req.per_dir_config)
+        kind, encoding, _ = mime.find_type(filename, req.per_dir_config)
         if kind is not None:
             req.content_type = kind
         if encoding is not None:
             req.headers_out["Content-Encoding"] = encoding
-        if languages is not None:  # AddLanguage
-            req.headers_out["Content-Language"] = languages
 
 
 def _send(req: RequestRec, filename: str, info: os.stat_result) -> int:

@@ -368,6 +368,10 @@ class RequestRec:
         """The type checker's type for the file (mod_mime, supplied by the layer above)."""
         return None
 
+    def default_language(self) -> Optional[str]:
+        """The type checker's Content-Language for the file (AddLanguage; the layer above)."""
+        return None
+
     @property
     def mtime(self) -> float:
         return self._mtime
@@ -403,16 +407,23 @@ class RequestRec:
         content_type = self._content_type
         if content_type is FROM_MIME:
             content_type = self.default_type()
+        settings = self.per_dir_config
         if content_type is not None:
-            settings = self.per_dir_config
             if settings is not None and settings.default_charset:  # AddDefaultCharset
                 content_type = with_default_charset(content_type, settings.default_charset)
             headers.append(("Content-Type", content_type))
+        language = None
+        if settings is not None and settings.languages:  # AddLanguage (mod_mime)
+            language = self.default_language()
+            if language is not None:
+                headers.append(("Content-Language", language))
         if self._headers_out is not None:
             items = self._headers_out.items()
             if content_type is not None:
                 # httpd sends r->content_type, replacing a Content-Type in headers_out.
                 items = [(k, v) for k, v in items if k.lower() != "content-type"]
+            if language is not None:  # and r->content_languages, a Content-Language
+                items = [(k, v) for k, v in items if k.lower() != "content-language"]
             headers.extend(items)
         if self._err_headers_out is not None:
             headers.extend(self._err_headers_out.items())

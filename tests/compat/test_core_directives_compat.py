@@ -38,6 +38,12 @@ TypesConfig {root}/mime.types
     AddCharset UTF-8 .utf8
     AddCharset ISO-8859-2 .latin2
 </Directory>
+<Directory {root}/pylang>
+    SetHandler mod_python
+    PythonHandler core_directives
+    AddLanguage de .de
+    AddCharset UTF-8 .u8
+</Directory>
 <Directory {root}/cgi>
     AddHandler cgi-script .cgi
     AddHandler php5-script .php
@@ -53,6 +59,7 @@ FILES = {
                   "text/plain txt\n",
     "py/core_directives.py": "handlers/core_directives.py",
     "charset/.keep": "",
+    "pylang/core_directives.py": "handlers/core_directives.py",
     "named/page.html": "<p>named</p>\n",
     "named/data.special": "special\n",
     "lang/page.html.en": "<p>english</p>\n",
@@ -97,6 +104,11 @@ SAME = [
     Case("two-languages-and-charset", "/lang/page.fr.en.latin2.txt", also=LANGUAGE),
     Case("charset-without-type", "/lang/type.unknownext.utf8", also=LANGUAGE),
     Case("language-head", "/lang/page.html.en", method="HEAD", also=LANGUAGE),
+    # mod_mime's type checker runs for handler requests too: the file name's language and
+    # charset reach a handler's response (its own content_type keeps no charset of mod_mime).
+    Case("handler-language", "/pylang/plain.de", also=LANGUAGE),
+    Case("handler-language-charset", "/pylang/html.de.u8", also=LANGUAGE),
+    Case("handler-error-page-language", "/pylang/denied.de", mode="stock", also=LANGUAGE),
     # TypesConfig: that file's table only (.css is not in it).
     Case("types-config-own-type", "/files/a.special"),
     Case("types-config-unlisted", "/files/a.css"),
@@ -141,3 +153,4 @@ def test_unknown_handler_never_sends_the_source(pair: Pair, path: str, method: s
     assert b"hunter2" not in ours.body and source not in ours.body
     assert not any(line in ours.body for line in source.splitlines() if line.strip())
     assert 'AH00524: handler "' in pair.modpy_errors()
+

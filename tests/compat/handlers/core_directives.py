@@ -6,7 +6,7 @@ from mod_python import apache
 
 def handler(req):
     """/py/<kind>: a body typed as <kind> says; /py/denied answers 403 (the error page)."""
-    kind = req.uri.rsplit("/", 1)[-1]
+    kind = req.uri.rsplit("/", 1)[-1].split(".")[0]
     if kind == "denied":
         return apache.HTTP_FORBIDDEN
     if kind == "missing":

@@ -260,6 +260,9 @@ class ServerConfig:
     types_config: Optional[str] = None  # TypesConfig (None: the system's MIME table)
     extended_status: bool = True  # ExtendedStatus
     listen_sources: dict[tuple[str, int], str] = field(default_factory=dict)  # "file:line"
+    # <VirtualHost> addresses are matched against the connection's local address only while
+    # the sockets are the config's own Listen ones (not --bind or systemd's sockets).
+    match_vhost_addresses: bool = True
     custom_log_sources: dict[str, str] = field(default_factory=dict)  # path -> "file:line"
     _address_cache: dict = field(default_factory=dict, repr=False)
 

@@ -92,7 +92,9 @@ class Dispatcher:
             self._send_bare_error(raw, exc.status)
             return None
         hostname = translate.host_name(authority if authority is not None else raw.header("Host"))
-        vhost = self.config.select_vhost(hostname, raw.local_addr)
+        config = self.config
+        vhost = config.select_vhost(
+            hostname, raw.local_addr if config.match_vhost_addresses else None)
         req = Request(raw, self.runtime, vhost, uri, args, hostname)
         try:
             result = self._process(req)

@@ -141,6 +141,8 @@ class Master:
             pipedlogs.start(piped_targets(config))
             self.open_error_log(config)
             self.listeners.open(config.listen)
+            if self.listeners.activated:
+                self.unbind_vhost_addresses(config, "systemd's sockets replace Listen")
             self.write_pid_file(config)
         except BindError as exc:
             print(f"prefork-modpy: {self.listen_source(config, exc.address)}Listen "
@@ -174,12 +176,23 @@ class Master:
         config = load_config(self.options.config_path, self.options.defines)
         if self.options.binds:
             config.listen = list(self.options.binds)
+            self.unbind_vhost_addresses(config, "--bind replaces Listen")
         processes = config.processes
         if self.options.max_requests is not None:
             processes.max_requests_per_child = self.options.max_requests
         if self.options.max_requests_jitter is not None:
             processes.max_requests_jitter = self.options.max_requests_jitter
         return config
+
+    def unbind_vhost_addresses(self, config: ServerConfig, why: str) -> None:
+        """Sockets that are not the config's Listen addresses cannot be related to
+        <VirtualHost addr:port>: the hosts are then chosen by name only (the first one for
+        an unknown Host), with a warning when some host names an address."""
+        config.match_vhost_addresses = False
+        if any(vhost.binds and any(ip is not None or port for ip, port in vhost.binds)
+               for vhost in config.vhosts):
+            config.warnings.append(f"{config.path}: {why}: <VirtualHost> addresses and ports "
+                                   "are not matched; virtual hosts are chosen by name only")
 
     def listen_source(self, config: ServerConfig, address: tuple[str, int]) -> str:
         """`file:line: ` of the Listen line (or `--bind: `) an address came from."""
@@ -289,6 +302,8 @@ class Master:
         try:
             config = self.load()
             self.listeners.open(config.listen)
+            if self.listeners.activated:
+                self.unbind_vhost_addresses(config, "systemd's sockets replace Listen")
             pipedlogs.start(piped_targets(config))
         except BindError as exc:
             self.refuse_reload(f"{self.listen_source(config, exc.address)}Listen "

@@ -19,11 +19,12 @@ import sys
 import time
 import traceback
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, NoReturn, Optional
+from typing import TYPE_CHECKING, Any, Callable, NoReturn, Optional
 
 from .. import _core
 from ..httpd import errorpages
 from ..httpd.accesslog import AccessLogger
+from ..httpd.cgienv import SERVER_SOFTWARE
 from ..httpd.forwarded import ProxiedRequest, TrustedProxies
 from ..modpy.dispatch import Dispatcher
 from ..runtime.runtime import Runtime
@@ -134,7 +135,7 @@ class Worker:
         _set_parent_death_signal(signal.SIGTERM, self.master_pid)
         self._run_python_imports(runtime)
         engine = self.engine = _core.Engine(self.listen_fds, self.config.limits,
-                                            errorpages.STATUS_LINES, errorpages.error_body)
+                                            errorpages.STATUS_LINES, refusal_page(self.config))
         return engine, dispatcher
 
     def _boot_failed(self, exc: BaseException) -> NoReturn:
@@ -367,6 +368,24 @@ class Worker:
             setproctitle.setproctitle(f"prefork-modpy: worker {self.spec.number}")
         except ImportError:
             pass
+
+
+def refusal_page(config: ServerConfig) -> Callable[..., bytes]:
+    """The page of a request the engine refuses itself: the stock page, with the main
+    server's ServerSignature footer when its port is known (one port for every socket:
+    ap_get_server_port falls back to the connection's local port, which the engine's
+    callback does not get)."""
+    main = config.main
+    ports = {port for _, port in config.listen}
+    if main.server_signature not in ("on", "email") or len(ports) != 1:
+        return errorpages.error_body
+    footer = errorpages.signature_footer(main.server_signature, SERVER_SOFTWARE,
+                                         main.server_name, ports.pop(),
+                                         main.server_admin or "[no address given]")
+
+    def page(status: int, method: str = "GET") -> bytes:
+        return errorpages.error_body(status, method, signature=footer)
+    return page
 
 
 def _searched(exc: Exception) -> str:

@@ -14,9 +14,10 @@ import re
 import pytest
 
 from .compare import Case, assert_same, both, params
-from .conftest import Pair, Reply
+from .conftest import Pair, Reply, raw_fetch
 
-FRAGMENT = """ServerTokens Prod
+FRAGMENT = """ServerName 127.0.0.1
+ServerTokens Prod
 TraceEnable Off
 ServerSignature On
 TypesConfig {root}/mime.types
@@ -136,6 +137,20 @@ def test_same_reply(pair: Pair, case: Case) -> None:
 def test_signature_names_host_and_port(pair: Pair) -> None:
     ours, theirs = pair.both("/nothing-here", headers={"Host": "example.test:8123"})
     assert b"<address>Apache Server at example.test Port 8123</address>" in theirs.body
+    assert _product(ours).body == _product(theirs).body
+
+
+@pytest.mark.parametrize("data", [
+    b"GET /named/page.html HTTP/1.1\r\nHost: h\r\nBad Header: x\r\n\r\n",  # 400
+    b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\nHost: h\r\n\r\n",  # 414
+], ids=["400", "414"])
+def test_signature_on_pages_of_refused_requests(pair: Pair, data: bytes) -> None:
+    """Requests refused before any handler (the engine's own pages here) carry the main
+    server's footer too."""
+    ours = raw_fetch(pair.modpy_port, data)
+    theirs = raw_fetch(pair.apache.port, data)
+    assert ours.status == theirs.status
+    assert b"Server at 127.0.0.1 Port" in theirs.body
     assert _product(ours).body == _product(theirs).body
 
 

@@ -261,26 +261,9 @@ _WIRING = "prefork-modpy reads it but does not apply it to requests yet"
 PENDING_FIELDS = {
     "ServerAdmin": "VirtualHost.server_admin (req.server.server_admin, SERVER_ADMIN, error "
                    "pages)",
-    "ServerSignature": "VirtualHost.server_signature (On/EMail: the error-page footer; Off, "
-                       "what prefork-modpy does, is accepted)",
-    "TraceEnable": "ServerConfig.trace_enable (Off/extended; On, the current behaviour, is "
-                   "accepted)",
-    "AddLanguage": "DirSettings.languages (Content-Language of static files)",
-    "AddCharset": "DirSettings.charsets (the charset parameter of static files)",
-    "AddDefaultCharset": "DirSettings.default_charset (On/charset; Off is accepted)",
-    "TypesConfig": "ServerConfig.types_config (a file other than /etc/mime.types, which is "
-                   "what prefork-modpy reads now, is refused)",
-    "Options": "DirSettings.follow_symlinks / symlinks_if_owner_match (Options that turn "
-               "FollowSymLinks off; with it on, prefork-modpy's rule applies)",
-    "ExtendedStatus": "ServerConfig.extended_status (Off; On is what the status page shows)",
-    "MaxConnectionsPerChild": "Processes.max_connections_per_child (a value above 0)",
-    "ErrorLog": "ServerConfig.error_log_target / VirtualHost.error_log (piped, syslog:, or a "
-                "virtual host's own file)",
+    "ErrorLog": "VirtualHost.error_log (a virtual host's own error log)",
     "LogLevel": "VirtualHost.log_level (a virtual host's level that differs from the main "
                 "server's, and per-module levels)",
-    "CustomLog": "piped access logs (VirtualHost.custom_log_targets)",
-    "PythonHandler": "HandlerEntry.path (a handler given as a file path)",
-    "PythonImport": "ServerConfig.python_imports path entries (a module given as a file path)",
 }
 for _name, _field in PENDING_FIELDS.items():
     DIRECTIVES.setdefault(_name.lower(), DirectiveInfo(

@@ -131,7 +131,7 @@ class DirSettings:
     options_remove: frozenset[str] = frozenset()
     # mod_mime: RemoveType drops inherited AddType mappings for these extensions.
     removed_types: frozenset[str] = frozenset()
-    # Parsed and stored; applied to requests once the follow-up wires them (catalog.py).
+    # mod_mime/core: applied by httpd/mime.py and the response head (runtime/record.py).
     languages: dict[str, str] = field(default_factory=dict)  # AddLanguage: ext -> language
     charsets: dict[str, str] = field(default_factory=dict)  # AddCharset: ext -> charset
     default_charset: Optional[str] = None  # AddDefaultCharset: "" for Off
@@ -292,18 +292,19 @@ def _phase_accepts_ext(phase: str) -> bool:
 
 def _entry(node: Node, phase: str, word: str, ctx: SectionContext) -> HandlerEntry:
     module, sep, obj = word.partition("::")
+    path = None
     if "/" in module:  # mod_python 3.x: a file path instead of a module name
         if not module.endswith(".py") or not module.startswith("/"):
             raise ConfigError.at(node, f"{phase}: {module!r} is neither a module name nor an "
                                        "absolute path to a .py file")
-        require_wired(node, "PythonHandler", f"handler given as the file {module}")
-    dotted_ok = all(part.isidentifier() for part in module.split("."))
+        path = module  # runtime/importer.py loads the file itself
+    dotted_ok = path is not None or all(part.isidentifier() for part in module.split("."))
     if not module or (sep and not obj) or not dotted_ok:
         raise ConfigError.at(node, f"{phase}: bad handler {word!r} (expected module[::object])")
     if obj and not all(part.isidentifier() for part in obj.split(".")):
         raise ConfigError.at(node, f"{phase}: bad object name in {word!r}")
     return HandlerEntry(word, module, obj or DEFAULT_OBJECT[phase], ctx.directory,
-                        ctx.is_location, dir_pattern=ctx.directory_regex)
+                        ctx.is_location, dir_pattern=ctx.directory_regex, path=path)
 
 
 def _handler_module(settings: DirSettings, node: Node, ctx: SectionContext) -> None:
@@ -330,29 +331,32 @@ def _extensions(node: Node, first: int) -> list[str]:
 KNOWN_HANDLERS = PYTHON_HANDLER_NAMES | {"server-status", "default-handler"}
 # Handlers of httpd modules prefork-modpy lacks whose files are harmless to send as they are.
 _HARMLESS_HANDLERS = {"type-map": "mod_negotiation's type maps"}
+# -- unknown handlers (AH00524) --
+# Handler names whose requests end in the default handler (the file); any other name no
+# module claims is answered 500 as httpd's ap_invoke_handler does (modpy/dispatch.py).
+SERVED_AS_FILES = frozenset({"default-handler", *_HARMLESS_HANDLERS})
 
 
-def _check_handler(node: Node, name: str) -> None:
-    """An unknown handler would make the file be served as it is (a CGI script's source, for
-    one), where httpd answers 500: refused, except for harmless metadata files."""
+def _check_handler(node: Node, name: str, warnings: list[str]) -> None:
+    """httpd accepts any handler name and answers 500 "handler not found" for a request
+    that reaches it; the same happens here (never the file), with a warning at load."""
     if name in KNOWN_HANDLERS or name.lower() == "none" or name in _HARMLESS_HANDLERS:
         return
-    raise ConfigError.at(node, f"{node.name}: handler {name!r} does not exist in prefork-modpy "
-                               f"(it has {', '.join(sorted(KNOWN_HANDLERS))}); the files would "
-                               "be sent as they are. Serve them with mod_python or remove the "
-                               "line")
+    warnings.append(f"{node.where}: {node.name}: no module of prefork-modpy handles "
+                    f"{name!r}; requests for it are answered 500 (handler not found), as "
+                    "httpd does without the module")
 
 
-def _set_handler(settings: DirSettings, node: Node) -> None:
+def _set_handler(settings: DirSettings, node: Node, warnings: list[str]) -> None:
     value = _one(node)
-    _check_handler(node, value)
+    _check_handler(node, value, warnings)
     settings.set_handler = "" if value.lower() == "none" else value
 
 
-def _add_handler(settings: DirSettings, node: Node) -> None:
+def _add_handler(settings: DirSettings, node: Node, warnings: list[str]) -> None:
     if len(node.args) < 2:
         raise ConfigError.at(node, "AddHandler takes a handler name and one or more extensions")
-    _check_handler(node, node.args[0])
+    _check_handler(node, node.args[0], warnings)
     for ext in _extensions(node, 1):
         settings.add_handlers[ext] = node.args[0]
 
@@ -546,12 +550,9 @@ def _options(settings: DirSettings, node: Node, warnings: list[str]) -> None:
     if relative:
         settings.options_add = frozenset(n for sign, n in names if sign == "+")
         settings.options_remove = frozenset(n for sign, n in names if sign == "-")
-        symlinks_off = "followsymlinks" in settings.options_remove
     else:
         settings.options_set = frozenset(n for _, n in names)
-        symlinks_off = "followsymlinks" not in settings.options_set
-    if symlinks_off:
-        require_wired(node, "Options", "without FollowSymLinks httpd refuses symbolic links")
+    # FollowSymLinks / SymLinksIfOwnerMatch: checked per request by httpd/symlinks.py.
     _warn_options(node, {n for sign, n in names if sign != "-"}, warnings)
 
 
@@ -603,25 +604,21 @@ def _remove_type(settings: DirSettings, node: Node) -> None:
 
 
 def _mapping(attr: str, what: str) -> Callable[[DirSettings, Node], None]:
-    """AddLanguage / AddCharset `value .ext ...`: stored, applied once wired."""
+    """AddLanguage / AddCharset `value .ext ...` (applied by httpd/mime.py)."""
     def apply(settings: DirSettings, node: Node) -> None:
         if len(node.args) < 2:
             raise ConfigError.at(node, f"{node.name} takes a {what} and one or more extensions")
         for ext in _extensions(node, 1):
-            getattr(settings, attr)[ext] = node.args[0]
-        require_wired(node, node.name if node.name in catalog.PENDING_FIELDS
-                      else _CANONICAL[node.key])
+            getattr(settings, attr)[ext] = node.args[0].lower()  # mod_mime lower-cases
     return apply
 
 
-_CANONICAL = {"addlanguage": "AddLanguage", "addcharset": "AddCharset"}
-
-
 def _add_default_charset(settings: DirSettings, node: Node) -> None:
+    """`AddDefaultCharset On|Off|charset` (On: httpd's iso-8859-1)."""
     value = _one(node)
-    settings.default_charset = "" if value.lower() == "off" else value
-    if settings.default_charset:
-        require_wired(node, "AddDefaultCharset", value)
+    lower = value.lower()
+    settings.default_charset = ("" if lower == "off" else
+                                "iso-8859-1" if lower == "on" else value)
 
 
 def _default_type(settings: DirSettings, node: Node, warnings: list[str]) -> None:
@@ -631,8 +628,6 @@ def _default_type(settings: DirSettings, node: Node, warnings: list[str]) -> Non
 
 
 _SIMPLE: dict[str, Callable[[DirSettings, Node], None]] = {
-    "sethandler": _set_handler,
-    "addhandler": _add_handler,
     "addtype": _add_type,
     "addencoding": _add_encoding,
     "setoutputfilter": _set_filter("set_output_filter"),
@@ -654,6 +649,8 @@ _SIMPLE: dict[str, Callable[[DirSettings, Node], None]] = {
 _WARNING: dict[str, Callable[[DirSettings, Node, list[str]], None]] = {
     "options": _options,
     "defaulttype": _default_type,
+    "sethandler": _set_handler,
+    "addhandler": _add_handler,
 }
 
 

@@ -16,8 +16,25 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 from mod_python import apache
 
 from .. import _core
-from ..config.directives import PHASE, PYTHON_HANDLER_NAMES, HandlerEntry, resolve_directory
-from ..httpd import auth, errordoc, errorpages, htaccess, rewrite, static, translate
+from ..config.directives import (
+    PHASE,
+    PYTHON_HANDLER_NAMES,
+    SERVED_AS_FILES,
+    HandlerEntry,
+    resolve_directory,
+)
+from ..httpd import (
+    auth,
+    errordoc,
+    errorpages,
+    htaccess,
+    mime,
+    rewrite,
+    static,
+    symlinks,
+    trace,
+    translate,
+)
 from ..runtime.importer import resolve_object
 from . import filters, redirect
 from .request import Request
@@ -62,6 +79,8 @@ class Dispatcher:
         self.builtin_handlers: dict[str, BuiltinHandler] = {}
         self._hlists: dict[HandlerEntry, HandlerListEntry] = {}
         runtime.dispatcher = self  # req.internal_redirect() and filters come back here
+        if self.config.types_config is not None:  # TypesConfig: that file's table only
+            mime.use_types_config(self.config.types_config)
 
     def handle(self, raw: RawRequest) -> Optional[Request]:
         """Serve one request completely. Returns the request for the access log.
@@ -84,7 +103,9 @@ class Dispatcher:
             self._send_bare_error(raw, exc.status)
             return None
         hostname = translate.host_name(authority if authority is not None else raw.header("Host"))
-        vhost = self.config.select_vhost(hostname)
+        config = self.config
+        vhost = config.select_vhost(
+            hostname, raw.local_addr if config.match_vhost_addresses else None)
         req = Request(raw, self.runtime, vhost, uri, args, hostname)
         try:
             result = self._process(req)
@@ -114,11 +135,17 @@ class Dispatcher:
         result = self._translate(req, server_settings)
         if result != OK:
             return result
+        if req.method == "TRACE":  # -- TraceEnable: httpd's core, at map_to_storage --
+            return trace.answer(req, self.config.trace_enable)
         try:
             settings = self._settle(req)
         except htaccess.HtaccessError as exc:  # httpd: [core:alert] and 500
             req.log_error(str(exc), apache.APLOG_ALERT)
             return apache.HTTP_INTERNAL_SERVER_ERROR
+        if settings.options_set is not None or settings.options_remove:  # -- Options --
+            result = symlinks.check(req, settings.effective_options)
+            if result != OK:
+                return result
         req.handler = self._content_handler(req, settings)
         # Most sections have only a PythonHandler: one set check skips the other phases.
         if settings.requires or req.dynamic_handlers or not settings.phases <= CONTENT_ONLY \
@@ -260,9 +287,23 @@ class Dispatcher:
             result = self._run_phase(req, "PythonHandler", settings)
         elif req.handler in self.builtin_handlers:
             result = self.builtin_handlers[req.handler](req)
+        elif req.handler is not None and req.handler not in SERVED_AS_FILES and (
+                req.filename is not None and os.path.exists(req.filename)):
+            return self._handler_not_found(req)
         if result == DECLINED:
             return static.serve(req)
         return result
+
+    def _handler_not_found(self, req: Request) -> int:
+        """A handler name no module claims (cgi-script, php5-script, server-info...) on an
+        existing file: 500 with ap_invoke_handler's AH00524 line, never the file itself.
+        httpd 2.4's default handler would send the file (a script's source): a deliberate
+        difference (docs/compatibility.md). A missing file stays 404, as in httpd."""
+        ip, port = req.raw.remote_addr
+        self.runtime.error_log.log(f'AH00524: handler "{req.handler}" not found for: '
+                                   f"{req.filename}", apache.APLOG_ERR, "core",
+                                   client=f"{ip}:{port}")
+        return apache.HTTP_INTERNAL_SERVER_ERROR
 
     def _directory_slash(self, req: Request) -> int:
         query = f"?{req.args}" if req.args is not None else ""

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Callable, Optional
 
-from . import catalog
+from . import catalog, outputmods
 from .regex import SearchPattern
 from .syntax import ConfigError, Node
 
@@ -131,6 +131,14 @@ class DirSettings:
     languages: dict[str, str] = field(default_factory=dict)  # AddLanguage: ext -> language
     charsets: dict[str, str] = field(default_factory=dict)  # AddCharset: ext -> charset
     default_charset: Optional[str] = None  # AddDefaultCharset: "" for Off
+    # -- mod_headers / mod_expires / mod_deflate (outputmods.py) --
+    header_actions: tuple[outputmods.HeaderAction, ...] = ()  # Header (parent's first)
+    request_header_actions: tuple[outputmods.HeaderAction, ...] = ()  # RequestHeader
+    expires_active: Optional[bool] = None
+    expires_by_type: dict[str, tuple[str, int]] = field(default_factory=dict)
+    expires_default: Optional[tuple[str, int]] = None  # (base "A"/"M", seconds)
+    deflate_types: frozenset[str] = frozenset()  # AddOutputFilterByType DEFLATE
+    deflate_level: Optional[int] = None  # DeflateCompressionLevel (server/vhost)
 
     @property
     def effective_options(self) -> frozenset[str]:
@@ -167,6 +175,14 @@ class DirSettings:
             languages={**self.languages, **child.languages},
             charsets={**self.charsets, **child.charsets},
             default_charset=_pick(child.default_charset, self.default_charset),
+            # -- mod_headers / mod_expires / mod_deflate --
+            header_actions=self.header_actions + child.header_actions,
+            request_header_actions=self.request_header_actions + child.request_header_actions,
+            expires_active=_pick(child.expires_active, self.expires_active),
+            expires_by_type={**self.expires_by_type, **child.expires_by_type},
+            expires_default=_pick(child.expires_default, self.expires_default),
+            deflate_types=self.deflate_types | child.deflate_types,
+            deflate_level=_pick(child.deflate_level, self.deflate_level),
         )
 
     @property
@@ -185,6 +201,14 @@ class DirSettings:
         """Whether any filter is activated here (one attribute read per request)."""
         return bool(self.set_output_filter or self.set_input_filter
                     or self.add_output_filters or self.add_input_filters)
+
+    @cached_property
+    def httpd_output(self) -> bool:
+        """Whether mod_headers, mod_expires or a by-type DEFLATE act here (one attribute
+        read per request decides; SetOutputFilter DEFLATE goes through `filtered`)."""
+        return bool(self.header_actions or self.request_header_actions or self.deflate_types
+                    or (self.expires_active and (self.expires_by_type
+                                                 or self.expires_default is not None)))
 
     @cached_property
     def mime_cache(self) -> dict:
@@ -402,6 +426,7 @@ def check_filter_names(all_settings: list[DirSettings]) -> None:
     (httpd's own filters, INCLUDES or DEFLATE, do not exist here)."""
     known = {(name, False) for s in all_settings for name in s.output_filters}
     known |= {(name, True) for s in all_settings for name in s.input_filters}
+    known.add((outputmods.DEFLATE, False))  # -- mod_deflate: httpd's DEFLATE filter --
     for settings in all_settings:
         for name, is_input, node in settings.filter_uses:
             if (name.lower(), is_input) not in known:
@@ -600,6 +625,7 @@ _SIMPLE: dict[str, Callable[[DirSettings, Node], None]] = {
     "addlanguage": _mapping("languages", "language"),
     "addcharset": _mapping("charsets", "charset"),
     "adddefaultcharset": _add_default_charset,
+    **outputmods.DIRECTIVES,  # -- mod_headers / mod_expires / mod_deflate --
 }
 # Per-directory directives that may add warning lines.
 _WARNING: dict[str, Callable[[DirSettings, Node, list[str]], None]] = {

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Optional
 
-from . import errorpages, static
+from . import errorpages, outfilters, static
 
 if TYPE_CHECKING:
     from ..runtime.record import RequestRec
@@ -37,6 +37,7 @@ def send_error(req: RequestRec, status: int) -> None:
     keep_location = status in errorpages.KEEPS_LOCATION and location
     headers.extend(item for item in err_headers.items()
                    if not (keep_location and item[0].lower() == "location"))
+    headers.extend(outfilters.error_headers(req))  # -- mod_headers: Header always --
     if keep_location:
         headers.append(("Location", location))
     if status in (405, 501):

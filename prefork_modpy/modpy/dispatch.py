@@ -17,7 +17,7 @@ from mod_python import apache
 
 from .. import _core
 from ..config.directives import PHASE, PYTHON_HANDLER_NAMES, HandlerEntry, resolve_directory
-from ..httpd import auth, errordoc, errorpages, static, translate
+from ..httpd import auth, errordoc, errorpages, outfilters, static, translate
 from ..runtime.importer import resolve_object
 from . import filters, redirect
 from .request import Request
@@ -196,6 +196,9 @@ class Dispatcher:
     def _content(self, req: Request, settings: DirSettings) -> int:
         if req.is_dir and not req.uri.endswith("/") and not req.path_info:
             return self._directory_slash(req)
+        if settings.httpd_output:  # -- mod_headers / mod_expires / mod_deflate --
+            outfilters.fixup(req, settings)
+            filters.httpd_stage(req)
         if settings.filtered:  # SetOutputFilter & co. go in just before the handler
             filters.activate_configured(req, req.filter_registry)
         result = DECLINED

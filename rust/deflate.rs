@@ -110,7 +110,6 @@ impl GzipStream {
     }
 
     /// The last block: what is left, then the CRC32 and the length modulo 2^32.
-    #[pyo3(signature = (data = b"" as &[u8]))]
     fn finish<'py>(&mut self, py: Python<'py>, data: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
         let out = py.detach(|| self.block(data, false, true))?;
         Ok(PyBytes::new(py, &out))

@@ -57,7 +57,7 @@ _IMPLEMENTED = {
     "mpm_prefork": "prefork", "unixd": "mod_unixd", "version": "mod_version",
     # -- mod_headers / mod_expires / mod_deflate (mod_filter: AddOutputFilterByType only) --
     "headers": "mod_headers", "expires": "mod_expires", "deflate": "mod_deflate",
-    "filter": "mod_filter",
+    "filter": "mod_filter", "autoindex": "mod_autoindex",
 }
 
 _TLS = ("TLS is not terminated by prefork-modpy", "put a TLS proxy (nginx, haproxy, stunnel, "
@@ -77,8 +77,6 @@ _MISSING: dict[str, tuple[str, str]] = {
     "auth_digest": _HTTPD_MODULE, "actions": _HTTPD_MODULE, "userdir": _HTTPD_MODULE,
     "remoteip": ("prefork-modpy has its own TrustedProxies directive",
                  "use TrustedProxies (docs/deployment.md)"),
-    "autoindex": ("directory listings are not produced (a directory without an index file "
-                  "is not listed)", "put an index file in the directory if you need one"),
     "negotiation": ("content negotiation (MultiViews, type maps) is not implemented",
                     "link to the variant files themselves"),
     "mpm_event": ("prefork-modpy runs the prefork model: one request per worker process",
@@ -185,12 +183,7 @@ for _threads in ("ThreadsPerChild", "MinSpareThreads", "MaxSpareThreads", "Threa
          "process, without threads; thread sizing does not apply",
          "size workers with StartServers/MaxRequestWorkers", _threads)
 
-AUTOINDEX_LOOK = ("IndexOptions", "IndexOrderDefault", "IndexStyleSheet", "IndexHeadInsert",
-                  "IndexIgnore", "IndexIgnoreReset", "AddIcon", "AddIconByType",
-                  "AddIconByEncoding", "AddAlt", "AddAltByType", "AddAltByEncoding",
-                  "AddDescription", "DefaultIcon", "HeaderName", "ReadmeName")
-_add("mod_autoindex", Status.WARNED, "mod_autoindex's look and feel; prefork-modpy produces "
-     "no directory listings", "", *AUTOINDEX_LOOK)
+AUTOINDEX_LOOK: tuple[str, ...] = ()  # -- mod_autoindex: implemented (config/autoindex.py) --
 NEGOTIATION_META = ("LanguagePriority", "ForceLanguagePriority", "CacheNegotiatedDocs")
 _add("mod_negotiation", Status.WARNED, "language preferences for content negotiation, which "
      "prefork-modpy does not do", "", *NEGOTIATION_META)

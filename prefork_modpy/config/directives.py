@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Callable, Optional
 
+from . import autoindex as autoindex_config
 from . import catalog, outputmods
 from .regex import SearchPattern
 from .syntax import ConfigError, Node
@@ -139,6 +140,8 @@ class DirSettings:
     expires_default: Optional[tuple[str, int]] = None  # (base "A"/"M", seconds)
     deflate_types: frozenset[str] = frozenset()  # AddOutputFilterByType DEFLATE
     deflate_level: Optional[int] = None  # DeflateCompressionLevel (server/vhost)
+    # -- mod_autoindex (config/autoindex.py) --
+    autoindex: Optional[autoindex_config.AutoindexConf] = None
 
     @property
     def effective_options(self) -> frozenset[str]:
@@ -183,6 +186,8 @@ class DirSettings:
             expires_default=_pick(child.expires_default, self.expires_default),
             deflate_types=self.deflate_types | child.deflate_types,
             deflate_level=_pick(child.deflate_level, self.deflate_level),
+            # -- mod_autoindex --
+            autoindex=autoindex_config.merge(self.autoindex, child.autoindex),
         )
 
     @property
@@ -554,9 +559,7 @@ def _options(settings: DirSettings, node: Node, warnings: list[str]) -> None:
 
 
 def _warn_options(node: Node, enabled: set[str], warnings: list[str]) -> None:
-    notes = {"indexes": "Indexes: no directory listings are produced (mod_autoindex is not "
-                        "part of prefork-modpy)",
-             "multiviews": "MultiViews: content negotiation is not done (mod_negotiation is "
+    notes = {"multiviews": "MultiViews: content negotiation is not done (mod_negotiation is "
                            "not part of prefork-modpy); only exact file names are served"}
     for name in sorted(enabled & notes.keys()):
         warnings.append(f"{node.where}: Options {notes[name]}")
@@ -626,6 +629,7 @@ _SIMPLE: dict[str, Callable[[DirSettings, Node], None]] = {
     "addcharset": _mapping("charsets", "charset"),
     "adddefaultcharset": _add_default_charset,
     **outputmods.DIRECTIVES,  # -- mod_headers / mod_expires / mod_deflate --
+    **autoindex_config.DIRECTIVES,  # -- mod_autoindex --
 }
 # Per-directory directives that may add warning lines.
 _WARNING: dict[str, Callable[[DirSettings, Node, list[str]], None]] = {

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from mod_python import apache
 
-from . import conditional, mime
+from . import autoindex, conditional, mime
 from .outfilters import HttpdOutput
 
 if TYPE_CHECKING:
@@ -51,11 +51,24 @@ def serve(req: RequestRec) -> int:
         return apache.HTTP_NOT_FOUND
     if req.path_info or is_handler_source(filename):
         return apache.HTTP_NOT_FOUND
-    if not stat.S_ISREG(info.st_mode):
-        return apache.HTTP_FORBIDDEN
     if not req.runtime.is_servable(req.alias_root or req.document_root(), filename):
         return apache.HTTP_FORBIDDEN
+    if stat.S_ISDIR(info.st_mode):
+        return _directory(req)
+    if not stat.S_ISREG(info.st_mode):
+        return apache.HTTP_FORBIDDEN
     return _send(req, filename, info)
+
+
+def _directory(req: RequestRec) -> int:
+    """-- mod_autoindex -- a directory URL without an index file: listed under Options
+    Indexes, else httpd's 403 and its error-log line."""
+    settings = req.per_dir_config
+    if settings is not None and "indexes" in settings.effective_options and req.uri.endswith("/"):
+        return autoindex.serve(req, settings.autoindex)
+    req.log_error(f"Cannot serve directory {req.filename}: No matching DirectoryIndex found, "
+                  "and server-generated directory index forbidden by Options directive")
+    return apache.HTTP_FORBIDDEN
 
 
 def _options(req: RequestRec) -> int:

@@ -79,6 +79,10 @@ DeflateCompressionLevel 9
     PythonHandler outmods_handlers::stream
     SetOutputFilter DEFLATE
 </Location>
+<Location /za>
+    SetHandler mod_python
+    PythonHandler outmods_handlers::adds_deflate
+</Location>
 <Location /zf>
     SetHandler mod_python
     PythonHandler outmods_handlers::page
@@ -234,6 +238,8 @@ DEFLATE_CASES = [
     ("/z?status=404", GZ),
     ("/z?status=204", GZ),
     ("/zf", GZ),
+    ("/za", GZ),
+    ("/za", {}),
 ]
 
 

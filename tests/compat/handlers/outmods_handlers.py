@@ -60,3 +60,11 @@ def outputfilter(filter):
         chunk = filter.read()
     if chunk is None:
         filter.close()
+
+
+def adds_deflate(req):
+    """req.add_output_filter("DEFLATE"): httpd's own filter, added by the handler."""
+    req.add_output_filter("DEFLATE")
+    req.content_type = "text/plain"
+    req.write(TEXT)
+    return apache.OK

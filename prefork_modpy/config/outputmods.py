@@ -242,6 +242,8 @@ def _expires_by_type(settings: Any, node: Node) -> None:
     if len(node.args) != 2:
         raise ConfigError.at(node, "ExpiresByType takes two arguments, a MIME type and an "
                                    "expiry code")
+    if "/" not in node.args[0]:
+        raise ConfigError.at(node, "Invalid mimetype: should contain a slash")
     settings.expires_by_type = {**settings.expires_by_type,
                                 node.args[0].lower(): expires_code(node, node.args[1])}
 

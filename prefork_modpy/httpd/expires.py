@@ -30,7 +30,10 @@ def apply(req: RequestRec, settings: DirSettings) -> None:
     code = None
     content_type = req.content_type
     if content_type:
-        code = settings.expires_by_type.get(content_type.split(";")[0].strip().lower())
+        by_type = settings.expires_by_type
+        code = by_type.get(content_type.split(";")[0].strip().lower())
+        if code is None and "/" in content_type:  # an ExpiresByType major/* entry
+            code = by_type.get(content_type.partition("/")[0].lower() + "/*")
     if code is None:
         code = settings.expires_default
     if code is not None:

@@ -60,6 +60,7 @@ DeflateCompressionLevel 9
     PythonHandler outmods_handlers::page
     ExpiresActive On
     ExpiresByType text/plain "now plus 10 minutes"
+    ExpiresByType image/* "access plus 3 hours"
     ExpiresDefault "access plus 1 day"
 </Location>
 <Location /ex/off>
@@ -185,6 +186,7 @@ EXPIRES_CASES = [
     ("/static/img.png", 3600),
     ("/ex?type=text/plain", 600),
     ("/ex?type=text/html", 86400),
+    ("/ex?type=image/gif", 3 * 3600),
 ]
 
 

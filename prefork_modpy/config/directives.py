@@ -653,6 +653,9 @@ def apply_dir_directive(settings: DirSettings, node: Node, ctx: SectionContext,
         return
     if key in REFUSED:
         raise ConfigError.at(node, f"{node.name}: {REFUSED[key]} (refused rather than ignored)")
+    if key == "deflatecompressionlevel" and not ctx.is_server:  # -- mod_deflate: RSRC_CONF --
+        raise ConfigError.at(node, f"{node.name} is not allowed here (server config and "
+                                   "virtual host only)")
     if key in _PHASE_BY_LOWER:
         phase = _PHASE_BY_LOWER[key]
         if not ctx.is_server and phase in ("PythonPostReadRequestHandler", "PythonTransHandler"):

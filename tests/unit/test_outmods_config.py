@@ -35,7 +35,7 @@ def load(tmp_path, text):
     ("ExpiresDefault \"access plus one day\"", "numeric value expected <num> 'one'"),
     ("ExpiresByType text/html", "takes two arguments"),
     ("AddOutputFilterByType MYFILTER text/html", "only DEFLATE is supported by type"),
-    ("DeflateCompressionLevel 10", "between 1 and 9"),
+    ("DeflateCompressionLevel 5", "not allowed here .server config and virtual host only"),
     ("FilterDeclare COMPRESS", "only AddOutputFilterByType DEFLATE is implemented"),
     ("IndexOptions ScanHTMLTitles", "ScanHTMLTitles: reading each HTML file's <title>"),
     ("IndexOptions Fancy", "Invalid directory indexing option"),
@@ -46,6 +46,13 @@ def load(tmp_path, text):
 def test_refusals_and_httpd_messages(tmp_path, line, message):
     with pytest.raises(ConfigError, match=rf"site.conf:2: .*{message}"):
         load(tmp_path, f"<Directory {tmp_path}>\n{line}\n</Directory>\n")
+
+
+def test_compression_level_is_server_wide(tmp_path):
+    assert load(tmp_path, "DeflateCompressionLevel 9\n").main.settings.deflate_level == 9
+    with pytest.raises(ConfigError, match="site.conf:1: DeflateCompressionLevel must be "
+                                          "between 1 and 9"):
+        load(tmp_path, "DeflateCompressionLevel 10\n")
 
 
 def test_expires_codes_both_syntaxes(tmp_path):

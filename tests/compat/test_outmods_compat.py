@@ -205,6 +205,16 @@ def test_expires_from_modification_time(pair: Pair) -> None:
         assert abs(expires.timestamp() - (mtime + 7200)) <= 1.5
 
 
+def test_expires_on_not_modified(pair: Pair) -> None:
+    """A 304 of a static file: whether the Expires/Cache-Control fields come along."""
+    first = fetch(pair.apache.port, "/static/style.css")
+    ours, theirs = pair.both("/static/style.css",
+                             headers={"If-Modified-Since": first.header("last-modified") or ""})
+    assert ours.status == theirs.status == 304
+    for name in ("expires", "cache-control", "x-static", "x-static-always", "etag"):
+        assert (name in ours.headers) == (name in theirs.headers), name
+
+
 @pytest.mark.parametrize("path", ["/ex?status=404", "/ex?out_Expires=0&type=text/plain",
                                   "/ex/off?type=text/plain",
                                   "/ex?type=text/plain&out_Cache-Control=private"])

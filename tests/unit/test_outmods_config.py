@@ -139,3 +139,25 @@ def test_escape_path():
     assert autoindex.escape_path("we ird&<x>.txt") == "we%20ird&%3cx%3e.txt"
     assert autoindex.escape_path("co:lon") == "./co:lon"
     assert autoindex.escape_path("dir/") == "dir/"
+
+
+def test_gzip_stream_flushes_decodable_blocks():
+    """Each sync-flushed block decodes on its own (streaming), the trailer closes the stream,
+    and the header is httpd's (mtime 0, OS unix)."""
+    import gzip
+    import zlib
+
+    from prefork_modpy import _core
+
+    stream = _core.GzipStream(6)
+    first = stream.compress(b"hello " * 100, True)
+    assert first[:10] == b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03"
+    decoder = zlib.decompressobj(31)
+    assert decoder.decompress(first) == b"hello " * 100
+    rest = stream.compress(b"world", True) + stream.finish(b"!")
+    assert decoder.decompress(rest) == b"world!" and decoder.eof
+    assert gzip.decompress(first + rest) == b"hello " * 100 + b"world!"
+    with pytest.raises(ValueError):
+        stream.finish(b"")
+    with pytest.raises(ValueError):
+        _core.GzipStream(0)

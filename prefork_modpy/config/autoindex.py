@@ -49,11 +49,18 @@ class Description:
     text: str
 
 
+# httpd's OPTION_UNSET bit: set in a fresh config, kept by absolute IndexOptions keywords
+# (add_opts ORs them in), so "only +/- keywords here" is opts == {UNSET} exactly.
+UNSET = "unset"
+
+
 @dataclass
 class AutoindexConf:
-    """One section's mod_autoindex settings (None / empty: inherit)."""
+    """One section's mod_autoindex settings (None / empty: inherit). `options`,
+    `options_add` and `options_remove` are httpd's opts / incremented_opts /
+    decremented_opts, with UNSET and "none" (NO_OPTIONS) as flags among the names."""
 
-    options: Optional[frozenset[str]] = None  # absolute IndexOptions; "none" for None
+    options: frozenset[str] = frozenset({UNSET})
     options_add: frozenset[str] = frozenset()
     options_remove: frozenset[str] = frozenset()
     name_width: Optional[int] = None  # None: inherit; 0 for `*` (adjust)
@@ -75,40 +82,58 @@ class AutoindexConf:
     head_insert: Optional[str] = None
     order_key: Optional[str] = None  # IndexOrderDefault: N, M, S, D
     order_direction: Optional[str] = None  # A, D
+    server_level: bool = False  # given in the server or virtual host body
+    # The server's settings under a chain of sections (see `merge`).
+    server_base: Optional[AutoindexConf] = None
 
     @property
     def effective_options(self) -> frozenset[str]:
-        base = self.options or frozenset()
-        return (base | self.options_add) - self.options_remove - {"none"}
+        """The IndexOptions in effect (lower-case names), once resolved."""
+        return self.resolved().options - {UNSET, "none"}
 
-    def merged_with(self, child: AutoindexConf) -> AutoindexConf:
-        """merge_autoindex_configs."""
-        options: Optional[frozenset[str]]
-        if child.options is not None:
-            options, add, remove = child.options, child.options_add, child.options_remove
+    def resolved(self) -> AutoindexConf:
+        """The server's settings merged with the sections' (see `merge`)."""
+        if self.server_base is None:
+            return self
+        return httpd_merge(self.server_base, replace(self, server_base=None))
+
+
+def httpd_merge(base: AutoindexConf, add: AutoindexConf) -> AutoindexConf:
+    """merge_autoindex_configs, including its option rules: None clears everything; a
+    config whose opts are exactly UNSET (only +/- here) amends the inherited options; any
+    other replaces them and drops the inherited increments."""
+    added: frozenset[str] = frozenset()
+    removed: frozenset[str] = frozenset()
+    if add.options == frozenset({"none"}):
+        options = frozenset({"none"})
+    else:
+        if add.options == frozenset({UNSET}):
+            added = (base.options_add | add.options_add) - add.options_remove
+            removed = base.options_remove | add.options_remove
+            options = base.options - {"none"}
         else:
-            options = (self.options or frozenset()) - {"none"} if self.options else None
-            add = (self.options_add | child.options_add) - child.options_remove
-            remove = self.options_remove | child.options_remove
-        return AutoindexConf(
-            options=options, options_add=add, options_remove=remove,
-            name_width=_pick(child.name_width, self.name_width),
-            desc_width=_pick(child.desc_width, self.desc_width),
-            icon_width=child.icon_width or self.icon_width,
-            icon_height=child.icon_height or self.icon_height,
-            content_type=_pick(child.content_type, self.content_type),
-            charset=_pick(child.charset, self.charset),
-            datetime_format=_pick(child.datetime_format, self.datetime_format),
-            icons=child.icons + self.icons, alts=child.alts + self.alts,
-            descriptions=child.descriptions + self.descriptions,
-            ignores=child.ignores if child.ignore_reset else child.ignores + self.ignores,
-            default_icon=_pick(child.default_icon, self.default_icon),
-            header=_pick(child.header, self.header), readme=_pick(child.readme, self.readme),
-            style_sheet=_pick(child.style_sheet, self.style_sheet),
-            head_insert=_pick(child.head_insert, self.head_insert),
-            order_key=_pick(child.order_key, self.order_key),
-            order_direction=_pick(child.order_direction, self.order_direction),
-        )
+            options = add.options
+        options = (options | added) - removed
+    return AutoindexConf(
+        options=options, options_add=added, options_remove=removed,
+        name_width=_pick(add.name_width, base.name_width),
+        desc_width=_pick(add.desc_width, base.desc_width),
+        icon_width=add.icon_width or base.icon_width,
+        icon_height=add.icon_height or base.icon_height,
+        content_type=_pick(add.content_type, base.content_type),
+        charset=_pick(add.charset, base.charset),
+        datetime_format=_pick(add.datetime_format, base.datetime_format),
+        icons=add.icons + base.icons, alts=add.alts + base.alts,
+        descriptions=add.descriptions + base.descriptions,
+        ignores=add.ignores if add.ignore_reset else add.ignores + base.ignores,
+        default_icon=_pick(add.default_icon, base.default_icon),
+        header=_pick(add.header, base.header), readme=_pick(add.readme, base.readme),
+        style_sheet=_pick(add.style_sheet, base.style_sheet),
+        head_insert=_pick(add.head_insert, base.head_insert),
+        order_key=_pick(add.order_key, base.order_key),
+        order_direction=_pick(add.order_direction, base.order_direction),
+        server_level=base.server_level and add.server_level,
+    )
 
 
 def _pick(child: Any, parent: Any) -> Any:
@@ -117,11 +142,21 @@ def _pick(child: Any, parent: Any) -> Any:
 
 def merge(parent: Optional[AutoindexConf], child: Optional[AutoindexConf]
           ) -> Optional[AutoindexConf]:
+    """The per-request merge in httpd's order: a walk merges its matching sections with
+    each other first and the result onto the server's settings (ap_directory_walk's
+    now_merged), which differs from merging them one by one onto the server's when a
+    section has only +/- IndexOptions. A section without any mod_autoindex directive has
+    no config and leaves the merge as it is."""
     if child is None:
         return parent
     if parent is None:
         return child
-    return parent.merged_with(child)
+    if parent.server_level and not child.server_level:
+        return replace(child, server_base=parent)
+    if parent.server_base is not None:
+        sections = httpd_merge(replace(parent, server_base=None), child)
+        return replace(sections, server_base=parent.server_base)
+    return httpd_merge(parent, child)
 
 
 def _conf(settings: Any) -> AutoindexConf:
@@ -143,9 +178,8 @@ def _section_path(settings: Any) -> str:
 def _index_options(settings: Any, node: Node) -> None:
     """add_opts: `[+|-]Option ...`, keyword=value forms, None."""
     conf = _conf(settings)
-    options = set(conf.options or ())
+    options = set(conf.options)
     add, remove = set(conf.options_add), set(conf.options_remove)
-    absolute_given = conf.options is not None
     if not node.args:
         raise ConfigError.at(node, "IndexOptions needs at least one option")
     for word in node.args:
@@ -155,29 +189,28 @@ def _index_options(settings: Any, node: Node) -> None:
         if lower == "none":
             if action:
                 raise ConfigError.at(node, "Cannot combine '+' or '-' with 'None' keyword")
-            options, add, remove, absolute_given = {"none"}, set(), set(), True
+            options, add, remove = {"none"}, set(), set()
             continue
         if lower in _REFUSED_FLAGS:
             raise ConfigError.at(node, f"IndexOptions {name}: {_REFUSED_FLAGS[lower]} is not "
                                        "supported by prefork-modpy (refused rather than "
                                        "ignored)")
-        if lower in FLAGS:
-            if not action:
-                options.add(lower)
-                absolute_given = True
-                add, remove = set(), set()
-            elif action == "+":
-                add.add(lower)
-                remove.discard(lower)
-            else:
-                remove.add(lower)
-                add.discard(lower)
+        if lower not in FLAGS:
+            _keyword_option(conf, node, action, name)
             continue
-        _keyword_option(conf, node, action, name)
+        if not action:
+            options.add(lower)
+            add, remove = set(), set()
+        elif action == "+":
+            add.add(lower)
+            remove.discard(lower)
+        else:
+            remove.add(lower)
+            add.discard(lower)
     if "none" in options and len(options) > 1:
         raise ConfigError.at(node, "Cannot combine other IndexOptions keywords with 'None'")
-    settings.autoindex = replace(conf, options=frozenset(options) if absolute_given else None,
-                                 options_add=frozenset(add), options_remove=frozenset(remove))
+    settings.autoindex = replace(conf, options=frozenset(options), options_add=frozenset(add),
+                                 options_remove=frozenset(remove))
 
 
 def _keyword_option(conf: AutoindexConf, node: Node, action: str, name: str) -> None:

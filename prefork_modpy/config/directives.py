@@ -673,3 +673,5 @@ def apply_dir_directive(settings: DirSettings, node: Node, ctx: SectionContext,
         _FILTER_DIRECTIVES[key](settings, node, ctx)
     else:
         _SIMPLE[key](settings, node)
+        if ctx.is_server and settings.autoindex is not None:  # -- mod_autoindex --
+            settings.autoindex.server_level = True

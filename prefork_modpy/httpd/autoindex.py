@@ -71,7 +71,7 @@ class Query:
 
 def serve(req: RequestRec, conf: Optional[AutoindexConf]) -> int:
     """handle_autoindex for a GET (or HEAD) of a directory URL; OK or an HTTP status."""
-    conf = conf or AutoindexConf()
+    conf = conf.resolved() if conf is not None else AutoindexConf()
     req.allowed_mask |= 1 << apache.M_GET
     if req.method not in ("GET", "HEAD"):
         return apache.DECLINED

@@ -1,7 +1,9 @@
 """mod_autoindex compared with Apache httpd 2.4 byte for byte, under Debian's own
 autoindex.conf (FancyIndexing HTMLTable VersionSort NameWidth=* ..., its icons and
 IndexIgnore), with sorting queries, HeaderName/ReadmeName, AddDescription and the other
-output formats."""
+output formats. /list/pre/ and /list/table/ show httpd's merge order: their parent section
+has a mod_autoindex directive, so their +keywords replace the server's options (httpd merges
+the sections with each other before the server's settings); /plus/sub/'s parent has none."""
 
 from __future__ import annotations
 
@@ -35,6 +37,12 @@ FRAGMENT = _debian_conf() + """
 </Directory>
 <Directory {root}/other/sub>
     IndexOptions +FoldersFirst
+</Directory>
+<Directory {root}/plus>
+    Options +Indexes
+</Directory>
+<Directory {root}/plus/sub>
+    IndexOptions +FoldersFirst -SuppressSize
 </Directory>
 <Directory {root}/list/pre>
     IndexOptions -HTMLTable +FoldersFirst
@@ -74,23 +82,15 @@ FILES = {
     "list/table/m.txt": "m",
     "noindex/f.txt": "f",
     "other/sub/f.txt": "f",
+    "plus/sub/f.txt": "f",
+    "plus/sub/d/.keep": "",
 }
 
-# Observed with Debian's httpd 2.4.67: under IndexOptions given at server level (Debian's
-# autoindex.conf), a <Directory> whose IndexOptions are only +/- keywords lists as if
-# FancyIndexing were off (a bare <ul>), although merge_autoindex_configs reads as if they
-# amend the inherited options, which is what prefork-modpy does (and what httpd does when
-# the absolute options stand in a <Directory>: /other/sub/). Kept as known differences.
-_SERVER_LEVEL_INCREMENTAL = ("httpd 2.4.67 drops server-level IndexOptions under a section "
-                             "with only +/- IndexOptions; prefork-modpy amends them")
 CASES = ["/list/", "/list/?C=M;O=D", "/list/?C=S;O=A", "/list/?C=N;O=D", "/list/?C=D;O=A",
          "/list/?C=S;O=D;F=1", "/list/?P=v*", "/list/?V=0", "/list/?F=0", "/list/sub/",
-         pytest.param("/list/pre/", marks=pytest.mark.xfail(reason=_SERVER_LEVEL_INCREMENTAL,
-                                                             strict=True)),
-         "/list/bare/",
-         pytest.param("/list/table/", marks=pytest.mark.xfail(
-             reason=_SERVER_LEVEL_INCREMENTAL, strict=True)),
-         "/noindex/", "/other/sub/", "/other/sub/?C=M;O=D"]
+         "/list/pre/", "/list/bare/", "/list/table/",
+         "/noindex/", "/other/sub/", "/other/sub/?C=M;O=D",
+         "/plus/sub/"]
 
 
 @pytest.fixture(scope="module", autouse=True)

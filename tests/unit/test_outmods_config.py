@@ -93,6 +93,19 @@ def test_index_options_amend_or_replace(tmp_path):
     assert b.effective_options == {"versionsort"}
 
 
+def test_index_options_merge_in_httpds_walk_order(tmp_path):
+    """httpd merges the matching sections with each other first: under a parent section
+    that has a mod_autoindex directive, a child's +keywords replace the server's options."""
+    config = load(tmp_path, "IndexOptions FancyIndexing HTMLTable\n"
+                            f"<Directory {tmp_path}/p>\nAddDescription x a.txt\n</Directory>\n"
+                            f"<Directory {tmp_path}/p/c>\nIndexOptions +FoldersFirst\n"
+                            "</Directory>\n")
+    conf = config.main.effective_settings(str(tmp_path / "p" / "c") + "/", "/p/c/").autoindex
+    assert conf.effective_options == {"foldersfirst"}
+    parent = config.main.effective_settings(str(tmp_path / "p") + "/", "/p/").autoindex
+    assert parent.effective_options == {"fancyindexing", "htmltable"}
+
+
 def node(text):
     return Node("Header", [text], "t.conf", 1)
 

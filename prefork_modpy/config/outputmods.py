@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
+from . import apexpr
 from .regex import HttpdRegex, RegexError, compile_regex
 from .syntax import ConfigError, Node
 
@@ -45,6 +46,7 @@ class HeaderAction:
     regex: Optional[HttpdRegex] = None  # edit/edit*: the match; echo: the header names
     env: Optional[str] = None  # env=VAR or env=!VAR (with the "!")
     always: bool = False  # `Header always`: err_headers_out, also on error responses
+    condition: Optional[apexpr.Expr] = None  # expr=... (the simple part of ap_expr)
 
 
 def parse_format(node: Node, text: str) -> tuple[FormatPart, ...]:
@@ -136,10 +138,23 @@ def parse_header(node: Node, is_request: bool) -> HeaderAction:
         raise ConfigError.at(node, "Header requires three arguments")
     if value is not None and value.lower().startswith("expr="):
         _refuse(node, "a value given as expr= (an ap_expr string expression)")
-    env = _clause(node, clause)
+    condition = _condition(node, clause)
+    env = None if condition is not None else _clause(node, clause)
     header = header.partition(":")[0]
     parts = parse_format(node, value) if value is not None else ()
-    return HeaderAction(action, header, parts, regex, env, always)
+    return HeaderAction(action, header, parts, regex, env, always, condition)
+
+
+def _condition(node: Node, clause: Optional[str]) -> Optional[apexpr.Expr]:
+    """expr=...: the simple comparisons apexpr.py reads; anything else is refused."""
+    if clause is None or not clause.lower().startswith("expr="):
+        return None
+    try:
+        return apexpr.parse(clause[5:])
+    except apexpr.ExprError as exc:
+        _refuse(node, f"the condition {clause!r} ({exc}; only comparisons of %{{VAR}}, "
+                      "strings and numbers joined by && or || are)")
+    return None
 
 
 def _clause(node: Node, clause: Optional[str]) -> Optional[str]:
@@ -155,8 +170,6 @@ def _clause(node: Node, clause: Optional[str]) -> Optional[str]:
             raise ConfigError.at(node, "error: missing environment variable name. envclause "
                                        "should be in the form env=envar ")
         return name
-    if lower.startswith("expr="):
-        _refuse(node, "expr= conditions (ap_expr is not implemented; use env=)")
     raise ConfigError.at(node, f"Unknown parameter: {clause}")
 
 

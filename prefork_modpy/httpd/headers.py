@@ -45,6 +45,9 @@ def apply(req: RequestRec, table: Table, actions: list[HeaderAction] | tuple[Hea
     for action in actions:
         if action.env is not None and not _env_allows(req, action.env):
             continue
+        condition = action.condition
+        if condition is not None and not condition.evaluate(lambda name: variable(req, name)):
+            continue
         _ACTIONS[action.action](req, table, action)
 
 
@@ -52,6 +55,28 @@ def _env_allows(req: RequestRec, env: str) -> bool:
     if env.startswith("!"):
         return req.subprocess_env.get(env[1:]) is None
     return req.subprocess_env.get(env) is not None
+
+
+def variable(req: RequestRec, name: str) -> str:
+    """An ap_expr variable of `req` (config/apexpr.py lists the names)."""
+    headers_in = req.headers_in
+    values = {
+        "REQUEST_URI": lambda: req.uri, "REQUEST_METHOD": lambda: req.method,
+        "REQUEST_SCHEME": lambda: "http", "QUERY_STRING": lambda: req.args or "",
+        "REQUEST_FILENAME": lambda: req.filename or "", "REMOTE_ADDR": lambda: req.useragent_ip,
+        "HTTP_HOST": lambda: headers_in.get("Host") or "",
+        "HTTP_USER_AGENT": lambda: headers_in.get("User-Agent") or "",
+        "HTTP_REFERER": lambda: headers_in.get("Referer") or "",
+        "HTTP_COOKIE": lambda: headers_in.get("Cookie") or "",
+        "HTTP_ACCEPT": lambda: headers_in.get("Accept") or "",
+        "CONTENT_TYPE": lambda: req.content_type or "",
+        "REQUEST_STATUS": lambda: str(req.status), "HANDLER": lambda: req.handler or "",
+        "THE_REQUEST": lambda: req.the_request, "SERVER_NAME": lambda: req.hostname or "",
+        "SERVER_PORT": lambda: str(req.connection.local_addr[1]),
+        "SERVER_PROTOCOL": lambda: req.protocol, "DOCUMENT_ROOT": req.document_root,
+        "HTTPS": lambda: "off", "IS_SUBREQ": lambda: "false",
+    }
+    return str(values[name]())
 
 
 def render(req: RequestRec, parts: tuple[FormatPart, ...]) -> str:

@@ -86,11 +86,13 @@ class HttpdOutput:
         response.head = (status, line, items)
 
 
-def error_headers(req: RequestRec) -> list[tuple[str, str]]:
-    """`Header always` items for an error document (errordoc.py), if configured."""
+def error_headers(req: RequestRec, status: int) -> list[tuple[str, str]]:
+    """`Header always` items for the error document of `status` (errordoc.py), if
+    configured; their conditions see that status (REQUEST_STATUS), as httpd's error filter."""
     settings = req.per_dir_config
     if settings is None or not settings.header_actions:
         return []
+    req.status = status
     return headers.error_headers(req, settings.header_actions)
 
 

@@ -37,6 +37,8 @@ DeflateCompressionLevel 9
     Header edit* X-EditAll o 0
     Header onsuccess setifempty X-Maybe default
     Header always unset X-Err-Drop
+    Header always set X-Err-Expr yes "expr=%{{REQUEST_STATUS}} -ge 400"
+    Header set X-Query yes "expr=%{{QUERY_STRING}} == 'a=1' || -z %{{QUERY_STRING}}"
 </Location>
 <Location /rh>
     SetHandler mod_python
@@ -54,6 +56,7 @@ DeflateCompressionLevel 9
     ExpiresDefault "modification plus 2 hours"
     Header set X-Static yes
     Header always set X-Static-Always yes
+    Header set X-Css yes "expr=%{{REQUEST_URI}} =~ m#\.(css|js)$#"
 </Directory>
 <Location /ex>
     SetHandler mod_python
@@ -152,6 +155,8 @@ HEADER_CASES = [
     ("/h?status=302&out_Location=http://example.com/", {}),
     ("/h?err_X-Other=errval&err_X-Always=mine", {}),
     ("/h?type=text/plain&out_Content-Type=x", {}),
+    ("/h?a=1", {}),
+    ("/h?status=500", {}),
 ]
 
 
@@ -165,8 +170,9 @@ def test_request_header(pair: Pair) -> None:
                                   "X-Req-Edit": "a foo b foo", "X-Req-Merge": "a, b"})
 
 
-def test_header_on_static_file(pair: Pair) -> None:
-    compare(pair, "/static/other.txt", loose=("expires", "cache-control"))
+@pytest.mark.parametrize("path", ["/static/other.txt", "/static/style.css"])
+def test_header_on_static_file(pair: Pair, path: str) -> None:
+    compare(pair, path, loose=("expires", "cache-control"))
 
 
 # -- mod_expires ------------------------------------------------------------------------------

@@ -19,7 +19,10 @@ def load(tmp_path, text):
 
 @pytest.mark.parametrize("line,message", [
     ("Header set X-A v early", "early .*refused rather than ignored"),
-    ("Header set X-A v expr=%{REQUEST_STATUS}==200", "expr= conditions"),
+    ("Header set X-A v \"expr=req('X') == 'a'\"", "functions and parentheses are not"),
+    ("Header set X-A v \"expr=%{UNIQUE_ID} == 'a'\"", "%{UNIQUE_ID} is not available"),
+    ("Header set X-A v \"expr=-n %{HTTP_HOST} && true || false\"", "&& and || mixed"),
+    ("Header set X-A v \"expr=%{HTTP_HOST} -ipmatch '127.0.0.0/8'\"", "'-ipmatch' is not"),
     ("Header set X-A expr=%{REQUEST_URI}", "a value given as expr="),
     ('Header set X-A "%{HTTPS}s"', "format tag %s .SSL variables"),
     # httpd names the character before the unknown tag (parse_format_tag's s[-1])
@@ -104,6 +107,21 @@ def test_index_options_merge_in_httpds_walk_order(tmp_path):
     assert conf.effective_options == {"foldersfirst"}
     parent = config.main.effective_settings(str(tmp_path / "p") + "/", "/p/").autoindex
     assert parent.effective_options == {"fancyindexing", "htmltable"}
+
+
+@pytest.mark.parametrize("text,values,expected", [
+    ("%{REQUEST_STATUS} -ge 400", {"REQUEST_STATUS": "404"}, True),
+    ("%{REQUEST_STATUS} -ge 400", {"REQUEST_STATUS": "200"}, False),
+    ("%{REQUEST_URI} =~ m#\\.(css|js)$#", {"REQUEST_URI": "/a/b.js"}, True),
+    ("%{REQUEST_URI} !~ /^\\/static/", {"REQUEST_URI": "/static/x"}, False),
+    ("! %{QUERY_STRING} == 'a=1' || -z %{QUERY_STRING}", {"QUERY_STRING": ""}, True),
+    ("%{HTTP_HOST} == 'x' && %{REQUEST_METHOD} != \"GET\"",
+     {"HTTP_HOST": "x", "REQUEST_METHOD": "POST"}, True),
+])
+def test_simple_ap_expr(text, values, expected):
+    from prefork_modpy.config import apexpr
+
+    assert apexpr.parse(text).evaluate(values.__getitem__) is expected
 
 
 def node(text):

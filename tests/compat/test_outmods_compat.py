@@ -72,6 +72,9 @@ DeflateCompressionLevel 9
 <Directory {root}/gz>
     SetOutputFilter DEFLATE
 </Directory>
+<Directory {root}/byext>
+    AddOutputFilter DEFLATE txt
+</Directory>
 <Location /z>
     SetHandler mod_python
     PythonHandler outmods_handlers::page
@@ -105,6 +108,8 @@ FILES = {
     "gz/big.txt": BIG,
     "gz/empty.txt": "",
     "gz/pre.txt.gz": "pretend\n",
+    "byext/big.txt": BIG,
+    "byext/big.csv": BIG,
 }
 
 # Set by each server on its own, or by the connection: not compared.
@@ -258,6 +263,8 @@ DEFLATE_CASES = [
     ("/zf", GZ),
     ("/za", GZ),
     ("/za", {}),
+    ("/byext/big.txt", GZ),
+    ("/byext/big.csv", GZ),
 ]
 
 
@@ -281,6 +288,14 @@ def test_deflate_head(pair: Pair) -> None:
     ours, theirs = compare(pair, "/gz/big.txt", method="HEAD", headers=GZ)
     assert abs(int(ours.header("content-length") or 0)
                - int(theirs.header("content-length") or 0)) < 100
+
+
+def test_deflate_head_of_a_handler(pair: Pair) -> None:
+    ours, theirs = pair.both("/z", method="HEAD", headers=GZ)
+    assert ours.status == theirs.status
+    for name in ("content-encoding", "vary", "content-type"):
+        assert ours.header(name) == theirs.header(name), name
+    assert ours.body == theirs.body == b""
 
 
 @pytest.mark.parametrize("ranges", ["bytes=0-99", "bytes=100-199,300-"])

@@ -12,7 +12,7 @@ from typing import Callable, Optional, Union, final
 
 from prefork_modpy.config.server import Limits
 
-__all__ = ["Engine", "RawRequest", "ParsedHead", "BadRequestError", "parse_head",
+__all__ = ["Engine", "RawRequest", "ParsedHead", "GzipStream", "BadRequestError", "parse_head",
            "decode_chunked", "http_date", "__version__", "__build__"]
 
 __version__: str
@@ -189,6 +189,22 @@ def decode_chunked(data: bytes, limit: int = 0) -> tuple[bytes, int]:
     """Decode a complete chunked body (with trailers) at the start of `data`; returns
     (body, bytes consumed). Raises BadRequestError on bad framing or if the body is
     over `limit` (0 = no limit; status 413). Incomplete input raises with status 400."""
+
+@final
+class GzipStream:
+    """mod_deflate's gzip stream for one response (rust/deflate.rs): httpd's 10-byte header
+    (mtime 0, OS unix), raw deflate (window 15, memory level 9, zlib-rs through flate2),
+    then the CRC32 and length trailer. The GIL is released while compressing."""
+
+    def __new__(cls, level: int) -> GzipStream:
+        """A stream at DeflateCompressionLevel `level` (1-9; ValueError otherwise)."""
+
+    def compress(self, data: bytes, flush: bool = False) -> bytes:
+        """The compressed bytes for `data` (the header first time); with `flush` a sync
+        flush makes everything so far decodable by the client (streaming)."""
+
+    def finish(self, data: bytes) -> bytes:
+        """The last block and the trailer; the stream is then closed (ValueError after)."""
 
 def http_date(epoch: float) -> str:
     """IMF-fixdate, e.g. 'Sun, 06 Nov 1994 08:49:37 GMT'."""

@@ -4,6 +4,7 @@
 mod body; // request-body state: buffered discard, keep-alive decision (pure Rust)
 mod chunked; // strict incremental chunked-body decoder (pure Rust)
 mod conn; // per-connection state machine, loans of connections to requests
+mod deflate; // GzipStream: mod_deflate's gzip framing around zlib-rs (flate2)
 mod engine; // Engine: epoll loop, accept, timeouts, keep-alive, pipelining
 mod errors; // BadRequestError and error conversions
 mod parse; // request-head scanner/parser and framing decisions (pure Rust)
@@ -20,6 +21,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<engine::Engine>()?;
     m.add_class::<request::RawRequest>()?;
     m.add_class::<pyapi::ParsedHead>()?;
+    m.add_class::<deflate::GzipStream>()?;
     errors::register(m)?;
     m.add_function(wrap_pyfunction!(pyapi::parse_head, m)?)?;
     m.add_function(wrap_pyfunction!(pyapi::decode_chunked, m)?)?;

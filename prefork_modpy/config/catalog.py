@@ -57,6 +57,9 @@ _IMPLEMENTED = {
     "mpm_prefork": "prefork", "unixd": "mod_unixd", "version": "mod_version",
     # -- mod_rewrite --
     "rewrite": "mod_rewrite",
+    # -- mod_headers / mod_expires / mod_deflate (mod_filter: AddOutputFilterByType only) --
+    "headers": "mod_headers", "expires": "mod_expires", "deflate": "mod_deflate",
+    "filter": "mod_filter", "autoindex": "mod_autoindex",
 }
 
 _TLS = ("TLS is not terminated by prefork-modpy", "put a TLS proxy (nginx, haproxy, stunnel, "
@@ -70,20 +73,13 @@ _OTHER_LANGUAGE = ("prefork-modpy runs mod_python handlers only",
 _MISSING: dict[str, tuple[str, str]] = {
     "ssl": _TLS, "gnutls": _TLS, "http2": ("HTTP/2 is not spoken by prefork-modpy",
                                           "terminate HTTP/2 in a proxy in front"),
-    "access_compat": _HTTPD_MODULE, "env": _HTTPD_MODULE,
-    "setenvif": _HTTPD_MODULE, "headers": _HTTPD_MODULE, "expires": _HTTPD_MODULE,
+    "access_compat": _HTTPD_MODULE, "env": _HTTPD_MODULE, "setenvif": _HTTPD_MODULE,
     "authn_file": _HTTPD_MODULE, "authz_groupfile": _HTTPD_MODULE,
     "auth_digest": _HTTPD_MODULE, "actions": _HTTPD_MODULE, "userdir": _HTTPD_MODULE,
     "remoteip": ("prefork-modpy has its own TrustedProxies directive",
                  "use TrustedProxies (docs/deployment.md)"),
-    "autoindex": ("directory listings are not produced (a directory without an index file "
-                  "is not listed)", "put an index file in the directory if you need one"),
     "negotiation": ("content negotiation (MultiViews, type maps) is not implemented",
                     "link to the variant files themselves"),
-    "deflate": ("responses are not compressed (HTTP clients accept uncompressed replies)",
-                "compress in a proxy in front if bandwidth matters"),
-    "filter": ("only Python filters exist (PythonOutputFilter/PythonInputFilter)",
-               "write the filter in Python"),
     "mpm_event": ("prefork-modpy runs the prefork model: one request per worker process",
                   "size workers with StartServers/MaxRequestWorkers (or --workers)"),
     "mpm_worker": ("prefork-modpy runs the prefork model: one request per worker process",
@@ -177,9 +173,6 @@ _add("core", Status.REFUSED, "only the Require forms listed in docs/directives.m
 _add("core", Status.REFUSED, "prefork-modpy sets no process environment from the config",
      "set variables in the service environment (systemd Environment=) or in a PythonImport "
      "module", "PassEnv")
-_add("core", Status.REFUSED, "AddOutputFilterByType needs mod_filter; prefork-modpy has "
-     "Python filters by name only", "use SetOutputFilter/AddOutputFilter with a "
-     "PythonOutputFilter", "AddOutputFilterByType")
 _add("mod_setenvif", Status.REFUSED, "mod_setenvif is not part of prefork-modpy yet (a "
      "separate issue); only the stock legacy-client BrowserMatch lines are accepted",
      "set variables in a PythonHeaderParserHandler", "SetEnvIf", "SetEnvIfNoCase",
@@ -191,18 +184,24 @@ for _threads in ("ThreadsPerChild", "MinSpareThreads", "MaxSpareThreads", "Threa
          "process, without threads; thread sizing does not apply",
          "size workers with StartServers/MaxRequestWorkers", _threads)
 
-AUTOINDEX_LOOK = ("IndexOptions", "IndexOrderDefault", "IndexStyleSheet", "IndexHeadInsert",
-                  "IndexIgnore", "IndexIgnoreReset", "AddIcon", "AddIconByType",
-                  "AddIconByEncoding", "AddAlt", "AddAltByType", "AddAltByEncoding",
-                  "AddDescription", "DefaultIcon", "HeaderName", "ReadmeName")
-_add("mod_autoindex", Status.WARNED, "mod_autoindex's look and feel; prefork-modpy produces "
-     "no directory listings", "", *AUTOINDEX_LOOK)
+AUTOINDEX_LOOK: tuple[str, ...] = ()  # -- mod_autoindex: implemented (config/autoindex.py) --
 NEGOTIATION_META = ("LanguagePriority", "ForceLanguagePriority", "CacheNegotiatedDocs")
 _add("mod_negotiation", Status.WARNED, "language preferences for content negotiation, which "
      "prefork-modpy does not do", "", *NEGOTIATION_META)
-_add("mod_deflate", Status.WARNED, "responses are not compressed by prefork-modpy (clients "
-     "accept uncompressed replies)", "compress in a proxy in front",
-     "DeflateCompressionLevel", "DeflateBufferSize", "DeflateMemLevel", "DeflateWindowSize")
+# -- mod_headers / mod_expires / mod_deflate --
+_add("mod_deflate", Status.WARNED, "prefork-modpy compresses with httpd's default window (15) "
+     "and memory level (9) and flushes per block it sends; these tune only the size of the "
+     "compressed bytes, not what the client decodes", "remove the line",
+     "DeflateBufferSize", "DeflateMemLevel", "DeflateWindowSize")
+_add("mod_deflate", Status.REFUSED, "only compression of responses (the DEFLATE output "
+     "filter) is implemented", "decompress request bodies in the handler",
+     "DeflateInflateLimitRequestBody", "DeflateInflateRatioLimit", "DeflateInflateRatioBurst")
+_add("mod_deflate", Status.REFUSED, "notes for the access log of compression ratios are not "
+     "kept", "remove the line", "DeflateFilterNote")
+_add("mod_filter", Status.REFUSED, "only AddOutputFilterByType DEFLATE is implemented from "
+     "mod_filter (dynamic filter chains are not)", "use SetOutputFilter/AddOutputFilter, or "
+     "AddOutputFilterByType DEFLATE", "FilterDeclare", "FilterProvider", "FilterChain",
+     "FilterProtocol", "FilterTrace")
 
 _add_module("mod_ssl", "SSLEngine", "SSLCertificateFile", "SSLCertificateKeyFile",
             "SSLCertificateChainFile", "SSLCACertificateFile", "SSLCACertificatePath",
@@ -217,8 +216,6 @@ _add("mod_rewrite", Status.REFUSED, "removed in httpd 2.4 (mod_rewrite logs thro
      "RewriteLog", "RewriteLogLevel", "RewriteLock")
 _add_module("mod_access_compat", "Order", "Allow", "Deny", "Satisfy")
 _add_module("mod_env", "SetEnv", "UnsetEnv")
-_add_module("mod_headers", "Header", "RequestHeader")
-_add_module("mod_expires", "ExpiresActive", "ExpiresByType", "ExpiresDefault")
 _add_module("mod_authn_file", "AuthUserFile")
 _add_module("mod_authz_groupfile", "AuthGroupFile")
 _add_module("mod_auth_digest", "AuthDigestProvider", "AuthDigestDomain",

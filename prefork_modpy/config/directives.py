@@ -12,7 +12,8 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Callable, Optional
 
-from . import catalog, overrides
+from . import autoindex as autoindex_config
+from . import catalog, outputmods, overrides
 from . import rewrite as mod_rewrite
 from .overrides import Overrides
 from .regex import SearchPattern
@@ -142,6 +143,16 @@ class DirSettings:
     server_rewrite: Optional[mod_rewrite.RewriteSettings] = None
     allow_override: Optional[Overrides] = None  # None: inherit (default None)
     allow_override_list: Optional[frozenset[str]] = None
+    # -- mod_headers / mod_expires / mod_deflate (outputmods.py) --
+    header_actions: tuple[outputmods.HeaderAction, ...] = ()  # Header (parent's first)
+    request_header_actions: tuple[outputmods.HeaderAction, ...] = ()  # RequestHeader
+    expires_active: Optional[bool] = None
+    expires_by_type: dict[str, tuple[str, int]] = field(default_factory=dict)
+    expires_default: Optional[tuple[str, int]] = None  # (base "A"/"M", seconds)
+    deflate_types: frozenset[str] = frozenset()  # AddOutputFilterByType DEFLATE
+    deflate_level: Optional[int] = None  # DeflateCompressionLevel (server/vhost)
+    # -- mod_autoindex (config/autoindex.py) --
+    autoindex: Optional[autoindex_config.AutoindexConf] = None
 
     @property
     def effective_options(self) -> frozenset[str]:
@@ -182,6 +193,16 @@ class DirSettings:
             rewrite=mod_rewrite.merge_perdir(self.rewrite, child.rewrite),
             allow_override=_pick(child.allow_override, self.allow_override),
             allow_override_list=_pick(child.allow_override_list, self.allow_override_list),
+            # -- mod_headers / mod_expires / mod_deflate --
+            header_actions=self.header_actions + child.header_actions,
+            request_header_actions=self.request_header_actions + child.request_header_actions,
+            expires_active=_pick(child.expires_active, self.expires_active),
+            expires_by_type={**self.expires_by_type, **child.expires_by_type},
+            expires_default=_pick(child.expires_default, self.expires_default),
+            deflate_types=self.deflate_types | child.deflate_types,
+            deflate_level=_pick(child.deflate_level, self.deflate_level),
+            # -- mod_autoindex --
+            autoindex=autoindex_config.merge(self.autoindex, child.autoindex),
         )
 
     # -- mod_rewrite / .htaccess --
@@ -212,6 +233,14 @@ class DirSettings:
         """Whether any filter is activated here (one attribute read per request)."""
         return bool(self.set_output_filter or self.set_input_filter
                     or self.add_output_filters or self.add_input_filters)
+
+    @cached_property
+    def httpd_output(self) -> bool:
+        """Whether mod_headers, mod_expires or a by-type DEFLATE act here (one attribute
+        read per request decides; SetOutputFilter DEFLATE goes through `filtered`)."""
+        return bool(self.header_actions or self.request_header_actions or self.deflate_types
+                    or (self.expires_active and (self.expires_by_type
+                                                 or self.expires_default is not None)))
 
     @cached_property
     def mime_cache(self) -> dict:
@@ -433,6 +462,7 @@ def check_filter_names(all_settings: list[DirSettings]) -> None:
     (httpd's own filters, INCLUDES or DEFLATE, do not exist here)."""
     known = {(name, False) for s in all_settings for name in s.output_filters}
     known |= {(name, True) for s in all_settings for name in s.input_filters}
+    known.add((outputmods.DEFLATE, False))  # -- mod_deflate: httpd's DEFLATE filter --
     for settings in all_settings:
         for name, is_input, node in settings.filter_uses:
             if (name.lower(), is_input) not in known:
@@ -557,9 +587,7 @@ def _options(settings: DirSettings, node: Node, warnings: list[str]) -> None:
 
 
 def _warn_options(node: Node, enabled: set[str], warnings: list[str]) -> None:
-    notes = {"indexes": "Indexes: no directory listings are produced (mod_autoindex is not "
-                        "part of prefork-modpy)",
-             "multiviews": "MultiViews: content negotiation is not done (mod_negotiation is "
+    notes = {"multiviews": "MultiViews: content negotiation is not done (mod_negotiation is "
                            "not part of prefork-modpy); only exact file names are served"}
     for name in sorted(enabled & notes.keys()):
         warnings.append(f"{node.where}: Options {notes[name]}")
@@ -644,6 +672,8 @@ _SIMPLE: dict[str, Callable[[DirSettings, Node], None]] = {
     "addlanguage": _mapping("languages", "language"),
     "addcharset": _mapping("charsets", "charset"),
     "adddefaultcharset": _add_default_charset,
+    **outputmods.DIRECTIVES,  # -- mod_headers / mod_expires / mod_deflate --
+    **autoindex_config.DIRECTIVES,  # -- mod_autoindex --
 }
 # Per-directory directives that may add warning lines.
 _WARNING: dict[str, Callable[[DirSettings, Node, list[str]], None]] = {
@@ -677,6 +707,9 @@ def apply_dir_directive(settings: DirSettings, node: Node, ctx: SectionContext,
         return
     if key in REFUSED:
         raise ConfigError.at(node, f"{node.name}: {REFUSED[key]} (refused rather than ignored)")
+    if key == "deflatecompressionlevel" and not ctx.is_server:  # -- mod_deflate: RSRC_CONF --
+        raise ConfigError.at(node, f"{node.name} is not allowed here (server config and "
+                                   "virtual host only)")
     if key in _PHASE_BY_LOWER:
         phase = _PHASE_BY_LOWER[key]
         if not ctx.is_server and phase in ("PythonPostReadRequestHandler", "PythonTransHandler"):
@@ -696,3 +729,5 @@ def apply_dir_directive(settings: DirSettings, node: Node, ctx: SectionContext,
         _CONTEXTUAL[key](settings, node, ctx)
     else:
         _SIMPLE[key](settings, node)
+        if ctx.is_server and settings.autoindex is not None:  # -- mod_autoindex --
+            settings.autoindex.server_level = True

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Optional
 
-from . import errorpages, static
+from . import errorpages, outfilters, static
 from .cgienv import SERVER_SOFTWARE, host_port
 
 if TYPE_CHECKING:
@@ -38,6 +38,7 @@ def send_error(req: RequestRec, status: int) -> None:
     keep_location = status in errorpages.KEEPS_LOCATION and location
     headers.extend(item for item in err_headers.items()
                    if not (keep_location and item[0].lower() == "location"))
+    headers.extend(outfilters.error_headers(req, status))  # -- mod_headers: Header always --
     if keep_location:
         headers.append(("Location", location))
     if status in (405, 501):

@@ -29,6 +29,7 @@ from ..httpd import (
     errorpages,
     htaccess,
     mime,
+    outfilters,
     rewrite,
     static,
     symlinks,
@@ -280,6 +281,9 @@ class Dispatcher:
             return DONE
         if req.is_dir and not req.uri.endswith("/") and not req.path_info:
             return self._directory_slash(req)
+        if settings.httpd_output:  # -- mod_headers / mod_expires / mod_deflate --
+            outfilters.fixup(req, settings)
+            filters.httpd_stage(req)
         if settings.filtered:  # SetOutputFilter & co. go in just before the handler
             filters.activate_configured(req, req.filter_registry)
         result = DECLINED

@@ -138,7 +138,11 @@ def test_debian_tree_loads_once_the_request_side_is_wired(debian_tree, monkeypat
     # The stock <FilesMatch "^\.ht"> is a PCRE section that denies .htaccess and .htpasswd.
     denied = site.effective_settings(str(site_root / ".htpasswd"), "/.htpasswd")
     assert denied.requires == ("all denied",)
-    assert any("mod_autoindex" in warning for warning in config.warnings)
+    # Debian's autoindex.conf is applied (mod_autoindex is implemented), not warned about.
+    listing = site.effective_settings(str(site_root) + "/", "/").autoindex
+    assert listing is not None
+    assert {"fancyindexing", "htmltable", "versionsort"} <= listing.effective_options
+    assert not any("mod_autoindex" in warning for warning in config.warnings)
 
 
 @pytest.mark.xfail(strict=True, reason="000-default.conf's ServerAdmin is refused until its "

@@ -25,6 +25,7 @@ from .request import Request
 if TYPE_CHECKING:
     from .._core import RawRequest
     from ..config.directives import DirSettings
+    from ..config.server import VirtualHost
     from ..runtime.runtime import Runtime
 
 # A content handler built into the server (`SetHandler server-status`).
@@ -148,7 +149,7 @@ class Dispatcher:
         if result not in (OK, DECLINED):
             return result
         vhost = req.vhost
-        if vhost.location_has_python_handlers(req.uri):
+        if vhost.location_has_python_handlers(req.uri) and _python_claims(vhost, req.uri):
             req.filename = req.path_info = None
             return OK
         root, uri = vhost.document_root, req.uri
@@ -418,6 +419,15 @@ class Dispatcher:
                 self.runtime.error_log.log(
                     f"python_cleanup: Error calling cleanup object {callback!r}\n"
                     f"    {type(exc).__name__}: {exc}")
+
+
+def _python_claims(vhost: VirtualHost, uri: str) -> bool:
+    """Whether the handler the <Location> sections give `uri` is mod_python's (or none is
+    set, so the Python*Handler directives decide). A nested `SetHandler None` or another
+    handler gives the URL back to httpd's translate_name order: the Alias (mod_alias) or
+    the DocumentRoot maps the file, as under Apache."""
+    handler = vhost.effective_settings(None, uri).set_handler
+    return handler is None or handler in PYTHON_HANDLER_NAMES
 
 
 def _client_fault(req: Request, exc: BaseException) -> int:

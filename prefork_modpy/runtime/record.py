@@ -15,7 +15,7 @@ from __future__ import annotations
 import operator
 import os
 import time
-from typing import TYPE_CHECKING, Any, Optional, Protocol
+from typing import TYPE_CHECKING, Any, Iterator, Optional, Protocol
 
 from mod_python import apache
 
@@ -400,8 +400,13 @@ class RequestRec:
     def response_head(self) -> Head:
         """Status, status line and headers as they stand (httpd's header filter)."""
         headers: list[tuple[str, str]] = []
+        status = self._status
         content_type = self._content_type
-        if content_type is FROM_MIME:
+        if status == 204 or status == 304:
+            # ap_http_header_filter: a header-only status (AP_STATUS_IS_HEADER_ONLY) has no
+            # r->content_type (nor encoding or languages): nothing describes a body.
+            content_type = None
+        elif content_type is FROM_MIME:
             content_type = self.default_type()
         if content_type is not None:
             headers.append(("Content-Type", content_type))
@@ -415,7 +420,7 @@ class RequestRec:
             headers.extend(self._err_headers_out.items())
         if self.no_cache:
             headers.append(("Expires", self.runtime.http_date(time.time())))
-        return (self._status, self.status_line, headers)
+        return (status, self.status_line, headers)
 
     def write(self, data: Any, flush: int = 1) -> None:
         """Queue body bytes. A flushing write (the default) freezes status and headers, as
@@ -510,6 +515,12 @@ class RequestRec:
             total += len(line)
             if 0 < sizehint <= total:
                 return lines
+
+    def __iter__(self) -> Iterator[bytes]:
+        """The body line by line, as readline() gives it: PEP 3333 wants wsgi.input (this
+        object, in mod_python.wsgi) iterable. mod_python 3.5's request object is not; the
+        addition changes nothing for handlers that never iterate over `req`."""
+        return iter(self.readline, b"")
 
     def discard_request_body(self) -> int:
         while self.get_client_block(65536):

@@ -175,9 +175,6 @@ def test_content_length_body_still_reads_exactly(server):
     assert (seen["length"], seen["CONTENT_LENGTH"]) == (3000, "3000")
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13: PEP 3333's wsgi.input is iterable; needs "
-                   "__iter__ (lines, as readline) on prefork_modpy's request object, which "
-                   "mod_python.wsgi passes as wsgi.input as mod_python does")
 def test_wsgi_input_is_iterable(server):
     body = b"one\ntwo\nthree\n"
     request = (b"POST /input_lines HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n\r\n"
@@ -187,9 +184,6 @@ def test_wsgi_input_is_iterable(server):
     assert (reply.status, reply.body) == (200, b"3 lines\n")
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13 point 8: needs the request layer to drop "
-                   "content headers of a 204 as httpd's ap_http_header_filter does for any "
-                   "handler (a native handler's 204 keeps its Content-Type too)")
 def test_no_content_has_no_content_type(server):
     reply = fetch(server, "/no_content")
     assert reply.status == 204

@@ -333,7 +333,9 @@ class Dispatcher:
         chunks = traceback.format_exception(type(exc), exc, exc.__traceback__)
         for chunk in chunks:
             req.log_error(f"{phase} {token}: {chunk.rstrip(chr(10))}")
-        if not debug:
+        if not debug or req.response.streaming:
+            # Body bytes already on the wire: the error document closes the connection
+            # (errordoc.send_error) rather than append a page to the body.
             return apache.HTTP_INTERNAL_SERVER_ERROR
         if req.response.head is None:
             req.status = apache.HTTP_INTERNAL_SERVER_ERROR

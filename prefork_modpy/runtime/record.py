@@ -133,6 +133,10 @@ class Response:
             if head is None:
                 head = self.head = rec.response_head()
             status, line, headers = head
+            if streaming and self.sink is not None:
+                # Output filters may change the body's length: a streamed body keeps a
+                # handler's Content-Length only when it reaches the engine unfiltered.
+                headers = [item for item in headers if item[0].lower() != "content-length"]
             self.raw.send_response(status, reason(line), headers, body, not streaming)
             self.streaming = streaming
             rec.chunked = int(streaming and self.raw.proto_num >= 1001)
@@ -153,7 +157,17 @@ class Response:
             self.send(rec, self.take(), streaming)
             if streaming:  # a complete response was finished by send_response itself
                 self.raw.finish()
+                if self.raw.unsent_length:
+                    rec.log_error(f"response body shorter than its Content-Length: "
+                                  f"{self.raw.unsent_length} bytes never sent, "
+                                  "connection closed")
         self.finished = True
+
+    def abort(self) -> None:
+        """Close the connection without ending the body: a failure after part of it was
+        sent, which the client must see as incomplete."""
+        self.finished = True
+        self.raw.abort()
 
     def send_file(self, rec: RequestRec, fd: int, offset: int, count: int) -> None:
         """Stream `count` bytes of `fd` after what is buffered, with sendfile(2)."""

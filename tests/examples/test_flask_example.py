@@ -122,9 +122,6 @@ def test_50_mib_download_arrives_whole(flask_site, version):
     assert hashlib.sha256(body).hexdigest() == expected_download(50)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13 point 3: needs the engine to keep the "
-                   "Content-Length the application declared on a streamed response (it "
-                   "sends chunked on HTTP/1.1 and close-delimited on HTTP/1.0)")
 @pytest.mark.parametrize("version", ["HTTP/1.0", "HTTP/1.1"])
 def test_50_mib_download_keeps_its_content_length(flask_site, version):
     head, body = download(flask_site.port, "/app/download/50", version)

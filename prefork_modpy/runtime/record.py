@@ -15,6 +15,7 @@ from __future__ import annotations
 import operator
 import os
 import time
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Iterator, Optional, Protocol
 
 from mod_python import apache
@@ -127,7 +128,19 @@ class Response:
 
     def send(self, rec: RequestRec, body: bytes, streaming: bool) -> None:
         """httpd's core output: the first batch carries the head (complete unless
-        `streaming`); later ones are body bytes."""
+        `streaming`); later ones are body bytes. A streamed batch is progress the watchdog
+        sees (Runtime.progress); a complete response is one bounded write."""
+        progress = rec.runtime.progress if streaming else None
+        if progress is None:
+            self._send(rec, body, streaming)
+            return
+        progress(True)
+        try:
+            self._send(rec, body, streaming)
+        finally:
+            progress(False)
+
+    def _send(self, rec: RequestRec, body: bytes, streaming: bool) -> None:
         if not self.streaming:
             head = self.head
             if head is None:
@@ -173,15 +186,21 @@ class Response:
         """Stream `count` bytes of `fd` after what is buffered, with sendfile(2)."""
         self.freeze(rec)
         self.push(rec, streaming=True)
-        self.raw.send_file(fd, offset, count)
+        with engine_io(rec):
+            self.raw.send_file(fd, offset, count)
         self.bytes_queued += count
 
     def send_whole_file(self, rec: RequestRec, fd: int, size: int) -> None:
         """The file is the whole response: the head with a Content-Length, then sendfile(2);
         the bytes never pass through Python."""
         status, line, headers = self.head = rec.response_head()
-        sent = self.raw.send_file(fd, 0, size, status=status, reason=reason(line),
-                                  headers=headers, complete=True)
+        if size <= STREAM_THRESHOLD:  # one bounded write, as a buffered response
+            sent = self.raw.send_file(fd, 0, size, status=status, reason=reason(line),
+                                      headers=headers, complete=True)
+        else:
+            with engine_io(rec):
+                sent = self.raw.send_file(fd, 0, size, status=status, reason=reason(line),
+                                          headers=headers, complete=True)
         self.streaming = True  # the response is complete: finishing sends nothing more
         self.bytes_queued += sent
 
@@ -207,6 +226,22 @@ class ForwardedResponse(Response):
 
     def finish(self, rec: RequestRec) -> None:
         """Already answered by the new request."""
+
+
+@contextmanager
+def engine_io(rec: RequestRec) -> Iterator[None]:
+    """A blocking transfer in the engine (each of its waits bounded by `Timeout`): told to
+    Runtime.progress before and after, so the watchdog neither kills a transfer whose
+    bytes flow nor loses sight of a handler that stops making progress."""
+    progress = rec.runtime.progress
+    if progress is None:
+        yield
+        return
+    progress(True)
+    try:
+        yield
+    finally:
+        progress(False)
 
 
 def reason(status_line: Optional[str]) -> Optional[str]:
@@ -494,7 +529,8 @@ class RequestRec:
         """The engine's body read; a client failure is remembered so the dispatcher can
         tell it from the handler's own I/O errors."""
         try:
-            chunk = self.raw.read_body(size)
+            with engine_io(self):
+                chunk = self.raw.read_body(size)
         except OSError as exc:
             self.body_error = exc
             raise

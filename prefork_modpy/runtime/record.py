@@ -70,7 +70,7 @@ class Response:
     """The answer to one request (gunicorn's Response, uvicorn's RequestResponseCycle)."""
 
     __slots__ = ("raw", "sink", "head", "parts", "buffered", "streaming", "bytes_queued",
-                 "headers_final", "finished")
+                 "headers_final", "finished", "flush_held")
 
     def __init__(self, raw: RawRequest) -> None:
         self.raw = raw
@@ -82,6 +82,9 @@ class Response:
         self.bytes_queued = 0  # body bytes written (req.bytes_sent)
         self.headers_final = False  # an error document's head: filters may not change it
         self.finished = False
+        # The first flushing write's bytes, held until the next write or flush or the end
+        # of the handler (then a lone write is one response with its Content-Length).
+        self.flush_held = False
 
     @property
     def headers_sent(self) -> bool:
@@ -95,15 +98,24 @@ class Response:
         return head
 
     def write(self, rec: RequestRec, data: bytes, flush: Any) -> None:
-        """Buffer body bytes; a flushing write freezes the head first."""
+        """Buffer body bytes; a flushing write freezes the head first and is sent at once
+        (mod_python's req.write flushes by default), except the response's first: it is
+        held until the next write or flush, or the handler's return, so a handler that
+        writes once still sends one response with a Content-Length (what httpd's
+        content-length filter gives a body that ends in its first brigade)."""
         if flush and self.head is None:
             self.head = rec.response_head()
-        if not data:
-            return
-        self.parts.append(data)
-        size = len(data)
-        self.buffered += size
-        self.bytes_queued += size
+        if data:
+            self.parts.append(data)
+            size = len(data)
+            self.buffered += size
+            self.bytes_queued += size
+        if flush:
+            if self.streaming or self.flush_held:
+                self.flush_held = False
+                self.push(rec, streaming=True)
+                return
+            self.flush_held = bool(data)
         if self.buffered >= STREAM_THRESHOLD:
             self.push(rec, streaming=True)
 

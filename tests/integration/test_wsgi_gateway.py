@@ -29,6 +29,10 @@ CONFIG = "PythonPath \"['{root}/lib'] + sys.path\"\nPythonDebug On\n" + "".join(
     SetHandler mod_python
     PythonHandler pep3333_apps::native_write_flush
 </Location>
+<Location /native_lines>
+    SetHandler mod_python
+    PythonHandler pep3333_apps::native_lines
+</Location>
 <Location /native_length>
     SetHandler mod_python
     PythonHandler pep3333_apps::native_declared_length
@@ -202,6 +206,18 @@ def test_declared_content_length_is_kept_while_streaming(server):
     assert reply.status == 200
     assert reply.header("content-length") == str(3 * len(BIG_BLOCK))
     assert reply.body == BIG_BLOCK * 3
+
+
+def test_native_flushing_writes_go_out_when_written(server):
+    """req.write() flushes by default (mod_python's manual): from the second write on each
+    goes out at once; the first is held until the second (0.5 s here), which keeps a lone
+    write one response with a Content-Length."""
+    markers = [b"line 0", b"line 1", b"line 2"]
+    seen = arrivals(server.port, get("/native_lines", extra="Connection: close\r\n"),
+                    markers)
+    assert seen.times[b"line 0"] == pytest.approx(0.5, abs=0.25), seen.times
+    assert seen.times[b"line 1"] == pytest.approx(0.5, abs=0.25), seen.times
+    assert seen.times[b"line 2"] == pytest.approx(1.0, abs=0.25), seen.times
 
 
 @pytest.mark.parametrize("version", ["HTTP/1.0", "HTTP/1.1"])

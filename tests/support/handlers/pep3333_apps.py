@@ -136,6 +136,16 @@ def native_declared_length(req):
     return apache.OK
 
 
+def native_lines(req):
+    """Flushing writes (req.write's default) half a second apart, then a lone write."""
+    req.content_type = "text/plain"
+    for n in range(3):
+        if n:
+            time.sleep(0.5)
+        req.write(b"line %d\n" % n)
+    return apache.OK
+
+
 def native_write_flush(req):
     """A native handler: req.write() then req.flush() reaches the client at once."""
     req.content_type = "text/plain"

@@ -13,8 +13,8 @@ import time
 import pytest
 
 from tests.support.handlers.pep3333_apps import BIG_BLOCK, TICK
-from tests.support.stream import arrivals
 from tests.support.site import wait_until
+from tests.support.stream import arrivals
 from tests.support.wire import Client, get, raw_exchange, read_until_close
 
 APPS = ("ticks", "write_then_sleep", "error_page_after_empty_block", "exc_info_after_body",

@@ -33,6 +33,11 @@ CONFIG = "PythonPath \"['{root}/lib'] + sys.path\"\nPythonDebug On\n" + "".join(
     SetHandler mod_python
     PythonHandler pep3333_apps::native_lines
 </Location>
+<Location /native_sendfile>
+    SetHandler mod_python
+    PythonHandler pep3333_apps::native_sendfile_length
+    PythonOption big_file {root}/big.bin
+</Location>
 <Location /native_length>
     SetHandler mod_python
     PythonHandler pep3333_apps::native_declared_length
@@ -230,6 +235,13 @@ def test_declared_length_is_kept_by_native_handlers_and_the_connection_persists(
             assert reply.header("content-length") == str(3 * len(BIG_BLOCK))
             assert reply.header("transfer-encoding") is None
             assert reply.body == BIG_BLOCK * 3
+
+
+def test_sendfile_under_the_handlers_length_keeps_it(server):
+    reply = fetch(server, "/native_sendfile", version="HTTP/1.0")
+    assert reply.header("content-length") == str(3 * len(BIG_BLOCK))
+    assert reply.header("transfer-encoding") is None
+    assert reply.body == BIG_BLOCK * 3
 
 
 def test_body_shorter_than_its_length_closes_the_connection(server):

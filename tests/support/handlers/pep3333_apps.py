@@ -146,6 +146,18 @@ def native_lines(req):
     return apache.OK
 
 
+def native_sendfile_length(req):
+    """req.set_content_length() then req.sendfile() of a file past the output buffer: the
+    file goes out with sendfile(2) under the handler's length, not chunked."""
+    path = req.get_options()["big_file"]
+    with open(path, "wb") as out:
+        out.write(BIG_BLOCK * 3)
+    req.content_type = "application/octet-stream"
+    req.set_content_length(3 * len(BIG_BLOCK))
+    req.sendfile(path)
+    return apache.OK
+
+
 def native_write_flush(req):
     """A native handler: req.write() then req.flush() reaches the client at once."""
     req.content_type = "text/plain"

@@ -276,6 +276,12 @@ class Dispatcher:
                     f"{type(result)}, whereas expected {int}.")
             return result
         except Exception as exc:
+            if exc is req.response.client_error:
+                # The client left (or stalled) mid-response: not the handler's error; the
+                # engine closed the connection (mod_python logs "Write failed").
+                req.log_error(f"{phase} {entry.token}: client connection lost while sending "
+                              f"the response: {exc}", apache.APLOG_INFO)
+                return DONE
             status = _client_fault(req, exc)
             if status:
                 req.log_error(f"{phase} {entry.token}: client error while reading the body: "

@@ -70,7 +70,7 @@ class Response:
     """The answer to one request (gunicorn's Response, uvicorn's RequestResponseCycle)."""
 
     __slots__ = ("raw", "sink", "head", "parts", "buffered", "streaming", "bytes_queued",
-                 "headers_final", "finished", "flush_held")
+                 "headers_final", "finished", "flush_held", "client_error")
 
     def __init__(self, raw: RawRequest) -> None:
         self.raw = raw
@@ -85,6 +85,9 @@ class Response:
         # The first flushing write's bytes, held until the next write or flush or the end
         # of the handler (then a lone write is one response with its Content-Length).
         self.flush_held = False
+        # The engine's failure to send a streamed batch (the client went away or stalled):
+        # the dispatcher tells it from the handler's own errors, as RequestRec.body_error.
+        self.client_error: Optional[BaseException] = None
 
     @property
     def headers_sent(self) -> bool:
@@ -166,7 +169,11 @@ class Response:
             self.streaming = streaming
             rec.chunked = int(streaming and self.raw.proto_num >= 1001)
         elif body:
-            self.raw.write(body)
+            try:
+                self.raw.write(body)
+            except OSError as exc:
+                self.client_error = exc
+                raise
 
     def finish(self, rec: RequestRec) -> None:
         """End of the content phase: send what is left as one complete response (once)."""
@@ -198,8 +205,12 @@ class Response:
         """Stream `count` bytes of `fd` after what is buffered, with sendfile(2)."""
         self.freeze(rec)
         self.push(rec, streaming=True)
-        with engine_io(rec):
-            self.raw.send_file(fd, offset, count)
+        try:
+            with engine_io(rec):
+                self.raw.send_file(fd, offset, count)
+        except OSError as exc:
+            self.client_error = exc
+            raise
         self.bytes_queued += count
 
     def send_whole_file(self, rec: RequestRec, fd: int, size: int) -> None:

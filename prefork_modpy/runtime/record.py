@@ -5,8 +5,10 @@ read from the engine's `RawRequest` when first asked for, the URI mapping, the t
 notes and the body reads. And `Response`: the head once frozen, the output buffer, streaming,
 byte counts, sendfile and finishing. A response writes each batch through its output sink:
 None is the engine itself, an output filter chain puts its own sink in front of it. Headers
-freeze at the first flushing write, as the manual says; the bytes are buffered, so a small
-response gets a Content-Length and goes out in one `writev`. Must not know about phases,
+freeze at the first flushing write, as the manual says; that write's bytes are held until the
+next write or flush or the end (so a one-write response gets a Content-Length and goes out in
+one `writev`), later flushing writes go out at once. Streamed batches and engine transfers
+are reported to `Runtime.progress` (the watchdog's view). Must not know about phases,
 handlers or filters (the layer above uses the hooks here), processes or config files.
 """
 
@@ -123,8 +125,10 @@ class Response:
             self.push(rec, streaming=True)
 
     def flush(self, rec: RequestRec) -> None:
-        """Send what is buffered. The engine decides chunked vs close-delimited."""
+        """Send what is buffered (a held first write too). The engine decides the framing:
+        the handler's Content-Length, else chunked or close-delimited."""
         self.freeze(rec)
+        self.flush_held = False
         self.push(rec, streaming=True)
 
     def take(self) -> bytes:

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.site import SiteFactory, free_port, wait_until, worker_pids
+from tests.support.wire import read_until_close
 
 from .helpers import APP, APP_CONF, get
 from .loadgen import LoadGenerator
@@ -106,6 +107,29 @@ def test_slow_download_of_a_static_file_outlives_timeout(site):
             received += len(chunk)
     assert time.monotonic() - started > 2.0
     assert received > size  # head + body, nothing cut
+    assert server.workers() == [victim]
+    assert "Timeout: worker" not in server.errors()
+
+
+def test_slow_upload_outlives_timeout(site):
+    """The same for a body read by the handler: 8 pieces of 64 KiB, one each 0.3 s (about
+    2.4 s in all) under `Timeout 1`; req.read() waits in the engine, each wait under 1 s."""
+    conf = HANG_CONF + ("<Location /upload>\n    SetHandler mod_python\n"
+                        "    PythonHandler upload\n    PythonPath \"sys.path + ['{root}']\"\n"
+                        "</Location>\n")
+    upload = ("from mod_python import apache\n\n\ndef handler(req):\n"
+              "    req.write('%d bytes' % len(req.read()))\n    return apache.OK\n")
+    server = site(conf, {"app.py": APP, "upload.py": upload}, workers=1)
+    victim = server.workers()[0]
+    piece = b"u" * (64 * 1024)
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(b"POST /upload HTTP/1.1\r\nHost: t\r\nConnection: close\r\n"
+                     b"Content-Length: %d\r\n\r\n" % (8 * len(piece)))
+        for _ in range(8):
+            time.sleep(0.3)
+            sock.sendall(piece)
+        reply, _ = read_until_close(sock, 10)
+    assert reply.startswith(b"HTTP/1.1 200 ") and reply.endswith(b"524288 bytes")
     assert server.workers() == [victim]
     assert "Timeout: worker" not in server.errors()
 

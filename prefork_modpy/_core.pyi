@@ -111,6 +111,9 @@ class RawRequest:
     """Epoch seconds when the head was complete."""
     bytes_sent: int
     """Body bytes written so far (not counting headers or chunk framing)."""
+    unsent_length: int
+    """Body bytes the response's Content-Length declared but the handler never sent
+    (the connection was closed instead of padding); 0 once a response finished whole."""
     headers_sent: bool
     def header(self, name: str) -> Optional[str]:
         """First value of a header, case-insensitive, without building `headers`."""
@@ -130,8 +133,11 @@ class RawRequest:
         the engine) and `body`; a `reason` of None takes the phrase of the Engine's table.
         With complete=True the response is whole: it gets Content-Length (no body for
         HEAD, 1xx, 204, 304) and the request is finished.
-        With complete=False more body follows through `write`: chunked for HTTP/1.1,
-        close-delimited for HTTP/1.0. Raises ValueError for header names or values
+        With complete=False more body follows through `write`: delimited by the
+        Content-Length in `headers` if there is one (enforced: bytes past it raise
+        ValueError after what fitted, and the connection closes; a shorter body closes it
+        at finish, see `unsent_length`), else chunked for HTTP/1.1 and close-delimited for
+        HTTP/1.0. Raises ValueError for header names or values
         with control characters (response splitting), OSError if the client is gone."""
     def send_file(
         self,

@@ -4,7 +4,8 @@ Owns the decision for a request no Python handler produced, as httpd's `default_
 makes it: GET/HEAD/POST send the file, OPTIONS lists the allowed methods, anything else is
 405; validators (`Last-Modified`, `ETag`), conditional requests (304/412) and byte ranges
 (206/416) follow conditional.py. Never serves the source of handler code (`.py`, bytecode,
-editor backups): those are 404 so a DECLINED handler cannot leak itself, and nothing whose
+editor backups where Python handlers are configured, and a handler module's files
+anywhere): those are 404 so a DECLINED handler cannot leak itself, and nothing whose
 real path leaves the document root (403).
 """
 
@@ -21,6 +22,7 @@ from . import autoindex, conditional, mime
 from .outfilters import HttpdOutput
 
 if TYPE_CHECKING:
+    from ..config.server import ServerConfig
     from ..runtime.record import RequestRec
 
 _SOURCE_SUFFIXES = (".py", ".pyc", ".pyo", ".psp", ".psp_", "~", ".swp", ".bak", ".orig")
@@ -31,9 +33,43 @@ _CONTENT_HEADERS = frozenset({"content-type", "content-length", "transfer-encodi
                               "content-encoding", "content-language"})
 
 
-def is_handler_source(filename: str) -> bool:
+def is_handler_source(req: RequestRec, filename: str) -> bool:
+    """Whether `filename` is handler code a DECLINED handler must not leak: a source,
+    bytecode or editor-backup name where the settings have Python handlers (what they
+    would load), or, wherever it lies, the file of a module a Python*Handler line names
+    or this worker has loaded for a handler (and its bytecode and backups). The same
+    names in a plain static directory are served, as Apache serves them. Dot-files stay
+    refused everywhere."""
     name = os.path.basename(filename).lower().rstrip(".")
-    return name.endswith(_SOURCE_SUFFIXES) or "/__pycache__/" in filename or name.startswith(".")
+    if name.startswith("."):
+        return True
+    if not name.endswith(_SOURCE_SUFFIXES) and "/__pycache__/" not in filename:
+        return False
+    settings = req.per_dir_config
+    if settings is not None and settings.has_python_handlers:
+        return True
+    stem = name.partition(".")[0]
+    return (stem in handler_module_names(req.runtime.config)
+            or req.runtime.modules.is_module_file(filename))
+
+
+# (configuration, its handler module names): one configuration per worker at a time.
+_module_names: list[tuple[ServerConfig, frozenset[str]]] = []
+
+
+def handler_module_names(config: ServerConfig) -> frozenset[str]:
+    """The last component of every module a Python*Handler line names, in any section of
+    any host (lower case): `x.py` with such a stem is a handler's source wherever it lies,
+    in every worker, loaded or not. Computed once per configuration."""
+    if _module_names and _module_names[0][0] is config:
+        return _module_names[0][1]
+    names = frozenset(
+        entry.module.rpartition(".")[2].lower()
+        for host in (config.main, *config.vhosts)
+        for settings in (host.settings, *(section.settings for section in host.sections))
+        for entries in settings.handlers.values() for entry in entries)
+    _module_names[:] = [(config, names)]
+    return names
 
 
 def serve(req: RequestRec) -> int:
@@ -49,7 +85,7 @@ def serve(req: RequestRec) -> int:
         info = os.stat(filename)
     except (OSError, ValueError):
         return apache.HTTP_NOT_FOUND
-    if req.path_info or is_handler_source(filename):
+    if req.path_info or is_handler_source(req, filename):
         return apache.HTTP_NOT_FOUND
     if not req.runtime.is_servable(req.alias_root or req.document_root(), filename):
         return apache.HTTP_FORBIDDEN

@@ -43,6 +43,7 @@ from .request import Request
 if TYPE_CHECKING:
     from .._core import RawRequest
     from ..config.directives import DirSettings
+    from ..config.server import VirtualHost
     from ..runtime.runtime import Runtime
 
 # A content handler built into the server (`SetHandler server-status`).
@@ -202,7 +203,7 @@ class Dispatcher:
             return OK
         if result not in (OK, DECLINED):
             return result
-        if vhost.location_has_python_handlers(req.uri):
+        if vhost.location_has_python_handlers(req.uri) and _python_claims(vhost, req.uri):
             req.filename = req.path_info = None
             return OK
         root, uri = vhost.document_root, req.uri
@@ -377,6 +378,12 @@ class Dispatcher:
                     f"{type(result)}, whereas expected {int}.")
             return result
         except Exception as exc:
+            if exc is req.response.client_error:
+                # The client left (or stalled) mid-response: not the handler's error; the
+                # engine closed the connection (mod_python logs "Write failed").
+                req.log_error(f"{phase} {entry.token}: client connection lost while sending "
+                              f"the response: {exc}", apache.APLOG_INFO)
+                return DONE
             status = _client_fault(req, exc)
             if status:
                 req.log_error(f"{phase} {entry.token}: client error while reading the body: "
@@ -437,7 +444,9 @@ class Dispatcher:
         chunks = traceback.format_exception(type(exc), exc, exc.__traceback__)
         for chunk in chunks:
             req.log_error(f"{phase} {token}: {chunk.rstrip(chr(10))}")
-        if not debug:
+        if not debug or req.response.streaming:
+            # Body bytes already on the wire: the error document closes the connection
+            # (errordoc.send_error) rather than append a page to the body.
             return apache.HTTP_INTERNAL_SERVER_ERROR
         if req.response.head is None:
             req.status = apache.HTTP_INTERNAL_SERVER_ERROR
@@ -528,6 +537,15 @@ class Dispatcher:
 def _is_dir_url(req: Request) -> bool:
     filename = req.filename
     return filename is not None and filename.endswith("/") and req.uri.endswith("/")
+
+
+def _python_claims(vhost: VirtualHost, uri: str) -> bool:
+    """Whether the handler the <Location> sections give `uri` is mod_python's (or none is
+    set, so the Python*Handler directives decide). A nested `SetHandler None` or another
+    handler gives the URL back to httpd's translate_name order: the Alias (mod_alias) or
+    the DocumentRoot maps the file, as under Apache."""
+    handler = vhost.effective_settings(None, uri).set_handler
+    return handler is None or handler in PYTHON_HANDLER_NAMES
 
 
 def _client_fault(req: Request, exc: BaseException) -> int:

@@ -39,6 +39,10 @@ class Runtime:
         self.entered: Optional[str] = None  # the interpreter whose namespace is installed
         self._real_roots: dict[str, str] = {}
         self.dispatcher: Any = None  # set by the Dispatcher serving with this runtime
+        # Told when a response enters (True) and leaves (False) a blocking transfer in the
+        # engine, whose every wait `Timeout` bounds: the worker's scoreboard heartbeat, so
+        # the master's watchdog sees a streaming handler progress (server/worker.py).
+        self.progress: Optional[Callable[[bool], None]] = None
         sys.argv = ["mod_python"]  # what apache.init() gives every mod_python interpreter
         if config.python_optimize and sys.flags.optimize < 2:
             # mod_python sets Py_OptimizeFlag before its interpreter starts; ours is running.

@@ -125,6 +125,7 @@ class Worker:
         access_log = AccessLogger(self.config)
         self.access_log = access_log if access_log else None
         runtime = self.runtime = Runtime(self.config)
+        runtime.progress = self.slot.progress  # the watchdog sees streaming progress
         dispatcher = Dispatcher(runtime, access_log=self.access_log)
         status = StatusPage(self.slot.board, self._queued_connections,
                             self.config.extended_status)

@@ -47,9 +47,6 @@ def test_alias_inside_a_handler_location_still_reaches_the_application(pair: Pai
     assert (ours.status, ours.body) == (theirs.status, theirs.body)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13 point 1: needs the Alias to map "
-                   "/mysite/static/ to its directory when a nested <Location> sets "
-                   "SetHandler None (prefork-modpy answers 404; translate/config layer)")
 def test_set_handler_none_serves_the_aliased_static_file(pair: Pair) -> None:
     ours, theirs = pair.both("/mysite/static/site.css")
     assert (theirs.status, theirs.body) == (200, b"body { color: black }\n")
@@ -74,9 +71,6 @@ def test_generator_blocks_arrive_on_time_in_both(pair: Pair) -> None:
         assert seen.times[b"tick 2"] == pytest.approx(1.0, abs=0.25), (port, seen.times)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13 point 8: needs the request layer to drop a "
-                   "204's content headers as httpd's ap_http_header_filter does (Content-Type "
-                   "is kept)")
 def test_no_content_drops_the_content_type(pair: Pair) -> None:
     ours, theirs = pair.both("/nocontent")
     assert ours.status == theirs.status == 204

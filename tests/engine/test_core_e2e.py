@@ -134,21 +134,41 @@ def test_bodies_cl_and_chunked():
     assert out.count(big) == 2, len(out)
 
 
-def test_stream_echo_reads_body_after_headers():
-    def stream_echo(r):
-        r.send_response(200, None, [("Content-Length", "99")], b"", False)
-        while True:
-            p = r.read_body(4)
-            if not p:
-                break
-            r.write(p)
+def stream_echo(r, length=None):
+    headers = [("Content-Length", length)] if length else []
+    r.send_response(200, None, headers, b"", False)
+    while True:
+        p = r.read_body(4)
+        if not p:
+            break
+        r.write(p)
 
-    req = b"POST /s HTTP/1.1\r\n" + H + b"Content-Length: 10\r\n\r\n0123456789"
-    req += b"GET /next HTTP/1.1\r\n" + H + b"\r\n"
-    out, _, served = run(req, lambda r: stream_echo(r) if r.target == "/s" else hi(r))
+
+ECHO_THEN_NEXT = (b"POST /s HTTP/1.1\r\n" + H + b"Content-Length: 10\r\n\r\n0123456789"
+                  + b"GET /next HTTP/1.1\r\n" + H + b"\r\n")
+
+
+def test_stream_echo_reads_body_after_headers():
+    out, _, served = run(ECHO_THEN_NEXT, lambda r: stream_echo(r) if r.target == "/s" else hi(r))
     assert served == ["/s", "/next"], served
-    assert b"Transfer-Encoding: chunked\r\n" in out and b"Content-Length: 99" not in out
+    assert b"Transfer-Encoding: chunked\r\n" in out
     assert b"\r\n\r\n4\r\n0123\r\n4\r\n4567\r\n2\r\n89\r\n0\r\n\r\nHTTP/1.1 200" in out, out
+
+
+def test_streamed_body_keeps_the_handlers_content_length():
+    out, _, served = run(ECHO_THEN_NEXT,
+                         lambda r: stream_echo(r, "10") if r.target == "/s" else hi(r))
+    assert served == ["/s", "/next"], served
+    assert b"Content-Length: 10\r\n" in out and b"Transfer-Encoding" not in out
+    assert b"\r\n\r\n0123456789HTTP/1.1 200" in out
+
+
+def test_streamed_body_shorter_than_its_length_closes_the_connection():
+    """Never padded: the connection closes after the 10 bytes, so /next is not served."""
+    out, _, served = run(ECHO_THEN_NEXT,
+                         lambda r: stream_echo(r, "99") if r.target == "/s" else hi(r))
+    assert served == ["/s"], served
+    assert b"Content-Length: 99\r\n" in out and out.endswith(b"\r\n\r\n0123456789")
 
 
 def test_head_204_304_and_http10_streaming():

@@ -7,7 +7,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 SOURCES := $(shell find rust -type f) Cargo.toml pyproject.toml
 
-.PHONY: install run test test-rust test-python lint clean
+.PHONY: install run test test-rust test-python test-upstream lint clean
 
 $(VENV)/.installed: $(SOURCES)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,7 +22,7 @@ run: install
 	$(BIN)/prefork-modpy --config examples/tutorial/site.conf --workers 8
 
 ## The whole test suite: Rust unit tests, lint, then pytest against the real server.
-test: install test-rust lint test-python
+test: install test-rust lint test-python test-upstream
 
 test-rust:
 	cargo test --quiet
@@ -31,7 +31,13 @@ lint:
 	$(BIN)/ruff check prefork_modpy mod_python tests bench
 
 test-python:
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --ignore=tests/upstream
+
+## mod_python's own regression suite on prefork-modpy and (when installed) Apache; the last
+## line gives both servers' counts (tests/upstream/report.txt has the per-test table).
+test-upstream:
+	$(BIN)/python -m pytest -q tests/upstream; status=$$?; \
+	tail -n 1 tests/upstream/report.txt 2>/dev/null; exit $$status
 
 clean:
 	rm -rf $(VENV) target prefork_modpy/_core*.so

@@ -11,13 +11,27 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import record
+from .conftest import RESULTS, record
+from .documented import CHECKS, outcome_of
 from .harness import APACHE, MODPY, Outcome, Target, suite_names
 
 PER_INSTANCE, PER_REQUEST = suite_names()
 
 # test name -> why prefork-modpy deliberately answers differently (docs/migration.md)
-DELIBERATE: dict[str, str] = {}
+DELIBERATE: dict[str, str] = {
+    "testLoadModule": "GET /tests.py with no handler configured: Apache serves the handler's "
+                      "source and the test looks for 'Python' in a Server header that "
+                      "advertises versions; prefork-modpy never serves .py source (404) and "
+                      "sends `Server: prefork-modpy`",
+    "test_trans": "no PythonHandler after a PythonTransHandler: Apache serves tests.py's source "
+                  "and the test checks its first line; prefork-modpy never serves .py source",
+    "test_util_fieldstorage": "the test accepts only bytes keys on Python 3 (its str answer is "
+                              "compared with bytes); prefork-modpy's keys are str "
+                              "(test_documented.py checks the str answer)",
+    "test_Session_Session": "the test splits every Set-Cookie attribute on '=', so the session "
+                            "cookie's HttpOnly and SameSite=Lax break it "
+                            "(test_documented.py checks path, domain and the cookie's reuse)",
+}
 
 
 def params(names: list[str]) -> list:
@@ -47,3 +61,15 @@ def test_per_request(name: str, per_request: dict[str, Target]) -> None:
     outcomes = {kind: target.run_per_request(name) for kind, target in per_request.items()}
     outcomes = {kind: outcomes[kind] for kind in (APACHE, MODPY) if kind in outcomes}
     check(name, outcomes)
+
+
+@pytest.mark.parametrize("name", list(CHECKS))
+def test_documented(name: str, per_request: dict[str, Target]) -> None:
+    """What mod_python documents, where a test above encodes its bug (documented.py); runs
+    after the per-request tests, on the same servers."""
+    label = f"{name} (documented)"
+    for kind in (APACHE, MODPY):
+        if kind in per_request:
+            record(label, kind, outcome_of(CHECKS[name], per_request[kind]))
+    mine = RESULTS[label][MODPY]
+    assert mine.passed, mine.detail

@@ -82,6 +82,7 @@ class Outcome:
 
     status: str  # "pass", "fail", "error", "skip"
     detail: str = ""
+    deliberate: bool = False  # a failure docs/migration.md explains (a strict xfail)
 
     @property
     def passed(self) -> bool:
@@ -359,7 +360,9 @@ def suite_names() -> tuple[list[str], list[str]]:
     try:
         target.prepare()
         _CapturingRunner.captured.clear()
-        instance = [case._testMethodName for case in _flatten(_loaded_suite(target))]
+        # testPerRequestTests only runs the per-request tests: they are listed one by one.
+        instance = [case._testMethodName for case in _flatten(_loaded_suite(target))
+                    if case._testMethodName != "testPerRequestTests"]
         module = target.module
         module.HttpdCtrl.makeConfig = lambda self, append=None: None
         module.HttpdCtrl.startHttpd = lambda self, extra="": None
@@ -375,7 +378,9 @@ def _loaded_suite(target: Target) -> unittest.TestSuite:
 
 
 def describe(outcome: Optional[Outcome]) -> str:
-    return "-" if outcome is None else outcome.status
+    if outcome is None:
+        return "-"
+    return "xfail" if outcome.deliberate and not outcome.passed else outcome.status
 
 
 def short_reason(outcome: Outcome) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import RESULTS, record
+from .conftest import DOCUMENTED, RESULTS, record
 from .documented import CHECKS, outcome_of
 from .harness import APACHE, MODPY, Outcome, Target, suite_names
 
@@ -41,9 +41,10 @@ def params(names: list[str]) -> list:
 
 
 def check(name: str, outcomes: dict[str, Outcome]) -> None:
+    mine = outcomes[MODPY]
+    mine.deliberate = name in DELIBERATE
     for kind, outcome in outcomes.items():
         record(name, kind, outcome)
-    mine = outcomes[MODPY]
     assert mine.passed, f"{name} {mine.status} on prefork-modpy:\n{mine.detail}"
 
 
@@ -67,7 +68,7 @@ def test_per_request(name: str, per_request: dict[str, Target]) -> None:
 def test_documented(name: str, per_request: dict[str, Target]) -> None:
     """What mod_python documents, where a test above encodes its bug (documented.py); runs
     after the per-request tests, on the same servers."""
-    label = f"{name} (documented)"
+    label = name + DOCUMENTED
     for kind in (APACHE, MODPY):
         if kind in per_request:
             record(label, kind, outcome_of(CHECKS[name], per_request[kind]))

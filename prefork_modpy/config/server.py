@@ -268,6 +268,37 @@ class ServerConfig:
         return self.main
 
 
+    # -- connection base server (ap_update_vhost_given_ip) --
+    def base_vhost(self, local_ip: str, local_port: int) -> VirtualHost:
+        """httpd's conn->base_server: the first <VirtualHost> listed for the address the
+        connection was accepted on (an exact IP first, then a `*`/_default_ one for the
+        port), else the main server; the Host header plays no part."""
+        for exact in (True, False):
+            for vhost in self.vhosts:
+                if any(_address_matches(address, local_ip, local_port, exact)
+                       for address in vhost.addresses):
+                    return vhost
+        return self.main
+
+
+def _address_matches(address: str, ip: str, port: int, exact: bool) -> bool:
+    host, port_text = _split_address(address)
+    if port_text not in ("", "*") and port_text != str(port):
+        return False
+    return host == ip if exact else host in ("*", "_default_")
+
+
+def _split_address(address: str) -> tuple[str, str]:
+    """`host[:port]` or `[v6]:port` as written in <VirtualHost>."""
+    if address.startswith("["):
+        host, _, rest = address[1:].partition("]")
+        return host, rest[1:]
+    if address.count(":") == 1:
+        host, _, port_text = address.partition(":")
+        return host, port_text
+    return address, ""
+
+
 def _host_matches(alias: str, host: str) -> bool:
     if "*" in alias or "?" in alias:
         return _wildcard(alias.lower()).fullmatch(host) is not None

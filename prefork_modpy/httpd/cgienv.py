@@ -75,10 +75,13 @@ def common_vars(req: RequestRec) -> list[tuple[str, str]]:
             ("REMOTE_ADDR", req.useragent_ip), ("DOCUMENT_ROOT", req.document_root()),
             ("REQUEST_SCHEME", "http"), ("CONTEXT_PREFIX", ""),
             ("CONTEXT_DOCUMENT_ROOT", req.document_root()),
-            ("SERVER_ADMIN", req.server.server_admin),
-            ("SCRIPT_FILENAME", req.filename), ("REMOTE_PORT", str(conn.client_addr[1]))):
+            ("SERVER_ADMIN", req.server.server_admin)):
         if text is not None:
             env.append((key, text))
+    # httpd adds SCRIPT_FILENAME even before translation, with a NULL value that mod_python's
+    # table reads as None (tableobject.c table_subscript)
+    env.append(("SCRIPT_FILENAME", req.filename))  # type: ignore[arg-type]
+    env.append(("REMOTE_PORT", str(conn.client_addr[1])))
     _add_user_vars(req, env)
     return env
 

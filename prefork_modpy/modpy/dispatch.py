@@ -422,11 +422,12 @@ class Dispatcher:
 
 def _client_fault(req: Request, exc: BaseException) -> int:
     """The status for an exception that is the client's doing, not the handler's: bad
-    chunked framing (its own status), a stalled body (408) or a lost client (400)."""
+    chunked framing (its own status) or a lost client (400, nobody reads it). A stalled
+    body is mod_python's IOError, the handler's error when uncaught (500, as Apache)."""
     if isinstance(exc, _core.BadRequestError):
         return exc.status
-    if exc is req.body_error:
-        return apache.HTTP_REQUEST_TIME_OUT if isinstance(exc, TimeoutError) else 400
+    if exc is req.body_error and not isinstance(exc.__cause__, TimeoutError):
+        return 400
     return 0
 
 

@@ -293,7 +293,9 @@ class RequestRec:
     @property
     def connection(self) -> mp_conn:
         if self._connection is None:
-            self._connection = mp_conn(self.raw, self.server)
+            ip, port = self.raw.local_addr[:2]
+            base = self.runtime.server_object(self.runtime.config.base_vhost(ip, port))
+            self._connection = mp_conn(self.raw, base)
         return self._connection
 
     @property
@@ -477,8 +479,11 @@ class RequestRec:
         try:
             chunk = self.raw.read_body(size)
         except OSError as exc:
-            self.body_error = exc
-            raise
+            # mod_python's req.read: a failed ap_get_client_block (timeout, lost client) is
+            # IOError("Client read error (Timeout?)"), which the handler may catch
+            error = OSError("Client read error (Timeout?)")
+            self.body_error = error
+            raise error from exc
         self._read_length += len(chunk)
         return chunk
 

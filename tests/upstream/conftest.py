@@ -1,7 +1,7 @@
 """Servers and the report for tests/upstream (mod_python's own suite, see harness.py).
 
 `targets` loads test.py once per server: prefork-modpy always, Apache httpd + mod_python
-when it is installed (or installable: PREFORK_MODPY_COMPAT_INSTALL=0 never installs).
+when it is installed (`make apache` installs it).
 `per_request` starts each target's server with the config of all per-request tests, as
 test.py's testPerRequestTests does. Every result is recorded; the report (each test with
 both servers' results, then one closing line with the counts) is printed at the end of the
@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-from compat.apache import apache_available, ensure_apache
+from tests.compat.apache import apache_available
 
 from .harness import APACHE, MODPY, Outcome, Target, describe, short_reason
 
@@ -29,9 +29,7 @@ APACHE_SKIPPED: list[str] = []
 
 
 def apache_reason() -> str:
-    if os.environ.get("PREFORK_MODPY_COMPAT_INSTALL", "1") == "0":
-        return apache_available()[1]
-    return ensure_apache()[1]
+    return apache_available()[1]
 
 
 @pytest.fixture(scope="session")

@@ -38,15 +38,15 @@ from pathlib import Path
 from typing import Any, Optional
 from unittest import mock
 
-from compat.apache import (
+from tests.compat.apache import (
     APACHE_BIN,
     CLEAN_ENV,
     MOD_PYTHON,
     MODULES_DIR,
     make_shared_dir,
-    process_group_members,
-    wait_for_port,
 )
+from tests.support.proc import process_group_members
+from tests.support.site import wait_for_port
 
 import mod_python
 

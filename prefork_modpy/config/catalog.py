@@ -255,8 +255,6 @@ _add("mod_python", Status.REFUSED, "mod_python 3.x's Apache 1.3 directive; Apach
 # does now (docs/directives.md lists which values are accepted today).
 _WIRING = "prefork-modpy reads it but does not apply it to requests yet"
 PENDING_FIELDS = {
-    "ServerAdmin": "VirtualHost.server_admin (req.server.server_admin, SERVER_ADMIN, error "
-                   "pages)",
     "ServerSignature": "VirtualHost.server_signature (On/EMail: the error-page footer; Off, "
                        "what prefork-modpy does, is accepted)",
     "TraceEnable": "ServerConfig.trace_enable (Off/extended; On, the current behaviour, is "
@@ -270,10 +268,8 @@ PENDING_FIELDS = {
                "FollowSymLinks off; with it on, prefork-modpy's rule applies)",
     "ExtendedStatus": "ServerConfig.extended_status (Off; On is what the status page shows)",
     "MaxConnectionsPerChild": "Processes.max_connections_per_child (a value above 0)",
-    "ErrorLog": "ServerConfig.error_log_target / VirtualHost.error_log (piped, syslog:, or a "
-                "virtual host's own file)",
-    "LogLevel": "VirtualHost.log_level (a virtual host's level that differs from the main "
-                "server's, and per-module levels)",
+    "ErrorLog": "ServerConfig.error_log_target / VirtualHost.error_log (piped or syslog:)",
+    "LogLevel": "VirtualHost.log_level (per-module levels)",
     "CustomLog": "piped access logs (VirtualHost.custom_log_targets)",
     "PythonHandler": "HandlerEntry.path (a handler given as a file path)",
     "PythonImport": "ServerConfig.python_imports path entries (a module given as a file path)",

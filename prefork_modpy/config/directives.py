@@ -49,6 +49,9 @@ PHASES: tuple[Phase, ...] = (
 )
 PHASE = {phase.directive: phase for phase in PHASES}
 DEFAULT_OBJECT = {phase.directive: phase.default_object for phase in PHASES}
+# -- PythonConnectionHandler (server config; modpy/connection.py) --
+CONNECTION_HANDLER = "PythonConnectionHandler"
+DEFAULT_OBJECT[CONNECTION_HANDLER] = "connectionhandler"
 _PHASE_BY_LOWER = {phase.directive.lower(): phase.directive for phase in PHASES}
 PYTHON_HANDLER_NAMES = frozenset({"mod_python", "python-program"})
 # `Require` forms decided by the client's address (mod_authz_host), not by a user.
@@ -62,11 +65,7 @@ _FLAG_BY_LOWER = {name.lower(): name for name in _FLAG_DIRECTIVES}
 _TEXT_BY_LOWER = {name.lower(): name for name in _TEXT_DIRECTIVES}
 
 # Directives mod_python has that this server refuses, with the reason.
-REFUSED = {
-    "pythonconnectionhandler": "PythonConnectionHandler is not supported: the HTTP engine "
-                               "owns every connection (parsing, limits, keep-alive), so a "
-                               "handler cannot take over the raw socket",
-}
+REFUSED: dict[str, str] = {}
 
 
 @dataclass(frozen=True)
@@ -277,6 +276,11 @@ def _entry(node: Node, phase: str, word: str, ctx: SectionContext) -> HandlerEnt
         raise ConfigError.at(node, f"{phase}: bad object name in {word!r}")
     return HandlerEntry(word, module, obj or DEFAULT_OBJECT[phase], ctx.directory,
                         ctx.is_location, dir_pattern=ctx.directory_regex)
+
+
+def connection_handler_entry(node: Node) -> HandlerEntry:
+    """`PythonConnectionHandler module[::object]` (server config only)."""
+    return _entry(node, CONNECTION_HANDLER, _one(node), SectionContext())
 
 
 def _handler_module(settings: DirSettings, node: Node, ctx: SectionContext) -> None:

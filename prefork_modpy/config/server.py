@@ -17,9 +17,11 @@ from typing import Any, Callable, Mapping, Optional
 from . import catalog, logformat
 from .directives import (
     DirSettings,
+    HandlerEntry,
     SectionContext,
     apply_dir_directive,
     check_filter_names,
+    connection_handler_entry,
     is_dir_directive,
     require_wired,
 )
@@ -145,10 +147,15 @@ class VirtualHost:
     custom_logs: list[tuple[str, str]] = field(default_factory=list)  # (path, format)
     url_aliases: tuple[tuple[str, str], ...] = ()  # Alias (URL prefix, directory)
     addresses: tuple[str, ...] = ()  # <VirtualHost addr[:port] ...> as written
-    server_admin: Optional[str] = None  # ServerAdmin (wired by the follow-up)
+    server_admin: Optional[str] = None  # ServerAdmin (the main server's when unset)
     server_signature: str = "off"  # ServerSignature: off, on or email
     error_log: Optional[str] = None  # a <VirtualHost>'s own ErrorLog (resolved)
     log_level: Optional[str] = None  # a <VirtualHost>'s own LogLevel
+    # -- ServerPath, ErrorLog as written (server_rec's path and error_fname) --
+    server_path: Optional[str] = None
+    error_fname: Optional[str] = None
+    # -- PythonConnectionHandler (the main server's when unset) --
+    connection_handler: Optional[HandlerEntry] = None
     _cache: dict = field(default_factory=dict, repr=False)
     _route_cache: dict = field(default_factory=dict, repr=False)
     _python_locations: Optional[list[Section]] = field(default=None, repr=False)
@@ -268,6 +275,17 @@ class ServerConfig:
         return self.main
 
 
+    # -- ServerPath (vhost.c check_serverpath) --
+    def vhost_by_server_path(self, uri: str) -> Optional[VirtualHost]:
+        """For a request without Host: the first vhost whose ServerPath prefixes the URI
+        at a segment boundary."""
+        for vhost in self.vhosts:
+            path = vhost.server_path
+            if path and uri.startswith(path) and (
+                    path.endswith("/") or uri[len(path):len(path) + 1] in ("", "/")):
+                return vhost
+        return None
+
     # -- connection base server (ap_update_vhost_given_ip) --
     def base_vhost(self, local_ip: str, local_port: int) -> VirtualHost:
         """httpd's conn->base_server: the first <VirtualHost> listed for the address the
@@ -356,21 +374,20 @@ class _Builder:
         return config
 
     def _finish_vhosts(self) -> None:
-        """httpd: a <VirtualHost> without ServerName takes the main server's; its own
-        ErrorLog/LogLevel must be the main server's until per-host logs are wired."""
-        main_log = self.extra.get("error_log")
-        main_level = self.extra.get("log_level", "warn")
+        """httpd: a <VirtualHost> without ServerName, ServerAdmin, ErrorLog or LogLevel
+        takes the main server's (its own error log is opened by the runtime)."""
+        main = self.main
         for vhost in self.vhosts:
             if not vhost.server_name:
-                vhost.server_name = self.main.server_name
-            if vhost.error_log is not None and vhost.error_log != main_log:
-                raise ConfigError(f"{vhost.file}:{vhost.line}: " + catalog.pending(
-                    "ErrorLog", f"this virtual host's {vhost.error_log} differs from the "
-                                f"main server's {main_log or 'stderr'}"))
-            if vhost.log_level is not None and vhost.log_level != main_level:
-                raise ConfigError(f"{vhost.file}:{vhost.line}: " + catalog.pending(
-                    "LogLevel", f"this virtual host's {vhost.log_level} differs from the main "
-                                f"server's {main_level}"))
+                vhost.server_name = main.server_name
+            if vhost.server_admin is None:
+                vhost.server_admin = main.server_admin
+            if vhost.error_log is None:
+                vhost.error_log, vhost.error_fname = self.extra.get("error_log"), main.error_fname
+            if vhost.log_level is None:
+                vhost.log_level = self.extra.get("log_level", "warn")
+            if vhost.connection_handler is None:
+                vhost.connection_handler = main.connection_handler
 
     def _warn_thread_mpm(self) -> None:
         """Debian's mpm_event.conf sizes processes of 25 threads; here each worker serves
@@ -638,7 +655,15 @@ def _set_server_name(builder: _Builder, host: VirtualHost, node: Node) -> None:
 
 def _server_admin(builder: _Builder, host: VirtualHost, node: Node) -> None:
     host.server_admin = _only(node)
-    require_wired(node, "ServerAdmin")
+
+
+def _connection_handler(builder: _Builder, host: VirtualHost, node: Node) -> None:
+    host.connection_handler = connection_handler_entry(node)
+
+
+def _server_path(builder: _Builder, host: VirtualHost, node: Node) -> None:
+    """`ServerPath /prefix`: requests without Host under the prefix go to this vhost."""
+    host.server_path = _only(node)
 
 
 def _server_signature(builder: _Builder, host: VirtualHost, node: Node) -> None:
@@ -658,6 +683,7 @@ def _error_log(builder: _Builder, host: VirtualHost, node: Node) -> None:
         kind = "piped" if target.startswith("|") else "syslog"
         require_wired(node, "ErrorLog", f"{kind} error log {target!r}")
     path = builder.resolve_path(target)
+    host.error_fname = target
     if host is builder.main:
         builder.sources.setdefault("ErrorLog", node.where)
         builder.extra["error_log"] = path
@@ -724,6 +750,8 @@ _HOST_DIRECTIVES: dict[str, Callable[[_Builder, VirtualHost, Node], None]] = {
     "serveralias": _set_aliases,
     "customlog": _custom_log,
     "serveradmin": _server_admin,
+    "serverpath": _server_path,
+    "pythonconnectionhandler": _connection_handler,
     "serversignature": _server_signature,
     "errorlog": _error_log,
     "loglevel": _log_level,

@@ -18,7 +18,10 @@ if TYPE_CHECKING:
     from ..runtime.record import RequestRec
 
 DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin"
-SERVER_SOFTWARE = "prefork-modpy"  # the Server header the engine sends
+# httpd's banner names mod_python's components (ap_add_version_component: "mod_python/3.5
+# Python/3.x"); handlers look for them. Named here without versions, as the Server header
+# the engine sends ("prefork-modpy") carries none.
+SERVER_SOFTWARE = "prefork-modpy mod_python Python"
 _SKIPPED = frozenset({"authorization", "proxy-authorization", "proxy"})
 
 

@@ -219,7 +219,7 @@ class RequestRec:
     used_path_info = apache.AP_REQ_DEFAULT_PATH_INFO
     assbackwards = 0
     proxyreq = apache.PROXYREQ_NONE
-    chunked = 0
+    _chunked = 0
     prev: Optional[RequestRec] = None
     next: Optional[RequestRec] = None
     main: Optional[RequestRec] = None
@@ -272,6 +272,22 @@ class RequestRec:
     range = property(lambda self: self.raw.header("Range"))
 
     @property
+    def chunked(self) -> int:
+        """r->chunked: httpd sets it when a flushing write sends the head of an HTTP/1.1
+        response without Content-Length. Such a write is only buffered here (so a small
+        response still gets its length); asking commits the response to streaming, so the
+        answer is what the wire does, as under httpd."""
+        response = self.response
+        if (not self._chunked and response.head is not None and not response.headers_sent
+                and response.sink is None and self.raw.proto_num >= 1001):
+            response.flush(self)
+        return self._chunked
+
+    @chunked.setter
+    def chunked(self, value: int) -> None:
+        self._chunked = value
+
+    @property
     def remaining(self) -> int:
         length = self.raw.content_length
         return max(0, length - self._read_length) if length is not None else 0
@@ -295,7 +311,7 @@ class RequestRec:
         if self._connection is None:
             ip, port = self.raw.local_addr[:2]
             base = self.runtime.server_object(self.runtime.config.base_vhost(ip, port))
-            self._connection = mp_conn(self.raw, base)
+            self._connection = mp_conn(self.raw, base, self.runtime.child_number)
         return self._connection
 
     @property
@@ -395,7 +411,7 @@ class RequestRec:
 
     def log_error(self, message: str, level: int = apache.APLOG_ERR) -> None:
         ip, port = self.raw.remote_addr
-        self.runtime.error_log.log(message, level, MODULE, client=f"{ip}:{port}")
+        self.server.log_client_error(message, level, f"{ip}:{port}")  # the vhost's ErrorLog
 
     # -- the response ---------------------------------------------------------------------
 

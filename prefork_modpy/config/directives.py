@@ -403,15 +403,17 @@ _FILTER_DIRECTIVES = {
 
 def check_filter_names(all_settings: list[DirSettings]) -> None:
     """Every filter a Set/Add*Filter names must be a Python filter registered somewhere
-    (httpd's own filters, INCLUDES or DEFLATE, do not exist here)."""
+    or INCLUDES (mod_include); httpd's other filters (DEFLATE, ...) do not exist here."""
     known = {(name, False) for s in all_settings for name in s.output_filters}
+    known.add(("includes", False))  # -- mod_include -- (httpd/include.py)
     known |= {(name, True) for s in all_settings for name in s.input_filters}
     for settings in all_settings:
         for name, is_input, node in settings.filter_uses:
             if (name.lower(), is_input) not in known:
                 kind = "PythonInputFilter" if is_input else "PythonOutputFilter"
                 raise ConfigError.at(node, f"{node.name}: no {kind} is named {name!r} "
-                                           "(prefork-modpy has Python filters only)")
+                                           "(prefork-modpy has Python filters and INCLUDES "
+                                           "only)")
 
 
 # The classes mod_python.Session.Session() can pick (RedisSession: not in mod_python).

@@ -20,6 +20,7 @@ from ..config.directives import PHASE, PYTHON_HANDLER_NAMES, HandlerEntry, resol
 from ..httpd import auth, errordoc, errorpages, static, translate
 from ..runtime.importer import resolve_object
 from . import filters, redirect
+from . import ssi as _ssi  # noqa: F401 - registers mod_python's #python SSI element
 from .request import Request
 
 if TYPE_CHECKING:
@@ -62,6 +63,8 @@ class Dispatcher:
         self.builtin_handlers: dict[str, BuiltinHandler] = {}
         self._hlists: dict[HandlerEntry, HandlerListEntry] = {}
         runtime.dispatcher = self  # req.internal_redirect() and filters come back here
+        # -- ServerPath -- (vhost.c check_serverpath, for requests without Host)
+        self.has_server_paths = any(vhost.server_path for vhost in self.config.vhosts)
 
     def handle(self, raw: RawRequest) -> Optional[Request]:
         """Serve one request completely. Returns the request for the access log.
@@ -85,6 +88,8 @@ class Dispatcher:
             return None
         hostname = translate.host_name(authority if authority is not None else raw.header("Host"))
         vhost = self.config.select_vhost(hostname)
+        if hostname is None and self.has_server_paths:  # -- ServerPath --
+            vhost = self.config.vhost_by_server_path(uri) or vhost
         req = Request(raw, self.runtime, vhost, uri, args, hostname)
         try:
             result = self._process(req)

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Optional
 from mod_python import apache
 
 from ..config.directives import HandlerEntry
+from ..httpd import include
 from ..httpd.mime import extensions
 
 if TYPE_CHECKING:
@@ -32,6 +33,9 @@ if TYPE_CHECKING:
 
 # req.register_*_filter(): (lower-case name, is_input) -> the filter's handler entry.
 Registry = dict[tuple[str, bool], HandlerEntry]
+
+# -- mod_include -- the INCLUDES output filter (httpd/include.py), not a Python module
+INCLUDES = HandlerEntry("INCLUDES", "", "", None, False)
 
 # Enough rounds for a filter that reads a little per call; a filter that neither reads
 # nor closes is not called again.
@@ -130,7 +134,10 @@ def _call(stage: mp_filter) -> bool:
     settings = req.per_dir_config
     config = settings.python_config if settings is not None else {}
     try:
-        function = runtime.dispatcher.resolve(req, stage._entry, config, arg=stage)
+        if stage._entry is INCLUDES:  # -- mod_include --
+            function: Any = include.output_filter
+        else:
+            function = runtime.dispatcher.resolve(req, stage._entry, config, arg=stage)
         function(stage)
         return True
     except Exception as exc:
@@ -166,7 +173,10 @@ def registered(req: RequestRec, registry: Optional[Registry], name: str,
     if settings is None:
         return None
     table = settings.input_filters if is_input else settings.output_filters
-    return table.get(name.lower())
+    entry = table.get(name.lower())
+    if entry is None and not is_input and name.lower() == "includes":
+        return INCLUDES  # httpd's own filter, unless a Python filter took the name
+    return entry
 
 
 def register(registry: Optional[Registry], name: str, handler: str, directory: Optional[str],

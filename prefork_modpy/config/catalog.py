@@ -55,6 +55,7 @@ _IMPLEMENTED = {
     "authz_user": "mod_authz_user", "authn_core": "mod_authn_core",
     "auth_basic": "mod_auth_basic", "status": "mod_status", "reqtimeout": "mod_reqtimeout",
     "mpm_prefork": "prefork", "unixd": "mod_unixd", "version": "mod_version",
+    "include": "mod_include",
 }
 
 _TLS = ("TLS is not terminated by prefork-modpy", "put a TLS proxy (nginx, haproxy, stunnel, "
@@ -88,8 +89,6 @@ _MISSING: dict[str, tuple[str, str]] = {
                    "size workers with StartServers/MaxRequestWorkers (or --workers)"),
     "cgi": ("CGI scripts are not run", "port the script to a mod_python handler"),
     "cgid": ("CGI scripts are not run", "port the script to a mod_python handler"),
-    "include": ("server-side includes are not processed",
-                "render the page in a handler (PSP) instead"),
     "proxy": ("prefork-modpy is not a proxy", "proxy in a server in front"),
     "proxy_http": ("prefork-modpy is not a proxy", "proxy in a server in front"),
     "wsgi": _OTHER_LANGUAGE, "php": _OTHER_LANGUAGE, "php5": _OTHER_LANGUAGE,
@@ -244,7 +243,16 @@ _add_module("mod_authnz_ldap", "AuthLDAPURL", "AuthLDAPBindDN", "AuthLDAPBindPas
 _add_module("mod_negotiation", "MultiviewsMatch")
 _add_module("mod_userdir", "UserDir")
 _add_module("mod_actions", "Action", "Script")
-_add_module("mod_include", "XBitHack", "SSILegacyExprParser")
+_add("mod_include", Status.REFUSED, "files are parsed by AddOutputFilter/SetOutputFilter "
+     "INCLUDES only, not by their execute bit", "name the files .shtml and add "
+     "`AddOutputFilter INCLUDES .shtml`", "XBitHack")
+_add("mod_include", Status.REFUSED, "only ap_expr's syntax is read in #if expressions (httpd "
+     "2.4's default)", "write the expressions in ap_expr syntax (%{VAR}, ==, =~ /re/)",
+     "SSILegacyExprParser")
+_add("mod_include", Status.REFUSED, "the SSI start/end tags, messages and formats are "
+     "httpd's defaults (a page sets errmsg/timefmt/sizefmt with `<!--#config -->`)",
+     "use `<!--#config -->` in the page", "SSIStartTag", "SSIEndTag", "SSIErrorMsg",
+     "SSITimeFormat", "SSIUndefinedEcho", "SSIETag", "SSILastModified")
 _add("mod_python", Status.REFUSED, "mod_python 3.x's Apache 1.3 directive; Apache 2 and "
      "prefork-modpy load modules with LoadModule only", "remove the line", "AddModule",
      "ClearModuleList")

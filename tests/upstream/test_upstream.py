@@ -31,6 +31,13 @@ DELIBERATE: dict[str, str] = {
     "test_Session_Session": "the test splits every Set-Cookie attribute on '=', so the session "
                             "cookie's HttpOnly and SameSite=Lax break it "
                             "(test_documented.py checks path, domain and the cookie's reuse)",
+    "test_Session_illegal_sid": "its session directory (test.py's TMP_DIR, made 0755) can be "
+                                "listed by other users, and prefork-modpy keeps sessions only "
+                                "in a 0700 directory (test_documented.py runs the same test "
+                                "with the directory made private)",
+    "test_psp_error": "the PSP page opens a session in test.py's TMP_DIR (0755): refused as "
+                      "for test_Session_illegal_sid (test_documented.py runs the same test "
+                      "with the directory made private)",
 }
 
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Optional, Protocol
 
 from mod_python import apache
 
-from .objects import MODULE, mp_conn, mp_server
+from .objects import mp_conn, mp_server
 from .table import Table
 
 if TYPE_CHECKING:

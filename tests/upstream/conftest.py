@@ -10,11 +10,11 @@ session and written to tests/upstream/report.txt.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Iterator
 
 import pytest
+
 from tests.compat.apache import apache_available
 
 from .harness import APACHE, MODPY, Outcome, Target, describe, short_reason

@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any, Optional
 from unittest import mock
 
+import mod_python
 from tests.compat.apache import (
     APACHE_BIN,
     CLEAN_ENV,
@@ -47,8 +48,6 @@ from tests.compat.apache import (
 )
 from tests.support.proc import process_group_members
 from tests.support.site import wait_for_port
-
-import mod_python
 
 VENDOR = Path(__file__).with_name("vendor")
 AB = Path("/usr/bin/ab")

@@ -48,6 +48,11 @@ class Runtime:
         self.main_server = self.server_object(config.main)
         self.http_date = _core.http_date
         apache._bind_server(self)
+        # `import _apache` works in handlers, as mod_python's C code makes it in every
+        # interpreter (imported here, not by the mod_python package: no import cycle)
+        from mod_python import _apache
+
+        sys.modules.setdefault("_apache", _apache)
         self._prepare_python_imports()
 
     def _prepare_python_imports(self) -> None:

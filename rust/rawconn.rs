@@ -185,3 +185,31 @@ impl RawConnection {
         self.loan.close();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::RawAddresses;
+
+    fn table(entries: &[(&str, u16, bool)]) -> RawAddresses {
+        RawAddresses::parse(
+            entries.iter().map(|&(ip, port, raw)| (ip.to_string(), port, raw)).collect(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn exact_address_wins_over_the_ports_wildcard() {
+        let t = table(&[("127.0.0.1", 8080, true), ("", 8080, false), ("", 9090, true)]);
+        assert!(t.wants(&"127.0.0.1:8080".parse().unwrap()));
+        assert!(!t.wants(&"127.0.0.2:8080".parse().unwrap()));
+        assert!(t.wants(&"10.0.0.1:9090".parse().unwrap()));
+        assert!(!t.wants(&"127.0.0.1:7070".parse().unwrap()));
+        // an IPv4 connection on a dual-stack socket arrives as ::ffff:a.b.c.d
+        assert!(t.wants(&"[::ffff:127.0.0.1]:8080".parse().unwrap()));
+    }
+
+    #[test]
+    fn a_bad_address_is_refused() {
+        assert!(RawAddresses::parse(vec![("nonsense".to_string(), 1, true)]).is_err());
+    }
+}

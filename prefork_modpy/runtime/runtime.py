@@ -44,6 +44,8 @@ class Runtime:
             # mod_python sets Py_OptimizeFlag before its interpreter starts; ours is running.
             self.error_log.log("PythonOptimize On has no effect: start prefork-modpy with "
                                "python -OO (or PYTHONOPTIMIZE=2) instead", apache.APLOG_WARNING)
+        for vhost in config.vhosts:  # opened before the worker drops privileges, as httpd
+            self.error_log_for(vhost)
         self.interpreter = config.main.server_name
         self.main_server = self.server_object(config.main)
         self.http_date = _core.http_date

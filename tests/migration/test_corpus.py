@@ -22,7 +22,7 @@ EXPECTED: dict[str, tuple[str, str] | None] = {
     "django-vhosts.conf": ("SetEnv", "mod_env is not part of prefork-modpy"),
     "django-eggs.conf": ("PythonImport", "does not apply it to requests yet"),
     "ivle-apache.conf": ("Order", "mod_access_compat is not part of prefork-modpy"),
-    "ivle-setup.conf": ("ServerAdmin", "does not apply it to requests yet"),
+    "ivle-setup.conf": ("Order", "mod_access_compat is not part of prefork-modpy"),
     "koji-hub.conf": ("Options", "without FollowSymLinks httpd refuses symbolic links"),
     "kojiweb.conf": ("Options", "without FollowSymLinks httpd refuses symbolic links"),
     "spacewalk-server-python.conf": ("Include", "no file matches the wildcard"),

@@ -141,7 +141,7 @@ def test_debian_tree_loads_once_the_request_side_is_wired(debian_tree, monkeypat
     assert any("mod_autoindex" in warning for warning in config.warnings)
 
 
-@pytest.mark.xfail(strict=True, reason="refused until the request side wires ServerAdmin, "
+@pytest.mark.xfail(strict=True, reason="refused until the request side wires "
                    "ServerSignature On, TraceEnable Off, AddLanguage and AddCharset "
                    "(catalog.PENDING_FIELDS)")
 def test_debian_tree_serves_the_mod_python_site(debian_tree, tmp_path):

@@ -300,13 +300,13 @@ class ServerConfig:
 
 
 def _address_matches(address: str, ip: str, port: int, exact: bool) -> bool:
-    host, port_text = _split_address(address)
+    host, port_text = split_address(address)
     if port_text not in ("", "*") and port_text != str(port):
         return False
     return host == ip if exact else host in ("*", "_default_")
 
 
-def _split_address(address: str) -> tuple[str, str]:
+def split_address(address: str) -> tuple[str, str]:
     """`host[:port]` or `[v6]:port` as written in <VirtualHost>."""
     if address.startswith("["):
         host, _, rest = address[1:].partition("]")

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Optional
 
 from mod_python import apache
 
+from ..config.server import split_address
 from ..runtime.importer import resolve_object
 from ..runtime.objects import mp_conn
 
@@ -61,8 +62,7 @@ def _exact_ips(config: ServerConfig, port: int) -> list[str]:
     ips = []
     for vhost in config.vhosts:
         for address in vhost.addresses:
-            host, _, port_text = address.rpartition(":") if address.count(":") == 1 \
-                else (address, "", "")
+            host, port_text = split_address(address)
             if port_text in ("", "*", str(port)) and _is_ip(host) and host not in ips:
                 ips.append(host)
     return ips

@@ -309,8 +309,7 @@ class RequestRec:
     @property
     def connection(self) -> mp_conn:
         if self._connection is None:
-            ip, port = self.raw.local_addr[:2]
-            base = self.runtime.server_object(self.runtime.config.base_vhost(ip, port))
+            base = self.runtime.base_server(self.raw.local_addr)
             self._connection = mp_conn(self.raw, base, self.runtime.child_number)
         return self._connection
 

@@ -32,6 +32,7 @@ class Runtime:
         self.error_log = error_log or ErrorLog(config.error_log, parse_level(config.log_level))
         self.modules = ModuleCache()
         self._servers: dict[int, mp_server] = {}
+        self._base_servers: dict[tuple[str, int], mp_server] = {}
         # -- per-vhost ErrorLog/LogLevel: one ErrorLog per (file, level) --
         self._error_logs = {(self.error_log.path, self.error_log.level): self.error_log}
         self._child_cleanups: list[tuple[Callable, Any]] = []
@@ -83,6 +84,15 @@ class Runtime:
         if server is None:
             server = self._servers[id(vhost)] = mp_server(
                 vhost, self.config, self.error_log_for(vhost), self._child_cleanups)
+        return server
+
+    def base_server(self, local_addr: tuple[str, int]) -> mp_server:
+        """conn->base_server for a connection accepted on `local_addr` (cached: the
+        listening addresses are few)."""
+        server = self._base_servers.get(local_addr)
+        if server is None:
+            vhost = self.config.base_vhost(local_addr[0], local_addr[1])
+            server = self._base_servers[local_addr] = self.server_object(vhost)
         return server
 
     def error_log_for(self, vhost: VirtualHost) -> ErrorLog:

@@ -24,6 +24,7 @@ from typing import Any, Callable, Optional
 
 DEFAULT_ERRMSG = "[an error occurred while processing this directive]"
 DEFAULT_TIMEFMT = "%A, %d-%b-%Y %H:%M:%S %Z"
+MAX_NESTING = 16  # included SSI documents inside one another (a loop is refused earlier)
 APLOG_ERR = 3
 
 _ELEMENT = re.compile(rb"<!--#\s*([A-Za-z]+)(.*?)-->", re.DOTALL)
@@ -35,10 +36,11 @@ _VARIABLE = re.compile(r"\\\$|\$\{([^}]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
 class Context:
     """One document's state: its variables, `config` settings and conditionals."""
 
-    def __init__(self, filter_: Any, noexec: bool) -> None:
+    def __init__(self, filter_: Any, noexec: bool, chain: tuple[str, ...] = ()) -> None:
         self.filter = filter_
         self.req = filter_.req
         self.noexec = noexec
+        self.chain = chain  # the SSI files being included, outermost first
         self.errmsg = DEFAULT_ERRMSG
         self.timefmt = DEFAULT_TIMEFMT
         self.sizefmt = "abbrev"
@@ -89,7 +91,8 @@ def output_filter(filter_: Any) -> None:
             return  # more of the document comes in a later batch
         pending.append(chunk)
     _drop_validators(req)
-    process(Context(filter_, noexec="includes" not in options), b"".join(pending))
+    chain = (os.path.realpath(req.filename),) if req.filename else ()
+    process(Context(filter_, "includes" not in options, chain), b"".join(pending))
     filter_.close()
 
 
@@ -273,8 +276,12 @@ def _include(ctx: Context, attributes: list[tuple[str, str]]) -> None:
             continue
         with open(path, "rb") as handle:
             content = handle.read()
-        if path.endswith((".shtml", ".stm")):
-            process(Context(ctx.filter, ctx.noexec), content)  # an included SSI document
+        if path.endswith((".shtml", ".stm")):  # an included SSI document is parsed too
+            real = os.path.realpath(path)
+            if real in ctx.chain or len(ctx.chain) >= MAX_NESTING:
+                ctx.error(f"recursive or too deep include of \"{value}\"")
+                continue
+            process(Context(ctx.filter, ctx.noexec, ctx.chain + (real,)), content)
         else:
             ctx.write(content)
 

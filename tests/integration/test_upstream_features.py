@@ -75,6 +75,7 @@ def get(server, path: str, host: str = "") -> tuple[int, dict, bytes]:
 def ssi_server(tmp_path_factory):
     factory = SiteFactory(tmp_path_factory.mktemp("ssi"))
     files = {"ssi/h.py": SSI_HANDLER, "ssi/page.shtml": SSI_PAGE, "ssi/part.txt": "PART",
+             "ssi/loop.shtml": '<!--#include file="loop.shtml" -->.',
              "noexec/page.shtml": '<!--#python eval="1" -->|<!--#echo var="DOCUMENT_URI" -->',
              "off/page.shtml": '<!--#echo var="DOCUMENT_URI" -->'}
     yield factory.start(SSI_CONFIG, files)
@@ -91,6 +92,12 @@ def test_ssi_elements(ssi_server):
     errors = ssi_server.errors()
     assert "exec is not supported" in errors and 'unknown directive "bogus"' in errors
     assert "no subrequests" in errors
+
+
+def test_ssi_include_loop_is_refused(ssi_server):
+    _, _, body = get(ssi_server, "/ssi/loop.shtml")
+    assert body.decode() == f"{ERROR}."
+    assert "recursive or too deep include" in ssi_server.errors()
 
 
 def test_ssi_noexec_refuses_python_and_off_passes_text(ssi_server):

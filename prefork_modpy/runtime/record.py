@@ -135,7 +135,10 @@ class Response:
             status, line, headers = head
             self.raw.send_response(status, reason(line), headers, body, not streaming)
             self.streaming = streaming
-            rec.chunked = int(streaming and self.raw.proto_num >= 1001)
+            if streaming and self.raw.proto_num >= 1001 and not self.raw.method == "HEAD":
+                rec.chunked = 1
+                # ap_http_header_filter records the framing it chose in headers_out
+                rec.headers_out["Transfer-Encoding"] = "chunked"
         elif body:
             self.raw.write(body)
 

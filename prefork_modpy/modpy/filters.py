@@ -104,6 +104,9 @@ class mp_filter:
         self._disabled = True
 
 
+mp_filter.__module__ = "builtins"  # "<class 'mp_filter'>", as mod_python's C type
+
+
 def run_stage(stage: mp_filter, data: bytes, eos: bool) -> tuple[bytes, bool]:
     """One filter over one batch: (what it passed on, whether it passed the end)."""
     if stage.closed:

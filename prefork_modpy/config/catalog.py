@@ -247,7 +247,7 @@ _add("mod_include", Status.REFUSED, "files are parsed by AddOutputFilter/SetOutp
      "INCLUDES only, not by their execute bit", "name the files .shtml and add "
      "`AddOutputFilter INCLUDES .shtml`", "XBitHack")
 _add("mod_include", Status.REFUSED, "only ap_expr's syntax is read in #if expressions (httpd "
-     "2.4's default)", "write the expressions in ap_expr syntax (%{VAR}, ==, =~ /re/)",
+     "2.4's default)", "write the expressions in ap_expr syntax (v('name'), %{NAME}, ==, =~ /re/)",
      "SSILegacyExprParser")
 _add("mod_include", Status.REFUSED, "the SSI start/end tags, messages and formats are "
      "httpd's defaults (a page sets errmsg/timefmt/sizefmt with `<!--#config -->`)",

@@ -6,9 +6,10 @@ Owns parsing SSI elements (`<!--#element attribute="value" -->`) in a response t
 `echo`, `set`, `printenv`, `config` (errmsg, timefmt, sizefmt), `include`/`flastmod`/`fsize`
 with `file=` or `virtual=` (a file below the document root; no subrequests, so a virtual path
 that a handler would serve is an error), `if`/`elif`/`else`/`endif` with ap_expr's common
-forms (`%{VAR}`, `v('VAR')`, strings, `==`, `!=`, `<`, `>`, `=~ /re/`, `-z`, `-n`, `!`,
-`&&`, `||`, parentheses). Other modules add elements to ELEMENTS (mod_python's `python`,
-modpy/ssi.py). `exec` is refused by name (prefork-modpy runs no CGI or shell commands); an
+forms (`v('name')` for SSI variables, `%{NAME}` for request variables, strings, `==`, `!=`,
+`<`, `>`, `=~ /re/`, `-z`, `-n`, `!`, `&&`, `||`, parentheses; an expression that cannot be
+evaluated is an error and counts as true, as in httpd). Other modules add elements to
+ELEMENTS (mod_python's `python`, modpy/ssi.py). `exec` is refused by name (prefork-modpy runs no CGI or shell commands); an
 element nobody knows is an error, as in httpd. Errors write the `errmsg` text in place and a
 log line. Must not run handlers or touch the engine: it writes through the filter it is.
 """
@@ -317,15 +318,17 @@ def _abbrev(size: int) -> str:
 
 
 def _expression(ctx: Context, attributes: list[tuple[str, str]], element: str) -> bool:
+    """The expression's value; one that cannot be evaluated writes the error and counts as
+    true, as httpd's handle_if leaves the branch printing."""
     for name, value in attributes:
         if name == "expr":
             try:
                 return _Expression(ctx, value).parse()
             except ValueError as exc:
-                ctx.error(f"invalid expression \"{value}\" in {element}: {exc}")
-                return False
+                ctx.error(f"Could not parse expr \"{value}\": {exc}")
+                return True
     ctx.error(f"missing expr in {element} element")
-    return False
+    return True
 
 
 def _if(ctx: Context, attributes: list[tuple[str, str]]) -> None:
@@ -442,7 +445,7 @@ class _Expression:
     def _word(self) -> str:
         token = self._take()
         if token.startswith("%{") and token.endswith("}"):
-            return self.ctx.variable(token[2:-1]) or ""
+            return expr_variable(self.ctx.req, token[2:-1])
         if token.startswith("v("):
             return self.ctx.variable(token[token.index("'") + 1:token.rindex("'")]) or ""
         if token[:1] in ("'", "\"") and token[-1:] == token[:1] and len(token) > 1:
@@ -450,6 +453,65 @@ class _Expression:
         if token in ("(", ")", "!", "&&", "||") or token.startswith("/"):
             raise ValueError(f"unexpected {token!r}")
         return token
+
+
+# ap_expr's request variables (server/util_expr_eval.c request_var_names) this module knows;
+# SSI's own variables are read with v('name').
+_REQUEST_VARIABLES: dict[str, Callable[[Any], Optional[str]]] = {
+    "REQUEST_METHOD": lambda req: req.method,
+    "REQUEST_SCHEME": lambda req: "http",
+    "REQUEST_URI": lambda req: req.uri,
+    "DOCUMENT_URI": lambda req: req.uri,
+    "REQUEST_FILENAME": lambda req: req.filename,
+    "SCRIPT_FILENAME": lambda req: req.filename,
+    "QUERY_STRING": lambda req: req.args,
+    "PATH_INFO": lambda req: req.path_info,
+    "THE_REQUEST": lambda req: req.the_request,
+    "SERVER_PROTOCOL": lambda req: req.protocol,
+    "SERVER_NAME": lambda req: req.server.server_hostname,
+    "SERVER_ADMIN": lambda req: req.server.server_admin,
+    "DOCUMENT_ROOT": lambda req: req.document_root(),
+    "REMOTE_ADDR": lambda req: req.useragent_ip,
+    "REMOTE_USER": lambda req: req.user,
+    "AUTH_TYPE": lambda req: req.ap_auth_type,
+    "HANDLER": lambda req: req.handler,
+    "HTTPS": lambda req: "off",
+    "IPV6": lambda req: "on" if ":" in req.connection.local_ip else "off",
+}
+
+
+def expr_variable(req: Any, name: str) -> str:
+    """`%{NAME}` in an ap_expr: HTTP_* request headers, the request variables above, and
+    `%{reqenv:x}`, `%{env:x}`, `%{osenv:x}`, `%{note:x}`, `%{req:Header}`/`%{http:Header}`;
+    any other name is the parse error httpd gives."""
+    kind, colon, argument = name.partition(":")
+    if colon:
+        return _prefixed_variable(req, kind.lower(), argument, name)
+    if name.startswith("HTTP_"):
+        return req.headers_in.get(name[5:].replace("_", "-")) or ""
+    lookup = _REQUEST_VARIABLES.get(name)
+    if lookup is None:
+        raise ValueError(f"Variable '{name}' does not exist")
+    return lookup(req) or ""
+
+
+def _prefixed_variable(req: Any, kind: str, argument: str, name: str) -> str:
+    if kind == "reqenv":
+        value = req.subprocess_env.get(argument)
+    elif kind == "env":
+        value = req.notes.get(argument) or req.subprocess_env.get(argument) \
+            or os.environ.get(argument)
+    elif kind == "osenv":
+        value = os.environ.get(argument)
+    elif kind == "note":
+        value = req.notes.get(argument)
+    elif kind in ("req", "http"):
+        value = req.headers_in.get(argument)
+    elif kind == "resp":
+        value = req.headers_out.get(argument)
+    else:
+        raise ValueError(f"Variable '{name}' does not exist")
+    return value if isinstance(value, str) else ""
 
 
 _CONDITIONALS: dict[str, Element] = {"if": _if, "elif": _elif, "else": _else, "endif": _endif}

@@ -26,9 +26,9 @@ def fixup(req):
 SSI_PAGE = """<!--#set var="who" value="world" -->\
 [<!--#echo var="who" -->]\
 [<!--#echo var="nothing" -->]\
-<!--#if expr="%{who} == 'world'" -->[yes]<!--#elif expr="-n %{who}" -->[no]<!--#else -->\
+<!--#if expr="v('who') == 'world'" -->[yes]<!--#elif expr="-n v('who')" -->[no]<!--#else -->\
 [never]<!--#endif -->\
-<!--#if expr="!(%{who} =~ /^w/)" -->[wrong]<!--#else -->[re]<!--#endif -->\
+<!--#if expr="!(v('who') =~ /^w/)" -->[wrong]<!--#else -->[re]<!--#endif -->\
 [<!--#include file="part.txt" -->]\
 [<!--#include virtual="/ssi/part.txt" -->]\
 [<!--#python exec="

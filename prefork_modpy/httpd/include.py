@@ -9,9 +9,9 @@ that a handler would serve is an error), `if`/`elif`/`else`/`endif` with ap_expr
 forms (`v('name')` for SSI variables, `%{NAME}` for request variables, strings, `==`, `!=`,
 `<`, `>`, `=~ /re/`, `-z`, `-n`, `!`, `&&`, `||`, parentheses; an expression that cannot be
 evaluated is an error and counts as true, as in httpd). Other modules add elements to
-ELEMENTS (mod_python's `python`, modpy/ssi.py). `exec` is refused by name (prefork-modpy runs no CGI or shell commands); an
-element nobody knows is an error, as in httpd. Errors write the `errmsg` text in place and a
-log line. Must not run handlers or touch the engine: it writes through the filter it is.
+ELEMENTS (mod_python's `python`, modpy/ssi.py). `exec` is refused by name (prefork-modpy
+runs no CGI or shell commands); an element nobody knows is an error, as in httpd. Errors
+write the `errmsg` text in place and a log line. Must not run handlers or touch the engine: it writes through the filter it is.
 """
 
 from __future__ import annotations

@@ -11,7 +11,8 @@ forms (`v('name')` for SSI variables, `%{NAME}` for request variables, strings, 
 evaluated is an error and counts as true, as in httpd). Other modules add elements to
 ELEMENTS (mod_python's `python`, modpy/ssi.py). `exec` is refused by name (prefork-modpy
 runs no CGI or shell commands); an element nobody knows is an error, as in httpd. Errors
-write the `errmsg` text in place and a log line. Must not run handlers or touch the engine: it writes through the filter it is.
+write the `errmsg` text in place and a log line. Must not run handlers or touch the engine:
+it writes through the filter it is.
 """
 
 from __future__ import annotations

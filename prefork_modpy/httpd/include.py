@@ -4,8 +4,8 @@ Owns parsing SSI elements (`<!--#element attribute="value" -->`) in a response t
 `Options Includes` (or `IncludesNOEXEC`) allows and `SetOutputFilter INCLUDES` /
 `AddOutputFilter INCLUDES .shtml` routes through the filter, and the standard elements:
 `echo`, `set`, `printenv`, `config` (errmsg, timefmt, sizefmt), `include`/`flastmod`/`fsize`
-with `file=` or `virtual=` (a file below the document root; no subrequests, so a virtual path
-that a handler would serve is an error), `if`/`elif`/`else`/`endif` with ap_expr's common
+with `file=` or `virtual=` (a file below the document root or an Alias; no subrequests, so a
+virtual path that a handler would serve is an error), `if`/`elif`/`else`/`endif` with ap_expr's common
 forms (`v('name')` for SSI variables, `%{NAME}` for request variables, strings, `==`, `!=`,
 `<`, `>`, `=~ /re/`, `-z`, `-n`, `!`, `&&`, `||`, parentheses; an expression that cannot be
 evaluated is an error and counts as true, as in httpd). Other modules add elements to
@@ -251,18 +251,23 @@ def _target(ctx: Context, name: str, value: str) -> Optional[str]:
     if name == "virtual":
         base = os.path.dirname(req.uri) if not value.startswith("/") else ""
         path = os.path.normpath(os.path.join(base or "/", urllib.parse.unquote(value)))
-        root = req.document_root()
-        return os.path.join(root, path.lstrip("/"))
+        aliased = req.vhost.map_alias(path)  # mod_alias first, as a subrequest would
+        if aliased is not None:
+            return aliased[0] + aliased[1]
+        return os.path.join(req.document_root(), path.lstrip("/"))
     ctx.error(f"unknown parameter \"{name}\" to tag include")
     return None
 
 
 def _static(ctx: Context, path: str, value: str) -> bool:
-    """A file that include may copy: regular, under the root, not a script to run."""
+    """A file that include may copy: regular, under the document root or an Alias
+    directory, not a script to run."""
     req = ctx.req
-    if not os.path.isfile(path) or not req.runtime.is_servable(req.document_root(),
-                                                                 path):
-        ctx.error(f"unable to include \"{value}\": no such file below the document root")
+    roots = [req.document_root(), *(real for _, real in req.vhost.url_aliases)]
+    if not os.path.isfile(path) or not any(req.runtime.is_servable(root, path)
+                                           for root in roots):
+        ctx.error(f"unable to include \"{value}\": no such file below the document root "
+                  "or an Alias")
         return False
     if path.endswith(".py"):
         ctx.error(f"unable to include \"{value}\": prefork-modpy has no subrequests, so "

@@ -31,6 +31,7 @@ SSI_PAGE = """<!--#set var="who" value="world" -->\
 <!--#if expr="!(v('who') =~ /^w/)" -->[wrong]<!--#else -->[re]<!--#endif -->\
 [<!--#include file="part.txt" -->]\
 [<!--#include virtual="/ssi/part.txt" -->]\
+[<!--#include virtual="/aliased/other.txt" -->]\
 [<!--#python exec="
 filter.write(data[:1])
 filter.write(data[1:])
@@ -42,6 +43,7 @@ filter.write(data[1:])
 """
 
 SSI_CONFIG = """
+Alias /aliased {root}/../elsewhere
 AddType text/html .shtml
 <Directory {root}/ssi>
     Options +Includes
@@ -73,7 +75,10 @@ def get(server, path: str, host: str = "") -> tuple[int, dict, bytes]:
 
 @pytest.fixture(scope="module")
 def ssi_server(tmp_path_factory):
-    factory = SiteFactory(tmp_path_factory.mktemp("ssi"))
+    base = tmp_path_factory.mktemp("ssi")
+    (base / "elsewhere").mkdir()
+    (base / "elsewhere" / "other.txt").write_text("OTHER")
+    factory = SiteFactory(base)
     files = {"ssi/h.py": SSI_HANDLER, "ssi/page.shtml": SSI_PAGE, "ssi/part.txt": "PART",
              "ssi/loop.shtml": '<!--#include file="loop.shtml" -->.',
              "noexec/page.shtml": '<!--#python eval="1" -->|<!--#echo var="DOCUMENT_URI" -->',
@@ -86,7 +91,7 @@ def test_ssi_elements(ssi_server):
     status, headers, body = get(ssi_server, "/ssi/page.shtml")
     assert status == 200 and headers["Content-Type"].startswith("text/html"), headers
     assert "Last-Modified" not in headers and "ETag" not in headers, headers
-    expected = (f"[world][(none)][yes][re][PART][PART][test][42][{ERROR}][{ERROR}]"
+    expected = (f"[world][(none)][yes][re][PART][PART][OTHER][test][42][{ERROR}][{ERROR}]"
                 f"[{ERROR}]\n")
     assert body.decode() == expected
     errors = ssi_server.errors()

@@ -4,15 +4,15 @@ Owns parsing SSI elements (`<!--#element attribute="value" -->`) in a response t
 `Options Includes` (or `IncludesNOEXEC`) allows and `SetOutputFilter INCLUDES` /
 `AddOutputFilter INCLUDES .shtml` routes through the filter, and the standard elements:
 `echo`, `set`, `printenv`, `config` (errmsg, timefmt, sizefmt), `include`/`flastmod`/`fsize`
-with `file=` or `virtual=` (a file below the document root or an Alias; no subrequests, so a
-virtual path that a handler would serve is an error), `if`/`elif`/`else`/`endif` with
-ap_expr's common forms (`v('name')` for SSI variables, `%{NAME}` for request variables, strings, `==`, `!=`,
-`<`, `>`, `=~ /re/`, `-z`, `-n`, `!`, `&&`, `||`, parentheses; an expression that cannot be
-evaluated is an error and counts as true, as in httpd). Other modules add elements to
-ELEMENTS (mod_python's `python`, modpy/ssi.py). `exec` is refused by name (prefork-modpy
-runs no CGI or shell commands); an element nobody knows is an error, as in httpd. Errors
-write the `errmsg` text in place and a log line. Must not run handlers or touch the engine:
-it writes through the filter it is.
+with `file=` or `virtual=` (a file below the document root or an Alias; no subrequests, so
+a virtual path that a handler would serve is an error), `if`/`elif`/`else`/`endif` with
+ap_expr's common forms (`v('name')` for SSI variables, `%{NAME}` for request variables,
+strings, `==`, `!=`, `<`, `>`, `=~ /re/`, `-z`, `-n`, `!`, `&&`, `||`, parentheses; an
+expression that cannot be evaluated is an error and counts as true, as in httpd). Other
+modules add elements to ELEMENTS (mod_python's `python`, modpy/ssi.py). `exec` is refused
+by name (prefork-modpy runs no CGI or shell commands); an element nobody knows is an error,
+as in httpd. Errors write the `errmsg` text in place and a log line. Must not run handlers
+or touch the engine: it writes through the filter it is.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ use pyo3::types::{PyBytes, PyList, PyTuple};
 
 use crate::body::Body;
 use crate::conn::{Loan, StageClock};
-use crate::errors::{bad_request, conn_gone, state_error};
+use crate::errors::{bad_request, conn_gone, read_timeout, state_error};
 use crate::parse::{parse_decimal, Framing, Head};
 use crate::pyapi::Limits;
 use crate::pyio::{
@@ -101,14 +101,18 @@ pub struct RawRequest {
     /// Declared body bytes never sent when the response finished (the connection closed).
     unsent_length: u64,
     finished: bool,
+    /// The engine's pre-read of the body timed out (see `Conn::body_timed_out`).
+    body_timed_out: bool,
 }
 
 impl RawRequest {
     pub fn new(mut loan: Loan, head: Head, limits: Limits, reasons: Arc<Reasons>) -> Self {
         let unknown = std::net::SocketAddr::from(([0, 0, 0, 0], 0));
-        let (remote, local, count, time) = match loan.get() {
-            Some(c) => (c.peer, c.local, c.served, c.head_time),
-            None => (unknown, unknown, 0, 0.0),
+        let (remote, local, count, time, body_timed_out) = match loan.get() {
+            Some(c) => {
+                (c.peer, c.local, c.served, c.head_time, std::mem::take(&mut c.body_timed_out))
+            }
+            None => (unknown, unknown, 0, 0.0, false),
         };
         let body = Body::new(head.framing, limits.body);
         RawRequest {
@@ -132,6 +136,7 @@ impl RawRequest {
             length: None,
             unsent_length: 0,
             finished: false,
+            body_timed_out,
         }
     }
 
@@ -181,6 +186,9 @@ impl RawRequest {
         out: &mut Vec<u8>,
         max: usize,
     ) -> PyResult<()> {
+        if self.body_timed_out {
+            return Err(read_timeout());
+        }
         self.maybe_continue(py)?;
         let mut clock = self.clock();
         let timeout = self.limits.timeout;
@@ -471,6 +479,12 @@ impl RawRequest {
     #[getter]
     fn headers_sent(&self) -> bool {
         self.resp != ResponseState::NotStarted
+    }
+    /// Whether the connection stays open after this response, as decided when its head
+    /// went out (None before): httpd's conn->keepalive after ap_set_keepalive.
+    #[getter]
+    fn keeps_alive(&self) -> Option<bool> {
+        (self.resp != ResponseState::NotStarted).then_some(!self.will_close)
     }
 
     /// First value of a header, case-insensitive, without building `headers`.

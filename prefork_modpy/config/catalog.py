@@ -60,6 +60,7 @@ _IMPLEMENTED = {
     # -- mod_headers / mod_expires / mod_deflate (mod_filter: AddOutputFilterByType only) --
     "headers": "mod_headers", "expires": "mod_expires", "deflate": "mod_deflate",
     "filter": "mod_filter", "autoindex": "mod_autoindex",
+    "include": "mod_include",
 }
 
 _TLS = ("TLS is not terminated by prefork-modpy", "put a TLS proxy (nginx, haproxy, stunnel, "
@@ -86,8 +87,6 @@ _MISSING: dict[str, tuple[str, str]] = {
                    "size workers with StartServers/MaxRequestWorkers (or --workers)"),
     "cgi": ("CGI scripts are not run", "port the script to a mod_python handler"),
     "cgid": ("CGI scripts are not run", "port the script to a mod_python handler"),
-    "include": ("server-side includes are not processed",
-                "render the page in a handler (PSP) instead"),
     "proxy": ("prefork-modpy is not a proxy", "proxy in a server in front"),
     "proxy_http": ("prefork-modpy is not a proxy", "proxy in a server in front"),
     "wsgi": _OTHER_LANGUAGE, "php": _OTHER_LANGUAGE, "php5": _OTHER_LANGUAGE,
@@ -245,7 +244,16 @@ _add_module("mod_authnz_ldap", "AuthLDAPURL", "AuthLDAPBindDN", "AuthLDAPBindPas
 _add_module("mod_negotiation", "MultiviewsMatch")
 _add_module("mod_userdir", "UserDir")
 _add_module("mod_actions", "Action", "Script")
-_add_module("mod_include", "XBitHack", "SSILegacyExprParser")
+_add("mod_include", Status.REFUSED, "files are parsed by AddOutputFilter/SetOutputFilter "
+     "INCLUDES only, not by their execute bit", "name the files .shtml and add "
+     "`AddOutputFilter INCLUDES .shtml`", "XBitHack")
+_add("mod_include", Status.REFUSED, "only ap_expr's syntax is read in #if expressions (httpd "
+     "2.4's default)", "write the expressions in ap_expr syntax (v('name'), %{NAME}, ==, =~ /re/)",
+     "SSILegacyExprParser")
+_add("mod_include", Status.REFUSED, "the SSI start/end tags, messages and formats are "
+     "httpd's defaults (a page sets errmsg/timefmt/sizefmt with `<!--#config -->`)",
+     "use `<!--#config -->` in the page", "SSIStartTag", "SSIEndTag", "SSIErrorMsg",
+     "SSITimeFormat", "SSIUndefinedEcho", "SSIETag", "SSILastModified")
 _add("mod_python", Status.REFUSED, "mod_python 3.x's Apache 1.3 directive; Apache 2 and "
      "prefork-modpy load modules with LoadModule only", "remove the line", "AddModule",
      "ClearModuleList")
@@ -256,11 +264,7 @@ _add("mod_python", Status.REFUSED, "mod_python 3.x's Apache 1.3 directive; Apach
 # does now (docs/directives.md lists which values are accepted today).
 _WIRING = "prefork-modpy reads it but does not apply it to requests yet"
 PENDING_FIELDS = {
-    "ServerAdmin": "VirtualHost.server_admin (req.server.server_admin, SERVER_ADMIN, error "
-                   "pages)",
-    "ErrorLog": "VirtualHost.error_log (a virtual host's own error log)",
-    "LogLevel": "VirtualHost.log_level (a virtual host's level that differs from the main "
-                "server's, and per-module levels)",
+    "LogLevel": "VirtualHost.log_level (per-module levels: LogLevel module:level)",
 }
 for _name, _field in PENDING_FIELDS.items():
     DIRECTIVES.setdefault(_name.lower(), DirectiveInfo(

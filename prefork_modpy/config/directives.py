@@ -52,6 +52,9 @@ PHASES: tuple[Phase, ...] = (
 )
 PHASE = {phase.directive: phase for phase in PHASES}
 DEFAULT_OBJECT = {phase.directive: phase.default_object for phase in PHASES}
+# -- PythonConnectionHandler (server config; modpy/connection.py) --
+CONNECTION_HANDLER = "PythonConnectionHandler"
+DEFAULT_OBJECT[CONNECTION_HANDLER] = "connectionhandler"
 _PHASE_BY_LOWER = {phase.directive.lower(): phase.directive for phase in PHASES}
 PYTHON_HANDLER_NAMES = frozenset({"mod_python", "python-program"})
 # `Require` forms decided by the client's address (mod_authz_host), not by a user.
@@ -65,11 +68,7 @@ _FLAG_BY_LOWER = {name.lower(): name for name in _FLAG_DIRECTIVES}
 _TEXT_BY_LOWER = {name.lower(): name for name in _TEXT_DIRECTIVES}
 
 # Directives mod_python has that this server refuses, with the reason.
-REFUSED = {
-    "pythonconnectionhandler": "PythonConnectionHandler is not supported: the HTTP engine "
-                               "owns every connection (parsing, limits, keep-alive), so a "
-                               "handler cannot take over the raw socket",
-}
+REFUSED: dict[str, str] = {}
 
 
 @dataclass(frozen=True)
@@ -336,6 +335,11 @@ def _entry(node: Node, phase: str, word: str, ctx: SectionContext) -> HandlerEnt
                         ctx.is_location, dir_pattern=ctx.directory_regex, path=path)
 
 
+def connection_handler_entry(node: Node) -> HandlerEntry:
+    """`PythonConnectionHandler module[::object]` (server config only)."""
+    return _entry(node, CONNECTION_HANDLER, _one(node), SectionContext())
+
+
 def _handler_module(settings: DirSettings, node: Node, ctx: SectionContext) -> None:
     """`PythonHandlerModule mod`: `mod` for every phase, silently: a phase the module has
     no function for is skipped (mod_python 3.5 fails with UnboundLocalError, issue #74)."""
@@ -459,8 +463,9 @@ _FILTER_DIRECTIVES = {
 
 def check_filter_names(all_settings: list[DirSettings]) -> None:
     """Every filter a Set/Add*Filter names must be a Python filter registered somewhere
-    (httpd's own filters, INCLUDES or DEFLATE, do not exist here)."""
+    or INCLUDES (mod_include); httpd's other filters (DEFLATE, ...) do not exist here."""
     known = {(name, False) for s in all_settings for name in s.output_filters}
+    known.add(("includes", False))  # -- mod_include -- (httpd/include.py)
     known |= {(name, True) for s in all_settings for name in s.input_filters}
     known.add((outputmods.DEFLATE, False))  # -- mod_deflate: httpd's DEFLATE filter --
     for settings in all_settings:
@@ -468,7 +473,8 @@ def check_filter_names(all_settings: list[DirSettings]) -> None:
             if (name.lower(), is_input) not in known:
                 kind = "PythonInputFilter" if is_input else "PythonOutputFilter"
                 raise ConfigError.at(node, f"{node.name}: no {kind} is named {name!r} "
-                                           "(prefork-modpy has Python filters only)")
+                                           "(prefork-modpy has Python filters and INCLUDES "
+                                           "only)")
 
 
 # The classes mod_python.Session.Session() can pick (RedisSession: not in mod_python).

@@ -38,6 +38,7 @@ from ..httpd import (
 )
 from ..runtime.importer import resolve_object
 from . import filters, redirect
+from . import ssi as _ssi  # noqa: F401 - registers mod_python's #python SSI element
 from .request import Request
 
 if TYPE_CHECKING:
@@ -83,6 +84,8 @@ class Dispatcher:
         runtime.dispatcher = self  # req.internal_redirect() and filters come back here
         if self.config.types_config is not None:  # TypesConfig: that file's table only
             mime.use_types_config(self.config.types_config)
+        # -- ServerPath -- (vhost.c check_serverpath, for requests without Host)
+        self.has_server_paths = any(vhost.server_path for vhost in self.config.vhosts)
 
     def handle(self, raw: RawRequest) -> Optional[Request]:
         """Serve one request completely. Returns the request for the access log.
@@ -108,6 +111,8 @@ class Dispatcher:
         config = self.config
         vhost = config.select_vhost(
             hostname, raw.local_addr if config.match_vhost_addresses else None)
+        if hostname is None and self.has_server_paths:  # -- ServerPath --
+            vhost = config.vhost_by_server_path(uri) or vhost
         req = Request(raw, self.runtime, vhost, uri, args, hostname)
         try:
             result = self._process(req)
@@ -550,11 +555,12 @@ def _python_claims(vhost: VirtualHost, uri: str) -> bool:
 
 def _client_fault(req: Request, exc: BaseException) -> int:
     """The status for an exception that is the client's doing, not the handler's: bad
-    chunked framing (its own status), a stalled body (408) or a lost client (400)."""
+    chunked framing (its own status) or a lost client (400, nobody reads it). A stalled
+    body is mod_python's IOError, the handler's error when uncaught (500, as Apache)."""
     if isinstance(exc, _core.BadRequestError):
         return exc.status
-    if exc is req.body_error:
-        return apache.HTTP_REQUEST_TIME_OUT if isinstance(exc, TimeoutError) else 400
+    if exc is req.body_error and not isinstance(exc.__cause__, TimeoutError):
+        return 400
     return 0
 
 

@@ -26,6 +26,7 @@ from mod_python import apache
 
 from ..config.directives import HandlerEntry
 from ..config.outputmods import DEFLATE
+from ..httpd import include
 from ..httpd.mime import extensions
 from ..httpd.outfilters import HttpdOutput
 
@@ -34,6 +35,9 @@ if TYPE_CHECKING:
 
 # req.register_*_filter(): (lower-case name, is_input) -> the filter's handler entry.
 Registry = dict[tuple[str, bool], HandlerEntry]
+
+# -- mod_include -- the INCLUDES output filter (httpd/include.py), not a Python module
+INCLUDES = HandlerEntry("INCLUDES", "", "", None, False)
 
 # Enough rounds for a filter that reads a little per call; a filter that neither reads
 # nor closes is not called again.
@@ -102,6 +106,9 @@ class mp_filter:
         self._disabled = True
 
 
+mp_filter.__module__ = "builtins"  # "<class 'mp_filter'>", as mod_python's C type
+
+
 def run_stage(stage: mp_filter, data: bytes, eos: bool) -> tuple[bytes, bool]:
     """One filter over one batch: (what it passed on, whether it passed the end)."""
     if stage.closed:
@@ -132,7 +139,10 @@ def _call(stage: mp_filter) -> bool:
     settings = req.per_dir_config
     config = settings.python_config if settings is not None else {}
     try:
-        function = runtime.dispatcher.resolve(req, stage._entry, config, arg=stage)
+        if stage._entry is INCLUDES:  # -- mod_include --
+            function: Any = include.output_filter
+        else:
+            function = runtime.dispatcher.resolve(req, stage._entry, config, arg=stage)
         function(stage)
         return True
     except Exception as exc:
@@ -168,7 +178,10 @@ def registered(req: RequestRec, registry: Optional[Registry], name: str,
     if settings is None:
         return None
     table = settings.input_filters if is_input else settings.output_filters
-    return table.get(name.lower())
+    entry = table.get(name.lower())
+    if entry is None and not is_input and name.lower() == "includes":
+        return INCLUDES  # httpd's own filter, unless a Python filter took the name
+    return entry
 
 
 def register(registry: Optional[Registry], name: str, handler: str, directory: Optional[str],

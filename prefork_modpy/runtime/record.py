@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Optional, Protocol
 
 from mod_python import apache
 
-from .objects import MODULE, mp_conn, mp_server
+from .objects import mp_conn, mp_server
 from .table import Table
 
 if TYPE_CHECKING:
@@ -171,7 +171,10 @@ class Response:
                 headers = [item for item in headers if item[0].lower() != "content-length"]
             self.raw.send_response(status, reason(line), headers, body, not streaming)
             self.streaming = streaming
-            rec.chunked = int(streaming and self.raw.proto_num >= 1001)
+            if streaming and self.raw.proto_num >= 1001 and not self.raw.method == "HEAD":
+                rec.chunked = 1
+                # ap_http_header_filter records the framing it chose in headers_out
+                rec.headers_out["Transfer-Encoding"] = "chunked"
         elif body:
             try:
                 self.raw.write(body)
@@ -295,7 +298,7 @@ class RequestRec:
     used_path_info = apache.AP_REQ_DEFAULT_PATH_INFO
     assbackwards = 0
     proxyreq = apache.PROXYREQ_NONE
-    chunked = 0
+    _chunked = 0
     prev: Optional[RequestRec] = None
     next: Optional[RequestRec] = None
     main: Optional[RequestRec] = None
@@ -352,6 +355,22 @@ class RequestRec:
     range = property(lambda self: self.raw.header("Range"))
 
     @property
+    def chunked(self) -> int:
+        """r->chunked: httpd sets it when a flushing write sends the head of an HTTP/1.1
+        response without Content-Length. Such a write is only buffered here (so a small
+        response still gets its length); asking commits the response to streaming, so the
+        answer is what the wire does, as under httpd."""
+        response = self.response
+        if (not self._chunked and response.head is not None and not response.headers_sent
+                and response.sink is None and self.raw.proto_num >= 1001):
+            response.flush(self)
+        return self._chunked
+
+    @chunked.setter
+    def chunked(self, value: int) -> None:
+        self._chunked = value
+
+    @property
     def remaining(self) -> int:
         length = self.raw.content_length
         return max(0, length - self._read_length) if length is not None else 0
@@ -373,7 +392,8 @@ class RequestRec:
     @property
     def connection(self) -> mp_conn:
         if self._connection is None:
-            self._connection = mp_conn(self.raw, self.server)
+            base = self.runtime.base_server(self.raw.local_addr)
+            self._connection = mp_conn(self.raw, base, self.runtime.child_number)
         return self._connection
 
     @property
@@ -477,7 +497,7 @@ class RequestRec:
 
     def log_error(self, message: str, level: int = apache.APLOG_ERR) -> None:
         ip, port = self.raw.remote_addr
-        self.runtime.error_log.log(message, level, MODULE, client=f"{ip}:{port}")
+        self.server.log_client_error(message, level, f"{ip}:{port}")  # the vhost's ErrorLog
 
     # -- the response ---------------------------------------------------------------------
 
@@ -577,8 +597,11 @@ class RequestRec:
             with engine_io(self):
                 chunk = self.raw.read_body(size)
         except OSError as exc:
-            self.body_error = exc
-            raise
+            # mod_python's req.read: a failed ap_get_client_block (timeout, lost client) is
+            # IOError("Client read error (Timeout?)"), which the handler may catch
+            error = OSError("Client read error (Timeout?)")
+            self.body_error = error
+            raise error from exc
         self._read_length += len(chunk)
         return chunk
 

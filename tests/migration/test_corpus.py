@@ -22,7 +22,7 @@ EXPECTED: dict[str, tuple[str, str] | None] = {
     "django-vhosts.conf": ("SetEnv", "mod_env is not part of prefork-modpy"),
     "django-eggs.conf": ("PythonImport", "file /path/to/my/project/file.py does not exist"),
     "ivle-apache.conf": ("Order", "mod_access_compat is not part of prefork-modpy"),
-    "ivle-setup.conf": ("ServerAdmin", "does not apply it to requests yet"),
+    "ivle-setup.conf": ("Order", "mod_access_compat is not part of prefork-modpy"),
     "koji-hub.conf": ("Order", "mod_access_compat is not part of prefork-modpy"),
     "kojiweb.conf": ("Order", "mod_access_compat is not part of prefork-modpy"),
     "spacewalk-server-python.conf": ("Include", "no file matches the wildcard"),

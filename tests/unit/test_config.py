@@ -40,10 +40,13 @@ def test_unclosed_section(tmp_path):
         load_config(str(path))
 
 
-def test_refused_directive_is_named(tmp_path):
+def test_connection_handler_is_server_config_only(tmp_path):
     path = write(tmp_path, "<VirtualHost *:80>\nServerName a\n"
-                           "PythonConnectionHandler m\n</VirtualHost>\n")
-    with pytest.raises(ConfigError, match=rf"^{path}:3: PythonConnectionHandler: .*refused"):
+                           "PythonConnectionHandler m::serve\n</VirtualHost>\n")
+    entry = load_config(str(path)).vhosts[0].connection_handler
+    assert entry is not None and (entry.module, entry.obj) == ("m", "serve")
+    path = write(tmp_path, f"<Directory {tmp_path}>\nPythonConnectionHandler m\n</Directory>\n")
+    with pytest.raises(ConfigError, match=rf"^{path}:2: PythonConnectionHandler is not allowed"):
         load_config(str(path))
 
 
@@ -210,7 +213,7 @@ def test_filter_names_are_checked_after_the_whole_file(tmp_path):
     path = write(tmp_path, f"<Directory {tmp_path}>\nSetOutputFilter UPPER\n</Directory>\n"
                            "PythonOutputFilter mod UPPER\n")
     load_config(str(path))
-    path = write(tmp_path, f"<Directory {tmp_path}>\nAddOutputFilter INCLUDES .shtml\n"
+    path = write(tmp_path, f"<Directory {tmp_path}>\nAddOutputFilter DEFLATE .html\n"
                            "</Directory>\n")
     with pytest.raises(ConfigError, match=rf"^{path}:2: AddOutputFilter: no PythonOutputFilter"):
         load_config(str(path))

@@ -174,7 +174,9 @@ class Worker:
                 # -- MaxConnectionsPerChild: a connection counts at its first request
                 # (prefork's requests_this_child counts connections); after the last one
                 # the worker drains and exits, and the master starts another.
-                elif max_connections and raw.keepalive_count == 1:
+                # (a RawConnection never gets here: the branch above takes every one of
+                # them whenever the engine was given raw-connection listeners)
+                elif max_connections and raw.keepalive_count == 1:  # type: ignore[union-attr]
                     connections += 1
                     if connections >= max_connections:
                         self._stop("MaxConnectionsPerChild reached")

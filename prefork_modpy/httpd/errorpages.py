@@ -144,11 +144,13 @@ def reason_phrase(status: int) -> str:
     return STATUS_LINES.get(status) or STATUS_LINES[500]
 
 
-def make_allow(mask: int) -> str:
+def make_allow(mask: int, trace: bool = False) -> str:
     """httpd's make_allow(): every registered method whose bit is set (GET implies HEAD),
-    then TRACE, which httpd always allows (TraceEnable On)."""
+    then TRACE when the server answers it (httpd's TraceEnable On). `trace` is False while
+    TRACE is answered 405: an `Allow` must not list a method that is refused."""
     names = [name for name, number in _ALLOW_ORDER if mask & (1 << number)]
-    names.append("TRACE")
+    if trace:
+        names.append("TRACE")
     return ",".join(names)
 
 

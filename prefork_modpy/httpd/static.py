@@ -22,7 +22,8 @@ from . import conditional, mime
 if TYPE_CHECKING:
     from ..runtime.record import RequestRec
 
-_SOURCE_SUFFIXES = (".py", ".pyc", ".pyo", ".psp", ".psp_", "~", ".swp", ".bak", ".orig")
+_SOURCE_SUFFIXES = (".py", ".pyw", ".pyi", ".pyc", ".pyo", ".psp", ".psp_", "~", ".swp", ".bak",
+                    ".orig")
 # ap_allow_standard_methods(r, MERGE_ALLOW, M_GET, M_OPTIONS, M_POST): GET implies HEAD.
 STANDARD_METHODS = (1 << apache.M_GET) | (1 << apache.M_OPTIONS) | (1 << apache.M_POST)
 # What httpd's header filter removes from a 204 or 304 ("no content related headers").

@@ -19,6 +19,7 @@ from .. import _core
 from ..config.directives import PHASE, PYTHON_HANDLER_NAMES, HandlerEntry, resolve_directory
 from ..httpd import auth, errordoc, errorpages, static, translate
 from ..runtime.importer import resolve_object
+from ..runtime.record import ResponseHeadError
 from . import filters, redirect
 from .request import Request
 
@@ -89,6 +90,8 @@ class Dispatcher:
         try:
             result = self._process(req)
             self._respond(req, result)
+        except ResponseHeadError:  # already logged with the header's name (record.py)
+            self._finish_error(req, apache.HTTP_INTERNAL_SERVER_ERROR)
         except OSError as exc:
             # The client went away or stalled: nothing more can be said to it.
             self.runtime.error_log.log(f"client connection lost: {exc}", apache.APLOG_INFO)

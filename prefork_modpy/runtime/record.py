@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import operator
 import os
+import re
 import time
 from typing import TYPE_CHECKING, Any, Optional, Protocol
 
@@ -63,6 +64,32 @@ class InputChain(Protocol):
 
     def read(self, rec: RequestRec, size: int) -> bytes:
         """Up to `size` bytes of the body (-1: all); `rec.read_unfiltered` reads the engine."""
+
+
+class ResponseHeadError(ValueError):
+    """A head the engine refused to send (a header with CR, LF, NUL or another control
+    character, a 1xx or out-of-range status): logged once, the handler's tables cleared,
+    and the request is answered 500 (httpd's check_headers in ap_http_header_filter)."""
+
+
+# field-name is a token, field-value has no control characters but HTAB (as the engine's
+# response::valid_field_name / valid_field_value).
+_FIELD_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_BAD_FIELD_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def head_fault(head: Head) -> Optional[str]:
+    """Why the engine refuses `head`, in httpd's words, or None."""
+    status, _, headers = head
+    if not 200 <= status <= 999:
+        return f"handler set status {status}, which cannot be a final response"
+    for name, value in headers:
+        if not _FIELD_NAME.fullmatch(name):
+            return f"Response header name {name!r} contains invalid characters"
+        if _BAD_FIELD_VALUE.search(value):
+            return (f"Response header {name!r} value of {value!r} contains invalid "
+                    "characters")
+    return None
 
 
 class Response:
@@ -133,7 +160,10 @@ class Response:
             if head is None:
                 head = self.head = rec.response_head()
             status, line, headers = head
-            self.raw.send_response(status, reason(line), headers, body, not streaming)
+            try:
+                self.raw.send_response(status, reason(line), headers, body, not streaming)
+            except ValueError as exc:
+                raise self.refused_head(rec, exc) from None
             self.streaming = streaming
             rec.chunked = int(streaming and self.raw.proto_num >= 1001)
         elif body:
@@ -166,10 +196,26 @@ class Response:
         """The file is the whole response: the head with a Content-Length, then sendfile(2);
         the bytes never pass through Python."""
         status, line, headers = self.head = rec.response_head()
-        sent = self.raw.send_file(fd, 0, size, status=status, reason=reason(line),
-                                  headers=headers, complete=True)
+        try:
+            sent = self.raw.send_file(fd, 0, size, status=status, reason=reason(line),
+                                      headers=headers, complete=True)
+        except ValueError as exc:
+            raise self.refused_head(rec, exc) from None
         self.streaming = True  # the response is complete: finishing sends nothing more
         self.bytes_queued += sent
+
+
+    def refused_head(self, rec: RequestRec, exc: ValueError) -> ValueError:
+        """The engine refused the head (nothing was sent): log why, naming the header,
+        forget the head and the handler's headers so the 500 page can go out (httpd clears
+        headers_out and err_headers_out), and return the error to raise."""
+        fault = head_fault(self.head) if self.head is not None else None
+        if fault is None:
+            return exc
+        rec.log_error(f"{fault}, aborting request")
+        self.head = None
+        rec.clear_response_headers()
+        return ResponseHeadError(fault)
 
 
 class ForwardedResponse(Response):
@@ -416,6 +462,11 @@ class RequestRec:
         if self.no_cache:
             headers.append(("Expires", self.runtime.http_date(time.time())))
         return (self._status, self.status_line, headers)
+
+    def clear_response_headers(self) -> None:
+        """Drop headers_out and err_headers_out (a refused head, see ResponseHeadError)."""
+        self._headers_out = self._err_headers_out = None
+        self._status = 500
 
     def write(self, data: Any, flush: int = 1) -> None:
         """Queue body bytes. A flushing write (the default) freezes status and headers, as

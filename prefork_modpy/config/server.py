@@ -256,6 +256,10 @@ class ServerConfig:
     access_file_name: tuple[str, ...] = (".htaccess",)
     types_config: str = "/etc/mime.types"  # TypesConfig
     extended_status: bool = True  # ExtendedStatus
+    # -- dot segments (httpd/static.py) --
+    # AllowDotSegments: the names of dot segments (".well-known") static files may sit under;
+    # any other path segment starting with a dot is refused (404).
+    allowed_dot_segments: frozenset[str] = frozenset()
 
     def select_vhost(self, host: Optional[str]) -> VirtualHost:
         """Name-based virtual hosting: first vhost whose ServerName/ServerAlias matches."""
@@ -891,6 +895,19 @@ def _regex_default_options(builder: _Builder, node: Node) -> None:
     builder.regex_options = options
 
 
+def _allow_dot_segments(builder: _Builder, node: Node) -> None:
+    """`AllowDotSegments .well-known ...`: dot segments static files may be served under."""
+    if not node.args:
+        raise ConfigError.at(node, "AllowDotSegments needs at least one name such as "
+                                   ".well-known")
+    for word in node.args:
+        if not word.startswith(".") or "/" in word or word in (".", ".."):
+            raise ConfigError.at(node, f"AllowDotSegments: {word!r} is not one path segment "
+                                       "starting with a dot (such as .well-known)")
+    allowed = builder.server_fields.get("allowed_dot_segments", frozenset())
+    builder.server_fields["allowed_dot_segments"] = allowed | frozenset(node.args)
+
+
 def _listen(builder: _Builder, node: Node) -> None:
     builder.listen.append(_parse_listen(node))
 
@@ -933,6 +950,7 @@ _SERVER_DIRECTIVES: dict[str, Callable[[_Builder, Node], None]] = {
     "extendedstatus": _extended_status,
     "maxconnectionsperchild": _max_connections,
     "regexdefaultoptions": _regex_default_options,
+    "allowdotsegments": _allow_dot_segments,  # -- dot segments --
 }
 
 

@@ -4,8 +4,9 @@ Owns the decision for a request no Python handler produced, as httpd's `default_
 makes it: GET/HEAD/POST send the file, OPTIONS lists the allowed methods, anything else is
 405; validators (`Last-Modified`, `ETag`), conditional requests (304/412) and byte ranges
 (206/416) follow conditional.py. Never serves the source of handler code (`.py`, bytecode,
-editor backups): those are 404 so a DECLINED handler cannot leak itself, and nothing whose
-real path leaves the document root (403).
+editor backups): those are 404 so a DECLINED handler cannot leak itself, nor anything under
+a path segment starting with a dot (`/.git/config`) unless `AllowDotSegments` names it, and
+nothing whose real path leaves the document root (403).
 """
 
 from __future__ import annotations
@@ -49,13 +50,25 @@ def serve(req: RequestRec) -> int:
         info = os.stat(filename)
     except (OSError, ValueError):
         return apache.HTTP_NOT_FOUND
-    if req.path_info or is_handler_source(filename):
+    if req.path_info or is_handler_source(filename) or _under_dot_segment(req, filename):
         return apache.HTTP_NOT_FOUND
     if not stat.S_ISREG(info.st_mode):
         return apache.HTTP_FORBIDDEN
     if not req.runtime.is_servable(req.alias_root or req.document_root(), filename):
         return apache.HTTP_FORBIDDEN
     return _send(req, filename, info)
+
+
+def _under_dot_segment(req: RequestRec, filename: str) -> bool:
+    """A segment below the document (or Alias) root starts with a dot (`/.git/config`,
+    `/app/.env/x`) and is not named by `AllowDotSegments`: never served, whatever the file."""
+    root = (req.alias_root or req.document_root()).rstrip("/")
+    relative = filename[len(root):] if filename.startswith(root + "/") else filename
+    if "/." not in relative:
+        return False
+    allowed = req.runtime.config.allowed_dot_segments
+    return any(segment.startswith(".") and segment not in allowed
+               for segment in relative.split("/"))
 
 
 def _options(req: RequestRec) -> int:

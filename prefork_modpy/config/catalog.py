@@ -55,6 +55,7 @@ _IMPLEMENTED = {
     "authz_user": "mod_authz_user", "authn_core": "mod_authn_core",
     "auth_basic": "mod_auth_basic", "status": "mod_status", "reqtimeout": "mod_reqtimeout",
     "mpm_prefork": "prefork", "unixd": "mod_unixd", "version": "mod_version",
+    "remoteip": "mod_remoteip",
 }
 
 _TLS = ("TLS is not terminated by prefork-modpy", "put a TLS proxy (nginx, haproxy, stunnel, "
@@ -72,8 +73,6 @@ _MISSING: dict[str, tuple[str, str]] = {
     "setenvif": _HTTPD_MODULE, "headers": _HTTPD_MODULE, "expires": _HTTPD_MODULE,
     "authn_file": _HTTPD_MODULE, "authz_groupfile": _HTTPD_MODULE,
     "auth_digest": _HTTPD_MODULE, "actions": _HTTPD_MODULE, "userdir": _HTTPD_MODULE,
-    "remoteip": ("prefork-modpy has its own TrustedProxies directive",
-                 "use TrustedProxies (docs/deployment.md)"),
     "autoindex": ("directory listings are not produced (a directory without an index file "
                   "is not listed)", "put an index file in the directory if you need one"),
     "negotiation": ("content negotiation (MultiViews, type maps) is not implemented",
@@ -245,6 +244,13 @@ _add_module("mod_negotiation", "MultiviewsMatch")
 _add_module("mod_userdir", "UserDir")
 _add_module("mod_actions", "Action", "Script")
 _add_module("mod_include", "XBitHack", "SSILegacyExprParser")
+_add("mod_remoteip", Status.REFUSED, "only RemoteIPHeader, RemoteIPInternalProxy and "
+     "RemoteIPTrustedProxy (addresses, not host names) are implemented",
+     "list the proxies' addresses on RemoteIPInternalProxy/RemoteIPTrustedProxy lines",
+     "RemoteIPInternalProxyList", "RemoteIPTrustedProxyList", "RemoteIPProxiesHeader")
+_add("mod_remoteip", Status.REFUSED, "the PROXY protocol is not spoken by prefork-modpy",
+     "let the proxy in front send X-Forwarded-For instead", "RemoteIPProxyProtocol",
+     "RemoteIPProxyProtocolExceptions")
 _add("mod_python", Status.REFUSED, "mod_python 3.x's Apache 1.3 directive; Apache 2 and "
      "prefork-modpy load modules with LoadModule only", "remove the line", "AddModule",
      "ClearModuleList")

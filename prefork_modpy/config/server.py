@@ -240,8 +240,15 @@ class ServerConfig:
     defines: frozenset[str] = frozenset()
     files_read: list[str] = field(default_factory=list)
     processes: Processes = field(default_factory=Processes)
-    # Peers whose X-Forwarded-For / Forwarded name the client (mod_remoteip's trusted proxies).
+    # Peers whose forwarding header names the client, all of whose reports are believed
+    # (TrustedProxies, RemoteIPInternalProxy: mod_remoteip's internal proxies).
     trusted_proxies: tuple[str, ...] = ()
+    # -- mod_remoteip (httpd/forwarded.py) --
+    # RemoteIPTrustedProxy: external proxies (private addresses they report are not believed).
+    remote_ip_trusted_proxies: tuple[str, ...] = ()
+    # RemoteIPHeader: the one header the proxies set; None: X-Forwarded-For, and no peer is
+    # trusted unless listed (with it set and no list, every peer is, as in mod_remoteip).
+    remote_ip_header: Optional[str] = None
     python_optimize: bool = False  # PythonOptimize: reported, the interpreter decides
     # Warning lines (`file:line: ...`) for what the config asks and prefork-modpy leaves
     # unapplied for a stated reason; printed by -t and at start.
@@ -296,6 +303,7 @@ class _Builder:
         self.log_formats: dict[str, str] = {}
         self.custom_logs: list[tuple[VirtualHost, Node]] = []
         self.trusted_proxies: tuple[str, ...] = ()
+        self.remote_ip_header_node: Optional[Node] = None
         self.loaded_modules = dict(reader.loaded_modules) if reader is not None else {}
         self.warnings: list[str] = list(reader.warnings) if reader is not None else []
         self.warned_names: set[str] = set()
@@ -326,7 +334,16 @@ class _Builder:
             warnings=self.warnings, loaded_modules=self.loaded_modules, sources=self.sources)
         for name, value in self.server_fields.items():
             setattr(config, name, value)
+        self._warn_remote_ip_trust_all(config)
         return config
+
+    def _warn_remote_ip_trust_all(self, config: ServerConfig) -> None:
+        node = self.remote_ip_header_node
+        if node is not None and not (config.trusted_proxies or config.remote_ip_trusted_proxies):
+            config.warnings.append(
+                f"{node.where}: RemoteIPHeader without TrustedProxies/RemoteIPInternalProxy/"
+                f"RemoteIPTrustedProxy: every peer may name the client in {node.args[0]} "
+                "(public addresses only), as in mod_remoteip; list your proxies instead")
 
     def _finish_vhosts(self) -> None:
         """httpd: a <VirtualHost> without ServerName takes the main server's; its own
@@ -819,18 +836,37 @@ def _python_import_errors(builder: _Builder, node: Node) -> None:
     builder.processes.python_import_errors = value
 
 
-def _trusted_proxies(builder: _Builder, node: Node) -> None:
+def _proxy_networks(node: Node) -> tuple[str, ...]:
     import ipaddress
 
     if not node.args:
-        raise ConfigError.at(node, "TrustedProxies needs at least one address or address/bits")
+        raise ConfigError.at(node, f"{node.name} needs at least one address or address/bits")
     for word in node.args:
         try:
             ipaddress.ip_network(word, strict=False)
         except ValueError:
-            raise ConfigError.at(node, f"TrustedProxies: {word!r} is not an address or "
-                                       "address/bits") from None
-    builder.trusted_proxies += tuple(node.args)
+            raise ConfigError.at(node, f"{node.name}: {word!r} is not an address or "
+                                       "address/bits (host names are not looked up)") from None
+    return tuple(node.args)
+
+
+def _trusted_proxies(builder: _Builder, node: Node) -> None:
+    """TrustedProxies and mod_remoteip's RemoteIPInternalProxy: internal proxies."""
+    builder.trusted_proxies += _proxy_networks(node)
+
+
+def _remote_ip_trusted_proxy(builder: _Builder, node: Node) -> None:
+    """mod_remoteip's RemoteIPTrustedProxy: external proxies."""
+    listed = builder.server_fields.get("remote_ip_trusted_proxies", ())
+    builder.server_fields["remote_ip_trusted_proxies"] = listed + _proxy_networks(node)
+
+
+def _remote_ip_header(builder: _Builder, node: Node) -> None:
+    name = _only(node)
+    if not re.fullmatch(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+", name):
+        raise ConfigError.at(node, f"RemoteIPHeader: {name!r} is not a header name")
+    builder.server_fields["remote_ip_header"] = name
+    builder.remote_ip_header_node = node
 
 
 def _log_format(builder: _Builder, node: Node) -> None:
@@ -945,6 +981,9 @@ _SERVER_DIRECTIVES: dict[str, Callable[[_Builder, Node], None]] = {
     "logformat": _log_format,
     "pythonimporterrors": _python_import_errors,
     "trustedproxies": _trusted_proxies,
+    "remoteipinternalproxy": _trusted_proxies,  # -- mod_remoteip --
+    "remoteiptrustedproxy": _remote_ip_trusted_proxy,
+    "remoteipheader": _remote_ip_header,
     "traceenable": _trace_enable,
     "typesconfig": _types_config,
     "extendedstatus": _extended_status,

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, Optional
 from .. import _core
 from ..httpd import errorpages
 from ..httpd.accesslog import AccessLogger
-from ..httpd.forwarded import ProxiedRequest, TrustedProxies
+from ..httpd.forwarded import ProxiedRequest, proxies_of
 from ..modpy.dispatch import Dispatcher
 from ..runtime.runtime import Runtime
 from .scoreboard import GRACEFUL, READY, WorkerSlot, read_rss_kb
@@ -91,7 +91,7 @@ class Worker:
         self.next_memory_check = 0.0
         self.runtime: Optional[Runtime] = None
         self.engine: Optional[_core.Engine] = None
-        self.proxies = TrustedProxies(config.trusted_proxies)
+        self.proxies = proxies_of(config)
         self.access_log: Optional[AccessLogger] = None
 
     # -- life -----------------------------------------------------------------------------

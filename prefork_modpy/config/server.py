@@ -86,7 +86,7 @@ class Limits:
     `timeout` (Timeout) bounds every stall of one read or write; `keepalive*` and
     `max_keepalive_requests` are KeepAlive, KeepAliveTimeout and MaxKeepAliveRequests (0:
     unlimited); `request_line`, `field_size`, `fields` and `body` are the LimitRequest*
-    directives (body 0: no limit); a Content-Length body of at most `preread_body` bytes
+    directives (body 0: no limit; 1 GiB by default, as httpd 2.4.54+); a Content-Length body of at most `preread_body` bytes
     is read by the engine before the request is handed to Python (no directive: httpd has
     no equivalent; 0 turns it off)."""
 
@@ -97,7 +97,7 @@ class Limits:
     request_line: int = 8190
     field_size: int = 8190
     fields: int = 100
-    body: int = 0
+    body: int = 1 << 30  # httpd 2.4.54+'s LimitRequestBody default (1 GiB)
     preread_body: int = 65536
     # RequestReadTimeout (mod_reqtimeout): initial timeout, cap (0: none) and MinRate
     # (bytes/s, 0: no extension) of the header and body stages; a timeout of 0 disables it.

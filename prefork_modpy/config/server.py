@@ -86,9 +86,9 @@ class Limits:
     `timeout` (Timeout) bounds every stall of one read or write; `keepalive*` and
     `max_keepalive_requests` are KeepAlive, KeepAliveTimeout and MaxKeepAliveRequests (0:
     unlimited); `request_line`, `field_size`, `fields` and `body` are the LimitRequest*
-    directives (body 0: no limit; 1 GiB by default, as httpd 2.4.54+); a Content-Length body of at most `preread_body` bytes
-    is read by the engine before the request is handed to Python (no directive: httpd has
-    no equivalent; 0 turns it off)."""
+    directives (body 0: no limit; 1 GiB by default, as httpd 2.4.54+); a Content-Length
+    body of at most `preread_body` bytes is read by the engine before the request is handed
+    to Python (no directive: httpd has no equivalent; 0 turns it off)."""
 
     timeout: float = 60.0
     keepalive: bool = True

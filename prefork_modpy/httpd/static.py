@@ -106,14 +106,14 @@ def _send(req: RequestRec, filename: str, info: os.stat_result) -> int:
         req.headers_out["Content-Length"] = str(info.st_size)
         return apache.OK
     try:
-        if ranges:
-            _send_ranges(req, filename, info.st_size, ranges)
-            return apache.OK
         fd = os.open(filename, os.O_RDONLY | os.O_CLOEXEC)
     except OSError:
         return apache.HTTP_FORBIDDEN
     try:
-        _send_whole_file(req, fd, info.st_size)
+        if ranges:
+            _send_ranges(req, fd, info.st_size, ranges)
+        else:
+            _send_whole_file(req, fd, info.st_size)
     finally:
         os.close(fd)
     return apache.OK
@@ -142,36 +142,43 @@ def send_without_body(req: RequestRec, status: int) -> int:
     return apache.OK
 
 
-def _read(filename: str, start: int, end: int) -> bytes:
-    with open(filename, "rb") as handle:
-        handle.seek(start)
-        return handle.read(end - start + 1)
-
-
-def _send_ranges(req: RequestRec, filename: str, size: int, ranges: list[tuple[int, int]]) -> None:
-    """206: one range with Content-Range, several as multipart/byteranges."""
+def _send_ranges(req: RequestRec, fd: int, size: int, ranges: list[tuple[int, int]]) -> None:
+    """206 (httpd's byterange filter): one range with Content-Range, several as
+    multipart/byteranges. The file's bytes go out with sendfile(2), part by part, never
+    whole in memory; a HEAD gets the length the GET would have, without reading."""
     req.status = apache.HTTP_PARTIAL_CONTENT
     if len(ranges) == 1:
         start, end = ranges[0]
         req.headers_out["Content-Range"] = f"bytes {start}-{end}/{size}"
-        _write_or_length(req, _read(filename, start, end))
-        return
-    boundary = secrets.token_hex(8)
-    original = req.content_type
-    head = f"\r\n--{boundary}\r\n"
-    if original:
-        head += f"Content-type: {original}\r\n"
-    parts = []
-    for start, end in ranges:
-        parts.append(f"{head}Content-range: bytes {start}-{end}/{size}\r\n\r\n".encode())
-        parts.append(_read(filename, start, end))
-    parts.append(f"\r\n--{boundary}--\r\n".encode())
-    req.content_type = f"multipart/byteranges; boundary={boundary}"
-    _write_or_length(req, b"".join(parts))
-
-
-def _write_or_length(req: RequestRec, body: bytes) -> None:
-    if req.header_only:
-        req.headers_out["Content-Length"] = str(len(body))
+        pieces: list[tuple[bytes, int, int]] = [(b"", start, end - start + 1)]
+        trailer = b""
     else:
-        req.write(body, 0)
+        boundary = secrets.token_hex(8)
+        original = req.content_type
+        head = f"\r\n--{boundary}\r\n"
+        if original:
+            head += f"Content-type: {original}\r\n"
+        pieces = [(f"{head}Content-range: bytes {start}-{end}/{size}\r\n\r\n".encode(),
+                   start, end - start + 1) for start, end in ranges]
+        trailer = f"\r\n--{boundary}--\r\n".encode()
+        req.content_type = f"multipart/byteranges; boundary={boundary}"
+    if req.header_only:
+        length = sum(len(prefix) + count for prefix, _, count in pieces) + len(trailer)
+        req.headers_out["Content-Length"] = str(length)
+        return
+    _send_pieces(req, fd, pieces, trailer)
+
+
+def _send_pieces(req: RequestRec, fd: int, pieces: list[tuple[bytes, int, int]],
+                 trailer: bytes) -> None:
+    response = req.response
+    if len(pieces) == 1 and response.head is None and response.sink is None:
+        _, start, count = pieces[0]
+        response.send_whole_file(req, fd, count, start)
+        return
+    for prefix, start, count in pieces:
+        if prefix:
+            req.write(prefix, 0)
+        req.file_piece(fd, start, count)
+    if trailer:
+        req.write(trailer, 0)

@@ -192,12 +192,13 @@ class Response:
         self.raw.send_file(fd, offset, count)
         self.bytes_queued += count
 
-    def send_whole_file(self, rec: RequestRec, fd: int, size: int) -> None:
-        """The file is the whole response: the head with a Content-Length, then sendfile(2);
-        the bytes never pass through Python."""
+    def send_whole_file(self, rec: RequestRec, fd: int, size: int, offset: int = 0) -> None:
+        """`size` bytes of the file from `offset` are the whole response (a file, or one
+        byte range of it): the head with a Content-Length, then sendfile(2); the bytes never
+        pass through Python."""
         status, line, headers = self.head = rec.response_head()
         try:
-            sent = self.raw.send_file(fd, 0, size, status=status, reason=reason(line),
+            sent = self.raw.send_file(fd, offset, size, status=status, reason=reason(line),
                                       headers=headers, complete=True)
         except ValueError as exc:
             raise self.refused_head(rec, exc) from None
@@ -498,6 +499,16 @@ class RequestRec:
             self.write(chunk, 0)
             sent += len(chunk)
         return sent
+
+    def file_piece(self, fd: int, offset: int, count: int) -> None:
+        """`count` bytes of `fd` from `offset` join the body: buffered like write() when the
+        piece fits the output buffer (a small response keeps its Content-Length) or output
+        filters must see it, else streamed with sendfile(2) without a copy through Python."""
+        response = self.response
+        if count + response.buffered <= STREAM_THRESHOLD or response.sink is not None:
+            self.copy_file(fd, offset, count)
+        else:
+            response.send_file(self, fd, offset, count)
 
     # -- request body ---------------------------------------------------------------------
 

@@ -87,6 +87,7 @@ class Worker:
         self.accept_linger = False
         self.reopen_logs = False
         self.busy = False
+        self.serving = ""  # "METHOD target" of the request being handled
         self.timed_out = False
         self.next_memory_check = 0.0
         self.runtime: Optional[Runtime] = None
@@ -170,6 +171,9 @@ class Worker:
             if client is not None:
                 raw = ProxiedRequest(raw, client)
         slot.begin_request(raw.method, raw.target, raw.remote_addr[0])
+        # For the Timeout report: read now, as the signal may arrive while the request
+        # object is inside one of its own (Rust) calls and cannot be read.
+        self.serving = f"{raw.method} {raw.target}"
         self.busy = True
         if closing or self.stopping:
             # Draining or recycling: the response says `Connection: close`.
@@ -300,7 +304,8 @@ class Worker:
         if not self.busy or self.timed_out:
             return
         self.timed_out = True
-        self._log(f"Timeout: the stuck request was in {_handler_in(frame)}")
+        self._log(f"Timeout: the stuck request was in {_handler_in(frame)} for "
+                  f"{self.serving}")
         raise HandlerTimeout(f"request exceeded Timeout ({self.config.limits.timeout:g}s)")
 
     # -- logs -----------------------------------------------------------------------------
@@ -359,18 +364,17 @@ class Worker:
 
 
 def _handler_in(frame: Any) -> str:
-    """The phase and handler the dispatcher is running, found by walking up the stack."""
+    """The phase and handler the dispatcher is running, found by walking up the stack.
+    Reads only plain Python values (the phase name, the handler entry): the signal may
+    interrupt a call of the Rust request object, which then cannot be borrowed again
+    ("Already mutably borrowed")."""
     from ..modpy.dispatch import Dispatcher
 
     target = Dispatcher._call.__code__
     while frame is not None:
         if frame.f_code is target:
             local = frame.f_locals
-            req = local.get("req")
-            where = f"{local.get('phase')} {getattr(local.get('entry'), 'token', '?')}"
-            if req is not None:
-                where += f" for {req.method} {req.unparsed_uri}"
-            return where
+            return f"{local.get('phase')} {getattr(local.get('entry'), 'token', '?')}"
         frame = frame.f_back
     return "no handler (the server's own code)"
 

@@ -858,6 +858,7 @@ def _trusted_proxies(builder: _Builder, node: Node) -> None:
 def _remote_ip_trusted_proxy(builder: _Builder, node: Node) -> None:
     """mod_remoteip's RemoteIPTrustedProxy: external proxies."""
     listed = builder.server_fields.get("remote_ip_trusted_proxies", ())
+    assert isinstance(listed, tuple)
     builder.server_fields["remote_ip_trusted_proxies"] = listed + _proxy_networks(node)
 
 
@@ -941,6 +942,7 @@ def _allow_dot_segments(builder: _Builder, node: Node) -> None:
             raise ConfigError.at(node, f"AllowDotSegments: {word!r} is not one path segment "
                                        "starting with a dot (such as .well-known)")
     allowed = builder.server_fields.get("allowed_dot_segments", frozenset())
+    assert isinstance(allowed, frozenset)
     builder.server_fields["allowed_dot_segments"] = allowed | frozenset(node.args)
 
 

@@ -75,9 +75,11 @@ class Worker:
     process state; everything process-wide happens in `run()`, in the child."""
 
     def __init__(self, config: ServerConfig, listen_fds: list[int], spec: WorkerSpec,
-                 master_pid: int, board: Scoreboard) -> None:
+                 master_pid: int, board: Scoreboard,
+                 handoff_fds: Optional[tuple[int, int]] = None) -> None:
         self.config = config
         self.listen_fds = listen_fds
+        self.handoff_fds = handoff_fds  # the master's pair: see the engine's handoff.rs
         self.spec = spec
         self.master_pid = master_pid
         self.slot = WorkerSlot(board, spec.slot)
@@ -133,7 +135,8 @@ class Worker:
         _set_parent_death_signal(signal.SIGTERM, self.master_pid)
         self._run_python_imports(runtime)
         engine = self.engine = _core.Engine(self.listen_fds, self.config.limits,
-                                            errorpages.STATUS_LINES, errorpages.error_body)
+                                            errorpages.STATUS_LINES, errorpages.error_body,
+                                            self.handoff_fds)
         return engine, dispatcher
 
     def _boot_failed(self, exc: BaseException) -> NoReturn:

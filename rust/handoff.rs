@@ -1,0 +1,186 @@
+//! Handing connections over between workers, so that a worker busy in Python does not hold
+//! other clients' requests (head-of-line blocking across keep-alive connections).
+//!
+//! The master creates one `SOCK_SEQPACKET` socket pair before forking; every worker holds
+//! both ends. When the engine hands a request to Python it *parks* its connections (the
+//! slab and the ready queue are moved, not copied, into `Handoff`). A watcher thread of
+//! the engine wakes when the request has run for `HANDOFF_AFTER`: it then sends each
+//! connection that is idle, reading a head, pre-reading a body or holding a complete
+//! request down the pair (the descriptor as SCM_RIGHTS, with the bytes already read from
+//! it: the raw head and the rest of the buffer), takes it out of the engine's epoll set
+//! and closes its own copy. Any worker waiting in `epoll_wait` receives it (the receiving
+//! end is watched with EPOLLEXCLUSIVE, like the listening sockets) and serves it as if it
+//! had accepted it. When Python returns, the engine takes back what was not handed over.
+//! Fast requests never reach `HANDOFF_AFTER`: they pay two uncontended mutex operations.
+//! The watcher touches parked connections only while Python runs (the engine is then
+//! outside its loop); the mutex makes that exclusive.
+
+use std::collections::VecDeque;
+use std::os::fd::RawFd;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crate::conn::{Conn, Phase};
+use crate::sys;
+
+/// How long a request runs before the worker hands its other connections over.
+pub const HANDOFF_AFTER: Duration = Duration::from_millis(20);
+/// Largest message: 4 bytes of keep-alive count plus the bytes already read (a head of at
+/// most 64 KiB and a pre-read body of at most `preread_body`); a larger one is not handed.
+pub const MESSAGE_MAX: usize = 192 * 1024;
+
+/// What the engine leaves with the watcher while Python serves a request.
+pub struct Parked {
+    pub slab: Vec<Option<Box<Conn>>>,
+    pub ready: VecDeque<RawFd>,
+    pub count: usize,
+    since: Instant,
+    swept: bool,
+}
+
+impl Parked {
+    pub fn new(slab: Vec<Option<Box<Conn>>>, ready: VecDeque<RawFd>, count: usize) -> Self {
+        Parked { slab, ready, count, since: Instant::now(), swept: false }
+    }
+}
+
+#[derive(Default)]
+struct State {
+    parked: Option<Parked>,
+    /// The watcher waits without a deadline (nothing parked): a park must wake it.
+    sleeping: bool,
+    stop: bool,
+}
+
+type Shared = Arc<(Mutex<State>, Condvar)>;
+
+fn lock(m: &Mutex<State>) -> MutexGuard<'_, State> {
+    match m.lock() {
+        Ok(g) => g,
+        Err(p) => p.into_inner(),
+    }
+}
+
+/// The two ends of the master's socket pair and the watcher thread.
+pub struct Handoff {
+    /// The receiving end, watched by the engine (the sending end is the watcher's).
+    pub recv_fd: RawFd,
+    shared: Shared,
+    thread: Option<JoinHandle<()>>,
+    /// Connections this worker handed over (for tests and the status of the engine).
+    pub handed: Arc<AtomicU64>,
+}
+
+impl Handoff {
+    /// Start the watcher for the engine whose epoll set is `epfd`.
+    pub fn new(send_fd: RawFd, recv_fd: RawFd, epfd: RawFd) -> std::io::Result<Self> {
+        let shared: Shared = Arc::default();
+        let handed = Arc::new(AtomicU64::new(0));
+        let (s, h) = (shared.clone(), handed.clone());
+        let thread = std::thread::Builder::new()
+            .name("handoff".into())
+            .spawn(move || watch(&s, send_fd, epfd, &h))?;
+        Ok(Handoff { recv_fd, shared, thread: Some(thread), handed })
+    }
+
+    /// Python is about to run a request: the watcher may hand these connections over.
+    pub fn park(&self, parked: Parked) {
+        let (m, cv) = &*self.shared;
+        let mut g = lock(m);
+        g.parked = Some(parked);
+        if g.sleeping {
+            cv.notify_one();
+        }
+    }
+
+    /// Python returned: what is left of the parked connections.
+    pub fn unpark(&self) -> Option<Parked> {
+        lock(&self.shared.0).parked.take()
+    }
+}
+
+impl Drop for Handoff {
+    fn drop(&mut self) {
+        {
+            let (m, cv) = &*self.shared;
+            lock(m).stop = true;
+            cv.notify_one();
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// The watcher thread: sleeps until something is parked, then until it has been parked
+/// for `HANDOFF_AFTER`, then hands the parked connections over (once per park).
+fn watch(shared: &Shared, send_fd: RawFd, epfd: RawFd, handed: &AtomicU64) {
+    let (m, cv) = &**shared;
+    let mut g = lock(m);
+    loop {
+        if g.stop {
+            return;
+        }
+        let wait = match g.parked.as_mut() {
+            Some(p) if !p.swept => {
+                let age = p.since.elapsed();
+                if age >= HANDOFF_AFTER {
+                    p.swept = true;
+                    let n = hand_over(p, send_fd, epfd);
+                    handed.fetch_add(n, Ordering::Relaxed);
+                    None
+                } else {
+                    Some(HANDOFF_AFTER - age)
+                }
+            }
+            _ => None,
+        };
+        g = match wait {
+            Some(d) => match cv.wait_timeout(g, d) {
+                Ok((g, _)) => g,
+                Err(p) => p.into_inner().0,
+            },
+            None => {
+                g.sleeping = true;
+                let mut g = match cv.wait(g) {
+                    Ok(g) => g,
+                    Err(p) => p.into_inner(),
+                };
+                g.sleeping = false;
+                g
+            }
+        };
+    }
+}
+
+/// Send every parked connection that can be served elsewhere; returns how many went.
+/// Lingering and discarding connections stay (they carry no request).
+fn hand_over(p: &mut Parked, send_fd: RawFd, epfd: RawFd) -> u64 {
+    let mut sent = 0;
+    for slot in p.slab.iter_mut() {
+        let Some(c) = slot.as_deref() else { continue };
+        if !matches!(c.phase, Phase::Idle | Phase::Head | Phase::Body(_) | Phase::Ready) {
+            continue;
+        }
+        let served = c.served.to_le_bytes();
+        let head: &[u8] = c.head.as_ref().map_or(&[], |h| &h.raw);
+        if served.len() + head.len() + c.buf.len() > MESSAGE_MAX {
+            continue;
+        }
+        match sys::send_fd(send_fd, c.fd, &[&served, head, &c.buf]) {
+            Ok(()) => {
+                // Out of our epoll set first: the connection stays open in the receiver, and
+                // a registration of a descriptor we closed would go on reporting it.
+                let _ = sys::epoll_ctl(epfd, libc::EPOLL_CTL_DEL, c.fd, 0, 0);
+                drop(slot.take()); // closes our copy only
+                p.count -= 1;
+                sent += 1;
+            }
+            Err(e) if e.raw_os_error() == Some(libc::EMSGSIZE) => continue,
+            Err(_) => break, // the queue is full (every worker busy): keep the rest
+        }
+    }
+    sent
+}

@@ -117,6 +117,7 @@ impl Drop for Handoff {
 /// The watcher thread: sleeps until something is parked, then until it has been parked
 /// for `HANDOFF_AFTER`, then hands the parked connections over (once per park).
 fn watch(shared: &Shared, send_fd: RawFd, epfd: RawFd, handed: &AtomicU64) {
+    sys::block_signals_in_this_thread();
     let (m, cv) = &**shared;
     let mut g = lock(m);
     loop {

@@ -505,3 +505,16 @@ pub fn recv_fd(sock: RawFd, buf: &mut [u8]) -> io::Result<Received> {
         })
     }
 }
+
+/// Block every signal in the calling thread (a helper thread of the engine), so that the
+/// process's signals reach the main thread, where Python runs its handlers and where they
+/// interrupt the blocking call in progress (EINTR).
+pub fn block_signals_in_this_thread() {
+    // SAFETY: sigset_t is plain data filled by sigfillset; pthread_sigmask only reads it
+    // and changes the calling thread's mask.
+    unsafe {
+        let mut all: libc::sigset_t = std::mem::zeroed();
+        libc::sigfillset(&mut all);
+        libc::pthread_sigmask(libc::SIG_BLOCK, &all, std::ptr::null_mut());
+    }
+}

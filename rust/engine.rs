@@ -485,7 +485,7 @@ impl Engine {
         if let Some((send_fd, recv_fd)) = handoff_fds {
             sys::set_nonblocking(send_fd)?;
             sys::set_nonblocking(recv_fd)?;
-            e.handoff = Some(Handoff::new(send_fd, recv_fd, epfd)?);
+            e.handoff = Some(Handoff::new(send_fd, recv_fd, epfd, e.shared.clone())?);
             e.add_watched(recv_fd, HANDOFF_TOKEN)?;
         }
         for fd in listen_fds {

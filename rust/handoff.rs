@@ -22,7 +22,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crate::conn::{Conn, Phase};
+use crate::conn::{Conn, Phase, Shared as Lending};
 use crate::sys;
 
 /// How long a request runs before the worker hands its other connections over.
@@ -74,14 +74,21 @@ pub struct Handoff {
 }
 
 impl Handoff {
-    /// Start the watcher for the engine whose epoll set is `epfd`.
-    pub fn new(send_fd: RawFd, recv_fd: RawFd, epfd: RawFd) -> std::io::Result<Self> {
+    /// Start the watcher for the engine whose epoll set is `epfd`; `lending` tells whether
+    /// the engine is draining (then nothing is handed over: every other worker may be
+    /// draining too, and the engine closes its idle connections itself).
+    pub fn new(
+        send_fd: RawFd,
+        recv_fd: RawFd,
+        epfd: RawFd,
+        lending: Arc<Lending>,
+    ) -> std::io::Result<Self> {
         let shared: Shared = Arc::default();
         let handed = Arc::new(AtomicU64::new(0));
         let (s, h) = (shared.clone(), handed.clone());
         let thread = std::thread::Builder::new()
             .name("handoff".into())
-            .spawn(move || watch(&s, send_fd, epfd, &h))?;
+            .spawn(move || watch(&s, send_fd, epfd, &h, &lending))?;
         Ok(Handoff { recv_fd, shared, thread: Some(thread), handed })
     }
 
@@ -116,7 +123,7 @@ impl Drop for Handoff {
 
 /// The watcher thread: sleeps until something is parked, then until it has been parked
 /// for `HANDOFF_AFTER`, then hands the parked connections over (once per park).
-fn watch(shared: &Shared, send_fd: RawFd, epfd: RawFd, handed: &AtomicU64) {
+fn watch(shared: &Shared, send_fd: RawFd, epfd: RawFd, handed: &AtomicU64, lending: &Lending) {
     sys::block_signals_in_this_thread();
     let (m, cv) = &**shared;
     let mut g = lock(m);
@@ -129,8 +136,10 @@ fn watch(shared: &Shared, send_fd: RawFd, epfd: RawFd, handed: &AtomicU64) {
                 let age = p.since.elapsed();
                 if age >= HANDOFF_AFTER {
                     p.swept = true;
-                    let n = hand_over(p, send_fd, epfd);
-                    handed.fetch_add(n, Ordering::Relaxed);
+                    if !lending.draining.load(Ordering::Relaxed) {
+                        let n = hand_over(p, send_fd, epfd);
+                        handed.fetch_add(n, Ordering::Relaxed);
+                    }
                     None
                 } else {
                     Some(HANDOFF_AFTER - age)
@@ -184,4 +193,76 @@ fn hand_over(p: &mut Parked, send_fd: RawFd, epfd: RawFd) -> u64 {
         }
     }
     sent
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::conn::Action;
+    use crate::pyapi::Limits;
+    use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+    fn pair(kind: libc::c_int) -> (RawFd, RawFd) {
+        let mut fds = [0; 2];
+        // SAFETY: plain syscall with a valid array.
+        let r = unsafe {
+            libc::socketpair(libc::AF_UNIX, kind | libc::SOCK_NONBLOCK, 0, fds.as_mut_ptr())
+        };
+        assert_eq!(r, 0);
+        (fds[0], fds[1])
+    }
+
+    fn conn(bytes: &[u8], phase: Phase) -> (Box<Conn>, RawFd) {
+        let (ours, client) = pair(libc::SOCK_STREAM);
+        let addr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 1);
+        let mut c = Box::new(Conn::new(ours, addr, addr, Instant::now()));
+        c.buf.extend_from_slice(bytes);
+        c.phase = phase;
+        c.served = 7;
+        (c, client)
+    }
+
+    /// A connection holding a complete request and an idle one go over the socket pair
+    /// with their bytes and keep-alive count; a lingering one stays; the receiver's
+    /// state machine finds the same request again.
+    #[test]
+    fn parked_connections_go_over_with_their_bytes() {
+        let lim = Limits::default().conn_limits();
+        let (send_fd, recv_fd) = pair(libc::SOCK_SEQPACKET);
+        let epfd = sys::epoll_create().unwrap();
+        let request = b"GET /next HTTP/1.1\r\nHost: x\r\n\r\nGET /after";
+        let (mut ready, _c1) = conn(request, Phase::Idle);
+        assert!(matches!(ready.advance(&lim, Instant::now()), Action::Ready));
+        let (idle, _c2) = conn(b"", Phase::Idle);
+        let (linger, _c3) = conn(b"", Phase::Linger);
+        let slab = vec![Some(ready), None, Some(idle), Some(linger)];
+        let mut parked = Parked::new(slab, VecDeque::new(), 3);
+        assert_eq!(hand_over(&mut parked, send_fd, epfd), 2);
+        assert_eq!(parked.count, 1);
+        assert!(parked.slab[0].is_none() && parked.slab[2].is_none());
+        assert_eq!(parked.slab[3].as_ref().map(|c| c.phase), Some(Phase::Linger));
+
+        let mut message = vec![0u8; MESSAGE_MAX];
+        let sys::Received::Fd(fd, n) = sys::recv_fd(recv_fd, &mut message).unwrap() else {
+            panic!("no descriptor received")
+        };
+        assert_eq!(&message[..4], &7u32.to_le_bytes());
+        assert_eq!(&message[4..n], request);
+        let addr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 1);
+        let mut again = Conn::new(fd, addr, addr, Instant::now());
+        again.buf.extend_from_slice(&message[4..n]);
+        assert!(matches!(again.advance(&lim, Instant::now()), Action::Ready));
+        assert_eq!(again.head.as_ref().map(|h| h.target()), Some("/next"));
+        assert_eq!(again.buf, b"GET /after");
+
+        let sys::Received::Fd(idle_fd, n) = sys::recv_fd(recv_fd, &mut message).unwrap() else {
+            panic!("no descriptor received")
+        };
+        assert_eq!(n, 4);
+        sys::close(idle_fd);
+        assert!(matches!(sys::recv_fd(recv_fd, &mut message), Ok(sys::Received::Empty)));
+        for fd in [send_fd, recv_fd, epfd] {
+            sys::close(fd);
+        }
+    }
 }

@@ -4,11 +4,13 @@
 //! The master creates one `SOCK_SEQPACKET` socket pair before forking; every worker holds
 //! both ends. When the engine hands a request to Python it *parks* its connections (the
 //! slab and the ready queue are moved, not copied, into `Handoff`). A watcher thread of
-//! the engine wakes when the request has run for `HANDOFF_AFTER`: it then sends each
-//! connection that is idle, reading a head, pre-reading a body or holding a complete
-//! request down the pair (the descriptor as SCM_RIGHTS, with the bytes already read from
-//! it: the raw head and the rest of the buffer), takes it out of the engine's epoll set
-//! and closes its own copy. Any worker waiting in `epoll_wait` receives it (the receiving
+//! the engine wakes when the request has run for `HANDOFF_AFTER`, and then every
+//! `SCAN_PERIOD` while it runs: it sends each connection that has a request waiting (a
+//! complete one in the ready queue, or new bytes the kernel reports with a non-blocking
+//! `epoll_wait` on the engine's set) down the pair (the descriptor as SCM_RIGHTS, with the
+//! bytes already read from it: the raw head and the rest of the buffer), takes it out of
+//! the engine's epoll set and closes its own copy. Quiet keep-alive connections stay, so
+//! an overloaded machine (where any request may take 20 ms) does not shuffle them around. Any worker waiting in `epoll_wait` receives it (the receiving
 //! end is watched with EPOLLEXCLUSIVE, like the listening sockets) and serves it as if it
 //! had accepted it. When Python returns, the engine takes back what was not handed over.
 //! Fast requests never reach `HANDOFF_AFTER`: they pay two uncontended mutex operations.
@@ -27,6 +29,10 @@ use crate::sys;
 
 /// How long a request runs before the worker hands its other connections over.
 pub const HANDOFF_AFTER: Duration = Duration::from_millis(20);
+/// How often the watcher looks again while the request goes on.
+pub const SCAN_PERIOD: Duration = Duration::from_millis(10);
+/// epoll tokens at or above this are the engine's listening and hand-over sockets.
+const CONNECTION_TOKENS: u64 = 1 << 32;
 /// Largest message: 4 bytes of keep-alive count plus the bytes already read (a head of at
 /// most 64 KiB and a pre-read body of at most `preread_body`); a larger one is not handed.
 pub const MESSAGE_MAX: usize = 192 * 1024;
@@ -37,12 +43,11 @@ pub struct Parked {
     pub ready: VecDeque<RawFd>,
     pub count: usize,
     since: Instant,
-    swept: bool,
 }
 
 impl Parked {
     pub fn new(slab: Vec<Option<Box<Conn>>>, ready: VecDeque<RawFd>, count: usize) -> Self {
-        Parked { slab, ready, count, since: Instant::now(), swept: false }
+        Parked { slab, ready, count, since: Instant::now() }
     }
 }
 
@@ -122,7 +127,8 @@ impl Drop for Handoff {
 }
 
 /// The watcher thread: sleeps until something is parked, then until it has been parked
-/// for `HANDOFF_AFTER`, then hands the parked connections over (once per park).
+/// for `HANDOFF_AFTER`, then hands over the connections with a request waiting, again
+/// every `SCAN_PERIOD` until the engine takes its connections back.
 fn watch(shared: &Shared, send_fd: RawFd, epfd: RawFd, handed: &AtomicU64, lending: &Lending) {
     sys::block_signals_in_this_thread();
     let (m, cv) = &**shared;
@@ -132,15 +138,14 @@ fn watch(shared: &Shared, send_fd: RawFd, epfd: RawFd, handed: &AtomicU64, lendi
             return;
         }
         let wait = match g.parked.as_mut() {
-            Some(p) if !p.swept => {
+            Some(p) if p.count > 0 => {
                 let age = p.since.elapsed();
                 if age >= HANDOFF_AFTER {
-                    p.swept = true;
                     if !lending.draining.load(Ordering::Relaxed) {
                         let n = hand_over(p, send_fd, epfd);
                         handed.fetch_add(n, Ordering::Relaxed);
                     }
-                    None
+                    Some(SCAN_PERIOD)
                 } else {
                     Some(HANDOFF_AFTER - age)
                 }
@@ -165,34 +170,69 @@ fn watch(shared: &Shared, send_fd: RawFd, epfd: RawFd, handed: &AtomicU64, lendi
     }
 }
 
-/// Send every parked connection that can be served elsewhere; returns how many went.
-/// Lingering and discarding connections stay (they carry no request).
+/// Send the parked connections that have a request waiting: the complete ones in the
+/// ready queue, then those the kernel reports readable (a non-blocking `epoll_wait` on the
+/// engine's set, which the engine is not waiting on while Python runs). Returns how many
+/// went. The request's own connection (not parked), lingering and discarding ones stay.
 fn hand_over(p: &mut Parked, send_fd: RawFd, epfd: RawFd) -> u64 {
-    let mut sent = 0;
-    for slot in p.slab.iter_mut() {
-        let Some(c) = slot.as_deref() else { continue };
-        if !matches!(c.phase, Phase::Idle | Phase::Head | Phase::Body(_) | Phase::Ready) {
-            continue;
-        }
-        let served = c.served.to_le_bytes();
-        let head: &[u8] = c.head.as_ref().map_or(&[], |h| &h.raw);
-        if served.len() + head.len() + c.buf.len() > MESSAGE_MAX {
-            continue;
-        }
-        match sys::send_fd(send_fd, c.fd, &[&served, head, &c.buf]) {
-            Ok(()) => {
-                // Out of our epoll set first: the connection stays open in the receiver, and
-                // a registration of a descriptor we closed would go on reporting it.
-                let _ = sys::epoll_ctl(epfd, libc::EPOLL_CTL_DEL, c.fd, 0, 0);
-                drop(slot.take()); // closes our copy only
-                p.count -= 1;
+    let queued = p.ready.len();
+    let mut waiting: Vec<RawFd> = p.ready.drain(..).collect();
+    let mut events = vec![libc::epoll_event { events: 0, u64: 0 }; 256];
+    if let Ok(n) = sys::epoll_wait(epfd, &mut events, 0) {
+        waiting.extend(
+            events[..n]
+                .iter()
+                .map(|e| e.u64)
+                .filter(|&t| t < CONNECTION_TOKENS)
+                .map(|t| t as RawFd),
+        );
+    }
+    let (mut sent, mut full) = (0, false);
+    for (i, fd) in waiting.into_iter().enumerate() {
+        // Once the pair's queue is full (every worker busy) the rest stay here.
+        let outcome = if full { Ok(false) } else { send_conn(p, fd, send_fd, epfd) };
+        match outcome {
+            Ok(true) => {
                 sent += 1;
+                continue;
             }
-            Err(e) if e.raw_os_error() == Some(libc::EMSGSIZE) => continue,
-            Err(_) => break, // the queue is full (every worker busy): keep the rest
+            Ok(false) => {}
+            Err(()) => full = true,
+        }
+        if i < queued {
+            p.ready.push_back(fd); // still this engine's to serve
         }
     }
     sent
+}
+
+/// Hand the parked connection `fd` over if it can be served elsewhere (Ok(false): it
+/// cannot, or is not parked); Err when the socket pair's queue is full.
+fn send_conn(p: &mut Parked, fd: RawFd, send_fd: RawFd, epfd: RawFd) -> Result<bool, ()> {
+    let Some(slot) = usize::try_from(fd).ok().and_then(|i| p.slab.get_mut(i)) else {
+        return Ok(false);
+    };
+    let Some(c) = slot.as_deref() else { return Ok(false) };
+    if !matches!(c.phase, Phase::Idle | Phase::Head | Phase::Body(_) | Phase::Ready) {
+        return Ok(false);
+    }
+    let served = c.served.to_le_bytes();
+    let head: &[u8] = c.head.as_ref().map_or(&[], |h| &h.raw);
+    if served.len() + head.len() + c.buf.len() > MESSAGE_MAX {
+        return Ok(false);
+    }
+    match sys::send_fd(send_fd, c.fd, &[&served, head, &c.buf]) {
+        Ok(()) => {
+            // Out of our epoll set first: the connection stays open in the receiver, and a
+            // registration of a descriptor we closed would go on reporting it.
+            let _ = sys::epoll_ctl(epfd, libc::EPOLL_CTL_DEL, c.fd, 0, 0);
+            drop(slot.take()); // closes our copy only
+            p.count -= 1;
+            Ok(true)
+        }
+        Err(e) if e.raw_os_error() == Some(libc::EMSGSIZE) => Ok(false),
+        Err(_) => Err(()),
+    }
 }
 
 #[cfg(test)]
@@ -222,9 +262,10 @@ mod tests {
         (c, client)
     }
 
-    /// A connection holding a complete request and an idle one go over the socket pair
-    /// with their bytes and keep-alive count; a lingering one stays; the receiver's
-    /// state machine finds the same request again.
+    /// A connection holding a complete request (ready queue) and an idle one whose next
+    /// request arrived go over the socket pair with their bytes and keep-alive count; a
+    /// quiet idle one and a lingering one stay; the receiver's state machine finds the
+    /// same request again.
     #[test]
     fn parked_connections_go_over_with_their_bytes() {
         let lim = Limits::default().conn_limits();
@@ -233,14 +274,27 @@ mod tests {
         let request = b"GET /next HTTP/1.1\r\nHost: x\r\n\r\nGET /after";
         let (mut ready, _c1) = conn(request, Phase::Idle);
         assert!(matches!(ready.advance(&lim, Instant::now()), Action::Ready));
-        let (idle, _c2) = conn(b"", Phase::Idle);
-        let (linger, _c3) = conn(b"", Phase::Linger);
-        let slab = vec![Some(ready), None, Some(idle), Some(linger)];
-        let mut parked = Parked::new(slab, VecDeque::new(), 3);
+        let (idle, c2) = conn(b"", Phase::Idle);
+        let (quiet, _c3) = conn(b"", Phase::Idle);
+        let (linger, c4) = conn(b"", Phase::Linger);
+        let fds = [ready.fd, idle.fd, quiet.fd, linger.fd];
+        for &fd in &fds {
+            sys::epoll_ctl(epfd, libc::EPOLL_CTL_ADD, fd, libc::EPOLLIN as u32, fd as u64).unwrap();
+        }
+        sys::send_nowait(c2, b"GET /x HTTP/1.1\r\n\r\n");
+        sys::send_nowait(c4, b"late");
+        let mut slab: Vec<Option<Box<Conn>>> = Vec::new();
+        slab.resize_with(fds.iter().max().map_or(0, |&m| m as usize + 1), || None);
+        let ready_fd = ready.fd;
+        for c in [ready, idle, quiet, linger] {
+            let i = c.fd as usize;
+            slab[i] = Some(c);
+        }
+        let mut parked = Parked::new(slab, VecDeque::from([ready_fd]), 4);
         assert_eq!(hand_over(&mut parked, send_fd, epfd), 2);
-        assert_eq!(parked.count, 1);
-        assert!(parked.slab[0].is_none() && parked.slab[2].is_none());
-        assert_eq!(parked.slab[3].as_ref().map(|c| c.phase), Some(Phase::Linger));
+        assert_eq!(parked.count, 2);
+        let left = |i: usize| parked.slab[fds[i] as usize].is_some();
+        assert_eq!([left(0), left(1), left(2), left(3)], [false, false, true, true]);
 
         let mut message = vec![0u8; MESSAGE_MAX];
         let sys::Received::Fd(fd, n) = sys::recv_fd(recv_fd, &mut message).unwrap() else {

@@ -33,6 +33,7 @@ class Engine:
         reasons: Mapping[int, str],
         error_page: Callable[[int, str], bytes],
         raw_connections: list[tuple[str, int, bool]] = ...,
+        handoff_fds: Optional[tuple[int, int]] = None,
     ) -> Engine:
         """Takes already-bound listening sockets (set non-blocking here, not closed on drop),
         the limits to enforce (read by attribute from the config's `Limits`), the reason
@@ -86,6 +87,11 @@ class Engine:
     def queued_connections(self) -> int:
         """Connections waiting in the accept queues of the listening sockets this engine
         still owns (0 after `stop_accepting`)."""
+    @property
+    def handed_over(self) -> int:
+        """Connections this worker handed over to other workers while it was busy in
+        Python (through `handoff_fds`, the master's SOCK_SEQPACKET pair: sending end,
+        receiving end)."""
     @property
     def rejected_requests(self) -> int:
         """How many requests the engine answered itself with an error status."""

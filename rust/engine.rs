@@ -17,6 +17,7 @@ use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedBytes;
 
 use crate::conn::{self, after, Action, Conn, ConnLimits, Loan, Phase, Shared};
+use crate::handoff::{Handoff, Parked, MESSAGE_MAX};
 use crate::pyapi::Limits;
 use crate::pyio::{latin1_bytes, latin1_str};
 use crate::rawconn::{RawAddresses, RawConnection};
@@ -25,6 +26,10 @@ use crate::response::{error_response, Reasons};
 use crate::sys;
 
 const LISTENER_BIT: u64 = 1 << 63;
+/// The epoll token of the hand-over socket (connections other workers hand to this one).
+const HANDOFF_TOKEN: u64 = 1 << 62;
+/// Connections taken from the hand-over socket per readiness event.
+const HANDOFF_BATCH: usize = 64;
 const ACCEPT_BATCH: usize = 1;
 const READ_CHUNK: usize = 64 * 1024;
 const MAX_EVENTS: usize = 256;
@@ -73,6 +78,11 @@ pub struct Engine {
     scratch: Vec<u8>,
     /// Local addresses whose connections go to a PythonConnectionHandler.
     raw_addresses: RawAddresses,
+    /// Hand-over of connections between workers (handoff.rs); None without the master's
+    /// socket pair (an engine built alone, as in tests).
+    handoff: Option<Handoff>,
+    /// The slab and ready queue are parked with `handoff` while Python runs a request.
+    parked: bool,
 }
 
 impl Engine {
@@ -83,7 +93,10 @@ impl Engine {
     /// Watch one listener with EPOLLEXCLUSIVE (one worker woken per connection); plain
     /// EPOLLIN where the kernel refuses the flag.
     fn add_listener(&self, fd: RawFd) -> io::Result<()> {
-        let data = LISTENER_BIT | fd as u64;
+        self.add_watched(fd, LISTENER_BIT | fd as u64)
+    }
+
+    fn add_watched(&self, fd: RawFd, data: u64) -> io::Result<()> {
         let ev = (libc::EPOLLIN | libc::EPOLLEXCLUSIVE) as u32;
         match self.ctl(libc::EPOLL_CTL_ADD, fd, ev, data) {
             Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
@@ -97,14 +110,74 @@ impl Engine {
         for &fd in &self.listeners {
             let _ = self.add_listener(fd);
         }
+        if let Some(h) = &self.handoff {
+            let _ = self.add_watched(h.recv_fd, HANDOFF_TOKEN);
+        }
         self.listening = true;
     }
 
+    /// Listening sockets and the hand-over socket go together: a worker that cannot or
+    /// must not take new connections takes none from other workers either.
     fn unregister_listeners(&mut self) {
         for &fd in &self.listeners {
             let _ = self.ctl(libc::EPOLL_CTL_DEL, fd, 0, 0);
         }
+        if let Some(h) = &self.handoff {
+            let _ = self.ctl(libc::EPOLL_CTL_DEL, h.recv_fd, 0, 0);
+        }
         self.listening = false;
+    }
+
+    /// Park the connections with the hand-over watcher while Python runs a request (only
+    /// when there are any: nothing else could wait behind the request).
+    fn park(&mut self) {
+        if let Some(h) = &self.handoff {
+            if self.count > 0 {
+                let slab = std::mem::take(&mut self.slab);
+                let ready = std::mem::take(&mut self.ready);
+                h.park(Parked::new(slab, ready, self.count));
+                self.parked = true;
+            }
+        }
+    }
+
+    /// Take back what the watcher did not hand over.
+    fn unpark(&mut self) {
+        if !self.parked {
+            return;
+        }
+        self.parked = false;
+        if let Some(p) = self.handoff.as_ref().and_then(Handoff::unpark) {
+            self.slab = p.slab;
+            self.ready = p.ready;
+            self.count = p.count;
+        }
+    }
+
+    /// Connections other workers handed over: served as if accepted here, with the bytes
+    /// they had already read and their keep-alive count.
+    fn receive_handoffs(&mut self, now: Instant) {
+        let Some(recv_fd) = self.handoff.as_ref().map(|h| h.recv_fd) else { return };
+        let mut message = vec![0u8; MESSAGE_MAX];
+        for _ in 0..HANDOFF_BATCH {
+            let (fd, n) = match sys::recv_fd(recv_fd, &mut message) {
+                Ok(sys::Received::Fd(fd, n)) => (fd, n),
+                Ok(sys::Received::Junk) => continue,
+                Ok(sys::Received::Empty) | Err(_) => return,
+            };
+            let addrs = sys::socket_addrs(fd);
+            let (Ok((peer, local)), Some(count)) = (addrs, message.get(..4)) else {
+                sys::close(fd);
+                continue;
+            };
+            let d = after(now, self.limits.keepalive_timeout);
+            let mut c = Box::new(Conn::new(fd, peer, local, d));
+            c.served = u32::from_le_bytes([count[0], count[1], count[2], count[3]]);
+            c.buf.extend_from_slice(&message[4..n.max(4)]);
+            if let Some(fd) = self.insert(c) {
+                self.run(fd, now);
+            }
+        }
     }
 
     fn note_deadline(&mut self, d: Instant) {
@@ -335,6 +408,10 @@ impl Engine {
                 if self.listening {
                     self.accept_batch((data & !LISTENER_BIT) as RawFd, now);
                 }
+            } else if data == HANDOFF_TOKEN {
+                if self.listening {
+                    self.receive_handoffs(now);
+                }
             } else {
                 self.on_readable(data as RawFd, now);
             }
@@ -379,6 +456,8 @@ impl Engine {
 
 impl Drop for Engine {
     fn drop(&mut self) {
+        self.unpark();
+        self.handoff = None; // joins the watcher
         self.slab.clear();
         sys::close(self.epfd); // the engine owns its epoll fd
     }
@@ -386,20 +465,22 @@ impl Drop for Engine {
 
 #[pymethods]
 impl Engine {
-    /// Engine(listen_fds, limits, reasons, error_page, raw_connections=[]): takes already-bound listening
+    /// Engine(listen_fds, limits, reasons, error_page, raw_connections=[], handoff_fds=None):
+    /// takes already-bound listening
     /// sockets (set non-blocking here, not closed on drop), the limits to enforce (read by
     /// attribute from the config's `Limits` dataclass), the reason phrase of each status
     /// and `error_page(status, method) -> bytes`, the page of a request the engine refuses;
     /// `raw_connections`: `(ip or "", port, raw)` local addresses whose connections are
     /// handed over whole as `RawConnection`s (PythonConnectionHandler).
     #[new]
-    #[pyo3(signature = (listen_fds, limits, reasons, error_page, raw_connections = Vec::new()))]
+    #[pyo3(signature = (listen_fds, limits, reasons, error_page, raw_connections = Vec::new(), handoff_fds = None))]
     fn new(
         listen_fds: Vec<i32>,
         limits: Limits,
         reasons: std::collections::HashMap<u16, String>,
         error_page: Py<PyAny>,
         raw_connections: Vec<(String, u16, bool)>,
+        handoff_fds: Option<(i32, i32)>,
     ) -> PyResult<Self> {
         let pairs: PyResult<Vec<(u16, Vec<u8>)>> =
             reasons.iter().map(|(&s, r)| Ok((s, latin1_bytes(r, "reason")?))).collect();
@@ -423,8 +504,15 @@ impl Engine {
             refusals: VecDeque::new(),
             next_sweep: Instant::now() + Duration::from_secs(3600),
             scratch: vec![0; READ_CHUNK],
-            raw_addresses: RawAddresses::parse(raw_connections)?,
+        raw_connections: Vec<(String, u16, bool)>,
+        handoff_fds: Option<(i32, i32)>,
         };
+        if let Some((send_fd, recv_fd)) = handoff_fds {
+            sys::set_nonblocking(send_fd)?;
+            sys::set_nonblocking(recv_fd)?;
+            e.handoff = Some(Handoff::new(send_fd, recv_fd, epfd, e.shared.clone())?);
+            e.add_watched(recv_fd, HANDOFF_TOKEN)?;
+        }
         for fd in listen_fds {
             sys::set_nonblocking(fd)?;
             e.listeners.push(fd);
@@ -443,6 +531,7 @@ impl Engine {
     /// are answered (4xx/5xx + Connection: close) and closed here, never returned.
     /// A connection of `raw_connections` comes back as a `RawConnection` instead.
     fn next_request(&mut self, py: Python<'_>, timeout: f64) -> PyResult<Option<Py<PyAny>>> {
+        self.unpark();
         let deadline = after(Instant::now(), timeout);
         let mut polled = false;
         loop {
@@ -452,6 +541,7 @@ impl Engine {
                 if c.raw {
                     let conn =
                         RawConnection::new(Loan::new(c, self.shared.clone()), self.limits.timeout);
+                    self.park(); // a connection handler holds the worker as a request does
                     return Ok(Some(Py::new(py, conn)?.into_any()));
                 }
                 let Some(head) = c.head.take() else { continue };
@@ -459,6 +549,7 @@ impl Engine {
                 let loan = Loan::new(c, self.shared.clone());
                 let reasons = self.reasons.clone();
                 let req = RawRequest::new(loan, head, self.limits.clone(), reasons);
+                self.park();
                 return Ok(Some(Py::new(py, req)?.into_any()));
             }
             if polled && now >= deadline {
@@ -480,6 +571,7 @@ impl Engine {
 
     /// Deregister and close the listening sockets (graceful stop/reload).
     fn stop_accepting(&mut self) {
+        self.unpark();
         self.unregister_listeners();
         for fd in self.listeners.drain(..) {
             sys::close(fd); // the worker's copy of an inherited listening socket
@@ -493,6 +585,7 @@ impl Engine {
     /// instead and served. Connections discarding an unread body are half-closed too.
     /// Returns how many connections remain open (lingering ones included).
     fn close_idle(&mut self) -> usize {
+        self.unpark();
         let now = Instant::now();
         self.absorb(now);
         let candidates: Vec<(RawFd, Phase)> = self
@@ -558,6 +651,12 @@ impl Engine {
     /// owns (0 after `stop_accepting`: the sockets are closed, their numbers may be reused).
     fn queued_connections(&self) -> usize {
         self.listeners.iter().map(|&fd| sys::accept_queue_len(fd)).sum()
+    }
+
+    /// Connections this worker handed over to other workers while it was busy in Python.
+    #[getter]
+    fn handed_over(&self) -> u64 {
+        self.handoff.as_ref().map_or(0, |h| h.handed.load(std::sync::atomic::Ordering::Relaxed))
     }
 
     /// How many requests the engine answered itself with an error status.

@@ -7,6 +7,7 @@ mod conn; // per-connection state machine, loans of connections to requests
 mod deflate; // GzipStream: mod_deflate's gzip framing around zlib-rs (flate2)
 mod engine; // Engine: epoll loop, accept, timeouts, keep-alive, pipelining
 mod errors; // BadRequestError and error conversions
+mod handoff; // hand-over of connections between workers while one is busy in Python
 mod parse; // request-head scanner/parser and framing decisions (pure Rust)
 mod pyapi; // Limits, ParsedHead, parse_head, decode_chunked, http_date
 mod pyio; // GIL-released blocking reads/writes with signal checks; latin-1 helpers

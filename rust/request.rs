@@ -257,9 +257,11 @@ impl RawRequest {
         if self.resp != ResponseState::NotStarted {
             return Err(state_error("response already started"));
         }
+        // A 1xx is interim (RFC 9110 §15.2): sent as the final answer it would leave the
+        // client waiting for another response, so it is refused like any invalid status.
         let status = u16::try_from(status)
             .ok()
-            .filter(|s| (100..=999).contains(s))
+            .filter(|s| (200..=999).contains(s))
             .ok_or_else(|| PyValueError::new_err(format!("invalid status {status}")))?;
         let reason = match reason {
             Some(r) => latin1_bytes(r, "reason")?,

@@ -393,3 +393,128 @@ pub fn epoll_wait(epfd: RawFd, events: &mut [libc::epoll_event], ms: i32) -> io:
     }
     Ok(n as usize)
 }
+
+/// The peer and local addresses of a connected socket (one handed over by another worker).
+pub fn socket_addrs(fd: RawFd) -> io::Result<(SocketAddr, SocketAddr)> {
+    // SAFETY: sockaddr_storage is plain data, zeroed; the kernel writes at most `len` bytes.
+    unsafe {
+        let mut peer: libc::sockaddr_storage = std::mem::zeroed();
+        let mut len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+        if libc::getpeername(fd, &mut peer as *mut _ as *mut libc::sockaddr, &mut len) < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let mut local: libc::sockaddr_storage = std::mem::zeroed();
+        let mut len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+        if libc::getsockname(fd, &mut local as *mut _ as *mut libc::sockaddr, &mut len) < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok((sockaddr_to_std(&peer), sockaddr_to_std(&local)))
+    }
+}
+
+/// Room for one SCM_RIGHTS message carrying one descriptor, as u64 words (cmsghdr needs
+/// the alignment of size_t, which a byte buffer would not guarantee).
+fn fd_control_buffer() -> (Vec<u64>, usize) {
+    // SAFETY: CMSG_SPACE is arithmetic on its argument.
+    let space = unsafe { libc::CMSG_SPACE(std::mem::size_of::<RawFd>() as u32) } as usize;
+    (vec![0u64; space.div_ceil(8)], space)
+}
+
+/// Send `fd` (SCM_RIGHTS) with `parts` as one message on the Unix socket `sock`, without
+/// blocking. The receiver gets its own descriptor for the same connection; ours stays open.
+pub fn send_fd(sock: RawFd, fd: RawFd, parts: &[&[u8]]) -> io::Result<()> {
+    let iov: Vec<libc::iovec> = parts
+        .iter()
+        .map(|p| libc::iovec { iov_base: p.as_ptr() as *mut libc::c_void, iov_len: p.len() })
+        .collect();
+    let (mut control, space) = fd_control_buffer();
+    // SAFETY: msghdr is zeroed plain data pointing at live buffers of the lengths given; the
+    // control buffer has CMSG_SPACE(sizeof fd) aligned bytes, so CMSG_FIRSTHDR is non-null
+    // and its data has room for one descriptor; the kernel only reads these buffers.
+    unsafe {
+        let mut msg: libc::msghdr = std::mem::zeroed();
+        msg.msg_iov = iov.as_ptr() as *mut libc::iovec;
+        msg.msg_iovlen = iov.len() as _;
+        msg.msg_control = control.as_mut_ptr() as *mut libc::c_void;
+        msg.msg_controllen = space as _;
+        let cmsg = libc::CMSG_FIRSTHDR(&msg);
+        (*cmsg).cmsg_level = libc::SOL_SOCKET;
+        (*cmsg).cmsg_type = libc::SCM_RIGHTS;
+        (*cmsg).cmsg_len = libc::CMSG_LEN(std::mem::size_of::<RawFd>() as u32) as _;
+        std::ptr::write_unaligned(libc::CMSG_DATA(cmsg) as *mut RawFd, fd);
+        if libc::sendmsg(sock, &msg, libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL) < 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
+/// What one non-blocking receive on the hand-over socket gave.
+pub enum Received {
+    /// A descriptor (close-on-exec) and the message's first `n` bytes in the buffer.
+    Fd(RawFd, usize),
+    /// A message without a descriptor, or cut short (the descriptor, if any, is closed).
+    Junk,
+    /// Nothing waiting.
+    Empty,
+}
+
+/// Receive one message sent by `send_fd` into `buf`, without blocking.
+pub fn recv_fd(sock: RawFd, buf: &mut [u8]) -> io::Result<Received> {
+    let (mut control, space) = fd_control_buffer();
+    let mut iov =
+        libc::iovec { iov_base: buf.as_mut_ptr() as *mut libc::c_void, iov_len: buf.len() };
+    // SAFETY: msghdr is zeroed plain data pointing at live buffers of the lengths given; the
+    // kernel writes at most those lengths; the control messages are walked with the CMSG
+    // macros within `msg_controllen`, and each descriptor is read unaligned from its data.
+    unsafe {
+        let mut msg: libc::msghdr = std::mem::zeroed();
+        msg.msg_iov = &mut iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control.as_mut_ptr() as *mut libc::c_void;
+        msg.msg_controllen = space as _;
+        let n = libc::recvmsg(sock, &mut msg, libc::MSG_DONTWAIT | libc::MSG_CMSG_CLOEXEC);
+        if n < 0 {
+            let e = io::Error::last_os_error();
+            return if e.kind() == io::ErrorKind::WouldBlock {
+                Ok(Received::Empty)
+            } else {
+                Err(e)
+            };
+        }
+        let mut got: Option<RawFd> = None;
+        let mut cmsg = libc::CMSG_FIRSTHDR(&msg);
+        while !cmsg.is_null() {
+            if (*cmsg).cmsg_level == libc::SOL_SOCKET && (*cmsg).cmsg_type == libc::SCM_RIGHTS {
+                let fd = std::ptr::read_unaligned(libc::CMSG_DATA(cmsg) as *const RawFd);
+                match got {
+                    None => got = Some(fd),
+                    Some(_) => close(fd),
+                }
+            }
+            cmsg = libc::CMSG_NXTHDR(&msg, cmsg);
+        }
+        let cut = msg.msg_flags & (libc::MSG_TRUNC | libc::MSG_CTRUNC) != 0;
+        Ok(match got {
+            Some(fd) if !cut => Received::Fd(fd, n as usize),
+            Some(fd) => {
+                close(fd);
+                Received::Junk
+            }
+            None => Received::Junk,
+        })
+    }
+}
+
+/// Block every signal in the calling thread (a helper thread of the engine), so that the
+/// process's signals reach the main thread, where Python runs its handlers and where they
+/// interrupt the blocking call in progress (EINTR).
+pub fn block_signals_in_this_thread() {
+    // SAFETY: sigset_t is plain data filled by sigfillset; pthread_sigmask only reads it
+    // and changes the calling thread's mask.
+    unsafe {
+        let mut all: libc::sigset_t = std::mem::zeroed();
+        libc::sigfillset(&mut all);
+        libc::pthread_sigmask(libc::SIG_BLOCK, &all, std::ptr::null_mut());
+    }
+}

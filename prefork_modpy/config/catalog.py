@@ -61,6 +61,7 @@ _IMPLEMENTED = {
     "headers": "mod_headers", "expires": "mod_expires", "deflate": "mod_deflate",
     "filter": "mod_filter", "autoindex": "mod_autoindex",
     "include": "mod_include",
+    "remoteip": "mod_remoteip",
 }
 
 _TLS = ("TLS is not terminated by prefork-modpy", "put a TLS proxy (nginx, haproxy, stunnel, "
@@ -77,8 +78,6 @@ _MISSING: dict[str, tuple[str, str]] = {
     "access_compat": _HTTPD_MODULE, "env": _HTTPD_MODULE, "setenvif": _HTTPD_MODULE,
     "authn_file": _HTTPD_MODULE, "authz_groupfile": _HTTPD_MODULE,
     "auth_digest": _HTTPD_MODULE, "actions": _HTTPD_MODULE, "userdir": _HTTPD_MODULE,
-    "remoteip": ("prefork-modpy has its own TrustedProxies directive",
-                 "use TrustedProxies (docs/deployment.md)"),
     "negotiation": ("content negotiation (MultiViews, type maps) is not implemented",
                     "link to the variant files themselves"),
     "mpm_event": ("prefork-modpy runs the prefork model: one request per worker process",
@@ -254,6 +253,13 @@ _add("mod_include", Status.REFUSED, "the SSI start/end tags, messages and format
      "httpd's defaults (a page sets errmsg/timefmt/sizefmt with `<!--#config -->`)",
      "use `<!--#config -->` in the page", "SSIStartTag", "SSIEndTag", "SSIErrorMsg",
      "SSITimeFormat", "SSIUndefinedEcho", "SSIETag", "SSILastModified")
+_add("mod_remoteip", Status.REFUSED, "only RemoteIPHeader, RemoteIPInternalProxy and "
+     "RemoteIPTrustedProxy (addresses, not host names) are implemented",
+     "list the proxies' addresses on RemoteIPInternalProxy/RemoteIPTrustedProxy lines",
+     "RemoteIPInternalProxyList", "RemoteIPTrustedProxyList", "RemoteIPProxiesHeader")
+_add("mod_remoteip", Status.REFUSED, "the PROXY protocol is not spoken by prefork-modpy",
+     "let the proxy in front send X-Forwarded-For instead", "RemoteIPProxyProtocol",
+     "RemoteIPProxyProtocolExceptions")
 _add("mod_python", Status.REFUSED, "mod_python 3.x's Apache 1.3 directive; Apache 2 and "
      "prefork-modpy load modules with LoadModule only", "remove the line", "AddModule",
      "ClearModuleList")

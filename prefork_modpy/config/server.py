@@ -90,9 +90,9 @@ class Limits:
     `timeout` (Timeout) bounds every stall of one read or write; `keepalive*` and
     `max_keepalive_requests` are KeepAlive, KeepAliveTimeout and MaxKeepAliveRequests (0:
     unlimited); `request_line`, `field_size`, `fields` and `body` are the LimitRequest*
-    directives (body 0: no limit); a Content-Length body of at most `preread_body` bytes
-    is read by the engine before the request is handed to Python (no directive: httpd has
-    no equivalent; 0 turns it off)."""
+    directives (body 0: no limit; 1 GiB by default, as httpd 2.4.54+); a Content-Length
+    body of at most `preread_body` bytes is read by the engine before the request is handed
+    to Python (no directive: httpd has no equivalent; 0 turns it off)."""
 
     timeout: float = 60.0
     keepalive: bool = True
@@ -101,7 +101,7 @@ class Limits:
     request_line: int = 8190
     field_size: int = 8190
     fields: int = 100
-    body: int = 0
+    body: int = 1 << 30  # httpd 2.4.54+'s LimitRequestBody default (1 GiB)
     preread_body: int = 65536
     # RequestReadTimeout (mod_reqtimeout): initial timeout, cap (0: none) and MinRate
     # (bytes/s, 0: no extension) of the header and body stages; a timeout of 0 disables it.
@@ -260,8 +260,15 @@ class ServerConfig:
     defines: frozenset[str] = frozenset()
     files_read: list[str] = field(default_factory=list)
     processes: Processes = field(default_factory=Processes)
-    # Peers whose X-Forwarded-For / Forwarded name the client (mod_remoteip's trusted proxies).
+    # Peers whose forwarding header names the client, all of whose reports are believed
+    # (TrustedProxies, RemoteIPInternalProxy: mod_remoteip's internal proxies).
     trusted_proxies: tuple[str, ...] = ()
+    # -- mod_remoteip (httpd/forwarded.py) --
+    # RemoteIPTrustedProxy: external proxies (private addresses they report are not believed).
+    remote_ip_trusted_proxies: tuple[str, ...] = ()
+    # RemoteIPHeader: the one header the proxies set; None: X-Forwarded-For, and no peer is
+    # trusted unless listed (with it set and no list, every peer is, as in mod_remoteip).
+    remote_ip_header: Optional[str] = None
     python_optimize: bool = False  # PythonOptimize: reported, the interpreter decides
     # Warning lines (`file:line: ...`) for what the config asks and prefork-modpy leaves
     # unapplied for a stated reason; printed by -t and at start.
@@ -282,6 +289,10 @@ class ServerConfig:
     match_vhost_addresses: bool = True
     custom_log_sources: dict[str, str] = field(default_factory=dict)  # path -> "file:line"
     _address_cache: dict = field(default_factory=dict, repr=False)
+    # -- dot segments (httpd/static.py) --
+    # AllowDotSegments: the names of dot segments (".well-known") static files may sit under;
+    # any other path segment starting with a dot is refused (404).
+    allowed_dot_segments: frozenset[str] = frozenset()
 
     def select_vhost(self, host: Optional[str],
                      local: Optional[tuple[str, int]] = None) -> VirtualHost:
@@ -382,6 +393,7 @@ class _Builder:
         self.log_formats: dict[str, str] = {}
         self.custom_logs: list[tuple[VirtualHost, Node]] = []
         self.trusted_proxies: tuple[str, ...] = ()
+        self.remote_ip_header_node: Optional[Node] = None
         self.loaded_modules = dict(reader.loaded_modules) if reader is not None else {}
         self.warnings: list[str] = list(reader.warnings) if reader is not None else []
         self.warned_names: set[str] = set()
@@ -417,7 +429,16 @@ class _Builder:
             setattr(config, name, value)
         config.listen_sources = self.listen_sources
         config.custom_log_sources = self.custom_log_sources
+        self._warn_remote_ip_trust_all(config)
         return config
+
+    def _warn_remote_ip_trust_all(self, config: ServerConfig) -> None:
+        node = self.remote_ip_header_node
+        if node is not None and not (config.trusted_proxies or config.remote_ip_trusted_proxies):
+            config.warnings.append(
+                f"{node.where}: RemoteIPHeader without TrustedProxies/RemoteIPInternalProxy/"
+                f"RemoteIPTrustedProxy: every peer may name the client in {node.args[0]} "
+                "(public addresses only), as in mod_remoteip; list your proxies instead")
 
     def _finish_vhosts(self) -> None:
         """httpd: a <VirtualHost> without ServerName, ServerAdmin, ErrorLog or LogLevel
@@ -986,18 +1007,38 @@ def _python_import_errors(builder: _Builder, node: Node) -> None:
     builder.processes.python_import_errors = value
 
 
-def _trusted_proxies(builder: _Builder, node: Node) -> None:
+def _proxy_networks(node: Node) -> tuple[str, ...]:
     import ipaddress
 
     if not node.args:
-        raise ConfigError.at(node, "TrustedProxies needs at least one address or address/bits")
+        raise ConfigError.at(node, f"{node.name} needs at least one address or address/bits")
     for word in node.args:
         try:
             ipaddress.ip_network(word, strict=False)
         except ValueError:
-            raise ConfigError.at(node, f"TrustedProxies: {word!r} is not an address or "
-                                       "address/bits") from None
-    builder.trusted_proxies += tuple(node.args)
+            raise ConfigError.at(node, f"{node.name}: {word!r} is not an address or "
+                                       "address/bits (host names are not looked up)") from None
+    return tuple(node.args)
+
+
+def _trusted_proxies(builder: _Builder, node: Node) -> None:
+    """TrustedProxies and mod_remoteip's RemoteIPInternalProxy: internal proxies."""
+    builder.trusted_proxies += _proxy_networks(node)
+
+
+def _remote_ip_trusted_proxy(builder: _Builder, node: Node) -> None:
+    """mod_remoteip's RemoteIPTrustedProxy: external proxies."""
+    listed = builder.server_fields.get("remote_ip_trusted_proxies", ())
+    assert isinstance(listed, tuple)
+    builder.server_fields["remote_ip_trusted_proxies"] = listed + _proxy_networks(node)
+
+
+def _remote_ip_header(builder: _Builder, node: Node) -> None:
+    name = _only(node)
+    if not re.fullmatch(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+", name):
+        raise ConfigError.at(node, f"RemoteIPHeader: {name!r} is not a header name")
+    builder.server_fields["remote_ip_header"] = name
+    builder.remote_ip_header_node = node
 
 
 def _log_format(builder: _Builder, node: Node) -> None:
@@ -1050,6 +1091,20 @@ def _regex_default_options(builder: _Builder, node: Node) -> None:
     builder.regex_options = options
 
 
+def _allow_dot_segments(builder: _Builder, node: Node) -> None:
+    """`AllowDotSegments .well-known ...`: dot segments static files may be served under."""
+    if not node.args:
+        raise ConfigError.at(node, "AllowDotSegments needs at least one name such as "
+                                   ".well-known")
+    for word in node.args:
+        if not word.startswith(".") or "/" in word or word in (".", ".."):
+            raise ConfigError.at(node, f"AllowDotSegments: {word!r} is not one path segment "
+                                       "starting with a dot (such as .well-known)")
+    allowed = builder.server_fields.get("allowed_dot_segments", frozenset())
+    assert isinstance(allowed, frozenset)
+    builder.server_fields["allowed_dot_segments"] = allowed | frozenset(node.args)
+
+
 def _listen(builder: _Builder, node: Node) -> None:
     address = _parse_listen(node)
     builder.listen.append(address)
@@ -1089,11 +1144,15 @@ _SERVER_DIRECTIVES: dict[str, Callable[[_Builder, Node], None]] = {
     "logformat": _log_format,
     "pythonimporterrors": _python_import_errors,
     "trustedproxies": _trusted_proxies,
+    "remoteipinternalproxy": _trusted_proxies,  # -- mod_remoteip --
+    "remoteiptrustedproxy": _remote_ip_trusted_proxy,
+    "remoteipheader": _remote_ip_header,
     "traceenable": _trace_enable,
     "typesconfig": _types_config,
     "extendedstatus": _extended_status,
     "maxconnectionsperchild": _max_connections,
     "regexdefaultoptions": _regex_default_options,
+    "allowdotsegments": _allow_dot_segments,  # -- dot segments --
 }
 
 

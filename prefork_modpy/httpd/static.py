@@ -5,8 +5,9 @@ makes it: GET/HEAD/POST send the file, OPTIONS lists the allowed methods, anythi
 405; validators (`Last-Modified`, `ETag`), conditional requests (304/412) and byte ranges
 (206/416) follow conditional.py. Never serves the source of handler code (`.py`, bytecode,
 editor backups where Python handlers are configured, and a handler module's files
-anywhere): those are 404 so a DECLINED handler cannot leak itself, and nothing whose
-real path leaves the document root (403).
+anywhere): those are 404 so a DECLINED handler cannot leak itself, nor anything under a path
+segment starting with a dot (`/.git/config`) unless `AllowDotSegments` names it, and nothing
+whose real path leaves the document root (403).
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ if TYPE_CHECKING:
     from ..config.server import ServerConfig
     from ..runtime.record import RequestRec
 
-_SOURCE_SUFFIXES = (".py", ".pyc", ".pyo", ".psp", ".psp_", "~", ".swp", ".bak", ".orig")
+_SOURCE_SUFFIXES = (".py", ".pyw", ".pyi", ".pyc", ".pyo", ".psp", ".psp_", "~", ".swp", ".bak",
+                    ".orig")
 # ap_allow_standard_methods(r, MERGE_ALLOW, M_GET, M_OPTIONS, M_POST): GET implies HEAD.
 STANDARD_METHODS = (1 << apache.M_GET) | (1 << apache.M_OPTIONS) | (1 << apache.M_POST)
 # What httpd's header filter removes from a 204 or 304 ("no content related headers").
@@ -85,7 +87,7 @@ def serve(req: RequestRec) -> int:
         info = os.stat(filename)
     except (OSError, ValueError):
         return apache.HTTP_NOT_FOUND
-    if req.path_info or is_handler_source(req, filename):
+    if req.path_info or is_handler_source(req, filename) or _under_dot_segment(req, filename):
         return apache.HTTP_NOT_FOUND
     if not req.runtime.is_servable(req.alias_root or req.document_root(), filename):
         return apache.HTTP_FORBIDDEN
@@ -116,6 +118,18 @@ def _directory(req: RequestRec, filename: str) -> int:
 def _log(req: RequestRec, message: str) -> None:
     ip, port = req.raw.remote_addr
     req.runtime.error_log.log(message, apache.APLOG_ERR, "core", client=f"{ip}:{port}")
+
+
+def _under_dot_segment(req: RequestRec, filename: str) -> bool:
+    """A segment below the document (or Alias) root starts with a dot (`/.git/config`,
+    `/app/.env/x`) and is not named by `AllowDotSegments`: never served, whatever the file."""
+    root = (req.alias_root or req.document_root()).rstrip("/")
+    relative = filename[len(root):] if filename.startswith(root + "/") else filename
+    if "/." not in relative:
+        return False
+    allowed = req.runtime.config.allowed_dot_segments
+    return any(segment.startswith(".") and segment not in allowed
+               for segment in relative.split("/"))
 
 
 def _options(req: RequestRec) -> int:
@@ -156,14 +170,14 @@ def _send(req: RequestRec, filename: str, info: os.stat_result) -> int:
         req.headers_out["Content-Length"] = str(info.st_size)
         return apache.OK
     try:
-        if ranges:
-            _send_ranges(req, filename, info.st_size, ranges)
-            return apache.OK
         fd = os.open(filename, os.O_RDONLY | os.O_CLOEXEC)
     except OSError:
         return apache.HTTP_FORBIDDEN
     try:
-        _send_whole_file(req, fd, info.st_size)
+        if ranges:
+            _send_ranges(req, fd, info.st_size, ranges)
+        else:
+            _send_whole_file(req, fd, info.st_size)
     finally:
         os.close(fd)
     return apache.OK
@@ -213,15 +227,10 @@ def send_without_body(req: RequestRec, status: int) -> int:
     return apache.OK
 
 
-def _read_file(filename: str, start: int, end: int) -> bytes:
-    with open(filename, "rb") as handle:
-        handle.seek(start)
-        return handle.read(end - start + 1)
-
-
 def _send_filtered_ranges(req: RequestRec, filename: str) -> int:
     """-- mod_deflate -- httpd's DEFLATE runs before its byte-range filter: the ranges are
-    cut from the compressed body, and Content-Range counts compressed bytes."""
+    cut from the compressed body (which exists only in memory), and Content-Range counts
+    compressed bytes."""
     try:
         with open(filename, "rb") as handle:
             body = handle.read()
@@ -241,37 +250,10 @@ def _send_filtered_ranges(req: RequestRec, filename: str) -> int:
             return apache.HTTP_RANGE_NOT_SATISFIABLE
         _write_or_length(req, body)
         return apache.OK
-    _send_ranges(req, body, len(body), ranges)
+    pieces, trailer = _range_layout(req, len(body), ranges)
+    _write_or_length(req, b"".join(prefix + body[start:start + count]
+                                   for prefix, start, count in pieces) + trailer)
     return apache.OK
-
-
-def _send_ranges(req: RequestRec, source: str | bytes, size: int,
-                 ranges: list[tuple[int, int]]) -> None:
-    """206: one range with Content-Range, several as multipart/byteranges. `source` is
-    the file's name, or the (filtered) body itself."""
-    def _read(start: int, end: int) -> bytes:
-        if isinstance(source, bytes):
-            return source[start:end + 1]
-        return _read_file(source, start, end)
-
-    req.status = apache.HTTP_PARTIAL_CONTENT
-    if len(ranges) == 1:
-        start, end = ranges[0]
-        req.headers_out["Content-Range"] = f"bytes {start}-{end}/{size}"
-        _write_or_length(req, _read(start, end))
-        return
-    boundary = secrets.token_hex(8)
-    original = req.content_type
-    head = f"\r\n--{boundary}\r\n"
-    if original:
-        head += f"Content-type: {original}\r\n"
-    parts = []
-    for start, end in ranges:
-        parts.append(f"{head}Content-range: bytes {start}-{end}/{size}\r\n\r\n".encode())
-        parts.append(_read(start, end))
-    parts.append(f"\r\n--{boundary}--\r\n".encode())
-    req.content_type = f"multipart/byteranges; boundary={boundary}"
-    _write_or_length(req, b"".join(parts))
 
 
 def _write_or_length(req: RequestRec, body: bytes) -> None:
@@ -279,3 +261,50 @@ def _write_or_length(req: RequestRec, body: bytes) -> None:
         req.headers_out["Content-Length"] = str(len(body))
     else:
         req.write(body, 0)
+
+
+def _send_ranges(req: RequestRec, fd: int, size: int, ranges: list[tuple[int, int]]) -> None:
+    """206 (httpd's byterange filter) of a file: the bytes go out with sendfile(2), part by
+    part, never whole in memory; a HEAD gets the length the GET would have, without
+    reading."""
+    pieces, trailer = _range_layout(req, size, ranges)
+    if req.header_only:
+        length = sum(len(prefix) + count for prefix, _, count in pieces) + len(trailer)
+        req.headers_out["Content-Length"] = str(length)
+        return
+    _send_pieces(req, fd, pieces, trailer)
+
+
+def _range_layout(req: RequestRec, size: int, ranges: list[tuple[int, int]]
+                  ) -> tuple[list[tuple[bytes, int, int]], bytes]:
+    """206's head and body layout: one range with Content-Range, several as
+    multipart/byteranges. The body is `(prefix, start, count)` pieces and a trailer."""
+    req.status = apache.HTTP_PARTIAL_CONTENT
+    if len(ranges) == 1:
+        start, end = ranges[0]
+        req.headers_out["Content-Range"] = f"bytes {start}-{end}/{size}"
+        return [(b"", start, end - start + 1)], b""
+    boundary = secrets.token_hex(8)
+    original = req.content_type
+    head = f"\r\n--{boundary}\r\n"
+    if original:
+        head += f"Content-type: {original}\r\n"
+    pieces = [(f"{head}Content-range: bytes {start}-{end}/{size}\r\n\r\n".encode(),
+               start, end - start + 1) for start, end in ranges]
+    req.content_type = f"multipart/byteranges; boundary={boundary}"
+    return pieces, f"\r\n--{boundary}--\r\n".encode()
+
+
+def _send_pieces(req: RequestRec, fd: int, pieces: list[tuple[bytes, int, int]],
+                 trailer: bytes) -> None:
+    response = req.response
+    if len(pieces) == 1 and response.head is None and response.sink is None:
+        _, start, count = pieces[0]
+        response.send_whole_file(req, fd, count, start)
+        return
+    for prefix, start, count in pieces:
+        if prefix:
+            req.write(prefix, 0)
+        req.file_piece(fd, start, count)
+    if trailer:
+        req.write(trailer, 0)

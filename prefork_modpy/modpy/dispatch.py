@@ -37,6 +37,7 @@ from ..httpd import (
     translate,
 )
 from ..runtime.importer import resolve_object
+from ..runtime.record import ResponseHeadError
 from . import filters, redirect
 from . import ssi as _ssi  # noqa: F401 - registers mod_python's #python SSI element
 from .request import Request
@@ -117,6 +118,8 @@ class Dispatcher:
         try:
             result = self._process(req)
             self._respond(req, result)
+        except ResponseHeadError:  # already logged with the header's name (record.py)
+            self._finish_error(req, apache.HTTP_INTERNAL_SERVER_ERROR)
         except OSError as exc:
             # The client went away or stalled: nothing more can be said to it.
             self.runtime.error_log.log(f"client connection lost: {exc}", apache.APLOG_INFO)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import operator
 import os
+import re
 import time
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Iterator, Optional, Protocol
@@ -66,6 +67,32 @@ class InputChain(Protocol):
 
     def read(self, rec: RequestRec, size: int) -> bytes:
         """Up to `size` bytes of the body (-1: all); `rec.read_unfiltered` reads the engine."""
+
+
+class ResponseHeadError(ValueError):
+    """A head the engine refused to send (a header with CR, LF, NUL or another control
+    character, a 1xx or out-of-range status): logged once, the handler's tables cleared,
+    and the request is answered 500 (httpd's check_headers in ap_http_header_filter)."""
+
+
+# field-name is a token, field-value has no control characters but HTAB (as the engine's
+# response::valid_field_name / valid_field_value).
+_FIELD_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_BAD_FIELD_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def head_fault(head: Head) -> Optional[str]:
+    """Why the engine refuses `head`, in httpd's words, or None."""
+    status, _, headers = head
+    if not 200 <= status <= 999:
+        return f"handler set status {status}, which cannot be a final response"
+    for name, value in headers:
+        if not _FIELD_NAME.fullmatch(name):
+            return f"Response header name {name!r} contains invalid characters"
+        if _BAD_FIELD_VALUE.search(value):
+            return (f"Response header {name!r} value of {value!r} contains invalid "
+                    "characters")
+    return None
 
 
 class Response:
@@ -169,7 +196,10 @@ class Response:
                 # Output filters may change the body's length: a streamed body keeps a
                 # handler's Content-Length only when it reaches the engine unfiltered.
                 headers = [item for item in headers if item[0].lower() != "content-length"]
-            self.raw.send_response(status, reason(line), headers, body, not streaming)
+            try:
+                self.raw.send_response(status, reason(line), headers, body, not streaming)
+            except ValueError as exc:
+                raise self.refused_head(rec, exc) from None
             self.streaming = streaming
             if streaming and self.raw.proto_num >= 1001 and not self.raw.method == "HEAD":
                 rec.chunked = 1
@@ -220,19 +250,37 @@ class Response:
             raise
         self.bytes_queued += count
 
-    def send_whole_file(self, rec: RequestRec, fd: int, size: int) -> None:
-        """The file is the whole response: the head with a Content-Length, then sendfile(2);
-        the bytes never pass through Python."""
+    def send_whole_file(self, rec: RequestRec, fd: int, size: int, offset: int = 0) -> None:
+        """`size` bytes of the file from `offset` are the whole response (a file, or one
+        byte range of it): the head with a Content-Length, then sendfile(2); the bytes never
+        pass through Python."""
         status, line, headers = self.head = rec.response_head()
-        if size <= STREAM_THRESHOLD:  # one bounded write, as a buffered response
-            sent = self.raw.send_file(fd, 0, size, status=status, reason=reason(line),
-                                      headers=headers, complete=True)
-        else:
-            with engine_io(rec):
-                sent = self.raw.send_file(fd, 0, size, status=status, reason=reason(line),
+        try:
+            if size <= STREAM_THRESHOLD:  # one bounded write, as a buffered response
+                sent = self.raw.send_file(fd, offset, size, status=status, reason=reason(line),
                                           headers=headers, complete=True)
+            else:
+                with engine_io(rec):
+                    sent = self.raw.send_file(fd, offset, size, status=status,
+                                              reason=reason(line), headers=headers,
+                                              complete=True)
+        except ValueError as exc:
+            raise self.refused_head(rec, exc) from None
         self.streaming = True  # the response is complete: finishing sends nothing more
         self.bytes_queued += sent
+
+
+    def refused_head(self, rec: RequestRec, exc: ValueError) -> ValueError:
+        """The engine refused the head (nothing was sent): log why, naming the header,
+        forget the head and the handler's headers so the 500 page can go out (httpd clears
+        headers_out and err_headers_out), and return the error to raise."""
+        fault = head_fault(self.head) if self.head is not None else None
+        if fault is None:
+            return exc
+        rec.log_error(f"{fault}, aborting request")
+        self.head = None
+        rec.clear_response_headers()
+        return ResponseHeadError(fault)
 
 
 class ForwardedResponse(Response):
@@ -536,6 +584,11 @@ class RequestRec:
             headers.append(("Expires", self.runtime.http_date(time.time())))
         return (status, self.status_line, headers)
 
+    def clear_response_headers(self) -> None:
+        """Drop headers_out and err_headers_out (a refused head, see ResponseHeadError)."""
+        self._headers_out = self._err_headers_out = None
+        self._status = 500
+
     def write(self, data: Any, flush: int = 1) -> None:
         """Queue body bytes. A flushing write (the default) freezes status and headers, as
         the manual says; `write(data, 0)` only buffers, so headers may still change and
@@ -566,6 +619,16 @@ class RequestRec:
             self.write(chunk, 0)
             sent += len(chunk)
         return sent
+
+    def file_piece(self, fd: int, offset: int, count: int) -> None:
+        """`count` bytes of `fd` from `offset` join the body: buffered like write() when the
+        piece fits the output buffer (a small response keeps its Content-Length) or output
+        filters must see it, else streamed with sendfile(2) without a copy through Python."""
+        response = self.response
+        if count + response.buffered <= STREAM_THRESHOLD or response.sink is not None:
+            self.copy_file(fd, offset, count)
+        else:
+            response.send_file(self, fd, offset, count)
 
     # -- request body ---------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ import os
 import random
 import select
 import signal
+import socket
 import sys
 import time
 from dataclasses import dataclass, field
@@ -117,6 +118,9 @@ class Master:
         self.next_deadline = 0.0
         self.wake_r, self.wake_w = -1, -1
         self.board: Optional[Scoreboard] = None
+        # The workers hand connections to each other through this pair while one is busy
+        # in Python (the engine's handoff.rs); made once, shared by every generation.
+        self.handoff = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.error_log = ErrorLog(None, LEVELS["debug"])
         self.notifier = systemd.Notifier()
         self.next_watchdog = 0.0
@@ -481,7 +485,8 @@ class Master:
             for sig in self.SIGNALS:
                 signal.signal(sig, signal.SIG_DFL)
             assert self.board is not None
-            Worker(config, fds, spec, os.getppid(), self.board).run()
+            handoff = (self.handoff[0].fileno(), self.handoff[1].fileno())
+            Worker(config, fds, spec, os.getppid(), self.board, handoff).run()
         finally:
             os._exit(EXIT_BOOT_ERROR)
 

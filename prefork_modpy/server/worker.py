@@ -25,7 +25,7 @@ from .. import _core
 from ..httpd import errorpages
 from ..httpd.accesslog import AccessLogger
 from ..httpd.cgienv import SERVER_SOFTWARE
-from ..httpd.forwarded import ProxiedRequest, TrustedProxies
+from ..httpd.forwarded import ProxiedRequest, proxies_of
 from ..modpy.connection import raw_connection_table, serve_connection
 from ..modpy.dispatch import Dispatcher
 from ..runtime.runtime import Runtime
@@ -78,9 +78,11 @@ class Worker:
     process state; everything process-wide happens in `run()`, in the child."""
 
     def __init__(self, config: ServerConfig, listen_fds: list[int], spec: WorkerSpec,
-                 master_pid: int, board: Scoreboard) -> None:
+                 master_pid: int, board: Scoreboard,
+                 handoff_fds: Optional[tuple[int, int]] = None) -> None:
         self.config = config
         self.listen_fds = listen_fds
+        self.handoff_fds = handoff_fds  # the master's pair: see the engine's handoff.rs
         self.spec = spec
         self.master_pid = master_pid
         self.slot = WorkerSlot(board, spec.slot)
@@ -91,11 +93,12 @@ class Worker:
         self.reopen_logs = False
         self.busy = False
         self.connection_handlers = False  # set at boot: some listener hands connections over
+        self.serving = ""  # "METHOD target" of the request being handled
         self.timed_out = False
         self.next_memory_check = 0.0
         self.runtime: Optional[Runtime] = None
         self.engine: Optional[_core.Engine] = None
-        self.proxies = TrustedProxies(config.trusted_proxies)
+        self.proxies = proxies_of(config)
         self.access_log: Optional[AccessLogger] = None
 
     # -- life -----------------------------------------------------------------------------
@@ -143,7 +146,7 @@ class Worker:
         self.connection_handlers = bool(raw_table)
         engine = self.engine = _core.Engine(self.listen_fds, self.config.limits,
                                             errorpages.STATUS_LINES, refusal_page(self.config),
-                                            raw_table)
+                                            raw_table, self.handoff_fds)
         return engine, dispatcher
 
     def _boot_failed(self, exc: BaseException) -> NoReturn:
@@ -194,6 +197,9 @@ class Worker:
             if client is not None:
                 raw = ProxiedRequest(raw, client)
         slot.begin_request(raw.method, raw.target, raw.remote_addr[0])
+        # For the Timeout report: read now, as the signal may arrive while the request
+        # object is inside one of its own (Rust) calls and cannot be read.
+        self.serving = f"{raw.method} {raw.target}"
         self.busy = True
         if closing or self.stopping:
             # Draining or recycling: the response says `Connection: close`.
@@ -336,7 +342,8 @@ class Worker:
         if not self.busy or self.timed_out:
             return
         self.timed_out = True
-        self._log(f"Timeout: the stuck request was in {_handler_in(frame)}")
+        self._log(f"Timeout: the stuck request was in {_handler_in(frame)} for "
+                  f"{self.serving}")
         raise HandlerTimeout(f"request exceeded Timeout ({self.config.limits.timeout:g}s)")
 
     # -- logs -----------------------------------------------------------------------------
@@ -432,18 +439,17 @@ def _searched(exc: Exception) -> str:
 
 
 def _handler_in(frame: Any) -> str:
-    """The phase and handler the dispatcher is running, found by walking up the stack."""
+    """The phase and handler the dispatcher is running, found by walking up the stack.
+    Reads only plain Python values (the phase name, the handler entry): the signal may
+    interrupt a call of the Rust request object, which then cannot be borrowed again
+    ("Already mutably borrowed")."""
     from ..modpy.dispatch import Dispatcher
 
     target = Dispatcher._call.__code__
     while frame is not None:
         if frame.f_code is target:
             local = frame.f_locals
-            req = local.get("req")
-            where = f"{local.get('phase')} {getattr(local.get('entry'), 'token', '?')}"
-            if req is not None:
-                where += f" for {req.method} {req.unparsed_uri}"
-            return where
+            return f"{local.get('phase')} {getattr(local.get('entry'), 'token', '?')}"
         frame = frame.f_back
     return "no handler (the server's own code)"
 

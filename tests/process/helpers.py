@@ -32,6 +32,13 @@ def spin(req):
         pass
 
 
+def read_slowly(req):
+    # Almost all its time is spent inside the engine's body read (a Rust call).
+    while req.read(1):
+        pass
+    return apache.OK
+
+
 def sleep_forever(req):
     time.sleep(10**6)
     return apache.OK

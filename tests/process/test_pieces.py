@@ -99,9 +99,10 @@ def test_json_line_is_one_escaped_object():
     ([("X-Forwarded-For", "1.1.1.1, 203.0.113.9, 10.0.0.2")], ("203.0.113.9", 0)),
     ([("X-Forwarded-For", "1.1.1.1"), ("X-Forwarded-For", "203.0.113.9")],
      ("203.0.113.9", 0)),
-    ([("Forwarded", 'for=192.0.2.60;proto=http;by=203.0.113.43')], ("192.0.2.60", 0)),
-    ([("Forwarded", 'for="[2001:db8:cafe::17]:4711"')], ("2001:db8:cafe::17", 4711)),
-    ([("Forwarded", "for=unknown, for=10.0.0.3")], ("10.0.0.3", 0)),
+    # Only the configured header (X-Forwarded-For by default) is read: ISSUE 15 finding 2.
+    ([("Forwarded", "for=10.1.2.3")], None),
+    ([("Forwarded", "for=10.1.2.3"), ("X-Forwarded-For", "203.0.113.9")],
+     ("203.0.113.9", 0)),
     ([("X-Forwarded-For", "10.0.0.7, 10.0.0.3")], ("10.0.0.7", 0)),
     ([("X-Forwarded-For", "not-an-ip")], None),
     ([], None),
@@ -109,6 +110,35 @@ def test_json_line_is_one_escaped_object():
 def test_forwarded_chains(headers, expected):
     proxies = TrustedProxies(["127.0.0.1", "10.0.0.0/8"])
     assert proxies.client_of(FakeRaw(headers)) == expected
+
+
+@pytest.mark.parametrize("headers, expected", [
+    ([("Forwarded", 'for=192.0.2.60;proto=http;by=203.0.113.43')], ("192.0.2.60", 0)),
+    ([("Forwarded", 'for="[2001:db8:cafe::17]:4711"')], ("2001:db8:cafe::17", 4711)),
+    ([("Forwarded", "for=unknown, for=10.0.0.3")], ("10.0.0.3", 0)),
+    ([("X-Forwarded-For", "203.0.113.9")], None),
+])
+def test_remote_ip_header_forwarded(headers, expected):
+    proxies = TrustedProxies(["127.0.0.1", "10.0.0.0/8"], header="Forwarded")
+    assert proxies.client_of(FakeRaw(headers)) == expected
+
+
+@pytest.mark.parametrize("chain, expected", [
+    # An external proxy (RemoteIPTrustedProxy) cannot present a private client or proxy.
+    ("198.51.100.7", ("198.51.100.7", 0)),
+    ("10.9.9.9", None),
+    ("203.0.113.5, 192.168.1.1", None),
+    ("::1", None),
+    ("2001:db8::5", ("2001:db8::5", 0)),
+    ("8.8.8.8, 10.0.0.1", None),
+])
+def test_external_proxies_do_not_vouch_for_private_addresses(chain, expected):
+    proxies = TrustedProxies(["10.0.0.0/8"], external=["127.0.0.1"])
+    assert proxies.client_of(FakeRaw([("X-Forwarded-For", chain)])) == expected
+    # An internal proxy may present an external one, which then vouches for public addresses.
+    internal = TrustedProxies(["127.0.0.1"], external=["203.0.113.0/24"])
+    assert internal.client_of(FakeRaw([("X-Forwarded-For", "10.1.1.1, 203.0.113.9")])) == \
+        ("203.0.113.9", 0)
 
 
 def test_untrusted_peer_headers_are_not_read():

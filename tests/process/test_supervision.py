@@ -28,6 +28,11 @@ Timeout 1
     PythonHandler app::spin
     PythonPath "sys.path + ['{root}']"
 </Location>
+<Location /read>
+    SetHandler mod_python
+    PythonHandler app::read_slowly
+    PythonPath "sys.path + ['{root}']"
+</Location>
 <Location /sleep>
     SetHandler mod_python
     PythonHandler app::sleep_forever
@@ -80,7 +85,37 @@ def test_stuck_handler_is_killed_at_timeout_with_its_stack(site, path):
     assert f"serving GET {path} for 127.0.0.1" in log
     function = "spin" if path == "/spin" else "sleep_forever"
     assert "File " in log and f"in {function}" in log  # faulthandler's stack dump
-    assert f"the stuck request was in PythonHandler app::{function}" in log
+    assert f"the stuck request was in PythonHandler app::{function} for GET {path}" in log
+    assert get(server.port, "/app/x")[0] == 200
+
+
+def test_timeout_inside_a_rust_call_names_the_handler(site):
+    """ISSUE 15 finding 11: the watchdog's signal arrives while the handler waits inside the
+    engine's body read (a client sending one byte every 0.2 s keeps each read alive). The
+    report used to fail there with "Already mutably borrowed" and lose the handler's name;
+    now the handler is named, aborted with a 500, and the worker replaced."""
+    import socket
+
+    server = site(HANG_CONF, {"app.py": APP}, workers=1)
+    victim = server.workers()[0]
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(b"POST /read HTTP/1.1\r\nHost: a\r\nContent-Length: 100000\r\n\r\n")
+        answer = b""
+        sock.settimeout(0.2)
+        deadline = time.monotonic() + 8
+        while time.monotonic() < deadline and b"\r\n\r\n" not in answer:
+            try:
+                sock.sendall(b"x")
+                answer += sock.recv(4096)
+            except TimeoutError:
+                continue
+            except OSError:
+                break
+    assert answer.startswith(b"HTTP/1.1 500 "), answer[:200]
+    assert wait_until(lambda: victim not in server.workers() and len(server.workers()) == 1)
+    log = server.errors()
+    assert "Already mutably borrowed" not in log
+    assert "the stuck request was in PythonHandler app::read_slowly for POST /read" in log
     assert get(server.port, "/app/x")[0] == 200
 
 

@@ -37,10 +37,11 @@ def test_error_page_escapes_like_ap_escape_html():
     assert 'href="/a?b=1&amp;c=&quot;\'&lt;"' in page
 
 
-def test_make_allow_lists_head_with_get_and_always_trace():
+def test_make_allow_lists_head_with_get_and_trace_only_when_answered():
     mask = (1 << 0) | (1 << 2)
-    assert errorpages.make_allow(mask) == "GET,HEAD,POST,TRACE"
-    assert errorpages.make_allow(0) == "TRACE"
+    assert errorpages.make_allow(mask) == "GET,HEAD,POST"
+    assert errorpages.make_allow(mask, trace=True) == "GET,HEAD,POST,TRACE"
+    assert errorpages.make_allow(0) == ""
 
 
 @pytest.mark.parametrize("text, logged", [

@@ -504,8 +504,9 @@ impl Engine {
             refusals: VecDeque::new(),
             next_sweep: Instant::now() + Duration::from_secs(3600),
             scratch: vec![0; READ_CHUNK],
-        raw_connections: Vec<(String, u16, bool)>,
-        handoff_fds: Option<(i32, i32)>,
+            raw_addresses: RawAddresses::parse(raw_connections)?,
+            handoff: None,
+            parked: false,
         };
         if let Some((send_fd, recv_fd)) = handoff_fds {
             sys::set_nonblocking(send_fd)?;

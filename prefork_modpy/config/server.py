@@ -9,6 +9,7 @@ Must not open sockets or import handler modules.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -124,6 +125,8 @@ class Processes:
     max_memory_per_child: int = 0  # bytes of RSS; 0: no limit
     max_connections_per_child: int = 0  # MaxConnectionsPerChild (wired by the follow-up)
     graceful_shutdown_timeout: float = 30.0
+    # -- server/health --
+    graceful_shutdown_health_delay: float = 0.0  # seconds serving with server-health at 503
     user: Optional[str] = None
     uid: Optional[int] = None
     group: Optional[str] = None
@@ -905,6 +908,20 @@ def _max_connections(builder: _Builder, node: Node) -> None:
         require_wired(node, "MaxConnectionsPerChild", node.args[0])
 
 
+# -- server/health --
+MAX_HEALTH_DELAY = 3600.0
+
+
+def _graceful_shutdown_health_delay(builder: _Builder, node: Node) -> None:
+    """`GracefulShutdownHealthDelay seconds`: on a graceful stop, keep accepting and serving
+    this long with `server-health` answering 503, so a balancer stops sending first."""
+    seconds = _number(node, float, 0)
+    if not math.isfinite(seconds) or seconds > MAX_HEALTH_DELAY:
+        raise ConfigError.at(node, f"{node.name} takes seconds from 0 to {MAX_HEALTH_DELAY:g}, "
+                                   f"not {node.args[0]!r}")
+    builder.processes.graceful_shutdown_health_delay = seconds
+
+
 def _regex_default_options(builder: _Builder, node: Node) -> None:
     """`RegexDefaultOptions [+|-]ICASE|DOTALL|DOLLAR_ENDONLY|none ...` for the regexes read
     after it (httpd's ap_regcomp_set_default_cflags)."""
@@ -965,6 +982,8 @@ _SERVER_DIRECTIVES: dict[str, Callable[[_Builder, Node], None]] = {
     "extendedstatus": _extended_status,
     "maxconnectionsperchild": _max_connections,
     "regexdefaultoptions": _regex_default_options,
+    # -- server/health --
+    "gracefulshutdownhealthdelay": _graceful_shutdown_health_delay,
 }
 
 

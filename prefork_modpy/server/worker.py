@@ -26,6 +26,8 @@ from ..httpd.accesslog import AccessLogger
 from ..httpd.forwarded import ProxiedRequest, TrustedProxies
 from ..modpy.dispatch import Dispatcher
 from ..runtime.runtime import Runtime
+from .health import HANDLER_NAME as HEALTH_HANDLER
+from .health import HealthCheck
 from .scoreboard import GRACEFUL, READY, WorkerSlot, read_rss_kb
 from .status import HANDLER_NAME as STATUS_HANDLER
 from .status import StatusPage
@@ -126,6 +128,7 @@ class Worker:
         dispatcher = Dispatcher(runtime, access_log=self.access_log)
         status = StatusPage(self.slot.board, self._queued_connections)
         dispatcher.builtin_handlers[STATUS_HANDLER] = status.handle
+        dispatcher.builtin_handlers[HEALTH_HANDLER] = HealthCheck(self.slot.board).handle
         self._install_faulthandler()
         drop_privileges(self.processes)
         # Set after the privilege drop: changing credentials clears it.

@@ -24,6 +24,7 @@ from .. import _core
 from ..httpd import errorpages
 from ..httpd.accesslog import AccessLogger
 from ..httpd.forwarded import ProxiedRequest, TrustedProxies
+from ..httpd.forwardedproto import with_forwarded_scheme
 from ..modpy.dispatch import Dispatcher
 from ..runtime.runtime import Runtime
 from .health import HANDLER_NAME as HEALTH_HANDLER
@@ -172,6 +173,7 @@ class Worker:
             client = self.proxies.client_of(raw)
             if client is not None:
                 raw = ProxiedRequest(raw, client)
+            raw = with_forwarded_scheme(raw, self.proxies)  # -- forwardedproto --
         slot.begin_request(raw.method, raw.target, raw.remote_addr[0])
         self.busy = True
         if closing or self.stopping:

@@ -56,6 +56,8 @@ pub struct Conn {
     /// request (nothing waits on epoll then: one request at a time), which saves two
     /// epoll_ctl calls per request; closing the fd removes it from the set.
     pub registered: bool,
+    /// Accepted on a `proxy-protocol` listener and its PROXY header not read yet.
+    pub proxy_header: bool,
 }
 
 impl Conn {
@@ -74,6 +76,7 @@ impl Conn {
             head: None,
             head_time: 0.0,
             lingered: 0,
+            proxy_header: false,
         }
     }
 }

@@ -17,6 +17,7 @@ use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedBytes;
 
 use crate::conn::{self, after, Action, Conn, ConnLimits, Loan, Phase, Shared};
+use crate::proxy::{self, Step};
 use crate::pyapi::Limits;
 use crate::pyio::{latin1_bytes, latin1_str};
 use crate::request::RawRequest;
@@ -53,6 +54,8 @@ const SLICE: Duration = Duration::from_secs(1);
 pub struct Engine {
     epfd: RawFd,
     listeners: Vec<RawFd>,
+    /// Listeners whose connections start with a PROXY protocol header.
+    proxy_listeners: Vec<RawFd>,
     listening: bool,
     accept_paused_until: Option<Instant>,
     slab: Vec<Option<Box<Conn>>>,
@@ -186,6 +189,13 @@ impl Engine {
         let Some(c) = self.slab.get_mut(fd as usize).and_then(|s| s.as_deref_mut()) else {
             return;
         };
+        if c.proxy_header {
+            match proxy::strip_header(&mut c.buf, &mut c.peer) {
+                Step::Wait => return,
+                Step::Close => return self.close(fd),
+                Step::Go => c.proxy_header = false,
+            }
+        }
         let action = c.advance(&cl, now);
         let d = c.deadline;
         match action {
@@ -226,7 +236,9 @@ impl Engine {
             match sys::accept(lfd) {
                 Ok((fd, peer, local)) => {
                     let d = after(now, self.first_byte_secs());
-                    if let Some(fd) = self.insert(Box::new(Conn::new(fd, peer, local, d))) {
+                    let mut c = Box::new(Conn::new(fd, peer, local, d));
+                    c.proxy_header = self.proxy_listeners.contains(&lfd);
+                    if let Some(fd) = self.insert(c) {
                         // The request often arrives with the handshake: read it now
                         // rather than after another epoll round trip.
                         self.on_readable(fd, now);
@@ -370,11 +382,13 @@ impl Engine {
     /// attribute from the config's `Limits` dataclass), the reason phrase of each status
     /// and `error_page(status, method) -> bytes`, the page of a request the engine refuses.
     #[new]
+    #[pyo3(signature = (listen_fds, limits, reasons, error_page, proxy_fds = Vec::new()))]
     fn new(
         listen_fds: Vec<i32>,
         limits: Limits,
         reasons: std::collections::HashMap<u16, String>,
         error_page: Py<PyAny>,
+        proxy_fds: Vec<i32>,
     ) -> PyResult<Self> {
         let pairs: PyResult<Vec<(u16, Vec<u8>)>> =
             reasons.iter().map(|(&s, r)| Ok((s, latin1_bytes(r, "reason")?))).collect();
@@ -383,6 +397,7 @@ impl Engine {
         let mut e = Engine {
             epfd,
             listeners: Vec::new(),
+            proxy_listeners: proxy_fds,
             listening: false,
             accept_paused_until: None,
             slab: Vec::new(),
@@ -451,6 +466,7 @@ impl Engine {
         for fd in self.listeners.drain(..) {
             sys::close(fd); // the worker's copy of an inherited listening socket
         }
+        self.proxy_listeners.clear();
         self.accept_paused_until = None;
     }
 

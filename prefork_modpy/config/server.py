@@ -255,6 +255,8 @@ class ServerConfig:
     processes: Processes = field(default_factory=Processes)
     # Peers whose X-Forwarded-For / Forwarded name the client (mod_remoteip's trusted proxies).
     trusted_proxies: tuple[str, ...] = ()
+    # -- PROXY protocol -- `Listen ... proxy-protocol` addresses (rust/proxy.rs reads them)
+    proxy_protocol_listen: tuple[tuple[str, int], ...] = ()
     python_optimize: bool = False  # PythonOptimize: reported, the interpreter decides
     # Warning lines (`file:line: ...`) for what the config asks and prefork-modpy leaves
     # unapplied for a stated reason; printed by -t and at start.
@@ -305,6 +307,7 @@ class _Builder:
         self.log_formats: dict[str, str] = {}
         self.custom_logs: list[tuple[VirtualHost, Node]] = []
         self.trusted_proxies: tuple[str, ...] = ()
+        self.proxy_protocol_listen: tuple[tuple[str, int], ...] = ()  # -- PROXY protocol --
         self.loaded_modules = dict(reader.loaded_modules) if reader is not None else {}
         self.warnings: list[str] = list(reader.warnings) if reader is not None else []
         self.warned_names: set[str] = set()
@@ -332,6 +335,7 @@ class _Builder:
             python_imports=self.extra["python_imports"], server_root=self.extra["server_root"],
             files_read=files_read, processes=self.processes,
             trusted_proxies=self.trusted_proxies,
+            proxy_protocol_listen=self.proxy_protocol_listen,
             python_optimize=bool(self.extra.get("python_optimize")),
             warnings=self.warnings, loaded_modules=self.loaded_modules, sources=self.sources)
         for name, value in self.server_fields.items():
@@ -588,6 +592,22 @@ def _parse_listen(node: Node) -> tuple[str, int]:
     if len(node.args) not in (1, 2):
         raise ConfigError.at(node, "Listen takes [address:]port")
     return parse_address(node.args[0], node)
+
+
+# -- PROXY protocol (rust/proxy.rs) --
+PROXY_PROTOCOL = "proxy-protocol"
+
+
+def _proxy_protocol_listen(builder: _Builder, node: Node, address: tuple[str, int]) -> None:
+    """`Listen addr:port proxy-protocol`: connections there start with HAProxy's PROXY
+    header (v1 or v2; `send-proxy`), and the client it names is the remote address. One
+    socket cannot be both: a client could not tell whether to send the header."""
+    proxied = len(node.args) == 2 and node.args[1].lower() == PROXY_PROTOCOL
+    if address in builder.listen and proxied != (address in builder.proxy_protocol_listen):
+        raise ConfigError.at(node, f"Listen {node.args[0]} appears both with and without "
+                                   f"{PROXY_PROTOCOL}: one socket cannot be both")
+    if proxied:
+        builder.proxy_protocol_listen += (address,)
 
 
 def parse_address(text: str, node: Optional[Node] = None) -> tuple[str, int]:
@@ -941,7 +961,9 @@ def _regex_default_options(builder: _Builder, node: Node) -> None:
 
 
 def _listen(builder: _Builder, node: Node) -> None:
-    builder.listen.append(_parse_listen(node))
+    address = _parse_listen(node)
+    _proxy_protocol_listen(builder, node, address)  # -- PROXY protocol --
+    builder.listen.append(address)
 
 
 def _server_root(builder: _Builder, node: Node) -> None:

@@ -407,7 +407,9 @@ class Master:
             # Jitter staggers the recycling so that workers do not all restart together.
             max_requests += random.randint(0, processes.max_requests_jitter)
         spec = WorkerSpec(number, slot, generation.number, max_requests,
-                          accept_linger=not self.listeners.activated)
+                          accept_linger=not self.listeners.activated,
+                          proxy_fds=self.listeners.proxy_protocol_fds(
+                              generation.config.proxy_protocol_listen))
         self.board.assign(slot, generation.number, number)
         fds = self.listeners.fds_for(generation.config.listen)
         try:

@@ -71,6 +71,7 @@ class WorkerSpec:
     generation: int
     max_requests: int  # 0: no limit; jitter already applied
     accept_linger: bool = True
+    proxy_fds: tuple[int, ...] = ()  # listeners whose connections start with a PROXY header
 
 
 class Worker:
@@ -136,7 +137,8 @@ class Worker:
         _set_parent_death_signal(signal.SIGTERM, self.master_pid)
         self._run_python_imports(runtime)
         engine = self.engine = _core.Engine(self.listen_fds, self.config.limits,
-                                            errorpages.STATUS_LINES, errorpages.error_body)
+                                            errorpages.STATUS_LINES, errorpages.error_body,
+                                            list(self.spec.proxy_fds))
         return engine, dispatcher
 
     def _boot_failed(self, exc: BaseException) -> NoReturn:

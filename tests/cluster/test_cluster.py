@@ -49,11 +49,13 @@ def handler(req):
         sess["n"] = sess.get("n", 0) + 1
         sess.save()
     req.content_type = "text/plain"
-    req.write("n=%d node=%s" % (sess.get("n", 0), req.get_options()["node"]))
+    req.write("n=%d node=%s port=%d" % (sess.get("n", 0), req.get_options()["node"],
+                                        req.connection.remote_addr[1]))
     return apache.OK
 '''
 
 NODE_CONF = """
+Listen 127.0.0.1:{proxy_port} proxy-protocol
 Timeout 20
 KeepAliveTimeout 5
 GracefulShutdownTimeout 10
@@ -75,7 +77,9 @@ TrustedProxies 127.0.0.1
 # The config docs/deployment.md shows, with one frontend per node count for the throughput
 # figures. Health checks every 200 ms, down after 2 failures, up after 2 successes; a refused
 # connection is retried on another node (`option redispatch`), a request cut by a dying node
-# is not (it may have changed state). `http-server-close`: no idle connection to a node is
+# is not (it may have changed state). Each node is reached on its `proxy-protocol` listener
+# with `send-proxy-v2` (health checks too), so it sees the client's own address and port.
+# `http-server-close`: no idle connection to a node is
 # reused, so a node lost between two requests costs nothing (HAProxy closes the client's
 # connection without an answer when a reused server connection turns out dead).
 HAPROXY_CONF = """
@@ -106,7 +110,6 @@ backend nodes1
 {servers1}
 frontend all
     bind 127.0.0.1:{port3}
-    option forwardfor
     default_backend nodes3
 frontend two
     bind 127.0.0.1:{port2}
@@ -139,8 +142,9 @@ class Node:
         base.mkdir()
         self.name = name
         self.factory = SiteFactory(base)
+        self.proxy_port = free_port()  # HAProxy connects here with send-proxy-v2
         config = NODE_CONF.format(delay=HEALTH_DELAY, node=name, redis_port=redis_port,
-                                  key_dir=key_dir)
+                                  key_dir=key_dir, proxy_port=self.proxy_port)
         self.server: Server = self.factory.start(config, {"app/counter.py": HANDLER},
                                                  workers=2)
 
@@ -160,7 +164,8 @@ class Node:
 class HAProxy:
     def __init__(self, base: Path, nodes: list[Node]) -> None:
         self.ports = [free_port() for _ in range(3)]
-        lines = [f"    server {n.name} 127.0.0.1:{n.port}" for n in nodes]
+        lines = [f"    server {n.name} 127.0.0.1:{n.proxy_port} send-proxy-v2 check-send-proxy"
+                 for n in nodes]
         self.conf = base / "haproxy.cfg"
         self.conf.write_text(HAPROXY_CONF.format(
             servers3="\n".join(lines), servers2="\n".join(lines[:2]),
@@ -221,6 +226,7 @@ class Client:
     ok: int = 0
     failures: list[tuple[float, str]] = field(default_factory=list)
     regressions: list[str] = field(default_factory=list)
+    wrong_address: list[str] = field(default_factory=list)
     nodes: set[str] = field(default_factory=set)
 
     def login(self) -> None:
@@ -246,6 +252,8 @@ class Client:
                 continue
             fields = dict(part.split("=", 1) for part in body.split())
             n = int(fields["n"])
+            if conn.sock is not None and int(fields["port"]) != conn.sock.getsockname()[1]:
+                self.wrong_address.append(body)  # the PROXY header's client is not ours
             if n <= self.last:
                 self.regressions.append(f"{self.last} -> {n} on {fields['node']}")
             self.last = n
@@ -272,7 +280,8 @@ def throughput(port: int, seconds: float) -> float:
     for thread in threads:
         thread.join(seconds + 30)
     elapsed = time.monotonic() - started
-    assert not any(c.failures or c.regressions for c in clients)
+    assert not any(c.failures or c.regressions or c.wrong_address for c in clients), \
+        [(c.failures[:2], c.regressions[:2], c.wrong_address[:2]) for c in clients]
     return sum(c.ok for c in clients) / elapsed
 
 
@@ -343,6 +352,8 @@ def test_nodes_lost_stopped_and_reloaded_under_load(cluster, record_property) ->
     record_property("chaos_failed", len(failures))
     # Every session survived: no counter reset or went back, and Redis holds the last value.
     assert not [r for c in clients for r in c.regressions]
+    # Each answer named the client's own port: the PROXY v2 header reached the request.
+    assert not [w for c in clients for w in c.wrong_address][:5]
     for client in clients:
         status, body, _ = request(http.client.HTTPConnection(
             "127.0.0.1", haproxy.ports[2], timeout=10), "/app/peek", client.cookie)

@@ -631,7 +631,7 @@ class Master:
         self.board.set_draining()  # server-health answers 503 from now on
         config = (self.current or self.pending).config  # type: ignore[union-attr]
         delay = config.processes.graceful_shutdown_health_delay
-        if graceful and delay and self.current is not None:
+        if graceful and delay:
             # Serve on while the balancer's health checks notice; loop() stops after it.
             self.health_delay_until = time.monotonic() + delay
             self.log(f"graceful stop: server-health answers 503; serving {delay:g}s more "

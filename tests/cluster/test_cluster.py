@@ -357,7 +357,9 @@ def test_nodes_lost_stopped_and_reloaded_under_load(cluster, record_property) ->
     for client in clients:
         status, body, _ = request(http.client.HTTPConnection(
             "127.0.0.1", haproxy.ports[2], timeout=10), "/app/peek", client.cookie)
-        assert status == 200 and body.startswith(f"n={client.last} "), (client.last, body)
+        # A request cut by A's death may have saved before it died: at most one more each.
+        stored = int(body.split()[0][2:]) if status == 200 else -1
+        assert client.last <= stored <= client.last + len(client.failures), (client, body)
     # At most the requests in flight when A died failed (one per client at most), all of
     # them sent before A was gone (50 ms of slack: the client notes the time before HAProxy
     # forwards, and the kernel resets a dead listener's queue asynchronously); none around

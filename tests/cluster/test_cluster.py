@@ -361,11 +361,12 @@ def test_nodes_lost_stopped_and_reloaded_under_load(cluster, record_property) ->
         stored = int(body.split()[0][2:]) if status == 200 else -1
         assert client.last <= stored <= client.last + len(client.failures), (client, body)
     # At most the requests in flight when A died failed (one per client at most), all of
-    # them sent before A was gone (50 ms of slack: the client notes the time before HAProxy
-    # forwards, and the kernel resets a dead listener's queue asynchronously); none around
+    # them sent before A was gone (100 ms of slack: SIGKILL takes effect asynchronously, and
+    # until A's last worker is gone its listening socket still queues what HAProxy forwards,
+    # which the kernel then resets: requests in flight on A as well); none around
     # B's graceful stop.
     assert len(failures) <= CLIENTS
-    assert all(sent <= killed_done + 0.05 for sent, _ in failures), \
+    assert all(sent <= killed_done + 0.1 for sent, _ in failures), \
         (killed_done - killed_at, failures)
     assert not [f for f in failures if graceful_at - 0.5 <= f[0] <= graceful_done + 1]
     # Every node served: A before it died, B before and after its restart, C after reload.

@@ -373,4 +373,9 @@ def test_nodes_lost_stopped_and_reloaded_under_load(cluster, record_property) ->
     seen = set().union(*(c.nodes for c in clients))
     assert {"a", "b", "c", "c2"} <= seen, seen
     assert served > 100
+    # HAProxy took B out because its health check said 503 (the drain), not because its
+    # socket closed; A was taken out on a refused connection.
+    log = haproxy.log.read_text()
+    assert "Server nodes3/b is DOWN, reason: Layer7 wrong status, code: 503" in log, log
+    assert "Server nodes3/a is DOWN, reason: Layer4 connection problem" in log, log
     assert redis_server.proc is not None and redis_server.proc.poll() is None

@@ -8,7 +8,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 SOURCES := $(shell find rust -type f) Cargo.toml pyproject.toml
 
-.PHONY: install dist test-wheels deps apache deps-redis run test test-rust test-python test-upstream lint lint-rust lint-stubs clean
+.PHONY: install dist test-wheels deps apache deps-redis deps-haproxy run test test-rust test-python test-upstream lint lint-rust lint-stubs clean
 
 $(VENV)/.installed: $(SOURCES)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,8 +38,14 @@ deps-redis:
 	@if [ "$${PREFORK_MODPY_NO_REDIS:-0}" = 1 ]; then echo "deps-redis: skipped (PREFORK_MODPY_NO_REDIS=1)"; \
 	else bash tests/support/install_redis.sh; fi
 
-## Every Debian package the tests need (Apache + mod_python, redis-server): explicit steps.
-deps: apache deps-redis
+## Debian's haproxy for the several-nodes test (tests/cluster; apt-get, as root; a no-op once
+## installed). The test fails without it unless PREFORK_MODPY_NO_HAPROXY=1 says to skip it.
+deps-haproxy:
+	@if [ "$${PREFORK_MODPY_NO_HAPROXY:-0}" = 1 ]; then echo "deps-haproxy: skipped (PREFORK_MODPY_NO_HAPROXY=1)"; \
+	else bash tests/support/install_haproxy.sh; fi
+
+## Every Debian package the tests need (Apache + mod_python, redis-server, haproxy).
+deps: apache deps-redis deps-haproxy
 
 ## The whole test suite: Rust unit tests, lint, then pytest against the real server and
 ## against Apache httpd + mod_python.

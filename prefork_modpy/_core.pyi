@@ -34,6 +34,7 @@ class Engine:
         error_page: Callable[[int, str], bytes],
         raw_connections: list[tuple[str, int, bool]] = ...,
         handoff_fds: Optional[tuple[int, int]] = None,
+        proxy_fds: list[int] = ...,
     ) -> Engine:
         """Takes already-bound listening sockets (set non-blocking here, not closed on drop),
         the limits to enforce (read by attribute from the config's `Limits`), the reason
@@ -41,6 +42,9 @@ class Engine:
         reason gets the phrase from here, "Unknown" for a status it lacks) and
         ``error_page(status, method)``, the body of a request the engine refuses itself
         (`errorpages.error_body`; the method is the request line's first word).
+        Connections accepted on ``proxy_fds`` (a subset of ``listen_fds``: `Listen ...
+        proxy-protocol`) must start with a PROXY protocol v1 or v2 header, whose client
+        address becomes the request's ``remote_addr``; without a valid one they are closed.
 
         The header and body read timeouts are mod_reqtimeout's ``RequestReadTimeout``: a head
         must be complete ``header_timeout`` seconds after its first byte, extended by one

@@ -62,6 +62,8 @@ pub struct Conn {
     /// The pre-read body stalled: the request went to Python anyway, and its first body
     /// read past the buffered bytes raises the read timeout.
     pub body_timed_out: bool,
+    /// Accepted on a `proxy-protocol` listener and its PROXY header not read yet.
+    pub proxy_header: bool,
 }
 
 impl Conn {
@@ -82,6 +84,7 @@ impl Conn {
             lingered: 0,
             raw: false,
             body_timed_out: false,
+            proxy_header: false,
         }
     }
 }

@@ -18,6 +18,7 @@ use pyo3::pybacked::PyBackedBytes;
 
 use crate::conn::{self, after, Action, Conn, ConnLimits, Loan, Phase, Shared};
 use crate::handoff::{Handoff, Parked, MESSAGE_MAX};
+use crate::proxy::{self, Step};
 use crate::pyapi::Limits;
 use crate::pyio::{latin1_bytes, latin1_str};
 use crate::rawconn::{RawAddresses, RawConnection};
@@ -59,6 +60,8 @@ const SLICE: Duration = Duration::from_secs(1);
 pub struct Engine {
     epfd: RawFd,
     listeners: Vec<RawFd>,
+    /// Listeners whose connections start with a PROXY protocol header.
+    proxy_listeners: Vec<RawFd>,
     listening: bool,
     accept_paused_until: Option<Instant>,
     slab: Vec<Option<Box<Conn>>>,
@@ -262,6 +265,13 @@ impl Engine {
         let Some(c) = self.slab.get_mut(fd as usize).and_then(|s| s.as_deref_mut()) else {
             return;
         };
+        if c.proxy_header {
+            match proxy::strip_header(&mut c.buf, &mut c.peer) {
+                Step::Wait => return,
+                Step::Close => return self.close(fd),
+                Step::Go => c.proxy_header = false,
+            }
+        }
         let action = c.advance(&cl, now);
         let d = c.deadline;
         match action {
@@ -304,6 +314,8 @@ impl Engine {
                     let d = after(now, self.first_byte_secs());
                     let mut c = Box::new(Conn::new(fd, peer, local, d));
                     let raw = !self.raw_addresses.is_empty() && self.raw_addresses.wants(&local);
+                    // -- PROXY protocol: a raw connection's bytes are the handler's --
+                    c.proxy_header = !raw && self.proxy_listeners.contains(&lfd);
                     if raw {
                         c.raw = true;
                         c.phase = Phase::Ready;
@@ -465,7 +477,8 @@ impl Drop for Engine {
 
 #[pymethods]
 impl Engine {
-    /// Engine(listen_fds, limits, reasons, error_page, raw_connections=[], handoff_fds=None):
+    /// Engine(listen_fds, limits, reasons, error_page, raw_connections=[], handoff_fds=None,
+    /// proxy_fds=[]):
     /// takes already-bound listening
     /// sockets (set non-blocking here, not closed on drop), the limits to enforce (read by
     /// attribute from the config's `Limits` dataclass), the reason phrase of each status
@@ -473,7 +486,7 @@ impl Engine {
     /// `raw_connections`: `(ip or "", port, raw)` local addresses whose connections are
     /// handed over whole as `RawConnection`s (PythonConnectionHandler).
     #[new]
-    #[pyo3(signature = (listen_fds, limits, reasons, error_page, raw_connections = Vec::new(), handoff_fds = None))]
+    #[pyo3(signature = (listen_fds, limits, reasons, error_page, raw_connections = Vec::new(), handoff_fds = None, proxy_fds = Vec::new()))]
     fn new(
         listen_fds: Vec<i32>,
         limits: Limits,
@@ -481,6 +494,7 @@ impl Engine {
         error_page: Py<PyAny>,
         raw_connections: Vec<(String, u16, bool)>,
         handoff_fds: Option<(i32, i32)>,
+        proxy_fds: Vec<i32>,
     ) -> PyResult<Self> {
         let pairs: PyResult<Vec<(u16, Vec<u8>)>> =
             reasons.iter().map(|(&s, r)| Ok((s, latin1_bytes(r, "reason")?))).collect();
@@ -489,6 +503,7 @@ impl Engine {
         let mut e = Engine {
             epfd,
             listeners: Vec::new(),
+            proxy_listeners: proxy_fds,
             listening: false,
             accept_paused_until: None,
             slab: Vec::new(),
@@ -577,6 +592,7 @@ impl Engine {
         for fd in self.listeners.drain(..) {
             sys::close(fd); // the worker's copy of an inherited listening socket
         }
+        self.proxy_listeners.clear();
         self.accept_paused_until = None;
     }
 

@@ -9,6 +9,7 @@ mod engine; // Engine: epoll loop, accept, timeouts, keep-alive, pipelining
 mod errors; // BadRequestError and error conversions
 mod handoff; // hand-over of connections between workers while one is busy in Python
 mod parse; // request-head scanner/parser and framing decisions (pure Rust)
+mod proxy; // PROXY protocol v1/v2 header of `Listen ... proxy-protocol` (pure Rust)
 mod pyapi; // Limits, ParsedHead, parse_head, decode_chunked, http_date
 mod pyio; // GIL-released blocking reads/writes with signal checks; latin-1 helpers
 mod rawconn; // RawConnection: a connection handed whole to a PythonConnectionHandler

@@ -362,6 +362,8 @@ def _extensions(node: Node, first: int) -> list[str]:
 # Handlers a request can be given here: mod_python's, the status page (registered by the
 # worker), httpd's default handler (the static file).
 KNOWN_HANDLERS = PYTHON_HANDLER_NAMES | {"server-status", "default-handler"}
+# -- server/health (load-balancer health check, registered by the worker) --
+KNOWN_HANDLERS = KNOWN_HANDLERS | {"server-health"}
 # Handlers of httpd modules prefork-modpy lacks whose files are harmless to send as they are.
 _HARMLESS_HANDLERS = {"type-map": "mod_negotiation's type maps"}
 # -- unknown handlers (AH00524) --

@@ -9,6 +9,7 @@ Must not open sockets or import handler modules.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -126,6 +127,8 @@ class Processes:
     max_memory_per_child: int = 0  # bytes of RSS; 0: no limit
     max_connections_per_child: int = 0  # MaxConnectionsPerChild (0: no limit)
     graceful_shutdown_timeout: float = 30.0
+    # -- server/health --
+    graceful_shutdown_health_delay: float = 0.0  # seconds serving with server-health at 503
     user: Optional[str] = None
     uid: Optional[int] = None
     group: Optional[str] = None
@@ -269,6 +272,8 @@ class ServerConfig:
     # RemoteIPHeader: the one header the proxies set; None: X-Forwarded-For, and no peer is
     # trusted unless listed (with it set and no list, every peer is, as in mod_remoteip).
     remote_ip_header: Optional[str] = None
+    # -- PROXY protocol -- `Listen ... proxy-protocol` addresses (rust/proxy.rs reads them)
+    proxy_protocol_listen: tuple[tuple[str, int], ...] = ()
     python_optimize: bool = False  # PythonOptimize: reported, the interpreter decides
     # Warning lines (`file:line: ...`) for what the config asks and prefork-modpy leaves
     # unapplied for a stated reason; printed by -t and at start.
@@ -394,6 +399,7 @@ class _Builder:
         self.custom_logs: list[tuple[VirtualHost, Node]] = []
         self.trusted_proxies: tuple[str, ...] = ()
         self.remote_ip_header_node: Optional[Node] = None
+        self.proxy_protocol_listen: tuple[tuple[str, int], ...] = ()  # -- PROXY protocol --
         self.loaded_modules = dict(reader.loaded_modules) if reader is not None else {}
         self.warnings: list[str] = list(reader.warnings) if reader is not None else []
         self.warned_names: set[str] = set()
@@ -423,6 +429,7 @@ class _Builder:
             python_imports=self.extra["python_imports"], server_root=self.extra["server_root"],
             files_read=files_read, processes=self.processes,
             trusted_proxies=self.trusted_proxies,
+            proxy_protocol_listen=self.proxy_protocol_listen,
             python_optimize=bool(self.extra.get("python_optimize")),
             warnings=self.warnings, loaded_modules=self.loaded_modules, sources=self.sources)
         for name, value in self.server_fields.items():
@@ -726,6 +733,22 @@ def _parse_listen(node: Node) -> tuple[str, int]:
     if len(node.args) not in (1, 2):
         raise ConfigError.at(node, "Listen takes [address:]port")
     return parse_address(node.args[0], node)
+
+
+# -- PROXY protocol (rust/proxy.rs) --
+PROXY_PROTOCOL = "proxy-protocol"
+
+
+def _proxy_protocol_listen(builder: _Builder, node: Node, address: tuple[str, int]) -> None:
+    """`Listen addr:port proxy-protocol`: connections there start with HAProxy's PROXY
+    header (v1 or v2; `send-proxy`), and the client it names is the remote address. One
+    socket cannot be both: a client could not tell whether to send the header."""
+    proxied = len(node.args) == 2 and node.args[1].lower() == PROXY_PROTOCOL
+    if address in builder.listen and proxied != (address in builder.proxy_protocol_listen):
+        raise ConfigError.at(node, f"Listen {node.args[0]} appears both with and without "
+                                   f"{PROXY_PROTOCOL}: one socket cannot be both")
+    if proxied:
+        builder.proxy_protocol_listen += (address,)
 
 
 def parse_address(text: str, node: Optional[Node] = None) -> tuple[str, int]:
@@ -1073,6 +1096,20 @@ def _max_connections(builder: _Builder, node: Node) -> None:
     builder.processes.max_connections_per_child = _number(node, int, 0)
 
 
+# -- server/health --
+MAX_HEALTH_DELAY = 3600.0
+
+
+def _graceful_shutdown_health_delay(builder: _Builder, node: Node) -> None:
+    """`GracefulShutdownHealthDelay seconds`: on a graceful stop, keep accepting and serving
+    this long with `server-health` answering 503, so a balancer stops sending first."""
+    seconds = _number(node, float, 0)
+    if not math.isfinite(seconds) or seconds > MAX_HEALTH_DELAY:
+        raise ConfigError.at(node, f"{node.name} takes seconds from 0 to {MAX_HEALTH_DELAY:g}, "
+                                   f"not {node.args[0]!r}")
+    builder.processes.graceful_shutdown_health_delay = seconds
+
+
 def _regex_default_options(builder: _Builder, node: Node) -> None:
     """`RegexDefaultOptions [+|-]ICASE|DOTALL|DOLLAR_ENDONLY|none ...` for the regexes read
     after it (httpd's ap_regcomp_set_default_cflags)."""
@@ -1107,6 +1144,7 @@ def _allow_dot_segments(builder: _Builder, node: Node) -> None:
 
 def _listen(builder: _Builder, node: Node) -> None:
     address = _parse_listen(node)
+    _proxy_protocol_listen(builder, node, address)  # -- PROXY protocol --
     builder.listen.append(address)
     builder.listen_sources.setdefault(address, node.where)  # start-up errors name the line
 
@@ -1153,6 +1191,8 @@ _SERVER_DIRECTIVES: dict[str, Callable[[_Builder, Node], None]] = {
     "maxconnectionsperchild": _max_connections,
     "regexdefaultoptions": _regex_default_options,
     "allowdotsegments": _allow_dot_segments,  # -- dot segments --
+    # -- server/health --
+    "gracefulshutdownhealthdelay": _graceful_shutdown_health_delay,
 }
 
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Callable, Optional
 from ..config import logformat
 from ..config.logformat import BUILTIN_FORMATS, JSON_FORMAT, Piece, resolve_format
 from ..runtime import pipedlogs
+from .forwardedproto import HTTPS, scheme_of
 
 if TYPE_CHECKING:
     from ..config.server import ServerConfig
@@ -146,6 +147,14 @@ _SIMPLE: dict[str, Getter] = {
 }
 
 
+def _https_variable(req: RequestRec) -> str:
+    """`%{HTTPS}e`: "on" for a request a trusted proxy received over https, as mod_ssl's
+    fixup sets it for every request (ssl_hook_Fixup)."""
+    if scheme_of(req.raw) == HTTPS:
+        return "on"
+    return _dash(req.subprocess_env.get("HTTPS") or os.environ.get("HTTPS"))
+
+
 def _with_arg(letter: str, arg: str) -> Optional[Getter]:
     if letter == "i":
         return lambda req: _dash(req.raw.header(arg))
@@ -153,6 +162,8 @@ def _with_arg(letter: str, arg: str) -> Optional[Getter]:
         return _header_out(arg)
     if letter == "n":
         return lambda req: _dash(req.notes.get(arg))
+    if letter == "e" and arg == "HTTPS":  # -- forwardedproto --
+        return _https_variable
     if letter == "e":
         return lambda req: _dash(req.subprocess_env.get(arg) or os.environ.get(arg))
     if letter == "t":

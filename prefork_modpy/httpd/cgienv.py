@@ -13,6 +13,7 @@ import os
 from typing import TYPE_CHECKING, Optional
 
 from ..runtime.table import Table
+from .forwardedproto import HTTPS, scheme_of
 
 if TYPE_CHECKING:
     from ..runtime.record import RequestRec
@@ -41,9 +42,14 @@ def server_name(req: RequestRec) -> str:
 
 def server_port(req: RequestRec) -> int:
     """ap_get_server_port with UseCanonicalName Off: the port of the Host header, else the
-    ServerName's, else 80."""
+    ServerName's, else the scheme's default (ap_default_port: 443 for https)."""
     port = host_port(req.headers_in.get("Host"))
-    return port if port is not None else (req.server.port or 80)
+    return port if port is not None else (req.server.port or default_port(req))
+
+
+# -- forwardedproto (X-Forwarded-Proto) --
+def default_port(req: RequestRec) -> int:
+    return 443 if scheme_of(req.raw) == HTTPS else 80
 
 
 def host_port(host: Optional[str]) -> Optional[int]:
@@ -76,7 +82,7 @@ def common_vars(req: RequestRec) -> list[tuple[str, str]]:
             ("SERVER_NAME", _escape_html(server_name(req))),
             ("SERVER_ADDR", conn.local_ip), ("SERVER_PORT", str(server_port(req))),
             ("REMOTE_ADDR", req.useragent_ip), ("DOCUMENT_ROOT", req.document_root()),
-            ("REQUEST_SCHEME", "http"), ("CONTEXT_PREFIX", ""),
+            ("REQUEST_SCHEME", scheme_of(req.raw)), ("CONTEXT_PREFIX", ""),
             ("CONTEXT_DOCUMENT_ROOT", req.document_root()),
             ("SERVER_ADMIN", req.server.server_admin)):
         if text is not None:
@@ -86,6 +92,8 @@ def common_vars(req: RequestRec) -> list[tuple[str, str]]:
     env.append(("SCRIPT_FILENAME", req.filename))  # type: ignore[arg-type]
     env.append(("REMOTE_PORT", str(conn.client_addr[1])))
     _add_user_vars(req, env)
+    if scheme_of(req.raw) == HTTPS:
+        env.append(("HTTPS", "on"))  # mod_ssl's variable, which wsgi.url_scheme reads
     return env
 
 

@@ -23,6 +23,7 @@ from mod_python import apache
 
 from ..config.rewrite import Condition, InternalMap, RewriteSettings, Rule, TextMap
 from . import cgienv
+from .forwardedproto import HTTPS, scheme_of
 
 if TYPE_CHECKING:
     from ..config.directives import DirSettings
@@ -456,7 +457,7 @@ _VARIABLES: dict[str, Any] = {
     "REMOTE_USER": lambda ctx: ctx.req.user or "",
     "REMOTE_IDENT": lambda ctx: "",
     "REQUEST_METHOD": lambda ctx: ctx.req.method,
-    "REQUEST_SCHEME": lambda ctx: "http",
+    "REQUEST_SCHEME": lambda ctx: scheme_of(ctx.req.raw),  # -- forwardedproto --
     "REQUEST_URI": lambda ctx: ctx.req.uri,
     "REQUEST_FILENAME": _request_filename,
     "SCRIPT_FILENAME": _request_filename,
@@ -464,7 +465,7 @@ _VARIABLES: dict[str, Any] = {
     "QUERY_STRING": lambda ctx: ctx.req.args or "",
     "AUTH_TYPE": lambda ctx: ctx.req.ap_auth_type or "",
     "IS_SUBREQ": lambda ctx: "false",
-    "HTTPS": lambda ctx: "off",
+    "HTTPS": lambda ctx: "on" if scheme_of(ctx.req.raw) == HTTPS else "off",
     "DOCUMENT_ROOT": lambda ctx: ctx.req.vhost.document_root,
     "CONTEXT_DOCUMENT_ROOT": lambda ctx: ctx.req.alias_root or ctx.req.vhost.document_root,
     "CONTEXT_PREFIX": lambda ctx: _context_prefix(ctx.req),

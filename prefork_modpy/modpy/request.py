@@ -17,7 +17,7 @@ from typing import Any, Callable, Optional
 from mod_python import apache
 
 from ..config.directives import DEFAULT_OBJECT, PYTHON_HANDLER_NAMES, HandlerEntry
-from ..httpd import auth, cgienv, conditional, mime
+from ..httpd import auth, cgienv, conditional, forwardedproto, mime
 from ..runtime.objects import purge_empty
 from ..runtime.record import METHOD_NUMBERS, STREAM_THRESHOLD, RequestRec
 from ..runtime.table import Table
@@ -250,10 +250,12 @@ class Request(RequestRec):
 
     def construct_url(self, uri: str) -> str:
         """ap_construct_url: scheme, the name and port the client used (UseCanonicalName
-        Off), then `uri`; port 80 is left out."""
+        Off), then `uri`; the scheme's default port is left out (ap_default_port)."""
         host = cgienv.server_name(self)
         port = cgienv.server_port(self)
-        return f"http://{host}{'' if port == 80 else f':{port}'}{uri}"
+        default = cgienv.default_port(self)
+        scheme = forwardedproto.scheme_of(self.raw)
+        return f"{scheme}://{host}{'' if port == default else f':{port}'}{uri}"
 
     # -- logging and misc -----------------------------------------------------------------
 
@@ -267,7 +269,8 @@ class Request(RequestRec):
         return host if str_is_ip is None else (host, int(host is not None))
 
     def is_https(self) -> int:
-        return 0
+        # No TLS listener: https only as a trusted proxy's X-Forwarded-Proto says.
+        return int(forwardedproto.scheme_of(self.raw) == forwardedproto.HTTPS)
 
     def ssl_var_lookup(self, name: str) -> None:
         return None

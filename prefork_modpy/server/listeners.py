@@ -68,6 +68,12 @@ class Listeners:
         return [sock.fileno() for address, sock in self.sockets.items()
                 if self.activated or address in wanted]
 
+    def proxy_protocol_fds(self, wanted: Iterable[Address]) -> tuple[int, ...]:
+        """The fds of `Listen ... proxy-protocol` (matched by address under activation)."""
+        wanted = set(wanted)
+        return tuple(sock.fileno() for address, sock in self.sockets.items()
+                     if address in wanted)
+
     def close_except(self, fds: list[int]) -> None:
         """In a new worker: a copy of a listener nobody accepts on would keep its port open
         and its queued clients waiting forever."""

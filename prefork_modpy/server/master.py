@@ -111,6 +111,7 @@ class Master:
         self.stopping = False
         self.reload_after_start = False
         self.stop_deadline = 0.0
+        self.health_delay_until = 0.0  # GracefulShutdownHealthDelay: when the drain starts
         self.failed_boots = 0
         self.next_spawn_at = 0.0
         self.spawn_rate = 1
@@ -252,6 +253,7 @@ class Master:
             if self.stopping:
                 if not self.workers:
                     return self.finish_stop()
+                self.end_health_delay()
                 self.enforce_stop_deadline()
             else:
                 self.check_generations()
@@ -457,7 +459,9 @@ class Master:
             # Jitter staggers the recycling so that workers do not all restart together.
             max_requests += random.randint(0, processes.max_requests_jitter)
         spec = WorkerSpec(number, slot, generation.number, max_requests,
-                          accept_linger=not self.listeners.activated)
+                          accept_linger=not self.listeners.activated,
+                          proxy_fds=self.listeners.proxy_protocol_fds(
+                              generation.config.proxy_protocol_listen))
         self.board.assign(slot, generation.number, number)
         fds = self.listeners.fds_for(generation.config.listen)
         try:
@@ -686,6 +690,25 @@ class Master:
             return
         self.stopping = True
         self.notifier.stopping("stopping" if graceful else "stopping now")
+        assert self.board is not None
+        self.board.set_draining()  # server-health answers 503 from now on
+        config = (self.current or self.pending).config  # type: ignore[union-attr]
+        delay = config.processes.graceful_shutdown_health_delay
+        if graceful and delay:
+            # Serve on while the balancer's health checks notice; loop() stops after it.
+            self.health_delay_until = time.monotonic() + delay
+            self.log(f"graceful stop: server-health answers 503; serving {delay:g}s more "
+                     "(GracefulShutdownHealthDelay)")
+            return
+        self.stop_workers(graceful)
+
+    def end_health_delay(self) -> None:
+        if self.health_delay_until and time.monotonic() >= self.health_delay_until:
+            self.health_delay_until = 0.0
+            self.stop_workers(graceful=True)
+
+    def stop_workers(self, graceful: bool) -> None:
+        self.health_delay_until = 0.0
         self.log("graceful stop: finishing in-flight requests" if graceful else "fast stop")
         # Close our copies first: the last worker to close its copy drains the accept queue.
         self.listeners.close_all()

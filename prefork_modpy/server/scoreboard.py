@@ -52,6 +52,9 @@ _HEADER_AT = 8
 # master pid, generation, target workers, started (epoch),
 # reloads, crashes, timeouts, recycles, last reload (epoch),
 # requests and bytes of workers that have exited (so totals survive recycling)
+# One byte in the header slot, outside the seqlocked header: set by the master when a graceful
+# stop begins, read by `server-health` in every worker (a single byte store is atomic).
+_DRAINING_AT = 256
 
 
 @dataclass(frozen=True)
@@ -161,7 +164,14 @@ class Scoreboard:
                           header.exited_requests, header.exited_bytes)
         self._end(0)
 
+    def set_draining(self) -> None:
+        """Master: a graceful stop has begun (`server-health` answers 503 from now on)."""
+        self.mem[_DRAINING_AT] = 1
+
     # -- reading --------------------------------------------------------------------------
+
+    def draining(self) -> bool:
+        return self.mem[_DRAINING_AT] != 0
 
     def _stable_copy(self, offset: int, size: int) -> bytes:
         word = offset // 8

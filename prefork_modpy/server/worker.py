@@ -26,9 +26,12 @@ from ..httpd import errorpages
 from ..httpd.accesslog import AccessLogger
 from ..httpd.cgienv import SERVER_SOFTWARE
 from ..httpd.forwarded import ProxiedRequest, proxies_of
+from ..httpd.forwardedproto import with_forwarded_scheme
 from ..modpy.connection import raw_connection_table, serve_connection
 from ..modpy.dispatch import Dispatcher
 from ..runtime.runtime import Runtime
+from .health import HANDLER_NAME as HEALTH_HANDLER
+from .health import HealthCheck
 from .scoreboard import GRACEFUL, READY, WorkerSlot, read_rss_kb
 from .status import HANDLER_NAME as STATUS_HANDLER
 from .status import StatusPage
@@ -71,6 +74,7 @@ class WorkerSpec:
     generation: int
     max_requests: int  # 0: no limit; jitter already applied
     accept_linger: bool = True
+    proxy_fds: tuple[int, ...] = ()  # listeners whose connections start with a PROXY header
 
 
 class Worker:
@@ -137,6 +141,7 @@ class Worker:
         status = StatusPage(self.slot.board, self._queued_connections,
                             self.config.extended_status)
         dispatcher.builtin_handlers[STATUS_HANDLER] = status.handle
+        dispatcher.builtin_handlers[HEALTH_HANDLER] = HealthCheck(self.slot.board).handle
         self._install_faulthandler()
         drop_privileges(self.processes)
         # Set after the privilege drop: changing credentials clears it.
@@ -146,7 +151,7 @@ class Worker:
         self.connection_handlers = bool(raw_table)
         engine = self.engine = _core.Engine(self.listen_fds, self.config.limits,
                                             errorpages.STATUS_LINES, refusal_page(self.config),
-                                            raw_table, self.handoff_fds)
+                                            raw_table, self.handoff_fds, list(self.spec.proxy_fds))
         return engine, dispatcher
 
     def _boot_failed(self, exc: BaseException) -> NoReturn:
@@ -196,6 +201,7 @@ class Worker:
             client = self.proxies.client_of(raw)
             if client is not None:
                 raw = ProxiedRequest(raw, client)
+            raw = with_forwarded_scheme(raw, self.proxies)  # -- forwardedproto --
         slot.begin_request(raw.method, raw.target, raw.remote_addr[0])
         # For the Timeout report: read now, as the signal may arrive while the request
         # object is inside one of its own (Rust) calls and cannot be read.

@@ -1,0 +1,62 @@
+"""The scheme a trusted proxy says the client used (`X-Forwarded-Proto`, RFC 7239 `proto=`).
+
+Owns turning `X-Forwarded-Proto: https` (or `Forwarded: proto=https`) from a peer in
+`TrustedProxies` into the request's scheme, and reading that scheme back: `req.is_https()`,
+`req.construct_url()`, `HTTPS=on`/`REQUEST_SCHEME` in subprocess_env (so `wsgi.url_scheme`
+and `%{HTTPS}e` in the access log) follow it, as they would behind mod_ssl. The header of any
+other peer is never read. Must not change the client address (that is forwarded.py's).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .forwarded import TrustedProxies
+
+HTTP, HTTPS = "http", "https"
+
+
+class SchemedRequest:
+    """A RawRequest (or a ProxiedRequest) whose client reached the proxy over https."""
+
+    __slots__ = ("_raw", "url_scheme")
+
+    def __init__(self, raw: Any, scheme: str) -> None:
+        self._raw = raw
+        self.url_scheme = scheme
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._raw, name)
+
+
+def with_forwarded_scheme(raw: Any, proxies: TrustedProxies) -> Any:
+    """`raw`, wrapped to say https when a trusted peer says the client used it."""
+    peer = getattr(raw, "peer_addr", None) or raw.remote_addr
+    if not proxies.trusts(peer[0]):
+        return raw
+    if _forwarded_proto(raw) == HTTPS:
+        return SchemedRequest(raw, HTTPS)
+    return raw
+
+
+def scheme_of(raw: Any) -> str:
+    """"https" when a trusted proxy said so, else "http" (no TLS listener here)."""
+    return HTTPS if type(raw) is SchemedRequest else HTTP
+
+
+def _forwarded_proto(raw: Any) -> str:
+    """The scheme of the hop nearest to us: the last `proto=` of `Forwarded`, else the last
+    item of `X-Forwarded-Proto` (a proxy appends to what the client may have sent)."""
+    forwarded = proto = ""
+    for key, value in raw.headers:
+        lower = key.lower()
+        if lower == "forwarded":
+            forwarded = value
+        elif lower == "x-forwarded-proto":
+            proto = value
+    if forwarded:
+        for pair in forwarded.split(",")[-1].split(";"):
+            name, _, value = pair.strip().partition("=")
+            if name.lower() == "proto":
+                return value.strip().strip('"').lower()
+    return proto.split(",")[-1].strip().lower()

@@ -148,8 +148,10 @@ _add("core", Status.ACCEPTED, "prefork-modpy keeps no run-time files of its own 
      "DefaultRuntimeDir")
 _add("core", Status.ACCEPTED, "prefork-modpy needs no compile-time process limit; "
      "MaxRequestWorkers bounds the workers", "", "ServerLimit")
-_add("core", Status.ACCEPTED, "headers are never advertised with versions: the Server header "
-     "is 'prefork-modpy' (as ServerTokens Prod, or stricter)", "", "ServerTokens")
+_add("core", Status.ACCEPTED, "versions are never advertised: the Server header is "
+     "'prefork-modpy' whatever the value; Full (httpd's default) names mod_python and Python "
+     "in SERVER_SOFTWARE and the ServerSignature footer, any other value the product alone",
+     "", "ServerTokens")
 _add("core", Status.ACCEPTED, "the names of the .htaccess files read where AllowOverride or "
      "AllowOverrideList is not None (httpd/htaccess.py)", "", "AccessFileName")
 _add("core", Status.ACCEPTED, "prefork-modpy needs no DNS; only the default Off is accepted",

@@ -247,6 +247,10 @@ def _split_filename(filename: str) -> tuple[str, str]:
     return head + "/", tail
 
 
+PRODUCT = "prefork-modpy"
+PRODUCT_BANNER = "prefork-modpy mod_python Python"
+
+
 @dataclass
 class ServerConfig:
     """Everything the master and workers need, frozen after load."""
@@ -281,7 +285,7 @@ class ServerConfig:
     loaded_modules: dict[str, LoadedModule] = field(default_factory=dict)  # LoadModule lines
     # Where each server-wide directive was set: name -> "file:line" (--print-config).
     sources: dict[str, str] = field(default_factory=dict)
-    server_tokens: str = "prod"  # ServerTokens (the Server header never carries versions)
+    server_tokens: str = "full"  # ServerTokens (httpd's default; see server_banner)
     trace_enable: str = "on"  # TraceEnable: on, off or extended
     hostname_lookups: bool = False
     default_runtime_dir: Optional[str] = None
@@ -298,6 +302,15 @@ class ServerConfig:
     # AllowDotSegments: the names of dot segments (".well-known") static files may sit under;
     # any other path segment starting with a dot is refused (404).
     allowed_dot_segments: frozenset[str] = frozenset()
+
+    @property
+    def server_banner(self) -> str:
+        """ap_get_server_banner: the name SERVER_SOFTWARE and ServerSignature give. With
+        ServerTokens Full (httpd's default) it names mod_python's components, as httpd's
+        banner does ("mod_python/3.5 Python/3.x", here without versions: handlers look for
+        them); any other value gives the product alone. The Server header the engine sends
+        is always "prefork-modpy" alone (no versions to fingerprint)."""
+        return PRODUCT_BANNER if self.server_tokens == "full" else PRODUCT
 
     def select_vhost(self, host: Optional[str],
                      local: Optional[tuple[str, int]] = None) -> VirtualHost:
@@ -678,9 +691,9 @@ def _accepted(builder: _Builder, node: Node) -> None:
                          "full"):
             raise ConfigError.at(node, "ServerTokens takes Major, Minor, Min, Prod, OS or Full")
         builder.server_fields["server_tokens"] = value
-        if value not in ("prod", "productonly"):
+        if value not in ("prod", "productonly", "full"):
             builder.warnings.append(f"{node.where}: ServerTokens {node.args[0]}: the Server "
-                                    "header is 'prefork-modpy' without versions (as Prod)")
+                                    "header and banner carry no versions here (as Prod)")
     elif key == "defaultruntimedir":
         builder.server_fields["default_runtime_dir"] = builder.resolve_path(_only(node))
     elif key == "accessfilename":

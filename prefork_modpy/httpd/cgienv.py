@@ -19,10 +19,6 @@ if TYPE_CHECKING:
     from ..runtime.record import RequestRec
 
 DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin"
-# httpd's banner names mod_python's components (ap_add_version_component: "mod_python/3.5
-# Python/3.x"); handlers look for them. Named here without versions, as the Server header
-# the engine sends ("prefork-modpy") carries none.
-SERVER_SOFTWARE = "prefork-modpy mod_python Python"
 _SKIPPED = frozenset({"authorization", "proxy-authorization", "proxy"})
 
 
@@ -78,7 +74,7 @@ def common_vars(req: RequestRec) -> list[tuple[str, str]]:
     env.append(("PATH", current.get("PATH") or os.environ.get("PATH") or DEFAULT_PATH))
     conn = req.connection
     for key, text in (
-            ("SERVER_SIGNATURE", ""), ("SERVER_SOFTWARE", SERVER_SOFTWARE),
+            ("SERVER_SIGNATURE", ""), ("SERVER_SOFTWARE", req.runtime.config.server_banner),
             ("SERVER_NAME", _escape_html(server_name(req))),
             ("SERVER_ADDR", conn.local_ip), ("SERVER_PORT", str(server_port(req))),
             ("REMOTE_ADDR", req.useragent_ip), ("DOCUMENT_ROOT", req.document_root()),

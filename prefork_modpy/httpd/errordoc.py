@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Optional
 
 from . import errorpages, outfilters, static
-from .cgienv import SERVER_SOFTWARE, host_port
+from .cgienv import host_port
 
 if TYPE_CHECKING:
     from ..runtime.record import RequestRec
@@ -97,5 +97,5 @@ def _signature(req: RequestRec) -> str:
         return ""
     port = host_port(req.headers_in.get("Host")) or req.raw.local_addr[1]
     name = req.hostname or req.server.server_hostname
-    return errorpages.signature_footer(mode, SERVER_SOFTWARE, name, port,
+    return errorpages.signature_footer(mode, req.runtime.config.server_banner, name, port,
                                        req.server.server_admin)

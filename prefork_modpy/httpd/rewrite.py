@@ -474,7 +474,7 @@ _VARIABLES: dict[str, Any] = {
     "SERVER_ADDR": lambda ctx: ctx.req.raw.local_addr[0],
     "SERVER_PORT": lambda ctx: str(cgienv.server_port(ctx.req)),
     "SERVER_PROTOCOL": lambda ctx: ctx.req.protocol,
-    "SERVER_SOFTWARE": lambda ctx: cgienv.SERVER_SOFTWARE,
+    "SERVER_SOFTWARE": lambda ctx: ctx.req.runtime.config.server_banner,
     "THE_REQUEST": lambda ctx: ctx.req.the_request,
     "API_VERSION": lambda ctx: "20120211:140",
 }

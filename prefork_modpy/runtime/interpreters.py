@@ -26,8 +26,9 @@ from typing import Any, Optional, Sequence
 # (encodings registers its search function on import). importlib: the import system itself.
 # threading: threads are process-wide and interpreter exit joins through one module.
 # copyreg: `_pickle` (a shared C module) keeps the dispatch table of the copy it imported.
+# _apache: mod_python's C module, present in every interpreter (mod_python._apache here).
 SHARED_TOP_NAMES = frozenset({
-    "mod_python", "prefork_modpy", "__main__", "encodings", "codecs", "importlib",
+    "mod_python", "prefork_modpy", "_apache", "__main__", "encodings", "codecs", "importlib",
     "threading", "_threading_local", "copyreg", "site", "sitecustomize", "usercustomize",
     "_distutils_hack", "_virtualenv",
 })

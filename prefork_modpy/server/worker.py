@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING, Any, Callable, NoReturn, Optional
 from .. import _core
 from ..httpd import errorpages
 from ..httpd.accesslog import AccessLogger
-from ..httpd.cgienv import SERVER_SOFTWARE
 from ..httpd.forwarded import ProxiedRequest, proxies_of
 from ..httpd.forwardedproto import with_forwarded_scheme
 from ..modpy.connection import raw_connection_table, serve_connection
@@ -427,7 +426,7 @@ def refusal_page(config: ServerConfig) -> Callable[..., bytes]:
     ports = {port for _, port in config.listen}
     if main.server_signature not in ("on", "email") or len(ports) != 1:
         return errorpages.error_body
-    footer = errorpages.signature_footer(main.server_signature, SERVER_SOFTWARE,
+    footer = errorpages.signature_footer(main.server_signature, config.server_banner,
                                          main.server_name, ports.pop(),
                                          main.server_admin or "[no address given]")
 

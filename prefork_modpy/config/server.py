@@ -425,8 +425,9 @@ class _Builder:
                 raise ConfigError.at(node, "<VirtualHost> cannot be nested")
             self._virtual_host(node)
             return
-        if key in ("limit", "limitexcept", "requireall", "requireany", "requirenone"):
-            self.non_native(node)
+        if is_dir_directive(key):  # <Limit>, <Require*> (httpdmods.py)
+            apply_dir_directive(host.settings, node, SectionContext(), self.warnings)
+            return
         kind, regex = _section_kind(node, parent_dir, self.regex_options)
         pattern = node.args[0] if len(node.args) == 1 else node.args[-1]
         if kind == "directory" and regex is None:
@@ -437,7 +438,9 @@ class _Builder:
         ctx = _section_context(section, parent_dir)
         host.sections.append(section)
         for child in node.children or []:
-            if child.is_section:
+            if child.is_section and is_dir_directive(child.key):  # <Limit>, <Require*>
+                apply_dir_directive(section.settings, child, ctx, self.warnings)
+            elif child.is_section:
                 if child.key not in ("files", "filesmatch") or kind != "directory":
                     raise ConfigError.at(child, f"<{child.name}> is not allowed inside "
                                                 f"<{node.name}>")

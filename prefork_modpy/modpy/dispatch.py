@@ -17,7 +17,7 @@ from mod_python import apache
 
 from .. import _core
 from ..config.directives import PHASE, PYTHON_HANDLER_NAMES, HandlerEntry, resolve_directory
-from ..httpd import auth, errordoc, errorpages, static, translate
+from ..httpd import auth, envvars, errordoc, errorpages, redirects, static, translate
 from ..runtime.importer import resolve_object
 from . import filters, redirect
 from .request import Request
@@ -107,6 +107,8 @@ class Dispatcher:
     def _process(self, req: Request) -> int:
         server_settings = req.vhost.settings
         req.per_dir_config = server_settings
+        if server_settings.httpd is not None and server_settings.httpd.setenvif:
+            envvars.apply_conditions(req, server_settings.httpd.setenvif)  # post-read-request
         if server_settings.phases or req.dynamic_handlers:
             result = self._run_phases(req, SERVER_PHASES, server_settings)
             if result != OK:
@@ -117,7 +119,8 @@ class Dispatcher:
         settings = self._settle(req)
         req.handler = self._content_handler(req, settings)
         # Most sections have only a PythonHandler: one set check skips the other phases.
-        if settings.requires or req.dynamic_handlers or not settings.phases <= CONTENT_ONLY:
+        if settings.requires or req.dynamic_handlers or not settings.phases <= CONTENT_ONLY \
+                or settings.httpd is not None:
             result = self._before_content(req, settings)
             if result != OK:
                 return result
@@ -132,13 +135,24 @@ class Dispatcher:
         return OK
 
     def _before_content(self, req: Request, settings: DirSettings) -> int:
-        result = self._run_phases(req, ("PythonHeaderParserHandler", "PythonAccessHandler"),
-                                  settings)
-        if result == OK:
+        mods = settings.httpd
+        if mods is not None and mods.setenvif:  # mod_setenvif's header-parser hook
+            envvars.apply_conditions(req, _section_only(mods.setenvif,
+                                                        req.vhost.settings.httpd, "setenvif"))
+        result = self._run_phase(req, "PythonHeaderParserHandler", settings)
+        if result in (OK, DECLINED):  # the access phase runs inside (Satisfy, auth.py)
             result = self._check_auth(req, settings)
         if result == OK:
-            result = self._run_phases(req, ("PythonTypeHandler", "PythonFixupHandler"),
-                                      settings)
+            result = self._run_phases(req, ("PythonTypeHandler",), settings)
+        if result == OK and mods is not None:  # fixups of mod_alias, then mod_env
+            status = redirects.redirect(req, _section_only(mods.redirects,
+                                                           req.vhost.settings.httpd,
+                                                           "redirects"))
+            if status is not None:
+                return status
+            envvars.fixup_env(req, mods)
+        if result == OK:
+            result = self._run_phases(req, ("PythonFixupHandler",), settings)
         return result
 
     def _translate(self, req: Request, server_settings: DirSettings) -> int:
@@ -148,6 +162,11 @@ class Dispatcher:
         if result not in (OK, DECLINED):
             return result
         vhost = req.vhost
+        mods = server_settings.httpd
+        if mods is not None and (mods.redirects or mods.alias_matches):
+            result = self._translate_alias(req, mods)
+            if result is not None:
+                return result
         if vhost.location_has_python_handlers(req.uri):
             req.filename = req.path_info = None
             return OK
@@ -158,6 +177,20 @@ class Dispatcher:
                 root, uri = aliased
                 req.alias_root = root
         req.filename, req.path_info, req.is_dir = translate.map_to_file(root, uri)
+        req.canonical_filename = req.filename
+        return OK
+
+    def _translate_alias(self, req: Request, mods: Any) -> Optional[int]:
+        """mod_alias's translate_alias_redir: server redirects, then AliasMatch (redirects.py).
+        None: not handled here."""
+        status = redirects.redirect(req, mods.redirects)
+        if status is not None:
+            return status
+        target = redirects.alias_match(mods.alias_matches, req.uri) \
+            if not req.vhost.map_alias(req.uri) else None
+        if target is None:
+            return None
+        req.filename, req.path_info, req.is_dir = translate.map_to_file("", target)
         req.canonical_filename = req.filename
         return OK
 
@@ -418,6 +451,15 @@ class Dispatcher:
                 self.runtime.error_log.log(
                     f"python_cleanup: Error calling cleanup object {callback!r}\n"
                     f"    {type(exc).__name__}: {exc}")
+
+
+def _section_only(items: tuple, server: Any, name: str) -> tuple:
+    """The part of a merged tuple the sections added: the server's own lines run in an
+    earlier phase (mod_setenvif's post-read-request, mod_alias's translate-name)."""
+    own = len(getattr(server, name)) if server is not None else 0
+    if name == "setenvif":  # merge_setenvif_config: parent's lines first
+        return items[own:]
+    return items[:len(items) - own]  # merge_alias_dir_config: child's lines first
 
 
 def _client_fault(req: Request, exc: BaseException) -> int:

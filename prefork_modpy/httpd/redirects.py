@@ -1,0 +1,71 @@
+"""mod_alias's `Redirect`/`RedirectMatch`/`RedirectPermanent`/`RedirectTemp` and `AliasMatch`.
+
+Owns translate_alias_redir (server and virtual-host redirects and AliasMatch, in the
+translate-name phase, after a declining PythonTransHandler) and fixup_redir (redirects
+written in <Directory>/<Location>, in the fixups phase). A redirect answers its status
+with `Location` (the query string carried over for a prefix Redirect, as httpd does).
+Must not parse config text.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Optional
+
+from . import cgienv
+from .envvars import substitute
+
+if TYPE_CHECKING:
+    from ..config.httpdmods import AliasMatchRule, RedirectRule
+    from ..runtime.record import RequestRec
+
+
+def redirect(req: RequestRec, rules: tuple[RedirectRule, ...]) -> Optional[int]:
+    """The status of the first matching rule (Location set), or None."""
+    uri = req.uri
+    for rule in rules:
+        target = _target(rule, uri)
+        if target is None:
+            continue
+        if rule.target is None:
+            return rule.status  # gone (410) and other non-3xx statuses carry no URL
+        if rule.regex is None and req.args:
+            target += "?" + req.args
+        req.err_headers_out["Location"] = _absolute(req, target)
+        return rule.status
+    return None
+
+
+def _target(rule: RedirectRule, uri: str) -> Optional[str]:
+    if rule.regex is not None:
+        match = rule.regex.search(uri)
+        if match is None:
+            return None
+        return substitute(rule.target, match) if rule.target else ""
+    prefix = rule.prefix or ""
+    # mod_alias's alias_matches: the prefix ends at a path-segment boundary
+    if not _prefix_matches(uri, prefix):
+        return None
+    return (rule.target or "") + uri[len(prefix):]
+
+
+def _prefix_matches(uri: str, prefix: str) -> bool:
+    if prefix.endswith("/"):
+        return uri.startswith(prefix)
+    return uri == prefix or uri.startswith(prefix + "/")
+
+
+def _absolute(req: RequestRec, target: str) -> str:
+    """A target without scheme becomes a URL on this server (ap_construct_url)."""
+    if target.startswith("/"):
+        port = cgienv.server_port(req)
+        return f"http://{cgienv.server_name(req)}{'' if port == 80 else f':{port}'}{target}"
+    return target
+
+
+def alias_match(rules: tuple[AliasMatchRule, ...], uri: str) -> Optional[str]:
+    """The file an AliasMatch maps `uri` to (ap_pregsub on the target), or None."""
+    for rule in rules:
+        match = rule.regex.search(uri)
+        if match is not None:
+            return substitute(rule.target, match)
+    return None

@@ -218,6 +218,23 @@ def merge(parent: Optional[HttpdMods], child: Optional[HttpdMods]) -> Optional[H
     return parent.merged_with(child)
 
 
+def env_by_walk(server: Optional[HttpdMods],
+                groups: list[list[Optional[HttpdMods]]]) -> dict[str, str]:
+    """mod_env's variables as httpd's walks merge them: each group folded first (a fold of
+    two or more sections keeps no UnsetEnv: merge_env_dir_configs leaves it NULL), then
+    merged onto the result so far."""
+    result = server or HttpdMods()
+    for group in groups:
+        present = [mods for mods in group if mods is not None]
+        if not present:
+            continue
+        folded = present[0]
+        for mods in present[1:]:
+            folded = folded.merged_with(mods)
+        result = result.merged_with(folded)
+    return result.env_set
+
+
 def _pick(child: Any, parent: Any) -> Any:
     return child if child is not None else parent
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Mapping, Optional
 
-from . import catalog, logformat
+from . import catalog, httpdmods, logformat
 from .directives import (
     DirSettings,
     SectionContext,
@@ -167,11 +167,23 @@ class VirtualHost:
             settings = self.settings
             for index in matched:
                 settings = settings.merged_with(self.sections[index].settings)
+            if settings.httpd is not None and settings.httpd.env_set is not None:
+                settings = self._env_by_walk(settings, matched)  # -- mod_env --
             if len(self._cache) < 4096:
                 self._cache[matched] = settings
         if len(self._route_cache) < 16384:
             self._route_cache[route] = settings
         return settings
+
+    def _env_by_walk(self, settings: DirSettings, matched: tuple[int, ...]) -> DirSettings:
+        """mod_env's merge is not associative: httpd folds the <Directory>, the <Files> and
+        the <Location> sections each among themselves, then onto the config so far
+        (ap_directory_walk, ap_file_walk, ap_location_walk), so an UnsetEnv reaches the
+        parent only from a group's single section (httpdmods.env_by_walk)."""
+        groups = [[self.sections[index].settings.httpd for index in matched
+                   if self.sections[index].kind == kind] for kind in _WALKS]
+        env = httpdmods.env_by_walk(self.settings.httpd, groups)
+        return replace(settings, httpd=replace(settings.httpd, env_set=env))
 
     def map_alias(self, uri: str) -> Optional[tuple[str, str]]:
         """mod_alias: (directory, rest of the URI) for the first matching Alias. An alias
@@ -215,6 +227,9 @@ class VirtualHost:
                 files.append(index)
         ordered = [index for _, _, index in sorted(dirs)]
         return tuple(ordered + files + locations)
+
+
+_WALKS = ("directory", "files", "location")  # httpd's three walks, in order
 
 
 def _split_filename(filename: str) -> tuple[str, str]:

@@ -48,7 +48,9 @@ def _attribute(req: RequestRec, condition: EnvCondition) -> Optional[str]:
     value = req.headers_in.get(condition.name)
     if value is None:  # an earlier SetEnvIf's variable
         value = req.subprocess_env.get(condition.name)
-    return value if isinstance(value, str) or value is None else value[0]
+    if value is None:  # neither: matched as the empty string (what httpd 2.4 does)
+        return ""
+    return value if isinstance(value, str) else value[0]
 
 
 def _special(req: RequestRec, special: str) -> str:

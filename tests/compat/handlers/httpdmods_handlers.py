@@ -1,0 +1,41 @@
+"""Handlers for the httpd-module compat tests (issue 10): report what the request saw."""
+
+import json
+
+from mod_python import apache
+
+# The variables the tests set: reported with their values (None when absent).
+NAMES = ("T_A", "T_B", "T_C", "T_D", "T_SRV", "T_DIR", "T_UA", "T_METHOD", "T_URI", "T_ADDR",
+         "T_PROTO", "T_HDR", "T_RE", "T_SUB", "T_NOCASE", "T_CHAIN", "T_PASS", "T_LOC",
+         "T_FILES", "T_UNSET", "T_SERVER_ADDR", "T_HOST", "T_FIX")
+
+
+def report(req):
+    """The T_* variables in req.subprocess_env, and the user."""
+    env = req.subprocess_env
+    seen = {name: env.get(name) for name in NAMES}
+    req.content_type = "application/json"
+    req.write(json.dumps({"env": seen, "user": req.user, "fixup": req.notes.get("fixup_saw")},
+                         sort_keys=True))
+    return apache.OK
+
+
+def fixup(req):
+    """What the fixup phase sees: mod_env's variables are already set (mod_env runs first)."""
+    req.notes["fixup_saw"] = str(req.subprocess_env.get("T_FIX"))
+    return apache.OK
+
+
+def authen_decline(req):
+    """A PythonAuthenHandler that lets the file provider decide, except for user 'py'."""
+    password = req.get_basic_auth_pw()
+    if req.user == "py" and password == "python":
+        return apache.OK
+    return apache.DECLINED
+
+
+def wsgi_env(environ, start_response):
+    """mod_python.wsgi: the T_* variables the WSGI environment carries."""
+    body = json.dumps({name: environ.get(name) for name in NAMES}, sort_keys=True).encode()
+    start_response("200 OK", [("Content-Type", "application/json")])
+    return [body]

@@ -3,7 +3,8 @@
 Owns translate_alias_redir (server and virtual-host redirects and AliasMatch, in the
 translate-name phase, after a declining PythonTransHandler) and fixup_redir (redirects
 written in <Directory>/<Location>, in the fixups phase). A redirect answers its status
-with `Location` (the query string carried over for a prefix Redirect, as httpd does).
+with `Location` (the request's query string appended unless the target has its own, as
+translate_alias_redir does).
 Must not parse config text.
 """
 
@@ -28,9 +29,10 @@ def redirect(req: RequestRec, rules: tuple[RedirectRule, ...]) -> Optional[int]:
             continue
         if rule.target is None:
             return rule.status  # gone (410) and other non-3xx statuses carry no URL
-        if rule.regex is None and req.args:
+        target = _absolute(req, target)
+        if req.args and "?" not in target:  # the request's query unless the config gave one
             target += "?" + req.args
-        req.err_headers_out["Location"] = _absolute(req, target)
+        req.err_headers_out["Location"] = target
         return rule.status
     return None
 

@@ -167,8 +167,6 @@ _add("core", Status.ACCEPTED, "prefork-modpy already sends files without mmap/se
      "tuning; the bytes on the wire are the same", "", "EnableMMAP", "EnableSendfile")
 _add("core", Status.REFUSED, "the server's own content ETag rules are fixed "
      "(inode-free, size and mtime)", "remove the line", "FileETag")
-_add("core", Status.REFUSED, "custom error documents are not implemented yet",
-     "return the page from a handler (req.write) for now", "ErrorDocument")
 _add("core", Status.REFUSED, "AddOutputFilterByType needs mod_filter; prefork-modpy has "
      "Python filters by name only", "use SetOutputFilter/AddOutputFilter with a "
      "PythonOutputFilter", "AddOutputFilterByType")

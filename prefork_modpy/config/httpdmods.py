@@ -191,6 +191,11 @@ class HttpdMods:
     basic_providers: Optional[tuple[str, ...]] = None
     redirects: tuple[RedirectRule, ...] = ()
     alias_matches: tuple[AliasMatchRule, ...] = ()
+    # core's ErrorDocument: status -> (kind, value), kind text | local | remote | default
+    error_documents: dict[int, tuple[str, str]] = field(default_factory=dict)
+    directory_slash: Optional[bool] = None  # mod_dir's DirectorySlash (None: On)
+    fallback_resource: Optional[str] = None  # mod_dir's FallbackResource ("": disabled)
+    limit_request_body: Optional[int] = None  # core's LimitRequestBody here (0: none)
 
     def merged_with(self, child: HttpdMods) -> HttpdMods:
         env = {name: value for name, value in self.env_set.items()
@@ -207,6 +212,10 @@ class HttpdMods:
             # mod_alias merges per-dir redirects child first (merge_alias_dir_config)
             redirects=child.redirects + self.redirects,
             alias_matches=child.alias_matches + self.alias_matches,
+            error_documents={**self.error_documents, **child.error_documents},
+            directory_slash=_pick(child.directory_slash, self.directory_slash),
+            fallback_resource=_pick(child.fallback_resource, self.fallback_resource),
+            limit_request_body=_pick(child.limit_request_body, self.limit_request_body),
         )
 
 
@@ -580,7 +589,58 @@ def _alias_match(settings: DirSettings, node: Node, ctx: _Ctx) -> None:
     mods.alias_matches += (AliasMatchRule(_regex(node, node.args[0], False), node.args[1]),)
 
 
+_URL = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://")
+
+
+def _error_document(settings: DirSettings, node: Node, ctx: _Ctx) -> None:
+    """core's set_error_document: the kind follows httpd's heuristic (a space: text; a
+    leading '/': a local URL; a URL: a remote one; else text)."""
+    if len(node.args) != 2 or not node.args[0].isdigit():
+        raise ConfigError.at(node, "ErrorDocument takes an error code and a document")
+    code, document = int(node.args[0]), node.args[1]
+    if not 400 <= code < 600 and code not in range(300, 400):
+        raise ConfigError.at(node, f"Unsupported HTTP response code {code}")
+    if document.lower() == "default":
+        kind = "default"
+    elif " " in document:
+        kind = "text"
+    elif document.startswith("/"):
+        kind = "local"
+    elif _URL.match(document):
+        kind = "remote"
+    else:
+        kind = "text"
+    if code == 401 and kind == "remote":
+        # httpd ignores this line with "cannot use a full URL in a 401 ErrorDocument
+        # directive --- ignoring!"; refused here, as a line that would do nothing
+        raise ConfigError.at(node, "cannot use a full URL in a 401 ErrorDocument directive "
+                                   "(httpd ignores the line; remove it)")
+    _mods(settings).error_documents[code] = (kind, document)
+
+
+def _directory_slash(settings: DirSettings, node: Node, ctx: _Ctx) -> None:
+    value = " ".join(node.args).lower()
+    if value not in ("on", "off"):
+        raise ConfigError.at(node, "DirectorySlash must be On or Off")
+    _mods(settings).directory_slash = value == "on"
+
+
+def _fallback_resource(settings: DirSettings, node: Node, ctx: _Ctx) -> None:
+    if len(node.args) != 1:
+        raise ConfigError.at(node, "FallbackResource takes one local URL (or disabled)")
+    value = node.args[0]
+    if value.lower() == "disabled":
+        value = ""
+    elif not value.startswith("/"):
+        raise ConfigError.at(node, f"FallbackResource {value}: a local URL-path starting with "
+                                   "/ is expected")
+    _mods(settings).fallback_resource = value
+
+
 _DIRECTIVES: dict[str, Callable[[DirSettings, Node, _Ctx], None]] = {
+    "errordocument": _error_document,
+    "directoryslash": _directory_slash,
+    "fallbackresource": _fallback_resource,
     "setenv": _set_env,
     "unsetenv": _unset_env,
     "passenv": _pass_env,

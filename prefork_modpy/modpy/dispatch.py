@@ -197,8 +197,11 @@ class Dispatcher:
     def _settle(self, req: Request) -> DirSettings:
         """Effective settings for the mapped file; a directory URL with an index file
         becomes a request for that file (mod_dir's DirectoryIndex)."""
-        settings = req.vhost.effective_settings(req.filename, req.uri)
         filename = req.filename
+        # a directory's own <Directory> sections apply to it, slash or not (directory walk)
+        lookup = filename + "/" if req.is_dir and filename and not filename.endswith("/") \
+            else filename
+        settings = req.vhost.effective_settings(lookup, req.uri)
         if filename is not None and filename.endswith("/") and req.uri.endswith("/"):
             for index in settings.directory_index or ("index.html",):
                 if os.path.isfile(filename + index):
@@ -227,7 +230,8 @@ class Dispatcher:
         return auth.check(req, settings, self._run_phase)
 
     def _content(self, req: Request, settings: DirSettings) -> int:
-        if req.is_dir and not req.uri.endswith("/") and not req.path_info:
+        if req.is_dir and not req.uri.endswith("/") and not req.path_info and (
+                settings.httpd is None or settings.httpd.directory_slash is not False):
             return self._directory_slash(req)
         if settings.filtered:  # SetOutputFilter & co. go in just before the handler
             filters.activate_configured(req, req.filter_registry)
@@ -237,6 +241,9 @@ class Dispatcher:
         elif req.handler in self.builtin_handlers:
             result = self.builtin_handlers[req.handler](req)
         if result == DECLINED:
+            if req.is_dir and not req.uri.endswith("/"):  # DirectorySlash Off
+                req.log_error(f"Attempt to serve directory: {req.filename}")
+                return apache.HTTP_NOT_FOUND  # core's default_handler
             return static.serve(req)
         return result
 
@@ -386,8 +393,43 @@ class Dispatcher:
             self._finish_error(req, result if result > 0 else apache.HTTP_INTERNAL_SERVER_ERROR)
 
     def _finish_error(self, req: Request, status: int) -> None:
-        """Apache's error document for `status` (errordoc.py)."""
-        errordoc.send_error(req, status)
+        """Apache's error document for `status` (errordoc.py), or the ErrorDocument
+        configured for it (ap_die)."""
+        if req.error_document_of is not None:  # the ErrorDocument's own request failed
+            errordoc.send_error(req, req.error_document_of, recursive=status)
+            return
+        mods = req.per_dir_config.httpd if req.per_dir_config is not None else None
+        document = mods.error_documents.get(status) if mods is not None else None
+        if document is None or req.response.head is not None:
+            errordoc.send_error(req, status)
+            return
+        kind, value = document
+        if kind == "text":
+            errordoc.send_error(req, status, custom_text=value)
+        elif kind == "remote":  # the client sees 302, not the error (as httpd warns)
+            req.headers_out["Location"] = value
+            errordoc.send_error(req, apache.HTTP_MOVED_TEMPORARILY)
+        elif kind == "local":
+            self._error_document(req, status, value)
+        else:  # ErrorDocument code default
+            errordoc.send_error(req, status)
+
+    def _error_document(self, req: Request, status: int, target: str) -> None:
+        """ap_die's local ErrorDocument: an internal redirect, as GET, that keeps the
+        error status (REDIRECT_STATUS, REDIRECT_REQUEST_METHOD, REDIRECT_ERROR_NOTES)."""
+        req.status = status
+        req.no_local_copy = 1
+        req.subprocess_env["REQUEST_METHOD"] = req.method
+        notes = req.notes.get("error-notes")
+        if notes is not None:
+            req.subprocess_env["ERROR_NOTES"] = notes
+        try:
+            new = redirect.new_request(req, target, method="GET")
+        except translate.HTTPError:
+            errordoc.send_error(req, status, recursive=apache.HTTP_BAD_REQUEST)
+            return
+        new.error_document_of = status
+        self._respond(new, self._process(new))
 
     def internal_redirect(self, req: Request, target: str) -> None:
         """ap_internal_redirect: serve `target` as a new request (redirect.py) through

@@ -11,7 +11,11 @@ NAMES = ("T_A", "T_B", "T_C", "T_D", "T_SRV", "T_DIR", "T_UA", "T_METHOD", "T_UR
 
 
 def report(req):
-    """The T_* variables in req.subprocess_env, and the user."""
+    """The T_* variables in req.subprocess_env, and the user; /raise fails, /missing is 404."""
+    if req.uri.endswith("/raise"):
+        raise RuntimeError("the handler fails")
+    if req.uri.endswith("/missing"):
+        return apache.HTTP_NOT_FOUND
     env = req.subprocess_env
     seen = {name: env.get(name) for name in NAMES}
     req.content_type = "application/json"
@@ -39,3 +43,14 @@ def wsgi_env(environ, start_response):
     body = json.dumps({name: environ.get(name) for name in NAMES}, sort_keys=True).encode()
     start_response("200 OK", [("Content-Type", "application/json")])
     return [body]
+
+
+def error_page(req):
+    """A handler serving an ErrorDocument: what the redirected request looks like."""
+    req.content_type = "text/plain"
+    env = req.subprocess_env
+    req.write(f"status={req.status} method={req.method} uri={req.uri} "
+              f"redirect_status={env.get('REDIRECT_STATUS')} "
+              f"redirect_url={env.get('REDIRECT_URL')} "
+              f"redirect_method={env.get('REDIRECT_REQUEST_METHOD')}\n")
+    return apache.OK

@@ -637,8 +637,37 @@ def _fallback_resource(settings: DirSettings, node: Node, ctx: _Ctx) -> None:
     _mods(settings).fallback_resource = value
 
 
+_MAX_BODY = 2**31 - 1  # httpd's AP_MAX_LIMIT_REQ_BODY on 64-bit builds
+
+
+def _limit_request_body(settings: DirSettings, node: Node, ctx: _Ctx) -> None:
+    """core's LimitRequestBody, per directory (server.py hands the engine the largest)."""
+    if len(node.args) != 1 or not node.args[0].isdigit() or int(node.args[0]) > _MAX_BODY:
+        raise ConfigError.at(node, f"LimitRequestBody requires a non-negative integer up to "
+                                   f"{_MAX_BODY}")
+    _mods(settings).limit_request_body = int(node.args[0])
+
+
+def engine_body_limit(main: Optional[HttpdMods], others: list[Optional[HttpdMods]]) -> int:
+    """The body limit the engine enforces for every request: the main server's value when
+    no section or virtual host sets one; else the largest of all (0: unlimited), and the
+    per-directory values are checked per request (dispatch)."""
+    main_value = main.limit_request_body if main is not None else None
+    values = [mods.limit_request_body for mods in others
+              if mods is not None and mods.limit_request_body is not None]
+    if not values:
+        return main_value or 0
+    values.append(main_value or 0)
+    return 0 if 0 in values else max(values)
+
+
+def is_empty(mods: HttpdMods) -> bool:
+    return mods == HttpdMods()
+
+
 _DIRECTIVES: dict[str, Callable[[DirSettings, Node, _Ctx], None]] = {
     "errordocument": _error_document,
+    "limitrequestbody": _limit_request_body,
     "directoryslash": _directory_slash,
     "fallbackresource": _fallback_resource,
     "setenv": _set_env,

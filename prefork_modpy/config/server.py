@@ -318,6 +318,7 @@ class _Builder:
         for node in nodes:
             self._server_node(node, self.main)
         self._check_filters()  # before merging: the vhosts' own settings are still apart
+        self._body_limit()  # -- core's LimitRequestBody per directory (httpdmods.py) --
         self._finish_vhosts()
         self._warn_thread_mpm()
         main_sections = self.main.sections
@@ -355,6 +356,20 @@ class _Builder:
                 raise ConfigError(f"{vhost.file}:{vhost.line}: " + catalog.pending(
                     "LogLevel", f"this virtual host's {vhost.log_level} differs from the main "
                                 f"server's {main_level}"))
+
+    def _body_limit(self) -> None:
+        """The engine enforces one body limit; per-directory values are checked by the
+        dispatcher only when a section or virtual host sets one (hot path otherwise)."""
+        main = self.main.settings
+        others = [vhost.settings.httpd for vhost in self.vhosts] + [
+            section.settings.httpd for host in (self.main, *self.vhosts)
+            for section in host.sections]
+        self.limits.body = httpdmods.engine_body_limit(main.httpd, others)
+        if main.httpd is not None and not any(
+                mods is not None and mods.limit_request_body is not None for mods in others):
+            main.httpd.limit_request_body = None  # the engine's check is the whole story
+            if httpdmods.is_empty(main.httpd):
+                main.httpd = None
 
     def _warn_thread_mpm(self) -> None:
         """Debian's mpm_event.conf sizes processes of 25 threads; here each worker serves
@@ -928,7 +943,6 @@ _SERVER_DIRECTIVES: dict[str, Callable[[_Builder, Node], None]] = {
     "limitrequestline": _limit_setter("request_line", int, 64),
     "limitrequestfieldsize": _limit_setter("field_size", int, 64),
     "limitrequestfields": _limit_setter("fields", int, 1),
-    "limitrequestbody": _limit_setter("body", int, 0),
     "pythonimport": _python_import,
     "pythonoptimize": _python_optimize,
     "startservers": _process_setter("start_servers", int, 1),

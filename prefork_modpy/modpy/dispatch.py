@@ -153,7 +153,25 @@ class Dispatcher:
             envvars.fixup_env(req, mods)
         if result == OK:
             result = self._run_phases(req, ("PythonFixupHandler",), settings)
+        if result == OK and mods is not None and mods.limit_request_body:
+            result = _body_within(req, mods.limit_request_body, settings)
+        if result == OK and mods is not None and mods.fallback_resource:
+            result = self._fallback(req, mods.fallback_resource)
         return result
+
+    def _fallback(self, req: Request, target: str) -> int:
+        """mod_dir's fixup_dflt: no handler and no file: serve FallbackResource (when it
+        maps to a regular file) in place of the missing one."""
+        if req.handler is not None or req.filename is None or req.is_dir \
+                or os.path.lexists(req.filename):
+            return OK
+        vhost = req.vhost
+        root, uri = vhost.map_alias(target) or (vhost.document_root, target)
+        filename, path_info, is_dir = translate.map_to_file(root, uri)
+        if is_dir or path_info or not os.path.isfile(filename):
+            return OK
+        self.internal_redirect(req, target + (f"?{req.args}" if req.args else ""))
+        return DONE
 
     def _translate(self, req: Request, server_settings: DirSettings) -> int:
         result = self._run_phase(req, "PythonTransHandler", server_settings)
@@ -493,6 +511,32 @@ class Dispatcher:
                 self.runtime.error_log.log(
                     f"python_cleanup: Error calling cleanup object {callback!r}\n"
                     f"    {type(exc).__name__}: {exc}")
+
+
+def _body_within(req: Request, limit: int, settings: DirSettings) -> int:
+    """core's LimitRequestBody of this directory against the declared Content-Length (a
+    chunked body is bounded by the engine's limit). httpd checks it when the body is read:
+    the default handler discards it first (413); a mod_python handler's req.read() fails
+    with mod_python's "Client read error" (500 unless caught), and a handler that does not
+    read the body is not affected."""
+    length = req.headers_in.get("Content-Length")
+    if length is None or not length.isdigit() or int(length) <= limit:
+        return OK
+    req.log_error(f"Requested content-length of {length} is larger than the configured "
+                  f"limit of {limit}")
+    if req.handler in PYTHON_HANDLER_NAMES and req.input_chain is None \
+            and not settings.filtered:
+        req.input_chain = _BodyOverLimit()
+        return OK
+    return apache.HTTP_REQUEST_ENTITY_TOO_LARGE
+
+
+class _BodyOverLimit:
+    """The body a handler reads when it exceeds LimitRequestBody: ap_get_client_block
+    fails, and mod_python's req.read() raises IOError."""
+
+    def read(self, rec: Any, size: int) -> bytes:
+        raise OSError("Client read error (Timeout?)")
 
 
 def _section_only(items: tuple, server: Any, name: str) -> tuple:

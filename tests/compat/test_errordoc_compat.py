@@ -82,3 +82,52 @@ SAME = [
 @pytest.mark.parametrize("case", params(SAME))
 def test_same_reply(pair: Pair, case: Case) -> None:
     assert_same(*both(pair, case), case)
+
+
+# -- LimitRequestBody per directory and location, FallbackResource -------------------------
+
+LIMITS = """
+<Directory {root}/small>
+    LimitRequestBody 10
+</Directory>
+<Directory {root}/small/big>
+    LimitRequestBody 0
+</Directory>
+<Location /pysmall>
+    SetHandler mod_python
+    PythonPath "sys.path + ['{root}/lib']"
+    PythonHandler httpdmods_handlers::read_body
+    LimitRequestBody 5
+</Location>
+<Location /pynoread>
+    SetHandler mod_python
+    PythonPath "sys.path + ['{root}/lib']"
+    PythonHandler httpdmods_handlers::report
+    LimitRequestBody 5
+</Location>
+<Directory {root}/fb>
+    FallbackResource /fb/front.html
+</Directory>
+"""
+FRAGMENT += LIMITS
+FILES.update({"small/page.txt": "small\n", "small/big/page.txt": "big\n",
+              "fb/front.html": "<p>front</p>\n", "fb/real.html": "<p>real</p>\n",
+              "pysmall/.keep": "", "pynoread/.keep": ""})
+
+SAME_LIMITS = [
+    Case("body-under-directory-limit", "/small/page.txt", method="POST", body=b"123"),
+    Case("body-over-directory-limit", "/small/page.txt", method="POST", body=b"x" * 20,
+         mode="stock"),
+    Case("nested-directory-unlimited", "/small/big/page.txt", method="POST", body=b"x" * 20),
+    Case("handler-under-location-limit", "/pysmall/x", method="POST", body=b"abc"),
+    Case("handler-over-location-limit", "/pysmall/x", method="POST", body=b"abcdefgh",
+         mode="stock"),
+    Case("handler-not-reading-over-limit", "/pynoread/x", method="POST", body=b"abcdefgh"),
+    Case("fallback-for-missing", "/fb/missing/route?x=1"),
+    Case("fallback-not-for-existing", "/fb/real.html"),
+]
+
+
+@pytest.mark.parametrize("case", params(SAME_LIMITS))
+def test_same_reply_limits(pair: Pair, case: Case) -> None:
+    assert_same(*both(pair, case), case)

@@ -54,3 +54,11 @@ def error_page(req):
               f"redirect_url={env.get('REDIRECT_URL')} "
               f"redirect_method={env.get('REDIRECT_REQUEST_METHOD')}\n")
     return apache.OK
+
+
+def read_body(req):
+    """Reads the whole body (LimitRequestBody applies when it is read)."""
+    data = req.read()
+    req.content_type = "text/plain"
+    req.write(f"read {len(data)} bytes\n")
+    return apache.OK

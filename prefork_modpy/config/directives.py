@@ -590,8 +590,8 @@ def apply_dir_directive(settings: DirSettings, node: Node, ctx: SectionContext,
     """Record one per-directory directive in `settings`; warning lines go to `warnings`."""
     key = node.key
     if httpdmods.is_directive(key):  # -- httpd modules of issue 10 (httpdmods.py) --
-        httpdmods.apply(settings, node, ctx, lambda inner, child: _apply_inside_limit(
-            inner, child, ctx, warnings))
+        httpdmods.apply(settings, node, ctx, lambda _inner, child: _apply_inside_limit(
+            settings, child, ctx, warnings))
         return
     if key in _WARNING:
         _WARNING[key](settings, node, warnings if warnings is not None else [])

@@ -183,7 +183,9 @@ class VirtualHost:
         groups = [[self.sections[index].settings.httpd for index in matched
                    if self.sections[index].kind == kind] for kind in _WALKS]
         env = httpdmods.env_by_walk(self.settings.httpd, groups)
-        return replace(settings, httpd=replace(settings.httpd, env_set=env))
+        merged = settings.httpd
+        assert merged is not None  # the caller checked
+        return replace(settings, httpd=replace(merged, env_set=env))
 
     def map_alias(self, uri: str) -> Optional[tuple[str, str]]:
         """mod_alias: (directory, rest of the URI) for the first matching Alias. An alias

@@ -182,9 +182,9 @@ class Dispatcher:
         vhost = req.vhost
         mods = server_settings.httpd
         if mods is not None and (mods.redirects or mods.alias_matches):
-            result = self._translate_alias(req, mods)
-            if result is not None:
-                return result
+            redirected = self._translate_alias(req, mods)
+            if redirected is not None:
+                return redirected
         if vhost.location_has_python_handlers(req.uri):
             req.filename = req.path_info = None
             return OK

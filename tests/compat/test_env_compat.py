@@ -24,6 +24,7 @@ FRAGMENT = """
 ServerName 127.0.0.1
 SetEnv T_SRV server
 SetEnv T_UNSET from-server
+PassEnv T_PASS
 SetEnvIf Request_URI "^/e/(\\w+)" T_URI=uri-$1
 SetEnvIf Remote_Addr "^127\\." T_ADDR
 SetEnvIf Request_Method "^(GET|POST)$" T_METHOD=$1
@@ -64,6 +65,12 @@ SetEnvIf X-Drop "." !T_HDR
     PythonOption mod_python.wsgi.application httpdmods_handlers::wsgi_env
     SetEnv T_A wsgi
 </Directory>
+<Directory {root}/cgi>
+    AddHandler mod_python .py
+    PythonHandler mod_python.cgihandler
+    SetEnv T_A cgi
+    UnsetEnv T_SRV
+</Directory>
 """
 
 FILES = {
@@ -72,6 +79,8 @@ FILES = {
     "e/sub/.keep": "",
     "e/loc/.keep": "",
     "w/.keep": "",
+    "cgi/env.py": "import os\nprint('Content-type: text/plain')\nprint()\n"
+                  "print(sorted((k, v) for k, v in os.environ.items() if k.startswith('T_')))\n",
 }
 
 SAME = [
@@ -89,6 +98,7 @@ SAME = [
     Case("post-method", "/e/x", method="POST", body=b""),
     Case("head-method", "/e/x", method="HEAD"),
     Case("wsgi-environ", "/w/app"),
+    Case("cgihandler-environ", "/cgi/env.py", headers={"X-Test": "yes"}),
 ]
 
 

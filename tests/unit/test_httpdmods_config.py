@@ -88,3 +88,11 @@ def test_limit_applies_to_listed_methods(tmp_path):
     rule = settings.httpd.authz.children[0]
     assert "POST" in rule.limited and "HEAD" not in rule.limited
     assert settings.httpd.env_set == {"X": "1"}
+
+
+def test_pass_env_copies_the_start_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("W10A_PASSED", "from the service")
+    monkeypatch.delenv("W10A_MISSING", raising=False)
+    settings = load_config(str(in_dir(tmp_path, "PassEnv W10A_PASSED W10A_MISSING\n"))) \
+        .main.sections[0].settings
+    assert settings.httpd.env_set == {"W10A_PASSED": "from the service"}

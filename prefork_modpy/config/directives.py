@@ -591,7 +591,7 @@ def apply_dir_directive(settings: DirSettings, node: Node, ctx: SectionContext,
     key = node.key
     if httpdmods.is_directive(key):  # -- httpd modules of issue 10 (httpdmods.py) --
         httpdmods.apply(settings, node, ctx, lambda _inner, child: _apply_inside_limit(
-            settings, child, ctx, warnings))
+            settings, child, ctx, warnings), warnings)
         return
     if key in _WARNING:
         _WARNING[key](settings, node, warnings if warnings is not None else [])

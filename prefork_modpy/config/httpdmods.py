@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Optional, Protocol, Union
 
 from .regex import RegexError, SearchPattern, compile_regex
-from .syntax import ConfigError, Node
+from .syntax import LEGACY_CLIENT_VARIABLES, ConfigError, Node
 
 
 class DirSettings(Protocol):
@@ -252,11 +252,18 @@ def _pick(child: Any, parent: Any) -> Any:
 
 @dataclass
 class _Ctx:
-    """Where a directive stands: the <Limit> methods and the enclosing Require container."""
+    """Where a directive stands: the <Limit> methods and the enclosing Require container;
+    `warnings` collects the config's warning lines."""
 
     section: SectionContext
     limited: Optional[Methods] = None
     container: Optional[AuthzSection] = None
+    warnings: list[str] = field(default_factory=list)
+
+
+# httpd's special variables whose effect is a protocol workaround prefork-modpy does not
+# apply (mod_deflate's no-gzip & co. belong to that module).
+_UNAPPLIED_SPECIAL = LEGACY_CLIENT_VARIABLES - {"gzip-only-text/html", "no-gzip", "dont-vary"}
 
 
 def _mods(settings: DirSettings) -> HttpdMods:
@@ -305,6 +312,7 @@ def _setenvif(attribute: Optional[str], icase: bool) -> Callable[[DirSettings, N
             raise ConfigError.at(node, f"{node.name} takes an attribute (BrowserMatch: none), "
                                        "a regex and at least one variable")
         condition = _condition(node, words[0], words[1], words[2:], icase)
+        _warn_special(node, condition, ctx.warnings)
         mods = _mods(settings)
         mods.setenvif += (condition,)
     return apply
@@ -331,6 +339,18 @@ def _condition(node: Node, attr: str, regex: str, actions: list[str],
                 raise ConfigError.at(node, f"{node.name}: missing variable name in {word!r}")
             parsed.append((name, value if eq else "1"))
     return EnvCondition(special, attr, name_regex, pattern, tuple(parsed), node.where)
+
+
+def _warn_special(node: Node, condition: EnvCondition, warnings: list[str]) -> None:
+    """One warning per variable: it is set (handlers see it) but its httpd meaning is not
+    applied (the stock setenvif.conf sets them for clients of the 1990s)."""
+    for name, value in condition.actions:
+        if value is None or name.lower() not in _UNAPPLIED_SPECIAL:
+            continue
+        text = (f"{node.name}: the variable {name!r} is set, but its meaning to httpd (a "
+                "protocol workaround for old clients) is not applied by prefork-modpy")
+        if not any(line.endswith(text) for line in warnings):
+            warnings.append(f"{node.where}: {text}")
 
 
 def _regex(node: Node, text: str, icase: bool) -> SearchPattern:
@@ -700,10 +720,12 @@ def is_directive(key: str) -> bool:
 
 
 def apply(settings: DirSettings, node: Node, ctx: SectionContext,
-          apply_other: Callable[[DirSettings, Node], None]) -> None:
+          apply_other: Callable[[DirSettings, Node], None],
+          warnings: Optional[list[str]] = None) -> None:
     """Record one of this module's directives or sections; `apply_other` records any other
-    directive found inside a <Limit>."""
-    _apply(settings, node, _Ctx(ctx), apply_other)
+    directive found inside a <Limit>; warning lines go to `warnings`."""
+    _apply(settings, node, _Ctx(ctx, warnings=warnings if warnings is not None else []),
+           apply_other)
 
 
 def _apply(settings: DirSettings, node: Node, ctx: _Ctx,

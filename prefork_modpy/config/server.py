@@ -30,7 +30,6 @@ from .syntax import (
     LoadedModule,
     Node,
     is_deflate_only,
-    is_legacy_browser_match,
 )
 
 DEFAULT_PORT = 8080
@@ -431,10 +430,6 @@ class _Builder:
     def non_native(self, node: Node) -> None:
         """A directive prefork-modpy has no setting for: catalog.py's verdict, or httpd's
         "Invalid command" for a name no module has (a typo)."""
-        if is_legacy_browser_match(node):
-            self.warn_once(node, f"{node.name}: a workaround for clients of the 1990s "
-                                 "(protocol downgrades) that prefork-modpy does not apply")
-            return
         if node.key == "addoutputfilterbytype" and is_deflate_only(node) and (
                 "deflate" in self.loaded_modules):
             self.warn_once(node, "AddOutputFilterByType DEFLATE: responses are not compressed "
@@ -701,10 +696,10 @@ def _set_aliases(builder: _Builder, host: VirtualHost, node: Node) -> None:
 
 def _custom_log(builder: _Builder, host: VirtualHost, node: Node) -> None:
     if len(node.args) == 3 and node.args[2].lower().startswith(("env=", "expr=")):
-        raise ConfigError.at(node, f"CustomLog {node.args[2]}: conditional logging needs "
-                                   "mod_setenvif/mod_env, which prefork-modpy does not have "
-                                   "yet; log everything, or filter in a PythonLogHandler "
-                                   "(refused rather than ignored)")
+        raise ConfigError.at(node, f"CustomLog {node.args[2]}: conditional logging is not "
+                                   "implemented by prefork-modpy's access log yet; log "
+                                   "everything, or filter in a PythonLogHandler (refused "
+                                   "rather than ignored)")
     if len(node.args) != 2:
         raise ConfigError.at(node, "CustomLog takes a file and a format or nickname")
     if node.args[0].startswith("|"):

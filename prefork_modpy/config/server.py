@@ -320,6 +320,7 @@ class _Builder:
             self._server_node(node, self.main)
         self._check_filters()  # before merging: the vhosts' own settings are still apart
         self._body_limit()  # -- core's LimitRequestBody per directory (httpdmods.py) --
+        self._resolve_auth_files()  # -- mod_authn_file / mod_authz_groupfile --
         self._finish_vhosts()
         self._warn_thread_mpm()
         main_sections = self.main.sections
@@ -371,6 +372,19 @@ class _Builder:
             main.httpd.limit_request_body = None  # the engine's check is the whole story
             if httpdmods.is_empty(main.httpd):
                 main.httpd = None
+
+    def _resolve_auth_files(self) -> None:
+        """AuthUserFile and AuthGroupFile are ServerRoot-relative (ap_server_root_relative)."""
+        hosts = (self.main, *self.vhosts)
+        for settings in [host.settings for host in hosts] + [
+                section.settings for host in hosts for section in host.sections]:
+            mods = settings.httpd
+            if mods is None:
+                continue
+            if mods.auth_user_file is not None:
+                mods.auth_user_file = self.resolve_path(mods.auth_user_file)
+            if mods.auth_group_file is not None:
+                mods.auth_group_file = self.resolve_path(mods.auth_group_file)
 
     def _warn_thread_mpm(self) -> None:
         """Debian's mpm_event.conf sizes processes of 25 threads; here each worker serves

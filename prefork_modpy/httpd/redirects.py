@@ -64,10 +64,13 @@ def _absolute(req: RequestRec, target: str) -> str:
     return target
 
 
-def alias_match(rules: tuple[AliasMatchRule, ...], uri: str) -> Optional[str]:
-    """The file an AliasMatch maps `uri` to (ap_pregsub on the target), or None."""
+def alias_match(rules: tuple[AliasMatchRule, ...], uri: str) -> Optional[tuple[str, str]]:
+    """(the file an AliasMatch maps `uri` to (ap_pregsub on the target), the directory the
+    target fixes before its first substitution: the root symbolic links must stay in), or
+    None."""
     for rule in rules:
         match = rule.regex.search(uri)
         if match is not None:
-            return substitute(rule.target, match)
+            fixed = rule.target.split("$", 1)[0].split("&", 1)[0]
+            return substitute(rule.target, match), fixed.rpartition("/")[0] or "/"
     return None

@@ -204,10 +204,11 @@ class Dispatcher:
         status = redirects.redirect(req, mods.redirects)
         if status is not None:
             return status
-        target = redirects.alias_match(mods.alias_matches, req.uri) \
+        mapped = redirects.alias_match(mods.alias_matches, req.uri) \
             if not req.vhost.map_alias(req.uri) else None
-        if target is None:
+        if mapped is None:
             return None
+        target, req.alias_root = mapped
         req.filename, req.path_info, req.is_dir = translate.map_to_file("", target)
         req.canonical_filename = req.filename
         return OK

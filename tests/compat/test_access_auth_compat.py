@@ -82,6 +82,11 @@ FRAGMENT = "ServerName 127.0.0.1\nSetEnvIf X-Key ^secret$ LET_IN\n" + "".join([
                                 "    Require valid-user\n"),
     section("host", "    Require host localhost\n"),
     section("local", "    Require local\n"),
+    section("hostname", "    Order deny,allow\n    Deny from all\n    Allow from localhost\n"),
+    section("domain", "    Order allow,deny\n    Allow from all\n    Deny from .example.invalid\n"),
+    section("limitorder", "    <Limit POST>\n        Order deny,allow\n        Deny from all\n"
+                          "    </Limit>\n"),
+    section("direnv", "    SetEnvIf X-Dir-Key ^ok$ DIR_OK\n    Require env DIR_OK\n"),
 ])
 
 FILES = {
@@ -89,7 +94,8 @@ FILES = {
     **{f"{name}/.keep": "" for name in (
         "deny", "allow", "cidr", "mutual", "envallow", "orderonly", "user", "group", "notuser",
         "anyof", "none", "method", "limit", "limitexcept", "satisfyany", "satisfyall",
-        "satisfyanydeny", "pyauthen", "host", "local")},
+        "satisfyanydeny", "pyauthen", "host", "local", "hostname", "domain", "limitorder",
+        "direnv")},
     "auth/groups": "admins: alice carol\nstaff: bob\n",
 }
 
@@ -167,6 +173,12 @@ SAME = [
          mode="stock", also=AUTH),
     Case("require-host-localhost", "/host/x"),
     Case("require-local", "/local/x"),
+    Case("allow-from-host-name", "/hostname/x"),
+    Case("deny-from-other-domain", "/domain/x"),
+    Case("limit-order-get-free", "/limitorder/x"),
+    Case("limit-order-post-denied", "/limitorder/x", method="POST", body=b"", mode="stock"),
+    Case("require-env-from-directory-setenvif", "/direnv/x", headers={"X-Dir-Key": "ok"}),
+    Case("require-env-missing", "/direnv/x", mode="stock"),
 ]
 
 

@@ -96,3 +96,11 @@ def test_pass_env_copies_the_start_environment(tmp_path, monkeypatch):
     settings = load_config(str(in_dir(tmp_path, "PassEnv W10A_PASSED W10A_MISSING\n"))) \
         .main.sections[0].settings
     assert settings.httpd.env_set == {"W10A_PASSED": "from the service"}
+
+
+def test_auth_files_are_server_root_relative(tmp_path):
+    path = write(tmp_path, f"ServerRoot {tmp_path}/root\n<Directory {tmp_path}>\n"
+                           "AuthUserFile conf/users\nAuthGroupFile /etc/groups\n</Directory>\n")
+    mods = load_config(str(path)).main.sections[0].settings.httpd
+    assert mods.auth_user_file == f"{tmp_path}/root/conf/users"
+    assert mods.auth_group_file == "/etc/groups"

@@ -17,9 +17,9 @@ from mod_python import apache
 
 from .. import _core
 from ..config.directives import PHASE, PYTHON_HANDLER_NAMES, HandlerEntry, resolve_directory
-from ..httpd import auth, envvars, errordoc, errorpages, redirects, static, translate
+from ..httpd import auth, errordoc, errorpages, static, translate
 from ..runtime.importer import resolve_object
-from . import filters, redirect
+from . import filters, httpdhooks, redirect
 from .request import Request
 
 if TYPE_CHECKING:
@@ -107,8 +107,8 @@ class Dispatcher:
     def _process(self, req: Request) -> int:
         server_settings = req.vhost.settings
         req.per_dir_config = server_settings
-        if server_settings.httpd is not None and server_settings.httpd.setenvif:
-            envvars.apply_conditions(req, server_settings.httpd.setenvif)  # post-read-request
+        if server_settings.httpd is not None:  # issue 10's modules (httpdhooks.py)
+            httpdhooks.post_read_request(req, server_settings.httpd)
         if server_settings.phases or req.dynamic_handlers:
             result = self._run_phases(req, SERVER_PHASES, server_settings)
             if result != OK:
@@ -135,43 +135,21 @@ class Dispatcher:
         return OK
 
     def _before_content(self, req: Request, settings: DirSettings) -> int:
-        mods = settings.httpd
-        if mods is not None and mods.setenvif:  # mod_setenvif's header-parser hook
-            envvars.apply_conditions(req, _section_only(mods.setenvif,
-                                                        req.vhost.settings.httpd, "setenvif"))
+        mods = settings.httpd  # issue 10's modules hook in around the phases (httpdhooks.py)
+        if mods is not None:
+            httpdhooks.header_parser(req, mods)
         result = self._run_phase(req, "PythonHeaderParserHandler", settings)
         if result in (OK, DECLINED):  # the access phase runs inside (Satisfy, auth.py)
             result = self._check_auth(req, settings)
         if result == OK:
             result = self._run_phases(req, ("PythonTypeHandler",), settings)
-        if result == OK and mods is not None:  # fixups of mod_alias, then mod_env
-            status = redirects.redirect(req, _section_only(mods.redirects,
-                                                           req.vhost.settings.httpd,
-                                                           "redirects"))
-            if status is not None:
-                return status
-            envvars.fixup_env(req, mods)
+        if result == OK and mods is not None:
+            result = httpdhooks.fixups(req, mods)
         if result == OK:
             result = self._run_phases(req, ("PythonFixupHandler",), settings)
-        if result == OK and mods is not None and mods.limit_request_body:
-            result = _body_within(req, mods.limit_request_body, settings)
-        if result == OK and mods is not None and mods.fallback_resource:
-            result = self._fallback(req, mods.fallback_resource)
+        if result == OK and mods is not None:
+            result = httpdhooks.after_fixups(req, mods, settings, self.internal_redirect)
         return result
-
-    def _fallback(self, req: Request, target: str) -> int:
-        """mod_dir's fixup_dflt: no handler and no file: serve FallbackResource (when it
-        maps to a regular file) in place of the missing one."""
-        if req.handler is not None or req.filename is None or req.is_dir \
-                or os.path.lexists(req.filename):
-            return OK
-        vhost = req.vhost
-        root, uri = vhost.map_alias(target) or (vhost.document_root, target)
-        filename, path_info, is_dir = translate.map_to_file(root, uri)
-        if is_dir or path_info or not os.path.isfile(filename):
-            return OK
-        self.internal_redirect(req, target + (f"?{req.args}" if req.args else ""))
-        return DONE
 
     def _translate(self, req: Request, server_settings: DirSettings) -> int:
         result = self._run_phase(req, "PythonTransHandler", server_settings)
@@ -180,9 +158,8 @@ class Dispatcher:
         if result not in (OK, DECLINED):
             return result
         vhost = req.vhost
-        mods = server_settings.httpd
-        if mods is not None and (mods.redirects or mods.alias_matches):
-            redirected = self._translate_alias(req, mods)
+        if server_settings.httpd is not None:  # mod_alias (httpdhooks.py)
+            redirected = httpdhooks.translate_name(req, server_settings.httpd)
             if redirected is not None:
                 return redirected
         if vhost.location_has_python_handlers(req.uri):
@@ -195,21 +172,6 @@ class Dispatcher:
                 root, uri = aliased
                 req.alias_root = root
         req.filename, req.path_info, req.is_dir = translate.map_to_file(root, uri)
-        req.canonical_filename = req.filename
-        return OK
-
-    def _translate_alias(self, req: Request, mods: Any) -> Optional[int]:
-        """mod_alias's translate_alias_redir: server redirects, then AliasMatch (redirects.py).
-        None: not handled here."""
-        status = redirects.redirect(req, mods.redirects)
-        if status is not None:
-            return status
-        mapped = redirects.alias_match(mods.alias_matches, req.uri) \
-            if not req.vhost.map_alias(req.uri) else None
-        if mapped is None:
-            return None
-        target, req.alias_root = mapped
-        req.filename, req.path_info, req.is_dir = translate.map_to_file("", target)
         req.canonical_filename = req.filename
         return OK
 
@@ -413,41 +375,11 @@ class Dispatcher:
 
     def _finish_error(self, req: Request, status: int) -> None:
         """Apache's error document for `status` (errordoc.py), or the ErrorDocument
-        configured for it (ap_die)."""
-        if req.error_document_of is not None:  # the ErrorDocument's own request failed
-            errordoc.send_error(req, req.error_document_of, recursive=status)
-            return
-        mods = req.per_dir_config.httpd if req.per_dir_config is not None else None
-        document = mods.error_documents.get(status) if mods is not None else None
-        if document is None or req.response.head is not None:
-            errordoc.send_error(req, status)
-            return
-        kind, value = document
-        if kind == "text":
-            errordoc.send_error(req, status, custom_text=value)
-        elif kind == "remote":  # the client sees 302, not the error (as httpd warns)
-            req.headers_out["Location"] = value
-            errordoc.send_error(req, apache.HTTP_MOVED_TEMPORARILY)
-        elif kind == "local":
-            self._error_document(req, status, value)
-        else:  # ErrorDocument code default
+        configured for it (httpdhooks.py)."""
+        if not httpdhooks.error_document(req, status, self._serve_redirected):
             errordoc.send_error(req, status)
 
-    def _error_document(self, req: Request, status: int, target: str) -> None:
-        """ap_die's local ErrorDocument: an internal redirect, as GET, that keeps the
-        error status (REDIRECT_STATUS, REDIRECT_REQUEST_METHOD, REDIRECT_ERROR_NOTES)."""
-        req.status = status
-        req.no_local_copy = 1
-        req.subprocess_env["REQUEST_METHOD"] = req.method
-        notes = req.notes.get("error-notes")
-        if notes is not None:
-            req.subprocess_env["ERROR_NOTES"] = notes
-        try:
-            new = redirect.new_request(req, target, method="GET")
-        except translate.HTTPError:
-            errordoc.send_error(req, status, recursive=apache.HTTP_BAD_REQUEST)
-            return
-        new.error_document_of = status
+    def _serve_redirected(self, new: Request) -> None:
         self._respond(new, self._process(new))
 
     def internal_redirect(self, req: Request, target: str) -> None:
@@ -512,41 +444,6 @@ class Dispatcher:
                 self.runtime.error_log.log(
                     f"python_cleanup: Error calling cleanup object {callback!r}\n"
                     f"    {type(exc).__name__}: {exc}")
-
-
-def _body_within(req: Request, limit: int, settings: DirSettings) -> int:
-    """core's LimitRequestBody of this directory against the declared Content-Length (a
-    chunked body is bounded by the engine's limit). httpd checks it when the body is read:
-    the default handler discards it first (413); a mod_python handler's req.read() fails
-    with mod_python's "Client read error" (500 unless caught), and a handler that does not
-    read the body is not affected."""
-    length = req.headers_in.get("Content-Length")
-    if length is None or not length.isdigit() or int(length) <= limit:
-        return OK
-    req.log_error(f"Requested content-length of {length} is larger than the configured "
-                  f"limit of {limit}")
-    if req.handler in PYTHON_HANDLER_NAMES and req.input_chain is None \
-            and not settings.filtered:
-        req.input_chain = _BodyOverLimit()
-        return OK
-    return apache.HTTP_REQUEST_ENTITY_TOO_LARGE
-
-
-class _BodyOverLimit:
-    """The body a handler reads when it exceeds LimitRequestBody: ap_get_client_block
-    fails, and mod_python's req.read() raises IOError."""
-
-    def read(self, rec: Any, size: int) -> bytes:
-        raise OSError("Client read error (Timeout?)")
-
-
-def _section_only(items: tuple, server: Any, name: str) -> tuple:
-    """The part of a merged tuple the sections added: the server's own lines run in an
-    earlier phase (mod_setenvif's post-read-request, mod_alias's translate-name)."""
-    own = len(getattr(server, name)) if server is not None else 0
-    if name == "setenvif":  # merge_setenvif_config: parent's lines first
-        return items[own:]
-    return items[:len(items) - own]  # merge_alias_dir_config: child's lines first
 
 
 def _client_fault(req: Request, exc: BaseException) -> int:

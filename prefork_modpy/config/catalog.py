@@ -170,6 +170,14 @@ _add("core", Status.REFUSED, "the server's own content ETag rules are fixed "
 _add("core", Status.REFUSED, "AddOutputFilterByType needs mod_filter; prefork-modpy has "
      "Python filters by name only", "use SetOutputFilter/AddOutputFilter with a "
      "PythonOutputFilter", "AddOutputFilterByType")
+_add("mod_authz_core", Status.REFUSED, "not implemented: sections replace their parent's "
+     "Require lines (AuthMerging Off), a failed authorization of a user answers 401, and "
+     "provider aliases do not exist", "write the combined Require lines (or <RequireAll>) in "
+     "the section itself", "AuthMerging", "AuthzSendForbiddenOnFailure", "AuthzProviderAlias",
+     "AuthnProviderAlias")
+_add("mod_dir", Status.REFUSED, "not implemented: a directory URL is redirected with a "
+     "trailing slash and DirectoryIndex is served in place (no external redirect, no "
+     "handler check)", "remove the line", "DirectoryIndexRedirect", "DirectoryCheckHandler")
 _add("mod_setenvif", Status.REFUSED, "httpd's ap_expr language is not implemented",
      "use SetEnvIf/SetEnvIfNoCase, or set variables in a PythonHeaderParserHandler",
      "SetEnvIfExpr")

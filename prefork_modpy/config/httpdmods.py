@@ -447,6 +447,10 @@ def _require(settings: DirSettings, node: Node, ctx: _Ctx) -> None:
     if not words:
         raise ConfigError.at(node, "Require needs a provider (all, ip, user, group, ...)")
     provider, args = words[0].lower(), tuple(words[1:])
+    if provider == "expr":
+        raise ConfigError.at(node, "Require expr needs httpd's ap_expr language, which "
+                                   "prefork-modpy does not implement (use Require env with "
+                                   "SetEnvIf, or a PythonAuthzHandler)")
     if provider == "forward-dns":
         raise ConfigError.at(node, "Require forward-dns needs DNS lookups at each request; "
                                    "prefork-modpy refuses it (use Require ip)")

@@ -104,3 +104,14 @@ def test_auth_files_are_server_root_relative(tmp_path):
     mods = load_config(str(path)).main.sections[0].settings.httpd
     assert mods.auth_user_file == f"{tmp_path}/root/conf/users"
     assert mods.auth_group_file == "/etc/groups"
+
+
+@pytest.mark.parametrize("line, message", [
+    ("AuthMerging And", "AuthMerging: not implemented"),
+    ("Require expr %{REMOTE_ADDR} == '127.0.0.1'", "ap_expr"),
+    ("DirectoryIndexRedirect on", "DirectoryIndexRedirect: not implemented"),
+])
+def test_neighbours_are_refused_by_name(tmp_path, line, message):
+    path = in_dir(tmp_path, line + "\n")
+    with pytest.raises(ConfigError, match=rf"^{path}:2: .*{_escape(message)}"):
+        load_config(str(path))

@@ -23,7 +23,7 @@ from .regex import RegexError, SearchPattern, compile_regex
 from .syntax import LEGACY_CLIENT_VARIABLES, ConfigError, Node
 
 
-class DirSettings(Protocol):
+class SettingsHolder(Protocol):
     """The part of directives.DirSettings this module fills (directives.py imports this
     module, so it is named by shape, not imported)."""
 
@@ -31,7 +31,9 @@ class DirSettings(Protocol):
     requires: Optional[tuple[str, ...]]
 
 
-class SectionContext(Protocol):
+class SectionPlace(Protocol):
+    """The part of directives.SectionContext this module reads."""
+
     @property
     def is_server(self) -> bool: ...
 
@@ -255,7 +257,7 @@ class _Ctx:
     """Where a directive stands: the <Limit> methods and the enclosing Require container;
     `warnings` collects the config's warning lines."""
 
-    section: SectionContext
+    section: SectionPlace
     limited: Optional[Methods] = None
     container: Optional[AuthzSection] = None
     warnings: list[str] = field(default_factory=list)
@@ -266,20 +268,20 @@ class _Ctx:
 _UNAPPLIED_SPECIAL = LEGACY_CLIENT_VARIABLES - {"gzip-only-text/html", "no-gzip", "dont-vary"}
 
 
-def _mods(settings: DirSettings) -> HttpdMods:
+def _mods(settings: SettingsHolder) -> HttpdMods:
     if settings.httpd is None:
         settings.httpd = HttpdMods()
     return settings.httpd
 
 
-def _set_env(settings: DirSettings, node: Node, ctx: _Ctx) -> None:
+def _set_env(settings: SettingsHolder, node: Node, ctx: _Ctx) -> None:
     if not 1 <= len(node.args) <= 2:
         raise ConfigError.at(node, "SetEnv takes a variable name and an optional value")
     mods = _mods(settings)
     mods.env_set[node.args[0]] = node.args[1] if len(node.args) == 2 else ""
 
 
-def _unset_env(settings: DirSettings, node: Node, ctx: _Ctx) -> None:
+def _unset_env(settings: SettingsHolder, node: Node, ctx: _Ctx) -> None:
     if not node.args:
         raise ConfigError.at(node, "UnsetEnv needs at least one variable name")
     mods = _mods(settings)
@@ -290,7 +292,7 @@ def _unset_env(settings: DirSettings, node: Node, ctx: _Ctx) -> None:
     mods.env_unset |= frozenset(node.args)
 
 
-def _pass_env(settings: DirSettings, node: Node, ctx: _Ctx) -> None:
+def _pass_env(settings: SettingsHolder, node: Node, ctx: _Ctx) -> None:
     """PassEnv copies the server process's variable as it was at start (httpd warns
     "PassEnv variable %s was undefined" and sets nothing when it is missing)."""
     if not node.args:
@@ -302,9 +304,9 @@ def _pass_env(settings: DirSettings, node: Node, ctx: _Ctx) -> None:
             mods.env_set[name] = value
 
 
-def _setenvif(attribute: Optional[str], icase: bool) -> Callable[[DirSettings, Node, _Ctx],
+def _setenvif(attribute: Optional[str], icase: bool) -> Callable[[SettingsHolder, Node, _Ctx],
                                                                  None]:
-    def apply(settings: DirSettings, node: Node, ctx: _Ctx) -> None:
+    def apply(settings: SettingsHolder, node: Node, ctx: _Ctx) -> None:
         words = list(node.args)
         if attribute is not None:
             words.insert(0, attribute)
@@ -360,14 +362,14 @@ def _regex(node: Node, text: str, icase: bool) -> SearchPattern:
         raise ConfigError.at(node, f"{node.name}: PCRE cannot compile {text!r}: {exc}") from None
 
 
-def _access(settings: DirSettings) -> AccessCompat:
+def _access(settings: SettingsHolder) -> AccessCompat:
     mods = _mods(settings)
     if mods.access is None:
         mods.access = AccessCompat()
     return mods.access
 
 
-def _order(settings: DirSettings, node: Node, ctx: _Ctx) -> None:
+def _order(settings: SettingsHolder, node: Node, ctx: _Ctx) -> None:
     value = "".join(node.args).lower()
     if len(node.args) != 1 or value not in (DENY_THEN_ALLOW, ALLOW_THEN_DENY, MUTUAL_FAILURE):
         raise ConfigError.at(node, "unknown order (Order takes Deny,Allow, Allow,Deny or "
@@ -375,7 +377,7 @@ def _order(settings: DirSettings, node: Node, ctx: _Ctx) -> None:
     _access(settings).orders.append((ctx.limited, value))
 
 
-def _allow_deny(settings: DirSettings, node: Node, ctx: _Ctx) -> None:
+def _allow_deny(settings: SettingsHolder, node: Node, ctx: _Ctx) -> None:
     if len(node.args) < 2 or node.args[0].lower() != "from":
         raise ConfigError.at(node, "allow and deny must be followed by 'from'")
     rules = [_host_rule(node, word, ctx.limited) for word in node.args[1:]]
@@ -420,7 +422,7 @@ def _network(word: str) -> Any:
         return None
 
 
-def _satisfy(settings: DirSettings, node: Node, ctx: _Ctx) -> None:
+def _satisfy(settings: SettingsHolder, node: Node, ctx: _Ctx) -> None:
     value = "".join(node.args).lower()
     if len(node.args) != 1 or value not in ("all", "any"):
         raise ConfigError.at(node, "Satisfy either 'any' or 'all'.")
@@ -438,7 +440,7 @@ _HTTP_METHODS = frozenset({"GET", "PUT", "POST", "DELETE", "CONNECT", "OPTIONS",
                            "BASELINE-CONTROL", "MERGE", "HEAD"})
 
 
-def _require(settings: DirSettings, node: Node, ctx: _Ctx) -> None:
+def _require(settings: SettingsHolder, node: Node, ctx: _Ctx) -> None:
     """authz_core's add_authz_provider."""
     words = list(node.args)
     negate = bool(words) and words[0].lower() == "not"
@@ -500,8 +502,8 @@ def _parse_require(node: Node, provider: str, args: tuple[str, ...]) -> Any:
     return frozenset(args)
 
 
-def _require_container(settings: DirSettings, node: Node, ctx: _Ctx,
-                       apply_other: Callable[[DirSettings, Node], None]) -> None:
+def _require_container(settings: SettingsHolder, node: Node, ctx: _Ctx,
+                       apply_other: Callable[[SettingsHolder, Node], None]) -> None:
     """authz_core's add_authz_section: <RequireAll>, <RequireAny>, <RequireNone>."""
     if node.args:
         raise ConfigError.at(node, f"<{node.name}> directive doesn't take additional arguments")
@@ -535,8 +537,8 @@ def _negative(child: Union[AuthzRule, AuthzSection]) -> bool:
     return child.negate
 
 
-def _limit(settings: DirSettings, node: Node, ctx: _Ctx,
-           apply_other: Callable[[DirSettings, Node], None]) -> None:
+def _limit(settings: SettingsHolder, node: Node, ctx: _Ctx,
+           apply_other: Callable[[SettingsHolder, Node], None]) -> None:
     """core's <Limit>/<LimitExcept>: Require, Order/Allow/Deny/Satisfy inside apply to the
     methods named (every other method for LimitExcept); other directives to all."""
     if ctx.limited is not None:
@@ -549,15 +551,15 @@ def _limit(settings: DirSettings, node: Node, ctx: _Ctx,
         _apply(settings, child, inner, apply_other)
 
 
-def _auth_file(attr: str) -> Callable[[DirSettings, Node, _Ctx], None]:
-    def apply(settings: DirSettings, node: Node, ctx: _Ctx) -> None:
+def _auth_file(attr: str) -> Callable[[SettingsHolder, Node, _Ctx], None]:
+    def apply(settings: SettingsHolder, node: Node, ctx: _Ctx) -> None:
         if len(node.args) != 1:
             raise ConfigError.at(node, f"{node.name} takes one file name")
         setattr(_mods(settings), attr, node.args[0])
     return apply
 
 
-def _basic_provider(settings: DirSettings, node: Node, ctx: _Ctx) -> None:
+def _basic_provider(settings: SettingsHolder, node: Node, ctx: _Ctx) -> None:
     if not node.args:
         raise ConfigError.at(node, "AuthBasicProvider needs a provider name")
     unknown = [word for word in node.args if word.lower() != "file"]
@@ -571,7 +573,7 @@ def _basic_provider(settings: DirSettings, node: Node, ctx: _Ctx) -> None:
 _REDIRECT_STATUS = {"permanent": 301, "temp": 302, "seeother": 303, "gone": 410}
 
 
-def _redirect(settings: DirSettings, node: Node, ctx: _Ctx) -> None:
+def _redirect(settings: SettingsHolder, node: Node, ctx: _Ctx) -> None:
     """mod_alias's add_redirect_internal: [status] URL-path|regex [URL]."""
     words = list(node.args)
     default = {"redirectpermanent": 301, "redirecttemp": 302}.get(node.key, 302)
@@ -603,7 +605,7 @@ def _redirect(settings: DirSettings, node: Node, ctx: _Ctx) -> None:
     mods.redirects += (rule,)
 
 
-def _alias_match(settings: DirSettings, node: Node, ctx: _Ctx) -> None:
+def _alias_match(settings: SettingsHolder, node: Node, ctx: _Ctx) -> None:
     if len(node.args) != 2:
         raise ConfigError.at(node, "AliasMatch takes a regex and a file-system path")
     if not ctx.section.is_server:
@@ -616,7 +618,7 @@ def _alias_match(settings: DirSettings, node: Node, ctx: _Ctx) -> None:
 _URL = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://")
 
 
-def _error_document(settings: DirSettings, node: Node, ctx: _Ctx) -> None:
+def _error_document(settings: SettingsHolder, node: Node, ctx: _Ctx) -> None:
     """core's set_error_document: the kind follows httpd's heuristic (a space: text; a
     leading '/': a local URL; a URL: a remote one; else text)."""
     if len(node.args) != 2 or not node.args[0].isdigit():
@@ -642,14 +644,14 @@ def _error_document(settings: DirSettings, node: Node, ctx: _Ctx) -> None:
     _mods(settings).error_documents[code] = (kind, document)
 
 
-def _directory_slash(settings: DirSettings, node: Node, ctx: _Ctx) -> None:
+def _directory_slash(settings: SettingsHolder, node: Node, ctx: _Ctx) -> None:
     value = " ".join(node.args).lower()
     if value not in ("on", "off"):
         raise ConfigError.at(node, "DirectorySlash must be On or Off")
     _mods(settings).directory_slash = value == "on"
 
 
-def _fallback_resource(settings: DirSettings, node: Node, ctx: _Ctx) -> None:
+def _fallback_resource(settings: SettingsHolder, node: Node, ctx: _Ctx) -> None:
     if len(node.args) != 1:
         raise ConfigError.at(node, "FallbackResource takes one local URL (or disabled)")
     value = node.args[0]
@@ -664,7 +666,7 @@ def _fallback_resource(settings: DirSettings, node: Node, ctx: _Ctx) -> None:
 _MAX_BODY = 2**31 - 1  # httpd's AP_MAX_LIMIT_REQ_BODY on 64-bit builds
 
 
-def _limit_request_body(settings: DirSettings, node: Node, ctx: _Ctx) -> None:
+def _limit_request_body(settings: SettingsHolder, node: Node, ctx: _Ctx) -> None:
     """core's LimitRequestBody, per directory (server.py hands the engine the largest)."""
     if len(node.args) != 1 or not node.args[0].isdigit() or int(node.args[0]) > _MAX_BODY:
         raise ConfigError.at(node, f"LimitRequestBody requires a non-negative integer up to "
@@ -689,7 +691,7 @@ def is_empty(mods: HttpdMods) -> bool:
     return mods == HttpdMods()
 
 
-_DIRECTIVES: dict[str, Callable[[DirSettings, Node, _Ctx], None]] = {
+_DIRECTIVES: dict[str, Callable[[SettingsHolder, Node, _Ctx], None]] = {
     "errordocument": _error_document,
     "limitrequestbody": _limit_request_body,
     "directoryslash": _directory_slash,
@@ -723,8 +725,8 @@ def is_directive(key: str) -> bool:
     return key in _DIRECTIVES or key in SECTIONS
 
 
-def apply(settings: DirSettings, node: Node, ctx: SectionContext,
-          apply_other: Callable[[DirSettings, Node], None],
+def apply(settings: SettingsHolder, node: Node, ctx: SectionPlace,
+          apply_other: Callable[[SettingsHolder, Node], None],
           warnings: Optional[list[str]] = None) -> None:
     """Record one of this module's directives or sections; `apply_other` records any other
     directive found inside a <Limit>; warning lines go to `warnings`."""
@@ -732,8 +734,8 @@ def apply(settings: DirSettings, node: Node, ctx: SectionContext,
            apply_other)
 
 
-def _apply(settings: DirSettings, node: Node, ctx: _Ctx,
-           apply_other: Callable[[DirSettings, Node], None]) -> None:
+def _apply(settings: SettingsHolder, node: Node, ctx: _Ctx,
+           apply_other: Callable[[SettingsHolder, Node], None]) -> None:
     key = node.key
     if key in ("limit", "limitexcept"):
         _limit(settings, node, ctx, apply_other)

@@ -107,12 +107,12 @@ class Dispatcher:
     def _process(self, req: Request) -> int:
         server_settings = req.vhost.settings
         req.per_dir_config = server_settings
-        if server_settings.httpd is not None:  # issue 10's modules (httpdhooks.py)
-            httpdhooks.post_read_request(req, server_settings.httpd)
         if server_settings.phases or req.dynamic_handlers:
             result = self._run_phases(req, SERVER_PHASES, server_settings)
             if result != OK:
                 return result
+        if server_settings.httpd is not None:  # issue 10's modules (httpdhooks.py)
+            httpdhooks.post_read_request(req, server_settings.httpd)
         result = self._translate(req, server_settings)
         if result != OK:
             return result
@@ -136,9 +136,9 @@ class Dispatcher:
 
     def _before_content(self, req: Request, settings: DirSettings) -> int:
         mods = settings.httpd  # issue 10's modules hook in around the phases (httpdhooks.py)
-        if mods is not None:
-            httpdhooks.header_parser(req, mods)
         result = self._run_phase(req, "PythonHeaderParserHandler", settings)
+        if result in (OK, DECLINED) and mods is not None:
+            httpdhooks.header_parser(req, mods)
         if result in (OK, DECLINED):  # the access phase runs inside (Satisfy, auth.py)
             result = self._check_auth(req, settings)
         if result == OK:

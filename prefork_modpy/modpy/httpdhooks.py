@@ -1,12 +1,14 @@
 """Where issue 10's httpd modules hook into the request walk (dispatch.py calls these).
 
-Owns the order httpd gives them around mod_python's phases: mod_setenvif at post-read-request
-(server lines) and header-parser (section lines); mod_alias's redirects and AliasMatch at
-translate-name, its section redirects at fixups, then mod_env, before PythonFixupHandler (the
-hook order of Debian's module load order); core's LimitRequestBody per directory and mod_dir's
-FallbackResource after the fixups; core's ErrorDocument when a request ends in an error
-(ap_die). The modules themselves live in httpd/ (envvars, redirects, errordoc) and
-config/httpdmods.py. Must not run Python handlers.
+Owns the order httpd gives them around mod_python's phases, which for hooks of the same
+priority is Debian's module load order (env before python, setenvif after it):
+mod_setenvif at post-read-request (server lines, after PythonPostReadRequestHandler) and
+header-parser (section lines, after PythonHeaderParserHandler); mod_alias's redirects and
+AliasMatch at translate-name, its section redirects at fixups, then mod_env, before
+PythonFixupHandler; core's LimitRequestBody per directory and mod_dir's FallbackResource
+after the fixups; core's ErrorDocument when a request ends in an error (ap_die). The
+modules themselves live in httpd/ (envvars, redirects, errordoc) and config/httpdmods.py.
+Must not run Python handlers.
 """
 
 from __future__ import annotations

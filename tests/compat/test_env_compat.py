@@ -23,6 +23,8 @@ COMMON = """    SetHandler mod_python
 FRAGMENT = """
 ServerName 127.0.0.1
 SetEnv T_SRV server
+PythonPath "sys.path + ['{root}/lib']"
+PythonPostReadRequestHandler httpdmods_handlers::postread
 SetEnv T_UNSET from-server
 PassEnv T_PASS
 SetEnvIf Request_URI "^/e/(\\w+)" T_URI=uri-$1
@@ -58,6 +60,10 @@ SetEnvIf X-Drop "." !T_HDR
 <Files "*.f">
     SetEnv T_FILES files
 </Files>
+<Directory {root}/hp>
+""" + COMMON + """    SetEnvIf X-Dir "^(.*)$" T_SUB=[$1]
+    PythonHeaderParserHandler httpdmods_handlers::headerparser
+</Directory>
 <Directory {root}/w>
     SetHandler mod_python
     PythonPath "sys.path + ['{root}/lib']"
@@ -79,6 +85,7 @@ FILES = {
     "e/sub/.keep": "",
     "e/loc/.keep": "",
     "w/.keep": "",
+    "hp/.keep": "",
     "cgi/env.py": "import os\nprint('Content-type: text/plain')\nprint()\n"
                   "print(sorted((k, v) for k, v in os.environ.items() if k.startswith('T_')))\n",
 }
@@ -97,6 +104,7 @@ SAME = [
     Case("dir-level-setenvif-substitution", "/e/x", headers={"X-Dir": "v"}),
     Case("post-method", "/e/x", method="POST", body=b""),
     Case("head-method", "/e/x", method="HEAD"),
+    Case("header-parser-order", "/hp/x", headers={"X-Dir": "v"}),
     Case("wsgi-environ", "/w/app"),
     Case("cgihandler-environ", "/cgi/env.py", headers={"X-Test": "yes"}),
 ]

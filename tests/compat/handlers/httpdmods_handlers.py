@@ -19,8 +19,20 @@ def report(req):
     env = req.subprocess_env
     seen = {name: env.get(name) for name in NAMES}
     req.content_type = "application/json"
-    req.write(json.dumps({"env": seen, "user": req.user, "fixup": req.notes.get("fixup_saw")},
-                         sort_keys=True))
+    req.write(json.dumps({"env": seen, "user": req.user, "fixup": req.notes.get("fixup_saw"),
+                          "postread": req.notes.get("postread_saw")}, sort_keys=True))
+    return apache.OK
+
+
+def postread(req):
+    """What PythonPostReadRequestHandler sees of the server's SetEnvIf (hook order)."""
+    req.notes["postread_saw"] = str(req.subprocess_env.get("T_URI"))
+    return apache.OK
+
+
+def headerparser(req):
+    """What the header-parser phase sees of a section's SetEnvIf (hook order)."""
+    req.notes["fixup_saw"] = "headerparser saw " + str(req.subprocess_env.get("T_SUB"))
     return apache.OK
 
 

@@ -152,26 +152,22 @@ class Dispatcher:
         return result
 
     def _translate(self, req: Request, server_settings: DirSettings) -> int:
+        vhost = req.vhost
+        if server_settings.httpd is not None or vhost.url_aliases:
+            # mod_alias's translate hook runs before mod_python's (Debian's load order)
+            aliased = httpdhooks.translate_name(req, server_settings.httpd)
+            if aliased is not None:
+                return aliased
         result = self._run_phase(req, "PythonTransHandler", server_settings)
         if result == OK and req.filename is not None:
             return OK
         if result not in (OK, DECLINED):
             return result
-        vhost = req.vhost
-        if server_settings.httpd is not None:  # mod_alias (httpdhooks.py)
-            redirected = httpdhooks.translate_name(req, server_settings.httpd)
-            if redirected is not None:
-                return redirected
         if vhost.location_has_python_handlers(req.uri):
             req.filename = req.path_info = None
             return OK
-        root, uri = vhost.document_root, req.uri
-        if vhost.url_aliases:
-            aliased = vhost.map_alias(uri)
-            if aliased is not None:
-                root, uri = aliased
-                req.alias_root = root
-        req.filename, req.path_info, req.is_dir = translate.map_to_file(root, uri)
+        req.filename, req.path_info, req.is_dir = translate.map_to_file(vhost.document_root,
+                                                                        req.uri)
         req.canonical_filename = req.filename
         return OK
 

@@ -40,20 +40,26 @@ def post_read_request(req: Request, server: HttpdMods) -> None:
         envvars.apply_conditions(req, server.setenvif)
 
 
-def translate_name(req: Request, server: HttpdMods) -> Optional[int]:
-    """mod_alias's translate_alias_redir: server redirects, then AliasMatch (after the
-    plain Alias list). None: not handled here."""
-    if not server.redirects and not server.alias_matches:
-        return None
-    status = redirects.redirect(req, server.redirects)
-    if status is not None:
-        return status
-    mapped = redirects.alias_match(server.alias_matches, req.uri) \
-        if not req.vhost.map_alias(req.uri) else None
-    if mapped is None:
-        return None
-    target, req.alias_root = mapped
-    req.filename, req.path_info, req.is_dir = translate.map_to_file("", target)
+def translate_name(req: Request, server: Optional[HttpdMods]) -> Optional[int]:
+    """mod_alias's translate_alias_redir: the server's redirects, then `Alias`, then
+    `AliasMatch` (httpd keeps the two in one list in config order). None: no rule applies
+    and the next translate hook (PythonTransHandler, then the document root) decides."""
+    if server is not None and server.redirects:
+        status = redirects.redirect(req, server.redirects)
+        if status is not None:
+            return status
+    aliased = req.vhost.map_alias(req.uri) if req.vhost.url_aliases else None
+    if aliased is not None:
+        root, uri = aliased
+        req.alias_root = root
+    else:
+        mapped = redirects.alias_match(server.alias_matches, req.uri) \
+            if server is not None and server.alias_matches else None
+        if mapped is None:
+            return None
+        target, req.alias_root = mapped
+        root, uri = "", target
+    req.filename, req.path_info, req.is_dir = translate.map_to_file(root, uri)
     req.canonical_filename = req.filename
     return OK
 

@@ -12,6 +12,8 @@ from .conftest import Pair
 
 FRAGMENT = """
 ServerName 127.0.0.1
+PythonPath "sys.path + ['{root}/lib']"
+PythonTransHandler httpdmods_handlers::trans
 Redirect /old http://example.test/new
 Redirect permanent /perm/ http://example.test/p/
 RedirectPermanent /rp /target
@@ -35,6 +37,7 @@ AliasMatch "^/am/(\\w+)/(.*)$" "{root}/aliased/$1/$2"
 """
 
 FILES = {
+    "lib/httpdmods_handlers.py": "handlers/httpdmods_handlers.py",
     "aliased/one/file.txt": "one's file\n",
     "aliased/two/index.html": "<p>two</p>\n",
     "d/page.txt": "page\n",
@@ -62,6 +65,8 @@ SAME = [
     Case("directory-other-file", "/d/page.txt"),
     Case("location-redirect", "/loc/x/y", mode="stock"),
     Case("head-redirect", "/old/h", method="HEAD"),
+    Case("redirect-and-python-trans", "/old/trans"),
+    Case("aliasmatch-and-python-trans", "/am/trans/file.txt"),
 ]
 
 

@@ -24,6 +24,14 @@ def report(req):
     return apache.OK
 
 
+def trans(req):
+    """A PythonTransHandler that maps /old/trans and /am/trans/* to a file of its own."""
+    if req.uri.startswith(("/old/trans", "/am/trans/")):
+        req.filename = req.document_root() + "/m/keep.txt"
+        return apache.OK
+    return apache.DECLINED
+
+
 def postread(req):
     """What PythonPostReadRequestHandler sees of the server's SetEnvIf (hook order)."""
     req.notes["postread_saw"] = str(req.subprocess_env.get("T_URI"))

@@ -101,14 +101,8 @@ def test_streaming_http_response_lines_arrive_when_yielded(mysite):
         assert seen.times[marker] == pytest.approx(n * 0.5, abs=0.3), seen.times
 
 
-STATIC_XFAIL = pytest.mark.xfail(
-    strict=True, reason="issue 13 point 1: needs the Alias to map /mysite/static/ and "
-    "/mysite/media/ when the nested <Location> says SetHandler None (prefork-modpy skips "
-    "the Alias for URIs under a Location with Python handlers and answers 404; "
-    "tests/compat/test_deploy_compat.py shows Apache serving the file)")
-
-
-@STATIC_XFAIL
+# issue 13 point 1: the Alias maps /mysite/static/ and /mysite/media/ under the Python
+# <Location> (mod_alias translates before mod_python, as in httpd).
 def test_static_css_is_served_with_validators_304_and_range(mysite):
     browser = Browser(mysite.port)
     path = "/mysite/static/admin/css/base.css"
@@ -127,7 +121,6 @@ def test_static_css_is_served_with_validators_304_and_range(mysite):
     assert part.body == on_disk[:100]
 
 
-@STATIC_XFAIL
 def test_uploaded_media_is_served_by_the_server(mysite):
     media = Path(mysite.root) / "var" / "media" / "attachments"
     media.mkdir(parents=True, exist_ok=True)

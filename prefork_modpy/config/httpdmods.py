@@ -457,7 +457,7 @@ def _require(settings: SettingsHolder, node: Node, ctx: _Ctx) -> None:
         raise ConfigError.at(node, "Require forward-dns needs DNS lookups at each request; "
                                    "prefork-modpy refuses it (use Require ip)")
     if provider not in REQUIRE_PROVIDERS:
-        raise ConfigError.at(node, f"Unknown Authz provider: {words[0]}")
+        raise ConfigError.at(node, f"Require: Unknown Authz provider: {words[0]}")
     rule = AuthzRule(provider, args, negate, ctx.limited, _parse_require(node, provider, args))
     parent = ctx.container
     if parent is None:
@@ -489,7 +489,8 @@ def _parse_require(node: Node, provider: str, args: tuple[str, ...]) -> Any:
         for word in args:
             network = _network(word)
             if network is None:
-                raise ConfigError.at(node, f"ip address '{word}' appears to be invalid")
+                raise ConfigError.at(node, f"Require ip: ip address '{word}' appears to be "
+                                           "invalid")
             networks.append(network)
         return tuple(networks)
     if provider == "method":

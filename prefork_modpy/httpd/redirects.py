@@ -1,7 +1,7 @@
 """mod_alias's `Redirect`/`RedirectMatch`/`RedirectPermanent`/`RedirectTemp` and `AliasMatch`.
 
-Owns translate_alias_redir (server and virtual-host redirects and AliasMatch, in the
-translate-name phase, after a declining PythonTransHandler) and fixup_redir (redirects
+Owns translate_alias_redir's redirects and AliasMatch (server and virtual-host lines, in the
+translate-name phase, before PythonTransHandler: modpy/httpdhooks.py) and fixup_redir (redirects
 written in <Directory>/<Location>, in the fixups phase). A redirect answers its status
 with `Location` (the request's query string appended unless the target has its own, as
 translate_alias_redir does).

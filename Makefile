@@ -8,7 +8,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 SOURCES := $(shell find rust -type f) Cargo.toml pyproject.toml
 
-.PHONY: install deps apache deps-redis run test test-rust test-python lint lint-rust lint-stubs clean
+.PHONY: install dist test-wheels deps apache deps-redis run test test-rust test-python lint lint-rust lint-stubs clean
 
 $(VENV)/.installed: $(SOURCES)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,7 +43,25 @@ deps: apache deps-redis
 
 ## The whole test suite: Rust unit tests, lint, then pytest against the real server and
 ## against Apache httpd + mod_python.
-test: install deps test-rust lint test-python
+test: install deps test-rust lint test-python test-wheels
+
+## One abi3 wheel (every CPython >= 3.9; manylinux2014 through maturin's zig linker) and an
+## sdist, into dist/. The tools go into .venv; the wheel needs no Rust where it is installed.
+$(VENV)/.dist-tools: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet "maturin>=1.5,<2" "ziglang>=0.11" "auditwheel>=6"
+	touch $@
+
+dist: $(VENV)/.dist-tools
+	rm -rf dist
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/maturin build --release --features abi3 --zig \
+		--compatibility manylinux2014 --out dist
+	$(BIN)/maturin sdist --out dist
+	$(BIN)/auditwheel show dist/*.whl
+
+## The wheel installed into fresh venvs of Python 3.9 .. 3.13 (pyenv's), with no cargo on PATH
+## and no source tree on sys.path, running the integration tests against the installed package.
+test-wheels: dist
+	bash tests/wheel/matrix.sh
 
 test-rust:
 	cargo test --quiet
@@ -66,4 +84,4 @@ test-python:
 	$(BIN)/python -m pytest -q
 
 clean:
-	rm -rf $(VENV) target prefork_modpy/_core*.so
+	rm -rf $(VENV) target dist prefork_modpy/_core*.so

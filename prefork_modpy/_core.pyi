@@ -13,10 +13,12 @@ from typing import Callable, Optional, Union, final
 from prefork_modpy.config.server import Limits
 
 __all__ = ["Engine", "RawRequest", "ParsedHead", "BadRequestError", "parse_head",
-           "decode_chunked", "http_date", "__version__"]
+           "decode_chunked", "http_date", "__version__", "__build__"]
 
 __version__: str
 """The package version, from Cargo.toml."""
+__build__: str
+"""The engine's target, build profile and Python ABI (`prefork-modpy --version`)."""
 
 @final
 class Engine:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import platform
 import subprocess
 import sys
 from typing import Optional
@@ -18,10 +19,20 @@ from .config.server import ServerConfig, load_config, parse_address
 from .config.syntax import ConfigError
 
 
+def version_text() -> str:
+    """`prefork-modpy --version`: the package (from Cargo.toml), the Python running it and
+    the engine's build, which is what a bug report needs (httpd's -v)."""
+    from . import __version__, _core
+
+    python = f"{platform.python_implementation()} {platform.python_version()}"
+    return f"prefork-modpy {__version__} ({python}; engine {_core.__build__})"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="prefork-modpy",
         description="Serve mod_python handlers from an Apache-style config.")
+    parser.add_argument("-v", "--version", action="version", version=version_text())
     parser.add_argument("-f", "--config", required=True, help="the site config file")
     parser.add_argument("-w", "--workers", type=int, default=None,
                         help="worker processes (default: StartServers, else the number "

@@ -26,7 +26,18 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(pyapi::http_date, m)?)?;
     // The version is written once, in Cargo.toml (pyproject.toml takes it from there).
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add("__build__", build_description())?;
     Ok(())
+}
+
+/// What `prefork-modpy --version` says of the engine: which machine it was built for, with
+/// which profile, and against which Python C API (the stable ABI makes one wheel serve every
+/// CPython from 3.9 on).
+fn build_description() -> String {
+    let profile = if cfg!(debug_assertions) { "debug" } else { "release" };
+    let api =
+        if cfg!(feature = "abi3") { "stable ABI (abi3, CPython >= 3.9)" } else { "CPython ABI" };
+    format!("{}-{} {profile}, {api}", std::env::consts::ARCH, std::env::consts::OS)
 }
 
 #[cfg(test)]

@@ -55,6 +55,8 @@ _IMPLEMENTED = {
     "authz_user": "mod_authz_user", "authn_core": "mod_authn_core",
     "auth_basic": "mod_auth_basic", "status": "mod_status", "reqtimeout": "mod_reqtimeout",
     "mpm_prefork": "prefork", "unixd": "mod_unixd", "version": "mod_version",
+    # -- mod_rewrite --
+    "rewrite": "mod_rewrite",
     # issue 10 (config/httpdmods.py and the httpd/ modules it names)
     "env": "mod_env", "setenvif": "mod_setenvif", "access_compat": "mod_access_compat",
     "authn_file": "mod_authn_file", "authz_groupfile": "mod_authz_groupfile",
@@ -71,7 +73,7 @@ _OTHER_LANGUAGE = ("prefork-modpy runs mod_python handlers only",
 _MISSING: dict[str, tuple[str, str]] = {
     "ssl": _TLS, "gnutls": _TLS, "http2": ("HTTP/2 is not spoken by prefork-modpy",
                                           "terminate HTTP/2 in a proxy in front"),
-    "rewrite": _HTTPD_MODULE, "headers": _HTTPD_MODULE, "expires": _HTTPD_MODULE,
+    "headers": _HTTPD_MODULE, "expires": _HTTPD_MODULE,
     "auth_digest": _HTTPD_MODULE, "actions": _HTTPD_MODULE, "userdir": _HTTPD_MODULE,
     "remoteip": ("prefork-modpy has its own TrustedProxies directive",
                  "use TrustedProxies (docs/deployment.md)"),
@@ -155,8 +157,8 @@ _add("core", Status.ACCEPTED, "prefork-modpy needs no compile-time process limit
      "MaxRequestWorkers bounds the workers", "", "ServerLimit")
 _add("core", Status.ACCEPTED, "headers are never advertised with versions: the Server header "
      "is 'prefork-modpy' (as ServerTokens Prod, or stricter)", "", "ServerTokens")
-_add("core", Status.ACCEPTED, "matters only where .htaccess files are read, and AllowOverride "
-     "None (the only value prefork-modpy accepts) reads none", "", "AccessFileName")
+_add("core", Status.ACCEPTED, "the names of the .htaccess files read where AllowOverride or "
+     "AllowOverrideList is not None (httpd/htaccess.py)", "", "AccessFileName")
 _add("core", Status.ACCEPTED, "prefork-modpy needs no DNS; only the default Off is accepted",
      "", "HostnameLookups")
 _add("core", Status.ACCEPTED, "has no effect in httpd 2.4 either (a warning there too)", "",
@@ -208,8 +210,10 @@ _add_module("mod_ssl", "SSLEngine", "SSLCertificateFile", "SSLCertificateKeyFile
             "SSLSessionCache", "SSLSessionCacheTimeout", "SSLRandomSeed", "SSLPassPhraseDialog",
             "SSLCryptoDevice", "SSLStaplingCache", "SSLUseStapling", "SSLCompression",
             "SSLProxyEngine")
-_add_module("mod_rewrite", "RewriteEngine", "RewriteRule", "RewriteCond", "RewriteBase",
-            "RewriteMap", "RewriteOptions")
+# -- mod_rewrite (config/rewrite.py refuses its unimplemented flags, maps and options) --
+_add("mod_rewrite", Status.REFUSED, "removed in httpd 2.4 (mod_rewrite logs through the "
+     "error log)", "remove the line; httpd 2.4 uses LogLevel rewrite:traceN",
+     "RewriteLog", "RewriteLogLevel", "RewriteLock")
 _add_module("mod_headers", "Header", "RequestHeader")
 _add_module("mod_expires", "ExpiresActive", "ExpiresByType", "ExpiresDefault")
 _add_module("mod_auth_digest", "AuthDigestProvider", "AuthDigestDomain",
@@ -252,26 +256,9 @@ _WIRING = "prefork-modpy reads it but does not apply it to requests yet"
 PENDING_FIELDS = {
     "ServerAdmin": "VirtualHost.server_admin (req.server.server_admin, SERVER_ADMIN, error "
                    "pages)",
-    "ServerSignature": "VirtualHost.server_signature (On/EMail: the error-page footer; Off, "
-                       "what prefork-modpy does, is accepted)",
-    "TraceEnable": "ServerConfig.trace_enable (Off/extended; On, the current behaviour, is "
-                   "accepted)",
-    "AddLanguage": "DirSettings.languages (Content-Language of static files)",
-    "AddCharset": "DirSettings.charsets (the charset parameter of static files)",
-    "AddDefaultCharset": "DirSettings.default_charset (On/charset; Off is accepted)",
-    "TypesConfig": "ServerConfig.types_config (a file other than /etc/mime.types, which is "
-                   "what prefork-modpy reads now, is refused)",
-    "Options": "DirSettings.follow_symlinks / symlinks_if_owner_match (Options that turn "
-               "FollowSymLinks off; with it on, prefork-modpy's rule applies)",
-    "ExtendedStatus": "ServerConfig.extended_status (Off; On is what the status page shows)",
-    "MaxConnectionsPerChild": "Processes.max_connections_per_child (a value above 0)",
-    "ErrorLog": "ServerConfig.error_log_target / VirtualHost.error_log (piped, syslog:, or a "
-                "virtual host's own file)",
+    "ErrorLog": "VirtualHost.error_log (a virtual host's own error log)",
     "LogLevel": "VirtualHost.log_level (a virtual host's level that differs from the main "
                 "server's, and per-module levels)",
-    "CustomLog": "piped access logs (VirtualHost.custom_log_targets)",
-    "PythonHandler": "HandlerEntry.path (a handler given as a file path)",
-    "PythonImport": "ServerConfig.python_imports path entries (a module given as a file path)",
 }
 for _name, _field in PENDING_FIELDS.items():
     DIRECTIVES.setdefault(_name.lower(), DirectiveInfo(

@@ -18,18 +18,7 @@ from .server import ServerConfig
 
 def startup_problems(config: ServerConfig) -> list[str]:
     """`file:line: problem` lines (or `config: problem` where no line is known)."""
-    problems: list[str] = []
-    where = config.sources.get
-    if config.error_log:
-        problems += _log_problem(config.error_log, where("ErrorLog", config.path), "ErrorLog")
-    for host in [config.main, *config.vhosts]:
-        for path, _ in host.custom_logs:
-            problems += _log_problem(path, f"{host.file}:{host.line}", "CustomLog")
-    if config.processes.pid_file:
-        directory = os.path.dirname(config.processes.pid_file)
-        if not os.path.isdir(directory):
-            problems.append(f"{where('PidFile', config.path)}: PidFile: directory {directory} "
-                            "does not exist")
+    problems = file_problems(config)
     for module, _, file, line in config.python_imports:
         problem = _import_problem(module.partition("::")[0], config)
         if problem:
@@ -37,7 +26,29 @@ def startup_problems(config: ServerConfig) -> list[str]:
     return sorted(set(problems))
 
 
+def file_problems(config: ServerConfig) -> list[str]:
+    """The log files, log programs and PidFile start-up would fail to open."""
+    problems: list[str] = []
+    where = config.sources.get
+    if config.error_log:
+        problems += _log_problem(config.error_log, where("ErrorLog", config.path), "ErrorLog")
+    for host in [config.main, *config.vhosts]:
+        for path, _ in host.custom_logs:
+            source = config.custom_log_sources.get(path, f"{host.file}:{host.line}")
+            problems += _log_problem(path, source, "CustomLog")
+    if config.processes.pid_file:
+        directory = os.path.dirname(config.processes.pid_file)
+        if not os.path.isdir(directory):
+            problems.append(f"{where('PidFile', config.path)}: PidFile: directory {directory} "
+                            "does not exist")
+    return sorted(set(problems))
+
+
 def _log_problem(path: str, where: str, directive: str) -> list[str]:
+    if path.startswith("|"):  # a piped log program: its executable must exist
+        return _program_problem(path, where, directive)
+    if path.startswith("syslog"):
+        return []
     if os.path.exists(path):
         return [] if os.access(path, os.W_OK) else [f"{where}: {directive}: {path} is not "
                                                     "writable"]
@@ -49,8 +60,27 @@ def _log_problem(path: str, where: str, directive: str) -> list[str]:
     return []
 
 
+def _program_problem(target: str, where: str, directive: str) -> list[str]:
+    import shlex
+    import shutil
+
+    command = target[1:].lstrip("|$")
+    try:
+        words = shlex.split(command)
+    except ValueError as exc:
+        return [f"{where}: {directive} {target}: {exc}"]
+    if not words or shutil.which(words[0]) is None:
+        program = words[0] if words else ""
+        return [f"{where}: {directive}: piped log program {program!r} not found (PATH "
+                f"{os.environ.get('PATH', '')})"]
+    return []
+
+
 def _import_problem(module: str, config: ServerConfig) -> Optional[str]:
-    """Where the worker would look: the main server's PythonPath, else sys.path."""
+    """Where the worker would look: the main server's PythonPath, else sys.path (named in
+    the answer); a module given as a file path is that file."""
+    if module.startswith("/"):
+        return None if os.path.isfile(module) else f"file {module} does not exist"
     search_path = _python_path(config) or sys.path
     top, _, rest = module.partition(".")
     spec = importlib.util.find_spec(top) if search_path is sys.path else None
@@ -59,7 +89,8 @@ def _import_problem(module: str, config: ServerConfig) -> Optional[str]:
 
         spec = PathFinder.find_spec(top, search_path)
     if spec is None:
-        return f"module {top!r} not found on the Python path"
+        searched = ", ".join(entry or "." for entry in search_path)
+        return f"module {top!r} not found on the Python path (searched: {searched})"
     locations = list(spec.submodule_search_locations or [])
     for part in rest.split(".") if rest else []:
         found = [base for base in locations

@@ -12,7 +12,9 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Callable, Optional
 
-from . import catalog, httpdmods
+from . import catalog, httpdmods, overrides
+from . import rewrite as mod_rewrite
+from .overrides import Overrides
 from .regex import SearchPattern
 from .syntax import ConfigError, Node
 
@@ -91,6 +93,8 @@ class SectionContext:
     is_location: bool = False
     is_server: bool = True
     directory_regex: Optional[SearchPattern] = None
+    # -- mod_rewrite: turns a RewriteMap's relative path into ServerRoot's --
+    resolve_path: Optional[Callable[[str], str]] = None
 
 
 @dataclass
@@ -127,10 +131,17 @@ class DirSettings:
     options_remove: frozenset[str] = frozenset()
     # mod_mime: RemoveType drops inherited AddType mappings for these extensions.
     removed_types: frozenset[str] = frozenset()
-    # Parsed and stored; applied to requests once the follow-up wires them (catalog.py).
+    # mod_mime/core: applied by httpd/mime.py and the response head (runtime/record.py).
     languages: dict[str, str] = field(default_factory=dict)  # AddLanguage: ext -> language
     charsets: dict[str, str] = field(default_factory=dict)  # AddCharset: ext -> charset
     default_charset: Optional[str] = None  # AddDefaultCharset: "" for Off
+    # -- mod_rewrite / .htaccess --
+    # per-directory rewriting (None: no mod_rewrite directive here) and, on a server's or
+    # virtual host's own settings only, its server-context rewriting (never merged).
+    rewrite: Optional[mod_rewrite.RewriteSettings] = None
+    server_rewrite: Optional[mod_rewrite.RewriteSettings] = None
+    allow_override: Optional[Overrides] = None  # None: inherit (default None)
+    allow_override_list: Optional[frozenset[str]] = None
     # -- mod_env, mod_setenvif, mod_access_compat, authz containers, authn_file,
     # authz_groupfile, alias redirects (httpdmods.py); None: none of them is used here --
     httpd: Optional[httpdmods.HttpdMods] = None
@@ -170,8 +181,24 @@ class DirSettings:
             languages={**self.languages, **child.languages},
             charsets={**self.charsets, **child.charsets},
             default_charset=_pick(child.default_charset, self.default_charset),
+            # -- mod_rewrite / .htaccess --
+            rewrite=mod_rewrite.merge_perdir(self.rewrite, child.rewrite),
+            allow_override=_pick(child.allow_override, self.allow_override),
+            allow_override_list=_pick(child.allow_override_list, self.allow_override_list),
             httpd=httpdmods.merge(self.httpd, child.httpd),
         )
+
+    # -- mod_rewrite / .htaccess --
+    @cached_property
+    def rewrite_active(self) -> bool:
+        """Whether mod_rewrite's fixup has rules to run here (one check per request)."""
+        return self.rewrite is not None and self.rewrite.active
+
+    @property
+    def htaccess_overrides(self) -> Overrides:
+        """What a .htaccess file may hold here (AllowOverride + AllowOverrideList)."""
+        base = self.allow_override or overrides.NONE
+        return Overrides(base.classes, base.options, self.allow_override_list or frozenset())
 
     @property
     def has_python_handlers(self) -> bool:
@@ -269,18 +296,19 @@ def _phase_accepts_ext(phase: str) -> bool:
 
 def _entry(node: Node, phase: str, word: str, ctx: SectionContext) -> HandlerEntry:
     module, sep, obj = word.partition("::")
+    path = None
     if "/" in module:  # mod_python 3.x: a file path instead of a module name
         if not module.endswith(".py") or not module.startswith("/"):
             raise ConfigError.at(node, f"{phase}: {module!r} is neither a module name nor an "
                                        "absolute path to a .py file")
-        require_wired(node, "PythonHandler", f"handler given as the file {module}")
-    dotted_ok = all(part.isidentifier() for part in module.split("."))
+        path = module  # runtime/importer.py loads the file itself
+    dotted_ok = path is not None or all(part.isidentifier() for part in module.split("."))
     if not module or (sep and not obj) or not dotted_ok:
         raise ConfigError.at(node, f"{phase}: bad handler {word!r} (expected module[::object])")
     if obj and not all(part.isidentifier() for part in obj.split(".")):
         raise ConfigError.at(node, f"{phase}: bad object name in {word!r}")
     return HandlerEntry(word, module, obj or DEFAULT_OBJECT[phase], ctx.directory,
-                        ctx.is_location, dir_pattern=ctx.directory_regex)
+                        ctx.is_location, dir_pattern=ctx.directory_regex, path=path)
 
 
 def _handler_module(settings: DirSettings, node: Node, ctx: SectionContext) -> None:
@@ -307,29 +335,32 @@ def _extensions(node: Node, first: int) -> list[str]:
 KNOWN_HANDLERS = PYTHON_HANDLER_NAMES | {"server-status", "default-handler"}
 # Handlers of httpd modules prefork-modpy lacks whose files are harmless to send as they are.
 _HARMLESS_HANDLERS = {"type-map": "mod_negotiation's type maps"}
+# -- unknown handlers (AH00524) --
+# Handler names whose requests end in the default handler (the file); any other name no
+# module claims is answered 500 as httpd's ap_invoke_handler does (modpy/dispatch.py).
+SERVED_AS_FILES = frozenset({"default-handler", *_HARMLESS_HANDLERS})
 
 
-def _check_handler(node: Node, name: str) -> None:
-    """An unknown handler would make the file be served as it is (a CGI script's source, for
-    one), where httpd answers 500: refused, except for harmless metadata files."""
+def _check_handler(node: Node, name: str, warnings: list[str]) -> None:
+    """httpd accepts any handler name and answers 500 "handler not found" for a request
+    that reaches it; the same happens here (never the file), with a warning at load."""
     if name in KNOWN_HANDLERS or name.lower() == "none" or name in _HARMLESS_HANDLERS:
         return
-    raise ConfigError.at(node, f"{node.name}: handler {name!r} does not exist in prefork-modpy "
-                               f"(it has {', '.join(sorted(KNOWN_HANDLERS))}); the files would "
-                               "be sent as they are. Serve them with mod_python or remove the "
-                               "line")
+    warnings.append(f"{node.where}: {node.name}: no module of prefork-modpy handles "
+                    f"{name!r}; requests for it are answered 500 (handler not found), as "
+                    "httpd does without the module")
 
 
-def _set_handler(settings: DirSettings, node: Node) -> None:
+def _set_handler(settings: DirSettings, node: Node, warnings: list[str]) -> None:
     value = _one(node)
-    _check_handler(node, value)
+    _check_handler(node, value, warnings)
     settings.set_handler = "" if value.lower() == "none" else value
 
 
-def _add_handler(settings: DirSettings, node: Node) -> None:
+def _add_handler(settings: DirSettings, node: Node, warnings: list[str]) -> None:
     if len(node.args) < 2:
         raise ConfigError.at(node, "AddHandler takes a handler name and one or more extensions")
-    _check_handler(node, node.args[0])
+    _check_handler(node, node.args[0], warnings)
     for ext in _extensions(node, 1):
         settings.add_handlers[ext] = node.args[0]
 
@@ -483,12 +514,9 @@ def _options(settings: DirSettings, node: Node, warnings: list[str]) -> None:
     if relative:
         settings.options_add = frozenset(n for sign, n in names if sign == "+")
         settings.options_remove = frozenset(n for sign, n in names if sign == "-")
-        symlinks_off = "followsymlinks" in settings.options_remove
     else:
         settings.options_set = frozenset(n for _, n in names)
-        symlinks_off = "followsymlinks" not in settings.options_set
-    if symlinks_off:
-        require_wired(node, "Options", "without FollowSymLinks httpd refuses symbolic links")
+    # FollowSymLinks / SymLinksIfOwnerMatch: checked per request by httpd/symlinks.py.
     _warn_options(node, {n for sign, n in names if sign != "-"}, warnings)
 
 
@@ -501,11 +529,35 @@ def _warn_options(node: Node, enabled: set[str], warnings: list[str]) -> None:
         warnings.append(f"{node.where}: Options {notes[name]}")
 
 
-def _allow_override(settings: DirSettings, node: Node) -> None:
-    if [word.lower() for word in node.args] != ["none"]:
-        raise ConfigError.at(node, f"{node.name} {' '.join(node.args)}: prefork-modpy reads no "
-                                   ".htaccess files, so their rules would be dropped; move "
-                                   "them into the config and use AllowOverride None")
+# -- .htaccess --
+def _allow_override(settings: DirSettings, node: Node, ctx: SectionContext) -> None:
+    """AllowOverride / AllowOverrideList: only in a <Directory> without a regex (httpd 2.4);
+    `None` is accepted anywhere, as before."""
+    is_none = [word.lower() for word in node.args] == ["none"]
+    if not is_none and (ctx.is_server or ctx.is_location or ctx.directory_regex is not None
+                        or ctx.directory is None):
+        raise ConfigError.at(node, f"{node.name} is only available in <Directory> sections "
+                                   "specified without regular expressions (httpd 2.4)")
+    if node.key == "allowoverride":
+        settings.allow_override = overrides.parse_allow_override(node)
+    else:
+        settings.allow_override_list = overrides.parse_allow_override_list(node)
+
+
+# -- mod_rewrite --
+def _rewrite(settings: DirSettings, node: Node, ctx: SectionContext) -> None:
+    """mod_rewrite's directives: server context fills `server_rewrite`, a <Directory> or
+    .htaccess `rewrite` with its directory as the per-directory prefix."""
+    if ctx.is_server:
+        settings.server_rewrite = mod_rewrite.apply_directive(settings.server_rewrite, node, None,
+                                                          True, ctx.resolve_path)
+        return
+    if ctx.is_location or ctx.directory_regex is not None or ctx.directory is None:
+        raise ConfigError.at(node, f"{node.name} in <Location>, <Files> or a regex section: "
+                                   "mod_rewrite's manual calls this unsupported (no "
+                                   "per-directory prefix); prefork-modpy refuses it. Use "
+                                   "server context or a <Directory>")
+    settings.rewrite = mod_rewrite.apply_directive(settings.rewrite, node, ctx.directory, False)
 
 
 def _remove_type(settings: DirSettings, node: Node) -> None:
@@ -516,25 +568,21 @@ def _remove_type(settings: DirSettings, node: Node) -> None:
 
 
 def _mapping(attr: str, what: str) -> Callable[[DirSettings, Node], None]:
-    """AddLanguage / AddCharset `value .ext ...`: stored, applied once wired."""
+    """AddLanguage / AddCharset `value .ext ...` (applied by httpd/mime.py)."""
     def apply(settings: DirSettings, node: Node) -> None:
         if len(node.args) < 2:
             raise ConfigError.at(node, f"{node.name} takes a {what} and one or more extensions")
         for ext in _extensions(node, 1):
-            getattr(settings, attr)[ext] = node.args[0]
-        require_wired(node, node.name if node.name in catalog.PENDING_FIELDS
-                      else _CANONICAL[node.key])
+            getattr(settings, attr)[ext] = node.args[0].lower()  # mod_mime lower-cases
     return apply
 
 
-_CANONICAL = {"addlanguage": "AddLanguage", "addcharset": "AddCharset"}
-
-
 def _add_default_charset(settings: DirSettings, node: Node) -> None:
+    """`AddDefaultCharset On|Off|charset` (On: httpd's iso-8859-1)."""
     value = _one(node)
-    settings.default_charset = "" if value.lower() == "off" else value
-    if settings.default_charset:
-        require_wired(node, "AddDefaultCharset", value)
+    lower = value.lower()
+    settings.default_charset = ("" if lower == "off" else
+                                "iso-8859-1" if lower == "on" else value)
 
 
 def _default_type(settings: DirSettings, node: Node, warnings: list[str]) -> None:
@@ -544,8 +592,6 @@ def _default_type(settings: DirSettings, node: Node, warnings: list[str]) -> Non
 
 
 _SIMPLE: dict[str, Callable[[DirSettings, Node], None]] = {
-    "sethandler": _set_handler,
-    "addhandler": _add_handler,
     "addtype": _add_type,
     "addencoding": _add_encoding,
     "setoutputfilter": _set_filter("set_output_filter"),
@@ -557,8 +603,6 @@ _SIMPLE: dict[str, Callable[[DirSettings, Node], None]] = {
     "directoryindex": _directory_index,
     "authtype": _auth_field("auth_type"),
     "authname": _auth_field("auth_name"),
-    "allowoverride": _allow_override,
-    "allowoverridelist": _allow_override,
     "removetype": _remove_type,
     "addlanguage": _mapping("languages", "language"),
     "addcharset": _mapping("charsets", "charset"),
@@ -568,6 +612,16 @@ _SIMPLE: dict[str, Callable[[DirSettings, Node], None]] = {
 _WARNING: dict[str, Callable[[DirSettings, Node, list[str]], None]] = {
     "options": _options,
     "defaulttype": _default_type,
+    "sethandler": _set_handler,
+    "addhandler": _add_handler,
+}
+
+
+# Per-directory directives that need to know their section (mod_rewrite, .htaccess).
+_CONTEXTUAL: dict[str, Callable[[DirSettings, Node, SectionContext], None]] = {
+    "allowoverride": _allow_override,
+    "allowoverridelist": _allow_override,
+    **{name: _rewrite for name in mod_rewrite.DIRECTIVES},
 }
 
 
@@ -580,7 +634,7 @@ def _apply_inside_limit(settings: DirSettings, node: Node, ctx: SectionContext,
 
 
 def is_dir_directive(key: str) -> bool:
-    return (key in _SIMPLE or key in _PHASE_BY_LOWER or key in _FLAG_BY_LOWER
+    return (key in _SIMPLE or key in _CONTEXTUAL or key in _PHASE_BY_LOWER or key in _FLAG_BY_LOWER
             or key in _TEXT_BY_LOWER or key in REFUSED or key == "pythonhandlermodule"
             or key in _FILTER_DIRECTIVES or key in _WARNING or httpdmods.is_directive(key))
 
@@ -613,5 +667,7 @@ def apply_dir_directive(settings: DirSettings, node: Node, ctx: SectionContext,
         _handler_module(settings, node, ctx)
     elif key in _FILTER_DIRECTIVES:
         _FILTER_DIRECTIVES[key](settings, node, ctx)
+    elif key in _CONTEXTUAL:
+        _CONTEXTUAL[key](settings, node, ctx)
     else:
         _SIMPLE[key](settings, node)

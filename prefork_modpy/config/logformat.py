@@ -100,3 +100,18 @@ def resolve_format(name_or_format: str, formats: dict[str, str]) -> str:
     if "%" not in name_or_format:
         raise ValueError(f"unknown log format nickname {name_or_format!r}")
     return name_or_format
+
+
+# -- ErrorLog syslog[:facility] (runtime/errorlog.py) --
+def syslog_facility(target: Optional[str]) -> Optional[int]:
+    """`syslog` / `syslog:local1` → the facility (httpd's default is local7); None for a
+    file or pipe. ValueError names an unknown facility."""
+    if not target or target.split(":")[0].lower() != "syslog":
+        return None
+    import syslog
+
+    name = target.partition(":")[2].lower() or "local7"
+    facility = getattr(syslog, f"LOG_{name.upper()}", None)
+    if not isinstance(facility, int) or not name.isalnum():
+        raise ValueError(f"unknown syslog facility {name!r}")
+    return facility

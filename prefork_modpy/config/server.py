@@ -24,6 +24,8 @@ from .directives import (
     require_wired,
 )
 from .regex import HTTPD_DEFAULT_OPTIONS, RegexError, SearchPattern, compile_regex
+from .rewrite import RewriteSettings, merge_server
+from .rewrite import finish as finish_rewrite
 from .syntax import (
     ConfigError,
     ConfigReader,
@@ -119,7 +121,7 @@ class Processes:
     max_requests_per_child: int = 0
     max_requests_jitter: int = 0
     max_memory_per_child: int = 0  # bytes of RSS; 0: no limit
-    max_connections_per_child: int = 0  # MaxConnectionsPerChild (wired by the follow-up)
+    max_connections_per_child: int = 0  # MaxConnectionsPerChild (0: no limit)
     graceful_shutdown_timeout: float = 30.0
     user: Optional[str] = None
     uid: Optional[int] = None
@@ -144,10 +146,17 @@ class VirtualHost:
     custom_logs: list[tuple[str, str]] = field(default_factory=list)  # (path, format)
     url_aliases: tuple[tuple[str, str], ...] = ()  # Alias (URL prefix, directory)
     addresses: tuple[str, ...] = ()  # <VirtualHost addr[:port] ...> as written
+    # The same, resolved: (ip, port), ip None for `*`, port 0 for any; `_default_` apart.
+    binds: tuple[tuple[Optional[str], int], ...] = ()
+    default_ports: tuple[int, ...] = ()  # `_default_[:port]` (0: any port)
     server_admin: Optional[str] = None  # ServerAdmin (wired by the follow-up)
-    server_signature: str = "off"  # ServerSignature: off, on or email
+    server_signature: str = ""  # ServerSignature: off, on or email ("" until resolved)
     error_log: Optional[str] = None  # a <VirtualHost>'s own ErrorLog (resolved)
     log_level: Optional[str] = None  # a <VirtualHost>'s own LogLevel
+    # -- mod_rewrite / .htaccess --
+    rewrite: Optional[RewriteSettings] = None  # server-context rewriting (translate_name)
+    rewrite_on: bool = False  # RewriteEngine On with rules in server context
+    reads_htaccess: bool = False  # some section's AllowOverride/AllowOverrideList is not None
     _cache: dict = field(default_factory=dict, repr=False)
     _route_cache: dict = field(default_factory=dict, repr=False)
     _python_locations: Optional[list[Section]] = field(default=None, repr=False)
@@ -205,6 +214,10 @@ class VirtualHost:
                 section for section in self.sections
                 if section.kind == "location" and section.settings.has_python_handlers]
         return any(section.matches_uri(uri) for section in self._python_locations)
+
+    def matching_sections(self, filename: Optional[str], uri: str) -> tuple[int, ...]:
+        """The indexes of the sections that apply, in merge order (for the .htaccess walk)."""
+        return self._matching_sections(filename, uri)
 
     def _matching_sections(self, filename: Optional[str], uri: str) -> tuple[int, ...]:
         dirs: list[tuple[int, int, int]] = []
@@ -270,18 +283,58 @@ class ServerConfig:
     hostname_lookups: bool = False
     default_runtime_dir: Optional[str] = None
     access_file_name: tuple[str, ...] = (".htaccess",)
-    types_config: str = "/etc/mime.types"  # TypesConfig
+    types_config: Optional[str] = None  # TypesConfig (None: the system's MIME table)
     extended_status: bool = True  # ExtendedStatus
+    listen_sources: dict[tuple[str, int], str] = field(default_factory=dict)  # "file:line"
+    # <VirtualHost> addresses are matched against the connection's local address only while
+    # the sockets are the config's own Listen ones (not --bind or systemd's sockets).
+    match_vhost_addresses: bool = True
+    custom_log_sources: dict[str, str] = field(default_factory=dict)  # path -> "file:line"
+    _address_cache: dict = field(default_factory=dict, repr=False)
 
-    def select_vhost(self, host: Optional[str]) -> VirtualHost:
-        """Name-based virtual hosting: first vhost whose ServerName/ServerAlias matches."""
-        if host and self.vhosts:
+    def select_vhost(self, host: Optional[str],
+                     local: Optional[tuple[str, int]] = None) -> VirtualHost:
+        """httpd's vhost matching: the <VirtualHost>s whose address matches the connection's
+        local address and port (`local`; all of them when None), then the first of those
+        whose ServerName/ServerAlias matches `host`, else the first of them (the address's
+        default); the main server when no <VirtualHost> has the address."""
+        if not self.vhosts:
+            return self.main
+        candidates = self.vhosts if local is None else self.vhosts_for_address(local)
+        if host:
             name = host.lower()
-            for vhost in self.vhosts:
+            for vhost in candidates:
                 if name == vhost.server_name.lower() or any(
                         _host_matches(alias, name) for alias in vhost.aliases):
                     return vhost
-        return self.main
+        return candidates[0] if candidates else self.main
+
+    def vhosts_for_address(self, local: tuple[str, int]) -> list[VirtualHost]:
+        """ap_update_vhost_given_ip: vhosts naming the exact IP (any or this port) first,
+        else those on `*` with this port, else `_default_`; cached per address."""
+        found = self._address_cache.get(local)
+        if found is None:
+            found = _vhosts_for_address(self.vhosts, local)
+            if len(self._address_cache) < 256:
+                self._address_cache[local] = found
+        return found
+
+
+def _vhosts_for_address(vhosts: list[VirtualHost],
+                        local: tuple[str, int]) -> list[VirtualHost]:
+    ip, port = local
+    ip = ip.removeprefix("::ffff:")  # a v4 client on a dual-stack listener
+
+    def on(vhost: VirtualHost, wanted: Optional[str]) -> bool:
+        return any(bind_ip == wanted and bind_port in (0, port)
+                   for bind_ip, bind_port in vhost.binds)
+    exact = [vhost for vhost in vhosts if on(vhost, ip)]
+    if exact:
+        return exact
+    wildcard = [vhost for vhost in vhosts if on(vhost, None)]
+    if wildcard:
+        return wildcard
+    return [vhost for vhost in vhosts if any(p in (0, port) for p in vhost.default_ports)]
 
 
 def _host_matches(alias: str, host: str) -> bool:
@@ -313,12 +366,15 @@ class _Builder:
         self.warned_names: set[str] = set()
         self.regex_options = HTTPD_DEFAULT_OPTIONS
         self.sources: dict[str, str] = {}
+        self.listen_sources: dict[tuple[str, int], str] = {}
+        self.custom_log_sources: dict[str, str] = {}
         self.server_fields: dict[str, object] = {}
 
     def build(self, nodes: list[Node], files_read: list[str]) -> ServerConfig:
         for node in nodes:
             self._server_node(node, self.main)
         self._check_filters()  # before merging: the vhosts' own settings are still apart
+        self._finish_rewrite()  # before merging too: server-context rules are not merged
         self._body_limit()  # -- core's LimitRequestBody per directory (httpdmods.py) --
         self._resolve_auth_files()  # -- mod_authn_file / mod_authz_groupfile --
         self._finish_vhosts()
@@ -340,6 +396,8 @@ class _Builder:
             warnings=self.warnings, loaded_modules=self.loaded_modules, sources=self.sources)
         for name, value in self.server_fields.items():
             setattr(config, name, value)
+        config.listen_sources = self.listen_sources
+        config.custom_log_sources = self.custom_log_sources
         return config
 
     def _finish_vhosts(self) -> None:
@@ -347,9 +405,12 @@ class _Builder:
         ErrorLog/LogLevel must be the main server's until per-host logs are wired."""
         main_log = self.extra.get("error_log")
         main_level = self.extra.get("log_level", "warn")
+        self.main.server_signature = self.main.server_signature or "off"
         for vhost in self.vhosts:
             if not vhost.server_name:
                 vhost.server_name = self.main.server_name
+            # -- ServerSignature: a per-directory merge in httpd; a host inherits main's --
+            vhost.server_signature = vhost.server_signature or self.main.server_signature
             if vhost.error_log is not None and vhost.error_log != main_log:
                 raise ConfigError(f"{vhost.file}:{vhost.line}: " + catalog.pending(
                     "ErrorLog", f"this virtual host's {vhost.error_log} differs from the "
@@ -358,6 +419,26 @@ class _Builder:
                 raise ConfigError(f"{vhost.file}:{vhost.line}: " + catalog.pending(
                     "LogLevel", f"this virtual host's {vhost.log_level} differs from the main "
                                 f"server's {main_level}"))
+
+    # -- mod_rewrite / .htaccess --
+    def _finish_rewrite(self) -> None:
+        """Server-context rewriting per host (a virtual host inherits only the main server's
+        maps, and its rules under RewriteOptions Inherit); whether any .htaccess is read."""
+        hosts = [self.main, *self.vhosts]
+        for host in hosts:
+            finish_rewrite(host.settings.server_rewrite)
+            for section in host.sections:
+                finish_rewrite(section.settings.rewrite)
+        main_rewrite = self.main.settings.server_rewrite
+        self.main.rewrite = main_rewrite
+        for vhost in self.vhosts:
+            vhost.rewrite = merge_server(main_rewrite, vhost.settings.server_rewrite)
+        for host in hosts:
+            host.rewrite_on = host.rewrite is not None and host.rewrite.active
+        reads = any(section.settings.htaccess_overrides.any for host in hosts
+                    for section in host.sections)
+        for host in hosts:
+            host.reads_htaccess = reads
 
     def _body_limit(self) -> None:
         """The engine enforces one body limit; per-directory values are checked by the
@@ -397,6 +478,27 @@ class _Builder:
                     "is a prefork server: StartServers/MaxRequestWorkers count worker "
                     "processes that serve one request each (no threads)")
 
+    def _resolve_vhost_host(self, host: str, node: Node) -> list[Optional[str]]:
+        """`*` is any address; an IP is itself; a name is looked up once at load, as httpd
+        does (AH00547 when it cannot be: the address is then ignored)."""
+        import ipaddress
+        import socket
+
+        if host == "*":
+            return [None]
+        try:
+            return [str(ipaddress.ip_address(host))]
+        except ValueError:
+            pass
+        try:
+            infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+        except OSError as exc:
+            self.warnings.append(f"{node.where}: <VirtualHost {host}>: could not resolve "
+                                 f"the host name ({exc}); the address is ignored (as httpd's "
+                                 "AH00547)")
+            return []
+        return [address for address in sorted({str(info[4][0]) for info in infos})]
+
     def warn_once(self, node: Node, text: str) -> None:
         """One warning line per directive name (a stock config repeats AddIcon 40 times)."""
         if node.key not in self.warned_names:
@@ -417,7 +519,10 @@ class _Builder:
                 logformat.validate(fmt)
             except ValueError as exc:
                 raise ConfigError.at(node, f"CustomLog: {exc}") from None
-            host.custom_logs.append((self.resolve_path(node.args[0]), fmt))
+            target = node.args[0]
+            path = target if target.startswith("|") else self.resolve_path(target)
+            host.custom_logs.append((path, fmt))
+            self.custom_log_sources.setdefault(path, node.where)
         for vhost in self.vhosts:
             vhost.custom_logs = vhost.custom_logs or self.main.custom_logs
 
@@ -432,7 +537,8 @@ class _Builder:
         elif key in _HOST_DIRECTIVES:
             _HOST_DIRECTIVES[key](self, host, node)
         elif is_dir_directive(key):
-            apply_dir_directive(host.settings, node, SectionContext(), self.warnings)
+            apply_dir_directive(host.settings, node, SectionContext(resolve_path=self.resolve_path),
+                                self.warnings)
         elif host is self.main and key in _SERVER_DIRECTIVES:
             self.sources.setdefault(node.name, node.where)
             _SERVER_DIRECTIVES[key](self, node)
@@ -496,23 +602,33 @@ class _Builder:
     def _virtual_host(self, node: Node) -> None:
         if not node.args:
             raise ConfigError.at(node, "<VirtualHost> needs an address")
+        binds: list[tuple[Optional[str], int]] = []
+        default_ports: list[int] = []
         for address in node.args:
-            _check_vhost_address(address, node)
+            host, port = _check_vhost_address(address, node)
+            if host.lower() == "_default_":
+                default_ports.append(port)
+            else:
+                binds.extend((ip, port) for ip in self._resolve_vhost_host(host, node))
         vhost = VirtualHost(server_name="", document_root=self.main.document_root,
                             is_virtual=True, file=node.file, line=node.line,
-                            addresses=tuple(node.args))
+                            addresses=tuple(node.args), binds=tuple(binds),
+                            default_ports=tuple(default_ports))
         for child in node.children or []:
             self._server_node(child, vhost)
         self.vhosts.append(vhost)
 
 
-def _check_vhost_address(address: str, node: Node) -> None:
-    """`*`, `_default_`, `host`, `host:port`, `*:port`, `[v6]:port` (httpd's vhost addresses)."""
+def _check_vhost_address(address: str, node: Node) -> tuple[str, int]:
+    """`*`, `_default_`, `host`, `host:port`, `*:port`, `[v6]:port` (httpd's vhost addresses)
+    → (host, port), port 0 for none or `*` (any port, as httpd's vhost matching)."""
     host, _, port = address.rpartition(":") if not address.endswith("]") else (address, "", "")
-    if not host:
-        host, port = address, ""
+    if not host or (host.count(":") and not host.startswith("[")):
+        host, port = address, ""  # no port, or a bare IPv6 address
     if port and port != "*" and not (port.isdigit() and 0 < int(port) < 65536):
         raise ConfigError.at(node, f"<VirtualHost {address}>: bad port {port!r}")
+    host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    return host, int(port) if port.isdigit() else 0
 
 
 def _unknown_command(name: str) -> str:
@@ -658,19 +774,25 @@ def _server_signature(builder: _Builder, host: VirtualHost, node: Node) -> None:
     value = _only(node).lower()
     if value not in ("on", "off", "email"):
         raise ConfigError.at(node, "ServerSignature must be On, Off or EMail")
-    host.server_signature = value
-    if value != "off":
-        require_wired(node, "ServerSignature", value)
+    host.server_signature = value  # the footer of httpd/errorpages.py
 
 
 def _error_log(builder: _Builder, host: VirtualHost, node: Node) -> None:
     """`ErrorLog file|"|command"|syslog[:facility]`; a <VirtualHost>'s own file is checked
     against the main server's once the whole config is read."""
     target = _only(node)
-    if target.startswith("|") or target.lower().startswith("syslog"):
-        kind = "piped" if target.startswith("|") else "syslog"
-        require_wired(node, "ErrorLog", f"{kind} error log {target!r}")
-    path = builder.resolve_path(target)
+    if target.startswith("|"):  # a piped log program (runtime/pipedlogs.py)
+        if not target[1:].strip("|$ "):
+            raise ConfigError.at(node, "ErrorLog: the piped log needs a command after |")
+        path = target
+    elif target.split(":")[0].lower() == "syslog":
+        try:
+            logformat.syslog_facility(target)
+        except ValueError as exc:
+            raise ConfigError.at(node, f"ErrorLog {target}: {exc}") from None
+        path = target.lower()
+    else:
+        path = builder.resolve_path(target)
     if host is builder.main:
         builder.sources.setdefault("ErrorLog", node.where)
         builder.extra["error_log"] = path
@@ -716,8 +838,8 @@ def _custom_log(builder: _Builder, host: VirtualHost, node: Node) -> None:
                                    "rather than ignored)")
     if len(node.args) != 2:
         raise ConfigError.at(node, "CustomLog takes a file and a format or nickname")
-    if node.args[0].startswith("|"):
-        require_wired(node, "CustomLog", f"piped log {node.args[0]!r}")
+    if node.args[0].startswith("|") and not node.args[0][1:].strip("|$ "):
+        raise ConfigError.at(node, "CustomLog: the piped log needs a command after |")
     builder.custom_logs.append((host, node))
 
 
@@ -758,8 +880,10 @@ def _extra_setter(key: str) -> Callable:
 def _python_import(builder: _Builder, node: Node) -> None:
     if len(node.args) != 2:
         raise ConfigError.at(node, "PythonImport takes a module[::function] and an interpreter")
-    if "/" in node.args[0]:  # mod_python 3.x also takes a file path
-        require_wired(node, "PythonImport", f"module given as the file {node.args[0]}")
+    module = node.args[0].partition("::")[0]
+    if "/" in module and not (module.startswith("/") and module.endswith(".py")):
+        raise ConfigError.at(node, f"PythonImport: {module!r} is neither a module name nor an "
+                                   "absolute path to a .py file")
     builder.extra["python_imports"].append((node.args[0], node.args[1], node.file, node.line))
 
 
@@ -888,33 +1012,21 @@ def _trace_enable(builder: _Builder, node: Node) -> None:
     if value not in ("on", "off", "extended"):
         raise ConfigError.at(node, "TraceEnable must be On, Off or extended")
     builder.server_fields["trace_enable"] = value
-    if value != "on":
-        require_wired(node, "TraceEnable", value)
-
-
-# The file prefork-modpy's MIME table comes from (httpd/mime.py through Python's mimetypes).
-SYSTEM_MIME_TYPES = "/etc/mime.types"
 
 
 def _types_config(builder: _Builder, node: Node) -> None:
     path = builder.resolve_path(_only(node))
     if not os.access(path, os.R_OK):
         raise ConfigError.at(node, f"TypesConfig: cannot read {path}")
-    builder.server_fields["types_config"] = path
-    if os.path.realpath(path) != os.path.realpath(SYSTEM_MIME_TYPES):
-        require_wired(node, "TypesConfig", path)
+    builder.server_fields["types_config"] = path  # read by httpd/mime.py in each worker
 
 
 def _extended_status(builder: _Builder, node: Node) -> None:
-    builder.server_fields["extended_status"] = _on_off(node)
-    if not _on_off(node):
-        require_wired(node, "ExtendedStatus", "Off")
+    builder.server_fields["extended_status"] = _on_off(node)  # server/status.py
 
 
 def _max_connections(builder: _Builder, node: Node) -> None:
     builder.processes.max_connections_per_child = _number(node, int, 0)
-    if builder.processes.max_connections_per_child:
-        require_wired(node, "MaxConnectionsPerChild", node.args[0])
 
 
 def _regex_default_options(builder: _Builder, node: Node) -> None:
@@ -936,7 +1048,9 @@ def _regex_default_options(builder: _Builder, node: Node) -> None:
 
 
 def _listen(builder: _Builder, node: Node) -> None:
-    builder.listen.append(_parse_listen(node))
+    address = _parse_listen(node)
+    builder.listen.append(address)
+    builder.listen_sources.setdefault(address, node.where)  # start-up errors name the line
 
 
 def _server_root(builder: _Builder, node: Node) -> None:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Callable, Optional
 
 from ..config import logformat
 from ..config.logformat import BUILTIN_FORMATS, JSON_FORMAT, Piece, resolve_format
+from ..runtime import pipedlogs
 
 if TYPE_CHECKING:
     from ..config.server import ServerConfig
@@ -224,6 +225,8 @@ class AccessLog:
         self.fd = self._open()
 
     def _open(self) -> int:
+        if pipedlogs.is_piped(self.path):  # `CustomLog "|command"`: the master's program
+            return pipedlogs.writer_fd(self.path)
         flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
         return os.open(self.path, flags, 0o640)
 
@@ -237,6 +240,8 @@ class AccessLog:
     def reopen(self) -> None:
         """Open the path again (logrotate moved the file), then close the old fd. Lines
         are written between requests, so none is in flight while the fd changes."""
+        if pipedlogs.is_piped(self.path):
+            return
         old, self.fd = self.fd, self._open()
         os.close(old)
 

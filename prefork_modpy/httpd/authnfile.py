@@ -48,6 +48,12 @@ def verify(password: str, stored: str) -> bool:
 _files: dict[str, tuple[float, dict[str, str]]] = {}
 
 
+def _server_relative(req: RequestRec, path: str) -> str:
+    """A .htaccess file's relative AuthUserFile/AuthGroupFile is ServerRoot-relative too
+    (config.server resolves the config's own at load)."""
+    return path if os.path.isabs(path) else os.path.join(req.runtime.config.server_root, path)
+
+
 def _read_table(path: str, groups: bool) -> dict[str, str]:
     """`name:value` lines (# comments and blank lines skipped), cached by mtime. For a
     group file the value is the member list."""
@@ -75,7 +81,7 @@ def check_password(req: RequestRec, path: Optional[str], user: str, password: st
         req.log_error("AuthUserFile not specified in the configuration")
         return GENERAL_ERROR
     try:
-        table = _read_table(path, groups=False)
+        table = _read_table(_server_relative(req, path), groups=False)
     except OSError as exc:
         req.log_error(f"Could not open password file: {path}: {exc.strerror}")
         return GENERAL_ERROR
@@ -99,7 +105,7 @@ def group_check(req: RequestRec, mods: Optional[HttpdMods], user: str,
                       "no group file specified")
         return DENIED
     try:
-        table = _read_table(path, groups=True)
+        table = _read_table(_server_relative(req, path), groups=True)
     except OSError as exc:
         req.log_error(f"Could not open group file: {path}: {exc.strerror}")
         return GENERAL_ERROR

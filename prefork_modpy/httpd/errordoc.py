@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Optional
 
 from . import errorpages, static
+from .cgienv import SERVER_SOFTWARE, host_port
 
 if TYPE_CHECKING:
     from ..runtime.record import RequestRec
@@ -43,7 +44,8 @@ def send_error(req: RequestRec, status: int, custom_text: Optional[str] = None,
     if keep_location:
         headers.append(("Location", location))
     if status in (405, 501):
-        headers.append(("Allow", errorpages.make_allow(req.allowed_mask)))
+        trace = req.runtime.config.trace_enable != "off"  # TraceEnable
+        headers.append(("Allow", errorpages.make_allow(req.allowed_mask, trace)))
     if status in errorpages.DROPS_CONNECTION:
         headers.append(("Connection", "close"))
     # HEAD: httpd finishes after the headers, without a page or its Content-Length.
@@ -82,4 +84,17 @@ def _location(req: RequestRec) -> str:
 
 def _page(req: RequestRec, status: int, location: str, recursive: int = 0) -> bytes:
     return errorpages.error_body(status, req.method, location, req.status_line,
-                                 req.notes, req.server.server_admin, recursive)
+                                 req.notes, req.server.server_admin, _signature(req),
+                                 recursive)
+
+
+def _signature(req: RequestRec) -> str:
+    """ServerSignature's footer: the request's host name and port as ap_get_server_name /
+    ap_get_server_port give them with UseCanonicalName Off (Host, else the local port)."""
+    mode = req.vhost.server_signature
+    if mode not in ("on", "email"):
+        return ""
+    port = host_port(req.headers_in.get("Host")) or req.raw.local_addr[1]
+    name = req.hostname or req.server.server_hostname
+    return errorpages.signature_footer(mode, SERVER_SOFTWARE, name, port,
+                                       req.server.server_admin)

@@ -144,11 +144,12 @@ def reason_phrase(status: int) -> str:
     return STATUS_LINES.get(status) or STATUS_LINES[500]
 
 
-def make_allow(mask: int) -> str:
+def make_allow(mask: int, trace: bool = True) -> str:
     """httpd's make_allow(): every registered method whose bit is set (GET implies HEAD),
-    then TRACE, which httpd always allows (TraceEnable On)."""
+    then TRACE unless `TraceEnable Off` (tested per server)."""
     names = [name for name, number in _ALLOW_ORDER if mask & (1 << number)]
-    names.append("TRACE")
+    if trace:
+        names.append("TRACE")
     return ",".join(names)
 
 
@@ -174,9 +175,11 @@ class Notes(Protocol):
 def error_body(status: int, method: str = "GET", location: str = "",
                status_line: Optional[str] = None,
                notes: Optional[Notes] = None,
-               admin: str = "[no address given]", recursive: int = 0) -> bytes:
+               admin: str = "[no address given]", signature: str = "",
+               recursive: int = 0) -> bytes:
     """The stock error page for `status`, as ap_send_error_response writes it;
-    `recursive` is the status an ErrorDocument's own request ended with."""
+    `signature` is ap_psignature's footer (ServerSignature, see `signature_footer`),
+    `recursive` the status an ErrorDocument's own request ended with."""
     title = _title(status, status_line)
     text = _CANNED.get(status)
     if text is None:
@@ -189,5 +192,23 @@ def error_body(status: int, method: str = "GET", location: str = "",
         text += (f"<p>Additionally, a {_title(recursive, None)}\nerror was encountered while "
                  "trying to use an ErrorDocument to handle the request.</p>\n")
     page = (f"{DOCTYPE}<html><head>\n<title>{title}</title>\n</head><body>\n"
-            f"<h1>{title[4:]}</h1>\n{text}</body></html>\n")
+            f"<h1>{title[4:]}</h1>\n{text}{signature}</body></html>\n")
     return page.encode("iso-8859-1", "xmlcharrefreplace")
+
+
+def signature_footer(mode: str, banner: str, server_name: str, port: int,
+                     admin: str) -> str:
+    """ap_psignature("<hr>\\n", r): the `ServerSignature On|EMail` footer ("" for Off)."""
+    if mode not in ("on", "email"):
+        return ""
+    name = escape_html(server_name)
+    if mode == "email":
+        scheme = "" if _is_url(admin) else "mailto:"
+        name = f'<a href="{scheme}{escape_html(admin)}">{name}</a>'
+    return f"<hr>\n<address>{banner} Server at {name} Port {port}</address>\n"
+
+
+def _is_url(text: str) -> bool:
+    """ap_is_url: a scheme (letters, digits, + - .) followed by a colon."""
+    scheme, colon, _ = text.partition(":")
+    return bool(colon and scheme) and all(c.isalnum() or c in "+-." for c in scheme)

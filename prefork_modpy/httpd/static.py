@@ -50,6 +50,8 @@ def serve(req: RequestRec) -> int:
         return apache.HTTP_NOT_FOUND
     if req.path_info or is_handler_source(filename):
         return apache.HTTP_NOT_FOUND
+    if stat.S_ISDIR(info.st_mode):
+        return _directory(req, filename)
     if not stat.S_ISREG(info.st_mode):
         return apache.HTTP_FORBIDDEN
     if not req.runtime.is_servable(req.alias_root or req.document_root(), filename):
@@ -57,19 +59,39 @@ def serve(req: RequestRec) -> int:
     return _send(req, filename, info)
 
 
+def _directory(req: RequestRec, filename: str) -> int:
+    """A directory no index file stood in for: mod_autoindex's 403 (AH01276, also for
+    `Options Indexes`: prefork-modpy produces no listings), as httpd with Debian's default
+    modules answers; an Apache config whose LoadModule lines leave mod_autoindex out gets
+    httpd's default handler's 404 (AH00128)."""
+    modules = req.runtime.config.loaded_modules
+    if modules and "autoindex" not in modules:
+        _log(req, f"AH00128: Attempt to serve directory: {filename}")
+        return apache.HTTP_NOT_FOUND
+    _log(req, f"AH01276: Cannot serve directory {filename}: No matching DirectoryIndex found, "
+              "and server-generated directory index forbidden by Options directive")
+    return apache.HTTP_FORBIDDEN
+
+
+def _log(req: RequestRec, message: str) -> None:
+    ip, port = req.raw.remote_addr
+    req.runtime.error_log.log(message, apache.APLOG_ERR, "core", client=f"{ip}:{port}")
+
+
 def _options(req: RequestRec) -> int:
     """ap_send_http_options: 200, `Allow`, no body."""
     from .errorpages import make_allow
 
     _set_type(req, req.filename or "")
-    req.headers_out["Allow"] = make_allow(req.allowed_mask)
+    req.headers_out["Allow"] = make_allow(req.allowed_mask,
+                                          req.runtime.config.trace_enable != "off")
     req.headers_out["Content-Length"] = "0"
     return apache.OK
 
 
 def _set_type(req: RequestRec, filename: str) -> None:
     if not req.content_type_set:
-        kind, encoding = mime.find_type(filename, req.per_dir_config)
+        kind, encoding, _ = mime.find_type(filename, req.per_dir_config)
         if kind is not None:
             req.content_type = kind
         if encoding is not None:

@@ -16,8 +16,25 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 from mod_python import apache
 
 from .. import _core
-from ..config.directives import PHASE, PYTHON_HANDLER_NAMES, HandlerEntry, resolve_directory
-from ..httpd import auth, errordoc, errorpages, static, translate
+from ..config.directives import (
+    PHASE,
+    PYTHON_HANDLER_NAMES,
+    SERVED_AS_FILES,
+    HandlerEntry,
+    resolve_directory,
+)
+from ..httpd import (
+    auth,
+    errordoc,
+    errorpages,
+    htaccess,
+    mime,
+    rewrite,
+    static,
+    symlinks,
+    trace,
+    translate,
+)
 from ..runtime.importer import resolve_object
 from . import filters, httpdhooks, redirect
 from .request import Request
@@ -62,6 +79,8 @@ class Dispatcher:
         self.builtin_handlers: dict[str, BuiltinHandler] = {}
         self._hlists: dict[HandlerEntry, HandlerListEntry] = {}
         runtime.dispatcher = self  # req.internal_redirect() and filters come back here
+        if self.config.types_config is not None:  # TypesConfig: that file's table only
+            mime.use_types_config(self.config.types_config)
 
     def handle(self, raw: RawRequest) -> Optional[Request]:
         """Serve one request completely. Returns the request for the access log.
@@ -84,7 +103,9 @@ class Dispatcher:
             self._send_bare_error(raw, exc.status)
             return None
         hostname = translate.host_name(authority if authority is not None else raw.header("Host"))
-        vhost = self.config.select_vhost(hostname)
+        config = self.config
+        vhost = config.select_vhost(
+            hostname, raw.local_addr if config.match_vhost_addresses else None)
         req = Request(raw, self.runtime, vhost, uri, args, hostname)
         try:
             result = self._process(req)
@@ -116,14 +137,25 @@ class Dispatcher:
         result = self._translate(req, server_settings)
         if result != OK:
             return result
-        settings = self._settle(req)
+        if req.method == "TRACE":  # -- TraceEnable: httpd's core, at map_to_storage --
+            return trace.answer(req, self.config.trace_enable)
+        try:
+            settings = self._settle(req)
+        except htaccess.HtaccessError as exc:  # httpd: [core:alert] and 500
+            req.log_error(str(exc), apache.APLOG_ALERT)
+            return apache.HTTP_INTERNAL_SERVER_ERROR
+        if settings.options_set is not None or settings.options_remove:  # -- Options --
+            result = symlinks.check(req, settings.effective_options)
+            if result != OK:
+                return result
         req.handler = self._content_handler(req, settings)
         # Most sections have only a PythonHandler: one set check skips the other phases.
         if settings.requires or req.dynamic_handlers or not settings.phases <= CONTENT_ONLY \
-                or settings.httpd is not None:
+                or settings.rewrite_active or settings.httpd is not None:
             result = self._before_content(req, settings)
             if result != OK:
                 return result
+            settings = req.per_dir_config or settings  # DirectoryIndex after rewriting
         return self._content(req, settings)
 
     def _run_phases(self, req: Request, phases: tuple[str, ...], settings: DirSettings) -> int:
@@ -143,7 +175,10 @@ class Dispatcher:
             result = self._check_auth(req, settings)
         if result == OK:
             result = self._run_phases(req, ("PythonTypeHandler",), settings)
-        if result == OK and mods is not None:
+        if result == OK and settings.rewrite_active:  # mod_rewrite's fixup runs first
+            result, settings = self._rewrite_fixup(req, settings)
+            mods = settings.httpd
+        if result == OK and mods is not None:  # mod_alias, then mod_env (httpdhooks.py)
             result = httpdhooks.fixups(req, mods)
         if result == OK:
             result = self._run_phases(req, ("PythonFixupHandler",), settings)
@@ -151,10 +186,27 @@ class Dispatcher:
             result = httpdhooks.after_fixups(req, mods, settings, self.internal_redirect)
         return result
 
+    # -- mod_rewrite --
+    def _rewrite_fixup(self, req: Request, settings: DirSettings) -> tuple[int, DirSettings]:
+        """Per-directory rewriting (rewrite.fixup); when it declines on a directory URL,
+        mod_dir's DirectoryIndex then applies, and the index file's own rules with it."""
+        result = rewrite.fixup(req, settings)
+        if result == DECLINED and req.rewrite_redirect is None and _is_dir_url(req):
+            settings = self._directory_index(req, settings)
+            req.per_dir_config = settings
+            req.handler = self._content_handler(req, settings)
+            if settings.rewrite_active and not _is_dir_url(req):
+                result = rewrite.fixup(req, settings)
+        return (OK if result == DECLINED else result), settings
+
     def _translate(self, req: Request, server_settings: DirSettings) -> int:
         vhost = req.vhost
+        if vhost.rewrite_on:  # mod_rewrite's translate_name hook runs first
+            rewritten = self._rewrite_translate(req)
+            if rewritten is not None:
+                return rewritten
         if server_settings.httpd is not None or vhost.url_aliases:
-            # mod_alias's translate hook runs before mod_python's (Debian's load order)
+            # then mod_alias's, before mod_python's (Debian's load order; httpdhooks.py)
             aliased = httpdhooks.translate_name(req, server_settings.httpd)
             if aliased is not None:
                 return aliased
@@ -169,25 +221,54 @@ class Dispatcher:
         req.filename, req.path_info, req.is_dir = translate.map_to_file(vhost.document_root,
                                                                         req.uri)
         req.canonical_filename = req.filename
+        if not req.path_info and req.prev is not None:
+            # ap_internal_redirect's request starts zeroed: no extra path leaves it NULL
+            req.path_info = None
+        return OK
+
+    def _rewrite_translate(self, req: Request) -> Optional[int]:
+        """Server-context rewriting (rewrite.translate): a local path is mapped as the
+        core maps one (path_info split), skipping Alias and DocumentRoot."""
+        assert req.vhost.rewrite is not None
+        result = rewrite.translate(req, req.vhost.rewrite)
+        if result != OK:
+            return result
+        filename = req.rewritten_filename or ""
+        req.filename, req.path_info, req.is_dir = translate.map_to_file("", filename)
+        req.canonical_filename = req.filename
         return OK
 
     def _settle(self, req: Request) -> DirSettings:
         """Effective settings for the mapped file; a directory URL with an index file
-        becomes a request for that file (mod_dir's DirectoryIndex)."""
+        becomes a request for that file (mod_dir's DirectoryIndex), after per-directory
+        rewriting when there is some (mod_rewrite's fixup runs before mod_dir's)."""
+        settings = self._dir_settings(req)
+        filename = req.filename
+        if filename is not None and filename.endswith("/") and req.uri.endswith("/") \
+                and not settings.rewrite_active:
+            settings = self._directory_index(req, settings)
+        req.per_dir_config = settings
+        return settings
+
+    def _dir_settings(self, req: Request) -> DirSettings:
+        vhost = req.vhost
         filename = req.filename
         # a directory's own <Directory> sections apply to it, slash or not (directory walk)
-        lookup = filename + "/" if req.is_dir and filename and not filename.endswith("/") \
-            else filename
-        settings = req.vhost.effective_settings(lookup, req.uri)
-        if filename is not None and filename.endswith("/") and req.uri.endswith("/"):
-            for index in settings.directory_index or ("index.html",):
-                if os.path.isfile(filename + index):
-                    req.uri += index
-                    req.filename = req.canonical_filename = filename + index
-                    req.is_dir = False
-                    settings = req.vhost.effective_settings(req.filename, req.uri)
-                    break
-        req.per_dir_config = settings
+        if req.is_dir and filename and not filename.endswith("/"):
+            filename += "/"
+        if vhost.reads_htaccess:  # decided at config load
+            return htaccess.effective_settings(self.config, vhost, filename, req.uri)
+        return vhost.effective_settings(filename, req.uri)
+
+    def _directory_index(self, req: Request, settings: DirSettings) -> DirSettings:
+        filename = req.filename
+        assert filename is not None
+        for index in settings.directory_index or ("index.html",):
+            if os.path.isfile(filename + index):
+                req.uri += index
+                req.filename = req.canonical_filename = filename + index
+                req.is_dir = False
+                return self._dir_settings(req)
         return settings
 
     def _content_handler(self, req: Request, settings: DirSettings) -> Optional[str]:
@@ -207,6 +288,9 @@ class Dispatcher:
         return auth.check(req, settings, self._run_phase)
 
     def _content(self, req: Request, settings: DirSettings) -> int:
+        if req.rewrite_redirect is not None:  # mod_rewrite's redirect-handler
+            self.internal_redirect(req, req.rewrite_redirect)
+            return DONE
         if req.is_dir and not req.uri.endswith("/") and not req.path_info and (
                 settings.httpd is None or settings.httpd.directory_slash is not False):
             return self._directory_slash(req)
@@ -217,12 +301,26 @@ class Dispatcher:
             result = self._run_phase(req, "PythonHandler", settings)
         elif req.handler in self.builtin_handlers:
             result = self.builtin_handlers[req.handler](req)
+        elif req.handler is not None and req.handler not in SERVED_AS_FILES and (
+                req.filename is not None and os.path.exists(req.filename)):
+            return self._handler_not_found(req)
         if result == DECLINED:
             if req.is_dir and not req.uri.endswith("/"):  # DirectorySlash Off
                 req.log_error(f"Attempt to serve directory: {req.filename}")
                 return apache.HTTP_NOT_FOUND  # core's default_handler
             return static.serve(req)
         return result
+
+    def _handler_not_found(self, req: Request) -> int:
+        """A handler name no module claims (cgi-script, php5-script, server-info...) on an
+        existing file: 500 with ap_invoke_handler's AH00524 line, never the file itself.
+        httpd 2.4's default handler would send the file (a script's source): a deliberate
+        difference (docs/compatibility.md). A missing file stays 404, as in httpd."""
+        ip, port = req.raw.remote_addr
+        self.runtime.error_log.log(f'AH00524: handler "{req.handler}" not found for: '
+                                   f"{req.filename}", apache.APLOG_ERR, "core",
+                                   client=f"{ip}:{port}")
+        return apache.HTTP_INTERNAL_SERVER_ERROR
 
     def _directory_slash(self, req: Request) -> int:
         query = f"?{req.args}" if req.args is not None else ""
@@ -339,8 +437,11 @@ class Dispatcher:
                           config: dict[str, str]) -> Any:
         """Switch to the handler's interpreter (apache.interpreter follows it)."""
         name = self.interpreter_name(req, entry, config)
-        req.interpreter_name = self.runtime.interpreter = name
-        return self.runtime.modules.interpreter(name)
+        runtime = self.runtime
+        if name != runtime.entered:  # -- named interpreters: another namespace to install
+            runtime.enter_interpreter(name)
+        req.interpreter_name = runtime.interpreter = name
+        return runtime.modules.interpreter(name)
 
     def report_error(self, req: Request, phase: str, token: str, exc: BaseException,
                      debug: bool) -> int:
@@ -440,6 +541,11 @@ class Dispatcher:
                 self.runtime.error_log.log(
                     f"python_cleanup: Error calling cleanup object {callback!r}\n"
                     f"    {type(exc).__name__}: {exc}")
+
+
+def _is_dir_url(req: Request) -> bool:
+    filename = req.filename
+    return filename is not None and filename.endswith("/") and req.uri.endswith("/")
 
 
 def _client_fault(req: Request, exc: BaseException) -> int:

@@ -107,6 +107,13 @@ class Request(RequestRec):
             return mime.DIR_MAGIC_TYPE
         return mime.find_type(filename, self.per_dir_config)[0]
 
+    def default_language(self) -> Optional[str]:
+        """mod_mime's AddLanguage for the file name, sent as Content-Language."""
+        filename = self.filename
+        if filename is None or self.is_dir or filename.endswith("/"):
+            return None
+        return mime.find_type(filename, self.per_dir_config)[2]
+
     @property
     def clength(self) -> int:
         return self._clength

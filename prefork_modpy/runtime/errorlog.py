@@ -13,6 +13,9 @@ import sys
 import time
 from typing import Optional
 
+from ..config.logformat import syslog_facility
+from . import pipedlogs
+
 LEVELS = {"emerg": 0, "alert": 1, "crit": 2, "error": 3, "warn": 4, "notice": 5,
           "info": 6, "debug": 7}
 LEVEL_NAMES = {number: name for name, number in LEVELS.items()}
@@ -45,24 +48,44 @@ def parse_level(name: str) -> int:
 
 
 class ErrorLog:
-    """An error log bound to a path (or stderr when path is None)."""
+    """An error log bound to a path (or stderr when path is None), a piped log program
+    (`|command`, pipedlogs.py) or syslog (`syslog[:facility]`)."""
 
     def __init__(self, path: Optional[str], level: int = LEVELS["warn"]) -> None:
         self.path = path
         self.level = level
+        self.facility = syslog_facility(path)
         self.fd = self._open()
 
+    @property
+    def owns_fd(self) -> bool:
+        """Whether `fd` is this log's own (not stderr shared with the process)."""
+        return self.path is not None and self.facility is None
+
     def _open(self) -> int:
-        if self.path is None:
+        if self.facility is not None:
+            import syslog
+
+            # httpd's openlog(ap_server_argv0, LOG_NDELAY|LOG_CONS|LOG_PID, facility)
+            syslog.openlog("prefork-modpy", syslog.LOG_NDELAY | syslog.LOG_CONS
+                           | syslog.LOG_PID, self.facility)
+        if self.path is None or self.facility is not None:
             return sys.stderr.fileno()
+        if pipedlogs.is_piped(self.path):
+            return pipedlogs.writer_fd(self.path)
         return os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o640)
 
     def reopen(self) -> None:
-        """Open the path again (after logrotate moved it); the old fd is closed after."""
-        if self.path is None:
+        """Open the path again (after logrotate moved it); the old fd is closed after.
+        A pipe or syslog has nothing to reopen."""
+        if not self.owns_fd or pipedlogs.is_piped(self.path):
             return
         old, self.fd = self.fd, self._open()
         os.close(old)
+
+    def close(self) -> None:
+        if self.owns_fd:
+            os.close(self.fd)
 
     def log(self, message: str, level: int = APLOG_ERR, module: str = "",
             client: Optional[str] = None) -> None:
@@ -70,13 +93,18 @@ class ErrorLog:
         level = level or APLOG_ERR
         if level > self.level:
             return
+        prefix = f"[{module}:{LEVEL_NAMES.get(level, 'error')}] [pid {os.getpid()}]"
+        if client:
+            prefix += f" [client {client}]"
+        if self.facility is not None:  # syslog stamps the time itself
+            import syslog
+
+            syslog.syslog(level, f"{prefix} {escape(message)}")
+            return
         now = time.time()
         local = time.localtime(now)
         clock = time.strftime("%a %b %d %H:%M:%S", local)
-        stamp = f"{clock}.{int(now % 1 * 1e6):06d} {local.tm_year}"
-        prefix = f"[{stamp}] [{module}:{LEVEL_NAMES.get(level, 'error')}] [pid {os.getpid()}]"
-        if client:
-            prefix += f" [client {client}]"
+        prefix = f"[{clock}.{int(now % 1 * 1e6):06d} {local.tm_year}] {prefix}"
         line = f"{prefix} {escape(message)}\n".encode("ascii", "backslashreplace")
         try:
             os.write(self.fd, line)

@@ -10,6 +10,7 @@ was imported first). Autoreload re-executes an edited module (mod_python 3.5 on 
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import importlib.util
 import os
@@ -68,7 +69,10 @@ class ModuleCache:
                       log: Optional[LogFn] = None, path: Optional[list[str]] = None,
                       directory: Optional[str] = None) -> types.ModuleType:
         """Import `name` for `interp`, looking first in `path` (or `directory`, then
-        sys.path), re-executing it if autoreload finds its file changed."""
+        sys.path), re-executing it if autoreload finds its file changed. An absolute
+        `/dir/file.py` is that file (mod_python 3.x's handlers and PythonImport by path)."""
+        if name.startswith("/"):
+            return self._import_file(interp, name, autoreload, log)
         lookup_key = (name, directory, tuple(path) if path is not None else None)
         cached = interp.lookups.get(lookup_key)
         if cached is None:
@@ -86,6 +90,22 @@ class ModuleCache:
         cached = self._load(name, location, previous=cached)
         interp.modules[(name, location)] = cached
         interp.lookups[lookup_key] = cached
+        return cached.module
+
+    def _import_file(self, interp: Interpreter, location: str, autoreload: bool,
+                     log: Optional[LogFn]) -> types.ModuleType:
+        """A module given as its file: named after the path (as mod_python's `_mp_` + md5
+        of the path), so two files called handler.py stay two modules."""
+        cached = interp.modules.get((location, location))
+        if cached is not None and not (autoreload and _changed(cached)):
+            return cached.module
+        if not os.path.isfile(location):
+            raise ImportError(f"No module file {location}", path=location)
+        if log is not None:
+            log(f"mod_python: (Re)importing module '{location}'")
+        name = "_mp_" + hashlib.md5(location.encode(), usedforsecurity=False).hexdigest()
+        cached = self._load(name, location, previous=cached)
+        interp.modules[(location, location)] = cached
         return cached.module
 
     def _load(self, name: str, location: Optional[str], previous: Optional[_Cached]) -> _Cached:

@@ -242,6 +242,10 @@ class RequestRec:
     _server: Optional[mp_server] = None
     _read_length = 0
     _line_buffer = b""
+    # -- mod_rewrite --
+    rewritten_filename: Optional[str] = None  # translate_name's local-path result
+    rewrite_redirect: Optional[str] = None  # a per-directory rewrite's internal redirect
+    rewrite_end = False  # [END]: no more rewriting in this request or its redirects
 
     def __init__(self, raw: RawRequest, runtime: Runtime, vhost: VirtualHost,
                  uri: str, args: Optional[str],
@@ -369,6 +373,10 @@ class RequestRec:
         """The type checker's type for the file (mod_mime, supplied by the layer above)."""
         return None
 
+    def default_language(self) -> Optional[str]:
+        """The type checker's Content-Language for the file (AddLanguage; the layer above)."""
+        return None
+
     @property
     def mtime(self) -> float:
         return self._mtime
@@ -404,13 +412,23 @@ class RequestRec:
         content_type = self._content_type
         if content_type is FROM_MIME:
             content_type = self.default_type()
+        settings = self.per_dir_config
         if content_type is not None:
+            if settings is not None and settings.default_charset:  # AddDefaultCharset
+                content_type = with_default_charset(content_type, settings.default_charset)
             headers.append(("Content-Type", content_type))
+        language = None
+        if settings is not None and settings.languages:  # AddLanguage (mod_mime)
+            language = self.default_language()
+            if language is not None:
+                headers.append(("Content-Language", language))
         if self._headers_out is not None:
             items = self._headers_out.items()
             if content_type is not None:
                 # httpd sends r->content_type, replacing a Content-Type in headers_out.
                 items = [(k, v) for k, v in items if k.lower() != "content-type"]
+            if language is not None:  # and r->content_languages, a Content-Language
+                items = [(k, v) for k, v in items if k.lower() != "content-language"]
             headers.extend(items)
         if self._err_headers_out is not None:
             headers.extend(self._err_headers_out.items())
@@ -537,3 +555,13 @@ def _recode(value: str) -> str:
         return value.encode("latin-1").decode("utf-8")
     except UnicodeError:
         return value
+
+
+def with_default_charset(content_type: str, charset: str) -> str:
+    """ap_make_content_type: `AddDefaultCharset` adds `; charset=` to a type that contains
+    text/plain or text/html (case as written) and no charset parameter yet."""
+    if "charset=" in content_type:
+        return content_type
+    if "text/plain" in content_type or "text/html" in content_type:
+        return f"{content_type}; charset={charset}"
+    return content_type

@@ -16,6 +16,7 @@ from mod_python import apache
 from .. import _core
 from .errorlog import ErrorLog, parse_level
 from .importer import ModuleCache
+from .interpreters import Namespaces
 from .objects import mp_server
 
 if TYPE_CHECKING:
@@ -33,7 +34,9 @@ class Runtime:
         self.modules = ModuleCache()
         self._servers: dict[int, mp_server] = {}
         self._child_cleanups: list[tuple[Callable, Any]] = []
-        self._sys_path_added: set[str] = set()
+        self._sys_path_added: set[tuple[str, str]] = set()
+        self.namespaces = Namespaces()
+        self.entered: Optional[str] = None  # the interpreter whose namespace is installed
         self._real_roots: dict[str, str] = {}
         self.dispatcher: Any = None  # set by the Dispatcher serving with this runtime
         sys.argv = ["mod_python"]  # what apache.init() gives every mod_python interpreter
@@ -41,7 +44,7 @@ class Runtime:
             # mod_python sets Py_OptimizeFlag before its interpreter starts; ours is running.
             self.error_log.log("PythonOptimize On has no effect: start prefork-modpy with "
                                "python -OO (or PYTHONOPTIMIZE=2) instead", apache.APLOG_WARNING)
-        self.interpreter = config.main.server_name
+        self.interpreter = config.main.server_name  # apache.interpreter; set per handler
         self.main_server = self.server_object(config.main)
         self.http_date = _core.http_date
         apache._bind_server(self)
@@ -54,15 +57,23 @@ class Runtime:
         if expression is None:
             return
         for _, interpreter, _, _ in self.config.python_imports:
+            self.enter_interpreter(interpreter)
             self.modules.apply_python_path(self.modules.interpreter(interpreter), expression)
 
     # -- interpreters and sys.path --------------------------------------------------------
 
+    def enter_interpreter(self, name: str) -> None:
+        """Install interpreter `name`'s own sys.modules and sys.path (interpreters.py).
+        Callers compare `name` with `entered` first: the same name as last time is free."""
+        self.namespaces.enter(name)
+        self.entered = self.interpreter = name
+
     def prepend_sys_path(self, directory: str) -> None:
-        """mod_python puts a handler's directory first on sys.path, once per process."""
-        if directory in self._sys_path_added:
+        """mod_python puts a handler's directory first on sys.path, once per interpreter."""
+        key = (self.interpreter, directory)
+        if key in self._sys_path_added:
             return
-        self._sys_path_added.add(directory)
+        self._sys_path_added.add(key)
         if directory not in sys.path:
             sys.path.insert(0, directory)
 
@@ -105,6 +116,8 @@ class Runtime:
 
     def import_module(self, name: str, autoreload: int = 1, log: int = 0,
                       path: Optional[list[str]] = None) -> Any:
+        if self.interpreter != self.entered:  # PythonImport names its interpreter this way
+            self.enter_interpreter(self.interpreter)
         interp = self.modules.interpreter(self.interpreter)
         logger = (lambda msg: self.error_log.log(msg, apache.APLOG_NOTICE)) if log else None
         return self.modules.import_module(interp, name, bool(autoreload), logger, path)

@@ -17,6 +17,17 @@ Address = tuple[str, int]
 BACKLOG = 1024
 
 
+class BindError(OSError):
+    """A `Listen` address that cannot be bound: `host:port: reason` (httpd's AH00072)."""
+
+    def __init__(self, address: Address, cause: OSError) -> None:
+        host, port = address
+        shown = f"[{host}]" if ":" in host else host
+        reason = (cause.strerror or str(cause)).lower()
+        super().__init__(cause.errno, f"{shown}:{port}: {reason}")
+        self.address = address
+
+
 class Listeners:
     """Listening sockets by address."""
 
@@ -36,7 +47,10 @@ class Listeners:
         wanted = list(dict.fromkeys(wanted))
         for address in wanted:
             if address not in self.sockets:
-                self.sockets[address] = bind_socket(address)
+                try:
+                    self.sockets[address] = bind_socket(address)
+                except OSError as exc:
+                    raise BindError(address, exc) from exc
         return [address for address in self.sockets if address not in wanted]
 
     def close(self, addresses: Iterable[Address]) -> None:

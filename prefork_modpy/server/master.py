@@ -23,11 +23,13 @@ import time
 from dataclasses import dataclass, field
 from typing import Optional
 
+from ..config.checks import file_problems
 from ..config.server import ServerConfig, load_config
 from ..config.syntax import ConfigError
+from ..runtime import pipedlogs
 from ..runtime.errorlog import LEVELS, ErrorLog
 from . import systemd
-from .listeners import Listeners
+from .listeners import BindError, Listeners
 from .scoreboard import BUSY, GRACEFUL, READY, STARTING, BoardHeader, Scoreboard
 from .worker import EXIT_BOOT_ERROR, Worker, WorkerSpec
 
@@ -131,9 +133,21 @@ class Master:
         os.umask(SAFE_UMASK)
         try:
             config = self.load()
+            # What would stop the start half-way, with the line that configured it: a log or
+            # PidFile directory that is missing, a log program that does not exist.
+            problems = file_problems(config)
+            if problems:
+                raise ConfigError("\nprefork-modpy: ".join(problems))
+            pipedlogs.start(piped_targets(config))
             self.open_error_log(config)
             self.listeners.open(config.listen)
+            if self.listeners.activated:
+                self.unbind_vhost_addresses(config, "systemd's sockets replace Listen")
             self.write_pid_file(config)
+        except BindError as exc:
+            print(f"prefork-modpy: {self.listen_source(config, exc.address)}Listen "
+                  f"{exc.strerror}", file=sys.stderr)
+            return 1
         except (ConfigError, OSError) as exc:
             print(f"prefork-modpy: {exc}", file=sys.stderr)
             return 1
@@ -146,6 +160,7 @@ class Master:
         self.pending = Generation(1, config)
         self.log(f"master started (pid {os.getpid()}), listening on "
                  f"{self.listeners.describe()}")
+        self.log_config_warnings(config)
         try:
             return self.loop()
         except HaltServer as exc:
@@ -155,17 +170,42 @@ class Master:
             return 1
         finally:
             self.remove_pid_file()
+            pipedlogs.stop_all()
 
     def load(self) -> ServerConfig:
         config = load_config(self.options.config_path, self.options.defines)
         if self.options.binds:
             config.listen = list(self.options.binds)
+            self.unbind_vhost_addresses(config, "--bind replaces Listen")
         processes = config.processes
         if self.options.max_requests is not None:
             processes.max_requests_per_child = self.options.max_requests
         if self.options.max_requests_jitter is not None:
             processes.max_requests_jitter = self.options.max_requests_jitter
         return config
+
+    def unbind_vhost_addresses(self, config: ServerConfig, why: str) -> None:
+        """Sockets that are not the config's Listen addresses cannot be related to
+        <VirtualHost addr:port>: the hosts are then chosen by name only (the first one for
+        an unknown Host), with a warning when some host names an address."""
+        config.match_vhost_addresses = False
+        if any(vhost.binds and any(ip is not None or port for ip, port in vhost.binds)
+               for vhost in config.vhosts):
+            config.warnings.append(f"{config.path}: {why}: <VirtualHost> addresses and ports "
+                                   "are not matched; virtual hosts are chosen by name only")
+
+    def listen_source(self, config: ServerConfig, address: tuple[str, int]) -> str:
+        """`file:line: ` of the Listen line (or `--bind: `) an address came from."""
+        if self.options.binds:
+            return "--bind: "
+        where = config.listen_sources.get(address)
+        return f"{where}: " if where else ""
+
+    def log_config_warnings(self, config: ServerConfig) -> None:
+        """What the config asks and prefork-modpy leaves unapplied (`file:line: ...`), in
+        the error log at each start and reload, as httpd logs its AH warnings."""
+        for warning in config.warnings:
+            self.log(f"config: {warning}", LEVELS["warn"])
 
     def scoreboard_capacity(self, config: ServerConfig) -> int:
         # Two full generations side by side during a reload, each up to MaxRequestWorkers.
@@ -184,8 +224,7 @@ class Master:
                 raise
             self.log(f"cannot open ErrorLog {config.error_log}: {exc}", LEVELS["error"])
             return
-        if old.path is not None:
-            os.close(old.fd)
+        old.close()
 
     def install_signals(self) -> None:
         self.wake_r, self.wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
@@ -263,12 +302,20 @@ class Master:
         try:
             config = self.load()
             self.listeners.open(config.listen)
+            if self.listeners.activated:
+                self.unbind_vhost_addresses(config, "systemd's sockets replace Listen")
+            pipedlogs.start(piped_targets(config))
+        except BindError as exc:
+            self.refuse_reload(f"{self.listen_source(config, exc.address)}Listen "
+                               f"{exc.strerror}")
+            return
         except (ConfigError, OSError) as exc:
             self.refuse_reload(str(exc))
             return
         self.pending = Generation(self.current.number + 1, config)
         self.log(f"reloading {self.options.config_path}: starting generation "
                  f"{self.pending.number}")
+        self.log_config_warnings(config)
 
     def handle_term(self) -> None:
         self.stop(graceful=True)
@@ -326,6 +373,7 @@ class Master:
         old = self.current
         self.current, self.pending = pending, None
         self.open_error_log(pending.config)
+        pipedlogs.keep_only(set(piped_targets(pending.config)))
         self.publish()
         if old is None:
             self.log(f"serving with {self.num_workers} worker(s)")
@@ -429,8 +477,7 @@ class Master:
             os.close(self.wake_w)
             self.notifier.close()
             self.listeners.close_except(fds)
-            if self.error_log.path is not None:
-                os.close(self.error_log.fd)
+            self.error_log.close()
             for sig in self.SIGNALS:
                 signal.signal(sig, signal.SIG_DFL)
             assert self.board is not None
@@ -467,6 +514,9 @@ class Master:
             if pid == 0:
                 return
             worker = self.workers.pop(pid, None)
+            if worker is None and pipedlogs.owns(pid):
+                for message in pipedlogs.restart_exited():
+                    self.log(message, LEVELS["error"])
             if worker is not None:
                 self.note_exit(worker, status)
                 assert self.board is not None
@@ -718,6 +768,15 @@ class Master:
         self.error_log.log(message, level, "mpm_prefork")
         if level <= LEVELS["error"] and self.error_log.path is not None:
             print(f"prefork-modpy: {message}", file=sys.stderr, flush=True)
+
+
+def piped_targets(config: ServerConfig) -> list[str]:
+    """Every `|command` log of the configuration (ErrorLog and CustomLog)."""
+    error_log = config.error_log
+    targets = [error_log] if error_log is not None and pipedlogs.is_piped(error_log) else []
+    for host in [config.main, *config.vhosts]:
+        targets += [path for path, _ in host.custom_logs if pipedlogs.is_piped(path)]
+    return list(dict.fromkeys(targets))
 
 
 def _running_pid(path: str) -> Optional[int]:

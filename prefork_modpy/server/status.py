@@ -39,16 +39,19 @@ PROMETHEUS_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 class StatusPage:
     """`SetHandler server-status`: one handler bound to this server's scoreboard."""
 
-    def __init__(self, board: Scoreboard, queued: Callable[[], int]) -> None:
+    def __init__(self, board: Scoreboard, queued: Callable[[], int],
+                 extended: bool = True) -> None:
         self.board = board
         self.queued = queued  # connections waiting in the listening sockets' accept queues
+        self.extended = extended  # ExtendedStatus: per-request figures and the worker table
 
     def handle(self, req: Request) -> int:
         if req.method not in ("GET", "HEAD"):
             req.allow_methods(("GET", "HEAD"))
             return apache.HTTP_METHOD_NOT_ALLOWED
         args = set((req.args or "").split("&"))
-        snapshot = Snapshot(self.board.header(), self.board.slots(), self.queued())
+        snapshot = Snapshot(self.board.header(), self.board.slots(), self.queued(),
+                            self.extended)
         req.headers_out["Cache-Control"] = "no-store"
         if "format=prometheus" in args:
             req.content_type = PROMETHEUS_TYPE
@@ -65,8 +68,10 @@ class StatusPage:
 class Snapshot:
     """One reading of the scoreboard, rendered three ways."""
 
-    def __init__(self, header: BoardHeader, slots: list[SlotInfo], queued: int) -> None:
+    def __init__(self, header: BoardHeader, slots: list[SlotInfo], queued: int,
+                 extended: bool = True) -> None:
         self.header = header
+        self.extended = extended
         self.slots = [s for s in slots if s.state != DEAD]
         self.queued = queued
         self.now = time.time()
@@ -91,13 +96,14 @@ class Snapshot:
         return "".join(STATE_LETTERS.get(s.state, "?") for s in self.slots)
 
     def auto(self) -> str:
-        """mod_status's `?auto` keys that apply here."""
+        """mod_status's `?auto` keys that apply here (the totals only with ExtendedStatus
+        On, as mod_status)."""
         lines = [
             f"ServerVersion: prefork-modpy/{__version__}",
             "ServerMPM: prefork",
             f"ServerUptimeSeconds: {int(self.uptime)}",
-            f"Total Accesses: {self.total_requests}",
-            f"Total kBytes: {self.total_bytes // 1024}",
+            *([f"Total Accesses: {self.total_requests}",
+               f"Total kBytes: {self.total_bytes // 1024}"] if self.extended else []),
             f"BusyWorkers: {self.count(BUSY)}",
             f"IdleWorkers: {self.count(READY)}",
             f"GracefulWorkers: {self.count(GRACEFUL)}",
@@ -116,10 +122,11 @@ class Snapshot:
                       for state in (STARTING, READY, BUSY, GRACEFUL)])
         metric.gauge("workers_target", "Workers the master keeps running.",
                      [({}, header.target_workers)])
-        metric.counter("requests_total", "Requests served since the master started.",
-                       [({}, self.total_requests)])
-        metric.counter("response_body_bytes_total", "Response body bytes sent.",
-                       [({}, self.total_bytes)])
+        if self.extended:
+            metric.counter("requests_total", "Requests served since the master started.",
+                           [({}, self.total_requests)])
+            metric.counter("response_body_bytes_total", "Response body bytes sent.",
+                           [({}, self.total_bytes)])
         metric.gauge("uptime_seconds", "Seconds since the master started.",
                      [({}, round(self.uptime, 3))])
         metric.gauge("generation", "Config generation in force (1 + successful reloads).",
@@ -133,6 +140,8 @@ class Snapshot:
                 ("worker_recycles_total", header.recycles,
                  "Workers recycled by MaxRequestsPerChild or MaxMemoryPerChild.")):
             metric.counter(name, text, [({}, value)])
+        if not self.extended:  # ExtendedStatus Off: no per-worker figures
+            return "\n".join(out) + "\n"
         per_worker = [(s, {"slot": str(s.index), "worker": str(s.number)}) for s in self.slots]
         metric.counter("worker_requests_total", "Requests served by this worker process.",
                        [(labels, s.requests) for s, labels in per_worker])
@@ -144,6 +153,8 @@ class Snapshot:
 
     def html(self) -> str:
         header = self.header
+        if not self.extended:
+            return self._reduced_html()
         rows = "".join(self._row(s) for s in self.slots)
         started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(header.started))
         return f"""<!DOCTYPE html>
@@ -168,6 +179,29 @@ recycled {header.recycles}</dt>
 <th>Note</th></tr>
 {rows}</table>
 <p>pid of this page's worker: {os.getpid()}</p>
+</body></html>
+"""
+
+    def _reduced_html(self) -> str:
+        """ExtendedStatus Off: mod_status's short page (no totals, no client or request of
+        any worker), with its hint."""
+        header = self.header
+        started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(header.started))
+        return f"""<!DOCTYPE html>
+<html><head><title>prefork-modpy status</title></head><body>
+<h1>prefork-modpy server status</h1>
+<dl>
+<dt>Server version: prefork-modpy/{__version__}, master pid {header.master_pid}</dt>
+<dt>Started: {started}; uptime {_duration(self.uptime)}</dt>
+<dt>Generation {header.generation}; {header.reloads} reload(s)</dt>
+<dt>{self.count(BUSY)} busy, {self.count(READY)} idle, {self.count(GRACEFUL)} finishing;
+target {header.target_workers} workers; {self.queued} connection(s) waiting</dt>
+</dl>
+<pre>{self.letters()}</pre>
+<p>"<b><code>_</code></b>" waiting, "<b><code>S</code></b>" starting,
+"<b><code>W</code></b>" busy, "<b><code>G</code></b>" gracefully finishing</p>
+<hr />To obtain a full report with current status information you need to use the
+<code>ExtendedStatus On</code> directive.
 </body></html>
 """
 

@@ -15,14 +15,16 @@ import faulthandler
 import os
 import resource
 import signal
+import sys
 import time
 import traceback
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, NoReturn, Optional
+from typing import TYPE_CHECKING, Any, Callable, NoReturn, Optional
 
 from .. import _core
 from ..httpd import errorpages
 from ..httpd.accesslog import AccessLogger
+from ..httpd.cgienv import SERVER_SOFTWARE
 from ..httpd.forwarded import ProxiedRequest, TrustedProxies
 from ..modpy.dispatch import Dispatcher
 from ..runtime.runtime import Runtime
@@ -124,7 +126,8 @@ class Worker:
         self.access_log = access_log if access_log else None
         runtime = self.runtime = Runtime(self.config)
         dispatcher = Dispatcher(runtime, access_log=self.access_log)
-        status = StatusPage(self.slot.board, self._queued_connections)
+        status = StatusPage(self.slot.board, self._queued_connections,
+                            self.config.extended_status)
         dispatcher.builtin_handlers[STATUS_HANDLER] = status.handle
         self._install_faulthandler()
         drop_privileges(self.processes)
@@ -132,7 +135,7 @@ class Worker:
         _set_parent_death_signal(signal.SIGTERM, self.master_pid)
         self._run_python_imports(runtime)
         engine = self.engine = _core.Engine(self.listen_fds, self.config.limits,
-                                            errorpages.STATUS_LINES, errorpages.error_body)
+                                            errorpages.STATUS_LINES, refusal_page(self.config))
         return engine, dispatcher
 
     def _boot_failed(self, exc: BaseException) -> NoReturn:
@@ -147,6 +150,8 @@ class Worker:
 
     def _serve(self, engine: _core.Engine, dispatcher: Dispatcher) -> None:
         max_requests = self.spec.max_requests
+        max_connections = self.processes.max_connections_per_child
+        connections = 0
         next_tick = 0.0
         while not self.stopping:
             raw = engine.next_request(POLL_INTERVAL)
@@ -156,6 +161,13 @@ class Worker:
                 self._handle(dispatcher, raw, closing=last)
                 if last:
                     self._stop("MaxRequestsPerChild reached")
+                # -- MaxConnectionsPerChild: a connection counts at its first request
+                # (prefork's requests_this_child counts connections); after the last one
+                # the worker drains and exits, and the master starts another.
+                elif max_connections and raw.keepalive_count == 1:
+                    connections += 1
+                    if connections >= max_connections:
+                        self._stop("MaxConnectionsPerChild reached")
             # end_request() already refreshed the heartbeat: under load, the other checks
             # (a syscall or two each) run a few times a second, not once per request.
             now = time.monotonic()
@@ -346,8 +358,8 @@ class Worker:
                 runtime.error_log.log(f"directive_PythonImport ({file}:{line}): error importing "
                                       f"{spec}\n{traceback.format_exc()}")
                 if self.processes.python_import_errors == "fatal":
-                    raise BootError(f"PythonImport {spec} ({file}:{line}) failed: "
-                                    f"{type(exc).__name__}: {exc}") from exc
+                    raise BootError(f"{file}:{line}: PythonImport {spec} failed: "
+                                    f"{type(exc).__name__}: {exc}{_searched(exc)}") from exc
 
     def _set_title(self) -> None:
         try:
@@ -356,6 +368,32 @@ class Worker:
             setproctitle.setproctitle(f"prefork-modpy: worker {self.spec.number}")
         except ImportError:
             pass
+
+
+def refusal_page(config: ServerConfig) -> Callable[..., bytes]:
+    """The page of a request the engine refuses itself: the stock page, with the main
+    server's ServerSignature footer when its port is known (one port for every socket:
+    ap_get_server_port falls back to the connection's local port, which the engine's
+    callback does not get)."""
+    main = config.main
+    ports = {port for _, port in config.listen}
+    if main.server_signature not in ("on", "email") or len(ports) != 1:
+        return errorpages.error_body
+    footer = errorpages.signature_footer(main.server_signature, SERVER_SOFTWARE,
+                                         main.server_name, ports.pop(),
+                                         main.server_admin or "[no address given]")
+
+    def page(status: int, method: str = "GET") -> bytes:
+        return errorpages.error_body(status, method, signature=footer)
+    return page
+
+
+def _searched(exc: Exception) -> str:
+    """For a module that cannot be found: the path that was searched (sys.path as the
+    PythonImport saw it)."""
+    if not isinstance(exc, ModuleNotFoundError) or exc.path:
+        return ""
+    return f" (searched: {', '.join(entry or '.' for entry in sys.path)})"
 
 
 def _handler_in(frame: Any) -> str:

@@ -1,8 +1,8 @@
 """Name-based virtual hosts and the server-level phases (PythonPostReadRequestHandler,
 PythonInitHandler, PythonTransHandler), compared with Apache httpd + mod_python 3.5.
 
-In Apache, once <VirtualHost> sections exist for an address, every request on it is served
-by one of them; here each case names its vhost with a Host header."""
+Once <VirtualHost> sections exist for an address, every request on it is served by one of
+them (the first for a Host none names), in Apache and here."""
 
 from __future__ import annotations
 
@@ -38,11 +38,24 @@ FRAGMENT = "ServerName 127.0.0.1\nPythonOption where main\nPythonOption main_onl
                       "        PythonOption where sub\n        PythonDebug Off\n"
                       "    </Directory>\n")
 
+# An internal-only host: bound to an address neither server listens on.
+FRAGMENT += """<VirtualHost 127.0.0.2:*>
+    ServerName internal.test
+    DocumentRoot {root}/internal
+    <Directory {root}/internal>
+        SetHandler mod_python
+        PythonHandler vhost_handlers::report
+        PythonPath "sys.path + ['{root}/lib']"
+    </Directory>
+</VirtualHost>
+"""
+
 FILES = {
     "lib/vhost_handlers.py": "handlers/vhost_handlers.py",
     "one.test/.keep": "",
     "two.test/page.txt": "page of two\n",
     "two.test/sub/.keep": "",
+    "internal/.keep": "",
 }
 
 
@@ -70,9 +83,18 @@ def test_same_reply(pair: Pair, case: Case) -> None:
     assert_same(*both(pair, case), case)
 
 
-def test_unknown_host_goes_to_main_server(pair: Pair) -> None:
-    """docs/compatibility.md: a Host no vhost names is served by the main server here;
-    httpd serves it with the first <VirtualHost> of the address."""
+def test_unknown_host_goes_to_the_first_vhost_of_the_address(pair: Pair) -> None:
+    """httpd (and prefork-modpy): a Host no vhost names is served by the first
+    <VirtualHost> of the address the request came in on."""
     ours, theirs = pair.both("/x", headers={"Host": "nowhere.test"})
     assert json.loads(theirs.body)["server_hostname"] == "one.test"
-    assert ours.status == 404  # the main server has no handler for /x
+    assert_same(ours, theirs, host("nowhere.test"))
+
+
+@pytest.mark.parametrize("name", ["internal.test", "one.test"])
+def test_host_bound_to_another_address_does_not_answer_here(pair: Pair, name: str) -> None:
+    """<VirtualHost 127.0.0.2:*> answers only on that address: asked on 127.0.0.1 with its
+    name, the request goes to the hosts of 127.0.0.1 (issue 9, silent change 4)."""
+    ours, theirs = pair.both("/x", headers={"Host": name})
+    assert json.loads(theirs.body)["server_hostname"] == "one.test"
+    assert_same(ours, theirs, host(name))

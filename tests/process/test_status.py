@@ -96,3 +96,22 @@ def test_bad_require_ip_is_a_config_error(tmp_path):
     result = subprocess.run([sys.executable, "-m", "prefork_modpy", "-f", str(conf), "-t"],
                             capture_output=True, text=True, timeout=20)
     assert result.returncode == 1 and f"{conf}:3: Require ip" in result.stderr
+
+
+def test_extended_status_off_gives_the_reduced_page(site):
+    """ExtendedStatus Off (mod_status): no totals, no worker's client or request."""
+    server = site("ExtendedStatus Off\n" + STATUS_CONF, {"app.py": APP}, workers=2)
+    for _ in range(3):
+        assert get(server.port, "/app/x")[0] == 200
+    slow = Background(server.port, "/slow?1.5")
+    slow.start()
+    time.sleep(0.4)
+    page = get(server.port, "/server-status")[2].decode()
+    assert "/slow" not in page and "<td>" not in page
+    assert "ExtendedStatus On" in page and re.search(r"<pre>[_WG]{2}</pre>", page), page
+    fields = dict(line.split(": ", 1) for line in
+                  get(server.port, "/server-status?auto")[2].decode().splitlines())
+    assert "Total Accesses" not in fields and "BusyWorkers" in fields
+    metrics = get(server.port, "/server-status?format=prometheus")[2].decode()
+    assert "worker_requests_total" not in metrics and "prefork_modpy_workers{" in metrics
+    slow.join(5)

@@ -198,3 +198,62 @@ def _alive(pid: int) -> bool:
 def test_worker_pids_are_children_of_the_master(site):
     server = site(APP_CONF, {"app.py": APP}, workers=2)
     assert worker_pids(server.pid) == server.workers()
+
+
+def test_max_connections_per_child_counts_connections_not_requests(site):
+    """MaxConnectionsPerChild 2: keep-alive requests on one connection count once; the
+    worker leaves after its second connection and the master starts another."""
+    import http.client
+
+    server = site(APP_CONF + "MaxConnectionsPerChild 2\n", {"app.py": APP}, workers=1)
+
+    def pids_on_one_connection(count: int) -> set[bytes]:
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+        try:
+            seen = set()
+            for _ in range(count):
+                conn.request("GET", "/app/x")
+                seen.add(conn.getresponse().read().split()[1])
+            return seen
+        finally:
+            conn.close()
+
+    first = pids_on_one_connection(5)
+    assert len(first) == 1  # five requests, one connection, one worker
+    assert pids_on_one_connection(1) == first  # the second connection: the last one
+    assert wait_until(lambda: "MaxConnectionsPerChild reached" in server.errors())
+    assert wait_until(lambda: len(server.workers()) == 1
+                      and str(int(next(iter(first)))) not in map(str, server.workers()))
+    assert pids_on_one_connection(1) != first
+
+
+def test_start_up_failures_name_the_line(tmp_path):
+    """Issue 9: what stops the start names the directive and its file:line, as httpd's AH
+    messages do, instead of a bare errno."""
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        conf = tmp_path / "site.conf"
+        conf.write_text(f"Listen 127.0.0.1:{port}\nErrorLog {tmp_path}/error.log\n")
+        result = subprocess.run([sys.executable, "-m", "prefork_modpy", "-f", str(conf)],
+                                capture_output=True, text=True, timeout=20, cwd=tmp_path)
+    assert result.returncode == 1
+    assert f"{conf}:1: Listen 127.0.0.1:{port}: address already in use" in result.stderr
+    assert "Errno" not in result.stderr
+
+    result = run_master(tmp_path, f"PidFile {tmp_path}/no/run.pid\n"
+                                  f"CustomLog {tmp_path}/gone/access.log common\n")
+    assert result.returncode == 1
+    assert f"site.conf:4: PidFile: directory {tmp_path}/no does not exist" in result.stderr
+    assert f"site.conf:5: CustomLog: directory {tmp_path}/gone does not exist" in result.stderr
+
+    result = run_master(tmp_path, "PythonImport nosuchmodule main_interpreter\n")
+    assert result.returncode == 1
+    # The scoreboard note (stderr) is cut short; the error log has the searched path.
+    assert "site.conf:4: PythonImport nosuchmodule failed: ModuleNotFound" in result.stderr
+    log = (tmp_path / "error.log").read_text()
+    assert "PythonImport nosuchmodule failed: ModuleNotFoundError: No module named " \
+           "'nosuchmodule' (searched: " in log

@@ -53,8 +53,17 @@ def wait_until(predicate: Callable[[], object], timeout: float = 10.0,
 
 
 def worker_pids(master_pid: int) -> list[int]:
-    """The master's live workers (its non-zombie children)."""
-    return children(master_pid)
+    """The master's live workers: its non-zombie children that run the master's own
+    program (piped log programs, also its children, run another)."""
+    exe = _exe(master_pid)
+    return [pid for pid in children(master_pid) if _exe(pid) == exe]
+
+
+def _exe(pid: int) -> str:
+    try:
+        return os.readlink(f"/proc/{pid}/exe")
+    except OSError:
+        return ""
 
 
 class Server:

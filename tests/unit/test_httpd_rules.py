@@ -64,13 +64,34 @@ def test_error_log_escapes_like_apache(text, logged):
     ("x.unknownext", None, None),
 ])
 def test_mod_mime_walks_every_extension(name, kind, encoding):
-    assert mime.find_type("/srv/" + name, DirSettings()) == (kind, encoding)
+    assert mime.find_type("/srv/" + name, DirSettings()) == (kind, encoding, None)
 
 
 def test_add_type_and_add_encoding():
     settings = DirSettings(mime_types={"gz": "application/x-forced"},
                            encodings={"gz": "x-gzip"})
-    assert mime.find_type("/srv/a.tar.gz", settings) == ("application/x-forced", "x-gzip")
+    assert mime.find_type("/srv/a.tar.gz", settings) == ("application/x-forced", "x-gzip",
+                                                          None)
+
+
+def test_add_charset_and_add_language_as_find_ct():
+    """AddCharset replaces the type's charset in place (the last one wins); AddLanguage
+    values add up in the order of the extensions; a charset without a type is dropped."""
+    settings = DirSettings(mime_types={"x": "text/x-thing; q=1; charset=ascii"},
+                           charsets={"utf8": "UTF-8", "l1": "ISO-8859-1"},
+                           languages={"en": "en", "fr": "fr"})
+    assert mime.find_type("/srv/a.html.en.utf8", settings) == (
+        "text/html; charset=UTF-8", None, "en")
+    assert mime.find_type("/srv/a.x.fr.en.l1.utf8", settings) == (
+        "text/x-thing; q=1; charset=UTF-8", None, "fr,en")
+    assert mime.find_type("/srv/a.unknownext.utf8", settings) == (None, None, None)
+
+
+def test_types_config_reads_that_file_only(tmp_path):
+    types = tmp_path / "mime.types"
+    types.write_text("# comment\ntext/x-one\tone uno\nTEXT/X-Two two one\n")
+    assert mime.read_types_config(str(types)) == {"one": "text/x-two", "uno": "text/x-one",
+                                                   "two": "text/x-two"}
 
 
 def request(headers=None, status=200, method_number=0, mtime=0.0, request_time=1e9 + 3600):
@@ -147,3 +168,28 @@ def test_directory_match_resolves_the_shortest_matching_prefix():
     resolved = resolve_directory(entry, "/srv/d1/sub/file.py")
     assert resolved.directory == "/srv/d1/"
     assert resolved.dir_pattern is None
+
+
+def test_signature_footer_as_ap_psignature():
+    from prefork_modpy.httpd.errorpages import signature_footer
+
+    assert signature_footer("off", "prefork-modpy", "a.test", 80, "x@a.test") == ""
+    assert signature_footer("on", "prefork-modpy", "a<b>.test", 8080, "x") == (
+        "<hr>\n<address>prefork-modpy Server at a&lt;b&gt;.test Port 8080</address>\n")
+    assert signature_footer("email", "P", "a.test", 80, "web@a.test") == (
+        '<hr>\n<address>P Server at <a href="mailto:web@a.test">a.test</a> Port 80'
+        "</address>\n")
+    # ap_is_url: an admin given as a URL is linked as it is.
+    assert 'href="https://a.test/contact"' in signature_footer(
+        "email", "P", "a.test", 80, "https://a.test/contact")
+
+
+def test_add_default_charset_as_ap_make_content_type():
+    from prefork_modpy.runtime.record import with_default_charset
+
+    assert with_default_charset("text/html", "utf-8") == "text/html; charset=utf-8"
+    assert with_default_charset("text/plain; format=flowed", "x") == \
+        "text/plain; format=flowed; charset=x"
+    assert with_default_charset("text/html; charset=koi8-r", "x") == "text/html; charset=koi8-r"
+    assert with_default_charset("application/json", "x") == "application/json"
+    assert with_default_charset("TEXT/HTML", "x") == "TEXT/HTML"  # apr_strmatch: case as is

@@ -61,6 +61,9 @@ def translate_name(req: Request, server: Optional[HttpdMods]) -> Optional[int]:
         root, uri = "", target
     req.filename, req.path_info, req.is_dir = translate.map_to_file(root, uri)
     req.canonical_filename = req.filename
+    if not req.path_info and req.prev is not None:
+        # ap_internal_redirect's request starts zeroed: no extra path leaves it NULL
+        req.path_info = None
     return OK
 
 

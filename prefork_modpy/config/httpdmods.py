@@ -1,13 +1,15 @@
 """The per-directory directives of httpd's env, setenvif, access_compat, authz_core (its
-containers), authn_file, authz_groupfile and alias-redirect modules.
+containers), authn_file, authz_groupfile, alias-redirect and mod_dir modules, and core's
+ErrorDocument and per-directory LimitRequestBody.
 
 Owns parsing and validating `SetEnv`/`UnsetEnv`/`PassEnv`, `SetEnvIf*`/`BrowserMatch*`,
 `Order`/`Allow`/`Deny`/`Satisfy`, `Require` (every form, `not`, `<RequireAll|Any|None>`),
 `<Limit>`/`<LimitExcept>`, `AuthUserFile`/`AuthGroupFile`/`AuthBasicProvider`,
-`Redirect*`/`AliasMatch`, into `HttpdMods`, and the merge rules of each httpd module
+`Redirect*`/`AliasMatch`, `ErrorDocument`, `DirectorySlash`, `FallbackResource` and
+`LimitRequestBody` into `HttpdMods`, and the merge rules of each httpd module
 (merge_env_dir_configs, merge_setenvif_config, mod_access_compat's absent merger,
-merge_authz_core_dir_config with AuthMerging Off). Must not evaluate a request: the
-httpd/ modules do (envvars.py, access.py, auth.py, redirects.py). No I/O except reading
+merge_authz_core_dir_config with AuthMerging Off, merge_alias_dir_config). Must not
+evaluate a request: the httpd/ modules and modpy/httpdhooks.py do. No I/O except reading
 the environment for PassEnv (as httpd does at start).
 """
 

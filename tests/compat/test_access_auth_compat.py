@@ -86,6 +86,8 @@ FRAGMENT = "ServerName 127.0.0.1\nSetEnvIf X-Key ^secret$ LET_IN\n" + "".join([
     section("domain", "    Order allow,deny\n    Allow from all\n    Deny from .example.invalid\n"),
     section("limitorder", "    <Limit POST>\n        Order deny,allow\n        Deny from all\n"
                           "    </Limit>\n"),
+    section("nofile", "    AuthType Basic\n    AuthName nofile\n    AuthBasicProvider file\n"
+                      "    Require valid-user\n"),
     section("direnv", "    SetEnvIf X-Dir-Key ^ok$ DIR_OK\n    Require env DIR_OK\n"),
 ])
 
@@ -95,7 +97,7 @@ FILES = {
         "deny", "allow", "cidr", "mutual", "envallow", "orderonly", "user", "group", "notuser",
         "anyof", "none", "method", "limit", "limitexcept", "satisfyany", "satisfyall",
         "satisfyanydeny", "pyauthen", "host", "local", "hostname", "domain", "limitorder",
-        "direnv")},
+        "direnv", "nofile")},
     "auth/groups": "admins: alice carol\nstaff: bob\n",
 }
 
@@ -179,6 +181,10 @@ SAME = [
     Case("limit-order-post-denied", "/limitorder/x", method="POST", body=b"", mode="stock"),
     Case("require-env-from-directory-setenvif", "/direnv/x", headers={"X-Dir-Key": "ok"}),
     Case("require-env-missing", "/direnv/x", mode="stock"),
+    Case("provider-file-without-user-file", "/nofile/x", headers=ok("alice"), mode="stock",
+         also=AUTH),
+    Case("group-file-missing-user", "/group/x", headers=basic("nobody", "x"), mode="stock",
+         also=AUTH),
 ]
 
 

@@ -98,7 +98,7 @@ def _b64decode(text: str) -> bytes:
 
 def requires(req: RequestRec) -> tuple[str, ...]:
     """The `Require` lines in effect, each as its argument string (mod_python before
-    Apache 2.4; the method restriction of <Limit> does not exist here)."""
+    Apache 2.4), whatever <Limit> methods or container they stand in."""
     return tuple(req.per_dir_config.requires or ()) if req.per_dir_config is not None else ()
 
 

@@ -8,7 +8,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 SOURCES := $(shell find rust -type f) Cargo.toml pyproject.toml
 
-.PHONY: install dist test-wheels deps apache deps-redis run test test-rust test-python lint lint-rust lint-stubs clean
+.PHONY: install dist test-wheels deps apache deps-redis run test test-rust test-python test-upstream lint lint-rust lint-stubs clean
 
 $(VENV)/.installed: $(SOURCES)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,7 +43,7 @@ deps: apache deps-redis
 
 ## The whole test suite: Rust unit tests, lint, then pytest against the real server and
 ## against Apache httpd + mod_python.
-test: install deps test-rust lint test-python test-wheels
+test: install deps test-rust lint test-python test-upstream test-wheels
 
 ## One abi3 wheel (every CPython >= 3.9; manylinux2014 through maturin's zig linker) and an
 ## sdist, into dist/. The tools go into .venv; the wheel needs no Rust where it is installed.
@@ -81,7 +81,13 @@ lint-stubs: install
 	$(BIN)/python -m mypy.stubtest prefork_modpy._core --allowlist .mypy-stubtest-allowlist
 
 test-python:
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --ignore=tests/upstream
+
+## mod_python's own regression suite on prefork-modpy and (when installed) Apache; the last
+## line gives both servers' counts (tests/upstream/report.txt has the per-test table).
+test-upstream:
+	$(BIN)/python -m pytest -q tests/upstream; status=$$?; \
+	tail -n 1 tests/upstream/report.txt 2>/dev/null; exit $$status
 
 clean:
 	rm -rf $(VENV) target dist prefork_modpy/_core*.so

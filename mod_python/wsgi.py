@@ -256,7 +256,9 @@ class StartResponse:
         if not self.called:
             raise RuntimeError("the WSGI application sent body data before calling"
                                " start_response()")
-        if not isinstance(data, (bytes, bytearray)):
+        if isinstance(data, str):  # mod_python 3.5 hands each block to req.write, str too
+            data = data.encode("utf-8")
+        elif not isinstance(data, (bytes, bytearray)):
             raise TypeError(f"a WSGI application must yield bytes, not {type(data).__name__}")
         if not data:
             return  # PEP 3333: no headers go out before the first non-empty block

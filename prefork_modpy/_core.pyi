@@ -12,8 +12,9 @@ from typing import Callable, Optional, Union, final
 
 from prefork_modpy.config.server import Limits
 
-__all__ = ["Engine", "RawRequest", "ParsedHead", "BadRequestError", "parse_head",
-           "decode_chunked", "http_date", "__version__", "__build__"]
+__all__ = ["Engine", "RawRequest", "RawConnection", "ParsedHead", "GzipStream",
+           "BadRequestError", "parse_head", "decode_chunked", "http_date", "__version__",
+           "__build__"]
 
 __version__: str
 """The package version, from Cargo.toml."""
@@ -31,6 +32,7 @@ class Engine:
         limits: Limits,
         reasons: Mapping[int, str],
         error_page: Callable[[int, str], bytes],
+        raw_connections: list[tuple[str, int, bool]] = ...,
     ) -> Engine:
         """Takes already-bound listening sockets (set non-blocking here, not closed on drop),
         the limits to enforce (read by attribute from the config's `Limits`), the reason
@@ -46,9 +48,14 @@ class Engine:
         by ``body_min_rate``, up to ``body_timeout_max`` (0: no cap). A timeout of 0 disables
         that stage's deadline (``timeout``, the longest stall of one read or write, still
         applies); a rate of 0 disables the extension. A head over its deadline is answered
-        408 by the engine, as is a pre-read body; a body read by the handler raises
-        TimeoutError."""
-    def next_request(self, timeout: float) -> Optional[RawRequest]:
+        408 by the engine; a pre-read body over its deadline is handed over anyway, and its
+        read past the bytes that arrived raises TimeoutError, as a body read by the handler
+        does.
+
+        ``raw_connections``: ``(local ip or "" for any, port, handed over)``; a connection
+        accepted on an address whose entry (the exact one first, else the port's "") says
+        True is returned by `next_request` as a `RawConnection` (PythonConnectionHandler)."""
+    def next_request(self, timeout: float) -> Optional[Union[RawRequest, RawConnection]]:
         """Wait (GIL released) until some connection has a complete request head
         (and, when Content-Length <= preread_body and no 100-continue is expected, its
         whole body). Returns None when `timeout` seconds pass or a signal arrives
@@ -111,7 +118,13 @@ class RawRequest:
     """Epoch seconds when the head was complete."""
     bytes_sent: int
     """Body bytes written so far (not counting headers or chunk framing)."""
+    unsent_length: int
+    """Body bytes the response's Content-Length declared but the handler never sent
+    (the connection was closed instead of padding); 0 once a response finished whole."""
     headers_sent: bool
+    keeps_alive: Optional[bool]
+    """Whether the connection stays open after this response, decided when its head went
+    out (None before): httpd's conn->keepalive."""
     def header(self, name: str) -> Optional[str]:
         """First value of a header, case-insensitive, without building `headers`."""
     def read_body(self, size: int = -1) -> bytes:
@@ -130,8 +143,11 @@ class RawRequest:
         the engine) and `body`; a `reason` of None takes the phrase of the Engine's table.
         With complete=True the response is whole: it gets Content-Length (no body for
         HEAD, 1xx, 204, 304) and the request is finished.
-        With complete=False more body follows through `write`: chunked for HTTP/1.1,
-        close-delimited for HTTP/1.0. Raises ValueError for header names or values
+        With complete=False more body follows through `write`: delimited by the
+        Content-Length in `headers` if there is one (enforced: bytes past it raise
+        ValueError after what fitted, and the connection closes; a shorter body closes it
+        at finish, see `unsent_length`), else chunked for HTTP/1.1 and close-delimited for
+        HTTP/1.0. Raises ValueError for header names or values
         with control characters (response splitting), OSError if the client is gone."""
     def send_file(
         self,
@@ -180,6 +196,23 @@ class ParsedHead:
     client_keepalive: bool
     expect_continue: bool
 
+@final
+class RawConnection:
+    """A connection handed whole to a PythonConnectionHandler; closed when dropped.
+    Reads and writes block, `Limits.timeout` bounding each stall (TimeoutError)."""
+
+    remote_addr: tuple[str, int]
+    local_addr: tuple[str, int]
+    def read(self, length: int = 0) -> bytes:
+        """Up to `length` bytes (0: what one read brings; -1: until the client closes),
+        blocking until one arrives; b"" at the end of the stream."""
+    def readline(self, length: int = 0) -> bytes:
+        """Up to and including b"\\n", at most `length` bytes (0: no limit)."""
+    def write(self, data: Union[str, bytes]) -> None:
+        """Send all of `data` (str as UTF-8)."""
+    def close(self) -> None:
+        """Close the connection."""
+
 def parse_head(data: bytes, limits: Limits) -> Optional[ParsedHead]:
     """Run the engine's head parser and framing checks on `data` under `limits`. Returns None
     if the head is incomplete; raises BadRequestError (with `.status`) where the engine
@@ -189,6 +222,22 @@ def decode_chunked(data: bytes, limit: int = 0) -> tuple[bytes, int]:
     """Decode a complete chunked body (with trailers) at the start of `data`; returns
     (body, bytes consumed). Raises BadRequestError on bad framing or if the body is
     over `limit` (0 = no limit; status 413). Incomplete input raises with status 400."""
+
+@final
+class GzipStream:
+    """mod_deflate's gzip stream for one response (rust/deflate.rs): httpd's 10-byte header
+    (mtime 0, OS unix), raw deflate (window 15, memory level 9, zlib-rs through flate2),
+    then the CRC32 and length trailer. The GIL is released while compressing."""
+
+    def __new__(cls, level: int) -> GzipStream:
+        """A stream at DeflateCompressionLevel `level` (1-9; ValueError otherwise)."""
+
+    def compress(self, data: bytes, flush: bool = False) -> bytes:
+        """The compressed bytes for `data` (the header first time); with `flush` a sync
+        flush makes everything so far decodable by the client (streaming)."""
+
+    def finish(self, data: bytes) -> bytes:
+        """The last block and the trailer; the stream is then closed (ValueError after)."""
 
 def http_date(epoch: float) -> str:
     """IMF-fixdate, e.g. 'Sun, 06 Nov 1994 08:49:37 GMT'."""

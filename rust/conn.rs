@@ -56,6 +56,12 @@ pub struct Conn {
     /// request (nothing waits on epoll then: one request at a time), which saves two
     /// epoll_ctl calls per request; closing the fd removes it from the set.
     pub registered: bool,
+    /// -- PythonConnectionHandler / body timeouts (see rawconn.rs, Engine::sweep) --
+    /// Handed to Python whole as a `RawConnection` (no HTTP on it).
+    pub raw: bool,
+    /// The pre-read body stalled: the request went to Python anyway, and its first body
+    /// read past the buffered bytes raises the read timeout.
+    pub body_timed_out: bool,
 }
 
 impl Conn {
@@ -74,6 +80,8 @@ impl Conn {
             head: None,
             head_time: 0.0,
             lingered: 0,
+            raw: false,
+            body_timed_out: false,
         }
     }
 }

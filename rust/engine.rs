@@ -19,6 +19,7 @@ use pyo3::pybacked::PyBackedBytes;
 use crate::conn::{self, after, Action, Conn, ConnLimits, Loan, Phase, Shared};
 use crate::pyapi::Limits;
 use crate::pyio::{latin1_bytes, latin1_str};
+use crate::rawconn::{RawAddresses, RawConnection};
 use crate::request::RawRequest;
 use crate::response::{error_response, Reasons};
 use crate::sys;
@@ -70,6 +71,8 @@ pub struct Engine {
     refusals: VecDeque<Refusal>,
     next_sweep: Instant,
     scratch: Vec<u8>,
+    /// Local addresses whose connections go to a PythonConnectionHandler.
+    raw_addresses: RawAddresses,
 }
 
 impl Engine {
@@ -226,10 +229,20 @@ impl Engine {
             match sys::accept(lfd) {
                 Ok((fd, peer, local)) => {
                     let d = after(now, self.first_byte_secs());
-                    if let Some(fd) = self.insert(Box::new(Conn::new(fd, peer, local, d))) {
-                        // The request often arrives with the handshake: read it now
-                        // rather than after another epoll round trip.
-                        self.on_readable(fd, now);
+                    let mut c = Box::new(Conn::new(fd, peer, local, d));
+                    let raw = !self.raw_addresses.is_empty() && self.raw_addresses.wants(&local);
+                    if raw {
+                        c.raw = true;
+                        c.phase = Phase::Ready;
+                    }
+                    if let Some(fd) = self.insert(c) {
+                        if raw {
+                            self.ready.push_back(fd);
+                        } else {
+                            // The request often arrives with the handshake: read it now
+                            // rather than after another epoll round trip.
+                            self.on_readable(fd, now);
+                        }
                     }
                 }
                 Err(e) => {
@@ -251,8 +264,9 @@ impl Engine {
         }
     }
 
-    /// Enforce deadlines: 408 for stalled heads and pre-read bodies, silent close for idle,
-    /// discarding and lingering connections.
+    /// Enforce deadlines: 408 for stalled heads, silent close for idle, discarding and
+    /// lingering connections. A stalled pre-read body goes to its handler, whose read then
+    /// fails (httpd lets the handler meet the timeout: mod_python's IOError).
     fn sweep(&mut self, now: Instant) {
         let mut expired = Vec::new();
         let mut next = now + Duration::from_secs(3600);
@@ -269,7 +283,14 @@ impl Engine {
         self.next_sweep = next;
         for (fd, phase) in expired {
             match phase {
-                Phase::Head | Phase::Body(_) => self.reject(fd, 408, now),
+                Phase::Head => self.reject(fd, 408, now),
+                Phase::Body(_) => {
+                    if let Some(c) = self.slot(fd) {
+                        c.body_timed_out = true;
+                        c.phase = Phase::Ready;
+                        self.ready.push_back(fd);
+                    }
+                }
                 _ => self.close(fd),
             }
         }
@@ -365,16 +386,20 @@ impl Drop for Engine {
 
 #[pymethods]
 impl Engine {
-    /// Engine(listen_fds, limits, reasons, error_page): takes already-bound listening
+    /// Engine(listen_fds, limits, reasons, error_page, raw_connections=[]): takes already-bound listening
     /// sockets (set non-blocking here, not closed on drop), the limits to enforce (read by
     /// attribute from the config's `Limits` dataclass), the reason phrase of each status
-    /// and `error_page(status, method) -> bytes`, the page of a request the engine refuses.
+    /// and `error_page(status, method) -> bytes`, the page of a request the engine refuses;
+    /// `raw_connections`: `(ip or "", port, raw)` local addresses whose connections are
+    /// handed over whole as `RawConnection`s (PythonConnectionHandler).
     #[new]
+    #[pyo3(signature = (listen_fds, limits, reasons, error_page, raw_connections = Vec::new()))]
     fn new(
         listen_fds: Vec<i32>,
         limits: Limits,
         reasons: std::collections::HashMap<u16, String>,
         error_page: Py<PyAny>,
+        raw_connections: Vec<(String, u16, bool)>,
     ) -> PyResult<Self> {
         let pairs: PyResult<Vec<(u16, Vec<u8>)>> =
             reasons.iter().map(|(&s, r)| Ok((s, latin1_bytes(r, "reason")?))).collect();
@@ -398,6 +423,7 @@ impl Engine {
             refusals: VecDeque::new(),
             next_sweep: Instant::now() + Duration::from_secs(3600),
             scratch: vec![0; READ_CHUNK],
+            raw_addresses: RawAddresses::parse(raw_connections)?,
         };
         for fd in listen_fds {
             sys::set_nonblocking(fd)?;
@@ -415,18 +441,25 @@ impl Engine {
     /// whole body). Returns None when `timeout` seconds pass or a signal arrives
     /// (after running Python's signal handlers, which may raise). Malformed requests
     /// are answered (4xx/5xx + Connection: close) and closed here, never returned.
-    fn next_request(&mut self, py: Python<'_>, timeout: f64) -> PyResult<Option<RawRequest>> {
+    /// A connection of `raw_connections` comes back as a `RawConnection` instead.
+    fn next_request(&mut self, py: Python<'_>, timeout: f64) -> PyResult<Option<Py<PyAny>>> {
         let deadline = after(Instant::now(), timeout);
         let mut polled = false;
         loop {
             let now = Instant::now();
             self.absorb(now);
             if let Some(mut c) = self.take_ready() {
+                if c.raw {
+                    let conn =
+                        RawConnection::new(Loan::new(c, self.shared.clone()), self.limits.timeout);
+                    return Ok(Some(Py::new(py, conn)?.into_any()));
+                }
                 let Some(head) = c.head.take() else { continue };
                 c.served += 1;
                 let loan = Loan::new(c, self.shared.clone());
                 let reasons = self.reasons.clone();
-                return Ok(Some(RawRequest::new(loan, head, self.limits.clone(), reasons)));
+                let req = RawRequest::new(loan, head, self.limits.clone(), reasons);
+                return Ok(Some(Py::new(py, req)?.into_any()));
             }
             if polled && now >= deadline {
                 return Ok(None);

@@ -4,11 +4,13 @@
 mod body; // request-body state: buffered discard, keep-alive decision (pure Rust)
 mod chunked; // strict incremental chunked-body decoder (pure Rust)
 mod conn; // per-connection state machine, loans of connections to requests
+mod deflate; // GzipStream: mod_deflate's gzip framing around zlib-rs (flate2)
 mod engine; // Engine: epoll loop, accept, timeouts, keep-alive, pipelining
 mod errors; // BadRequestError and error conversions
 mod parse; // request-head scanner/parser and framing decisions (pure Rust)
 mod pyapi; // Limits, ParsedHead, parse_head, decode_chunked, http_date
 mod pyio; // GIL-released blocking reads/writes with signal checks; latin-1 helpers
+mod rawconn; // RawConnection: a connection handed whole to a PythonConnectionHandler
 mod request; // RawRequest: body reading and response writing
 mod response; // reason table, framing decision, header serialisation, Date cache (pure Rust)
 mod sys; // every system call (accept, read/write, sendfile, poll, epoll, files), behind invariants
@@ -19,7 +21,9 @@ use pyo3::prelude::*;
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<engine::Engine>()?;
     m.add_class::<request::RawRequest>()?;
+    m.add_class::<rawconn::RawConnection>()?;
     m.add_class::<pyapi::ParsedHead>()?;
+    m.add_class::<deflate::GzipStream>()?;
     errors::register(m)?;
     m.add_function(wrap_pyfunction!(pyapi::parse_head, m)?)?;
     m.add_function(wrap_pyfunction!(pyapi::decode_chunked, m)?)?;

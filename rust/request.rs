@@ -18,7 +18,7 @@ use pyo3::types::{PyBytes, PyList, PyTuple};
 
 use crate::body::Body;
 use crate::conn::{Loan, StageClock};
-use crate::errors::{bad_request, conn_gone, state_error};
+use crate::errors::{bad_request, conn_gone, read_timeout, state_error};
 use crate::parse::{parse_decimal, Framing, Head};
 use crate::pyapi::Limits;
 use crate::pyio::{
@@ -46,6 +46,8 @@ struct Prepared {
     chunked: bool,
     no_body: bool,
     close: bool,
+    /// A streamed body delimited by the handler's Content-Length: the bytes it must have.
+    length: Option<u64>,
 }
 
 /// `send_file`'s file: an open descriptor or a path.
@@ -94,15 +96,23 @@ pub struct RawRequest {
     resp: ResponseState,
     will_close: bool,
     bytes_sent: u64,
+    /// A streamed body under the handler's Content-Length: (declared, still to send).
+    length: Option<(u64, u64)>,
+    /// Declared body bytes never sent when the response finished (the connection closed).
+    unsent_length: u64,
     finished: bool,
+    /// The engine's pre-read of the body timed out (see `Conn::body_timed_out`).
+    body_timed_out: bool,
 }
 
 impl RawRequest {
     pub fn new(mut loan: Loan, head: Head, limits: Limits, reasons: Arc<Reasons>) -> Self {
         let unknown = std::net::SocketAddr::from(([0, 0, 0, 0], 0));
-        let (remote, local, count, time) = match loan.get() {
-            Some(c) => (c.peer, c.local, c.served, c.head_time),
-            None => (unknown, unknown, 0, 0.0),
+        let (remote, local, count, time, body_timed_out) = match loan.get() {
+            Some(c) => {
+                (c.peer, c.local, c.served, c.head_time, std::mem::take(&mut c.body_timed_out))
+            }
+            None => (unknown, unknown, 0, 0.0, false),
         };
         let body = Body::new(head.framing, limits.body);
         RawRequest {
@@ -123,7 +133,10 @@ impl RawRequest {
             resp: ResponseState::NotStarted,
             will_close: false,
             bytes_sent: 0,
+            length: None,
+            unsent_length: 0,
             finished: false,
+            body_timed_out,
         }
     }
 
@@ -173,6 +186,9 @@ impl RawRequest {
         out: &mut Vec<u8>,
         max: usize,
     ) -> PyResult<()> {
+        if self.body_timed_out {
+            return Err(read_timeout());
+        }
         self.maybe_continue(py)?;
         let mut clock = self.clock();
         let timeout = self.limits.timeout;
@@ -293,11 +309,16 @@ impl RawRequest {
         });
         let head =
             response::serialize_head(status, &reason, &out_headers, framed.framing, framed.conn);
+        let length = match framed.framing {
+            BodyFraming::Length(n) if !complete && !framed.no_body => Some(n),
+            _ => None,
+        };
         Ok(Prepared {
             head,
             chunked: framed.framing == BodyFraming::Chunked,
             no_body: framed.no_body,
             close: framed.close,
+            length,
         })
     }
 
@@ -318,6 +339,29 @@ impl RawRequest {
         self.will_close = true;
         self.loan.close();
         e
+    }
+
+    /// How many of `len` more body bytes the declared Content-Length still admits, and
+    /// whether `len` goes past it (the rest is never sent).
+    fn admit(&mut self, len: u64) -> (u64, bool) {
+        match &mut self.length {
+            None => (len, false),
+            Some((_, left)) => {
+                let n = len.min(*left);
+                *left -= n;
+                (n, len > n)
+            }
+        }
+    }
+
+    /// The body went past its declared Content-Length: what fitted was sent, the rest is
+    /// dropped and the connection closed (its framing would be broken otherwise).
+    fn too_long(&mut self) -> PyErr {
+        let declared = self.length.map_or(0, |(d, _)| d);
+        self.broken(PyValueError::new_err(format!(
+            "response body longer than its Content-Length ({declared}): truncated, \
+             connection closed"
+        )))
     }
 
     /// Consume body bytes already buffered, without blocking.
@@ -426,9 +470,21 @@ impl RawRequest {
     fn bytes_sent(&self) -> u64 {
         self.bytes_sent
     }
+    /// Body bytes the response's Content-Length declared but the handler never sent
+    /// (the connection was closed instead of padding); 0 once a response finished whole.
+    #[getter]
+    fn unsent_length(&self) -> u64 {
+        self.unsent_length
+    }
     #[getter]
     fn headers_sent(&self) -> bool {
         self.resp != ResponseState::NotStarted
+    }
+    /// Whether the connection stays open after this response, as decided when its head
+    /// went out (None before): httpd's conn->keepalive after ap_set_keepalive.
+    #[getter]
+    fn keeps_alive(&self) -> Option<bool> {
+        (self.resp != ResponseState::NotStarted).then_some(!self.will_close)
     }
 
     /// First value of a header, case-insensitive, without building `headers`.
@@ -466,8 +522,11 @@ impl RawRequest {
     /// Write the status line and headers (Date, Server and framing are added by
     /// the engine) and `body`. With complete=True the response is whole: it gets
     /// Content-Length (no body for HEAD, 1xx, 204, 304) and the request is finished.
-    /// With complete=False more body follows through `write`: chunked for HTTP/1.1,
-    /// close-delimited for HTTP/1.0. Raises ValueError for header names or values
+    /// With complete=False more body follows through `write`: delimited by the
+    /// Content-Length in `headers` if there is one (enforced: bytes past it raise
+    /// ValueError after what fitted, and the connection closes; a shorter body closes it
+    /// at finish, see `unsent_length`), else chunked for HTTP/1.1 and close-delimited for
+    /// HTTP/1.0. Raises ValueError for header names or values
     /// with control characters (response splitting), OSError if the client is gone.
     fn send_response(
         &mut self,
@@ -480,14 +539,17 @@ impl RawRequest {
     ) -> PyResult<()> {
         let p = self.prepare(status, reason, &headers, complete, body.len() as u64)?;
         let fd = self.fd()?;
+        self.length = p.length.map(|n| (n, n));
+        let (admitted, over) = self.admit(body.len() as u64);
+        let body = &body[..admitted as usize];
         let send_body = !p.no_body && !body.is_empty();
         let size_line = response::chunk_header(body.len());
         let mut parts: Vec<&[u8]> = vec![&p.head];
         if send_body {
             if p.chunked {
-                parts.extend([&size_line[..], &body[..], b"\r\n"]);
+                parts.extend([&size_line[..], body, b"\r\n"]);
             } else {
-                parts.push(&body);
+                parts.push(body);
             }
         }
         self.will_close = p.close;
@@ -495,7 +557,11 @@ impl RawRequest {
         if send_body {
             self.bytes_sent += body.len() as u64;
         }
-        self.started(py, p, complete)
+        self.started(py, p, complete)?;
+        if over {
+            return Err(self.too_long());
+        }
+        Ok(())
     }
 
     /// Send `count` bytes of a file from `offset` (count < 0: to its end; clamped to the
@@ -545,6 +611,7 @@ impl RawRequest {
                 let p =
                     self.prepare(status, reason, &headers.unwrap_or_default(), complete, count)?;
                 self.will_close = p.close;
+                self.length = p.length.map(|n| (n, n));
                 // From here on the head counts as sent: a failure closes the connection.
                 self.resp = ResponseState::Streaming { chunked: p.chunked, no_body: p.no_body };
                 (Some(p.head), p.chunked, p.no_body)
@@ -552,6 +619,7 @@ impl RawRequest {
             ResponseState::Streaming { chunked, no_body } => (None, chunked, no_body),
             ResponseState::Complete => return Err(state_error("response is complete")),
         };
+        let (count, over) = if no_body { (count, false) } else { self.admit(count) };
         let body = !no_body && count > 0;
         let size_line =
             if body && chunked { response::chunk_header(count as usize) } else { Vec::new() };
@@ -586,6 +654,9 @@ impl RawRequest {
         }
         let sent = if body { count } else { 0 };
         self.bytes_sent += sent;
+        if over {
+            return Err(self.too_long());
+        }
         if complete {
             self.resp = ResponseState::Complete;
             self.finish(py)?;
@@ -609,13 +680,18 @@ impl RawRequest {
         if no_body || data.is_empty() {
             return Ok(());
         }
-        if chunked {
+        let (admitted, over) = self.admit(data.len() as u64);
+        let data = &data[..admitted as usize];
+        if chunked && !data.is_empty() {
             let size_line = response::chunk_header(data.len());
-            self.send(py, fd, &[&size_line, &data, b"\r\n"])?;
-        } else {
-            self.send(py, fd, &[&data])?;
+            self.send(py, fd, &[&size_line, data, b"\r\n"])?;
+        } else if !data.is_empty() {
+            self.send(py, fd, &[data])?;
         }
         self.bytes_sent += data.len() as u64;
+        if over {
+            return Err(self.too_long());
+        }
         Ok(())
     }
 
@@ -640,6 +716,12 @@ impl RawRequest {
                 self.send(py, fd, &[b"0\r\n\r\n"])?;
             }
             _ => {}
+        }
+        if let Some((_, left @ 1..)) = self.length {
+            // Shorter than its Content-Length: never padded; closing tells the client the
+            // body is incomplete (`unsent_length` lets the caller log it).
+            self.unsent_length = left;
+            self.will_close = true;
         }
         if self.will_close || self.loan.draining() {
             self.loan.close_gracefully();

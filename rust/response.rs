@@ -117,12 +117,15 @@ pub struct Framed {
 /// Frame a response as httpd's core does (ap_set_keepalive, ap_http_header_filter): no
 /// body for HEAD/1xx/204/304, but HEAD announces the length the GET would have (the
 /// handler's Content-Length, else the body it produced when complete) and 304 keeps the
-/// handler's; a complete body gets Content-Length; a streamed one is chunked on HTTP/1.1
-/// and close-delimited on HTTP/1.0 (which then cannot stay open). `Connection: close`
-/// when closing, `keep-alive` when an HTTP/1.0 connection persists.
+/// handler's; a complete body gets Content-Length (its real length, as
+/// ap_content_length_filter sets it on seeing the end); a streamed one keeps the
+/// handler's Content-Length (the sender enforces it), else is chunked on HTTP/1.1 and
+/// close-delimited on HTTP/1.0 (which then cannot stay open). `Connection: close` when
+/// closing, `keep-alive` when an HTTP/1.0 connection persists.
 pub fn frame_response(f: &FramingFacts) -> Framed {
     let no_body = f.is_head || !status_has_body(f.status);
-    let close = f.must_close || (!f.complete && !no_body && !f.http11);
+    let delimited_by_close = !f.complete && !no_body && f.handler_length.is_none();
+    let close = f.must_close || (delimited_by_close && !f.http11);
     let framing = if no_body {
         match f.handler_length {
             Some(n) if f.is_head || f.status == 304 => BodyFraming::Length(n),
@@ -133,6 +136,8 @@ pub fn frame_response(f: &FramingFacts) -> Framed {
         }
     } else if f.complete {
         BodyFraming::Length(f.body_len)
+    } else if let Some(n) = f.handler_length {
+        BodyFraming::Length(n)
     } else if f.http11 {
         BodyFraming::Chunked
     } else {
@@ -339,6 +344,11 @@ mod tests {
             ((200, false, true, false, false, 0, None), (Chunked, Plain, false, false)),
             ((200, false, true, true, false, 0, None), (Chunked, Close, true, false)),
             ((200, false, false, false, false, 0, None), (CloseDelimited, Close, true, false)),
+            // streamed with the handler's Content-Length: kept, persistent on 1.0 and 1.1
+            ((200, false, true, false, false, 0, Some(9)), (Length(9), Plain, false, false)),
+            ((200, false, false, false, false, 0, Some(9)), (Length(9), KeepAlive, false, false)),
+            ((200, false, false, true, false, 0, Some(9)), (Length(9), Close, true, false)),
+            ((204, false, true, false, false, 0, Some(9)), (NoBody, Plain, false, true)),
             // HEAD: the handler's length, else the complete body's, else none
             ((200, true, true, false, true, 7, None), (Length(7), Plain, false, true)),
             ((200, true, true, false, true, 7, Some(42)), (Length(42), Plain, false, true)),

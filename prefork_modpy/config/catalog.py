@@ -57,6 +57,10 @@ _IMPLEMENTED = {
     "mpm_prefork": "prefork", "unixd": "mod_unixd", "version": "mod_version",
     # -- mod_rewrite --
     "rewrite": "mod_rewrite",
+    # -- mod_headers / mod_expires / mod_deflate (mod_filter: AddOutputFilterByType only) --
+    "headers": "mod_headers", "expires": "mod_expires", "deflate": "mod_deflate",
+    "filter": "mod_filter", "autoindex": "mod_autoindex",
+    "include": "mod_include",
     # issue 10 (config/httpdmods.py and the httpd/ modules it names)
     "env": "mod_env", "setenvif": "mod_setenvif", "access_compat": "mod_access_compat",
     "authn_file": "mod_authn_file", "authz_groupfile": "mod_authz_groupfile",
@@ -73,26 +77,17 @@ _OTHER_LANGUAGE = ("prefork-modpy runs mod_python handlers only",
 _MISSING: dict[str, tuple[str, str]] = {
     "ssl": _TLS, "gnutls": _TLS, "http2": ("HTTP/2 is not spoken by prefork-modpy",
                                           "terminate HTTP/2 in a proxy in front"),
-    "headers": _HTTPD_MODULE, "expires": _HTTPD_MODULE,
     "auth_digest": _HTTPD_MODULE, "actions": _HTTPD_MODULE, "userdir": _HTTPD_MODULE,
     "remoteip": ("prefork-modpy has its own TrustedProxies directive",
                  "use TrustedProxies (docs/deployment.md)"),
-    "autoindex": ("directory listings are not produced (a directory without an index file "
-                  "is not listed)", "put an index file in the directory if you need one"),
     "negotiation": ("content negotiation (MultiViews, type maps) is not implemented",
                     "link to the variant files themselves"),
-    "deflate": ("responses are not compressed (HTTP clients accept uncompressed replies)",
-                "compress in a proxy in front if bandwidth matters"),
-    "filter": ("only Python filters exist (PythonOutputFilter/PythonInputFilter)",
-               "write the filter in Python"),
     "mpm_event": ("prefork-modpy runs the prefork model: one request per worker process",
                   "size workers with StartServers/MaxRequestWorkers (or --workers)"),
     "mpm_worker": ("prefork-modpy runs the prefork model: one request per worker process",
                    "size workers with StartServers/MaxRequestWorkers (or --workers)"),
     "cgi": ("CGI scripts are not run", "port the script to a mod_python handler"),
     "cgid": ("CGI scripts are not run", "port the script to a mod_python handler"),
-    "include": ("server-side includes are not processed",
-                "render the page in a handler (PSP) instead"),
     "proxy": ("prefork-modpy is not a proxy", "proxy in a server in front"),
     "proxy_http": ("prefork-modpy is not a proxy", "proxy in a server in front"),
     "wsgi": _OTHER_LANGUAGE, "php": _OTHER_LANGUAGE, "php5": _OTHER_LANGUAGE,
@@ -169,9 +164,6 @@ _add("core", Status.ACCEPTED, "prefork-modpy already sends files without mmap/se
      "tuning; the bytes on the wire are the same", "", "EnableMMAP", "EnableSendfile")
 _add("core", Status.REFUSED, "the server's own content ETag rules are fixed "
      "(inode-free, size and mtime)", "remove the line", "FileETag")
-_add("core", Status.REFUSED, "AddOutputFilterByType needs mod_filter; prefork-modpy has "
-     "Python filters by name only", "use SetOutputFilter/AddOutputFilter with a "
-     "PythonOutputFilter", "AddOutputFilterByType")
 _add("mod_authz_core", Status.REFUSED, "not implemented: sections replace their parent's "
      "Require lines (AuthMerging Off), a failed authorization of a user answers 401, and "
      "provider aliases do not exist", "write the combined Require lines (or <RequireAll>) in "
@@ -190,18 +182,24 @@ for _threads in ("ThreadsPerChild", "MinSpareThreads", "MaxSpareThreads", "Threa
          "process, without threads; thread sizing does not apply",
          "size workers with StartServers/MaxRequestWorkers", _threads)
 
-AUTOINDEX_LOOK = ("IndexOptions", "IndexOrderDefault", "IndexStyleSheet", "IndexHeadInsert",
-                  "IndexIgnore", "IndexIgnoreReset", "AddIcon", "AddIconByType",
-                  "AddIconByEncoding", "AddAlt", "AddAltByType", "AddAltByEncoding",
-                  "AddDescription", "DefaultIcon", "HeaderName", "ReadmeName")
-_add("mod_autoindex", Status.WARNED, "mod_autoindex's look and feel; prefork-modpy produces "
-     "no directory listings", "", *AUTOINDEX_LOOK)
+AUTOINDEX_LOOK: tuple[str, ...] = ()  # -- mod_autoindex: implemented (config/autoindex.py) --
 NEGOTIATION_META = ("LanguagePriority", "ForceLanguagePriority", "CacheNegotiatedDocs")
 _add("mod_negotiation", Status.WARNED, "language preferences for content negotiation, which "
      "prefork-modpy does not do", "", *NEGOTIATION_META)
-_add("mod_deflate", Status.WARNED, "responses are not compressed by prefork-modpy (clients "
-     "accept uncompressed replies)", "compress in a proxy in front",
-     "DeflateCompressionLevel", "DeflateBufferSize", "DeflateMemLevel", "DeflateWindowSize")
+# -- mod_headers / mod_expires / mod_deflate --
+_add("mod_deflate", Status.WARNED, "prefork-modpy compresses with httpd's default window (15) "
+     "and memory level (9) and flushes per block it sends; these tune only the size of the "
+     "compressed bytes, not what the client decodes", "remove the line",
+     "DeflateBufferSize", "DeflateMemLevel", "DeflateWindowSize")
+_add("mod_deflate", Status.REFUSED, "only compression of responses (the DEFLATE output "
+     "filter) is implemented", "decompress request bodies in the handler",
+     "DeflateInflateLimitRequestBody", "DeflateInflateRatioLimit", "DeflateInflateRatioBurst")
+_add("mod_deflate", Status.REFUSED, "notes for the access log of compression ratios are not "
+     "kept", "remove the line", "DeflateFilterNote")
+_add("mod_filter", Status.REFUSED, "only AddOutputFilterByType DEFLATE is implemented from "
+     "mod_filter (dynamic filter chains are not)", "use SetOutputFilter/AddOutputFilter, or "
+     "AddOutputFilterByType DEFLATE", "FilterDeclare", "FilterProvider", "FilterChain",
+     "FilterProtocol", "FilterTrace")
 
 _add_module("mod_ssl", "SSLEngine", "SSLCertificateFile", "SSLCertificateKeyFile",
             "SSLCertificateChainFile", "SSLCACertificateFile", "SSLCACertificatePath",
@@ -214,8 +212,6 @@ _add_module("mod_ssl", "SSLEngine", "SSLCertificateFile", "SSLCertificateKeyFile
 _add("mod_rewrite", Status.REFUSED, "removed in httpd 2.4 (mod_rewrite logs through the "
      "error log)", "remove the line; httpd 2.4 uses LogLevel rewrite:traceN",
      "RewriteLog", "RewriteLogLevel", "RewriteLock")
-_add_module("mod_headers", "Header", "RequestHeader")
-_add_module("mod_expires", "ExpiresActive", "ExpiresByType", "ExpiresDefault")
 _add_module("mod_auth_digest", "AuthDigestProvider", "AuthDigestDomain",
             "AuthDigestEnableQueryStringHack")
 _add("mod_auth_basic", Status.REFUSED, "only the 'file' provider (AuthBasicProvider file, "
@@ -243,7 +239,16 @@ _add_module("mod_authnz_ldap", "AuthLDAPURL", "AuthLDAPBindDN", "AuthLDAPBindPas
 _add_module("mod_negotiation", "MultiviewsMatch")
 _add_module("mod_userdir", "UserDir")
 _add_module("mod_actions", "Action", "Script")
-_add_module("mod_include", "XBitHack", "SSILegacyExprParser")
+_add("mod_include", Status.REFUSED, "files are parsed by AddOutputFilter/SetOutputFilter "
+     "INCLUDES only, not by their execute bit", "name the files .shtml and add "
+     "`AddOutputFilter INCLUDES .shtml`", "XBitHack")
+_add("mod_include", Status.REFUSED, "only ap_expr's syntax is read in #if expressions (httpd "
+     "2.4's default)", "write the expressions in ap_expr syntax (v('name'), %{NAME}, ==, =~ /re/)",
+     "SSILegacyExprParser")
+_add("mod_include", Status.REFUSED, "the SSI start/end tags, messages and formats are "
+     "httpd's defaults (a page sets errmsg/timefmt/sizefmt with `<!--#config -->`)",
+     "use `<!--#config -->` in the page", "SSIStartTag", "SSIEndTag", "SSIErrorMsg",
+     "SSITimeFormat", "SSIUndefinedEcho", "SSIETag", "SSILastModified")
 _add("mod_python", Status.REFUSED, "mod_python 3.x's Apache 1.3 directive; Apache 2 and "
      "prefork-modpy load modules with LoadModule only", "remove the line", "AddModule",
      "ClearModuleList")
@@ -254,11 +259,7 @@ _add("mod_python", Status.REFUSED, "mod_python 3.x's Apache 1.3 directive; Apach
 # does now (docs/directives.md lists which values are accepted today).
 _WIRING = "prefork-modpy reads it but does not apply it to requests yet"
 PENDING_FIELDS = {
-    "ServerAdmin": "VirtualHost.server_admin (req.server.server_admin, SERVER_ADMIN, error "
-                   "pages)",
-    "ErrorLog": "VirtualHost.error_log (a virtual host's own error log)",
-    "LogLevel": "VirtualHost.log_level (a virtual host's level that differs from the main "
-                "server's, and per-module levels)",
+    "LogLevel": "VirtualHost.log_level (per-module levels: LogLevel module:level)",
 }
 for _name, _field in PENDING_FIELDS.items():
     DIRECTIVES.setdefault(_name.lower(), DirectiveInfo(

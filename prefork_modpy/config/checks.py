@@ -32,6 +32,9 @@ def file_problems(config: ServerConfig) -> list[str]:
     where = config.sources.get
     if config.error_log:
         problems += _log_problem(config.error_log, where("ErrorLog", config.path), "ErrorLog")
+    for vhost in config.vhosts:  # a <VirtualHost>'s own ErrorLog
+        if vhost.error_log and vhost.error_log != config.error_log:
+            problems += _log_problem(vhost.error_log, f"{vhost.file}:{vhost.line}", "ErrorLog")
     for host in [config.main, *config.vhosts]:
         for path, _ in host.custom_logs:
             source = config.custom_log_sources.get(path, f"{host.file}:{host.line}")

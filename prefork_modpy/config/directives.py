@@ -12,7 +12,8 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Callable, Optional
 
-from . import catalog, httpdmods, overrides
+from . import autoindex as autoindex_config
+from . import catalog, httpdmods, outputmods, overrides
 from . import rewrite as mod_rewrite
 from .overrides import Overrides
 from .regex import SearchPattern
@@ -51,6 +52,9 @@ PHASES: tuple[Phase, ...] = (
 )
 PHASE = {phase.directive: phase for phase in PHASES}
 DEFAULT_OBJECT = {phase.directive: phase.default_object for phase in PHASES}
+# -- PythonConnectionHandler (server config; modpy/connection.py) --
+CONNECTION_HANDLER = "PythonConnectionHandler"
+DEFAULT_OBJECT[CONNECTION_HANDLER] = "connectionhandler"
 _PHASE_BY_LOWER = {phase.directive.lower(): phase.directive for phase in PHASES}
 PYTHON_HANDLER_NAMES = frozenset({"mod_python", "python-program"})
 # `Require` forms decided by the client's address (mod_authz_host), not by a user.
@@ -64,11 +68,7 @@ _FLAG_BY_LOWER = {name.lower(): name for name in _FLAG_DIRECTIVES}
 _TEXT_BY_LOWER = {name.lower(): name for name in _TEXT_DIRECTIVES}
 
 # Directives mod_python has that this server refuses, with the reason.
-REFUSED = {
-    "pythonconnectionhandler": "PythonConnectionHandler is not supported: the HTTP engine "
-                               "owns every connection (parsing, limits, keep-alive), so a "
-                               "handler cannot take over the raw socket",
-}
+REFUSED: dict[str, str] = {}
 
 
 @dataclass(frozen=True)
@@ -142,6 +142,16 @@ class DirSettings:
     server_rewrite: Optional[mod_rewrite.RewriteSettings] = None
     allow_override: Optional[Overrides] = None  # None: inherit (default None)
     allow_override_list: Optional[frozenset[str]] = None
+    # -- mod_headers / mod_expires / mod_deflate (outputmods.py) --
+    header_actions: tuple[outputmods.HeaderAction, ...] = ()  # Header (parent's first)
+    request_header_actions: tuple[outputmods.HeaderAction, ...] = ()  # RequestHeader
+    expires_active: Optional[bool] = None
+    expires_by_type: dict[str, tuple[str, int]] = field(default_factory=dict)
+    expires_default: Optional[tuple[str, int]] = None  # (base "A"/"M", seconds)
+    deflate_types: frozenset[str] = frozenset()  # AddOutputFilterByType DEFLATE
+    deflate_level: Optional[int] = None  # DeflateCompressionLevel (server/vhost)
+    # -- mod_autoindex (config/autoindex.py) --
+    autoindex: Optional[autoindex_config.AutoindexConf] = None
     # -- mod_env, mod_setenvif, mod_access_compat, authz containers, authn_file,
     # authz_groupfile, alias redirects (httpdmods.py); None: none of them is used here --
     httpd: Optional[httpdmods.HttpdMods] = None
@@ -185,6 +195,16 @@ class DirSettings:
             rewrite=mod_rewrite.merge_perdir(self.rewrite, child.rewrite),
             allow_override=_pick(child.allow_override, self.allow_override),
             allow_override_list=_pick(child.allow_override_list, self.allow_override_list),
+            # -- mod_headers / mod_expires / mod_deflate --
+            header_actions=self.header_actions + child.header_actions,
+            request_header_actions=self.request_header_actions + child.request_header_actions,
+            expires_active=_pick(child.expires_active, self.expires_active),
+            expires_by_type={**self.expires_by_type, **child.expires_by_type},
+            expires_default=_pick(child.expires_default, self.expires_default),
+            deflate_types=self.deflate_types | child.deflate_types,
+            deflate_level=_pick(child.deflate_level, self.deflate_level),
+            # -- mod_autoindex --
+            autoindex=autoindex_config.merge(self.autoindex, child.autoindex),
             httpd=httpdmods.merge(self.httpd, child.httpd),
         )
 
@@ -216,6 +236,14 @@ class DirSettings:
         """Whether any filter is activated here (one attribute read per request)."""
         return bool(self.set_output_filter or self.set_input_filter
                     or self.add_output_filters or self.add_input_filters)
+
+    @cached_property
+    def httpd_output(self) -> bool:
+        """Whether mod_headers, mod_expires or a by-type DEFLATE act here (one attribute
+        read per request decides; SetOutputFilter DEFLATE goes through `filtered`)."""
+        return bool(self.header_actions or self.request_header_actions or self.deflate_types
+                    or (self.expires_active and (self.expires_by_type
+                                                 or self.expires_default is not None)))
 
     @cached_property
     def mime_cache(self) -> dict:
@@ -309,6 +337,11 @@ def _entry(node: Node, phase: str, word: str, ctx: SectionContext) -> HandlerEnt
         raise ConfigError.at(node, f"{phase}: bad object name in {word!r}")
     return HandlerEntry(word, module, obj or DEFAULT_OBJECT[phase], ctx.directory,
                         ctx.is_location, dir_pattern=ctx.directory_regex, path=path)
+
+
+def connection_handler_entry(node: Node) -> HandlerEntry:
+    """`PythonConnectionHandler module[::object]` (server config only)."""
+    return _entry(node, CONNECTION_HANDLER, _one(node), SectionContext())
 
 
 def _handler_module(settings: DirSettings, node: Node, ctx: SectionContext) -> None:
@@ -434,15 +467,18 @@ _FILTER_DIRECTIVES = {
 
 def check_filter_names(all_settings: list[DirSettings]) -> None:
     """Every filter a Set/Add*Filter names must be a Python filter registered somewhere
-    (httpd's own filters, INCLUDES or DEFLATE, do not exist here)."""
+    or INCLUDES (mod_include); httpd's other filters (DEFLATE, ...) do not exist here."""
     known = {(name, False) for s in all_settings for name in s.output_filters}
+    known.add(("includes", False))  # -- mod_include -- (httpd/include.py)
     known |= {(name, True) for s in all_settings for name in s.input_filters}
+    known.add((outputmods.DEFLATE, False))  # -- mod_deflate: httpd's DEFLATE filter --
     for settings in all_settings:
         for name, is_input, node in settings.filter_uses:
             if (name.lower(), is_input) not in known:
                 kind = "PythonInputFilter" if is_input else "PythonOutputFilter"
                 raise ConfigError.at(node, f"{node.name}: no {kind} is named {name!r} "
-                                           "(prefork-modpy has Python filters only)")
+                                           "(prefork-modpy has Python filters and INCLUDES "
+                                           "only)")
 
 
 # The classes mod_python.Session.Session() can pick (RedisSession: not in mod_python).
@@ -521,9 +557,7 @@ def _options(settings: DirSettings, node: Node, warnings: list[str]) -> None:
 
 
 def _warn_options(node: Node, enabled: set[str], warnings: list[str]) -> None:
-    notes = {"indexes": "Indexes: no directory listings are produced (mod_autoindex is not "
-                        "part of prefork-modpy)",
-             "multiviews": "MultiViews: content negotiation is not done (mod_negotiation is "
+    notes = {"multiviews": "MultiViews: content negotiation is not done (mod_negotiation is "
                            "not part of prefork-modpy); only exact file names are served"}
     for name in sorted(enabled & notes.keys()):
         warnings.append(f"{node.where}: Options {notes[name]}")
@@ -607,6 +641,8 @@ _SIMPLE: dict[str, Callable[[DirSettings, Node], None]] = {
     "addlanguage": _mapping("languages", "language"),
     "addcharset": _mapping("charsets", "charset"),
     "adddefaultcharset": _add_default_charset,
+    **outputmods.DIRECTIVES,  # -- mod_headers / mod_expires / mod_deflate --
+    **autoindex_config.DIRECTIVES,  # -- mod_autoindex --
 }
 # Per-directory directives that may add warning lines.
 _WARNING: dict[str, Callable[[DirSettings, Node, list[str]], None]] = {
@@ -652,6 +688,9 @@ def apply_dir_directive(settings: DirSettings, node: Node, ctx: SectionContext,
         return
     if key in REFUSED:
         raise ConfigError.at(node, f"{node.name}: {REFUSED[key]} (refused rather than ignored)")
+    if key == "deflatecompressionlevel" and not ctx.is_server:  # -- mod_deflate: RSRC_CONF --
+        raise ConfigError.at(node, f"{node.name} is not allowed here (server config and "
+                                   "virtual host only)")
     if key in _PHASE_BY_LOWER:
         phase = _PHASE_BY_LOWER[key]
         if not ctx.is_server and phase in ("PythonPostReadRequestHandler", "PythonTransHandler"):
@@ -671,3 +710,5 @@ def apply_dir_directive(settings: DirSettings, node: Node, ctx: SectionContext,
         _CONTEXTUAL[key](settings, node, ctx)
     else:
         _SIMPLE[key](settings, node)
+        if ctx.is_server and settings.autoindex is not None:  # -- mod_autoindex --
+            settings.autoindex.server_level = True

@@ -17,9 +17,11 @@ from typing import Any, Callable, Mapping, Optional
 from . import catalog, httpdmods, logformat
 from .directives import (
     DirSettings,
+    HandlerEntry,
     SectionContext,
     apply_dir_directive,
     check_filter_names,
+    connection_handler_entry,
     is_dir_directive,
     require_wired,
 )
@@ -149,10 +151,15 @@ class VirtualHost:
     # The same, resolved: (ip, port), ip None for `*`, port 0 for any; `_default_` apart.
     binds: tuple[tuple[Optional[str], int], ...] = ()
     default_ports: tuple[int, ...] = ()  # `_default_[:port]` (0: any port)
-    server_admin: Optional[str] = None  # ServerAdmin (wired by the follow-up)
+    server_admin: Optional[str] = None  # ServerAdmin (the main server's when unset)
     server_signature: str = ""  # ServerSignature: off, on or email ("" until resolved)
     error_log: Optional[str] = None  # a <VirtualHost>'s own ErrorLog (resolved)
     log_level: Optional[str] = None  # a <VirtualHost>'s own LogLevel
+    # -- ServerPath, ErrorLog as written (server_rec's path and error_fname) --
+    server_path: Optional[str] = None
+    error_fname: Optional[str] = None
+    # -- PythonConnectionHandler (the main server's when unset) --
+    connection_handler: Optional[HandlerEntry] = None
     # -- mod_rewrite / .htaccess --
     rewrite: Optional[RewriteSettings] = None  # server-context rewriting (translate_name)
     rewrite_on: bool = False  # RewriteEngine On with rules in server context
@@ -319,6 +326,25 @@ class ServerConfig:
                 self._address_cache[local] = found
         return found
 
+    # -- ServerPath (vhost.c check_serverpath) --
+    def vhost_by_server_path(self, uri: str) -> Optional[VirtualHost]:
+        """For a request without Host: the first vhost whose ServerPath prefixes the URI
+        at a segment boundary."""
+        for vhost in self.vhosts:
+            path = vhost.server_path
+            if path and uri.startswith(path) and (
+                    path.endswith("/") or uri[len(path):len(path) + 1] in ("", "/")):
+                return vhost
+        return None
+
+    # -- connection base server (ap_update_vhost_given_ip) --
+    def base_vhost(self, local_ip: str, local_port: int) -> VirtualHost:
+        """httpd's conn->base_server: the first <VirtualHost> listed for the address the
+        connection was accepted on (an exact IP first, then a `*`/_default_ one for the
+        port), else the main server; the Host header plays no part."""
+        found = self.vhosts_for_address((local_ip, local_port))
+        return found[0] if found else self.main
+
 
 def _vhosts_for_address(vhosts: list[VirtualHost],
                         local: tuple[str, int]) -> list[VirtualHost]:
@@ -335,6 +361,17 @@ def _vhosts_for_address(vhosts: list[VirtualHost],
     if wildcard:
         return wildcard
     return [vhost for vhost in vhosts if any(p in (0, port) for p in vhost.default_ports)]
+
+
+def split_address(address: str) -> tuple[str, str]:
+    """`host[:port]` or `[v6]:port` as written in <VirtualHost>."""
+    if address.startswith("["):
+        host, _, rest = address[1:].partition("]")
+        return host, rest[1:]
+    if address.count(":") == 1:
+        host, _, port_text = address.partition(":")
+        return host, port_text
+    return address, ""
 
 
 def _host_matches(alias: str, host: str) -> bool:
@@ -401,24 +438,23 @@ class _Builder:
         return config
 
     def _finish_vhosts(self) -> None:
-        """httpd: a <VirtualHost> without ServerName takes the main server's; its own
-        ErrorLog/LogLevel must be the main server's until per-host logs are wired."""
-        main_log = self.extra.get("error_log")
-        main_level = self.extra.get("log_level", "warn")
-        self.main.server_signature = self.main.server_signature or "off"
+        """httpd: a <VirtualHost> without ServerName, ServerAdmin, ErrorLog or LogLevel
+        takes the main server's (its own error log is opened by the runtime)."""
+        main = self.main
+        main.server_signature = main.server_signature or "off"
         for vhost in self.vhosts:
             if not vhost.server_name:
-                vhost.server_name = self.main.server_name
+                vhost.server_name = main.server_name
             # -- ServerSignature: a per-directory merge in httpd; a host inherits main's --
-            vhost.server_signature = vhost.server_signature or self.main.server_signature
-            if vhost.error_log is not None and vhost.error_log != main_log:
-                raise ConfigError(f"{vhost.file}:{vhost.line}: " + catalog.pending(
-                    "ErrorLog", f"this virtual host's {vhost.error_log} differs from the "
-                                f"main server's {main_log or 'stderr'}"))
-            if vhost.log_level is not None and vhost.log_level != main_level:
-                raise ConfigError(f"{vhost.file}:{vhost.line}: " + catalog.pending(
-                    "LogLevel", f"this virtual host's {vhost.log_level} differs from the main "
-                                f"server's {main_level}"))
+            vhost.server_signature = vhost.server_signature or main.server_signature
+            if vhost.server_admin is None:
+                vhost.server_admin = main.server_admin
+            if vhost.error_log is None:
+                vhost.error_log, vhost.error_fname = self.extra.get("error_log"), main.error_fname
+            if vhost.log_level is None:
+                vhost.log_level = self.extra.get("log_level", "warn")
+            if vhost.connection_handler is None:
+                vhost.connection_handler = main.connection_handler
 
     # -- mod_rewrite / .htaccess --
     def _finish_rewrite(self) -> None:
@@ -767,7 +803,15 @@ def _set_server_name(builder: _Builder, host: VirtualHost, node: Node) -> None:
 
 def _server_admin(builder: _Builder, host: VirtualHost, node: Node) -> None:
     host.server_admin = _only(node)
-    require_wired(node, "ServerAdmin")
+
+
+def _connection_handler(builder: _Builder, host: VirtualHost, node: Node) -> None:
+    host.connection_handler = connection_handler_entry(node)
+
+
+def _server_path(builder: _Builder, host: VirtualHost, node: Node) -> None:
+    """`ServerPath /prefix`: requests without Host under the prefix go to this vhost."""
+    host.server_path = _only(node)
 
 
 def _server_signature(builder: _Builder, host: VirtualHost, node: Node) -> None:
@@ -793,6 +837,7 @@ def _error_log(builder: _Builder, host: VirtualHost, node: Node) -> None:
         path = target.lower()
     else:
         path = builder.resolve_path(target)
+    host.error_fname = target
     if host is builder.main:
         builder.sources.setdefault("ErrorLog", node.where)
         builder.extra["error_log"] = path
@@ -859,6 +904,8 @@ _HOST_DIRECTIVES: dict[str, Callable[[_Builder, VirtualHost, Node], None]] = {
     "serveralias": _set_aliases,
     "customlog": _custom_log,
     "serveradmin": _server_admin,
+    "serverpath": _server_path,
+    "pythonconnectionhandler": _connection_handler,
     "serversignature": _server_signature,
     "errorlog": _error_log,
     "loglevel": _log_level,

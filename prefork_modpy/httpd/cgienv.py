@@ -18,7 +18,10 @@ if TYPE_CHECKING:
     from ..runtime.record import RequestRec
 
 DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin"
-SERVER_SOFTWARE = "prefork-modpy"  # the Server header the engine sends
+# httpd's banner names mod_python's components (ap_add_version_component: "mod_python/3.5
+# Python/3.x"); handlers look for them. Named here without versions, as the Server header
+# the engine sends ("prefork-modpy") carries none.
+SERVER_SOFTWARE = "prefork-modpy mod_python Python"
 _SKIPPED = frozenset({"authorization", "proxy-authorization", "proxy"})
 
 
@@ -75,10 +78,13 @@ def common_vars(req: RequestRec) -> list[tuple[str, str]]:
             ("REMOTE_ADDR", req.useragent_ip), ("DOCUMENT_ROOT", req.document_root()),
             ("REQUEST_SCHEME", "http"), ("CONTEXT_PREFIX", ""),
             ("CONTEXT_DOCUMENT_ROOT", req.document_root()),
-            ("SERVER_ADMIN", req.server.server_admin),
-            ("SCRIPT_FILENAME", req.filename), ("REMOTE_PORT", str(conn.client_addr[1]))):
+            ("SERVER_ADMIN", req.server.server_admin)):
         if text is not None:
             env.append((key, text))
+    # httpd adds SCRIPT_FILENAME even before translation, with a NULL value that mod_python's
+    # table reads as None (tableobject.c table_subscript)
+    env.append(("SCRIPT_FILENAME", req.filename))  # type: ignore[arg-type]
+    env.append(("REMOTE_PORT", str(conn.client_addr[1])))
     _add_user_vars(req, env)
     return env
 

@@ -5,14 +5,15 @@ only `err_headers_out` (the handler's `headers_out` are dropped) except the `Loc
 3xx or 201 (taken from `headers_out`, else `err_headers_out`), `Allow` on 405/501, the
 title a matching `status_line` gives, `Connection: close` where httpd drops the connection;
 204 and 304 go out without a body and, for 304, with only the headers httpd keeps. When the
-handler already sent output, the page is appended to it, as with mod_python.
+handler froze the head with output still buffered, the page is appended to it, as with
+mod_python; when body bytes are already on the wire, the connection is closed instead.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Optional
 
-from . import errorpages, static
+from . import errorpages, outfilters, static
 from .cgienv import SERVER_SOFTWARE, host_port
 
 if TYPE_CHECKING:
@@ -25,6 +26,14 @@ def send_error(req: RequestRec, status: int, custom_text: Optional[str] = None,
     `ErrorDocument code "text"` body, `recursive` the status an ErrorDocument's own request
     failed with (ap_send_error_response's recursive_error)."""
     response = req.response
+    if response.streaming:
+        # Part of the body is on the wire under its framing (chunked or a Content-Length):
+        # a page appended there would pass for body bytes. Closing the connection without
+        # the end of the body tells the client the response failed.
+        req.log_error(f"response failed with status {status} after {response.bytes_queued} "
+                      "body bytes were sent: connection closed")
+        response.abort()
+        return
     if response.head is not None:
         req.write(_page(req, status, _location(req)), 0)
         response.finish(req)
@@ -41,6 +50,7 @@ def send_error(req: RequestRec, status: int, custom_text: Optional[str] = None,
     keep_location = status in errorpages.KEEPS_LOCATION and location
     headers.extend(item for item in err_headers.items()
                    if not (keep_location and item[0].lower() == "location"))
+    headers.extend(outfilters.error_headers(req, status))  # -- mod_headers: Header always --
     if keep_location:
         headers.append(("Location", location))
     if status in (405, 501):

@@ -4,7 +4,8 @@ Owns the decision for a request no Python handler produced, as httpd's `default_
 makes it: GET/HEAD/POST send the file, OPTIONS lists the allowed methods, anything else is
 405; validators (`Last-Modified`, `ETag`), conditional requests (304/412) and byte ranges
 (206/416) follow conditional.py. Never serves the source of handler code (`.py`, bytecode,
-editor backups): those are 404 so a DECLINED handler cannot leak itself, and nothing whose
+editor backups where Python handlers are configured, and a handler module's files
+anywhere): those are 404 so a DECLINED handler cannot leak itself, and nothing whose
 real path leaves the document root (403).
 """
 
@@ -17,9 +18,11 @@ from typing import TYPE_CHECKING
 
 from mod_python import apache
 
-from . import conditional, mime
+from . import autoindex, conditional, mime
+from .outfilters import HttpdOutput
 
 if TYPE_CHECKING:
+    from ..config.server import ServerConfig
     from ..runtime.record import RequestRec
 
 _SOURCE_SUFFIXES = (".py", ".pyc", ".pyo", ".psp", ".psp_", "~", ".swp", ".bak", ".orig")
@@ -30,9 +33,43 @@ _CONTENT_HEADERS = frozenset({"content-type", "content-length", "transfer-encodi
                               "content-encoding", "content-language"})
 
 
-def is_handler_source(filename: str) -> bool:
+def is_handler_source(req: RequestRec, filename: str) -> bool:
+    """Whether `filename` is handler code a DECLINED handler must not leak: a source,
+    bytecode or editor-backup name where the settings have Python handlers (what they
+    would load), or, wherever it lies, the file of a module a Python*Handler line names
+    or this worker has loaded for a handler (and its bytecode and backups). The same
+    names in a plain static directory are served, as Apache serves them. Dot-files stay
+    refused everywhere."""
     name = os.path.basename(filename).lower().rstrip(".")
-    return name.endswith(_SOURCE_SUFFIXES) or "/__pycache__/" in filename or name.startswith(".")
+    if name.startswith("."):
+        return True
+    if not name.endswith(_SOURCE_SUFFIXES) and "/__pycache__/" not in filename:
+        return False
+    settings = req.per_dir_config
+    if settings is not None and settings.has_python_handlers:
+        return True
+    stem = name.partition(".")[0]
+    return (stem in handler_module_names(req.runtime.config)
+            or req.runtime.modules.is_module_file(filename))
+
+
+# (configuration, its handler module names): one configuration per worker at a time.
+_module_names: list[tuple[ServerConfig, frozenset[str]]] = []
+
+
+def handler_module_names(config: ServerConfig) -> frozenset[str]:
+    """The last component of every module a Python*Handler line names, in any section of
+    any host (lower case): `x.py` with such a stem is a handler's source wherever it lies,
+    in every worker, loaded or not. Computed once per configuration."""
+    if _module_names and _module_names[0][0] is config:
+        return _module_names[0][1]
+    names = frozenset(
+        entry.module.rpartition(".")[2].lower()
+        for host in (config.main, *config.vhosts)
+        for settings in (host.settings, *(section.settings for section in host.sections))
+        for entries in settings.handlers.values() for entry in entries)
+    _module_names[:] = [(config, names)]
+    return names
 
 
 def serve(req: RequestRec) -> int:
@@ -48,26 +85,29 @@ def serve(req: RequestRec) -> int:
         info = os.stat(filename)
     except (OSError, ValueError):
         return apache.HTTP_NOT_FOUND
-    if req.path_info or is_handler_source(filename):
+    if req.path_info or is_handler_source(req, filename):
         return apache.HTTP_NOT_FOUND
+    if not req.runtime.is_servable(req.alias_root or req.document_root(), filename):
+        return apache.HTTP_FORBIDDEN
     if stat.S_ISDIR(info.st_mode):
         return _directory(req, filename)
     if not stat.S_ISREG(info.st_mode):
-        return apache.HTTP_FORBIDDEN
-    if not req.runtime.is_servable(req.alias_root or req.document_root(), filename):
         return apache.HTTP_FORBIDDEN
     return _send(req, filename, info)
 
 
 def _directory(req: RequestRec, filename: str) -> int:
-    """A directory no index file stood in for: mod_autoindex's 403 (AH01276, also for
-    `Options Indexes`: prefork-modpy produces no listings), as httpd with Debian's default
-    modules answers; an Apache config whose LoadModule lines leave mod_autoindex out gets
-    httpd's default handler's 404 (AH00128)."""
+    """A directory URL no index file stood in for. -- mod_autoindex -- under Options Indexes
+    it is listed; otherwise mod_autoindex's 403 (AH01276), as httpd with Debian's default
+    modules answers. An Apache config whose LoadModule lines leave mod_autoindex out gets
+    httpd's default handler's 404 (AH00128) instead."""
     modules = req.runtime.config.loaded_modules
     if modules and "autoindex" not in modules:
         _log(req, f"AH00128: Attempt to serve directory: {filename}")
         return apache.HTTP_NOT_FOUND
+    settings = req.per_dir_config
+    if settings is not None and "indexes" in settings.effective_options and req.uri.endswith("/"):
+        return autoindex.serve(req, settings.autoindex)
     _log(req, f"AH01276: Cannot serve directory {filename}: No matching DirectoryIndex found, "
               "and server-generated directory index forbidden by Options directive")
     return apache.HTTP_FORBIDDEN
@@ -108,9 +148,11 @@ def _send(req: RequestRec, filename: str, info: os.stat_result) -> int:
     if status != apache.OK:
         return send_without_body(req, status)
     ranges = conditional.byte_ranges(req, info.st_size)
+    if ranges and _body_filtered(req):
+        return _send_filtered_ranges(req, filename)
     if ranges == []:
         return apache.HTTP_RANGE_NOT_SATISFIABLE
-    if req.header_only and not ranges:
+    if req.header_only and not ranges and not _body_filtered(req):
         req.headers_out["Content-Length"] = str(info.st_size)
         return apache.OK
     try:
@@ -132,10 +174,31 @@ def _send_whole_file(req: RequestRec, fd: int, size: int) -> None:
     pass through Python. Through the output buffer when something was written already or
     output filters must see the bytes. A failure to send is the client's (OSError)."""
     response = req.response
-    if response.head is not None or response.sink is not None:
+    sink = response.sink
+    # -- mod_headers / mod_expires: they change only the head, sendfile(2) still serves --
+    head_only = isinstance(sink, HttpdOutput) and not sink.may_change_body
+    if req.header_only and _body_filtered(req) and response.head is None:
+        # -- mod_deflate -- HEAD: the file as one batch, so that the compressed length is
+        # known and sent (httpd's content-length filter sees the whole brigade)
+        body = os.pread(fd, size, 0)
+        response.parts.append(body)
+        response.buffered += len(body)
+        response.bytes_queued += len(body)
+        return
+    if response.head is not None or (sink is not None and not head_only):
         req.copy_file(fd, 0, size)
         return
+    if isinstance(sink, HttpdOutput):
+        sink.started = True
+        sink.start(req, response, size)
     response.send_whole_file(req, fd, size)
+
+
+def _body_filtered(req: RequestRec) -> bool:
+    """Whether DEFLATE may compress the body: then a HEAD's length is the compressed one,
+    and the file goes through the filter as httpd's default handler sends it for HEAD."""
+    sink = req.response.sink
+    return isinstance(sink, HttpdOutput) and sink.may_change_body
 
 
 def send_without_body(req: RequestRec, status: int) -> int:
@@ -150,19 +213,52 @@ def send_without_body(req: RequestRec, status: int) -> int:
     return apache.OK
 
 
-def _read(filename: str, start: int, end: int) -> bytes:
+def _read_file(filename: str, start: int, end: int) -> bytes:
     with open(filename, "rb") as handle:
         handle.seek(start)
         return handle.read(end - start + 1)
 
 
-def _send_ranges(req: RequestRec, filename: str, size: int, ranges: list[tuple[int, int]]) -> None:
-    """206: one range with Content-Range, several as multipart/byteranges."""
+def _send_filtered_ranges(req: RequestRec, filename: str) -> int:
+    """-- mod_deflate -- httpd's DEFLATE runs before its byte-range filter: the ranges are
+    cut from the compressed body, and Content-Range counts compressed bytes."""
+    try:
+        with open(filename, "rb") as handle:
+            body = handle.read()
+    except OSError:
+        return apache.HTTP_FORBIDDEN
+    response = req.response
+    sink = response.sink
+    assert isinstance(sink, HttpdOutput)
+    sink.started = True
+    sink.start(req, response, len(body))
+    response.head = None  # taken again once the range headers are set
+    if sink.gzip is not None:
+        body, sink.gzip = sink.gzip.finish(body), None
+    ranges = conditional.byte_ranges(req, len(body))
+    if not ranges:
+        if ranges == []:
+            return apache.HTTP_RANGE_NOT_SATISFIABLE
+        _write_or_length(req, body)
+        return apache.OK
+    _send_ranges(req, body, len(body), ranges)
+    return apache.OK
+
+
+def _send_ranges(req: RequestRec, source: str | bytes, size: int,
+                 ranges: list[tuple[int, int]]) -> None:
+    """206: one range with Content-Range, several as multipart/byteranges. `source` is
+    the file's name, or the (filtered) body itself."""
+    def _read(start: int, end: int) -> bytes:
+        if isinstance(source, bytes):
+            return source[start:end + 1]
+        return _read_file(source, start, end)
+
     req.status = apache.HTTP_PARTIAL_CONTENT
     if len(ranges) == 1:
         start, end = ranges[0]
         req.headers_out["Content-Range"] = f"bytes {start}-{end}/{size}"
-        _write_or_length(req, _read(filename, start, end))
+        _write_or_length(req, _read(start, end))
         return
     boundary = secrets.token_hex(8)
     original = req.content_type
@@ -172,7 +268,7 @@ def _send_ranges(req: RequestRec, filename: str, size: int, ranges: list[tuple[i
     parts = []
     for start, end in ranges:
         parts.append(f"{head}Content-range: bytes {start}-{end}/{size}\r\n\r\n".encode())
-        parts.append(_read(filename, start, end))
+        parts.append(_read(start, end))
     parts.append(f"\r\n--{boundary}--\r\n".encode())
     req.content_type = f"multipart/byteranges; boundary={boundary}"
     _write_or_length(req, b"".join(parts))

@@ -29,6 +29,7 @@ from ..httpd import (
     errorpages,
     htaccess,
     mime,
+    outfilters,
     rewrite,
     static,
     symlinks,
@@ -37,11 +38,13 @@ from ..httpd import (
 )
 from ..runtime.importer import resolve_object
 from . import filters, httpdhooks, redirect
+from . import ssi as _ssi  # noqa: F401 - registers mod_python's #python SSI element
 from .request import Request
 
 if TYPE_CHECKING:
     from .._core import RawRequest
     from ..config.directives import DirSettings
+    from ..config.server import VirtualHost
     from ..runtime.runtime import Runtime
 
 # A content handler built into the server (`SetHandler server-status`).
@@ -81,6 +84,8 @@ class Dispatcher:
         runtime.dispatcher = self  # req.internal_redirect() and filters come back here
         if self.config.types_config is not None:  # TypesConfig: that file's table only
             mime.use_types_config(self.config.types_config)
+        # -- ServerPath -- (vhost.c check_serverpath, for requests without Host)
+        self.has_server_paths = any(vhost.server_path for vhost in self.config.vhosts)
 
     def handle(self, raw: RawRequest) -> Optional[Request]:
         """Serve one request completely. Returns the request for the access log.
@@ -106,6 +111,8 @@ class Dispatcher:
         config = self.config
         vhost = config.select_vhost(
             hostname, raw.local_addr if config.match_vhost_addresses else None)
+        if hostname is None and self.has_server_paths:  # -- ServerPath --
+            vhost = config.vhost_by_server_path(uri) or vhost
         req = Request(raw, self.runtime, vhost, uri, args, hostname)
         try:
             result = self._process(req)
@@ -215,7 +222,7 @@ class Dispatcher:
             return OK
         if result not in (OK, DECLINED):
             return result
-        if vhost.location_has_python_handlers(req.uri):
+        if vhost.location_has_python_handlers(req.uri) and _python_claims(vhost, req.uri):
             req.filename = req.path_info = None
             return OK
         req.filename, req.path_info, req.is_dir = translate.map_to_file(vhost.document_root,
@@ -294,6 +301,9 @@ class Dispatcher:
         if req.is_dir and not req.uri.endswith("/") and not req.path_info and (
                 settings.httpd is None or settings.httpd.directory_slash is not False):
             return self._directory_slash(req)
+        if settings.httpd_output:  # -- mod_headers / mod_expires / mod_deflate --
+            outfilters.fixup(req, settings)
+            filters.httpd_stage(req)
         if settings.filtered:  # SetOutputFilter & co. go in just before the handler
             filters.activate_configured(req, req.filter_registry)
         result = DECLINED
@@ -390,6 +400,12 @@ class Dispatcher:
                     f"{type(result)}, whereas expected {int}.")
             return result
         except Exception as exc:
+            if exc is req.response.client_error:
+                # The client left (or stalled) mid-response: not the handler's error; the
+                # engine closed the connection (mod_python logs "Write failed").
+                req.log_error(f"{phase} {entry.token}: client connection lost while sending "
+                              f"the response: {exc}", apache.APLOG_INFO)
+                return DONE
             status = _client_fault(req, exc)
             if status:
                 req.log_error(f"{phase} {entry.token}: client error while reading the body: "
@@ -450,7 +466,9 @@ class Dispatcher:
         chunks = traceback.format_exception(type(exc), exc, exc.__traceback__)
         for chunk in chunks:
             req.log_error(f"{phase} {token}: {chunk.rstrip(chr(10))}")
-        if not debug:
+        if not debug or req.response.streaming:
+            # Body bytes already on the wire: the error document closes the connection
+            # (errordoc.send_error) rather than append a page to the body.
             return apache.HTTP_INTERNAL_SERVER_ERROR
         if req.response.head is None:
             req.status = apache.HTTP_INTERNAL_SERVER_ERROR
@@ -548,13 +566,23 @@ def _is_dir_url(req: Request) -> bool:
     return filename is not None and filename.endswith("/") and req.uri.endswith("/")
 
 
+def _python_claims(vhost: VirtualHost, uri: str) -> bool:
+    """Whether the handler the <Location> sections give `uri` is mod_python's (or none is
+    set, so the Python*Handler directives decide). A nested `SetHandler None` or another
+    handler gives the URL back to httpd's translate_name order: the Alias (mod_alias) or
+    the DocumentRoot maps the file, as under Apache."""
+    handler = vhost.effective_settings(None, uri).set_handler
+    return handler is None or handler in PYTHON_HANDLER_NAMES
+
+
 def _client_fault(req: Request, exc: BaseException) -> int:
     """The status for an exception that is the client's doing, not the handler's: bad
-    chunked framing (its own status), a stalled body (408) or a lost client (400)."""
+    chunked framing (its own status) or a lost client (400, nobody reads it). A stalled
+    body is mod_python's IOError, the handler's error when uncaught (500, as Apache)."""
     if isinstance(exc, _core.BadRequestError):
         return exc.status
-    if exc is req.body_error:
-        return apache.HTTP_REQUEST_TIME_OUT if isinstance(exc, TimeoutError) else 400
+    if exc is req.body_error and not isinstance(exc.__cause__, TimeoutError):
+        return 400
     return 0
 
 

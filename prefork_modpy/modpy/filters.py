@@ -25,13 +25,19 @@ from typing import TYPE_CHECKING, Any, Optional
 from mod_python import apache
 
 from ..config.directives import HandlerEntry
+from ..config.outputmods import DEFLATE
+from ..httpd import include
 from ..httpd.mime import extensions
+from ..httpd.outfilters import HttpdOutput
 
 if TYPE_CHECKING:
     from ..runtime.record import RequestRec, Response
 
 # req.register_*_filter(): (lower-case name, is_input) -> the filter's handler entry.
 Registry = dict[tuple[str, bool], HandlerEntry]
+
+# -- mod_include -- the INCLUDES output filter (httpd/include.py), not a Python module
+INCLUDES = HandlerEntry("INCLUDES", "", "", None, False)
 
 # Enough rounds for a filter that reads a little per call; a filter that neither reads
 # nor closes is not called again.
@@ -100,6 +106,9 @@ class mp_filter:
         self._disabled = True
 
 
+mp_filter.__module__ = "builtins"  # "<class 'mp_filter'>", as mod_python's C type
+
+
 def run_stage(stage: mp_filter, data: bytes, eos: bool) -> tuple[bytes, bool]:
     """One filter over one batch: (what it passed on, whether it passed the end)."""
     if stage.closed:
@@ -130,7 +139,10 @@ def _call(stage: mp_filter) -> bool:
     settings = req.per_dir_config
     config = settings.python_config if settings is not None else {}
     try:
-        function = runtime.dispatcher.resolve(req, stage._entry, config, arg=stage)
+        if stage._entry is INCLUDES:  # -- mod_include --
+            function: Any = include.output_filter
+        else:
+            function = runtime.dispatcher.resolve(req, stage._entry, config, arg=stage)
         function(stage)
         return True
     except Exception as exc:
@@ -166,7 +178,10 @@ def registered(req: RequestRec, registry: Optional[Registry], name: str,
     if settings is None:
         return None
     table = settings.input_filters if is_input else settings.output_filters
-    return table.get(name.lower())
+    entry = table.get(name.lower())
+    if entry is None and not is_input and name.lower() == "includes":
+        return INCLUDES  # httpd's own filter, unless a Python filter took the name
+    return entry
 
 
 def register(registry: Optional[Registry], name: str, handler: str, directory: Optional[str],
@@ -184,6 +199,10 @@ def register(registry: Optional[Registry], name: str, handler: str, directory: O
 
 def add(req: RequestRec, registry: Optional[Registry], name: str, is_input: bool) -> None:
     """Insert filter `name` for this request (req.add_output_filter)."""
+    if not is_input and name.lower() == DEFLATE and registered(req, registry, name,
+                                                                is_input) is None:
+        httpd_stage(req).deflate_named = True  # -- mod_deflate: httpd's own filter --
+        return
     entry = registered(req, registry, name, is_input)
     if entry is None:
         raise ValueError(f"Unknown filter name {name!r} (prefork-modpy has Python filters "
@@ -227,31 +246,55 @@ class OutputFilters:
 
     def __init__(self) -> None:
         self.stages: list[mp_filter] = []
+        self.next: Optional[HttpdOutput] = None  # httpd's filters after these (outfilters.py)
 
     def push(self, rec: RequestRec, response: Response, streaming: bool) -> None:
         self._send(rec, response, run_chain(self.stages, response.take(), eos=False),
-                   streaming)
+                   streaming, last=False)
 
     def finish(self, rec: RequestRec, response: Response) -> None:
         data = run_chain(self.stages, response.take(), eos=True)
         streaming = response.streaming or (not data and not response.bytes_queued
                                            and rec.method == "HEAD")
-        self._send(rec, response, data, streaming)
+        self._send(rec, response, data, streaming, last=True)
         response.raw.finish()
 
-    def _send(self, rec: RequestRec, response: Response, data: bytes, streaming: bool) -> None:
+    def _send(self, rec: RequestRec, response: Response, data: bytes, streaming: bool,
+              last: bool) -> None:
         if not response.headers_sent and response.head is not None \
                 and not response.headers_final:
             response.head = rec.response_head()
         response.parts.append(data)  # after anything written while the chain ran
-        response.send(rec, response.take(), streaming)
+        if self.next is not None:
+            self.next.feed(rec, response, response.take(), streaming, last)
+        else:
+            response.send(rec, response.take(), streaming)
 
 
 def _add_output(req: RequestRec, stage: mp_filter) -> None:
     sink = req.response.sink
     if not isinstance(sink, OutputFilters):
-        sink = req.response.sink = OutputFilters()
+        chain = req.response.sink = OutputFilters()
+        chain.next = sink if isinstance(sink, HttpdOutput) else None
+        sink = chain
     sink.stages.append(stage)
+
+
+def httpd_stage(req: RequestRec) -> HttpdOutput:
+    """httpd's output filters for this request, after the Python ones (created once)."""
+    response = req.response
+    sink = response.sink
+    if isinstance(sink, HttpdOutput):
+        return sink
+    settings = req.per_dir_config
+    assert settings is not None
+    if isinstance(sink, OutputFilters):
+        if sink.next is None:
+            sink.next = HttpdOutput(settings)
+        return sink.next
+    stage = HttpdOutput(settings)
+    response.sink = stage
+    return stage
 
 
 # -- input --------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ class RedirectedRequest(Request):
 
 
 RedirectedRequest.__name__ = RedirectedRequest.__qualname__ = "mp_request"
+RedirectedRequest.__module__ = "builtins"  # "<class 'mp_request'>", as mod_python's C type
 refuse_assignment(RedirectedRequest)
 
 

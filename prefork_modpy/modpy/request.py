@@ -343,4 +343,5 @@ class Request(RequestRec):
 
 
 Request.__name__ = Request.__qualname__ = "mp_request"
+Request.__module__ = "builtins"  # str(type(req)) is "<class 'mp_request'>", a C type's name
 refuse_assignment(Request)

@@ -108,6 +108,16 @@ class ModuleCache:
         interp.modules[(location, location)] = cached
         return cached.module
 
+    def is_module_file(self, filename: str) -> bool:
+        """Whether `filename` is the source of a module a handler loaded (in any
+        interpreter), its bytecode in __pycache__, or an editor backup of it (`x.py~`,
+        `x.py.bak`, `x.py.orig`, `x.py.swp`). Only asked for such names, so rarely."""
+        source = _source_of(filename)
+        loaded = {os.path.realpath(cached.path)
+                  for interp in self.interpreters.values()
+                  for cached in interp.modules.values() if cached.path}
+        return os.path.realpath(source) in loaded
+
     def _load(self, name: str, location: Optional[str], previous: Optional[_Cached]) -> _Cached:
         if location is None:
             module = _import_dotted(name, reload=previous is not None)
@@ -116,6 +126,22 @@ class ModuleCache:
             module, path = _exec_file(name, location), location
         now = time.monotonic()
         return _Cached(module, location, path, _mtime(path), now)
+
+
+_BACKUP_SUFFIXES = ("~", ".bak", ".orig", ".swp")
+
+
+def _source_of(filename: str) -> str:
+    """The module source a bytecode or backup file stands for (itself otherwise)."""
+    if "/__pycache__/" in filename and filename.endswith((".pyc", ".pyo")):
+        try:
+            return importlib.util.source_from_cache(filename)
+        except ValueError:
+            return filename
+    for suffix in _BACKUP_SUFFIXES:
+        if filename.endswith(suffix):
+            return filename[:-len(suffix)]
+    return filename
 
 
 def _search_path(directory: Optional[str]) -> list[str]:

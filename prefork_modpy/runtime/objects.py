@@ -8,14 +8,13 @@ not know about the Runtime that holds them or about a request's phases.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from mod_python import apache
 
 from .table import Table
 
 if TYPE_CHECKING:
-    from .._core import RawRequest
     from ..config.server import ServerConfig, VirtualHost
     from .errorlog import ErrorLog
 
@@ -38,9 +37,10 @@ class mp_server:
         self.is_virtual = int(vhost.is_virtual)
         self.defn_name = vhost.file
         self.defn_line_number = vhost.line
-        self.server_admin = "[no address given]"
+        # httpd's defaults: DEFAULT_ADMIN, and error_fname as the ErrorLog line wrote it
+        self.server_admin = vhost.server_admin or "[no address given]"
         self.port = 0
-        self.error_fname = config.error_log
+        self.error_fname = vhost.error_fname or config.main.error_fname
         self.loglevel = error_log.level
         self.timeout = float(limits.timeout)
         self.keep_alive_timeout = float(limits.keepalive_timeout)
@@ -49,8 +49,8 @@ class mp_server:
         self.limit_req_line = limits.request_line
         self.limit_req_fieldsize = limits.field_size
         self.limit_req_fields = limits.fields
-        self.path = None
-        self.pathlen = 0
+        self.path = vhost.server_path
+        self.pathlen = len(vhost.server_path or "")
         self._config = Table(vhost.settings.python_config)
         self._options = Table(vhost.settings.options)
 
@@ -75,26 +75,43 @@ class mp_server:
 class mp_conn:
     """The client connection a request arrived on."""
 
-    def __init__(self, raw: RawRequest, server: mp_server) -> None:
+    def __init__(self, raw: Any, server: mp_server, conn_id: int = 0) -> None:
+        self._raw = raw
         self.remote_addr = self.client_addr = raw.remote_addr
         self.remote_ip = self.client_ip = raw.remote_addr[0]
         self.local_addr = raw.local_addr
         self.local_ip = raw.local_addr[0]
-        self.keepalives = raw.keepalive_count - 1  # httpd counts the requests before this
         self.base_server = server
         self.remote_host = None
         self.remote_logname = None
         self.local_host = None
         self.aborted = 0
         self.double_reverse = 0
-        self.keepalive = apache.AP_CONN_UNKNOWN
-        self.id = id(raw) & 0x7FFFFFFF
+        self.id = conn_id  # prefork's c->id: the child's scoreboard slot
         self.notes = Table()
+
+    @property
+    def keepalive(self) -> int:
+        """ap_set_keepalive's verdict once the response head went out (UNKNOWN before)."""
+        kept: Optional[bool] = self._raw.keeps_alive
+        if kept is None:
+            return apache.AP_CONN_UNKNOWN
+        return apache.AP_CONN_KEEPALIVE if kept else apache.AP_CONN_CLOSE
+
+    @property
+    def keepalives(self) -> int:
+        """httpd counts each response after which it kept the connection open."""
+        raw = self._raw
+        return raw.keepalive_count - 1 + int(bool(raw.keeps_alive))
 
     def log_error(self, message: str, level: int = apache.APLOG_ERR) -> None:
         """ap_log_cerror: with the client's address, as a request's lines have."""
         ip, port = self.client_addr
         self.base_server.log_client_error(message, level, f"{ip}:{port}")
+
+
+# mod_python's objects are C types named without a module: "<class 'mp_conn'>".
+mp_server.__module__ = mp_conn.__module__ = "builtins"
 
 
 def purge_empty(options: Table) -> Table:

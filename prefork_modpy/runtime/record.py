@@ -5,8 +5,10 @@ read from the engine's `RawRequest` when first asked for, the URI mapping, the t
 notes and the body reads. And `Response`: the head once frozen, the output buffer, streaming,
 byte counts, sendfile and finishing. A response writes each batch through its output sink:
 None is the engine itself, an output filter chain puts its own sink in front of it. Headers
-freeze at the first flushing write, as the manual says; the bytes are buffered, so a small
-response gets a Content-Length and goes out in one `writev`. Must not know about phases,
+freeze at the first flushing write, as the manual says; that write's bytes are held until the
+next write or flush or the end (so a one-write response gets a Content-Length and goes out in
+one `writev`), later flushing writes go out at once. Streamed batches and engine transfers
+are reported to `Runtime.progress` (the watchdog's view). Must not know about phases,
 handlers or filters (the layer above uses the hooks here), processes or config files.
 """
 
@@ -15,11 +17,12 @@ from __future__ import annotations
 import operator
 import os
 import time
-from typing import TYPE_CHECKING, Any, Optional, Protocol
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Iterator, Optional, Protocol
 
 from mod_python import apache
 
-from .objects import MODULE, mp_conn, mp_server
+from .objects import mp_conn, mp_server
 from .table import Table
 
 if TYPE_CHECKING:
@@ -69,7 +72,7 @@ class Response:
     """The answer to one request (gunicorn's Response, uvicorn's RequestResponseCycle)."""
 
     __slots__ = ("raw", "sink", "head", "parts", "buffered", "streaming", "bytes_queued",
-                 "headers_final", "finished")
+                 "headers_final", "finished", "flush_held", "client_error")
 
     def __init__(self, raw: RawRequest) -> None:
         self.raw = raw
@@ -81,6 +84,12 @@ class Response:
         self.bytes_queued = 0  # body bytes written (req.bytes_sent)
         self.headers_final = False  # an error document's head: filters may not change it
         self.finished = False
+        # The first flushing write's bytes, held until the next write or flush or the end
+        # of the handler (then a lone write is one response with its Content-Length).
+        self.flush_held = False
+        # The engine's failure to send a streamed batch (the client went away or stalled):
+        # the dispatcher tells it from the handler's own errors, as RequestRec.body_error.
+        self.client_error: Optional[BaseException] = None
 
     @property
     def headers_sent(self) -> bool:
@@ -94,21 +103,32 @@ class Response:
         return head
 
     def write(self, rec: RequestRec, data: bytes, flush: Any) -> None:
-        """Buffer body bytes; a flushing write freezes the head first."""
+        """Buffer body bytes; a flushing write freezes the head first and is sent at once
+        (mod_python's req.write flushes by default), except the response's first: it is
+        held until the next write or flush, or the handler's return, so a handler that
+        writes once still sends one response with a Content-Length (what httpd's
+        content-length filter gives a body that ends in its first brigade)."""
         if flush and self.head is None:
             self.head = rec.response_head()
-        if not data:
-            return
-        self.parts.append(data)
-        size = len(data)
-        self.buffered += size
-        self.bytes_queued += size
+        if data:
+            self.parts.append(data)
+            size = len(data)
+            self.buffered += size
+            self.bytes_queued += size
+        if flush:
+            if self.streaming or self.flush_held:
+                self.flush_held = False
+                self.push(rec, streaming=True)
+                return
+            self.flush_held = bool(data)
         if self.buffered >= STREAM_THRESHOLD:
             self.push(rec, streaming=True)
 
     def flush(self, rec: RequestRec) -> None:
-        """Send what is buffered. The engine decides chunked vs close-delimited."""
+        """Send what is buffered (a held first write too). The engine decides the framing:
+        the handler's Content-Length, else chunked or close-delimited."""
         self.freeze(rec)
+        self.flush_held = False
         self.push(rec, streaming=True)
 
     def take(self) -> bytes:
@@ -127,17 +147,40 @@ class Response:
 
     def send(self, rec: RequestRec, body: bytes, streaming: bool) -> None:
         """httpd's core output: the first batch carries the head (complete unless
-        `streaming`); later ones are body bytes."""
+        `streaming`); later ones are body bytes. A streamed batch is progress the watchdog
+        sees (Runtime.progress); a complete response is one bounded write."""
+        progress = rec.runtime.progress if streaming else None
+        if progress is None:
+            self._send(rec, body, streaming)
+            return
+        progress(True)
+        try:
+            self._send(rec, body, streaming)
+        finally:
+            progress(False)
+
+    def _send(self, rec: RequestRec, body: bytes, streaming: bool) -> None:
         if not self.streaming:
             head = self.head
             if head is None:
                 head = self.head = rec.response_head()
             status, line, headers = head
+            if streaming and self.sink is not None:
+                # Output filters may change the body's length: a streamed body keeps a
+                # handler's Content-Length only when it reaches the engine unfiltered.
+                headers = [item for item in headers if item[0].lower() != "content-length"]
             self.raw.send_response(status, reason(line), headers, body, not streaming)
             self.streaming = streaming
-            rec.chunked = int(streaming and self.raw.proto_num >= 1001)
+            if streaming and self.raw.proto_num >= 1001 and not self.raw.method == "HEAD":
+                rec.chunked = 1
+                # ap_http_header_filter records the framing it chose in headers_out
+                rec.headers_out["Transfer-Encoding"] = "chunked"
         elif body:
-            self.raw.write(body)
+            try:
+                self.raw.write(body)
+            except OSError as exc:
+                self.client_error = exc
+                raise
 
     def finish(self, rec: RequestRec) -> None:
         """End of the content phase: send what is left as one complete response (once)."""
@@ -153,21 +196,41 @@ class Response:
             self.send(rec, self.take(), streaming)
             if streaming:  # a complete response was finished by send_response itself
                 self.raw.finish()
+                if self.raw.unsent_length:
+                    rec.log_error(f"response body shorter than its Content-Length: "
+                                  f"{self.raw.unsent_length} bytes never sent, "
+                                  "connection closed")
         self.finished = True
+
+    def abort(self) -> None:
+        """Close the connection without ending the body: a failure after part of it was
+        sent, which the client must see as incomplete."""
+        self.finished = True
+        self.raw.abort()
 
     def send_file(self, rec: RequestRec, fd: int, offset: int, count: int) -> None:
         """Stream `count` bytes of `fd` after what is buffered, with sendfile(2)."""
         self.freeze(rec)
         self.push(rec, streaming=True)
-        self.raw.send_file(fd, offset, count)
+        try:
+            with engine_io(rec):
+                self.raw.send_file(fd, offset, count)
+        except OSError as exc:
+            self.client_error = exc
+            raise
         self.bytes_queued += count
 
     def send_whole_file(self, rec: RequestRec, fd: int, size: int) -> None:
         """The file is the whole response: the head with a Content-Length, then sendfile(2);
         the bytes never pass through Python."""
         status, line, headers = self.head = rec.response_head()
-        sent = self.raw.send_file(fd, 0, size, status=status, reason=reason(line),
-                                  headers=headers, complete=True)
+        if size <= STREAM_THRESHOLD:  # one bounded write, as a buffered response
+            sent = self.raw.send_file(fd, 0, size, status=status, reason=reason(line),
+                                      headers=headers, complete=True)
+        else:
+            with engine_io(rec):
+                sent = self.raw.send_file(fd, 0, size, status=status, reason=reason(line),
+                                          headers=headers, complete=True)
         self.streaming = True  # the response is complete: finishing sends nothing more
         self.bytes_queued += sent
 
@@ -195,6 +258,22 @@ class ForwardedResponse(Response):
         """Already answered by the new request."""
 
 
+@contextmanager
+def engine_io(rec: RequestRec) -> Iterator[None]:
+    """A blocking transfer in the engine (each of its waits bounded by `Timeout`): told to
+    Runtime.progress before and after, so the watchdog neither kills a transfer whose
+    bytes flow nor loses sight of a handler that stops making progress."""
+    progress = rec.runtime.progress
+    if progress is None:
+        yield
+        return
+    progress(True)
+    try:
+        yield
+    finally:
+        progress(False)
+
+
 def reason(status_line: Optional[str]) -> Optional[str]:
     """The reason phrase of a handler's `status_line` ("404 Gone" -> "Gone")."""
     if not status_line:
@@ -219,7 +298,7 @@ class RequestRec:
     used_path_info = apache.AP_REQ_DEFAULT_PATH_INFO
     assbackwards = 0
     proxyreq = apache.PROXYREQ_NONE
-    chunked = 0
+    _chunked = 0
     prev: Optional[RequestRec] = None
     next: Optional[RequestRec] = None
     main: Optional[RequestRec] = None
@@ -277,6 +356,22 @@ class RequestRec:
     range = property(lambda self: self.raw.header("Range"))
 
     @property
+    def chunked(self) -> int:
+        """r->chunked: httpd sets it when a flushing write sends the head of an HTTP/1.1
+        response without Content-Length. Such a write is only buffered here (so a small
+        response still gets its length); asking commits the response to streaming, so the
+        answer is what the wire does, as under httpd."""
+        response = self.response
+        if (not self._chunked and response.head is not None and not response.headers_sent
+                and response.sink is None and self.raw.proto_num >= 1001):
+            response.flush(self)
+        return self._chunked
+
+    @chunked.setter
+    def chunked(self, value: int) -> None:
+        self._chunked = value
+
+    @property
     def remaining(self) -> int:
         length = self.raw.content_length
         return max(0, length - self._read_length) if length is not None else 0
@@ -298,7 +393,8 @@ class RequestRec:
     @property
     def connection(self) -> mp_conn:
         if self._connection is None:
-            self._connection = mp_conn(self.raw, self.server)
+            base = self.runtime.base_server(self.raw.local_addr)
+            self._connection = mp_conn(self.raw, base, self.runtime.child_number)
         return self._connection
 
     @property
@@ -402,15 +498,20 @@ class RequestRec:
 
     def log_error(self, message: str, level: int = apache.APLOG_ERR) -> None:
         ip, port = self.raw.remote_addr
-        self.runtime.error_log.log(message, level, MODULE, client=f"{ip}:{port}")
+        self.server.log_client_error(message, level, f"{ip}:{port}")  # the vhost's ErrorLog
 
     # -- the response ---------------------------------------------------------------------
 
     def response_head(self) -> Head:
         """Status, status line and headers as they stand (httpd's header filter)."""
         headers: list[tuple[str, str]] = []
+        status = self._status
         content_type = self._content_type
-        if content_type is FROM_MIME:
+        if status == 204 or status == 304:
+            # ap_http_header_filter: a header-only status (AP_STATUS_IS_HEADER_ONLY) has no
+            # r->content_type (nor encoding or languages): nothing describes a body.
+            content_type = None
+        elif content_type is FROM_MIME:
             content_type = self.default_type()
         settings = self.per_dir_config
         if content_type is not None:
@@ -434,7 +535,7 @@ class RequestRec:
             headers.extend(self._err_headers_out.items())
         if self.no_cache:
             headers.append(("Expires", self.runtime.http_date(time.time())))
-        return (self._status, self.status_line, headers)
+        return (status, self.status_line, headers)
 
     def write(self, data: Any, flush: int = 1) -> None:
         """Queue body bytes. A flushing write (the default) freezes status and headers, as
@@ -494,10 +595,14 @@ class RequestRec:
         """The engine's body read; a client failure is remembered so the dispatcher can
         tell it from the handler's own I/O errors."""
         try:
-            chunk = self.raw.read_body(size)
+            with engine_io(self):
+                chunk = self.raw.read_body(size)
         except OSError as exc:
-            self.body_error = exc
-            raise
+            # mod_python's req.read: a failed ap_get_client_block (timeout, lost client) is
+            # IOError("Client read error (Timeout?)"), which the handler may catch
+            error = OSError("Client read error (Timeout?)")
+            self.body_error = error
+            raise error from exc
         self._read_length += len(chunk)
         return chunk
 
@@ -529,6 +634,12 @@ class RequestRec:
             total += len(line)
             if 0 < sizehint <= total:
                 return lines
+
+    def __iter__(self) -> Iterator[bytes]:
+        """The body line by line, as readline() gives it: PEP 3333 wants wsgi.input (this
+        object, in mod_python.wsgi) iterable. mod_python 3.5's request object is not; the
+        addition changes nothing for handlers that never iterate over `req`."""
+        return iter(self.readline, b"")
 
     def discard_request_body(self) -> int:
         while self.get_client_block(65536):

@@ -33,21 +33,36 @@ class Runtime:
         self.error_log = error_log or ErrorLog(config.error_log, parse_level(config.log_level))
         self.modules = ModuleCache()
         self._servers: dict[int, mp_server] = {}
+        self._base_servers: dict[tuple[str, int], mp_server] = {}
+        # -- per-vhost ErrorLog/LogLevel: one ErrorLog per (file, level) --
+        self._error_logs = {(self.error_log.path, self.error_log.level): self.error_log}
         self._child_cleanups: list[tuple[Callable, Any]] = []
         self._sys_path_added: set[tuple[str, str]] = set()
         self.namespaces = Namespaces()
         self.entered: Optional[str] = None  # the interpreter whose namespace is installed
         self._real_roots: dict[str, str] = {}
         self.dispatcher: Any = None  # set by the Dispatcher serving with this runtime
+        # Told when a response enters (True) and leaves (False) a blocking transfer in the
+        # engine, whose every wait `Timeout` bounds: the worker's scoreboard heartbeat, so
+        # the master's watchdog sees a streaming handler progress (server/worker.py).
+        self.progress: Optional[Callable[[bool], None]] = None
+        self.child_number = 0  # the worker's scoreboard slot (conn.id), set by the worker
         sys.argv = ["mod_python"]  # what apache.init() gives every mod_python interpreter
         if config.python_optimize and sys.flags.optimize < 2:
             # mod_python sets Py_OptimizeFlag before its interpreter starts; ours is running.
             self.error_log.log("PythonOptimize On has no effect: start prefork-modpy with "
                                "python -OO (or PYTHONOPTIMIZE=2) instead", apache.APLOG_WARNING)
+        for vhost in config.vhosts:  # opened before the worker drops privileges, as httpd
+            self.error_log_for(vhost)
         self.interpreter = config.main.server_name  # apache.interpreter; set per handler
         self.main_server = self.server_object(config.main)
         self.http_date = _core.http_date
         apache._bind_server(self)
+        # `import _apache` works in handlers, as mod_python's C code makes it in every
+        # interpreter (imported here, not by the mod_python package: no import cycle)
+        from mod_python import _apache
+
+        sys.modules.setdefault("_apache", _apache)
         self._prepare_python_imports()
 
     def _prepare_python_imports(self) -> None:
@@ -82,9 +97,34 @@ class Runtime:
     def server_object(self, vhost: VirtualHost) -> mp_server:
         server = self._servers.get(id(vhost))
         if server is None:
-            server = self._servers[id(vhost)] = mp_server(vhost, self.config, self.error_log,
-                                                          self._child_cleanups)
+            server = self._servers[id(vhost)] = mp_server(
+                vhost, self.config, self.error_log_for(vhost), self._child_cleanups)
         return server
+
+    def base_server(self, local_addr: tuple[str, int]) -> mp_server:
+        """conn->base_server for a connection accepted on `local_addr` (cached: the
+        listening addresses are few)."""
+        server = self._base_servers.get(local_addr)
+        if server is None:
+            vhost = self.config.base_vhost(local_addr[0], local_addr[1])
+            server = self._base_servers[local_addr] = self.server_object(vhost)
+        return server
+
+    def error_log_for(self, vhost: VirtualHost) -> ErrorLog:
+        """A <VirtualHost>'s own ErrorLog/LogLevel (the main server's when unset)."""
+        if vhost.error_log is None and vhost.log_level is None:
+            return self.error_log
+        path = vhost.error_log if vhost.error_log is not None else self.error_log.path
+        level = parse_level(vhost.log_level) if vhost.log_level else self.error_log.level
+        error_log = self._error_logs.get((path, level))
+        if error_log is None:
+            error_log = self._error_logs[(path, level)] = ErrorLog(path, level)
+        return error_log
+
+    def reopen_error_logs(self) -> None:
+        """After logrotate (SIGUSR1): every error log this worker opened."""
+        for error_log in self._error_logs.values():
+            error_log.reopen()
 
     def is_servable(self, root: str, filename: str) -> bool:
         """Static files must resolve (symlinks followed) to a path inside the root."""
@@ -112,6 +152,9 @@ class Runtime:
 
     def log_error(self, message: str, level: int = apache.APLOG_ERR,
                   server: Optional[mp_server] = None) -> None:
+        if server is not None:  # that server's own ErrorLog
+            server.log_error(message, level)
+            return
         self.error_log.log(message, level, "")  # `[:error]`, as mod_python's lines
 
     def import_module(self, name: str, autoreload: int = 1, log: int = 0,

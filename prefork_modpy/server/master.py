@@ -586,9 +586,12 @@ class Master:
     # -- the watchdog ---------------------------------------------------------------------
 
     def murder_workers(self) -> None:
-        """A worker busy in one request past `Timeout` (or silent that long) gets SIGUSR2:
-        it writes its Python stack to the error log and aborts the handler; a second
-        later it is SIGKILLed if it is still in that request."""
+        """A worker busy in one request with no progress for `Timeout` (or silent that
+        long) gets SIGUSR2: it writes its Python stack to the error log and aborts the
+        handler; a second later it is SIGKILLed if it is still in that request. Progress
+        is the slot's heartbeat, moved by each streamed batch, file or body read
+        (WorkerSlot.progress); a worker inside the engine's I/O is left alone, since the
+        engine bounds each of its waits by `Timeout` itself (httpd's Timeout)."""
         assert self.board is not None
         now = time.monotonic()
         self.next_deadline = now + 1.0
@@ -602,13 +605,18 @@ class Master:
             timeout = self.config_for(worker).limits.timeout
             if slot.pid != worker.pid:
                 continue
+            if slot.state == BUSY and slot.in_io:
+                continue
+            # Busy: the heartbeat is the last progress (begin_request sets it to busy_since).
+            last_progress = max(slot.busy_since, slot.heartbeat)
             if slot.state == BUSY:
                 # Wake up when this request reaches Timeout, not up to a second later.
-                self.next_deadline = min(self.next_deadline, slot.busy_since + timeout + 0.01)
-            if slot.state == BUSY and now - slot.busy_since > timeout:
+                self.next_deadline = min(self.next_deadline, last_progress + timeout + 0.01)
+            if slot.state == BUSY and now - last_progress > timeout:
                 self.flag_stuck(worker, slot.busy_since,
                                 f"busy for {now - slot.busy_since:.1f}s (Timeout {timeout:g}s) "
-                                f"serving {slot.method} {slot.url} for {slot.client}")
+                                f"serving {slot.method} {slot.url} for {slot.client}, no "
+                                f"progress for {now - last_progress:.1f}s")
             elif slot.state in (READY, GRACEFUL) and now - slot.heartbeat > max(timeout, 5.0):
                 self.flag_stuck(worker, slot.heartbeat,
                                 f"silent for {now - slot.heartbeat:.1f}s outside any request")

@@ -33,7 +33,9 @@ _SEQ = struct.Struct("<Q")
 # Slot layout. Written once per boot: pid..started; per request: state..url.
 _IDENTITY = struct.Struct("<iIId")            # pid, generation, number, started (epoch)
 _IDENTITY_AT = 8
-_ACTIVITY = struct.Struct("<B7xdd")           # state, heartbeat, busy_since (monotonic)
+# state, in the engine's I/O (busy only), heartbeat (busy: last progress), busy_since;
+# times are monotonic.
+_ACTIVITY = struct.Struct("<BB6xdd")
 _ACTIVITY_AT = 32
 _COUNTERS = struct.Struct("<QQQ")             # requests, bytes, rss in KiB
 _COUNTERS_AT = 56
@@ -41,7 +43,7 @@ _REQUEST = struct.Struct("<16s48s240s")       # method, client, url
 _REQUEST_AT = 80
 _NOTE = struct.Struct("<128s")                # boot failure or retirement reason
 _NOTE_AT = 384
-_FULL = struct.Struct("<Q iIId 4x B7xdd QQQ 16s48s240s 128s")
+_FULL = struct.Struct("<Q iIId 4x BB6xdd QQQ 16s48s240s 128s")
 assert _FULL.size == SLOT_SIZE
 
 # Header (slot -1): what the master publishes for the status page.
@@ -71,6 +73,8 @@ class SlotInfo:
     client: str
     url: str
     note: str
+    # Busy inside the engine's blocking I/O, whose waits `Timeout` bounds by itself.
+    in_io: bool = False
 
     @property
     def state_name(self) -> str:
@@ -135,14 +139,14 @@ class Scoreboard:
         self._begin(base)
         self.mem[base + 8:base + SLOT_SIZE] = bytes(SLOT_SIZE - 8)
         _IDENTITY.pack_into(self.mem, base + _IDENTITY_AT, 0, generation, number, time.time())
-        _ACTIVITY.pack_into(self.mem, base + _ACTIVITY_AT, STARTING, time.monotonic(), 0.0)
+        _ACTIVITY.pack_into(self.mem, base + _ACTIVITY_AT, STARTING, 0, time.monotonic(), 0.0)
         self._end(base)
 
     def release(self, index: int) -> None:
         """Master, after reaping: the slot is free again."""
         base = self.offset(index)
         self._begin(base)
-        _ACTIVITY.pack_into(self.mem, base + _ACTIVITY_AT, DEAD, 0.0, 0.0)
+        _ACTIVITY.pack_into(self.mem, base + _ACTIVITY_AT, DEAD, 0, 0.0, 0.0)
         self._end(base)
 
     def worker_slot(self, index: int) -> WorkerSlot:
@@ -172,11 +176,11 @@ class Scoreboard:
 
     def read(self, index: int) -> SlotInfo:
         fields = _FULL.unpack(self._stable_copy(self.offset(index), SLOT_SIZE))
-        (_, pid, generation, number, started, state, heartbeat, busy_since, requests,
+        (_, pid, generation, number, started, state, in_io, heartbeat, busy_since, requests,
          nbytes, rss_kb, method, client, url, note) = fields
         return SlotInfo(index, pid, generation, number, started, state, heartbeat, busy_since,
                         requests, nbytes, rss_kb, _text(method), _text(client), _text(url),
-                        _text(note))
+                        _text(note), bool(in_io))
 
     def slots(self) -> list[SlotInfo]:
         """Every slot in use, in slot order."""
@@ -214,7 +218,7 @@ class WorkerSlot:
 
     def set_state(self, state: int) -> None:
         self.board._begin(self.base)
-        _ACTIVITY.pack_into(self.mem, self.base + _ACTIVITY_AT, state, time.monotonic(), 0.0)
+        _ACTIVITY.pack_into(self.mem, self.base + _ACTIVITY_AT, state, 0, time.monotonic(), 0.0)
         self.board._end(self.base)
 
     def note(self, text: str) -> None:
@@ -227,13 +231,22 @@ class WorkerSlot:
         # liveness check by a fraction of a second on weakly ordered CPUs.
         struct.pack_into("<d", self.mem, self.base + _ACTIVITY_AT + 8, time.monotonic())
 
+    def progress(self, in_io: bool) -> None:
+        """During a request: the handler made progress (a streamed batch, a file, a body
+        read), entering (True) or leaving (False) the engine's blocking I/O. The heartbeat
+        becomes the time of the last progress, which the master's watchdog measures a
+        stall from. Two plain stores, like heartbeat(): a torn read is harmless."""
+        at = self.base + _ACTIVITY_AT
+        struct.pack_into("<d", self.mem, at + 8, time.monotonic())
+        self.mem[at + 1] = in_io
+
     def begin_request(self, method: str, url: str, client: str) -> None:
         base = self.base
         now = time.monotonic()
         self.board._begin(base)
         _REQUEST.pack_into(self.mem, base + _REQUEST_AT, _bytes(method, 16),
                            _bytes(client, 48), _bytes(url, 240))
-        _ACTIVITY.pack_into(self.mem, base + _ACTIVITY_AT, BUSY, now, now)
+        _ACTIVITY.pack_into(self.mem, base + _ACTIVITY_AT, BUSY, 0, now, now)
         self.board._end(base)
 
     def end_request(self, sent: int, state: int = READY) -> None:
@@ -241,7 +254,7 @@ class WorkerSlot:
         self.requests += 1
         self.bytes += sent
         self.board._begin(base)
-        _ACTIVITY.pack_into(self.mem, base + _ACTIVITY_AT, state, time.monotonic(), 0.0)
+        _ACTIVITY.pack_into(self.mem, base + _ACTIVITY_AT, state, 0, time.monotonic(), 0.0)
         _COUNTERS.pack_into(self.mem, base + _COUNTERS_AT, self.requests, self.bytes,
                             self.rss_kb)
         self.board._end(base)

@@ -26,6 +26,7 @@ from ..httpd import errorpages
 from ..httpd.accesslog import AccessLogger
 from ..httpd.cgienv import SERVER_SOFTWARE
 from ..httpd.forwarded import ProxiedRequest, TrustedProxies
+from ..modpy.connection import raw_connection_table, serve_connection
 from ..modpy.dispatch import Dispatcher
 from ..runtime.runtime import Runtime
 from .scoreboard import GRACEFUL, READY, WorkerSlot, read_rss_kb
@@ -89,6 +90,7 @@ class Worker:
         self.accept_linger = False
         self.reopen_logs = False
         self.busy = False
+        self.connection_handlers = False  # set at boot: some listener hands connections over
         self.timed_out = False
         self.next_memory_check = 0.0
         self.runtime: Optional[Runtime] = None
@@ -125,6 +127,9 @@ class Worker:
         access_log = AccessLogger(self.config)
         self.access_log = access_log if access_log else None
         runtime = self.runtime = Runtime(self.config)
+        runtime.progress = self.slot.progress  # the watchdog sees streaming progress
+        runtime.child_number = self.spec.number
+        self._stderr_to_error_log()
         dispatcher = Dispatcher(runtime, access_log=self.access_log)
         status = StatusPage(self.slot.board, self._queued_connections,
                             self.config.extended_status)
@@ -134,8 +139,11 @@ class Worker:
         # Set after the privilege drop: changing credentials clears it.
         _set_parent_death_signal(signal.SIGTERM, self.master_pid)
         self._run_python_imports(runtime)
+        raw_table = raw_connection_table(self.config, self.listen_fds)
+        self.connection_handlers = bool(raw_table)
         engine = self.engine = _core.Engine(self.listen_fds, self.config.limits,
-                                            errorpages.STATUS_LINES, refusal_page(self.config))
+                                            errorpages.STATUS_LINES, refusal_page(self.config),
+                                            raw_table)
         return engine, dispatcher
 
     def _boot_failed(self, exc: BaseException) -> NoReturn:
@@ -155,7 +163,9 @@ class Worker:
         next_tick = 0.0
         while not self.stopping:
             raw = engine.next_request(POLL_INTERVAL)
-            if raw is not None:
+            if raw is not None and self.connection_handlers and type(raw) is _core.RawConnection:
+                self._handle_connection(raw)
+            elif raw is not None:
                 # The request that reaches MaxRequestsPerChild tells its client to go.
                 last = max_requests > 0 and self.slot.requests + 1 >= max_requests
                 self._handle(dispatcher, raw, closing=last)
@@ -164,7 +174,9 @@ class Worker:
                 # -- MaxConnectionsPerChild: a connection counts at its first request
                 # (prefork's requests_this_child counts connections); after the last one
                 # the worker drains and exits, and the master starts another.
-                elif max_connections and raw.keepalive_count == 1:
+                # (a RawConnection never gets here: the branch above takes every one of
+                # them whenever the engine was given raw-connection listeners)
+                elif max_connections and raw.keepalive_count == 1:  # type: ignore[union-attr]
                     connections += 1
                     if connections >= max_connections:
                         self._stop("MaxConnectionsPerChild reached")
@@ -193,6 +205,18 @@ class Worker:
         slot.end_request(raw.bytes_sent, GRACEFUL if self.stopping or closing else READY)
         if self.timed_out:
             raise SystemExit(0)  # the master is about to kill us; leave first
+
+    def _handle_connection(self, raw: Any) -> None:
+        """A PythonConnectionHandler's connection: the worker is busy until it returns."""
+        self.slot.begin_request("-", "(PythonConnectionHandler)", raw.remote_addr[0])
+        self.busy = True
+        try:
+            serve_connection(self.runtime, raw)  # type: ignore[arg-type]
+        finally:
+            self.busy = False
+        self.slot.end_request(0, GRACEFUL if self.stopping else READY)
+        if self.timed_out:
+            raise SystemExit(0)
 
     def _tick(self) -> None:
         """Between requests: heartbeat, log reopen, parent and memory checks, and the
@@ -325,14 +349,25 @@ class Worker:
 
     def _reopen_logs(self) -> None:
         try:
-            self.runtime.error_log.reopen()  # type: ignore[union-attr]
+            self.runtime.reopen_error_logs()  # type: ignore[union-attr]
             if self.access_log is not None:
                 self.access_log.reopen()
         except OSError as exc:
             self._log(f"cannot reopen log files (the old ones stay in use): {exc}")
         else:
             self._log("log files reopened", level=6)
+        self._stderr_to_error_log()
         self._install_faulthandler()
+
+    def _stderr_to_error_log(self) -> None:
+        """httpd points every child's fd 2 at the main server's error log: what handlers
+        write to sys.stderr (wsgi.errors, print, logging's default handler) lands there as
+        raw lines. Done again after a reopen, so it follows the rotated file."""
+        error_log = self.runtime.error_log  # type: ignore[union-attr]
+        if error_log.path is None:
+            return  # the error log is stderr already
+        sys.stderr.flush()
+        os.dup2(error_log.fd, 2)
 
     def _log(self, message: str, level: int = 3) -> None:
         if self.runtime is not None:

@@ -73,9 +73,6 @@ def test_generator_blocks_arrive_on_time_in_both(pair: Pair) -> None:
         assert seen.times[b"tick 2"] == pytest.approx(1.0, abs=0.25), (port, seen.times)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13 point 8: needs the request layer to drop a "
-                   "204's content headers as httpd's ap_http_header_filter does (Content-Type "
-                   "is kept)")
 def test_no_content_drops_the_content_type(pair: Pair) -> None:
     ours, theirs = pair.both("/nocontent")
     assert ours.status == theirs.status == 204

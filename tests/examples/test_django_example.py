@@ -101,8 +101,6 @@ def test_streaming_http_response_lines_arrive_when_yielded(mysite):
         assert seen.times[marker] == pytest.approx(n * 0.5, abs=0.3), seen.times
 
 
-# issue 13 point 1: the Alias maps /mysite/static/ and /mysite/media/ under the Python
-# <Location> (mod_alias translates before mod_python, as in httpd).
 def test_static_css_is_served_with_validators_304_and_range(mysite):
     browser = Browser(mysite.port)
     path = "/mysite/static/admin/css/base.css"

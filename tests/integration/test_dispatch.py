@@ -63,7 +63,9 @@ def server(tmp_path_factory):
              "pk/sub/pkg_myscript.py": "handlers/pkg_myscript.py",
              "stackdecl/static.txt": "static file body",
              "b/declined/file.txt": "declined to static",
-             "quiet/.keep": "", "stack/.keep": ""}
+             "quiet/.keep": "", "stack/.keep": "",
+             "plain/example.py": "print('an example')\n", "plain/notes.txt~": "old notes\n",
+             "plain/.hidden": "dot-file\n"}
     for name in BEHAVIOURS:
         files[f"b/{name}/.keep"] = ""
     yield factory.start(site_config(), files, workers=2)
@@ -134,6 +136,21 @@ def test_declined_never_serves_handler_source(server):
     response, body = request(server, "/b/declined/secret.py")
     assert response.status == 404
     assert b"password" not in body
+
+
+def test_plain_directory_serves_python_named_files(server):
+    """Issue 13 point 7: only handler source is refused; a directory with no Python
+    handler serves `.py` and backup names as Apache does (dot-files stay refused)."""
+    assert request(server, "/plain/example.py")[1] == b"print('an example')\n"
+    assert request(server, "/plain/notes.txt~")[1] == b"old notes\n"
+    assert request(server, "/plain/.hidden")[0].status == 404
+
+
+def test_loaded_handler_module_is_never_served(server):
+    """lib/ has no handler, but behaviours.py is the module the handlers load."""
+    assert request(server, "/b/spam/anything")[0].status == 200
+    response, body = request(server, "/lib/behaviours.py")
+    assert response.status == 404 and b"def " not in body
 
 
 def test_server_return_ok_lets_next_handler_run(server):

@@ -13,12 +13,13 @@ import time
 import pytest
 
 from tests.support.handlers.pep3333_apps import BIG_BLOCK, TICK
+from tests.support.site import wait_until
 from tests.support.stream import arrivals
-from tests.support.wire import Client, get, read_until_close
+from tests.support.wire import Client, get, raw_exchange, read_until_close
 
 APPS = ("ticks", "write_then_sleep", "error_page_after_empty_block", "exc_info_after_body",
         "start_response_twice", "never_starts", "fails_while_iterating", "body_digest",
-        "input_lines", "no_content", "declared_length")
+        "input_lines", "no_content", "declared_length", "short_length", "long_length")
 
 CONFIG = "PythonPath \"['{root}/lib'] + sys.path\"\nPythonDebug On\n" + "".join(
     f"<Location /{name}>\n    SetHandler mod_python\n    PythonHandler mod_python.wsgi\n"
@@ -27,6 +28,19 @@ CONFIG = "PythonPath \"['{root}/lib'] + sys.path\"\nPythonDebug On\n" + "".join(
 <Location /native>
     SetHandler mod_python
     PythonHandler pep3333_apps::native_write_flush
+</Location>
+<Location /native_lines>
+    SetHandler mod_python
+    PythonHandler pep3333_apps::native_lines
+</Location>
+<Location /native_sendfile>
+    SetHandler mod_python
+    PythonHandler pep3333_apps::native_sendfile_length
+    PythonOption big_file {root}/big.bin
+</Location>
+<Location /native_length>
+    SetHandler mod_python
+    PythonHandler pep3333_apps::native_declared_length
 </Location>
 <Location /script>
     SetHandler mod_python
@@ -119,13 +133,15 @@ def test_exc_info_before_any_block_replaces_status_and_headers(server):
 
 
 def test_exc_info_after_the_headers_went_out_re_raises(server):
-    """PEP 3333: too late to replace; the exception goes on to the dispatcher (here
-    PythonDebug On appends its traceback to the 200 already under way, as mod_python does)."""
-    reply = fetch(server, "/exc_info_after_body")
-    assert reply.status == 200
-    assert reply.body.startswith(b"partial\n")
-    assert b"ValueError: failure after the headers" in reply.body
-    assert b"never sent" not in reply.body
+    """PEP 3333: too late to replace; the exception goes on to the dispatcher, which logs it
+    and closes the connection without ending the chunked body (no terminating chunk), so
+    the client sees the response failed. Nothing (not PythonDebug's traceback, which
+    mod_python would append) is added to a body already on the wire."""
+    wire = raw_exchange(server.port, get("/exc_info_after_body"), timeout=10)
+    head, _, body = wire.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 ")
+    assert b"Transfer-Encoding: chunked" in head
+    assert body == b"8\r\npartial\n\r\n"
     assert "failure after the headers" in server.errors()
 
 
@@ -175,9 +191,6 @@ def test_content_length_body_still_reads_exactly(server):
     assert (seen["length"], seen["CONTENT_LENGTH"]) == (3000, "3000")
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13: PEP 3333's wsgi.input is iterable; needs "
-                   "__iter__ (lines, as readline) on prefork_modpy's request object, which "
-                   "mod_python.wsgi passes as wsgi.input as mod_python does")
 def test_wsgi_input_is_iterable(server):
     body = b"one\ntwo\nthree\n"
     request = (b"POST /input_lines HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n\r\n"
@@ -187,23 +200,69 @@ def test_wsgi_input_is_iterable(server):
     assert (reply.status, reply.body) == (200, b"3 lines\n")
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13 point 8: needs the request layer to drop "
-                   "content headers of a 204 as httpd's ap_http_header_filter does for any "
-                   "handler (a native handler's 204 keeps its Content-Type too)")
 def test_no_content_has_no_content_type(server):
     reply = fetch(server, "/no_content")
     assert reply.status == 204
     assert reply.header("content-type") is None
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13 point 3: needs the engine to keep the "
-                   "Content-Length the application set on a streamed response (it is "
-                   "replaced by chunked framing)")
 def test_declared_content_length_is_kept_while_streaming(server):
     reply = fetch(server, "/declared_length")
     assert reply.status == 200
     assert reply.header("content-length") == str(3 * len(BIG_BLOCK))
     assert reply.body == BIG_BLOCK * 3
+
+
+def test_native_flushing_writes_go_out_when_written(server):
+    """req.write() flushes by default (mod_python's manual): from the second write on each
+    goes out at once; the first is held until the second (0.5 s here), which keeps a lone
+    write one response with a Content-Length."""
+    markers = [b"line 0", b"line 1", b"line 2"]
+    seen = arrivals(server.port, get("/native_lines", extra="Connection: close\r\n"),
+                    markers)
+    assert seen.times[b"line 0"] == pytest.approx(0.5, abs=0.25), seen.times
+    assert seen.times[b"line 1"] == pytest.approx(0.5, abs=0.25), seen.times
+    assert seen.times[b"line 2"] == pytest.approx(1.0, abs=0.25), seen.times
+
+
+@pytest.mark.parametrize("version", ["HTTP/1.0", "HTTP/1.1"])
+def test_declared_length_is_kept_by_native_handlers_and_the_connection_persists(server,
+                                                                                  version):
+    with Client(server.port, timeout=10) as client:
+        for _ in range(2):  # keep-alive: the length delimits the body on 1.0 too
+            reply = client.request(get("/native_length", version=version,
+                                       extra="Connection: keep-alive\r\n"))
+            assert reply.header("content-length") == str(3 * len(BIG_BLOCK))
+            assert reply.header("transfer-encoding") is None
+            assert reply.body == BIG_BLOCK * 3
+
+
+def test_sendfile_under_the_handlers_length_keeps_it(server):
+    reply = fetch(server, "/native_sendfile", version="HTTP/1.0")
+    assert reply.header("content-length") == str(3 * len(BIG_BLOCK))
+    assert reply.header("transfer-encoding") is None
+    assert reply.body == BIG_BLOCK * 3
+
+
+def test_body_shorter_than_its_length_closes_the_connection(server):
+    """Never padded: what was sent, then the connection closes (the client sees a short
+    body), and the error log says so."""
+    wire = raw_exchange(server.port, get("/short_length"), timeout=10)
+    head, _, body = wire.partition(b"\r\n\r\n")
+    assert b"Content-Length: %d" % (3 * len(BIG_BLOCK)) in head
+    assert body == BIG_BLOCK * 2
+    assert wait_until(lambda: "shorter than its Content-Length" in server.errors())
+
+
+def test_body_longer_than_its_length_is_cut_and_closes_the_connection(server):
+    with Client(server.port, timeout=10) as client:
+        client.send(get("/long_length") + get("/declared_length"))
+        reply = client.response()
+        rest, closed = read_until_close(client.sock, timeout=5)
+    assert reply.header("content-length") == str(2 * len(BIG_BLOCK))
+    assert reply.body == BIG_BLOCK * 2
+    assert (rest, closed) == (b"", True)  # nothing more: the pipelined request is dropped
+    assert wait_until(lambda: "longer than its Content-Length" in server.errors())
 
 
 def test_script_file_is_the_application(server):

@@ -22,7 +22,7 @@ EXPECTED: dict[str, tuple[str, str] | None] = {
     "django-vhosts.conf": None,
     "django-eggs.conf": ("PythonImport", "file /path/to/my/project/file.py does not exist"),
     "ivle-apache.conf": None,
-    "ivle-setup.conf": ("ServerAdmin", "does not apply it to requests yet"),
+    "ivle-setup.conf": None,
     "koji-hub.conf": None,
     "kojiweb.conf": None,
     "spacewalk-server-python.conf": ("Include", "no file matches the wildcard"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.site import SiteFactory, free_port, wait_until, worker_pids
+from tests.support.wire import read_until_close
 
 from .helpers import APP, APP_CONF, get
 from .loadgen import LoadGenerator
@@ -80,6 +82,56 @@ def test_stuck_handler_is_killed_at_timeout_with_its_stack(site, path):
     assert "File " in log and f"in {function}" in log  # faulthandler's stack dump
     assert f"the stuck request was in PythonHandler app::{function}" in log
     assert get(server.port, "/app/x")[0] == 200
+
+
+def test_slow_download_of_a_static_file_outlives_timeout(site):
+    """Issue 13 point 4: `Timeout 1` bounds each wait, not the transfer. A 24 MiB static
+    file read by a slow client (1 MiB each 0.1 s, about 2.5 s in all) arrives whole and
+    the worker is not flagged: the master's watchdog leaves a worker inside the engine's
+    I/O (sendfile here) to the engine's own per-wait Timeout."""
+    size = 24 << 20
+    server = site(HANG_CONF, {"app.py": APP, "big.bin": "x" * size}, workers=1)
+    victim = server.workers()[0]
+    started = time.monotonic()
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
+        sock.settimeout(10)
+        sock.connect(("127.0.0.1", server.port))
+        sock.sendall(b"GET /big.bin HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        received = 0
+        while True:
+            time.sleep(0.1)
+            chunk = sock.recv(1 << 20, socket.MSG_WAITALL)
+            if not chunk:
+                break
+            received += len(chunk)
+    assert time.monotonic() - started > 2.0
+    assert received > size  # head + body, nothing cut
+    assert server.workers() == [victim]
+    assert "Timeout: worker" not in server.errors()
+
+
+def test_slow_upload_outlives_timeout(site):
+    """The same for a body read by the handler: 8 pieces of 64 KiB, one each 0.3 s (about
+    2.4 s in all) under `Timeout 1`; req.read() waits in the engine, each wait under 1 s."""
+    conf = HANG_CONF + ("<Location /upload>\n    SetHandler mod_python\n"
+                        "    PythonHandler upload\n    PythonPath \"sys.path + ['{root}']\"\n"
+                        "</Location>\n")
+    upload = ("from mod_python import apache\n\n\ndef handler(req):\n"
+              "    req.write('%d bytes' % len(req.read()))\n    return apache.OK\n")
+    server = site(conf, {"app.py": APP, "upload.py": upload}, workers=1)
+    victim = server.workers()[0]
+    piece = b"u" * (64 * 1024)
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(b"POST /upload HTTP/1.1\r\nHost: t\r\nConnection: close\r\n"
+                     b"Content-Length: %d\r\n\r\n" % (8 * len(piece)))
+        for _ in range(8):
+            time.sleep(0.3)
+            sock.sendall(piece)
+        reply, _ = read_until_close(sock, 10)
+    assert reply.startswith(b"HTTP/1.1 200 ") and reply.endswith(b"524288 bytes")
+    assert server.workers() == [victim]
+    assert "Timeout: worker" not in server.errors()
 
 
 def test_max_requests_recycles_with_no_failed_request(site):

@@ -42,6 +42,7 @@ class FakeRawRequest:
         self.complete = False
         self.finished = False
         self.aborted = False
+        self.unsent_length = 0  # the engine's count of a declared length left unsent
 
     # -- the head ---------------------------------------------------------------------------
 

@@ -401,6 +401,41 @@ def test_worker_that_leaves_the_stuck_request_is_not_killed(harness):
     assert h.master.workers[first].kill_at is None
 
 
+def test_streaming_worker_is_judged_by_its_last_progress(harness):
+    """httpd's Timeout bounds a wait, not a request: a handler whose batches keep going
+    out is left alone however long it runs; one that stops is flagged Timeout later."""
+    h = harness("Timeout 5\n")
+    first, second = h.serving()
+    h.slot(first).begin_request("GET", "/download", "127.0.0.1")
+    for _ in range(4):  # 16 s in all, a batch every 4 s
+        h.clock.advance(4.0)
+        h.slot(first).progress(False)
+        h.heartbeat(second)
+        h.tick()
+    assert h.kernel.signals == []
+    h.clock.advance(5.1)
+    h.heartbeat(second)
+    h.tick()
+    assert h.kernel.signals == [(first, signal.SIGUSR2)]
+
+
+def test_worker_inside_the_engines_io_is_left_to_the_engine(harness):
+    """In a blocking transfer the engine applies Timeout to each wait itself."""
+    h = harness("Timeout 5\n")
+    first, second = h.serving()
+    h.slot(first).begin_request("GET", "/big-file", "127.0.0.1")
+    h.slot(first).progress(True)
+    h.clock.advance(60.0)
+    h.heartbeat(second)
+    h.tick()
+    assert h.kernel.signals == []
+    h.slot(first).progress(False)
+    h.clock.advance(5.1)
+    h.heartbeat(second)
+    h.tick()
+    assert h.kernel.signals == [(first, signal.SIGUSR2)]
+
+
 def test_silent_idle_worker_is_flagged(harness):
     h = harness("Timeout 2\n")
     first, second = h.serving()

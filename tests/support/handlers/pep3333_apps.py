@@ -115,6 +115,49 @@ def declared_length(environ, start_response):
         yield BIG_BLOCK
 
 
+def short_length(environ, start_response):
+    """Declares three blocks, sends two: the connection closes instead of padding."""
+    start_response("200 OK", [("Content-Length", str(3 * len(BIG_BLOCK)))])
+    return iter([BIG_BLOCK, BIG_BLOCK])
+
+
+def long_length(environ, start_response):
+    """Declares two blocks, sends three: the third is cut off and the connection closed."""
+    start_response("200 OK", [("Content-Length", str(2 * len(BIG_BLOCK)))])
+    return iter([BIG_BLOCK, BIG_BLOCK, BIG_BLOCK])
+
+
+def native_declared_length(req):
+    """A native handler's req.set_content_length() kept over a streamed body."""
+    req.content_type = "application/octet-stream"
+    req.set_content_length(3 * len(BIG_BLOCK))
+    for _ in range(3):
+        req.write(BIG_BLOCK)
+    return apache.OK
+
+
+def native_lines(req):
+    """Flushing writes (req.write's default) half a second apart, then a lone write."""
+    req.content_type = "text/plain"
+    for n in range(3):
+        if n:
+            time.sleep(0.5)
+        req.write(b"line %d\n" % n)
+    return apache.OK
+
+
+def native_sendfile_length(req):
+    """req.set_content_length() then req.sendfile() of a file past the output buffer: the
+    file goes out with sendfile(2) under the handler's length, not chunked."""
+    path = req.get_options()["big_file"]
+    with open(path, "wb") as out:
+        out.write(BIG_BLOCK * 3)
+    req.content_type = "application/octet-stream"
+    req.set_content_length(3 * len(BIG_BLOCK))
+    req.sendfile(path)
+    return apache.OK
+
+
 def native_write_flush(req):
     """A native handler: req.write() then req.flush() reaches the client at once."""
     req.content_type = "text/plain"

@@ -62,6 +62,9 @@ _IMPLEMENTED = {
     "filter": "mod_filter", "autoindex": "mod_autoindex",
     "include": "mod_include",
     "remoteip": "mod_remoteip",
+    # issue 10 (config/httpdmods.py and the httpd/ modules it names)
+    "env": "mod_env", "setenvif": "mod_setenvif", "access_compat": "mod_access_compat",
+    "authn_file": "mod_authn_file", "authz_groupfile": "mod_authz_groupfile",
 }
 
 _TLS = ("TLS is not terminated by prefork-modpy", "put a TLS proxy (nginx, haproxy, stunnel, "
@@ -75,8 +78,6 @@ _OTHER_LANGUAGE = ("prefork-modpy runs mod_python handlers only",
 _MISSING: dict[str, tuple[str, str]] = {
     "ssl": _TLS, "gnutls": _TLS, "http2": ("HTTP/2 is not spoken by prefork-modpy",
                                           "terminate HTTP/2 in a proxy in front"),
-    "access_compat": _HTTPD_MODULE, "env": _HTTPD_MODULE, "setenvif": _HTTPD_MODULE,
-    "authn_file": _HTTPD_MODULE, "authz_groupfile": _HTTPD_MODULE,
     "auth_digest": _HTTPD_MODULE, "actions": _HTTPD_MODULE, "userdir": _HTTPD_MODULE,
     "negotiation": ("content negotiation (MultiViews, type maps) is not implemented",
                     "link to the variant files themselves"),
@@ -164,19 +165,17 @@ _add("core", Status.ACCEPTED, "prefork-modpy already sends files without mmap/se
      "tuning; the bytes on the wire are the same", "", "EnableMMAP", "EnableSendfile")
 _add("core", Status.REFUSED, "the server's own content ETag rules are fixed "
      "(inode-free, size and mtime)", "remove the line", "FileETag")
-_add("core", Status.REFUSED, "custom error documents are not implemented yet",
-     "return the page from a handler (req.write) for now", "ErrorDocument")
-_add("core", Status.REFUSED, "per-method sections are not implemented",
-     "check req.method in a PythonAccessHandler", "Limit", "LimitExcept")
-_add("core", Status.REFUSED, "only the Require forms listed in docs/directives.md exist",
-     "use Require ip/local/all/valid-user/user", "RequireAll", "RequireAny", "RequireNone")
-_add("core", Status.REFUSED, "prefork-modpy sets no process environment from the config",
-     "set variables in the service environment (systemd Environment=) or in a PythonImport "
-     "module", "PassEnv")
-_add("mod_setenvif", Status.REFUSED, "mod_setenvif is not part of prefork-modpy yet (a "
-     "separate issue); only the stock legacy-client BrowserMatch lines are accepted",
-     "set variables in a PythonHeaderParserHandler", "SetEnvIf", "SetEnvIfNoCase",
-     "SetEnvIfExpr", "BrowserMatch", "BrowserMatchNoCase")
+_add("mod_authz_core", Status.REFUSED, "not implemented: sections replace their parent's "
+     "Require lines (AuthMerging Off), a failed authorization of a user answers 401, and "
+     "provider aliases do not exist", "write the combined Require lines (or <RequireAll>) in "
+     "the section itself", "AuthMerging", "AuthzSendForbiddenOnFailure", "AuthzProviderAlias",
+     "AuthnProviderAlias")
+_add("mod_dir", Status.REFUSED, "not implemented: a directory URL is redirected with a "
+     "trailing slash and DirectoryIndex is served in place (no external redirect, no "
+     "handler check)", "remove the line", "DirectoryIndexRedirect", "DirectoryCheckHandler")
+_add("mod_setenvif", Status.REFUSED, "httpd's ap_expr language is not implemented",
+     "use SetEnvIf/SetEnvIfNoCase, or set variables in a PythonHeaderParserHandler",
+     "SetEnvIfExpr")
 
 for _threads in ("ThreadsPerChild", "MinSpareThreads", "MaxSpareThreads", "ThreadLimit",
                  "ThreadStackSize", "AsyncRequestWorkerFactor"):
@@ -214,22 +213,18 @@ _add_module("mod_ssl", "SSLEngine", "SSLCertificateFile", "SSLCertificateKeyFile
 _add("mod_rewrite", Status.REFUSED, "removed in httpd 2.4 (mod_rewrite logs through the "
      "error log)", "remove the line; httpd 2.4 uses LogLevel rewrite:traceN",
      "RewriteLog", "RewriteLogLevel", "RewriteLock")
-_add_module("mod_access_compat", "Order", "Allow", "Deny", "Satisfy")
-_add_module("mod_env", "SetEnv", "UnsetEnv")
-_add_module("mod_authn_file", "AuthUserFile")
-_add_module("mod_authz_groupfile", "AuthGroupFile")
 _add_module("mod_auth_digest", "AuthDigestProvider", "AuthDigestDomain",
             "AuthDigestEnableQueryStringHack")
-_add("mod_auth_basic", Status.REFUSED, "authentication providers (files, DBM, LDAP) are not "
-     "implemented; a PythonAuthenHandler checks credentials",
-     "check the password in a PythonAuthenHandler", "AuthBasicProvider",
+_add("mod_auth_basic", Status.REFUSED, "only the 'file' provider (AuthBasicProvider file, "
+     "AuthUserFile) and PythonAuthenHandler exist; non-authoritative fall-through to other "
+     "providers is not implemented", "check other sources in a PythonAuthenHandler",
      "AuthBasicAuthoritative", "AuthAuthoritative", "AuthzUserAuthoritative")
-_add("mod_alias", Status.REFUSED, "mod_alias's redirects and regex aliases are not "
-     "implemented yet (a separate issue)", "redirect from a handler "
-     "(mod_python.util.redirect) or list the paths with Alias", "Redirect", "RedirectMatch",
-     "RedirectPermanent", "RedirectTemp", "AliasMatch")
-_add("mod_alias", Status.REFUSED, "CGI scripts are not run by prefork-modpy",
-     "port the script to a mod_python handler", "ScriptAlias", "ScriptAliasMatch")
+_add("mod_alias", Status.REFUSED, "ScriptAlias runs CGI programs (mod_cgi); prefork-modpy runs "
+     "no CGI programs, and mod_python.cgihandler runs Python scripts in the interpreter, "
+     "which differs from a CGI process (environment, exit, stdin), so the mapping is refused "
+     "rather than served differently", "use Alias with SetHandler mod_python and "
+     "PythonHandler mod_python.cgihandler for Python CGI scripts", "ScriptAlias",
+     "ScriptAliasMatch")
 _add_module("mod_proxy", "ProxyPass", "ProxyPassReverse", "ProxyRequests", "ProxyPreserveHost",
             "ProxyStatus", "ProxyTimeout", "ProxyVia", "ProxyPassMatch", "BalancerMember")
 _add_module("mod_wsgi", "WSGIScriptAlias", "WSGIScriptAliasMatch", "WSGIDaemonProcess",

@@ -13,7 +13,7 @@ from functools import cached_property
 from typing import Callable, Optional
 
 from . import autoindex as autoindex_config
-from . import catalog, outputmods, overrides
+from . import catalog, httpdmods, outputmods, overrides
 from . import rewrite as mod_rewrite
 from .overrides import Overrides
 from .regex import SearchPattern
@@ -152,6 +152,9 @@ class DirSettings:
     deflate_level: Optional[int] = None  # DeflateCompressionLevel (server/vhost)
     # -- mod_autoindex (config/autoindex.py) --
     autoindex: Optional[autoindex_config.AutoindexConf] = None
+    # -- mod_env, mod_setenvif, mod_access_compat, authz containers, authn_file,
+    # authz_groupfile, alias redirects (httpdmods.py); None: none of them is used here --
+    httpd: Optional[httpdmods.HttpdMods] = None
 
     @property
     def effective_options(self) -> frozenset[str]:
@@ -202,6 +205,7 @@ class DirSettings:
             deflate_level=_pick(child.deflate_level, self.deflate_level),
             # -- mod_autoindex --
             autoindex=autoindex_config.merge(self.autoindex, child.autoindex),
+            httpd=httpdmods.merge(self.httpd, child.httpd),
         )
 
     # -- mod_rewrite / .htaccess --
@@ -518,46 +522,6 @@ def _auth_field(attr: str) -> Callable[[DirSettings, Node], None]:
     return apply
 
 
-def _require(settings: DirSettings, node: Node) -> None:
-    if not node.args:
-        raise ConfigError.at(node, "Require needs arguments")
-    _check_host_require(node)
-    settings.requires = (settings.requires or ()) + (" ".join(node.args),)
-
-
-# mod_authz_host's ip/local/all and mod_authz_user's valid-user/user.
-_REQUIRE_KINDS = frozenset({"ip", "local", "all", "valid-user", "user"})
-
-
-def _check_host_require(node: Node) -> None:
-    """mod_authz_host's forms: `ip addr[/bits] …`, `local`, `all granted|denied`."""
-    import ipaddress
-
-    kind, words = node.args[0], node.args[1:]
-    if kind == "host":
-        raise ConfigError.at(node, "Require host needs DNS lookups; use Require ip")
-    if kind not in _REQUIRE_KINDS:
-        raise ConfigError.at(node, f"Require {kind}: unknown or not supported by prefork-modpy "
-                                   f"(it knows {', '.join(sorted(_REQUIRE_KINDS))})")
-    if kind == "user" and not words:
-        raise ConfigError.at(node, "Require user needs at least one name")
-    if kind == "valid-user" and words:
-        raise ConfigError.at(node, "Require valid-user takes no argument")
-    if kind == "all" and words not in (["granted"], ["denied"]):
-        raise ConfigError.at(node, "Require all takes granted or denied")
-    if kind == "local" and words:
-        raise ConfigError.at(node, "Require local takes no argument")
-    if kind == "ip":
-        if not words:
-            raise ConfigError.at(node, "Require ip needs at least one address")
-        for word in words:
-            try:
-                ipaddress.ip_network(word, strict=False)
-            except ValueError:
-                raise ConfigError.at(node, f"Require ip: {word!r} is not an address or "
-                                           "address/bits") from None
-
-
 def require_wired(node: Node, name: str, detail: str = "") -> None:
     """Refuse a value that is parsed and stored but not yet applied by the request path
     (catalog.PENDING_FIELDS); the follow-up adds `name` to catalog.WIRED."""
@@ -675,7 +639,6 @@ _SIMPLE: dict[str, Callable[[DirSettings, Node], None]] = {
     "directoryindex": _directory_index,
     "authtype": _auth_field("auth_type"),
     "authname": _auth_field("auth_name"),
-    "require": _require,
     "removetype": _remove_type,
     "addlanguage": _mapping("languages", "language"),
     "addcharset": _mapping("charsets", "charset"),
@@ -700,16 +663,28 @@ _CONTEXTUAL: dict[str, Callable[[DirSettings, Node, SectionContext], None]] = {
 }
 
 
+def _apply_inside_limit(settings: DirSettings, node: Node, ctx: SectionContext,
+                        warnings: Optional[list[str]]) -> None:
+    """A directive inside <Limit> that is not method-limited applies to every method."""
+    if node.is_section or not is_dir_directive(node.key):
+        raise ConfigError.at(node, f"{node.name} is not allowed in <Limit>/<LimitExcept> here")
+    apply_dir_directive(settings, node, ctx, warnings)
+
+
 def is_dir_directive(key: str) -> bool:
     return (key in _SIMPLE or key in _CONTEXTUAL or key in _PHASE_BY_LOWER or key in _FLAG_BY_LOWER
             or key in _TEXT_BY_LOWER or key in REFUSED or key == "pythonhandlermodule"
-            or key in _FILTER_DIRECTIVES or key in _WARNING)
+            or key in _FILTER_DIRECTIVES or key in _WARNING or httpdmods.is_directive(key))
 
 
 def apply_dir_directive(settings: DirSettings, node: Node, ctx: SectionContext,
                         warnings: Optional[list[str]] = None) -> None:
     """Record one per-directory directive in `settings`; warning lines go to `warnings`."""
     key = node.key
+    if httpdmods.is_directive(key):  # -- httpd modules of issue 10 (httpdmods.py) --
+        httpdmods.apply(settings, node, ctx, lambda _inner, child: _apply_inside_limit(
+            settings, child, ctx, warnings), warnings)
+        return
     if key in _WARNING:
         _WARNING[key](settings, node, warnings if warnings is not None else [])
         return

@@ -47,6 +47,19 @@ OVERRIDE_CLASSES: dict[str, frozenset[str]] = {
         "pythontypehandler", "pythonhandlermodule", "pythonautoreload", "pythondebug",
         "pythonenablepdb", "pythoninterpperdirective", "pythoninterpperdirectory",
         "pythoninterpreter", "pythonoption", "pythonpath")},
+    # -- issue 10: mod_env, mod_setenvif, mod_access_compat, mod_authz_core's containers,
+    # mod_authn_file, mod_authz_groupfile, mod_auth_basic, mod_alias, mod_dir, core --
+    **{name: frozenset({FILEINFO}) for name in (
+        "setenv", "unsetenv", "passenv", "setenvif", "setenvifnocase", "browsermatch",
+        "browsermatchnocase", "redirect", "redirectmatch", "redirectpermanent",
+        "redirecttemp", "errordocument")},
+    "order": frozenset({LIMIT}), "allow": frozenset({LIMIT}), "deny": frozenset({LIMIT}),
+    "limit": frozenset({LIMIT, AUTHCFG}), "limitexcept": frozenset({LIMIT, AUTHCFG}),
+    **{name: frozenset({AUTHCFG}) for name in (
+        "satisfy", "requireall", "requireany", "requirenone", "authuserfile",
+        "authgroupfile", "authbasicprovider")},
+    "directoryslash": frozenset({INDEXES}), "fallbackresource": frozenset({INDEXES}),
+    "limitrequestbody": OR_ALL,
     # -- mod_rewrite (RewriteMap is server config only) --
     "rewriteengine": frozenset({FILEINFO}), "rewriteoptions": frozenset({FILEINFO}),
     "rewritebase": frozenset({FILEINFO}), "rewritecond": frozenset({FILEINFO}),

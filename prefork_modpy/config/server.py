@@ -12,10 +12,10 @@ from __future__ import annotations
 import math
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Mapping, Optional
 
-from . import catalog, logformat
+from . import catalog, httpdmods, logformat
 from .directives import (
     DirSettings,
     HandlerEntry,
@@ -35,7 +35,6 @@ from .syntax import (
     LoadedModule,
     Node,
     is_deflate_only,
-    is_legacy_browser_match,
 )
 
 DEFAULT_PORT = 8080
@@ -186,11 +185,25 @@ class VirtualHost:
             settings = self.settings
             for index in matched:
                 settings = settings.merged_with(self.sections[index].settings)
+            if settings.httpd is not None and settings.httpd.env_set is not None:
+                settings = self._env_by_walk(settings, matched)  # -- mod_env --
             if len(self._cache) < 4096:
                 self._cache[matched] = settings
         if len(self._route_cache) < 16384:
             self._route_cache[route] = settings
         return settings
+
+    def _env_by_walk(self, settings: DirSettings, matched: tuple[int, ...]) -> DirSettings:
+        """mod_env's merge is not associative: httpd folds the <Directory>, the <Files> and
+        the <Location> sections each among themselves, then onto the config so far
+        (ap_directory_walk, ap_file_walk, ap_location_walk), so an UnsetEnv reaches the
+        parent only from a group's single section (httpdmods.env_by_walk)."""
+        groups = [[self.sections[index].settings.httpd for index in matched
+                   if self.sections[index].kind == kind] for kind in _WALKS]
+        env = httpdmods.env_by_walk(self.settings.httpd, groups)
+        merged = settings.httpd
+        assert merged is not None  # the caller checked
+        return replace(settings, httpd=replace(merged, env_set=env))
 
     def map_alias(self, uri: str) -> Optional[tuple[str, str]]:
         """mod_alias: (directory, rest of the URI) for the first matching Alias. An alias
@@ -238,6 +251,9 @@ class VirtualHost:
                 files.append(index)
         ordered = [index for _, _, index in sorted(dirs)]
         return tuple(ordered + files + locations)
+
+
+_WALKS = ("directory", "files", "location")  # httpd's three walks, in order
 
 
 def _split_filename(filename: str) -> tuple[str, str]:
@@ -427,6 +443,8 @@ class _Builder:
             self._server_node(node, self.main)
         self._check_filters()  # before merging: the vhosts' own settings are still apart
         self._finish_rewrite()  # before merging too: server-context rules are not merged
+        self._body_limit()  # -- core's LimitRequestBody per directory (httpdmods.py) --
+        self._resolve_auth_files()  # -- mod_authn_file / mod_authz_groupfile --
         self._finish_vhosts()
         self._warn_thread_mpm()
         main_sections = self.main.sections
@@ -498,6 +516,33 @@ class _Builder:
                     for section in host.sections)
         for host in hosts:
             host.reads_htaccess = reads
+
+    def _body_limit(self) -> None:
+        """The engine enforces one body limit; per-directory values are checked by the
+        dispatcher only when a section or virtual host sets one (hot path otherwise)."""
+        main = self.main.settings
+        others = [vhost.settings.httpd for vhost in self.vhosts] + [
+            section.settings.httpd for host in (self.main, *self.vhosts)
+            for section in host.sections]
+        self.limits.body = httpdmods.engine_body_limit(main.httpd, others)
+        if main.httpd is not None and not any(
+                mods is not None and mods.limit_request_body is not None for mods in others):
+            main.httpd.limit_request_body = None  # the engine's check is the whole story
+            if httpdmods.is_empty(main.httpd):
+                main.httpd = None
+
+    def _resolve_auth_files(self) -> None:
+        """AuthUserFile and AuthGroupFile are ServerRoot-relative (ap_server_root_relative)."""
+        hosts = (self.main, *self.vhosts)
+        for settings in [host.settings for host in hosts] + [
+                section.settings for host in hosts for section in host.sections]:
+            mods = settings.httpd
+            if mods is None:
+                continue
+            if mods.auth_user_file is not None:
+                mods.auth_user_file = self.resolve_path(mods.auth_user_file)
+            if mods.auth_group_file is not None:
+                mods.auth_group_file = self.resolve_path(mods.auth_group_file)
 
     def _warn_thread_mpm(self) -> None:
         """Debian's mpm_event.conf sizes processes of 25 threads; here each worker serves
@@ -582,10 +627,6 @@ class _Builder:
     def non_native(self, node: Node) -> None:
         """A directive prefork-modpy has no setting for: catalog.py's verdict, or httpd's
         "Invalid command" for a name no module has (a typo)."""
-        if is_legacy_browser_match(node):
-            self.warn_once(node, f"{node.name}: a workaround for clients of the 1990s "
-                                 "(protocol downgrades) that prefork-modpy does not apply")
-            return
         if node.key == "addoutputfilterbytype" and is_deflate_only(node) and (
                 "deflate" in self.loaded_modules):
             self.warn_once(node, "AddOutputFilterByType DEFLATE: responses are not compressed "
@@ -608,8 +649,9 @@ class _Builder:
                 raise ConfigError.at(node, "<VirtualHost> cannot be nested")
             self._virtual_host(node)
             return
-        if key in ("limit", "limitexcept", "requireall", "requireany", "requirenone"):
-            self.non_native(node)
+        if is_dir_directive(key):  # <Limit>, <Require*> (httpdmods.py)
+            apply_dir_directive(host.settings, node, SectionContext(), self.warnings)
+            return
         kind, regex = _section_kind(node, parent_dir, self.regex_options)
         pattern = node.args[0] if len(node.args) == 1 else node.args[-1]
         if kind == "directory" and regex is None:
@@ -620,7 +662,9 @@ class _Builder:
         ctx = _section_context(section, parent_dir)
         host.sections.append(section)
         for child in node.children or []:
-            if child.is_section:
+            if child.is_section and is_dir_directive(child.key):  # <Limit>, <Require*>
+                apply_dir_directive(section.settings, child, ctx, self.warnings)
+            elif child.is_section:
                 if child.key not in ("files", "filesmatch") or kind != "directory":
                     raise ConfigError.at(child, f"<{child.name}> is not allowed inside "
                                                 f"<{node.name}>")
@@ -890,10 +934,10 @@ def _set_aliases(builder: _Builder, host: VirtualHost, node: Node) -> None:
 
 def _custom_log(builder: _Builder, host: VirtualHost, node: Node) -> None:
     if len(node.args) == 3 and node.args[2].lower().startswith(("env=", "expr=")):
-        raise ConfigError.at(node, f"CustomLog {node.args[2]}: conditional logging needs "
-                                   "mod_setenvif/mod_env, which prefork-modpy does not have "
-                                   "yet; log everything, or filter in a PythonLogHandler "
-                                   "(refused rather than ignored)")
+        raise ConfigError.at(node, f"CustomLog {node.args[2]}: conditional logging is not "
+                                   "implemented by prefork-modpy's access log yet; log "
+                                   "everything, or filter in a PythonLogHandler (refused "
+                                   "rather than ignored)")
     if len(node.args) != 2:
         raise ConfigError.at(node, "CustomLog takes a file and a format or nickname")
     if node.args[0].startswith("|") and not node.args[0][1:].strip("|$ "):
@@ -1177,7 +1221,6 @@ _SERVER_DIRECTIVES: dict[str, Callable[[_Builder, Node], None]] = {
     "limitrequestline": _limit_setter("request_line", int, 64),
     "limitrequestfieldsize": _limit_setter("field_size", int, 64),
     "limitrequestfields": _limit_setter("fields", int, 1),
-    "limitrequestbody": _limit_setter("body", int, 0),
     "pythonimport": _python_import,
     "pythonoptimize": _python_optimize,
     "startservers": _process_setter("start_servers", int, 1),

@@ -425,14 +425,6 @@ _MPM_SIZING = frozenset({
     "asyncrequestworkerfactor"})
 
 
-def is_legacy_browser_match(node: Node) -> bool:
-    """`BrowserMatch regex var ...` that only sets the legacy client-workaround variables."""
-    if node.key not in ("browsermatch", "browsermatchnocase") or len(node.args) < 2:
-        return False
-    names = [word.lstrip("!").split("=", 1)[0].lower() for word in node.args[1:]]
-    return all(name in LEGACY_CLIENT_VARIABLES for name in names)
-
-
 def is_deflate_only(node: Node) -> bool:
     """`AddOutputFilterByType DEFLATE type ...` / `SetOutputFilter DEFLATE`: compression."""
     if node.key not in ("addoutputfilterbytype", "setoutputfilter") or not node.args:
@@ -452,8 +444,6 @@ def is_module_metadata(module_key: str, node: Node) -> bool:
         return key in _MPM_SIZING
     if module_key in ("deflate", "filter"):
         return is_deflate_only(node) or key.startswith("deflate")
-    if module_key == "setenvif":
-        return is_legacy_browser_match(node)
     return False
 
 

@@ -4,13 +4,17 @@ Owns what httpd 2.4 does between the access and type phases (request.c with
 mod_authz_core, mod_authz_host, mod_authz_user and mod_auth_basic), with mod_python's hooks
 in it:
 
-1. the `Require` lines (alternatives, as an implicit `<RequireAny>`) are evaluated without a
-   user: a host rule (`ip`, `local`, `all granted`) may grant at once; if no line could
-   grant even with a user, 403;
+0. the access checkers run: mod_access_compat (access.py), then PythonAccessHandler;
+   `Satisfy Any` lets their OK stand alone, `Satisfy All` (the default) needs it and
+   goes on;
+1. the `Require` tree (mod_authz_core's containers and `not`; a section's lines form an
+   implicit `<RequireAny>`; `<Limit>` methods) is evaluated without a user: granted ends
+   here; if nothing could grant even with a user, 403;
 2. otherwise `PythonAuthenHandler` runs (authentication required); OK needs `req.user`;
-   `HTTP_UNAUTHORIZED` notes the failure (`WWW-Authenticate` for `AuthType Basic`);
-3. `PythonAuthzHandler` runs; if it declines, `Require valid-user` / `Require user …`
-   decide with the user.
+   `HTTP_UNAUTHORIZED` notes the failure (`WWW-Authenticate` for `AuthType Basic`); when
+   it declines, mod_auth_basic's `file` provider (authnfile.py) decides if configured;
+3. `PythonAuthzHandler` runs; if it declines, the tree decides with the user
+   (`valid-user`, `user`, `group` from AuthGroupFile).
 
 Also `req.get_basic_auth_pw()` (ap_get_basic_auth_pw) and `req.requires()`.
 """
@@ -19,11 +23,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-import functools
 import ipaddress
-from typing import TYPE_CHECKING, Callable, Optional, TypeVar
+from typing import TYPE_CHECKING, Callable, Optional, TypeVar, Union
 
 from mod_python import apache
+
+from ..config.httpdmods import AuthzRule, AuthzSection, applies
+from . import access, authnfile
 
 if TYPE_CHECKING:
     from ..config.directives import DirSettings
@@ -31,6 +37,8 @@ if TYPE_CHECKING:
 
 OK, DECLINED = apache.OK, apache.DECLINED
 GRANTED, DENIED, DENIED_NO_USER = "granted", "denied", "denied-no-user"
+NEUTRAL, GENERAL_ERROR = "neutral", "general-error"
+AuthzNode = Union[AuthzRule, AuthzSection]
 
 # The request type the caller's phase runner takes (mod_python's Request, above this layer).
 Req = TypeVar("Req", bound="RequestRec")
@@ -90,19 +98,32 @@ def _b64decode(text: str) -> bytes:
 
 def requires(req: RequestRec) -> tuple[str, ...]:
     """The `Require` lines in effect, each as its argument string (mod_python before
-    Apache 2.4; the method restriction of <Limit> does not exist here)."""
+    Apache 2.4), whatever <Limit> methods or container they stand in."""
     return tuple(req.per_dir_config.requires or ()) if req.per_dir_config is not None else ()
 
 
 def check(req: Req, settings: DirSettings, run_phase: RunPhase[Req]) -> int:
-    """Steps 1-3 of the module docstring; OK lets the request go on."""
-    lines = settings.requires
-    if not lines:
+    """request.c's access/authn/authz sequence for `Satisfy` (ap_process_request_internal):
+    the access checkers (mod_access_compat, then PythonAccessHandler: RUN_ALL), then the
+    Require lines without a user, then steps 2-3 of the module docstring."""
+    mods = settings.httpd
+    access_rules = mods.access if mods is not None else None
+    allowed = access.check(req, access_rules) if access_rules is not None else OK
+    if allowed in (OK, DECLINED):
+        allowed = run_phase(req, "PythonAccessHandler", settings)
+        allowed = OK if allowed == DECLINED else allowed
+    satisfy = access_rules.satisfy_for(req.method) if access_rules is not None else "nospec"
+    if satisfy == "any":
+        if allowed == OK:
+            return OK
+    elif allowed != OK:
+        return allowed
+    if not settings.requires:
         return OK
-    verdict = evaluate(req, lines, None)
+    verdict = evaluate(req, settings, None)
     if verdict == GRANTED:
         return OK
-    if verdict == DENIED:
+    if verdict != DENIED_NO_USER:
         req.log_error(f"client denied by server configuration: {req.filename or req.uri}")
         return apache.HTTP_FORBIDDEN
     result = authenticate(req, settings, run_phase)
@@ -124,7 +145,31 @@ def authenticate(req: Req, settings: DirSettings, run_phase: RunPhase[Req]) -> i
         return result
     if result != DECLINED:
         return result
+    mods = settings.httpd
+    if mods is not None and (mods.auth_user_file is not None or mods.basic_providers):
+        return _authenticate_basic(req, mods.auth_user_file)
     return _nobody_authenticated(req)
+
+
+def _authenticate_basic(req: RequestRec, user_file: Optional[str]) -> int:
+    """mod_auth_basic's authenticate_basic_user with the file provider (authnfile.py)."""
+    if not is_basic(req):
+        req.log_error("configuration error:  couldn't check user.  Check your authn "
+                      f"provider!: {req.uri}")
+        return apache.HTTP_INTERNAL_SERVER_ERROR
+    if not req.auth_name():
+        req.log_error(f"need AuthName: {req.uri}")
+        return apache.HTTP_INTERNAL_SERVER_ERROR
+    password = get_basic_auth_pw(req)
+    if password is None:  # no or other credentials: get_basic_auth_pw noted the failure
+        return apache.HTTP_UNAUTHORIZED
+    result = authnfile.check_password(req, user_file, req.user or "", password)
+    if result == authnfile.GRANTED:
+        return OK
+    if result == authnfile.GENERAL_ERROR:
+        return apache.HTTP_INTERNAL_SERVER_ERROR
+    note_auth_failure(req)
+    return apache.HTTP_UNAUTHORIZED
 
 
 def _nobody_authenticated(req: RequestRec) -> int:
@@ -149,9 +194,12 @@ def authorize(req: Req, settings: DirSettings, run_phase: RunPhase[Req]) -> int:
     result = run_phase(req, "PythonAuthzHandler", settings)
     if result != DECLINED:
         return result
-    if evaluate(req, settings.requires or (), req.user) == GRANTED:
+    verdict = evaluate(req, settings, req.user)
+    if verdict == GRANTED:
         return OK
-    if req.auth_type() is None:
+    if verdict == GENERAL_ERROR:
+        return apache.HTTP_INTERNAL_SERVER_ERROR
+    if req.auth_type() is None and verdict != DENIED_NO_USER:
         req.log_error(f"client denied by server configuration: {req.filename or req.uri}")
         return apache.HTTP_FORBIDDEN
     req.log_error(f'user {req.user}: authorization failure for "{req.uri}": ')
@@ -160,42 +208,86 @@ def authorize(req: Req, settings: DirSettings, run_phase: RunPhase[Req]) -> int:
     return apache.HTTP_UNAUTHORIZED
 
 
-def evaluate(req: RequestRec, lines: tuple[str, ...], user: Optional[str]) -> str:
-    """mod_authz_core's RequireAny over the lines: granted if one grants; else
-    "denied-no-user" if one might grant once a user is known; else denied."""
-    verdict = DENIED
-    for line in lines:
-        result = _line(req, line, user)
+def evaluate(req: RequestRec, settings: DirSettings, user: Optional[str]) -> str:
+    """mod_authz_core's apply_authz_sections over the section's Require tree (its lines
+    form an implicit <RequireAny>; the root is applied as if under an AND)."""
+    mods = settings.httpd
+    if mods is None or mods.authz is None:
+        return GRANTED
+    return _section(req, mods.authz, True, user, settings)
+
+
+def _section(req: RequestRec, node: AuthzNode, parent_and: bool, user: Optional[str],
+             settings: DirSettings) -> str:
+    if not applies(node.limited, req.method):  # directive limited to other methods
+        return GRANTED if parent_and else NEUTRAL
+    if isinstance(node, AuthzRule):
+        result = _rule(req, node, user, settings)
+    else:
+        result = _combine(req, node, user, settings)
+    if node.negate:
         if result == GRANTED:
-            return GRANTED
-        if result == DENIED_NO_USER:
-            verdict = DENIED_NO_USER
-    return verdict
+            return DENIED
+        if result == DENIED:  # not being refused is no reason to grant
+            return NEUTRAL
+    return result
 
 
-def _line(req: RequestRec, line: str, user: Optional[str]) -> str:
-    kind, *words = line.split()
-    if kind == "all":
-        return GRANTED if words == ["granted"] else DENIED
-    if kind in ("ip", "local"):
-        return GRANTED if _host_allowed(req, kind, line) else DENIED
-    if kind == "valid-user":
-        return GRANTED if user is not None else DENIED_NO_USER
-    if kind == "user":
-        if user is None:
-            return DENIED_NO_USER
-        return GRANTED if user in words else DENIED
-    return DENIED
+def _combine(req: RequestRec, section: AuthzSection, user: Optional[str],
+             settings: DirSettings) -> str:
+    result = NEUTRAL
+    for child in section.children:
+        outcome = _section(req, child, section.op_and, user, settings)
+        if outcome == GENERAL_ERROR:
+            return GENERAL_ERROR
+        if outcome == NEUTRAL:
+            continue
+        if section.op_and:
+            if outcome == DENIED:
+                return DENIED
+            if (outcome == DENIED_NO_USER and result != DENIED) or result == NEUTRAL:
+                result = outcome
+        else:
+            if outcome == GRANTED:
+                return GRANTED
+            if (outcome == DENIED_NO_USER and result == DENIED) or result == NEUTRAL:
+                result = outcome
+    return result
 
 
-def _host_allowed(req: RequestRec, kind: str, line: str) -> bool:
-    """mod_authz_host: `Require local` (loopback or the local address), `Require ip`."""
-    client = ipaddress.ip_address(req.raw.remote_addr[0].partition("%")[0])
-    if kind == "local":
-        return client.is_loopback or str(client) == req.raw.local_addr[0]
-    return any(client in network for network in _networks(line))
+def _rule(req: RequestRec, rule: AuthzRule, user: Optional[str],
+          settings: DirSettings) -> str:
+    """One provider's check_authorization."""
+    provider = rule.provider
+    if provider == "all":
+        return GRANTED if rule.parsed else DENIED
+    if provider == "ip":
+        client = ipaddress.ip_address(req.useragent_ip.partition("%")[0])
+        return GRANTED if any(client in network for network in rule.parsed) else DENIED
+    if provider == "local":
+        return GRANTED if _is_local(req) else DENIED
+    if provider == "host":
+        name = access.double_reverse(req.useragent_ip)
+        if name is None:
+            return DENIED
+        return GRANTED if any(access.in_domain(domain, name) for domain in rule.parsed) \
+            else DENIED
+    if provider == "env":
+        env = req.subprocess_env
+        return GRANTED if any(env.get(name) is not None for name in rule.parsed) else DENIED
+    if provider == "method":
+        method = "GET" if req.method == "HEAD" else req.method
+        return GRANTED if method in rule.parsed else DENIED
+    if user is None:
+        return DENIED_NO_USER
+    if provider == "valid-user":
+        return GRANTED
+    if provider == "user":
+        return GRANTED if user in rule.parsed else DENIED
+    return authnfile.group_check(req, settings.httpd, user, rule.parsed)
 
 
-@functools.lru_cache(maxsize=256)
-def _networks(line: str) -> tuple:
-    return tuple(ipaddress.ip_network(word, strict=False) for word in line.split()[1:])
+def _is_local(req: RequestRec) -> bool:
+    """mod_authz_host's `Require local`: loopback, or the server's own address."""
+    client = ipaddress.ip_address(req.useragent_ip.partition("%")[0])
+    return client.is_loopback or str(client) == req.raw.local_addr[0]

@@ -20,8 +20,11 @@ if TYPE_CHECKING:
     from ..runtime.record import RequestRec
 
 
-def send_error(req: RequestRec, status: int) -> None:
-    """Answer `status` for `req` and finish the response."""
+def send_error(req: RequestRec, status: int, custom_text: Optional[str] = None,
+               recursive: int = 0) -> None:
+    """Answer `status` for `req` and finish the response; `custom_text` is an
+    `ErrorDocument code "text"` body, `recursive` the status an ErrorDocument's own request
+    failed with (ap_send_error_response's recursive_error)."""
     response = req.response
     if response.streaming:
         # Part of the body is on the wire under its framing (chunked or a Content-Length):
@@ -56,7 +59,12 @@ def send_error(req: RequestRec, status: int) -> None:
     if status in errorpages.DROPS_CONNECTION:
         headers.append(("Connection", "close"))
     # HEAD: httpd finishes after the headers, without a page or its Content-Length.
-    body = b"" if req.header_only else _page(req, status, location)
+    if req.header_only:
+        body = b""
+    elif custom_text is not None:
+        body = custom_text.encode("utf-8")
+    else:
+        body = _page(req, status, location, recursive)
     req.status = status
     response.head = (_wire_status(status), _status_line(req, status), headers)
     response.parts, response.buffered = [body], len(body)
@@ -84,9 +92,10 @@ def _location(req: RequestRec) -> str:
     return location or ""
 
 
-def _page(req: RequestRec, status: int, location: str) -> bytes:
+def _page(req: RequestRec, status: int, location: str, recursive: int = 0) -> bytes:
     return errorpages.error_body(status, req.method, location, req.status_line,
-                                 req.notes, req.server.server_admin, _signature(req))
+                                 req.notes, req.server.server_admin, _signature(req),
+                                 recursive)
 
 
 def _signature(req: RequestRec) -> str:

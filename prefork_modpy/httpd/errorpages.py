@@ -175,9 +175,11 @@ class Notes(Protocol):
 def error_body(status: int, method: str = "GET", location: str = "",
                status_line: Optional[str] = None,
                notes: Optional[Notes] = None,
-               admin: str = "[no address given]", signature: str = "") -> bytes:
+               admin: str = "[no address given]", signature: str = "",
+               recursive: int = 0) -> bytes:
     """The stock error page for `status`, as ap_send_error_response writes it;
-    `signature` is ap_psignature's footer (ServerSignature, see `signature_footer`)."""
+    `signature` is ap_psignature's footer (ServerSignature, see `signature_footer`),
+    `recursive` the status an ErrorDocument's own request ended with."""
     title = _title(status, status_line)
     text = _CANNED.get(status)
     if text is None:
@@ -186,6 +188,9 @@ def error_body(status: int, method: str = "GET", location: str = "",
         error_notes = (notes.get("error-notes") if notes is not None else None) or ""
         text = text.format(method=escape_html(method), location=escape_html(location),
                            notes=error_notes)
+    if recursive:
+        text += (f"<p>Additionally, a {_title(recursive, None)}\nerror was encountered while "
+                 "trying to use an ErrorDocument to handle the request.</p>\n")
     page = (f"{DOCTYPE}<html><head>\n<title>{title}</title>\n</head><body>\n"
             f"<h1>{title[4:]}</h1>\n{text}{signature}</body></html>\n")
     return page.encode("iso-8859-1", "xmlcharrefreplace")

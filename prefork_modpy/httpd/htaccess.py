@@ -17,7 +17,7 @@ import os
 import re
 from typing import TYPE_CHECKING, Optional
 
-from ..config import catalog
+from ..config import catalog, httpdmods
 from ..config.directives import DirSettings, SectionContext, apply_dir_directive, is_dir_directive
 from ..config.overrides import OVERRIDE_CLASSES, Overrides
 from ..config.regex import RegexError, compile_regex
@@ -185,7 +185,8 @@ def parse(path: str, allowed: Overrides, config: ServerConfig) -> Parsed:
     directory = os.path.dirname(path) + "/"
     ctx = SectionContext(directory=directory, is_location=False, is_server=False)
     settings = _apply(nodes, path, allowed, ctx)
-    files = tuple(_files_section(node, path, allowed, ctx) for node in nodes if node.is_section)
+    files = tuple(_files_section(node, path, allowed, ctx) for node in nodes
+                  if node.is_section and not httpdmods.is_directive(node.key))
     return Parsed(settings, files)
 
 
@@ -193,9 +194,9 @@ def _apply(nodes: list[Node], path: str, allowed: Overrides,
            ctx: SectionContext) -> DirSettings:
     settings = DirSettings()
     for node in nodes:
-        if node.is_section:
-            continue
-        _check(node, path, allowed)
+        if node.is_section and not httpdmods.is_directive(node.key):
+            continue  # <Files>: _files_section
+        _check_tree(node, path, allowed)
         try:
             apply_dir_directive(settings, node, ctx, [])
         except ConfigError as exc:
@@ -227,6 +228,13 @@ def _files_section(node: Node, path: str, allowed: Overrides, ctx: SectionContex
                                 f"<{node.name}>")
     settings = _apply(node.children or [], path, allowed, ctx)
     return Section("files", args[-1], regex, settings, path, node.line)
+
+
+def _check_tree(node: Node, path: str, allowed: Overrides) -> None:
+    """_check for a directive and, in <Limit>/<Require*> (httpdmods.py), its contents."""
+    _check(node, path, allowed)
+    for child in node.children or []:
+        _check_tree(child, path, allowed)
 
 
 def _check(node: Node, path: str, allowed: Overrides) -> None:

@@ -38,7 +38,7 @@ from ..httpd import (
 )
 from ..runtime.importer import resolve_object
 from ..runtime.record import ResponseHeadError
-from . import filters, redirect
+from . import filters, httpdhooks, redirect
 from . import ssi as _ssi  # noqa: F401 - registers mod_python's #python SSI element
 from .request import Request
 
@@ -142,6 +142,8 @@ class Dispatcher:
             result = self._run_phases(req, SERVER_PHASES, server_settings)
             if result != OK:
                 return result
+        if server_settings.httpd is not None:  # issue 10's modules (httpdhooks.py)
+            httpdhooks.post_read_request(req, server_settings.httpd)
         result = self._translate(req, server_settings)
         if result != OK:
             return result
@@ -159,7 +161,7 @@ class Dispatcher:
         req.handler = self._content_handler(req, settings)
         # Most sections have only a PythonHandler: one set check skips the other phases.
         if settings.requires or req.dynamic_handlers or not settings.phases <= CONTENT_ONLY \
-                or settings.rewrite_active:
+                or settings.rewrite_active or settings.httpd is not None:
             result = self._before_content(req, settings)
             if result != OK:
                 return result
@@ -175,16 +177,23 @@ class Dispatcher:
         return OK
 
     def _before_content(self, req: Request, settings: DirSettings) -> int:
-        result = self._run_phases(req, ("PythonHeaderParserHandler", "PythonAccessHandler"),
-                                  settings)
-        if result == OK:
+        mods = settings.httpd  # issue 10's modules hook in around the phases (httpdhooks.py)
+        result = self._run_phase(req, "PythonHeaderParserHandler", settings)
+        if result in (OK, DECLINED) and mods is not None:
+            httpdhooks.header_parser(req, mods)
+        if result in (OK, DECLINED):  # the access phase runs inside (Satisfy, auth.py)
             result = self._check_auth(req, settings)
         if result == OK:
             result = self._run_phases(req, ("PythonTypeHandler",), settings)
         if result == OK and settings.rewrite_active:  # mod_rewrite's fixup runs first
             result, settings = self._rewrite_fixup(req, settings)
+            mods = settings.httpd
+        if result == OK and mods is not None:  # mod_alias, then mod_env (httpdhooks.py)
+            result = httpdhooks.fixups(req, mods)
         if result == OK:
             result = self._run_phases(req, ("PythonFixupHandler",), settings)
+        if result == OK and mods is not None:
+            result = httpdhooks.after_fixups(req, mods, settings, self.internal_redirect)
         return result
 
     # -- mod_rewrite --
@@ -206,6 +215,11 @@ class Dispatcher:
             rewritten = self._rewrite_translate(req)
             if rewritten is not None:
                 return rewritten
+        if server_settings.httpd is not None or vhost.url_aliases:
+            # then mod_alias's, before mod_python's (Debian's load order; httpdhooks.py)
+            aliased = httpdhooks.translate_name(req, server_settings.httpd)
+            if aliased is not None:
+                return aliased
         result = self._run_phase(req, "PythonTransHandler", server_settings)
         if result == OK and req.filename is not None:
             return OK
@@ -214,13 +228,8 @@ class Dispatcher:
         if vhost.location_has_python_handlers(req.uri) and _python_claims(vhost, req.uri):
             req.filename = req.path_info = None
             return OK
-        root, uri = vhost.document_root, req.uri
-        if vhost.url_aliases:
-            aliased = vhost.map_alias(uri)
-            if aliased is not None:
-                root, uri = aliased
-                req.alias_root = root
-        req.filename, req.path_info, req.is_dir = translate.map_to_file(root, uri)
+        req.filename, req.path_info, req.is_dir = translate.map_to_file(vhost.document_root,
+                                                                        req.uri)
         req.canonical_filename = req.filename
         if not req.path_info and req.prev is not None:
             # ap_internal_redirect's request starts zeroed: no extra path leaves it NULL
@@ -253,9 +262,13 @@ class Dispatcher:
 
     def _dir_settings(self, req: Request) -> DirSettings:
         vhost = req.vhost
+        filename = req.filename
+        # a directory's own <Directory> sections apply to it, slash or not (directory walk)
+        if req.is_dir and filename and not filename.endswith("/"):
+            filename += "/"
         if vhost.reads_htaccess:  # decided at config load
-            return htaccess.effective_settings(self.config, vhost, req.filename, req.uri)
-        return vhost.effective_settings(req.filename, req.uri)
+            return htaccess.effective_settings(self.config, vhost, filename, req.uri)
+        return vhost.effective_settings(filename, req.uri)
 
     def _directory_index(self, req: Request, settings: DirSettings) -> DirSettings:
         filename = req.filename
@@ -288,7 +301,8 @@ class Dispatcher:
         if req.rewrite_redirect is not None:  # mod_rewrite's redirect-handler
             self.internal_redirect(req, req.rewrite_redirect)
             return DONE
-        if req.is_dir and not req.uri.endswith("/") and not req.path_info:
+        if req.is_dir and not req.uri.endswith("/") and not req.path_info and (
+                settings.httpd is None or settings.httpd.directory_slash is not False):
             return self._directory_slash(req)
         if settings.httpd_output:  # -- mod_headers / mod_expires / mod_deflate --
             outfilters.fixup(req, settings)
@@ -304,6 +318,9 @@ class Dispatcher:
                 req.filename is not None and os.path.exists(req.filename)):
             return self._handler_not_found(req)
         if result == DECLINED:
+            if req.is_dir and not req.uri.endswith("/"):  # DirectorySlash Off
+                req.log_error(f"Attempt to serve directory: {req.filename}")
+                return apache.HTTP_NOT_FOUND  # core's default_handler
             return static.serve(req)
         return result
 
@@ -475,8 +492,13 @@ class Dispatcher:
             self._finish_error(req, result if result > 0 else apache.HTTP_INTERNAL_SERVER_ERROR)
 
     def _finish_error(self, req: Request, status: int) -> None:
-        """Apache's error document for `status` (errordoc.py)."""
-        errordoc.send_error(req, status)
+        """Apache's error document for `status` (errordoc.py), or the ErrorDocument
+        configured for it (httpdhooks.py)."""
+        if not httpdhooks.error_document(req, status, self._serve_redirected):
+            errordoc.send_error(req, status)
+
+    def _serve_redirected(self, new: Request) -> None:
+        self._respond(new, self._process(new))
 
     def internal_redirect(self, req: Request, target: str) -> None:
         """ap_internal_redirect: serve `target` as a new request (redirect.py) through

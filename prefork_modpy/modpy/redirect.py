@@ -10,6 +10,8 @@ write through `req.prev`), and it sends nothing of its own.
 
 from __future__ import annotations
 
+from typing import Optional
+
 from ..httpd import translate
 from ..runtime.record import ForwardedResponse
 from ..runtime.table import Table
@@ -24,6 +26,10 @@ class RedirectedRequest(Request):
 
     _target = ""
     unparsed_uri = property(lambda self: self._target)
+    # ap_die turns a local ErrorDocument's request into a GET
+    _method: Optional[str] = None
+    method = property(lambda self: self._method or self.raw.method)
+    header_only = property(lambda self: int(self.method == "HEAD"))
 
 
 RedirectedRequest.__name__ = RedirectedRequest.__qualname__ = "mp_request"
@@ -38,13 +44,16 @@ def depth(req: Request) -> int:
     return count
 
 
-def new_request(req: Request, target: str) -> Request:
-    """The request for `target`; raises translate.HTTPError for a target that cannot be
-    mapped (the caller answers it with that status)."""
+def new_request(req: Request, target: str, method: Optional[str] = None) -> Request:
+    """The request for `target` (with `method` instead of the client's when given);
+    raises translate.HTTPError for a target that cannot be mapped (the caller answers it
+    with that status)."""
     path, args, _ = translate.split_target(target)
     uri = translate.decode_path(path)
     new = RedirectedRequest(req.raw, req.runtime, req.vhost, uri, args, req.hostname)
     new._target = target
+    if method is not None and method != req.method and req.method != "HEAD":
+        new._method = method
     new.prev, req.next = req, new
     new.use_tables(req.headers_in, req.err_headers_out, _renamed_env(req))
     new.status = req.status

@@ -356,6 +356,7 @@ class RequestRec:
     allowed_mask = 0  # r->allowed: the methods an `Allow` header of a 405/501 lists
     body_error: Optional[BaseException] = None  # the client's failure while sending the body
     input_chain: Optional[InputChain] = None
+    error_document_of: Optional[int] = None  # an ErrorDocument's request: the error status
     _mtime = 0.0
     _content_type: Any = FROM_MIME
     _ct_set = 0  # read as req._content_type_set (read-only, as in mod_python)

@@ -97,7 +97,8 @@ class ApacheServer:
                  prefork: Optional[Prefork] = None, user: str = "www-data",
                  extra_conf: str = "", keep_workdir: bool = False,
                  keepalive: bool = True,
-                 extra_modules: tuple[tuple[str, str], ...] = ()) -> None:
+                 extra_modules: tuple[tuple[str, str], ...] = (),
+                 modules_before_python: tuple[tuple[str, str], ...] = ()) -> None:
         self.site_dir = Path(site_dir).resolve()
         self.include_conf_text = include_conf_text
         self.port = port
@@ -106,7 +107,11 @@ class ApacheServer:
         self.extra_conf = extra_conf
         self.keep_workdir = keep_workdir
         self.keepalive = keepalive
-        self.modules = MODULES + tuple(extra_modules)
+        # Debian loads mods-enabled/*.load in name order: env, access_compat, auth* come
+        # before python, and hooks of the same priority run in load order.
+        python_at = [name for name, _ in MODULES].index("python_module")
+        self.modules = (MODULES[:python_at] + tuple(modules_before_python) + MODULES[python_at:]
+                        + tuple(extra_modules))
         self.workdir = Path(tempfile.mkdtemp(prefix="apache-compat-"))
         self.conf_path = self.workdir / "httpd.conf"
         self.proc: Optional[subprocess.Popen] = None

@@ -136,8 +136,11 @@ def pair(request: pytest.FixtureRequest, apache_ready: None) -> Iterator[Pair]:
         modpy = factory.start(fragment, site_files(files), workers=2)
         # A module may need more of httpd (e.g. authz_user for `Require valid-user`).
         modules = getattr(request.module, "APACHE_MODULES", ())
+        # Modules that Debian loads before mod_python (their hooks run first).
+        first = getattr(request.module, "APACHE_MODULES_BEFORE_PYTHON", ())
         apache = ApacheServer(modpy.root, fragment.format(root=modpy.root, port=0),
-                              free_port(), extra_modules=modules)
+                              free_port(), extra_modules=modules,
+                              modules_before_python=first)
         apache.start()
         yield Pair(modpy.root, modpy.port, apache, modpy.errors, modpy.pid)
     finally:

@@ -6,8 +6,10 @@ set -uo pipefail
 
 APACHE=/usr/sbin/apache2
 MOD_PYTHON=/usr/lib/apache2/modules/mod_python.so
+# apache2-utils' htpasswd writes the password files of tests/compat/test_access_auth_compat.py.
+HTPASSWD=/usr/bin/htpasswd
 
-installed() { [[ -x $APACHE && -f $MOD_PYTHON ]]; }
+installed() { [[ -x $APACHE && -f $MOD_PYTHON && -x $HTPASSWD ]]; }
 
 if installed; then
     exit 0
@@ -36,7 +38,7 @@ fi
 # Another apt-get may hold the dpkg lock (unattended upgrades, a parallel install): wait for
 # it rather than fail at once.
 timeout 600 apt-get install -y -q --no-install-recommends -o DPkg::Lock::Timeout=300 \
-    apache2 libapache2-mod-python >&2
+    apache2 apache2-utils libapache2-mod-python >&2
 status=$?
 if [[ $created_policy -eq 1 ]]; then
     rm -f "$policy"
@@ -45,5 +47,6 @@ fi
 if installed; then
     exit 0
 fi
-echo "install_apache.sh: apt-get install apache2 libapache2-mod-python failed (exit $status)" >&2
+echo "install_apache.sh: apt-get install apache2 apache2-utils libapache2-mod-python failed" \
+    "(exit $status)" >&2
 exit 4

@@ -48,6 +48,8 @@ def test_alias_inside_a_handler_location_still_reaches_the_application(pair: Pai
 
 
 def test_set_handler_none_serves_the_aliased_static_file(pair: Pair) -> None:
+    """mod_alias's translate hook runs before mod_python's: the Alias maps the file even
+    under a <Location> with Python handlers (issue 13 point 1)."""
     ours, theirs = pair.both("/mysite/static/site.css")
     assert (theirs.status, theirs.body) == (200, b"body { color: black }\n")
     assert (ours.status, ours.body) == (theirs.status, theirs.body)

@@ -218,7 +218,11 @@ _add_module("mod_auth_digest", "AuthDigestProvider", "AuthDigestDomain",
 _add("mod_auth_basic", Status.REFUSED, "only the 'file' provider (AuthBasicProvider file, "
      "AuthUserFile) and PythonAuthenHandler exist; non-authoritative fall-through to other "
      "providers is not implemented", "check other sources in a PythonAuthenHandler",
-     "AuthBasicAuthoritative", "AuthAuthoritative", "AuthzUserAuthoritative")
+     "AuthAuthoritative", "AuthzUserAuthoritative")
+_add("mod_auth_basic", Status.ACCEPTED, "PythonAuthenHandler runs before the file provider "
+     "and either may authenticate the user: what Off's fall-through to mod_python gives "
+     "(cobbler's and Trac's recipes set Off for this); with On httpd would answer 401 from "
+     "the file without asking mod_python (docs/migration.md)", "", "AuthBasicAuthoritative")
 _add("mod_alias", Status.REFUSED, "ScriptAlias runs CGI programs (mod_cgi); prefork-modpy runs "
      "no CGI programs, and mod_python.cgihandler runs Python scripts in the interpreter, "
      "which differs from a CGI process (environment, exit, stdin), so the mapping is refused "

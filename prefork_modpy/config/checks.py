@@ -36,7 +36,7 @@ def file_problems(config: ServerConfig) -> list[str]:
         if vhost.error_log and vhost.error_log != config.error_log:
             problems += _log_problem(vhost.error_log, f"{vhost.file}:{vhost.line}", "ErrorLog")
     for host in [config.main, *config.vhosts]:
-        for path, _ in host.custom_logs:
+        for path, _, _ in host.custom_logs:
             source = config.custom_log_sources.get(path, f"{host.file}:{host.line}")
             problems += _log_problem(path, source, "CustomLog")
     if config.processes.pid_file:

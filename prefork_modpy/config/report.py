@@ -50,8 +50,9 @@ def _host_lines(host: VirtualHost, label: str, inherited: set[int]) -> list[str]
              f"    DocumentRoot {host.document_root}"]
     for fake, real in host.url_aliases:
         lines.append(f"    Alias {fake} {real}")
-    for path, fmt in host.custom_logs:
-        lines.append(f"    CustomLog {path} \"{fmt}\"")
+    for path, fmt, env in host.custom_logs:
+        condition = f" env={env}" if env else ""
+        lines.append(f"    CustomLog {path} \"{fmt}\"{condition}")
     for section in host.sections:
         if id(section) in inherited:
             continue

@@ -148,7 +148,8 @@ class VirtualHost:
     is_virtual: bool = False
     file: str = ""
     line: int = 0
-    custom_logs: list[tuple[str, str]] = field(default_factory=list)  # (path, format)
+    # CustomLog: (path, format, env condition: None, "name" or "!name" from env=[!]name)
+    custom_logs: list[tuple[str, str, Optional[str]]] = field(default_factory=list)
     url_aliases: tuple[tuple[str, str], ...] = ()  # Alias (URL prefix, directory)
     addresses: tuple[str, ...] = ()  # <VirtualHost addr[:port] ...> as written
     # The same, resolved: (ip, port), ip None for `*`, port 0 for any; `_default_` apart.
@@ -598,7 +599,8 @@ class _Builder:
                 raise ConfigError.at(node, f"CustomLog: {exc}") from None
             target = node.args[0]
             path = target if target.startswith("|") else self.resolve_path(target)
-            host.custom_logs.append((path, fmt))
+            env = node.args[2][4:] if len(node.args) == 3 else None  # env=[!]name
+            host.custom_logs.append((path, fmt, env))
             self.custom_log_sources.setdefault(path, node.where)
         for vhost in self.vhosts:
             vhost.custom_logs = vhost.custom_logs or self.main.custom_logs
@@ -933,13 +935,17 @@ def _set_aliases(builder: _Builder, host: VirtualHost, node: Node) -> None:
 
 
 def _custom_log(builder: _Builder, host: VirtualHost, node: Node) -> None:
-    if len(node.args) == 3 and node.args[2].lower().startswith(("env=", "expr=")):
-        raise ConfigError.at(node, f"CustomLog {node.args[2]}: conditional logging is not "
-                                   "implemented by prefork-modpy's access log yet; log "
-                                   "everything, or filter in a PythonLogHandler (refused "
+    if len(node.args) == 3 and node.args[2].lower().startswith("expr="):
+        raise ConfigError.at(node, f"CustomLog {node.args[2]}: ap_expr conditions are not "
+                                   "implemented; use env=[!]variable with SetEnvIf (refused "
                                    "rather than ignored)")
-    if len(node.args) != 2:
-        raise ConfigError.at(node, "CustomLog takes a file and a format or nickname")
+    if len(node.args) == 3 and not (node.args[2].lower().startswith("env=")
+                                    and node.args[2][4:].lstrip("!")):
+        raise ConfigError.at(node, f"CustomLog {node.args[2]}: the third argument is "
+                                   "env=[!]variable (mod_log_config's conditional logging)")
+    if len(node.args) not in (2, 3):
+        raise ConfigError.at(node, "CustomLog takes a file, a format or nickname, and "
+                                   "optionally env=[!]variable")
     if node.args[0].startswith("|") and not node.args[0][1:].strip("|$ "):
         raise ConfigError.at(node, "CustomLog: the piped log needs a command after |")
     builder.custom_logs.append((host, node))

@@ -308,19 +308,28 @@ class RefusedRequest:
         self.subprocess_env: dict[str, str] = {}
 
 
+def _env_allows(req: RequestRec, env: str) -> bool:
+    """mod_log_config's `env=name` (log when the variable is set, as SetEnvIf sets it) and
+    `env=!name` (when it is not)."""
+    if env.startswith("!"):
+        return req.subprocess_env.get(env[1:]) is None
+    return req.subprocess_env.get(env) is not None
+
+
 class AccessLogger:
     """The `Runtime(access_log=...)` hook: every request goes to its virtual host's logs."""
 
     def __init__(self, config: ServerConfig) -> None:
         self.main = config.main
         opened: dict[tuple[str, str], AccessLog] = {}
-        self.by_host: dict[int, tuple[AccessLog, ...]] = {}
+        # Each host's logs with their env= condition (mod_log_config: None logs always).
+        self.by_host: dict[int, tuple[tuple[AccessLog, Optional[str]], ...]] = {}
         for vhost in [config.main, *config.vhosts]:
             logs = []
-            for path, fmt in vhost.custom_logs:
+            for path, fmt, env in vhost.custom_logs:
                 if (path, fmt) not in opened:
                     opened[path, fmt] = AccessLog(path, fmt)
-                logs.append(opened[path, fmt])
+                logs.append((opened[path, fmt], env))
             self.by_host[id(vhost)] = tuple(logs)
         self.logs = list(opened.values())
 
@@ -328,16 +337,18 @@ class AccessLogger:
         return bool(self.logs)
 
     def __call__(self, req: RequestRec) -> None:
-        for log in self.by_host.get(id(req.vhost), ()):
-            log.write(req)
+        for log, env in self.by_host.get(id(req.vhost), ()):
+            if env is None or _env_allows(req, env):
+                log.write(req)
 
     def refused(self, records: list[tuple]) -> None:
         """`Engine.take_refusals()` records, logged with the main server's logs (the
         request never got as far as choosing a virtual host)."""
         for record in records:
             req = RefusedRequest(record, self.main)
-            for log in self.by_host.get(id(self.main), ()):
-                log.write(req)  # type: ignore[arg-type]
+            for log, env in self.by_host.get(id(self.main), ()):
+                if env is None or env.startswith("!"):  # no variable is set on a refusal
+                    log.write(req)  # type: ignore[arg-type]
 
     def reopen(self) -> None:
         for log in self.logs:

@@ -811,7 +811,7 @@ def piped_targets(config: ServerConfig) -> list[str]:
     error_log = config.error_log
     targets = [error_log] if error_log is not None and pipedlogs.is_piped(error_log) else []
     for host in [config.main, *config.vhosts]:
-        targets += [path for path, _ in host.custom_logs if pipedlogs.is_piped(path)]
+        targets += [path for path, _, _ in host.custom_logs if pipedlogs.is_piped(path)]
     return list(dict.fromkeys(targets))
 
 

@@ -49,6 +49,23 @@ def test_combined_common_and_json_lines(site):
     assert record["duration_us"] >= 0 and record["method"] == "GET"
 
 
+def test_custom_log_env_condition(site):
+    """mod_log_config's `env=`: `env=!dontlog` skips what SetEnvIf marked, `env=name` logs
+    only that (cobbler's public config logs this way)."""
+    conf = APP_CONF + ('SetEnvIf Request_URI "\\.png$" dontlog\n'
+                       "CustomLog {root}/../site.log common env=!dontlog\n"
+                       "CustomLog {root}/../images.log common env=dontlog\n")
+    server = site(conf, {"app.py": APP})
+    base = server.root.parent
+    for path in ("/app/page", "/app/logo.png", "/app/other"):
+        assert get(server.port, path)[0] == 200
+    assert wait_until(lambda: len(read_lines(base / "site.log")) == 2)
+    assert wait_until(lambda: len(read_lines(base / "images.log")) == 1)
+    assert [line.split('"')[1] for line in read_lines(base / "site.log")] == \
+        ["GET /app/page HTTP/1.1", "GET /app/other HTTP/1.1"]
+    assert "GET /app/logo.png HTTP/1.1" in read_lines(base / "images.log")[0]
+
+
 def test_headers_cannot_inject_log_lines(site):
     server = site(log_conf(""), {"app.py": APP})
     base = server.root.parent

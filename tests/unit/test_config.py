@@ -379,7 +379,7 @@ def test_log_targets_and_core_directives_are_applied(tmp_path):
     path = write(tmp_path, 'ErrorLog "syslog:local1"\nCustomLog "|/bin/cat" common\n')
     config = load_config(str(path))
     assert config.error_log == "syslog:local1"
-    assert config.main.custom_logs == [("|/bin/cat", "%h %l %u %t \"%r\" %>s %b")]
+    assert config.main.custom_logs == [("|/bin/cat", "%h %l %u %t \"%r\" %>s %b", None)]
     path = write(tmp_path, "ErrorLog syslog:nosuch\n")
     with pytest.raises(ConfigError, match="unknown syslog facility 'nosuch'"):
         load_config(str(path))

@@ -677,16 +677,20 @@ def _limit_request_body(settings: SettingsHolder, node: Node, ctx: _Ctx) -> None
     _mods(settings).limit_request_body = int(node.args[0])
 
 
-def engine_body_limit(main: Optional[HttpdMods], others: list[Optional[HttpdMods]]) -> int:
+def engine_body_limit(main: Optional[HttpdMods], others: list[Optional[HttpdMods]],
+                      default: int) -> int:
     """The body limit the engine enforces for every request: the main server's value when
-    no section or virtual host sets one; else the largest of all (0: unlimited), and the
-    per-directory values are checked per request (dispatch)."""
+    no section or virtual host sets one (`default`, httpd 2.4.54+'s 1 GiB, when it sets
+    none either); else the largest of all (0: unlimited), and the per-directory values are
+    checked per request (dispatch)."""
     main_value = main.limit_request_body if main is not None else None
+    if main_value is None:
+        main_value = default
     values = [mods.limit_request_body for mods in others
               if mods is not None and mods.limit_request_body is not None]
     if not values:
-        return main_value or 0
-    values.append(main_value or 0)
+        return main_value
+    values.append(main_value)
     return 0 if 0 in values else max(values)
 
 

@@ -525,7 +525,7 @@ class _Builder:
         others = [vhost.settings.httpd for vhost in self.vhosts] + [
             section.settings.httpd for host in (self.main, *self.vhosts)
             for section in host.sections]
-        self.limits.body = httpdmods.engine_body_limit(main.httpd, others)
+        self.limits.body = httpdmods.engine_body_limit(main.httpd, others, self.limits.body)
         if main.httpd is not None and not any(
                 mods is not None and mods.limit_request_body is not None for mods in others):
             main.httpd.limit_request_body = None  # the engine's check is the whole story

@@ -34,7 +34,7 @@ def with_forwarded_scheme(raw: Any, proxies: TrustedProxies) -> Any:
     peer = getattr(raw, "peer_addr", None) or raw.remote_addr
     if not proxies.trusts(peer[0]):
         return raw
-    if _forwarded_proto(raw) == HTTPS:
+    if _forwarded_proto(raw, proxies.header == "forwarded") == HTTPS:
         return SchemedRequest(raw, HTTPS)
     return raw
 
@@ -44,19 +44,22 @@ def scheme_of(raw: Any) -> str:
     return HTTPS if type(raw) is SchemedRequest else HTTP
 
 
-def _forwarded_proto(raw: Any) -> str:
-    """The scheme of the hop nearest to us: the last `proto=` of `Forwarded`, else the last
-    item of `X-Forwarded-Proto` (a proxy appends to what the client may have sent)."""
-    forwarded = proto = ""
+def _forwarded_proto(raw: Any, use_forwarded: bool) -> str:
+    """The scheme of the hop nearest to us, from the header family the proxies are
+    configured to set (as the client address, mod_remoteip's RemoteIPHeader): the last
+    `proto=` of `Forwarded` with `RemoteIPHeader Forwarded`, else the last item of
+    `X-Forwarded-Proto` (a proxy appends to what the client may have sent). The other
+    family, which the proxies do not set, is the client's own and never believed."""
+    wanted = "forwarded" if use_forwarded else "x-forwarded-proto"
+    found = ""
     for key, value in raw.headers:
-        lower = key.lower()
-        if lower == "forwarded":
-            forwarded = value
-        elif lower == "x-forwarded-proto":
-            proto = value
-    if forwarded:
-        for pair in forwarded.split(",")[-1].split(";"):
-            name, _, value = pair.strip().partition("=")
-            if name.lower() == "proto":
-                return value.strip().strip('"').lower()
-    return proto.split(",")[-1].strip().lower()
+        if key.lower() == wanted:
+            found = value
+    last = found.split(",")[-1]
+    if not use_forwarded:
+        return last.strip().lower()
+    for pair in last.split(";"):
+        name, _, value = pair.strip().partition("=")
+        if name.lower() == "proto":
+            return value.strip().strip('"').lower()
+    return ""

@@ -22,6 +22,10 @@ FRAGMENT = """ServerName 127.0.0.1
     SetHandler mod_python
     PythonHandler guard_probe
 </Directory>
+<Directory {root}/src>
+    AddHandler mod_python .py
+    PythonHandler guard_probe
+</Directory>
 """
 
 PROBE = '''from mod_python import apache
@@ -50,6 +54,8 @@ FILES = {
     "h/guard_probe.py": PROBE,
     "static/tool.pyw": "print('source')\n",
     "static/types.pyi": "def f() -> int: ...\n",
+    "src/tool.pyw": "print('source')\n",
+    "src/types.pyi": "def f() -> int: ...\n",
     "static/plain.txt": "plain\n",
 }
 
@@ -89,9 +95,13 @@ def test_bad_header_is_logged_by_name_and_answered_completely(pair: Pair) -> Non
 
 @pytest.mark.parametrize("name", ["tool.pyw", "types.pyi"])
 def test_python_sources_are_not_served(pair: Pair, name: str) -> None:
-    ours = fetch(pair.modpy_port, f"/static/{name}")
+    """`.pyw`/`.pyi` beside Python handlers are handler source, refused like `.py`
+    (Apache serves them); in a plain static directory they are served as Apache serves
+    them (issue 13 point 7: only what a handler would load is refused)."""
+    ours = fetch(pair.modpy_port, f"/src/{name}")
     assert ours.status == 404
     assert b"source" not in ours.body and b"def f" not in ours.body
+    assert fetch(pair.modpy_port, f"/static/{name}").status == 200
 
 
 def test_allow_lists_trace_only_where_trace_is_answered(pair: Pair) -> None:

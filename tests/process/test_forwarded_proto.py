@@ -53,8 +53,10 @@ def test_https_from_a_trusted_proxy(site):
         "1 https://www.example.com/x on https"
     assert scheme(port, X_Forwarded_Proto="https", X_Forwarded_For="203.0.113.5") == \
         "1 https://www.example.com/x on https"
+    # Forwarded is not the header the proxies set here (RemoteIPHeader's default is
+    # X-Forwarded-For): a client's own Forwarded is believed for neither address nor scheme.
     assert scheme(port, Forwarded="for=203.0.113.5;proto=https") == \
-        "1 https://www.example.com/x on https"
+        "0 http://www.example.com/x - http"
     # The hop nearest to us decides; a client cannot talk its way into https.
     assert scheme(port, X_Forwarded_Proto="https, http") == "0 http://www.example.com/x - http"
     assert scheme(port) == "0 http://www.example.com/x - http"
@@ -64,8 +66,17 @@ def test_https_from_a_trusted_proxy(site):
     assert wait_until(lambda: log.exists() and len(log.read_text().splitlines()) == 7)
     # Two workers write the log (each buffered): compare as a multiset.
     assert sorted(log.read_text().splitlines()) == sorted(
-        ["on 127.0.0.1", "on 203.0.113.5", "on 203.0.113.5", "- 127.0.0.1", "- 127.0.0.1",
+        ["on 127.0.0.1", "on 203.0.113.5", "- 127.0.0.1", "- 127.0.0.1", "- 127.0.0.1",
          "on 127.0.0.1", "- 127.0.0.1"])
+
+
+def test_forwarded_proto_with_remote_ip_header_forwarded(site):
+    server = site(SCHEME_CONF + "TrustedProxies 127.0.0.1\nRemoteIPHeader Forwarded\n",
+                  {"scheme_app.py": SCHEME_APP})
+    assert scheme(server.port, Forwarded="for=203.0.113.5;proto=https") == \
+        "1 https://www.example.com/x on https"
+    # X-Forwarded-Proto is then not the proxies' header
+    assert scheme(server.port, X_Forwarded_Proto="https") == "0 http://www.example.com/x - http"
 
 
 def test_https_header_ignored_from_an_untrusted_peer(site):

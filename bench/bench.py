@@ -41,6 +41,7 @@ EXPECTED_BODY = b"Hello World!"
 sys.path.insert(0, str(REPO / "tests" / "compat"))
 sys.path.append(str(REPO))
 from apache import (  # noqa: E402
+    MOD_PYTHON,  # noqa: F401 (for suite16's report)
     ApacheServer,
     Prefork,
     apache_available,

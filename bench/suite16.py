@@ -32,7 +32,6 @@ from pathlib import Path
 from typing import Callable, Optional
 
 import manyconn
-from apache import MOD_PYTHON
 
 import bench
 from bench import Process, Result, free_port, parse_wrk, process_group_members, wait_for_port
@@ -642,7 +641,7 @@ def interpreter_report() -> str:
     system = bench.command_version(["/usr/bin/python3", "-c", code])
     linked = "?"
     try:
-        ldd = subprocess.run(["ldd", str(MOD_PYTHON)], capture_output=True, text=True,
+        ldd = subprocess.run(["ldd", str(bench.MOD_PYTHON)], capture_output=True, text=True,
                              timeout=20, check=False).stdout
         linked = next((line.strip() for line in ldd.splitlines() if "libpython" in line), "?")
     except OSError:

@@ -98,9 +98,8 @@ async def _timed(conn: _Conn, request: bytes, result: HoldResult, timeout: float
         result.error(f"status {status}")
 
 
-async def _hold(port: int, path: str, n: int, rounds: int, batch: int, timeout: float,
-                on_idle: Callable[[], None]) -> HoldResult:
-    result = HoldResult(wanted=n)
+async def _hold(result: HoldResult, port: int, path: str, n: int, rounds: int, batch: int,
+                timeout: float, on_idle: Callable[[], None]) -> None:
     request = (f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                "User-Agent: bench-manyconn\r\n\r\n").encode()
     limit = asyncio.Semaphore(batch)
@@ -115,17 +114,22 @@ async def _hold(port: int, path: str, n: int, rounds: int, batch: int, timeout: 
         await asyncio.gather(*(_timed(c, request, result, timeout) for c in conns))
     for conn in conns:
         conn.writer.close()
-    return result
 
 
 def hold(port: int, path: str, n: int, rounds: int = 3, batch: int = 500,
          timeout: float = 30.0, deadline: float = 240.0,
          on_idle: Callable[[], None] = lambda: None) -> HoldResult:
-    """See the module docstring; raises TimeoutError past `deadline` seconds."""
+    """See the module docstring. Past `deadline` seconds the result so far is returned with
+    an error "deadline" counted."""
     raise_nofile()
+    result = HoldResult(wanted=n)
 
-    async def bounded() -> HoldResult:
-        return await asyncio.wait_for(_hold(port, path, n, rounds, batch, timeout, on_idle),
-                                      deadline)
+    async def bounded() -> None:
+        try:
+            await asyncio.wait_for(_hold(result, port, path, n, rounds, batch, timeout,
+                                         on_idle), deadline)
+        except asyncio.TimeoutError:
+            result.error(f"deadline {deadline:.0f} s")
 
-    return asyncio.run(bounded())
+    asyncio.run(bounded())
+    return result

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Profiles one prefork-modpy worker under one of issue 16's workloads (bench/profile.py):
+# Profiles one prefork-modpy worker under one of issue 16's workloads (bench/profile16.py):
 # CPU per request (user/kernel), py-spy collapsed stacks with native frames -> top-N by
 # bucket (engine, crossing, dispatch, handler, log...), a flame graph SVG, and perf's split
 # by shared object (kernel, _core, libpython). Output in bench/results/profile-<stamp>/.
@@ -13,4 +13,4 @@ if [[ $# -lt 1 ]]; then
     exit 2
 fi
 test -x bench/.venv-bench/bin/py-spy || bash bench/setup.sh
-exec timeout 900 bench/.venv-bench/bin/python bench/profile.py "$@"
+exec timeout 900 bench/.venv-bench/bin/python bench/profile16.py "$@"

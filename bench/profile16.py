@@ -1,5 +1,8 @@
 """Profile one prefork-modpy worker under one of issue 16's workloads (bench/profile.sh).
 
+Not named profile.py: that would shadow the standard library's `profile`, which cProfile
+imports, for every script in bench/.
+
 Starts prefork-modpy (bench/.venv-bench, the suite's site and config: every phase,
 autoreload and the combined access log on) with ONE worker, so that the worker profiled
 serves every request; drives it with wrk (the workload's own arguments) for the whole
@@ -79,11 +82,22 @@ PYTHON_BUCKETS = (
     ("httpd rules (httpd/, config/)", lambda f: "prefork_modpy/httpd/" in f
      or "prefork_modpy/config/" in f),
     ("mod_python API (mod_python/)", lambda f: "mod_python/" in f),
-    ("handler / application", lambda f: "/bench16-" in f or "site-packages/flask" in f
-     or "site-packages/django" in f or "site-packages/werkzeug" in f
-     or "site-packages/jinja2" in f or "posthandlers" in f or "myscript" in f),
-    ("stdlib", lambda f: "/usr/lib/python3" in f),
+    ("handler / application", lambda f: _is_app(_frame_path(f))),
 )
+# py-spy names files relative to their sys.path entry: "flask/app.py", "myscript.py".
+APP_PACKAGES = ("flask/", "werkzeug/", "django/", "jinja2/", "markupsafe/", "itsdangerous/",
+                "blinker/", "asgiref/", "sqlparse/")
+APP_FILES = ("flask_app.py", "django_app.py", "posthandlers.py", "myscript.py",
+             "hello_wsgi.py")
+
+
+def _frame_path(frame: str) -> str:
+    match = re.search(r"\(([^()]*):\d+\)$", frame)
+    return match.group(1) if match else ""
+
+
+def _is_app(path: str) -> bool:
+    return path.startswith(APP_PACKAGES) or path.rsplit("/", 1)[-1] in APP_FILES
 NATIVE_LIBS = ("libc.so", "[vdso]", "libpthread", "ld-linux")
 
 
@@ -108,7 +122,7 @@ def bucket_of(frames: list[str]) -> str:
         if test(where):
             return name
     return "other (interpreter with no Python frame, allocator...)" if not where \
-        else "other Python"
+        else "other Python (stdlib...)"
 
 
 def read_collapsed(path: Path) -> list[tuple[list[str], int]]:

@@ -643,6 +643,9 @@ def chart_png(chart: list[tuple], path: Path, title: str) -> str:
         if target is not None:
             axis.plot([target, target], [index - 0.4, index + 0.4], color="black", lw=1.5)
     axis.axvline(1.0, color="grey", lw=0.8, ls="--")
+    # Ratios from 0.1x to 5x and more: a log scale shows 0.5x and 2x at the same distance.
+    axis.set_xscale("log")
+    axis.set_xlim(min(0.5, min(values) / 1.3), max(2.0, max(values) * 1.6))
     axis.set_yticks(range(len(chart)), labels, fontsize=8)
     axis.invert_yaxis()
     axis.set_xlabel("prefork-modpy req/s / peer req/s (black tick: issue 16 target; "

@@ -496,6 +496,7 @@ def many_connections(site: Site, server: str, opts: Options) -> ManyResult:
             output = run_wrk(wrk_argv(url, work, opts, opts.duration), opts.duration,
                              opts.timeout)
             (opts.results / f"many-{server}-wrk.txt").write_text(output)
+            result.probe.server = server  # ran (a 0 req/s run is a result too)
             parse_wrk(output, result.probe)
 
         held = manyconn.hold(running.port, work.path(server), opts.many, rounds=2,
@@ -566,8 +567,9 @@ def verdict(value: Optional[float], target: Optional[float], peer: str) -> str:
 
 def workload_table(results: dict[str, list[Measured]]) -> tuple[str, list[tuple]]:
     lines = ["| workload | server | req/s | p50 ms | p99 ms | RSS MiB (all processes) "
-             "| errors | prefork-modpy / server | target | req/s of each round |",
-             "|---|---|---:|---:|---:|---:|---|---:|---|---|"]
+             "| errors | prefork-modpy / server | target | req/s of each round "
+             "| CPU busy before (max) |",
+             "|---|---|---:|---:|---:|---:|---|---:|---|---|---:|"]
     chart = []
     for work in WORKLOADS:
         rows = results.get(work.name)
@@ -585,7 +587,7 @@ def workload_table(results: dict[str, list[Measured]]) -> tuple[str, list[tuple]
                 f"| {work.name} | {r.server} | {r.rps:,.0f} | {r.p50_ms:.2f} | "
                 f"{r.p99_ms:.2f} | {r.rss_kib / 1024:.1f} | {bench.errors_cell(r)}"
                 f"{f', non-2xx {r.non_2xx}' if r.non_2xx else ''} | {cell} | "
-                f"{verdict(value, target, r.server)} | {rounds} |")
+                f"{verdict(value, target, r.server)} | {rounds} | {r.busy_before:.0%} |")
     return "\n".join(lines), chart
 
 
@@ -597,8 +599,8 @@ def many_table(rows: list[ManyResult]) -> str:
     for r in rows:
         errors = r.error or ", ".join(f"{k} {v}" for k, v in r.errors.items()) or "0"
         probe = r.probe
-        probe_cell = (f"{probe.rps:,.0f}, {probe.p99_ms:.2f}, {bench.errors_cell(probe)}"
-                      if probe.rps else probe.error or "-")
+        probe_cell = "not run" if not probe.server else (
+            f"{probe.rps:,.0f}, {probe.p99_ms:.2f}, {bench.errors_cell(probe)}")
         lines.append(f"| {r.server} | {r.wanted:,} / {r.opened:,} | {r.open_seconds:.1f} s | "
                      f"{r.rss_before_kib / 1024:.1f} / {r.rss_idle_kib / 1024:.1f} | "
                      f"{r.per_conn_bytes / 1024:.2f} KiB | {probe_cell} | "

@@ -8,7 +8,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 SOURCES := $(shell find rust -type f) Cargo.toml pyproject.toml
 
-.PHONY: install dist test-wheels deps apache deps-redis deps-haproxy run test test-rust test-python test-upstream lint lint-rust lint-stubs clean
+.PHONY: install dist test-wheels deps apache deps-redis deps-haproxy run test test-rust test-python test-upstream lint lint-rust lint-stubs clean bench profile
 
 $(VENV)/.installed: $(SOURCES)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -97,3 +97,13 @@ test-upstream:
 
 clean:
 	rm -rf $(VENV) target dist prefork_modpy/_core*.so
+
+# -- bench (issue 16) --
+## Issue 16's benchmark table and chart (installs its peers first: bench/setup.sh; root).
+## Options through BENCH_ARGS, e.g. make bench BENCH_ARGS="-d 3 --rounds 1".
+bench:
+	bash bench/run.sh --suite issue16 $(BENCH_ARGS)
+
+## A profile of one prefork-modpy worker under a workload: make profile WORKLOAD=hello-keepalive
+profile:
+	bash bench/profile.sh $(or $(WORKLOAD),hello-keepalive)

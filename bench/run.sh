@@ -2,10 +2,20 @@
 # Installs what the benchmark needs, then runs bench/bench.py (arguments are passed on).
 #   bench/run.sh                         # defaults: workers = cores, C=50, D=10
 #   C=100 D=20 bench/run.sh --workers 4  # or -c/-d/--servers/--variants, see --help
+#   bench/run.sh --suite issue16         # issue 16's workloads and peers (bench/suite16.py)
 # Needs root for apt-get (wrk, apache2, libapache2-mod-python); everything else is local:
 # the project in .venv (make install), gunicorn and granian in bench/.venv-peers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# Issue 16's suite (bench/suite16.py): its own setup (bench/setup.sh: nginx, uWSGI, the
+# /usr/bin/python3 venv), then every workload; bounded like the rest.
+#   bench/run.sh --suite issue16 [-d 10] [--rounds 3] [--workloads ...] [--servers ...]
+if [[ ${1:-} == --suite* ]]; then
+    bash bench/setup.sh
+    ulimit -n "$(ulimit -Hn)"  # 10,000 connections: the client and the servers inherit it
+    exec timeout 5400 bench/.venv-bench/bin/python bench/bench.py "$@"
+fi
 
 apt_install() {
     # Update the package lists only when the package is unknown (fresh machine).

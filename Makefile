@@ -81,6 +81,7 @@ lint: lint-rust lint-stubs
 lint-rust:
 	cargo fmt --check
 	cargo clippy --quiet --all-targets -- -D warnings
+	cargo check --quiet --lib --features abi3  # the wheel's stable-ABI build compiles too
 
 ## The hand-written stub of the extension against the built module (commented allow-list).
 lint-stubs: install

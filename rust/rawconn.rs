@@ -166,7 +166,7 @@ impl RawConnection {
     /// mod_python's conn.write: bytes, or str sent as UTF-8.
     fn write(&mut self, py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<()> {
         let bytes: Vec<u8> = if let Ok(s) = data.cast::<PyString>() {
-            s.to_str()?.as_bytes().to_vec()
+            s.to_cow()?.as_bytes().to_vec()
         } else if let Ok(b) = data.extract::<PyBackedBytes>() {
             b.to_vec()
         } else {

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Callable, Optional
+from typing import Callable, Optional, Union
 
 from .regex import HttpdRegex, RegexError, compile_regex
 from .syntax import ConfigError, Node
@@ -107,7 +107,7 @@ class InternalMap:
     function: str
 
 
-RewriteMapKind = TextMap | InternalMap
+RewriteMapKind = Union[TextMap, InternalMap]  # a runtime alias: no `|` on Python 3.9
 
 
 @dataclass

@@ -152,6 +152,26 @@ pub fn read_some(fd: RawFd, buf: &mut Vec<u8>, max: usize) -> io::Result<usize> 
     Ok(n)
 }
 
+/// A socket as an `io::Write` (non-blocking `send` with MSG_NOSIGNAL), for rustls'
+/// `write_tls`, which sends a TLS session's records.
+pub struct FdWriter(pub RawFd);
+
+impl io::Write for FdWriter {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        // SAFETY: plain send from a live slice on a descriptor the caller owns.
+        let n = unsafe {
+            libc::send(self.0, data.as_ptr() as *const libc::c_void, data.len(), libc::MSG_NOSIGNAL)
+        };
+        if n < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(n as usize)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
 /// Best-effort single non-blocking send (used for engine error pages).
 pub fn send_nowait(fd: RawFd, data: &[u8]) {
     // SAFETY: plain send on an owned fd; MSG_NOSIGNAL avoids SIGPIPE.

@@ -1,0 +1,276 @@
+"""mod_ssl's directives for the engine's TLS (rust/tls.rs): SSLEngine, SSLCertificateFile,
+SSLCertificateKeyFile, SSLCertificateChainFile, SSLProtocol, and the no-op SSLRandomSeed,
+SSLPassPhraseDialog builtin, SSLSessionCache(Timeout).
+
+Owns: parsing those directives per host (server config and <VirtualHost>), their merge
+(a <VirtualHost> inherits what it does not set, as ssl_config_server_merge), and the TLS
+plan: which Listen addresses speak TLS, with which certificate for which SNI names. Must
+not: read key files (the master builds the engine's TlsContext from the plan, at config
+load: server/tls.py) or know requests (httpd/ssl.py does).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any, Callable, Optional
+
+from .syntax import ConfigError, Node
+
+# server.py imports this module (its host table and plan), so its classes are not imported
+# back here: a host is server.VirtualHost, a config server.ServerConfig.
+VirtualHost = Any
+ServerConfig = Any
+
+TLS12, TLS13 = "TLSv1.2", "TLSv1.3"
+SUPPORTED = (TLS12, TLS13)
+# SSLProtocol names mod_ssl knows that rustls does not speak (RFC 8996 deprecated them).
+_OBSOLETE = {"sslv2", "sslv3", "tlsv1", "tlsv1.1"}
+_OBSOLETE_WHY = ("rustls speaks TLS 1.2 and 1.3 only; SSLv3, TLSv1 and TLSv1.1 are broken or "
+                 "deprecated (RFC 8996), and Debian's OpenSSL refuses them too")
+
+
+@dataclass(frozen=True)
+class SSLHost:
+    """The SSL* settings one host wrote (None: not set here; inherited from the main server)."""
+
+    engine: Optional[bool] = None
+    engine_where: str = ""
+    cert_file: Optional[str] = None
+    cert_where: str = ""
+    key_file: Optional[str] = None
+    chain_file: Optional[str] = None
+    protocols: Optional[tuple[str, ...]] = None
+    protocol_where: str = ""
+
+    def merged_over(self, base: SSLHost) -> SSLHost:
+        """ssl_config_server_merge: what this host sets wins, the rest is the base's."""
+        fields = {name: getattr(self, name) if getattr(self, name) is not None
+                  else getattr(base, name)
+                  for name in ("engine", "cert_file", "key_file", "chain_file", "protocols")}
+        return replace(self, **fields,
+                       engine_where=self.engine_where or base.engine_where,
+                       cert_where=self.cert_where or base.cert_where,
+                       protocol_where=self.protocol_where or base.protocol_where)
+
+    @property
+    def effective_protocols(self) -> tuple[str, ...]:
+        """mod_ssl's default is `all`: here TLS 1.2 and 1.3."""
+        return self.protocols if self.protocols is not None else SUPPORTED
+
+
+@dataclass(frozen=True)
+class TlsSite:
+    """One host's certificate on a TLS address, with the names SNI picks it by."""
+
+    names: tuple[str, ...]
+    cert_file: str
+    key_file: str
+    chain_file: Optional[str]
+    where: str  # the SSLCertificateFile line (key and certificate errors name it)
+    subject_dn: str = ""  # SSL_SERVER_S_DN (RFC 2253, as mod_ssl writes it)
+
+    def same_setup(self, other: TlsSite) -> bool:
+        """ssl_server_compatible, for what prefork-modpy configures: the same key pair."""
+        return (self.cert_file, self.key_file, self.chain_file) == \
+            (other.cert_file, other.key_file, other.chain_file)
+
+
+def _name_matches(pattern: str, name: str) -> bool:
+    """rust/tls.rs name_matches: exact, or `*.suffix` for one more label."""
+    if pattern.startswith("*."):
+        first, _, rest = name.partition(".")
+        return bool(first) and rest == pattern[2:]
+    return pattern == name
+
+
+def site_for_name(sites: tuple[TlsSite, ...], name: Optional[str]) -> TlsSite:
+    """The site SNI `name` selects (rust/tls.rs BySni): the first whose names match, else
+    the address's default (first) one."""
+    if name:
+        lower = name.lower()
+        for site in sites:
+            if any(_name_matches(pattern, lower) for pattern in site.names):
+                return site
+    return sites[0]
+
+
+# OpenSSL's short names of the attributes in a subject (X509_NAME_print_ex's RFC 2253 form).
+_SHORT = {"commonName": "CN", "countryName": "C", "organizationName": "O",
+          "organizationalUnitName": "OU", "localityName": "L", "stateOrProvinceName": "ST",
+          "emailAddress": "emailAddress", "domainComponent": "DC", "serialNumber": "serialNumber"}
+
+
+def subject_dn(cert_file: str) -> str:
+    """The certificate's subject as mod_ssl's SSL_SERVER_S_DN writes it (RFC 2253: the
+    last attribute first, `,` between them); "" when the file cannot be decoded (the
+    engine's TlsContext then reports the file)."""
+    import ssl
+
+    try:
+        decoded = ssl._ssl._test_decode_cert(cert_file)  # type: ignore[attr-defined]
+    except (OSError, ValueError, ssl.SSLError):
+        return ""
+    parts = []
+    for rdn in reversed(decoded.get("subject", ())):
+        for key, value in rdn:
+            text = value.replace("\\", "\\\\").replace(",", "\\,").replace("+", "\\+")
+            parts.append(f"{_SHORT.get(key, key)}={text}")
+    return ",".join(parts)
+
+
+@dataclass(frozen=True)
+class TlsAddress:
+    """A Listen address whose connections are TLS; the first site is the default."""
+
+    address: tuple[str, int]
+    sites: tuple[TlsSite, ...]
+    protocols: tuple[str, ...]
+    where: str  # the SSLEngine line
+
+
+def _set(host: VirtualHost, **changes: Any) -> None:
+    host.ssl = replace(host.ssl or SSLHost(), **changes)
+
+
+def _one(node: Node) -> str:
+    if len(node.args) != 1:
+        raise ConfigError.at(node, f"{node.name} takes one argument")
+    return node.args[0]
+
+
+def _engine(_builder: object, host: VirtualHost, node: Node) -> None:
+    value = _one(node).lower()
+    if value == "optional":
+        raise ConfigError.at(node, "SSLEngine optional (RFC 2817 upgrade to TLS) is not "
+                                   "implemented: no browser uses it; use SSLEngine on")
+    if value not in ("on", "off"):
+        raise ConfigError.at(node, "SSLEngine takes on or off")
+    _set(host, engine=value == "on", engine_where=node.where)
+
+
+def _file_setter(field_name: str) -> Callable[[object, VirtualHost, Node], None]:
+    def apply(builder: Any, host: VirtualHost, node: Node) -> None:
+        changes: dict[str, Any] = {field_name: builder.resolve_path(_one(node))}
+        if field_name == "cert_file":
+            changes["cert_where"] = node.where
+        _set(host, **changes)
+    return apply
+
+
+def parse_protocols(node: Node) -> tuple[str, ...]:
+    """ssl_cmd_protocol_parse: words with an optional +/-; a word without sign replaces
+    what came before. `all` is what rustls speaks (TLS 1.2 and 1.3)."""
+    chosen: set[str] = set()
+    for word in node.args:
+        sign, name = (word[0], word[1:]) if word[:1] in "+-" else ("", word)
+        lower = name.lower()
+        if lower == "all":
+            these = set(SUPPORTED)
+        elif lower in ("tlsv1.2", "tlsv1.3"):
+            these = {TLS12 if lower == "tlsv1.2" else TLS13}
+        elif lower in _OBSOLETE:
+            if sign != "-":
+                raise ConfigError.at(node, f"SSLProtocol {word}: {_OBSOLETE_WHY}; write "
+                                           "TLSv1.2 and/or TLSv1.3 (or all)")
+            these = set()
+        else:
+            raise ConfigError.at(node, f"SSLProtocol: Illegal protocol '{name}'")
+        if sign == "-":
+            chosen -= these
+        elif sign == "+":
+            chosen |= these
+        else:
+            chosen = these
+    if not chosen:
+        raise ConfigError.at(node, "SSLProtocol leaves no protocol: TLSv1.2 and/or TLSv1.3 "
+                                   "must remain")
+    return tuple(p for p in SUPPORTED if p in chosen)
+
+
+def _protocol(_builder: object, host: VirtualHost, node: Node) -> None:
+    if not node.args:
+        raise ConfigError.at(node, "SSLProtocol needs at least one protocol")
+    _set(host, protocols=parse_protocols(node), protocol_where=node.where)
+
+
+HOST_DIRECTIVES: dict[str, Callable[[object, VirtualHost, Node], None]] = {
+    "sslengine": _engine,
+    "sslcertificatefile": _file_setter("cert_file"),
+    "sslcertificatekeyfile": _file_setter("key_file"),
+    "sslcertificatechainfile": _file_setter("chain_file"),
+    "sslprotocol": _protocol,
+}
+
+
+def check_accepted(node: Node) -> None:
+    """Values of the SSL* directives the catalog accepts as no-ops."""
+    key = node.key
+    if key == "sslpassphrasedialog" and [a.lower() for a in node.args] != ["builtin"]:
+        raise ConfigError.at(node, "SSLPassPhraseDialog: only builtin is accepted: "
+                                   "prefork-modpy reads unencrypted keys only (no pass "
+                                   "phrase is asked for); decrypt the key with "
+                                   "`openssl pkey -in key -out key` and keep it root-only")
+    if key == "sslrandomseed" and len(node.args) not in (2, 3):
+        raise ConfigError.at(node, "SSLRandomSeed takes a context, a source and an "
+                                   "optional byte count")
+
+
+def merge_into_vhosts(main: VirtualHost, vhosts: list[VirtualHost]) -> None:
+    """A <VirtualHost> inherits the main server's SSL* settings it does not set."""
+    if main.ssl is None:
+        return
+    for vhost in vhosts:
+        vhost.ssl = (vhost.ssl or SSLHost()).merged_over(main.ssl)
+
+
+def _engine_on(host: VirtualHost) -> bool:
+    return bool(host.ssl is not None and host.ssl.engine)
+
+
+def _site(host: VirtualHost) -> TlsSite:
+    ssl = host.ssl
+    assert ssl is not None
+    if not ssl.cert_file:
+        raise ConfigError(f"{ssl.engine_where}: SSLEngine on for {host.server_name} but no "
+                          "certificate: SSLCertificateFile is needed (mod_ssl: \"Server "
+                          "should be SSL-aware but has no certificate configured\")")
+    names = (host.server_name.lower(), *(a.lower() for a in host.aliases))
+    return TlsSite(names, ssl.cert_file, ssl.key_file or ssl.cert_file, ssl.chain_file,
+                   ssl.cert_where, subject_dn(ssl.cert_file))
+
+
+def _hosts_on(config: ServerConfig, address: tuple[str, int]) -> list[VirtualHost]:
+    """The hosts a Listen address may serve: on a wildcard address, every host of its port
+    (whichever local IP the connection arrives on)."""
+    ip, port = address
+    if ip not in ("0.0.0.0", "::", ""):
+        return config.vhosts_for_address(address)
+    return [vhost for vhost in config.vhosts
+            if any(bind_port in (0, port) for _, bind_port in vhost.binds)
+            or any(p in (0, port) for p in vhost.default_ports)]
+
+
+def plan(config: ServerConfig) -> tuple[TlsAddress, ...]:
+    """The Listen addresses whose hosts say SSLEngine on. One address serves either TLS or
+    plain HTTP: hosts that disagree on one address are a config error."""
+    found = []
+    for address in config.listen:
+        hosts = _hosts_on(config, address) or [config.main]
+        on = [host for host in hosts if _engine_on(host)]
+        if not on:
+            continue
+        if len(on) != len(hosts):
+            off = next(host for host in hosts if not _engine_on(host))
+            where = on[0].ssl.engine_where if on[0].ssl else ""
+            raise ConfigError(f"{where}: {address[0]}:{address[1]} has hosts with and without "
+                              f"SSLEngine on ({off.server_name} has it off): one port "
+                              "speaks TLS or plain HTTP, not both")
+        protocols = {host.ssl.effective_protocols for host in on if host.ssl}
+        if len(protocols) > 1:
+            where = next(h.ssl.protocol_where for h in on if h.ssl and h.ssl.protocol_where)
+            raise ConfigError(f"{where}: the hosts of {address[0]}:{address[1]} differ in "
+                              "SSLProtocol; one TLS address negotiates one set of versions")
+        assert on[0].ssl is not None
+        found.append(TlsAddress(address, tuple(_site(host) for host in on),
+                                protocols.pop(), on[0].ssl.engine_where))
+    return tuple(found)

@@ -120,6 +120,8 @@ pub struct ConnLimits {
     pub head: HeadLimits,
     pub header: ReadTimeout,
     pub body: ReadTimeout,
+    /// -- TLS -- the handshake stage (initial 0: none).
+    pub handshake: ReadTimeout,
     pub keepalive_timeout: f64,
     pub timeout: f64,
     pub preread_body: u64,

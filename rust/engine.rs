@@ -325,11 +325,25 @@ impl Engine {
             return;
         };
         let Some(s) = c.tls.as_deref_mut() else { return };
+        let handshaking = s.is_handshaking();
+        s.last_read = 0;
         match s.read_nowait(c.fd, &mut self.scratch, &mut c.buf) {
             Got::Data(n) => c.note_read(n, &self.cl, now),
             Got::Blocked => {}
             Got::Eof | Got::Failed => return self.close(fd),
             Got::PlainHttp => return self.refuse_plain_http(fd, now),
+        }
+        if handshaking && self.cl.handshake.initial > 0.0 && c.phase == Phase::Idle {
+            // mod_reqtimeout's handshake stage: extended by the bytes received; once done,
+            // the first byte of the request is awaited as on a fresh connection.
+            let (still, raw) =
+                c.tls.as_deref().map_or((false, 0), |s| (s.is_handshaking(), s.last_read));
+            if still {
+                c.clock.extend(raw);
+                c.deadline = c.clock.end().min(after(now, self.cl.timeout));
+            } else {
+                c.deadline = after(now, first_byte_secs(&self.limits));
+            }
         }
         self.watch_tls_output(fd);
         self.run(fd, now);
@@ -396,6 +410,10 @@ impl Engine {
                                 continue; // drops (closes) the connection
                             };
                             c.tls = Some(session);
+                            if self.cl.handshake.initial > 0.0 {
+                                c.clock = conn::StageClock::start(&self.cl.handshake, now, 0);
+                                c.deadline = c.clock.end().min(after(now, self.cl.timeout));
+                            }
                         }
                     }
                     // The configuration never makes a TLS address raw or proxied.
@@ -529,11 +547,7 @@ impl Engine {
     /// How long a fresh connection may stay silent: the header timeout, or `Timeout` when
     /// the header stage has no deadline.
     fn first_byte_secs(&self) -> f64 {
-        if self.limits.header_timeout > 0.0 {
-            self.limits.header_timeout
-        } else {
-            self.limits.timeout
-        }
+        first_byte_secs(&self.limits)
     }
 
     /// Half-close an idle connection: the client sees a clean end of stream, and whatever
@@ -779,6 +793,16 @@ impl Engine {
     #[getter]
     fn rejected_requests(&self) -> u64 {
         self.rejected
+    }
+}
+
+/// How long a fresh connection may stay silent: the header timeout, or `Timeout` when
+/// the header stage has no deadline.
+fn first_byte_secs(limits: &Limits) -> f64 {
+    if limits.header_timeout > 0.0 {
+        limits.header_timeout
+    } else {
+        limits.timeout
     }
 }
 

@@ -165,6 +165,8 @@ pub struct Session {
     fresh: bool,
     /// The engine watches the socket for writability (handshake output was blocked).
     pub out_armed: bool,
+    /// Bytes the last `read_nowait` took from the socket (the handshake clock counts them).
+    pub last_read: usize,
 }
 
 /// What a non-blocking read through the session gave.
@@ -184,7 +186,12 @@ pub enum Got {
 impl Session {
     pub fn new(ctx: &TlsContext) -> Option<Box<Self>> {
         let conn = ServerConnection::new(ctx.config.clone()).ok()?;
-        Some(Box::new(Session { conn, fresh: true, out_armed: false }))
+        Some(Box::new(Session { conn, fresh: true, out_armed: false, last_read: 0 }))
+    }
+
+    /// The handshake is not complete yet.
+    pub fn is_handshaking(&self) -> bool {
+        self.conn.is_handshaking()
     }
 
     /// Whether TLS records are waiting to be sent.
@@ -258,6 +265,7 @@ impl Session {
             }
             Err(_) => return Got::Failed,
         };
+        self.last_read = n;
         if std::mem::take(&mut self.fresh) && looks_like_http(&scratch[..n]) {
             return Got::PlainHttp;
         }

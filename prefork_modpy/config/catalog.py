@@ -227,8 +227,8 @@ _add("mod_ssl", Status.REFUSED, "the suites are rustls' defaults (TLS 1.3: AES-G
 _add("mod_ssl", Status.REFUSED, "SSL_* environment variables and exported certificates are "
      "not implemented yet (req.ssl_var_lookup reads HTTPS, SSL_PROTOCOL, SSL_CIPHER and "
      "SSL_SERVER_S_DN)", "call req.ssl_var_lookup in the handler", "SSLOptions")
-_add("mod_ssl", Status.REFUSED, "per-directory TLS requirements are not implemented yet",
-     "check req.is_https() in the handler (403 when 0)", "SSLRequireSSL", "SSLRequire")
+_add("mod_ssl", Status.REFUSED, "SSLRequire's expressions are not implemented (SSLRequireSSL "
+     "is)", "use SSLRequireSSL, or check req.ssl_var_lookup() in the handler", "SSLRequire")
 _add("mod_ssl", Status.REFUSED, "OCSP stapling, crypto devices, TLS compression and TLS to "
      "back-ends are not implemented", "remove the line (compression is insecure anyway: "
      "CRIME)", "SSLCryptoDevice", "SSLStaplingCache", "SSLUseStapling", "SSLCompression",

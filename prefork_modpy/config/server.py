@@ -113,6 +113,11 @@ class Limits:
     body_timeout: float = 20.0
     body_timeout_max: float = 0.0
     body_min_rate: int = 500
+    # -- mod_ssl -- the handshake stage of TLS connections (0: none: the first-byte deadline,
+    # header_timeout, covers the handshake)
+    handshake_timeout: float = 0.0
+    handshake_timeout_max: float = 0.0
+    handshake_min_rate: int = 0
 
 
 @dataclass
@@ -986,7 +991,7 @@ _READ_TIMEOUT = re.compile(r"(?i)(handshake|header|body)=(\d+(?:\.\d+)?)(?:-(\d+
 
 def _request_read_timeout(builder: _Builder, node: Node) -> None:
     """mod_reqtimeout: `RequestReadTimeout header=20-40,MinRate=500 body=20,MinRate=500`.
-    A stage not named keeps its default; `handshake=` (TLS) is accepted and ignored."""
+    A stage not named keeps its default; `handshake=` bounds a TLS handshake (rust/tls.rs)."""
     if not node.args:
         raise ConfigError.at(node, "RequestReadTimeout takes header=... and/or body=...")
     for word in node.args:
@@ -1007,8 +1012,6 @@ def _request_read_timeout(builder: _Builder, node: Node) -> None:
                                        "MinRate")
         if rate is not None and min_rate == 0:
             raise ConfigError.at(node, f"RequestReadTimeout {word}: MinRate must be positive")
-        if stage == "handshake":
-            continue  # TLS handshakes happen in front of this server, if anywhere
         if first == 0:
             cap, min_rate = 0.0, 0  # the stage has no deadline at all
         setattr(builder.limits, f"{stage}_timeout", first)

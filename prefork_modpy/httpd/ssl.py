@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from ..runtime.record import RequestRec
 
 MISDIRECTED = 421
+FORBIDDEN = 403
 
 # mod_ssl's SSL_CIPHER is OpenSSL's name of the suite; rustls gives the IANA one.
 _OPENSSL_NAMES = {
@@ -71,6 +72,16 @@ def lookup(req: RequestRec, name: str) -> Optional[str]:
         site = handshake_site(req, sni)
         return site.subject_dn if site is not None else None
     return None
+
+
+def require_ssl(req: RequestRec) -> int:
+    """SSLRequireSSL (ssl_hook_Access): 403 unless the request came over TLS; 0 if it did.
+    A trusted proxy's X-Forwarded-Proto does not count, as for mod_ssl."""
+    if tls_of(req.raw) is not None:
+        return 0
+    req.log_error(f"access to {req.filename or req.uri} failed, reason: SSL connection "
+                  "required")
+    return FORBIDDEN
 
 
 def check_sni(req: RequestRec, hostname: Optional[str]) -> int:

@@ -158,6 +158,10 @@ class Dispatcher:
         except htaccess.HtaccessError as exc:  # httpd: [core:alert] and 500
             req.log_error(str(exc), apache.APLOG_ALERT)
             return apache.HTTP_INTERNAL_SERVER_ERROR
+        if settings.ssl_require:  # -- mod_ssl: SSLRequireSSL (ssl_hook_Access) --
+            result = ssl.require_ssl(req)
+            if result != OK:
+                return result
         if settings.options_set is not None or settings.options_remove:  # -- Options --
             result = symlinks.check(req, settings.effective_options)
             if result != OK:

@@ -311,3 +311,46 @@ def test_a_bad_certificate_on_reload_keeps_the_old_generation(tls_site, pki,
     assert "site.conf:" in server.master_output()
     status, _, _ = https_get(server.port, client_context(pki), "/h", name="b.test")
     assert status == 200
+
+
+def test_handshake_stage_of_request_read_timeout(tls_site, pki) -> None:
+    """`RequestReadTimeout handshake=1 header=10`: a stalled handshake is closed after 1 s
+    (the header stage's 10 s would apply without it); a completed one then has the header
+    stage's time for its first request."""
+    server = tls_site(config_extra="RequestReadTimeout handshake=1 header=10\n")
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as slow:
+        slow.sendall(b"\x16\x03\x01\x00")
+        started = time.monotonic()
+        assert slow.recv(100) == b""
+        assert 0.5 < time.monotonic() - started < 3.0
+    with tls_connect(server.port, client_context(pki), "a.test") as done:
+        time.sleep(1.5)  # past the handshake stage, within the header stage
+        done.sendall(b"GET /h HTTP/1.1\r\nHost: a.test\r\nConnection: close\r\n\r\n")
+        assert done.recv(100).startswith(b"HTTP/1.1 200 OK")
+
+
+def test_ssl_require_ssl_refuses_plain_requests(site, pki) -> None:
+    """SSLRequireSSL: 403 on the plain port, served on the TLS one (same <Location>)."""
+    a = pki["a.test"]
+    from tests.support.site import free_port
+    tls_port = free_port()
+    server = site(f"""
+Listen 127.0.0.1:{tls_port}
+ServerName a.test
+<VirtualHost 127.0.0.1:{tls_port}>
+    ServerName a.test
+    SSLEngine on
+    SSLCertificateFile {a.cert}
+    SSLCertificateKeyFile {a.key}
+</VirtualHost>
+<Location /secret>
+    SSLRequireSSL
+</Location>
+""", {"secret/x.txt": "hidden\n"})
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    conn.request("GET", "/secret/x.txt")
+    assert conn.getresponse().status == 403
+    conn.close()
+    status, body, _ = https_get(tls_port, client_context(pki), "/secret/x.txt")
+    assert (status, body) == (200, b"hidden\n")
+    assert "SSL connection required" in server.errors()

@@ -53,14 +53,14 @@ def handshake_site(req: RequestRec, sni: Optional[str]) -> Optional[TlsSite]:
     return site_for_name(tls.sites, sni) if tls is not None else None
 
 
-def lookup(req: RequestRec, name: str) -> Optional[str]:
-    """ssl_var_lookup for `name`: None for a name it does not know, and for SSL_* on a
-    plain connection."""
+def lookup(req: RequestRec, name: str) -> str:
+    """ssl_var_lookup for `name`: "" for a name it does not know and for SSL_* on a plain
+    connection (mod_ssl answers "" where it has no value; compared in tests/compat)."""
     tls = tls_of(req.raw)
     if name == "HTTPS":
         return "on" if tls is not None else "off"
     if tls is None:
-        return None
+        return ""
     protocol, cipher, sni = tls
     if name == "SSL_PROTOCOL":
         return protocol
@@ -70,8 +70,8 @@ def lookup(req: RequestRec, name: str) -> Optional[str]:
         return sni or ""
     if name == "SSL_SERVER_S_DN":
         site = handshake_site(req, sni)
-        return site.subject_dn if site is not None else None
-    return None
+        return site.subject_dn if site is not None else ""
+    return ""
 
 
 def require_ssl(req: RequestRec) -> int:

@@ -273,8 +273,8 @@ class Request(RequestRec):
         return int(forwardedproto.scheme_of(self.raw) == forwardedproto.HTTPS)
 
     def ssl_var_lookup(self, name: str) -> Optional[str]:
-        """mod_ssl's ssl_var_lookup (httpd/ssl.py); None where no TLS is configured, as
-        mod_python answers without mod_ssl."""
+        """mod_ssl's ssl_var_lookup (httpd/ssl.py): "" for a name without a value; None
+        where no TLS is configured, as mod_python answers without mod_ssl."""
         if not self.runtime.config.tls_listen:
             return None
         return ssl.lookup(self, name)

@@ -296,6 +296,10 @@ def test_a_key_that_does_not_match_is_a_config_error(tmp_path: Path, pki) -> Non
     out = _check(conf)
     assert out.returncode == 1
     assert f"{conf}:3: the key in {pki['b.test'].key} does not match" in out.stderr, out.stderr
+    checked = subprocess.run([sys.executable, "-m", "prefork_modpy", "-t", "--config",
+                              str(conf)], capture_output=True, text=True, timeout=30)
+    assert checked.returncode == 1
+    assert f"{conf}:3: the key in {pki['b.test'].key} does not match" in checked.stderr
 
 
 def test_a_bad_certificate_on_reload_keeps_the_old_generation(tls_site, pki,

@@ -167,6 +167,25 @@ impl io::Write for FdWriter {
         }
         Ok(n as usize)
     }
+    /// All of rustls' pending records in one sendmsg(2).
+    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        let mut iov: Vec<libc::iovec> = bufs
+            .iter()
+            .map(|b| libc::iovec { iov_base: b.as_ptr() as *mut libc::c_void, iov_len: b.len() })
+            .collect();
+        // SAFETY: msghdr zeroed then pointed at live iovecs over live slices; the kernel
+        // only reads them.
+        let n = unsafe {
+            let mut msg: libc::msghdr = std::mem::zeroed();
+            msg.msg_iov = iov.as_mut_ptr();
+            msg.msg_iovlen = iov.len() as _;
+            libc::sendmsg(self.0, &msg, libc::MSG_NOSIGNAL)
+        };
+        if n < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(n as usize)
+    }
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
     }

@@ -33,6 +33,8 @@ use crate::sys::{self, ReadOutcome};
 
 /// First byte of a TLS handshake record; anything else opening a connection is not TLS.
 const HANDSHAKE_RECORD: u8 = 0x16;
+/// The most plaintext one TLS record carries.
+const RECORD_PLAINTEXT: usize = 16 * 1024;
 /// How much of a file one copy through the session reads at a time.
 const FILE_CHUNK: usize = 64 * 1024;
 
@@ -328,6 +330,12 @@ impl Session {
         sent: &mut usize,
         until: Instant,
     ) -> io::Result<bool> {
+        let total: usize = parts.iter().map(|p| p.len()).sum();
+        if *sent == 0 && parts.len() > 1 && total <= RECORD_PLAINTEXT {
+            // A head and a small body: one record (and one send) rather than one per part.
+            let joined = parts.concat();
+            return self.write_until(fd, &[&joined], sent, until);
+        }
         let mut skip = *sent;
         for part in parts {
             if skip >= part.len() {
@@ -340,7 +348,8 @@ impl Session {
                 let n = self.conn.writer().write(rest)?;
                 *sent += n;
                 rest = &rest[n..];
-                if (n == 0 || self.conn.wants_write()) && !self.flush_until(fd, until)? {
+                // The session took less than offered: its buffer is full, send it first.
+                if !rest.is_empty() && !self.flush_until(fd, until)? {
                     return Ok(false);
                 }
             }

@@ -413,3 +413,33 @@ pub fn copy_file_blocking(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sni_names_match_exactly_or_by_one_wildcard_label() {
+        assert!(name_matches("a.test", "a.test"));
+        assert!(!name_matches("a.test", "b.test"));
+        assert!(name_matches("*.b.test", "www.b.test"));
+        assert!(!name_matches("*.b.test", "b.test"));
+        assert!(!name_matches("*.b.test", "x.www.b.test"));
+        assert!(!name_matches("*.b.test", ".b.test"));
+    }
+
+    #[test]
+    fn plain_http_is_told_from_a_tls_record() {
+        assert!(looks_like_http(b"GET / HTTP/1.1\r\n"));
+        assert!(looks_like_http(b"POST"));
+        assert!(!looks_like_http(&[HANDSHAKE_RECORD, 3, 1]));
+        assert!(!looks_like_http(b""));
+        assert!(!looks_like_http(b"\x80\x01")); // an SSLv2-style hello is not HTTP either
+    }
+
+    #[test]
+    fn only_tls12_and_tls13_are_known() {
+        assert_eq!(protocol_versions(&["TLSv1.3".into()]).unwrap().len(), 1);
+        assert!(protocol_versions(&["TLSv1.1".into()]).is_err());
+    }
+}

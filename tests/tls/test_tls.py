@@ -358,3 +358,22 @@ ServerName a.test
     status, body, _ = https_get(tls_port, client_context(pki), "/secret/x.txt")
     assert (status, body) == (200, b"hidden\n")
     assert "SSL connection required" in server.errors()
+
+
+def test_idle_tls_connections_hold_no_worker(tls_site, pki) -> None:
+    """200 handshaken, silent TLS connections on one worker: another client is served at
+    once, and so is a request on one of the idle connections afterwards."""
+    server = tls_site(workers=1)
+    ctx = client_context(pki)
+    idle = [tls_connect(server.port, ctx, "a.test") for _ in range(200)]
+    try:
+        started = time.monotonic()
+        status, _, _ = https_get(server.port, ctx, "/h")
+        assert status == 200
+        assert time.monotonic() - started < 2.0
+        late = idle[-1]
+        late.sendall(b"GET /h HTTP/1.1\r\nHost: a.test\r\nConnection: close\r\n\r\n")
+        assert late.recv(100).startswith(b"HTTP/1.1 200 OK")
+    finally:
+        for sock in idle:
+            sock.close()

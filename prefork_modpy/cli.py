@@ -91,7 +91,6 @@ def main(argv: Optional[list[str]] = None) -> int:
 
 def _check(config: ServerConfig) -> int:
     from .config.checks import startup_problems
-
     from .server.tls import build_contexts
 
     problems = startup_problems(config)

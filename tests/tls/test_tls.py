@@ -377,3 +377,37 @@ def test_idle_tls_connections_hold_no_worker(tls_site, pki) -> None:
     finally:
         for sock in idle:
             sock.close()
+
+
+def test_chain_file_and_wildcard_alias(site, pki) -> None:
+    """SSLCertificateChainFile's certificates follow the host's; ServerAlias *.b.test picks
+    b.test's certificate for www.b.test (one wildcard label, as rustls' resolver here)."""
+    a, b = pki["a.test"], pki["b.test"]
+    server = site(f"""
+ServerName a.test
+<VirtualHost 127.0.0.1:{{port}}>
+    ServerName a.test
+    SSLEngine on
+    SSLCertificateFile {a.cert}
+    SSLCertificateKeyFile {a.key}
+    SSLCertificateChainFile {pki["ca"].cert}
+</VirtualHost>
+<VirtualHost 127.0.0.1:{{port}}>
+    ServerName b.test
+    ServerAlias *.b.test
+    SSLEngine on
+    SSLCertificateFile {b.cert}
+    SSLCertificateKeyFile {b.key}
+</VirtualHost>
+""")
+    def chain(name: str) -> str:
+        out = subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{server.port}",
+                              "-servername", name, "-showcerts"], input="",
+                             capture_output=True, text=True, timeout=30)
+        return out.stdout
+    shown = chain("a.test")
+    assert shown.count("-----BEGIN CERTIFICATE-----") == 2
+    assert "prefork-modpy test CA" in shown
+    wild = chain("www.b.test")
+    assert wild.count("-----BEGIN CERTIFICATE-----") == 1
+    assert "CN=b.test" in wild or "CN = b.test" in wild

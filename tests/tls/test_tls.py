@@ -411,3 +411,20 @@ ServerName a.test
     wild = chain("www.b.test")
     assert wild.count("-----BEGIN CERTIFICATE-----") == 1
     assert "CN=b.test" in wild or "CN = b.test" in wild
+
+
+def test_sighup_serves_a_renewed_certificate(tls_site, pki, tmp_path: Path) -> None:
+    """Certificate renewal: new files + SIGHUP → the new generation's handshakes show the
+    new certificate (the old serial is gone)."""
+    server = tls_site()
+    ctx = client_context(pki)
+    _, _, before = https_get(server.port, ctx, "/h", name="b.test")
+    renewed = make_server(tmp_path, pki["ca"], "b.test")
+    conf = server.conf.read_text()
+    conf = conf.replace(str(pki["b.test"].cert), str(renewed.cert))
+    server.conf.write_text(conf.replace(str(pki["b.test"].key), str(renewed.key)))
+    os.kill(server.pid, signal.SIGHUP)
+
+    def serial() -> str:
+        return https_get(server.port, ctx, "/h", name="b.test")[2]["cert"]["serialNumber"]
+    assert wait_until(lambda: serial() != before["cert"]["serialNumber"], timeout=15)

@@ -246,10 +246,14 @@ class TlsContext:
         cls,
         sites: list[tuple[list[str], str, str, Optional[str]]],
         protocols: list[str],
+        suites: Optional[list[str]] = None,
+        honor_order: bool = False,
     ) -> TlsContext:
         """`sites`: `[(names, cert_file, key_file, chain_file or None)]`, the first being
         the default host (no SNI or an unknown name); `protocols`: a subset of
-        `["TLSv1.2", "TLSv1.3"]`. ValueError names the file and what is wrong with it."""
+        `["TLSv1.2", "TLSv1.3"]`; `suites`: rustls' names of the cipher suites to offer,
+        in order (None: its defaults); `honor_order`: the server's order wins
+        (SSLHonorCipherOrder). ValueError names the file and what is wrong with it."""
 
 @final
 class GzipStream:

@@ -112,6 +112,23 @@ fn load_site(cert: &str, key: &str, chain: Option<&str>) -> PyResult<Arc<Certifi
     Ok(Arc::new(pair))
 }
 
+/// SSLCipherSuite: the provider's suites named (rustls' names), in the order given.
+fn chosen_suites(
+    offered: &[rustls::SupportedCipherSuite],
+    names: &[String],
+) -> PyResult<Vec<rustls::SupportedCipherSuite>> {
+    names
+        .iter()
+        .map(|name| {
+            offered
+                .iter()
+                .find(|s| s.suite().as_str() == Some(name.as_str()))
+                .copied()
+                .ok_or_else(|| bad(format!("unknown cipher suite {name}")))
+        })
+        .collect()
+}
+
 fn protocol_versions(names: &[String]) -> PyResult<Vec<&'static rustls::SupportedProtocolVersion>> {
     names
         .iter()
@@ -136,9 +153,12 @@ impl TlsContext {
     /// None)]`, the first being the default host; `protocols` a subset of
     /// `["TLSv1.2", "TLSv1.3"]`. ValueError names the file and what is wrong with it.
     #[new]
+    #[pyo3(signature = (sites, protocols, suites = None, honor_order = false))]
     fn new(
         sites: Vec<(Vec<String>, String, String, Option<String>)>,
         protocols: Vec<String>,
+        suites: Option<Vec<String>>,
+        honor_order: bool,
     ) -> PyResult<Self> {
         if sites.is_empty() {
             return Err(bad("no certificate".into()));
@@ -150,12 +170,17 @@ impl TlsContext {
             loaded.push(Site { names, key });
         }
         let versions = protocol_versions(&protocols)?;
-        let mut config = ServerConfig::builder_with_provider(Arc::new(ring_provider()))
+        let mut provider = ring_provider();
+        if let Some(names) = &suites {
+            provider.cipher_suites = chosen_suites(&provider.cipher_suites, names)?;
+        }
+        let mut config = ServerConfig::builder_with_provider(Arc::new(provider))
             .with_protocol_versions(&versions)
             .map_err(|e| bad(format!("SSLProtocol: {e}")))?
             .with_no_client_auth()
             .with_cert_resolver(Arc::new(BySni { sites: loaded }));
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        config.ignore_client_order = honor_order;
         Ok(TlsContext { config: Arc::new(config) })
     }
 }

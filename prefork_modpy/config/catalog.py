@@ -220,10 +220,6 @@ _add("mod_ssl", Status.REFUSED, "client certificates are not implemented yet (is
      "remainder)", "authenticate in a PythonAuthenHandler, or verify client certificates in "
      "a TLS proxy in front", "SSLVerifyClient", "SSLVerifyDepth", "SSLCACertificateFile",
      "SSLCACertificatePath")
-_add("mod_ssl", Status.REFUSED, "the suites are rustls' defaults (TLS 1.3: AES-GCM and "
-     "ChaCha20-Poly1305; TLS 1.2: ECDHE with AES-GCM or ChaCha20-Poly1305 only); mapping "
-     "OpenSSL cipher strings onto them is not implemented yet", "remove the line: no weak "
-     "suite is ever offered", "SSLCipherSuite", "SSLHonorCipherOrder")
 _add("mod_ssl", Status.REFUSED, "SSL_* environment variables and exported certificates are "
      "not implemented yet (req.ssl_var_lookup reads HTTPS, SSL_PROTOCOL, SSL_CIPHER and "
      "SSL_SERVER_S_DN)", "call req.ssl_var_lookup in the handler", "SSLOptions")

@@ -11,6 +11,7 @@ load: server/tls.py) or know requests (httpd/ssl.py does).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Optional
 
@@ -41,16 +42,32 @@ class SSLHost:
     chain_file: Optional[str] = None
     protocols: Optional[tuple[str, ...]] = None
     protocol_where: str = ""
+    # -- SSLCipherSuite (OpenSSL names, in order) and SSLHonorCipherOrder --
+    ciphers12: Optional[tuple[str, ...]] = None
+    ciphers13: Optional[tuple[str, ...]] = None
+    honor_order: Optional[bool] = None
+    cipher_where: str = ""
 
     def merged_over(self, base: SSLHost) -> SSLHost:
         """ssl_config_server_merge: what this host sets wins, the rest is the base's."""
         fields = {name: getattr(self, name) if getattr(self, name) is not None
                   else getattr(base, name)
-                  for name in ("engine", "cert_file", "key_file", "chain_file", "protocols")}
+                  for name in ("engine", "cert_file", "key_file", "chain_file", "protocols",
+                               "ciphers12", "ciphers13", "honor_order")}
         return replace(self, **fields,
                        engine_where=self.engine_where or base.engine_where,
                        cert_where=self.cert_where or base.cert_where,
-                       protocol_where=self.protocol_where or base.protocol_where)
+                       protocol_where=self.protocol_where or base.protocol_where,
+                       cipher_where=self.cipher_where or base.cipher_where)
+
+    @property
+    def suites(self) -> Optional[tuple[str, ...]]:
+        """rustls' names of the suites to offer, in order; None: rustls' defaults."""
+        if self.ciphers12 is None and self.ciphers13 is None:
+            return None
+        tls13 = self.ciphers13 if self.ciphers13 is not None else _TLS13_SUITES
+        tls12 = self.ciphers12 if self.ciphers12 is not None else tuple(_TLS12_SUITES)
+        return tuple(RUSTLS_NAMES[name] for name in (*tls13, *tls12))
 
     @property
     def effective_protocols(self) -> tuple[str, ...]:
@@ -126,6 +143,8 @@ class TlsAddress:
     sites: tuple[TlsSite, ...]
     protocols: tuple[str, ...]
     where: str  # the SSLEngine line
+    suites: Optional[tuple[str, ...]] = None  # rustls names in order; None: its defaults
+    honor_order: bool = False  # SSLHonorCipherOrder: the server's order wins
 
 
 def _set(host: VirtualHost, **changes: Any) -> None:
@@ -193,7 +212,33 @@ def _protocol(_builder: object, host: VirtualHost, node: Node) -> None:
     _set(host, protocols=parse_protocols(node), protocol_where=node.where)
 
 
+def _cipher_suite(builder: Any, host: VirtualHost, node: Node) -> None:
+    """`SSLCipherSuite [SSL|TLSv1.3] spec` (mod_ssl 2.4: the protocol word picks the list)."""
+    if len(node.args) == 2 and node.args[0].upper() in ("SSL", "TLSV1.3"):
+        if node.args[0].upper() == "TLSV1.3":
+            _set(host, ciphers13=parse_tls13_ciphers(node, node.args[1]),
+                 cipher_where=node.where)
+            return
+        text = node.args[1]
+    elif len(node.args) == 1:
+        text = node.args[0]
+    else:
+        raise ConfigError.at(node, "SSLCipherSuite takes [SSL|TLSv1.3] and a cipher list")
+    _set(host, ciphers12=parse_tls12_ciphers(node, text, builder.warnings),
+         cipher_where=node.where)
+
+
+def _honor_cipher_order(_builder: object, host: VirtualHost, node: Node) -> None:
+    value = _one(node).lower()
+    if value not in ("on", "off"):
+        raise ConfigError.at(node, "SSLHonorCipherOrder takes on or off")
+    _set(host, honor_order=value == "on", cipher_where=host.ssl.cipher_where
+         if host.ssl is not None and host.ssl.cipher_where else node.where)
+
+
 HOST_DIRECTIVES: dict[str, Callable[[object, VirtualHost, Node], None]] = {
+    "sslciphersuite": _cipher_suite,
+    "sslhonorcipherorder": _honor_cipher_order,
     "sslengine": _engine,
     "sslcertificatefile": _file_setter("cert_file"),
     "sslcertificatekeyfile": _file_setter("key_file"),
@@ -270,7 +315,128 @@ def plan(config: ServerConfig) -> tuple[TlsAddress, ...]:
             where = next(h.ssl.protocol_where for h in on if h.ssl and h.ssl.protocol_where)
             raise ConfigError(f"{where}: the hosts of {address[0]}:{address[1]} differ in "
                               "SSLProtocol; one TLS address negotiates one set of versions")
+        ciphers = {(host.ssl.suites, bool(host.ssl.honor_order)) for host in on if host.ssl}
+        if len(ciphers) > 1:
+            where = next(h.ssl.cipher_where for h in on if h.ssl and h.ssl.cipher_where)
+            raise ConfigError(f"{where}: the hosts of {address[0]}:{address[1]} differ in "
+                              "SSLCipherSuite/SSLHonorCipherOrder; one TLS address offers one "
+                              "list")
+        suites, honor_order = ciphers.pop()
         assert on[0].ssl is not None
         found.append(TlsAddress(address, tuple(_site(host) for host in on),
-                                protocols.pop(), on[0].ssl.engine_where))
+                                protocols.pop(), on[0].ssl.engine_where, suites, honor_order))
     return tuple(found)
+
+
+# -- SSLCipherSuite / SSLHonorCipherOrder --
+# The suites rustls (ring) offers, by OpenSSL name (what SSLCipherSuite and SSL_CIPHER say),
+# in OpenSSL's order for them, with the OpenSSL cipher-string keywords each one matches
+# (checked against `openssl ciphers` in tests/unit/test_ssl_ciphers.py).
+_TLS12_SUITES: dict[str, frozenset[str]] = {
+    "ECDHE-ECDSA-AES256-GCM-SHA384": frozenset({"AES256", "AES", "AESGCM", "FIPS", "aECDSA",
+                                                "ECDSA"}),
+    "ECDHE-RSA-AES256-GCM-SHA384": frozenset({"AES256", "AES", "AESGCM", "FIPS", "aRSA"}),
+    "ECDHE-ECDSA-CHACHA20-POLY1305": frozenset({"CHACHA20", "aECDSA", "ECDSA"}),
+    "ECDHE-RSA-CHACHA20-POLY1305": frozenset({"CHACHA20", "aRSA"}),
+    "ECDHE-ECDSA-AES128-GCM-SHA256": frozenset({"AES128", "AES", "AESGCM", "FIPS", "aECDSA",
+                                                "ECDSA"}),
+    "ECDHE-RSA-AES128-GCM-SHA256": frozenset({"AES128", "AES", "AESGCM", "FIPS", "aRSA"}),
+}
+# Keywords every one of them matches (ephemeral ECDH, AEAD, TLS 1.2, strong).
+_ALL_MATCH = frozenset({"ALL", "DEFAULT", "HIGH", "ECDHE", "EECDH", "kECDHE", "kEECDH", "ECDH",
+                        "kECDH", "TLSv1.2"})
+# OpenSSL keywords none of them matches (weak, other key exchanges, other versions).
+_NONE_MATCH = frozenset({
+    "COMPLEMENTOFDEFAULT", "COMPLEMENTOFALL", "MEDIUM", "LOW", "EXP", "EXPORT", "aNULL",
+    "eNULL", "NULL", "MD5", "RC4", "DES", "3DES", "SHA1", "SHA", "RSA", "kRSA", "DH", "DHE",
+    "EDH", "kDHE", "kEDH", "ADH", "AECDH", "PSK", "kPSK", "aPSK", "ECDHEPSK", "DHEPSK",
+    "RSAPSK", "SRP", "kSRP", "aSRP", "CAMELLIA", "CAMELLIA128", "CAMELLIA256", "ARIA",
+    "ARIA128", "ARIA256", "SEED", "IDEA", "RC2", "aDSS", "DSS", "aDH", "aECDH", "kDHr",
+    "kDHd", "kECDHr", "kECDHe", "GOST94", "GOST89MAC", "kGOST", "aGOST", "aGOST01", "AESCCM",
+    "AESCCM8", "CBC", "SHA256", "SHA384", "AEAD", "SSLv3", "TLSv1", "TLSv1.0", "SUITEB128", "SUITEB128ONLY",
+    "SUITEB192"})
+_TLS13_SUITES = ("TLS_AES_256_GCM_SHA384", "TLS_AES_128_GCM_SHA256",
+                 "TLS_CHACHA20_POLY1305_SHA256")
+# OpenSSL's name → rustls' (IANA) name, for the engine.
+RUSTLS_NAMES = {
+    "ECDHE-ECDSA-AES256-GCM-SHA384": "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+    "ECDHE-ECDSA-AES128-GCM-SHA256": "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+    "ECDHE-ECDSA-CHACHA20-POLY1305": "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+    "ECDHE-RSA-AES256-GCM-SHA384": "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+    "ECDHE-RSA-AES128-GCM-SHA256": "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+    "ECDHE-RSA-CHACHA20-POLY1305": "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+    "TLS_AES_256_GCM_SHA384": "TLS13_AES_256_GCM_SHA384",
+    "TLS_AES_128_GCM_SHA256": "TLS13_AES_128_GCM_SHA256",
+    "TLS_CHACHA20_POLY1305_SHA256": "TLS13_CHACHA20_POLY1305_SHA256",
+}
+# An OpenSSL suite name rustls does not have (DHE-RSA-AES256-GCM-SHA384, AES128-SHA, ...):
+# like OpenSSL, which skips names it lacks, the rest of the list still applies.
+_SUITE_NAME = re.compile(r"[A-Z0-9]+(?:-[A-Z0-9]+)+")
+
+
+def _matches(term: str, node: Node, skipped: list[str]) -> list[str]:
+    """The TLS 1.2 suites one term (`KEY` or `KEY1+KEY2`, or a suite name) selects."""
+    if term in _TLS12_SUITES:
+        return [term]
+    selected = list(_TLS12_SUITES)
+    for key in term.split("+"):
+        if key in _ALL_MATCH:
+            continue
+        if key in _NONE_MATCH:
+            return []
+        if any(key in tags for tags in _TLS12_SUITES.values()):
+            selected = [s for s in selected if key in _TLS12_SUITES[s]]
+            continue
+        if "+" not in term and _SUITE_NAME.fullmatch(key):
+            skipped.append(key)
+            return []
+        raise ConfigError.at(node, f"SSLCipherSuite: unknown cipher or keyword '{key}'")
+    return selected
+
+
+def parse_tls12_ciphers(node: Node, text: str, warnings: list[str]) -> tuple[str, ...]:
+    """OpenSSL's cipher-string rules (ssl_ciph.c) over the suites rustls offers: `X` adds,
+    `-X` removes, `!X` removes for good, `+X` moves to the end, `A+B` intersects,
+    `@STRENGTH` sorts by key length. The order matters under SSLHonorCipherOrder on."""
+    active: list[str] = []
+    banned: set[str] = set()
+    skipped: list[str] = []
+    for word in re.split(r"[:, ]+", text.strip()):
+        if not word:
+            continue
+        if word == "@STRENGTH":
+            active.sort(key=lambda s: 1 if "128" in s else 0)  # 256-bit keys first
+            continue
+        if word.startswith("@"):
+            raise ConfigError.at(node, f"SSLCipherSuite {word}: rustls has no security "
+                                       "levels or other @ options (its suites are all strong)")
+        op, term = (word[0], word[1:]) if word[0] in "!-+" else ("", word)
+        chosen = _matches(term, node, skipped)
+        if op == "!":
+            banned.update(chosen)
+            active = [s for s in active if s not in banned]
+        elif op == "-":
+            active = [s for s in active if s not in chosen]
+        elif op == "+":
+            active = [s for s in active if s not in chosen] + [s for s in active if s in chosen]
+        else:
+            active += [s for s in chosen if s not in active and s not in banned]
+    if skipped:
+        warnings.append(f"{node.where}: SSLCipherSuite: rustls does not offer "
+                        f"{', '.join(skipped)}; skipped as OpenSSL skips names it lacks")
+    if not active:
+        raise ConfigError.at(node, "SSLCipherSuite leaves no TLS 1.2 suite rustls offers "
+                                   f"({', '.join(_TLS12_SUITES)})")
+    return tuple(active)
+
+
+def parse_tls13_ciphers(node: Node, text: str) -> tuple[str, ...]:
+    """`SSLCipherSuite TLSv1.3 name:name`: OpenSSL's TLS 1.3 list, names only."""
+    chosen = tuple(name for name in re.split(r"[:, ]+", text.strip()) if name)
+    for name in chosen:
+        if name not in _TLS13_SUITES:
+            raise ConfigError.at(node, f"SSLCipherSuite TLSv1.3: unknown suite '{name}' "
+                                       f"(rustls offers {', '.join(_TLS13_SUITES)})")
+    if not chosen:
+        raise ConfigError.at(node, "SSLCipherSuite TLSv1.3 needs at least one suite")
+    return chosen

@@ -29,12 +29,16 @@ def build_contexts(config: ServerConfig) -> dict[Address, _core.TlsContext]:
         protocols = list(tls.protocols)
         sites = [(list(site.names), site.cert_file, site.key_file, site.chain_file)
                  for site in tls.sites]
+        suites = list(tls.suites) if tls.suites is not None else None
         for site, entry in zip(tls.sites, sites):
             try:
                 _core.TlsContext([entry], protocols)
             except ValueError as exc:
                 raise ConfigError(f"{site.where}: {exc}") from None
-        contexts[tls.address] = _core.TlsContext(sites, protocols)
+        try:
+            contexts[tls.address] = _core.TlsContext(sites, protocols, suites, tls.honor_order)
+        except ValueError as exc:  # no suite left for an enabled protocol
+            raise ConfigError(f"{tls.where}: {exc}") from None
     return contexts
 
 

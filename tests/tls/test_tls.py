@@ -272,7 +272,9 @@ def _check(conf: Path) -> subprocess.CompletedProcess:
 @pytest.mark.parametrize("line, message", [
     ("SSLProtocol TLSv1", "SSLProtocol TLSv1: rustls speaks TLS 1.2 and 1.3 only"),
     ("SSLProtocol -all", "SSLProtocol leaves no protocol"),
-    ("SSLCipherSuite HIGH:!aNULL", "SSLCipherSuite"),
+    ("SSLCipherSuite HIHG:!aNULL", "SSLCipherSuite: unknown cipher or keyword 'HIHG'"),
+    ("SSLCipherSuite HIGH:@SECLEVEL=2", "rustls has no security levels"),
+    ("SSLCipherSuite TLSv1.3 TLS_AES_128_CCM_SHA256", "unknown suite"),
     ("SSLVerifyClient require", "client certificates are not implemented"),
     ("SSLEngine optional", "SSLEngine optional"),
     ("SSLPassPhraseDialog exec:/bin/true", "only builtin is accepted"),
@@ -428,3 +430,20 @@ def test_sighup_serves_a_renewed_certificate(tls_site, pki, tmp_path: Path) -> N
     def serial() -> str:
         return https_get(server.port, ctx, "/h", name="b.test")[2]["cert"]["serialNumber"]
     assert wait_until(lambda: serial() != before["cert"]["serialNumber"], timeout=15)
+
+
+def test_cipher_suite_and_honor_cipher_order(tls_site, pki) -> None:
+    """SSLCipherSuite limits and orders the suites; SSLHonorCipherOrder on makes the server's
+    order win over the client's (which prefers AES-256 first)."""
+    server = tls_site(extra="SSLCipherSuite ECDHE-ECDSA-AES128-GCM-SHA256:"
+                            "ECDHE-ECDSA-AES256-GCM-SHA384\n    SSLHonorCipherOrder on\n"
+                            "    SSLCipherSuite TLSv1.3 TLS_CHACHA20_POLY1305_SHA256:"
+                            "TLS_AES_128_GCM_SHA256")
+    tls12 = client_context(pki, ssl.TLSVersion.TLSv1_2)
+    _, body, _ = https_get(server.port, tls12, "/h")
+    assert fields(body)["SSL_CIPHER"] == "ECDHE-ECDSA-AES128-GCM-SHA256"
+    tls12.set_ciphers("ECDHE-ECDSA-CHACHA20-POLY1305")
+    with pytest.raises(ssl.SSLError):
+        https_get(server.port, tls12, "/h")
+    _, body, _ = https_get(server.port, client_context(pki, ssl.TLSVersion.TLSv1_3), "/h")
+    assert fields(body)["SSL_CIPHER"] == "TLS_CHACHA20_POLY1305_SHA256"

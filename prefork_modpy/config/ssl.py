@@ -353,8 +353,8 @@ _NONE_MATCH = frozenset({
     "RSAPSK", "SRP", "kSRP", "aSRP", "CAMELLIA", "CAMELLIA128", "CAMELLIA256", "ARIA",
     "ARIA128", "ARIA256", "SEED", "IDEA", "RC2", "aDSS", "DSS", "aDH", "aECDH", "kDHr",
     "kDHd", "kECDHr", "kECDHe", "GOST94", "GOST89MAC", "kGOST", "aGOST", "aGOST01", "AESCCM",
-    "AESCCM8", "CBC", "SHA256", "SHA384", "AEAD", "SSLv3", "TLSv1", "TLSv1.0", "SUITEB128", "SUITEB128ONLY",
-    "SUITEB192"})
+    "AESCCM8", "CBC", "SHA256", "SHA384", "AEAD", "SSLv3", "TLSv1", "TLSv1.0", "SUITEB128",
+    "SUITEB128ONLY", "SUITEB192"})
 _TLS13_SUITES = ("TLS_AES_256_GCM_SHA384", "TLS_AES_128_GCM_SHA256",
                  "TLS_CHACHA20_POLY1305_SHA256")
 # OpenSSL's name → rustls' (IANA) name, for the engine.

@@ -248,12 +248,14 @@ class TlsContext:
         protocols: list[str],
         suites: Optional[list[str]] = None,
         honor_order: bool = False,
+        tickets: bool = True,
     ) -> TlsContext:
         """`sites`: `[(names, cert_file, key_file, chain_file or None)]`, the first being
         the default host (no SNI or an unknown name); `protocols`: a subset of
         `["TLSv1.2", "TLSv1.3"]`; `suites`: rustls' names of the cipher suites to offer,
         in order (None: its defaults); `honor_order`: the server's order wins
-        (SSLHonorCipherOrder). ValueError names the file and what is wrong with it."""
+        (SSLHonorCipherOrder); `tickets`: stateless session tickets (SSLSessionTickets).
+        ValueError names the file and what is wrong with it."""
 
 @final
 class GzipStream:

@@ -153,12 +153,13 @@ impl TlsContext {
     /// None)]`, the first being the default host; `protocols` a subset of
     /// `["TLSv1.2", "TLSv1.3"]`. ValueError names the file and what is wrong with it.
     #[new]
-    #[pyo3(signature = (sites, protocols, suites = None, honor_order = false))]
+    #[pyo3(signature = (sites, protocols, suites = None, honor_order = false, tickets = true))]
     fn new(
         sites: Vec<(Vec<String>, String, String, Option<String>)>,
         protocols: Vec<String>,
         suites: Option<Vec<String>>,
         honor_order: bool,
+        tickets: bool,
     ) -> PyResult<Self> {
         if sites.is_empty() {
             return Err(bad("no certificate".into()));
@@ -181,6 +182,13 @@ impl TlsContext {
             .with_cert_resolver(Arc::new(BySni { sites: loaded }));
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
         config.ignore_client_order = honor_order;
+        if tickets {
+            // SSLSessionTickets on (httpd's default): stateless tickets under a key made here,
+            // in the master, so every worker forked from it can resume every other's
+            // sessions (until each rotates its key after 6 hours).
+            config.ticketer =
+                rustls::crypto::ring::Ticketer::new().map_err(|e| bad(format!("tickets: {e}")))?;
+        }
         Ok(TlsContext { config: Arc::new(config) })
     }
 }

@@ -213,8 +213,8 @@ _add("mod_ssl", Status.ACCEPTED, "only `builtin` is accepted, and no pass phrase
      "asked: keys must be unencrypted (readable by root only; the master reads them)", "",
      "SSLPassPhraseDialog")
 _add("mod_ssl", Status.ACCEPTED, "rustls keeps an in-memory session cache per worker (256 "
-     "sessions: a client that comes back to the same worker resumes); no cache is shared "
-     "between workers", "",
+     "sessions); resumption across workers is by session tickets (SSLSessionTickets on, the "
+     "default: one ticket key made by the master for all workers)", "",
      "SSLSessionCache", "SSLSessionCacheTimeout")
 _add("mod_ssl", Status.REFUSED, "client certificates are not implemented yet (issue 14's "
      "remainder)", "authenticate in a PythonAuthenHandler, or verify client certificates in "

@@ -47,13 +47,14 @@ class SSLHost:
     ciphers13: Optional[tuple[str, ...]] = None
     honor_order: Optional[bool] = None
     cipher_where: str = ""
+    tickets: Optional[bool] = None  # SSLSessionTickets (default on, as httpd)
 
     def merged_over(self, base: SSLHost) -> SSLHost:
         """ssl_config_server_merge: what this host sets wins, the rest is the base's."""
         fields = {name: getattr(self, name) if getattr(self, name) is not None
                   else getattr(base, name)
                   for name in ("engine", "cert_file", "key_file", "chain_file", "protocols",
-                               "ciphers12", "ciphers13", "honor_order")}
+                               "ciphers12", "ciphers13", "honor_order", "tickets")}
         return replace(self, **fields,
                        engine_where=self.engine_where or base.engine_where,
                        cert_where=self.cert_where or base.cert_where,
@@ -145,6 +146,7 @@ class TlsAddress:
     where: str  # the SSLEngine line
     suites: Optional[tuple[str, ...]] = None  # rustls names in order; None: its defaults
     honor_order: bool = False  # SSLHonorCipherOrder: the server's order wins
+    tickets: bool = True  # SSLSessionTickets
 
 
 def _set(host: VirtualHost, **changes: Any) -> None:
@@ -236,7 +238,25 @@ def _honor_cipher_order(_builder: object, host: VirtualHost, node: Node) -> None
          if host.ssl is not None and host.ssl.cipher_where else node.where)
 
 
+def _session_tickets(_builder: object, host: VirtualHost, node: Node) -> None:
+    value = _one(node).lower()
+    if value not in ("on", "off"):
+        raise ConfigError.at(node, "SSLSessionTickets takes on or off")
+    _set(host, tickets=value == "on")
+
+
+def _protocols(_builder: object, _host: VirtualHost, node: Node) -> None:
+    """core's `Protocols`: prefork-modpy speaks HTTP/1.1 only (ALPN http/1.1)."""
+    other = [word for word in node.args if word.lower() != "http/1.1"]
+    if not node.args or other:
+        raise ConfigError.at(node, f"Protocols {' '.join(other or node.args)}: prefork-modpy "
+                                   "speaks HTTP/1.1 only (no h2/h2c: HTTP/2 is not part of "
+                                   "it); write Protocols http/1.1 or remove the line")
+
+
 HOST_DIRECTIVES: dict[str, Callable[[object, VirtualHost, Node], None]] = {
+    "sslsessiontickets": _session_tickets,
+    "protocols": _protocols,
     "sslciphersuite": _cipher_suite,
     "sslhonorcipherorder": _honor_cipher_order,
     "sslengine": _engine,
@@ -315,16 +335,18 @@ def plan(config: ServerConfig) -> tuple[TlsAddress, ...]:
             where = next(h.ssl.protocol_where for h in on if h.ssl and h.ssl.protocol_where)
             raise ConfigError(f"{where}: the hosts of {address[0]}:{address[1]} differ in "
                               "SSLProtocol; one TLS address negotiates one set of versions")
-        ciphers = {(host.ssl.suites, bool(host.ssl.honor_order)) for host in on if host.ssl}
+        ciphers = {(host.ssl.suites, bool(host.ssl.honor_order), host.ssl.tickets is not False)
+                   for host in on if host.ssl}
         if len(ciphers) > 1:
             where = next(h.ssl.cipher_where for h in on if h.ssl and h.ssl.cipher_where)
             raise ConfigError(f"{where}: the hosts of {address[0]}:{address[1]} differ in "
-                              "SSLCipherSuite/SSLHonorCipherOrder; one TLS address offers one "
-                              "list")
-        suites, honor_order = ciphers.pop()
+                              "SSLCipherSuite/SSLHonorCipherOrder/SSLSessionTickets; one TLS "
+                              "address has one setting")
+        suites, honor_order, tickets = ciphers.pop()
         assert on[0].ssl is not None
         found.append(TlsAddress(address, tuple(_site(host) for host in on),
-                                protocols.pop(), on[0].ssl.engine_where, suites, honor_order))
+                                protocols.pop(), on[0].ssl.engine_where, suites, honor_order,
+                                tickets))
     return tuple(found)
 
 

@@ -36,7 +36,8 @@ def build_contexts(config: ServerConfig) -> dict[Address, _core.TlsContext]:
             except ValueError as exc:
                 raise ConfigError(f"{site.where}: {exc}") from None
         try:
-            contexts[tls.address] = _core.TlsContext(sites, protocols, suites, tls.honor_order)
+            contexts[tls.address] = _core.TlsContext(sites, protocols, suites, tls.honor_order,
+                                                     tls.tickets)
         except ValueError as exc:  # no suite left for an enabled protocol
             raise ConfigError(f"{tls.where}: {exc}") from None
     return contexts

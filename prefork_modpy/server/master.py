@@ -191,6 +191,12 @@ class Master:
         if self.options.max_requests_jitter is not None:
             processes.max_requests_jitter = self.options.max_requests_jitter
         # -- mod_ssl -- keys are read here, by the master; a bad one refuses the load
+        if self.options.binds:
+            for address in config.tls_listen:
+                if address.address not in config.listen:
+                    raise ConfigError(f"{address.where}: SSLEngine on for "
+                                      f"{address.address[0]}:{address.address[1]}, which "
+                                      "--bind replaces: bind that address too, or use Listen")
         self.loaded_tls = tls.build_contexts(config)
         return config
 

@@ -491,3 +491,17 @@ def test_protocols_h2_is_refused_with_the_reason(tmp_path: Path) -> None:
     out = _check(conf)
     assert out.returncode == 1
     assert f"{conf}:2: Protocols h2: prefork-modpy speaks HTTP/1.1 only" in out.stderr
+
+
+def test_bind_that_drops_a_tls_address_is_refused(tmp_path: Path, pki) -> None:
+    """--bind replaces Listen: a TLS address it does not keep would serve nothing or plain
+    HTTP, so the start is refused with the SSLEngine line."""
+    a = pki["a.test"]
+    conf = tmp_path / "site.conf"
+    conf.write_text(f"Listen 127.0.0.1:1\nSSLEngine on\nSSLCertificateFile {a.cert}\n"
+                    f"SSLCertificateKeyFile {a.key}\n")
+    out = subprocess.run([sys.executable, "-m", "prefork_modpy", "--config", str(conf),
+                          "--bind", "127.0.0.1:2", "--workers", "1"], capture_output=True,
+                         text=True, timeout=30)
+    assert out.returncode == 1
+    assert f"{conf}:2: SSLEngine on for 127.0.0.1:1, which --bind replaces" in out.stderr

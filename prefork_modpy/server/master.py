@@ -151,6 +151,7 @@ class Master:
             self.listeners.open(config.listen)
             if self.listeners.activated:
                 self.unbind_vhost_addresses(config, "systemd's sockets replace Listen")
+                self.check_tls_sockets(config)  # -- mod_ssl --
             self.write_pid_file(config)
         except BindError as exc:
             print(f"prefork-modpy: {self.listen_source(config, exc.address)}Listen "
@@ -199,6 +200,16 @@ class Master:
                                       "--bind replaces: bind that address too, or use Listen")
         self.loaded_tls = tls.build_contexts(config)
         return config
+
+    # -- mod_ssl --
+    def check_tls_sockets(self, config: ServerConfig) -> None:
+        """Under socket activation, a TLS address systemd gives no socket for would leave its
+        hosts unserved or plain: refused with the SSLEngine line."""
+        for address in config.tls_listen:
+            if address.address not in self.listeners.sockets:
+                raise ConfigError(f"{address.where}: SSLEngine on for {address.address[0]}:"
+                                  f"{address.address[1]}, which systemd's sockets do not "
+                                  "include: list it in the .socket unit")
 
     def unbind_vhost_addresses(self, config: ServerConfig, why: str) -> None:
         """Sockets that are not the config's Listen addresses cannot be related to
@@ -321,6 +332,7 @@ class Master:
             self.listeners.open(config.listen)
             if self.listeners.activated:
                 self.unbind_vhost_addresses(config, "systemd's sockets replace Listen")
+                self.check_tls_sockets(config)  # -- mod_ssl --
             pipedlogs.start(piped_targets(config))
         except BindError as exc:
             self.refuse_reload(f"{self.listen_source(config, exc.address)}Listen "

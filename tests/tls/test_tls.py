@@ -505,3 +505,27 @@ def test_bind_that_drops_a_tls_address_is_refused(tmp_path: Path, pki) -> None:
                          text=True, timeout=30)
     assert out.returncode == 1
     assert f"{conf}:2: SSLEngine on for 127.0.0.1:1, which --bind replaces" in out.stderr
+
+
+def test_socket_activation_without_the_tls_address_is_refused(tmp_path: Path, pki) -> None:
+    from tests.process.test_systemd import launch
+    from tests.support.site import free_port
+
+    activated = socket.socket()
+    activated.bind(("127.0.0.1", 0))
+    activated.listen(8)
+    listen_port = free_port()
+    a = pki["a.test"]
+    conf = tmp_path / "site.conf"
+    conf.write_text(f"Listen 127.0.0.1:{listen_port}\nSSLEngine on\n"
+                    f"SSLCertificateFile {a.cert}\nSSLCertificateKeyFile {a.key}\n")
+    proc = launch(tmp_path, conf, {}, fd3=activated, workers=1)
+    try:
+        assert proc.wait(30) == 1
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        activated.close()
+    log = (tmp_path / "master.log").read_text()
+    assert (f"{conf}:2: SSLEngine on for 127.0.0.1:{listen_port}, which systemd's sockets do "
+            "not include") in log

@@ -12,7 +12,7 @@ from typing import Callable, Optional, Union, final
 
 from prefork_modpy.config.server import Limits
 
-__all__ = ["Engine", "RawRequest", "RawConnection", "ParsedHead", "GzipStream",
+__all__ = ["Engine", "RawRequest", "RawConnection", "ParsedHead", "GzipStream", "TlsContext",
            "BadRequestError", "parse_head", "decode_chunked", "http_date", "__version__",
            "__build__"]
 
@@ -35,6 +35,8 @@ class Engine:
         raw_connections: list[tuple[str, int, bool]] = ...,
         handoff_fds: Optional[tuple[int, int]] = None,
         proxy_fds: list[int] = ...,
+        tls: list[tuple[int, TlsContext]] = ...,
+        plain_http_page: bytes = ...,
     ) -> Engine:
         """Takes already-bound listening sockets (set non-blocking here, not closed on drop),
         the limits to enforce (read by attribute from the config's `Limits`), the reason
@@ -117,6 +119,8 @@ class RawRequest:
     """(name, value) pairs in arrival order, names as sent; built on first access."""
     remote_addr: tuple[str, int]
     local_addr: tuple[str, int]
+    tls: Optional[tuple[str, str, Optional[str]]]
+    """(protocol, cipher suite, SNI name or None) of a TLS connection; None for plain HTTP."""
     keepalive_count: int
     """1 for the first request on this connection, 2 for the next, ..."""
     client_keepalive: bool
@@ -232,6 +236,26 @@ def decode_chunked(data: bytes, limit: int = 0) -> tuple[bytes, int]:
     """Decode a complete chunked body (with trailers) at the start of `data`; returns
     (body, bytes consumed). Raises BadRequestError on bad framing or if the body is
     over `limit` (0 = no limit; status 413). Incomplete input raises with status 400."""
+
+@final
+class TlsContext:
+    """The rustls configuration of one TLS listening address (rust/tls.rs), built in the
+    master at config load."""
+
+    def __new__(
+        cls,
+        sites: list[tuple[list[str], str, str, Optional[str]]],
+        protocols: list[str],
+        suites: Optional[list[str]] = None,
+        honor_order: bool = False,
+        tickets: bool = True,
+    ) -> TlsContext:
+        """`sites`: `[(names, cert_file, key_file, chain_file or None)]`, the first being
+        the default host (no SNI or an unknown name); `protocols`: a subset of
+        `["TLSv1.2", "TLSv1.3"]`; `suites`: rustls' names of the cipher suites to offer,
+        in order (None: its defaults); `honor_order`: the server's order wins
+        (SSLHonorCipherOrder); `tickets`: stateless session tickets (SSLSessionTickets).
+        ValueError names the file and what is wrong with it."""
 
 @final
 class GzipStream:

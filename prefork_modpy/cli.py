@@ -91,8 +91,13 @@ def main(argv: Optional[list[str]] = None) -> int:
 
 def _check(config: ServerConfig) -> int:
     from .config.checks import startup_problems
+    from .server.tls import build_contexts
 
     problems = startup_problems(config)
+    try:
+        build_contexts(config)  # -- mod_ssl: the certificates and keys load and match --
+    except ConfigError as exc:
+        problems.append(str(exc))
     for problem in problems:
         print(f"prefork-modpy: {problem}", file=sys.stderr)
     if problems:

@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use crate::parse::{parse_complete, Framing, Head, HeadLimits, HeadScanner, Scan};
 use crate::sys;
+use crate::tls::Session;
 
 /// Where a connection is in its life, as seen by the engine loop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,6 +65,9 @@ pub struct Conn {
     pub body_timed_out: bool,
     /// Accepted on a `proxy-protocol` listener and its PROXY header not read yet.
     pub proxy_header: bool,
+    /// -- TLS (tls.rs) -- the session of a connection accepted on an `SSLEngine on`
+    /// address; None for plain HTTP (the one branch plain connections pay).
+    pub tls: Option<Box<Session>>,
 }
 
 impl Conn {
@@ -85,7 +89,18 @@ impl Conn {
             raw: false,
             body_timed_out: false,
             proxy_header: false,
+            tls: None,
         }
+    }
+}
+
+impl Conn {
+    /// Shut down the write side; a TLS session says close_notify first.
+    pub fn shutdown_write(&mut self) {
+        if let Some(s) = self.tls.as_deref_mut() {
+            s.close_notify(self.fd);
+        }
+        sys::shutdown_write(self.fd);
     }
 }
 
@@ -105,6 +120,8 @@ pub struct ConnLimits {
     pub head: HeadLimits,
     pub header: ReadTimeout,
     pub body: ReadTimeout,
+    /// -- TLS -- the handshake stage (initial 0: none).
+    pub handshake: ReadTimeout,
     pub keepalive_timeout: f64,
     pub timeout: f64,
     pub preread_body: u64,
@@ -348,8 +365,8 @@ impl Loan {
     }
     /// Shut down the write side and let the engine linger-close it.
     pub fn close_gracefully(&mut self) {
-        if let Some(c) = self.conn.as_ref() {
-            sys::shutdown_write(c.fd);
+        if let Some(c) = self.conn.as_deref_mut() {
+            c.shutdown_write();
         }
         self.give_back(Phase::Linger);
     }

@@ -25,6 +25,7 @@ use crate::rawconn::{RawAddresses, RawConnection};
 use crate::request::RawRequest;
 use crate::response::{error_response, Reasons};
 use crate::sys;
+use crate::tls::{self, Got, TlsContext};
 
 const LISTENER_BIT: u64 = 1 << 63;
 /// The epoll token of the hand-over socket (connections other workers hand to this one).
@@ -86,6 +87,10 @@ pub struct Engine {
     handoff: Option<Handoff>,
     /// The slab and ready queue are parked with `handoff` while Python runs a request.
     parked: bool,
+    /// -- TLS -- listeners whose connections are TLS, with their context.
+    tls_listeners: Vec<(RawFd, Py<TlsContext>)>,
+    /// The 400 page for plain HTTP sent to a TLS port (sent unencrypted, as mod_ssl does).
+    plain_http_page: Vec<u8>,
 }
 
 impl Engine {
@@ -239,8 +244,11 @@ impl Engine {
         };
         let body = page_of(&self.error_page, status, &line);
         let page = error_response(status, self.reasons.get(status), &body);
-        sys::send_nowait(c.fd, &page);
-        sys::shutdown_write(c.fd);
+        match c.tls.as_deref_mut() {
+            None => sys::send_nowait(c.fd, &page),
+            Some(s) => s.send_nowait(c.fd, &page),
+        }
+        c.shutdown_write();
         if self.refusals.len() >= REFUSALS_MAX {
             self.refusals.pop_front();
         }
@@ -289,6 +297,9 @@ impl Engine {
         if c.phase == Phase::Ready {
             return;
         }
+        if c.tls.is_some() {
+            return self.on_readable_tls(fd, now);
+        }
         // Read through the shared scratch buffer so that connection buffers grow only by
         // what actually arrived.
         match sys::read_slice(c.fd, &mut self.scratch) {
@@ -307,13 +318,108 @@ impl Engine {
         self.run(fd, now);
     }
 
+    /// -- TLS -- `on_readable` for a TLS connection: handshake progress and decrypted bytes
+    /// (the head deadline runs from the accept, so a stalled handshake is closed at it).
+    fn on_readable_tls(&mut self, fd: RawFd, now: Instant) {
+        let Some(c) = self.slab.get_mut(fd as usize).and_then(|s| s.as_deref_mut()) else {
+            return;
+        };
+        let Some(s) = c.tls.as_deref_mut() else { return };
+        let handshaking = s.is_handshaking();
+        s.last_read = 0;
+        match s.read_nowait(c.fd, &mut self.scratch, &mut c.buf) {
+            Got::Data(n) => c.note_read(n, &self.cl, now),
+            Got::Blocked => {}
+            Got::Eof | Got::Failed => return self.close(fd),
+            Got::PlainHttp => return self.refuse_plain_http(fd, now),
+        }
+        if handshaking && self.cl.handshake.initial > 0.0 && c.phase == Phase::Idle {
+            // mod_reqtimeout's handshake stage: extended by the bytes received; once done,
+            // the first byte of the request is awaited as on a fresh connection.
+            let (still, raw) =
+                c.tls.as_deref().map_or((false, 0), |s| (s.is_handshaking(), s.last_read));
+            if still {
+                c.clock.extend(raw);
+                c.deadline = c.clock.end().min(after(now, self.cl.timeout));
+            } else {
+                c.deadline = after(now, first_byte_secs(&self.limits));
+            }
+        }
+        self.watch_tls_output(fd);
+        self.run(fd, now);
+    }
+
+    /// Watch a TLS connection for writability while its session has records the socket
+    /// did not take (a handshake flight), and stop once they are sent.
+    fn watch_tls_output(&mut self, fd: RawFd) {
+        let Some(c) = self.slab.get_mut(fd as usize).and_then(|s| s.as_deref_mut()) else {
+            return;
+        };
+        let Some(s) = c.tls.as_deref_mut() else { return };
+        let wants = s.wants_write();
+        if wants == s.out_armed {
+            return;
+        }
+        s.out_armed = wants;
+        let events = if wants { libc::EPOLLIN | libc::EPOLLOUT } else { libc::EPOLLIN } as u32;
+        let _ = sys::epoll_ctl(self.epfd, libc::EPOLL_CTL_MOD, fd, events, fd as u64);
+    }
+
+    /// mod_ssl's answer to plain HTTP on a TLS port: a 400 page in plain text, then close.
+    fn refuse_plain_http(&mut self, fd: RawFd, now: Instant) {
+        self.rejected += 1;
+        let Some(c) = self.slab.get_mut(fd as usize).and_then(|s| s.as_deref_mut()) else {
+            return;
+        };
+        let line = first_line(&self.scratch);
+        let page = error_response(400, self.reasons.get(400), &self.plain_http_page);
+        sys::send_nowait(c.fd, &page);
+        sys::shutdown_write(c.fd);
+        c.tls = None; // what follows is plain bytes to drop
+        if self.refusals.len() >= REFUSALS_MAX {
+            self.refusals.pop_front();
+        }
+        self.refusals.push_back(Refusal {
+            peer: c.peer,
+            local: c.local,
+            line,
+            status: 400,
+            bytes: self.plain_http_page.len(),
+            time: conn::epoch_now(),
+        });
+        c.buf.clear();
+        c.phase = Phase::Linger;
+        c.deadline = after(now, LINGER_SECS);
+        let d = c.deadline;
+        self.note_deadline(d);
+    }
+
+    fn tls_context(&self, lfd: RawFd) -> Option<&Py<TlsContext>> {
+        self.tls_listeners.iter().find(|(fd, _)| *fd == lfd).map(|(_, ctx)| ctx)
+    }
+
     fn accept_batch(&mut self, lfd: RawFd, now: Instant) {
         for _ in 0..ACCEPT_BATCH {
             match sys::accept(lfd) {
                 Ok((fd, peer, local)) => {
                     let d = after(now, self.first_byte_secs());
                     let mut c = Box::new(Conn::new(fd, peer, local, d));
-                    let raw = !self.raw_addresses.is_empty() && self.raw_addresses.wants(&local);
+                    if !self.tls_listeners.is_empty() {
+                        if let Some(ctx) = self.tls_context(lfd) {
+                            let Some(session) = tls::Session::new(ctx.get()) else {
+                                continue; // drops (closes) the connection
+                            };
+                            c.tls = Some(session);
+                            if self.cl.handshake.initial > 0.0 {
+                                c.clock = conn::StageClock::start(&self.cl.handshake, now, 0);
+                                c.deadline = c.clock.end().min(after(now, self.cl.timeout));
+                            }
+                        }
+                    }
+                    // The configuration never makes a TLS address raw or proxied.
+                    let raw = c.tls.is_none()
+                        && !self.raw_addresses.is_empty()
+                        && self.raw_addresses.wants(&local);
                     // -- PROXY protocol: a raw connection's bytes are the handler's --
                     c.proxy_header = !raw && self.proxy_listeners.contains(&lfd);
                     if raw {
@@ -390,7 +496,11 @@ impl Engine {
                 Phase::Discard(_) => after(now, self.limits.timeout),
                 _ => after(now, self.limits.keepalive_timeout),
             };
+            let tls = c.tls.is_some();
             if let Some(fd) = self.insert(c) {
+                if tls {
+                    self.watch_tls_output(fd);
+                }
                 self.run(fd, now);
             }
         }
@@ -437,18 +547,14 @@ impl Engine {
     /// How long a fresh connection may stay silent: the header timeout, or `Timeout` when
     /// the header stage has no deadline.
     fn first_byte_secs(&self) -> f64 {
-        if self.limits.header_timeout > 0.0 {
-            self.limits.header_timeout
-        } else {
-            self.limits.timeout
-        }
+        first_byte_secs(&self.limits)
     }
 
     /// Half-close an idle connection: the client sees a clean end of stream, and whatever
     /// it sends meanwhile is read and dropped (no reset) until it closes or the linger ends.
     fn half_close(&mut self, fd: RawFd, now: Instant) {
         let Some(c) = self.slot(fd) else { return };
-        sys::shutdown_write(c.fd);
+        c.shutdown_write();
         c.phase = Phase::Linger;
         c.lingered = 0;
         c.deadline = after(now, IDLE_LINGER_SECS);
@@ -486,7 +592,10 @@ impl Engine {
     /// `raw_connections`: `(ip or "", port, raw)` local addresses whose connections are
     /// handed over whole as `RawConnection`s (PythonConnectionHandler).
     #[new]
-    #[pyo3(signature = (listen_fds, limits, reasons, error_page, raw_connections = Vec::new(), handoff_fds = None, proxy_fds = Vec::new()))]
+    /// `tls`: `[(listen_fd, TlsContext)]`, listeners whose connections are TLS;
+    /// `plain_http_page`: the 400 body for plain HTTP sent to one of them.
+    #[pyo3(signature = (listen_fds, limits, reasons, error_page, raw_connections = Vec::new(), handoff_fds = None, proxy_fds = Vec::new(), tls = Vec::new(), plain_http_page = Vec::new()))]
+    #[allow(clippy::too_many_arguments)]
     fn new(
         listen_fds: Vec<i32>,
         limits: Limits,
@@ -495,6 +604,8 @@ impl Engine {
         raw_connections: Vec<(String, u16, bool)>,
         handoff_fds: Option<(i32, i32)>,
         proxy_fds: Vec<i32>,
+        tls: Vec<(i32, Py<TlsContext>)>,
+        plain_http_page: Vec<u8>,
     ) -> PyResult<Self> {
         let pairs: PyResult<Vec<(u16, Vec<u8>)>> =
             reasons.iter().map(|(&s, r)| Ok((s, latin1_bytes(r, "reason")?))).collect();
@@ -522,6 +633,8 @@ impl Engine {
             raw_addresses: RawAddresses::parse(raw_connections)?,
             handoff: None,
             parked: false,
+            tls_listeners: tls,
+            plain_http_page,
         };
         if let Some((send_fd, recv_fd)) = handoff_fds {
             sys::set_nonblocking(send_fd)?;
@@ -680,6 +793,16 @@ impl Engine {
     #[getter]
     fn rejected_requests(&self) -> u64 {
         self.rejected
+    }
+}
+
+/// How long a fresh connection may stay silent: the header timeout, or `Timeout` when
+/// the header stage has no deadline.
+fn first_byte_secs(limits: &Limits) -> f64 {
+    if limits.header_timeout > 0.0 {
+        limits.header_timeout
+    } else {
+        limits.timeout
     }
 }
 

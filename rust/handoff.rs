@@ -213,7 +213,10 @@ fn send_conn(p: &mut Parked, fd: RawFd, send_fd: RawFd, epfd: RawFd) -> Result<b
         return Ok(false);
     };
     let Some(c) = slot.as_deref() else { return Ok(false) };
-    if !matches!(c.phase, Phase::Idle | Phase::Head | Phase::Body(_) | Phase::Ready) {
+    // A TLS session's state lives in this process: its connection is never handed over.
+    if c.tls.is_some()
+        || !matches!(c.phase, Phase::Idle | Phase::Head | Phase::Body(_) | Phase::Ready)
+    {
         return Ok(false);
     }
     let served = c.served.to_le_bytes();

@@ -15,7 +15,8 @@ mod pyio; // GIL-released blocking reads/writes with signal checks; latin-1 help
 mod rawconn; // RawConnection: a connection handed whole to a PythonConnectionHandler
 mod request; // RawRequest: body reading and response writing
 mod response; // reason table, framing decision, header serialisation, Date cache (pure Rust)
-mod sys; // every system call (accept, read/write, sendfile, poll, epoll, files), behind invariants
+mod sys;
+mod tls; // TLS on rustls (ring): SNI certificate choice, sessions, I/O through them // every system call (accept, read/write, sendfile, poll, epoll, files), behind invariants
 
 use pyo3::prelude::*;
 
@@ -26,6 +27,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<rawconn::RawConnection>()?;
     m.add_class::<pyapi::ParsedHead>()?;
     m.add_class::<deflate::GzipStream>()?;
+    m.add_class::<tls::TlsContext>()?;
     errors::register(m)?;
     m.add_function(wrap_pyfunction!(pyapi::parse_head, m)?)?;
     m.add_function(wrap_pyfunction!(pyapi::decode_chunked, m)?)?;

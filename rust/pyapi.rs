@@ -28,6 +28,11 @@ pub struct Limits {
     pub body_timeout: f64,
     pub body_timeout_max: f64,
     pub body_min_rate: u32,
+    /// -- TLS -- RequestReadTimeout's handshake stage (0: none; the first-byte deadline
+    /// then covers the handshake).
+    pub handshake_timeout: f64,
+    pub handshake_timeout_max: f64,
+    pub handshake_min_rate: u32,
     pub max_keepalive_requests: u32,
     pub keepalive: bool,
 }
@@ -50,6 +55,9 @@ impl Default for Limits {
             body_timeout: 20.0,
             body_timeout_max: 0.0,
             body_min_rate: 500,
+            handshake_timeout: 0.0,
+            handshake_timeout_max: 0.0,
+            handshake_min_rate: 0,
             max_keepalive_requests: 100,
             keepalive: true,
         }
@@ -62,6 +70,11 @@ impl Limits {
             head: self.head_limits(),
             header: self.header_read_timeout(),
             body: self.body_read_timeout(),
+            handshake: ReadTimeout {
+                initial: self.handshake_timeout,
+                max: self.handshake_timeout_max,
+                min_rate: self.handshake_min_rate,
+            },
             keepalive_timeout: self.keepalive_timeout,
             timeout: self.timeout,
             preread_body: self.preread_body,

@@ -38,10 +38,23 @@ pub fn read_blocking(
     timeout: f64,
     hard: Instant,
 ) -> PyResult<usize> {
+    read_blocking_with(py, timeout, hard, |until| sys::read_until(fd, buf, max, until))
+}
+
+/// `read_blocking` over any read `step` (a plain socket, or a TLS session in tls.rs).
+pub fn read_blocking_with<F>(
+    py: Python<'_>,
+    timeout: f64,
+    hard: Instant,
+    mut step: F,
+) -> PyResult<usize>
+where
+    F: FnMut(Instant) -> io::Result<ReadOutcome> + Send,
+{
     let deadline = after(Instant::now(), timeout).min(hard);
     loop {
         let until = deadline.min(Instant::now() + SLICE);
-        match py.detach(|| sys::read_until(fd, buf, max, until)) {
+        match py.detach(|| step(until)) {
             Ok(ReadOutcome::Data(n)) => return Ok(n),
             Ok(ReadOutcome::Eof) => {
                 return Err(PyOSError::new_err(
@@ -113,7 +126,7 @@ pub fn sendfile_blocking(
 /// it reports completion. `step` returns (done or error, progress made); the stall
 /// deadline of `timeout` seconds moves on whenever a slice made progress, and signals
 /// are checked between slices.
-fn drive<F>(py: Python<'_>, timeout: f64, mut step: F) -> PyResult<()>
+pub fn drive<F>(py: Python<'_>, timeout: f64, mut step: F) -> PyResult<()>
 where
     F: FnMut(Instant) -> (io::Result<bool>, bool) + Send,
 {

@@ -22,10 +22,12 @@ use crate::errors::{bad_request, conn_gone, read_timeout, state_error};
 use crate::parse::{parse_decimal, Framing, Head};
 use crate::pyapi::Limits;
 use crate::pyio::{
-    latin1_bytes, latin1_str, read_blocking, sendfile_blocking, write_blocking, write_blocking_more,
+    latin1_bytes, latin1_str, read_blocking, read_blocking_with, sendfile_blocking, write_blocking,
+    write_blocking_more,
 };
 use crate::response::{self, BodyFraming, FramingFacts, Reasons};
 use crate::sys;
+use crate::tls;
 
 const READ_CHUNK: usize = 64 * 1024;
 /// Files up to this size are read and written with the head in one writev rather than
@@ -103,6 +105,8 @@ pub struct RawRequest {
     finished: bool,
     /// The engine's pre-read of the body timed out (see `Conn::body_timed_out`).
     body_timed_out: bool,
+    /// -- TLS -- (protocol, cipher, SNI name) of a TLS connection; None for plain HTTP.
+    tls: Option<(String, String, Option<String>)>,
 }
 
 impl RawRequest {
@@ -114,6 +118,10 @@ impl RawRequest {
             }
             None => (unknown, unknown, 0, 0.0, false),
         };
+        let tls = loan.get().and_then(|c| c.tls.as_deref()).map(|s| {
+            let (protocol, cipher) = s.describe();
+            (protocol, cipher, s.sni())
+        });
         let body = Body::new(head.framing, limits.body);
         RawRequest {
             loan,
@@ -137,7 +145,13 @@ impl RawRequest {
             unsent_length: 0,
             finished: false,
             body_timed_out,
+            tls,
         }
+    }
+
+    /// -- TLS -- the connection's session; None for plain HTTP.
+    fn session(&mut self) -> Option<&mut tls::Session> {
+        self.loan.get().and_then(|c| c.tls.as_deref_mut())
     }
 
     fn fd(&mut self) -> PyResult<RawFd> {
@@ -159,7 +173,11 @@ impl RawRequest {
 
     /// Write; on failure the connection is dead and closed.
     fn send(&mut self, py: Python<'_>, fd: RawFd, parts: &[&[u8]]) -> PyResult<()> {
-        let r = write_blocking(py, fd, parts, self.limits.timeout);
+        let timeout = self.limits.timeout;
+        let r = match self.session() {
+            None => write_blocking(py, fd, parts, timeout),
+            Some(s) => tls::write_blocking(py, s, fd, parts, timeout),
+        };
         if r.is_err() {
             self.will_close = true;
             self.loan.close();
@@ -195,7 +213,12 @@ impl RawRequest {
         let c = self.loan.get().ok_or_else(conn_gone)?;
         let fd = c.fd;
         let buf = if into_conn { &mut c.buf } else { out };
-        let n = read_blocking(py, fd, buf, max, timeout, clock.end())?;
+        let n = match c.tls.as_deref_mut() {
+            None => read_blocking(py, fd, buf, max, timeout, clock.end())?,
+            Some(s) => {
+                read_blocking_with(py, timeout, clock.end(), |until| s.read_until(fd, buf, until))?
+            }
+        };
         clock.extend(n);
         self.body_clock = Some(clock);
         Ok(())
@@ -440,6 +463,11 @@ impl RawRequest {
     fn local_addr<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
         address_tuple(py, &mut self.local_cache, self.local)
     }
+    /// (protocol, cipher suite, SNI name or None) of a TLS connection; None for plain HTTP.
+    #[getter]
+    fn tls(&self) -> Option<(String, String, Option<String>)> {
+        self.tls.clone()
+    }
     /// 1 for the first request on this connection, 2 for the next, ...
     #[getter]
     fn keepalive_count(&self) -> u32 {
@@ -640,6 +668,20 @@ impl RawRequest {
             };
             prefix.extend([&data[..], tail]);
             self.send(py, fd, &prefix)?;
+        } else if self.session().is_some() {
+            // sendfile(2) cannot encrypt: the file is copied through the session.
+            self.send(py, fd, &prefix)?;
+            let timeout = self.limits.timeout;
+            let r = match self.session() {
+                Some(s) => tls::copy_file_blocking(py, s, fd, file_fd, offset, count, timeout),
+                None => Err(conn_gone()),
+            };
+            if let Err(e) = r {
+                return Err(self.broken(e));
+            }
+            if !tail.is_empty() {
+                self.send(py, fd, &[tail])?;
+            }
         } else {
             if prefix.iter().any(|p| !p.is_empty()) {
                 let r = write_blocking_more(py, fd, &prefix, self.limits.timeout);

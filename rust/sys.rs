@@ -152,6 +152,45 @@ pub fn read_some(fd: RawFd, buf: &mut Vec<u8>, max: usize) -> io::Result<usize> 
     Ok(n)
 }
 
+/// A socket as an `io::Write` (non-blocking `send` with MSG_NOSIGNAL), for rustls'
+/// `write_tls`, which sends a TLS session's records.
+pub struct FdWriter(pub RawFd);
+
+impl io::Write for FdWriter {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        // SAFETY: plain send from a live slice on a descriptor the caller owns.
+        let n = unsafe {
+            libc::send(self.0, data.as_ptr() as *const libc::c_void, data.len(), libc::MSG_NOSIGNAL)
+        };
+        if n < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(n as usize)
+    }
+    /// All of rustls' pending records in one sendmsg(2).
+    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        let mut iov: Vec<libc::iovec> = bufs
+            .iter()
+            .map(|b| libc::iovec { iov_base: b.as_ptr() as *mut libc::c_void, iov_len: b.len() })
+            .collect();
+        // SAFETY: msghdr zeroed then pointed at live iovecs over live slices; the kernel
+        // only reads them.
+        let n = unsafe {
+            let mut msg: libc::msghdr = std::mem::zeroed();
+            msg.msg_iov = iov.as_mut_ptr();
+            msg.msg_iovlen = iov.len() as _;
+            libc::sendmsg(self.0, &msg, libc::MSG_NOSIGNAL)
+        };
+        if n < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(n as usize)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
 /// Best-effort single non-blocking send (used for engine error pages).
 pub fn send_nowait(fd: RawFd, data: &[u8]) {
     // SAFETY: plain send on an owned fd; MSG_NOSIGNAL avoids SIGPIPE.

@@ -65,10 +65,10 @@ _IMPLEMENTED = {
     # issue 10 (config/httpdmods.py and the httpd/ modules it names)
     "env": "mod_env", "setenvif": "mod_setenvif", "access_compat": "mod_access_compat",
     "authn_file": "mod_authn_file", "authz_groupfile": "mod_authz_groupfile",
+    # -- mod_ssl (config/ssl.py, rust/tls.rs) --
+    "ssl": "mod_ssl",
 }
 
-_TLS = ("TLS is not terminated by prefork-modpy", "put a TLS proxy (nginx, haproxy, stunnel, "
-        "or Apache's mod_proxy) in front and proxy plain HTTP to prefork-modpy")
 _HTTPD_MODULE = ("this httpd module is not implemented yet (a separate issue); prefork-modpy "
                  "refuses its directives rather than drop them",
                  "do it in a Python*Handler, or in a proxy in front, until then")
@@ -76,7 +76,9 @@ _OTHER_LANGUAGE = ("prefork-modpy runs mod_python handlers only",
                    "serve this application with its own server behind a proxy")
 
 _MISSING: dict[str, tuple[str, str]] = {
-    "ssl": _TLS, "gnutls": _TLS, "http2": ("HTTP/2 is not spoken by prefork-modpy",
+    "gnutls": ("mod_gnutls is not implemented; TLS is configured with mod_ssl's directives",
+               "use SSLEngine, SSLCertificateFile and SSLCertificateKeyFile"),
+    "http2": ("HTTP/2 is not spoken by prefork-modpy",
                                           "terminate HTTP/2 in a proxy in front"),
     "auth_digest": _HTTPD_MODULE, "actions": _HTTPD_MODULE, "userdir": _HTTPD_MODULE,
     "negotiation": ("content negotiation (MultiViews, type maps) is not implemented",
@@ -202,13 +204,30 @@ _add("mod_filter", Status.REFUSED, "only AddOutputFilterByType DEFLATE is implem
      "AddOutputFilterByType DEFLATE", "FilterDeclare", "FilterProvider", "FilterChain",
      "FilterProtocol", "FilterTrace")
 
-_add_module("mod_ssl", "SSLEngine", "SSLCertificateFile", "SSLCertificateKeyFile",
-            "SSLCertificateChainFile", "SSLCACertificateFile", "SSLCACertificatePath",
-            "SSLProtocol", "SSLCipherSuite", "SSLHonorCipherOrder", "SSLOptions",
-            "SSLVerifyClient", "SSLVerifyDepth", "SSLRequireSSL", "SSLRequire",
-            "SSLSessionCache", "SSLSessionCacheTimeout", "SSLRandomSeed", "SSLPassPhraseDialog",
-            "SSLCryptoDevice", "SSLStaplingCache", "SSLUseStapling", "SSLCompression",
-            "SSLProxyEngine")
+# -- mod_ssl: SSLEngine, SSLCertificate(Key|Chain)File and SSLProtocol are implemented
+# (config/ssl.py); these are not --
+_add("mod_ssl", Status.ACCEPTED, "rustls draws its randomness from the kernel (getrandom); "
+     "there is no pool to seed", "", "SSLRandomSeed")
+_add("mod_ssl", Status.ACCEPTED, "only `builtin` is accepted, and no pass phrase is ever "
+     "asked: keys must be unencrypted (readable by root only; the master reads them)", "",
+     "SSLPassPhraseDialog")
+_add("mod_ssl", Status.ACCEPTED, "rustls keeps an in-memory session cache per worker (256 "
+     "sessions); resumption across workers is by session tickets (SSLSessionTickets on, the "
+     "default: one ticket key made by the master for all workers)", "",
+     "SSLSessionCache", "SSLSessionCacheTimeout")
+_add("mod_ssl", Status.REFUSED, "client certificates are not implemented yet (issue 14's "
+     "remainder)", "authenticate in a PythonAuthenHandler, or verify client certificates in "
+     "a TLS proxy in front", "SSLVerifyClient", "SSLVerifyDepth", "SSLCACertificateFile",
+     "SSLCACertificatePath")
+_add("mod_ssl", Status.REFUSED, "SSL_* environment variables and exported certificates are "
+     "not implemented yet (req.ssl_var_lookup reads HTTPS, SSL_PROTOCOL, SSL_CIPHER and "
+     "SSL_SERVER_S_DN)", "call req.ssl_var_lookup in the handler", "SSLOptions")
+_add("mod_ssl", Status.REFUSED, "SSLRequire's expressions are not implemented (SSLRequireSSL "
+     "is)", "use SSLRequireSSL, or check req.ssl_var_lookup() in the handler", "SSLRequire")
+_add("mod_ssl", Status.REFUSED, "OCSP stapling, crypto devices, TLS compression and TLS to "
+     "back-ends are not implemented", "remove the line (compression is insecure anyway: "
+     "CRIME)", "SSLCryptoDevice", "SSLStaplingCache", "SSLUseStapling", "SSLCompression",
+     "SSLProxyEngine")
 # -- mod_rewrite (config/rewrite.py refuses its unimplemented flags, maps and options) --
 _add("mod_rewrite", Status.REFUSED, "removed in httpd 2.4 (mod_rewrite logs through the "
      "error log)", "remove the line; httpd 2.4 uses LogLevel rewrite:traceN",

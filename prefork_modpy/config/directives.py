@@ -155,6 +155,8 @@ class DirSettings:
     # -- mod_env, mod_setenvif, mod_access_compat, authz containers, authn_file,
     # authz_groupfile, alias redirects (httpdmods.py); None: none of them is used here --
     httpd: Optional[httpdmods.HttpdMods] = None
+    # -- mod_ssl -- SSLRequireSSL: 403 for a request not on a TLS connection
+    ssl_require: bool = False
 
     @property
     def effective_options(self) -> frozenset[str]:
@@ -206,6 +208,7 @@ class DirSettings:
             # -- mod_autoindex --
             autoindex=autoindex_config.merge(self.autoindex, child.autoindex),
             httpd=httpdmods.merge(self.httpd, child.httpd),
+            ssl_require=self.ssl_require or child.ssl_require,  # -- mod_ssl --
         )
 
     # -- mod_rewrite / .htaccess --
@@ -627,6 +630,15 @@ def _default_type(settings: DirSettings, node: Node, warnings: list[str]) -> Non
                         "2.4, which warns the same)")
 
 
+# -- mod_ssl --
+def _ssl_require_ssl(settings: DirSettings, node: Node) -> None:
+    """`SSLRequireSSL` (no argument): requests here must come over TLS (mod_ssl's
+    ssl_hook_Access; httpd/ssl.py)."""
+    if node.args:
+        raise ConfigError.at(node, "SSLRequireSSL takes no argument")
+    settings.ssl_require = True
+
+
 _SIMPLE: dict[str, Callable[[DirSettings, Node], None]] = {
     "addtype": _add_type,
     "addencoding": _add_encoding,
@@ -645,6 +657,7 @@ _SIMPLE: dict[str, Callable[[DirSettings, Node], None]] = {
     "adddefaultcharset": _add_default_charset,
     **outputmods.DIRECTIVES,  # -- mod_headers / mod_expires / mod_deflate --
     **autoindex_config.DIRECTIVES,  # -- mod_autoindex --
+    "sslrequiressl": _ssl_require_ssl,  # -- mod_ssl --
 }
 # Per-directory directives that may add warning lines.
 _WARNING: dict[str, Callable[[DirSettings, Node, list[str]], None]] = {

@@ -64,6 +64,8 @@ OVERRIDE_CLASSES: dict[str, frozenset[str]] = {
     "rewriteengine": frozenset({FILEINFO}), "rewriteoptions": frozenset({FILEINFO}),
     "rewritebase": frozenset({FILEINFO}), "rewritecond": frozenset({FILEINFO}),
     "rewriterule": frozenset({FILEINFO}),
+    # -- mod_ssl: SSLRequireSSL is OR_AUTHCFG in mod_ssl.c --
+    "sslrequiressl": frozenset({AUTHCFG}),
 }
 
 # core's Options names AllowOverride Options=... may list (lower case).

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Mapping, Optional
 
 from . import catalog, httpdmods, logformat
+from . import ssl as mod_ssl
 from .directives import (
     DirSettings,
     HandlerEntry,
@@ -111,6 +112,11 @@ class Limits:
     body_timeout: float = 20.0
     body_timeout_max: float = 0.0
     body_min_rate: int = 500
+    # -- mod_ssl -- the handshake stage of TLS connections (0: none: the first-byte deadline,
+    # header_timeout, covers the handshake)
+    handshake_timeout: float = 0.0
+    handshake_timeout_max: float = 0.0
+    handshake_min_rate: int = 0
 
 
 @dataclass
@@ -164,6 +170,8 @@ class VirtualHost:
     error_fname: Optional[str] = None
     # -- PythonConnectionHandler (the main server's when unset) --
     connection_handler: Optional[HandlerEntry] = None
+    # -- mod_ssl (config/ssl.py) --
+    ssl: Optional[mod_ssl.SSLHost] = None
     # -- mod_rewrite / .htaccess --
     rewrite: Optional[RewriteSettings] = None  # server-context rewriting (translate_name)
     rewrite_on: bool = False  # RewriteEngine On with rules in server context
@@ -314,6 +322,8 @@ class ServerConfig:
     # the sockets are the config's own Listen ones (not --bind or systemd's sockets).
     match_vhost_addresses: bool = True
     custom_log_sources: dict[str, str] = field(default_factory=dict)  # path -> "file:line"
+    # -- mod_ssl -- Listen addresses that speak TLS (config/ssl.py plan; server/tls.py)
+    tls_listen: tuple[mod_ssl.TlsAddress, ...] = ()
     _address_cache: dict = field(default_factory=dict, repr=False)
     # -- dot segments (httpd/static.py) --
     # AllowDotSegments: the names of dot segments (".well-known") static files may sit under;
@@ -469,6 +479,8 @@ class _Builder:
         config.listen_sources = self.listen_sources
         config.custom_log_sources = self.custom_log_sources
         self._warn_remote_ip_trust_all(config)
+        config.tls_listen = mod_ssl.plan(config)  # -- mod_ssl --
+        _check_tls_listen(config)
         return config
 
     def _warn_remote_ip_trust_all(self, config: ServerConfig) -> None:
@@ -497,6 +509,7 @@ class _Builder:
                 vhost.log_level = self.extra.get("log_level", "warn")
             if vhost.connection_handler is None:
                 vhost.connection_handler = main.connection_handler
+        mod_ssl.merge_into_vhosts(main, self.vhosts)  # -- mod_ssl --
 
     # -- mod_rewrite / .htaccess --
     def _finish_rewrite(self) -> None:
@@ -640,6 +653,7 @@ class _Builder:
         if info.status is catalog.Status.WARNED:
             self.warn_once(node, info.message())
         elif info.status is catalog.Status.ACCEPTED:
+            mod_ssl.check_accepted(node)  # -- mod_ssl --
             _accepted(self, node)
         else:
             raise ConfigError.at(node, f"{info.message()} (refused rather than ignored)")
@@ -786,6 +800,21 @@ def _default_server_name() -> str:
     import socket
 
     return socket.gethostname() or "localhost"
+
+
+# -- mod_ssl --
+def _check_tls_listen(config: ServerConfig) -> None:
+    """A TLS address cannot also take PROXY headers (the header would have to come before
+    the handshake: not implemented) or hand connections to a PythonConnectionHandler."""
+    for tls in config.tls_listen:
+        if tls.address in config.proxy_protocol_listen:
+            raise ConfigError(f"{tls.where}: SSLEngine on for {tls.address[0]}:"
+                              f"{tls.address[1]}, a proxy-protocol Listen: PROXY headers "
+                              "before TLS are not implemented; terminate TLS in the proxy")
+        hosts = config.vhosts_for_address(tls.address) or [config.main]
+        if any(host.connection_handler is not None for host in hosts):
+            raise ConfigError(f"{tls.where}: PythonConnectionHandler on a TLS address is not "
+                              "implemented (the handler would read TLS records)")
 
 
 def _parse_listen(node: Node) -> tuple[str, int]:
@@ -972,6 +1001,7 @@ _HOST_DIRECTIVES: dict[str, Callable[[_Builder, VirtualHost, Node], None]] = {
     "serversignature": _server_signature,
     "errorlog": _error_log,
     "loglevel": _log_level,
+    **mod_ssl.HOST_DIRECTIVES,  # -- mod_ssl --
 }
 
 
@@ -1011,7 +1041,7 @@ _READ_TIMEOUT = re.compile(r"(?i)(handshake|header|body)=(\d+(?:\.\d+)?)(?:-(\d+
 
 def _request_read_timeout(builder: _Builder, node: Node) -> None:
     """mod_reqtimeout: `RequestReadTimeout header=20-40,MinRate=500 body=20,MinRate=500`.
-    A stage not named keeps its default; `handshake=` (TLS) is accepted and ignored."""
+    A stage not named keeps its default; `handshake=` bounds a TLS handshake (rust/tls.rs)."""
     if not node.args:
         raise ConfigError.at(node, "RequestReadTimeout takes header=... and/or body=...")
     for word in node.args:
@@ -1032,8 +1062,6 @@ def _request_read_timeout(builder: _Builder, node: Node) -> None:
                                        "MinRate")
         if rate is not None and min_rate == 0:
             raise ConfigError.at(node, f"RequestReadTimeout {word}: MinRate must be positive")
-        if stage == "handshake":
-            continue  # TLS handshakes happen in front of this server, if anywhere
         if first == 0:
             cap, min_rate = 0.0, 0  # the stage has no deadline at all
         setattr(builder.limits, f"{stage}_timeout", first)

@@ -40,8 +40,11 @@ def with_forwarded_scheme(raw: Any, proxies: TrustedProxies) -> Any:
 
 
 def scheme_of(raw: Any) -> str:
-    """"https" when a trusted proxy said so, else "http" (no TLS listener here)."""
-    return HTTPS if type(raw) is SchemedRequest else HTTP
+    """"https" on a TLS connection (mod_ssl: rust/tls.rs) or when a trusted proxy said so,
+    else "http"."""
+    if type(raw) is SchemedRequest:
+        return HTTPS
+    return HTTP if getattr(raw, "tls", None) is None else HTTPS
 
 
 def _forwarded_proto(raw: Any, use_forwarded: bool) -> str:

@@ -31,6 +31,7 @@ from ..httpd import (
     mime,
     outfilters,
     rewrite,
+    ssl,
     static,
     symlinks,
     trace,
@@ -87,6 +88,7 @@ class Dispatcher:
             mime.use_types_config(self.config.types_config)
         # -- ServerPath -- (vhost.c check_serverpath, for requests without Host)
         self.has_server_paths = any(vhost.server_path for vhost in self.config.vhosts)
+        self.has_tls = bool(self.config.tls_listen)  # -- mod_ssl --
 
     def handle(self, raw: RawRequest) -> Optional[Request]:
         """Serve one request completely. Returns the request for the access log.
@@ -136,6 +138,10 @@ class Dispatcher:
     # -- the phases -----------------------------------------------------------------------
 
     def _process(self, req: Request) -> int:
+        if self.has_tls:  # -- mod_ssl: ssl_hook_ReadReq (post_read_request) --
+            misdirected = ssl.check_sni(req, req.hostname)
+            if misdirected:
+                return misdirected
         server_settings = req.vhost.settings
         req.per_dir_config = server_settings
         if server_settings.phases or req.dynamic_handlers:
@@ -154,6 +160,10 @@ class Dispatcher:
         except htaccess.HtaccessError as exc:  # httpd: [core:alert] and 500
             req.log_error(str(exc), apache.APLOG_ALERT)
             return apache.HTTP_INTERNAL_SERVER_ERROR
+        if settings.ssl_require:  # -- mod_ssl: SSLRequireSSL (ssl_hook_Access) --
+            result = ssl.require_ssl(req)
+            if result != OK:
+                return result
         if settings.options_set is not None or settings.options_remove:  # -- Options --
             result = symlinks.check(req, settings.effective_options)
             if result != OK:

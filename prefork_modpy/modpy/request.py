@@ -17,7 +17,7 @@ from typing import Any, Callable, Optional
 from mod_python import apache
 
 from ..config.directives import DEFAULT_OBJECT, PYTHON_HANDLER_NAMES, HandlerEntry
-from ..httpd import auth, cgienv, conditional, forwardedproto, mime
+from ..httpd import auth, cgienv, conditional, forwardedproto, mime, ssl
 from ..runtime.objects import purge_empty
 from ..runtime.record import METHOD_NUMBERS, STREAM_THRESHOLD, RequestRec
 from ..runtime.table import Table
@@ -269,11 +269,15 @@ class Request(RequestRec):
         return host if str_is_ip is None else (host, int(host is not None))
 
     def is_https(self) -> int:
-        # No TLS listener: https only as a trusted proxy's X-Forwarded-Proto says.
+        # A TLS connection, or a trusted proxy's X-Forwarded-Proto.
         return int(forwardedproto.scheme_of(self.raw) == forwardedproto.HTTPS)
 
-    def ssl_var_lookup(self, name: str) -> None:
-        return None
+    def ssl_var_lookup(self, name: str) -> Optional[str]:
+        """mod_ssl's ssl_var_lookup (httpd/ssl.py): "" for a name without a value; None
+        where no TLS is configured, as mod_python answers without mod_ssl."""
+        if not self.runtime.config.tls_listen:
+            return None
+        return ssl.lookup(self, name)
 
     def sendfile(self, path: str, offset: int = 0, length: int = -1) -> int:
         """The file's bytes (from `offset`, `length` of them or up to its end) join the body.

@@ -9,7 +9,7 @@ do (their engine also answers how many connections wait in the accept queues).
 from __future__ import annotations
 
 import socket
-from typing import Iterable
+from typing import Any, Iterable
 
 from . import systemd
 
@@ -73,6 +73,12 @@ class Listeners:
         wanted = set(wanted)
         return tuple(sock.fileno() for address, sock in self.sockets.items()
                      if address in wanted)
+
+    # -- mod_ssl --
+    def tls_fds(self, contexts: dict) -> tuple[tuple[int, Any], ...]:
+        """(fd, TlsContext) of the listeners whose address speaks TLS."""
+        return tuple((sock.fileno(), contexts[address])
+                     for address, sock in self.sockets.items() if address in contexts)
 
     def close_except(self, fds: list[int]) -> None:
         """In a new worker: a copy of a listener nobody accepts on would keep its port open

@@ -29,7 +29,7 @@ from ..config.server import ServerConfig, load_config
 from ..config.syntax import ConfigError
 from ..runtime import pipedlogs
 from ..runtime.errorlog import LEVELS, ErrorLog
-from . import systemd
+from . import systemd, tls
 from .listeners import BindError, Listeners
 from .scoreboard import BUSY, GRACEFUL, READY, STARTING, BoardHeader, Scoreboard
 from .worker import EXIT_BOOT_ERROR, Worker, WorkerSpec
@@ -92,6 +92,8 @@ class Generation:
     boot_failures: int = 0
     last_failure: str = ""
     started: float = field(default_factory=time.monotonic)
+    # -- mod_ssl -- the TLS contexts of the TLS Listen addresses (server/tls.py)
+    tls: dict = field(default_factory=dict)
 
 
 class Master:
@@ -101,6 +103,7 @@ class Master:
                signal.SIGUSR1, signal.SIGTTIN, signal.SIGTTOU)
 
     def __init__(self, options: MasterOptions) -> None:
+        self.loaded_tls: dict = {}  # -- mod_ssl -- the last load()'s TLS contexts
         self.options = options
         self.current: Optional[Generation] = None
         self.pending: Optional[Generation] = None
@@ -148,6 +151,7 @@ class Master:
             self.listeners.open(config.listen)
             if self.listeners.activated:
                 self.unbind_vhost_addresses(config, "systemd's sockets replace Listen")
+                self.check_tls_sockets(config)  # -- mod_ssl --
             self.write_pid_file(config)
         except BindError as exc:
             print(f"prefork-modpy: {self.listen_source(config, exc.address)}Listen "
@@ -162,7 +166,7 @@ class Master:
         self.set_title()
         self.install_signals()
         self.warn_about_privileges(config)
-        self.pending = Generation(1, config)
+        self.pending = Generation(1, config, tls=self.loaded_tls)
         self.log(f"master started (pid {os.getpid()}), listening on "
                  f"{self.listeners.describe()}")
         self.log_config_warnings(config)
@@ -187,7 +191,25 @@ class Master:
             processes.max_requests_per_child = self.options.max_requests
         if self.options.max_requests_jitter is not None:
             processes.max_requests_jitter = self.options.max_requests_jitter
+        # -- mod_ssl -- keys are read here, by the master; a bad one refuses the load
+        if self.options.binds:
+            for address in config.tls_listen:
+                if address.address not in config.listen:
+                    raise ConfigError(f"{address.where}: SSLEngine on for "
+                                      f"{address.address[0]}:{address.address[1]}, which "
+                                      "--bind replaces: bind that address too, or use Listen")
+        self.loaded_tls = tls.build_contexts(config)
         return config
+
+    # -- mod_ssl --
+    def check_tls_sockets(self, config: ServerConfig) -> None:
+        """Under socket activation, a TLS address systemd gives no socket for would leave its
+        hosts unserved or plain: refused with the SSLEngine line."""
+        for address in config.tls_listen:
+            if address.address not in self.listeners.sockets:
+                raise ConfigError(f"{address.where}: SSLEngine on for {address.address[0]}:"
+                                  f"{address.address[1]}, which systemd's sockets do not "
+                                  "include: list it in the .socket unit")
 
     def unbind_vhost_addresses(self, config: ServerConfig, why: str) -> None:
         """Sockets that are not the config's Listen addresses cannot be related to
@@ -310,6 +332,7 @@ class Master:
             self.listeners.open(config.listen)
             if self.listeners.activated:
                 self.unbind_vhost_addresses(config, "systemd's sockets replace Listen")
+                self.check_tls_sockets(config)  # -- mod_ssl --
             pipedlogs.start(piped_targets(config))
         except BindError as exc:
             self.refuse_reload(f"{self.listen_source(config, exc.address)}Listen "
@@ -318,7 +341,7 @@ class Master:
         except (ConfigError, OSError) as exc:
             self.refuse_reload(str(exc))
             return
-        self.pending = Generation(self.current.number + 1, config)
+        self.pending = Generation(self.current.number + 1, config, tls=self.loaded_tls)
         self.log(f"reloading {self.options.config_path}: starting generation "
                  f"{self.pending.number}")
         self.log_config_warnings(config)
@@ -461,7 +484,8 @@ class Master:
         spec = WorkerSpec(number, slot, generation.number, max_requests,
                           accept_linger=not self.listeners.activated,
                           proxy_fds=self.listeners.proxy_protocol_fds(
-                              generation.config.proxy_protocol_listen))
+                              generation.config.proxy_protocol_listen),
+                          tls=self.listeners.tls_fds(generation.tls))
         self.board.assign(slot, generation.number, number)
         fds = self.listeners.fds_for(generation.config.listen)
         try:

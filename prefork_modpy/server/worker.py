@@ -29,6 +29,7 @@ from ..httpd.forwardedproto import with_forwarded_scheme
 from ..modpy.connection import raw_connection_table, serve_connection
 from ..modpy.dispatch import Dispatcher
 from ..runtime.runtime import Runtime
+from . import tls
 from .health import HANDLER_NAME as HEALTH_HANDLER
 from .health import HealthCheck
 from .scoreboard import GRACEFUL, READY, WorkerSlot, read_rss_kb
@@ -74,6 +75,7 @@ class WorkerSpec:
     max_requests: int  # 0: no limit; jitter already applied
     accept_linger: bool = True
     proxy_fds: tuple[int, ...] = ()  # listeners whose connections start with a PROXY header
+    tls: tuple[tuple[int, _core.TlsContext], ...] = ()  # -- mod_ssl -- (fd, TlsContext)
 
 
 class Worker:
@@ -150,7 +152,9 @@ class Worker:
         self.connection_handlers = bool(raw_table)
         engine = self.engine = _core.Engine(self.listen_fds, self.config.limits,
                                             errorpages.STATUS_LINES, refusal_page(self.config),
-                                            raw_table, self.handoff_fds, list(self.spec.proxy_fds))
+                                            raw_table, self.handoff_fds, list(self.spec.proxy_fds),
+                                            list(self.spec.tls),  # -- mod_ssl --
+                                            tls.plain_http_page() if self.spec.tls else b"")
         return engine, dispatcher
 
     def _boot_failed(self, exc: BaseException) -> NoReturn:

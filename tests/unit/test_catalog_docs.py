@@ -15,8 +15,9 @@ def test_directives_doc_has_the_catalog_table():
 
 
 def test_every_module_reason_is_stated():
-    for name in ("mod_ssl.c", "proxy_module", "mod_negotiation.c", "mpm_event_module"):
+    for name in ("mod_gnutls.c", "proxy_module", "mod_negotiation.c", "mpm_event_module"):
         info = catalog.module_info(name)
         assert not info.implemented and info.reason, name
     assert catalog.module_info("python_module").implemented
     assert catalog.module_info("prefork.c").implemented
+    assert catalog.module_info("ssl_module").implemented  # -- mod_ssl (issue 14) --

@@ -1,0 +1,478 @@
+//! TLS for `SSLEngine on` addresses (mod_ssl's job), on rustls with the `ring` provider.
+//!
+//! Owns: `TlsContext` (a rustls `ServerConfig` built from PEM files once, in the master at
+//! config load, with an SNI resolver choosing among one address's virtual hosts), the
+//! per-connection `Session`, and the non-blocking (engine loop) and blocking (request,
+//! GIL released) I/O through a session. Must not: make system calls itself (sys.rs does),
+//! or know HTTP (conn.rs/engine.rs/request.rs do).
+//!
+//! A session's plaintext is always drained into the connection's buffer as soon as it is
+//! decrypted, so an idle TLS connection holds no state the engine cannot see; files are
+//! copied through the session in 64 KiB `pread`s (sendfile(2) cannot encrypt; no kTLS).
+
+use std::io::{self, Read, Write};
+use std::os::fd::RawFd;
+use std::sync::Arc;
+use std::time::Instant;
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+// `ring` rather than `aws-lc-rs`: maintained, built by `cc` in seconds (aws-lc needs a long
+// C build), and enough for TLS 1.2/1.3 with X25519/P-256/P-384; rustls 0.23.48 deprecated
+// its `default_provider` only because ring lacks the post-quantum X25519MLKEM768 group.
+#[allow(deprecated)]
+use rustls::crypto::ring::default_provider;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::server::{ClientHello, ResolvesServerCert};
+use rustls::sign::CertifiedKey;
+use rustls::{ServerConfig, ServerConnection};
+
+use crate::pyio::drive;
+use crate::sys::{self, ReadOutcome};
+
+/// First byte of a TLS handshake record; anything else opening a connection is not TLS.
+const HANDSHAKE_RECORD: u8 = 0x16;
+/// The most plaintext one TLS record carries.
+const RECORD_PLAINTEXT: usize = 16 * 1024;
+/// How much of a file one copy through the session reads at a time.
+const FILE_CHUNK: usize = 64 * 1024;
+
+/// One virtual host's certificate and the names (ServerName, ServerAlias; `*.` wildcards)
+/// SNI selects it by.
+#[derive(Debug)]
+struct Site {
+    names: Vec<String>,
+    key: Arc<CertifiedKey>,
+}
+
+/// rustls' `ResolvesServerCert` by SNI name among the hosts of one address; the first host
+/// answers a client without SNI or with an unknown name (httpd's default vhost of the
+/// address).
+#[derive(Debug)]
+struct BySni {
+    sites: Vec<Site>,
+}
+
+fn name_matches(pattern: &str, name: &str) -> bool {
+    match pattern.strip_prefix("*.") {
+        Some(suffix) => {
+            name.split_once('.').is_some_and(|(first, rest)| !first.is_empty() && rest == suffix)
+        }
+        None => pattern == name,
+    }
+}
+
+impl ResolvesServerCert for BySni {
+    fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        let wanted = hello.server_name().map(str::to_ascii_lowercase);
+        let chosen = wanted.and_then(|name| {
+            self.sites.iter().find(|s| s.names.iter().any(|p| name_matches(p, &name)))
+        });
+        chosen.or(self.sites.first()).map(|s| s.key.clone())
+    }
+}
+
+#[allow(deprecated)]
+fn ring_provider() -> rustls::crypto::CryptoProvider {
+    default_provider()
+}
+
+fn bad(msg: String) -> PyErr {
+    PyValueError::new_err(msg)
+}
+
+fn read_certs(path: &str) -> PyResult<Vec<CertificateDer<'static>>> {
+    let certs: Result<Vec<_>, _> = CertificateDer::pem_file_iter(path)
+        .map_err(|e| bad(format!("cannot read certificates from {path}: {e}")))?
+        .collect();
+    let certs = certs.map_err(|e| bad(format!("{path}: bad PEM certificate: {e}")))?;
+    if certs.is_empty() {
+        return Err(bad(format!("{path} holds no PEM certificate")));
+    }
+    Ok(certs)
+}
+
+/// SSLCertificateFile (+ optional SSLCertificateChainFile) and SSLCertificateKeyFile (the
+/// key may also sit in the certificate file, as mod_ssl allows) → a checked key pair.
+fn load_site(cert: &str, key: &str, chain: Option<&str>) -> PyResult<Arc<CertifiedKey>> {
+    let mut certs = read_certs(cert)?;
+    if let Some(chain) = chain {
+        certs.extend(read_certs(chain)?);
+    }
+    let der = PrivateKeyDer::from_pem_file(key)
+        .map_err(|e| bad(format!("cannot read a PEM private key from {key}: {e}")))?;
+    let signing = ring_provider()
+        .key_provider
+        .load_private_key(der)
+        .map_err(|e| bad(format!("{key}: unusable private key: {e}")))?;
+    let pair = CertifiedKey::new(certs, signing);
+    pair.keys_match()
+        .map_err(|e| bad(format!("the key in {key} does not match the certificate {cert}: {e}")))?;
+    Ok(Arc::new(pair))
+}
+
+/// SSLCipherSuite: the provider's suites named (rustls' names), in the order given.
+fn chosen_suites(
+    offered: &[rustls::SupportedCipherSuite],
+    names: &[String],
+) -> PyResult<Vec<rustls::SupportedCipherSuite>> {
+    names
+        .iter()
+        .map(|name| {
+            offered
+                .iter()
+                .find(|s| s.suite().as_str() == Some(name.as_str()))
+                .copied()
+                .ok_or_else(|| bad(format!("unknown cipher suite {name}")))
+        })
+        .collect()
+}
+
+fn protocol_versions(names: &[String]) -> PyResult<Vec<&'static rustls::SupportedProtocolVersion>> {
+    names
+        .iter()
+        .map(|n| match n.as_str() {
+            "TLSv1.2" => Ok(&rustls::version::TLS12),
+            "TLSv1.3" => Ok(&rustls::version::TLS13),
+            other => Err(bad(format!("unsupported protocol {other}"))),
+        })
+        .collect()
+}
+
+/// The TLS configuration of one listening address, built once in the master (key files are
+/// read there, before any privilege drop) and inherited by the workers.
+#[pyclass(module = "prefork_modpy._core", frozen)]
+pub struct TlsContext {
+    pub config: Arc<ServerConfig>,
+}
+
+#[pymethods]
+impl TlsContext {
+    /// TlsContext(sites, protocols): `sites` is `[(names, cert_file, key_file, chain_file or
+    /// None)]`, the first being the default host; `protocols` a subset of
+    /// `["TLSv1.2", "TLSv1.3"]`. ValueError names the file and what is wrong with it.
+    #[new]
+    #[pyo3(signature = (sites, protocols, suites = None, honor_order = false, tickets = true))]
+    fn new(
+        sites: Vec<(Vec<String>, String, String, Option<String>)>,
+        protocols: Vec<String>,
+        suites: Option<Vec<String>>,
+        honor_order: bool,
+        tickets: bool,
+    ) -> PyResult<Self> {
+        if sites.is_empty() {
+            return Err(bad("no certificate".into()));
+        }
+        let mut loaded = Vec::with_capacity(sites.len());
+        for (names, cert, key, chain) in &sites {
+            let key = load_site(cert, key, chain.as_deref())?;
+            let names = names.iter().map(|n| n.to_ascii_lowercase()).collect();
+            loaded.push(Site { names, key });
+        }
+        let versions = protocol_versions(&protocols)?;
+        let mut provider = ring_provider();
+        if let Some(names) = &suites {
+            provider.cipher_suites = chosen_suites(&provider.cipher_suites, names)?;
+        }
+        let mut config = ServerConfig::builder_with_provider(Arc::new(provider))
+            .with_protocol_versions(&versions)
+            .map_err(|e| bad(format!("SSLProtocol: {e}")))?
+            .with_no_client_auth()
+            .with_cert_resolver(Arc::new(BySni { sites: loaded }));
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        config.ignore_client_order = honor_order;
+        if tickets {
+            // SSLSessionTickets on (httpd's default): stateless tickets under a key made here,
+            // in the master, so every worker forked from it can resume every other's
+            // sessions (until each rotates its key after 6 hours).
+            config.ticketer =
+                rustls::crypto::ring::Ticketer::new().map_err(|e| bad(format!("tickets: {e}")))?;
+        }
+        Ok(TlsContext { config: Arc::new(config) })
+    }
+}
+
+/// One connection's TLS session.
+pub struct Session {
+    conn: ServerConnection,
+    /// No byte received yet (the plain-HTTP check looks at the first one).
+    fresh: bool,
+    /// The engine watches the socket for writability (handshake output was blocked).
+    pub out_armed: bool,
+    /// Bytes the last `read_nowait` took from the socket (the handshake clock counts them).
+    pub last_read: usize,
+}
+
+/// What a non-blocking read through the session gave.
+pub enum Got {
+    /// This many plaintext bytes appended (possibly 0: handshake progress only).
+    Data(usize),
+    /// The peer closed (TCP end or close_notify).
+    Eof,
+    /// The first bytes are not TLS but look like an HTTP request.
+    PlainHttp,
+    /// The socket would block before anything arrived.
+    Blocked,
+    /// A TLS or socket error: close the connection.
+    Failed,
+}
+
+impl Session {
+    pub fn new(ctx: &TlsContext) -> Option<Box<Self>> {
+        let conn = ServerConnection::new(ctx.config.clone()).ok()?;
+        Some(Box::new(Session { conn, fresh: true, out_armed: false, last_read: 0 }))
+    }
+
+    /// The handshake is not complete yet.
+    pub fn is_handshaking(&self) -> bool {
+        self.conn.is_handshaking()
+    }
+
+    /// Whether TLS records are waiting to be sent.
+    pub fn wants_write(&self) -> bool {
+        self.conn.wants_write()
+    }
+
+    /// The SNI name the client sent, lower-case.
+    pub fn sni(&self) -> Option<String> {
+        self.conn.server_name().map(str::to_ascii_lowercase)
+    }
+
+    /// (protocol as mod_ssl names it, cipher suite as IANA names it).
+    pub fn describe(&self) -> (String, String) {
+        let protocol = match self.conn.protocol_version() {
+            Some(rustls::ProtocolVersion::TLSv1_3) => "TLSv1.3".to_string(),
+            Some(rustls::ProtocolVersion::TLSv1_2) => "TLSv1.2".to_string(),
+            Some(v) => format!("{v:?}"),
+            None => String::new(),
+        };
+        let cipher = self
+            .conn
+            .negotiated_cipher_suite()
+            .and_then(|s| s.suite().as_str())
+            .unwrap_or_default()
+            .to_string();
+        (protocol, cipher)
+    }
+
+    /// Feed received TLS bytes to the session and append the plaintext to `out`.
+    fn absorb(&mut self, mut input: &[u8], out: &mut Vec<u8>) -> io::Result<bool> {
+        let mut closed = false;
+        while !input.is_empty() {
+            self.conn.read_tls(&mut input)?;
+            let state = self
+                .conn
+                .process_new_packets()
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+            closed |= state.peer_has_closed();
+            match self.conn.reader().read_to_end(out) {
+                Ok(_) => closed = true,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(closed)
+    }
+
+    /// Send pending TLS records without blocking. Ok(true): nothing left to send.
+    pub fn flush(&mut self, fd: RawFd) -> io::Result<bool> {
+        while self.conn.wants_write() {
+            match self.conn.write_tls(&mut sys::FdWriter(fd)) {
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(true)
+    }
+
+    /// One non-blocking read of the socket (through `scratch`) for the engine loop:
+    /// handshake progress, plaintext into `out`, replies (handshake, alerts) sent.
+    pub fn read_nowait(&mut self, fd: RawFd, scratch: &mut [u8], out: &mut Vec<u8>) -> Got {
+        let n = match sys::read_slice(fd, scratch) {
+            Ok(0) => return Got::Eof,
+            Ok(n) => n,
+            Err(e)
+                if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted) =>
+            {
+                return if self.flush(fd).is_ok() { Got::Blocked } else { Got::Failed };
+            }
+            Err(_) => return Got::Failed,
+        };
+        self.last_read = n;
+        if std::mem::take(&mut self.fresh) && looks_like_http(&scratch[..n]) {
+            return Got::PlainHttp;
+        }
+        let before = out.len();
+        let r = self.absorb(&scratch[..n], out);
+        // Send what the session has to say (handshake, or the alert of a failure).
+        let flushed = self.flush(fd);
+        match (r, flushed) {
+            (Ok(true), _) if out.len() == before => Got::Eof,
+            (Ok(_), Ok(_)) => Got::Data(out.len() - before),
+            _ => Got::Failed,
+        }
+    }
+
+    /// Blocking read for a request body (run with the GIL released): until some plaintext
+    /// arrives, the peer closes, or `until`.
+    pub fn read_until(
+        &mut self,
+        fd: RawFd,
+        out: &mut Vec<u8>,
+        until: Instant,
+    ) -> io::Result<ReadOutcome> {
+        let mut raw = Vec::new();
+        loop {
+            raw.clear();
+            match sys::read_until(fd, &mut raw, FILE_CHUNK, until)? {
+                ReadOutcome::Data(_) => {}
+                other => return Ok(other),
+            }
+            let before = out.len();
+            let closed = self.absorb(&raw, out)?;
+            self.flush(fd)?;
+            let got = out.len() - before;
+            if got > 0 {
+                return Ok(ReadOutcome::Data(got));
+            }
+            if closed {
+                return Ok(ReadOutcome::Eof);
+            }
+        }
+    }
+
+    /// Send all pending records, waiting for writability until `until`. Ok(false): time up.
+    fn flush_until(&mut self, fd: RawFd, until: Instant) -> io::Result<bool> {
+        while !self.flush(fd)? {
+            if !sys::poll_fd(fd, libc::POLLOUT, until)? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Encrypt and send `parts` after their first `*sent` bytes (as `sys::write_until`):
+    /// the session takes plaintext up to its buffer limit, which is sent before more is
+    /// taken. Ok(true): all sent; Ok(false): `until` passed first.
+    pub fn write_until(
+        &mut self,
+        fd: RawFd,
+        parts: &[&[u8]],
+        sent: &mut usize,
+        until: Instant,
+    ) -> io::Result<bool> {
+        let total: usize = parts.iter().map(|p| p.len()).sum();
+        if *sent == 0 && parts.len() > 1 && total <= RECORD_PLAINTEXT {
+            // A head and a small body: one record (and one send) rather than one per part.
+            let joined = parts.concat();
+            return self.write_until(fd, &[&joined], sent, until);
+        }
+        let mut skip = *sent;
+        for part in parts {
+            if skip >= part.len() {
+                skip -= part.len();
+                continue;
+            }
+            let mut rest = &part[skip..];
+            skip = 0;
+            while !rest.is_empty() {
+                let n = self.conn.writer().write(rest)?;
+                *sent += n;
+                rest = &rest[n..];
+                // The session took less than offered: its buffer is full, send it first.
+                if !rest.is_empty() && !self.flush_until(fd, until)? {
+                    return Ok(false);
+                }
+            }
+        }
+        self.flush_until(fd, until)
+    }
+
+    /// Encrypt `data` and send what the socket takes at once (an engine refusal's page).
+    pub fn send_nowait(&mut self, fd: RawFd, data: &[u8]) {
+        let _ = self.conn.writer().write_all(data);
+        let _ = self.flush(fd);
+    }
+
+    /// Send a close_notify alert without blocking (before the write side is shut down).
+    pub fn close_notify(&mut self, fd: RawFd) {
+        self.conn.send_close_notify();
+        let _ = self.flush(fd);
+    }
+}
+
+/// An HTTP request line's first bytes where a TLS record should start (mod_ssl's
+/// "speaking plain HTTP to an SSL-enabled server port" check).
+fn looks_like_http(first: &[u8]) -> bool {
+    first.first().is_some_and(|&b| b != HANDSHAKE_RECORD && b.is_ascii_uppercase())
+}
+
+/// Write `parts` through the session, blocking with the GIL released in slices; `timeout`
+/// bounds a stall as for plain writes.
+pub fn write_blocking(
+    py: Python<'_>,
+    session: &mut Session,
+    fd: RawFd,
+    parts: &[&[u8]],
+    timeout: f64,
+) -> PyResult<()> {
+    let mut sent = 0usize;
+    drive(py, timeout, |until| {
+        let before = sent;
+        let r = session.write_until(fd, parts, &mut sent, until);
+        (r, sent > before)
+    })
+}
+
+/// Send `count` bytes of `file` from `offset` through the session: 64 KiB `pread`s, each
+/// encrypted and written (sendfile(2) cannot encrypt).
+pub fn copy_file_blocking(
+    py: Python<'_>,
+    session: &mut Session,
+    fd: RawFd,
+    file: RawFd,
+    offset: u64,
+    count: u64,
+    timeout: f64,
+) -> PyResult<()> {
+    let mut done = 0u64;
+    while done < count {
+        let take = usize::try_from(count - done).unwrap_or(FILE_CHUNK).min(FILE_CHUNK);
+        let data = sys::pread_exact(file, offset + done, take)?;
+        write_blocking(py, session, fd, &[&data], timeout)?;
+        done += take as u64;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sni_names_match_exactly_or_by_one_wildcard_label() {
+        assert!(name_matches("a.test", "a.test"));
+        assert!(!name_matches("a.test", "b.test"));
+        assert!(name_matches("*.b.test", "www.b.test"));
+        assert!(!name_matches("*.b.test", "b.test"));
+        assert!(!name_matches("*.b.test", "x.www.b.test"));
+        assert!(!name_matches("*.b.test", ".b.test"));
+    }
+
+    #[test]
+    fn plain_http_is_told_from_a_tls_record() {
+        assert!(looks_like_http(b"GET / HTTP/1.1\r\n"));
+        assert!(looks_like_http(b"POST"));
+        assert!(!looks_like_http(&[HANDSHAKE_RECORD, 3, 1]));
+        assert!(!looks_like_http(b""));
+        assert!(!looks_like_http(b"\x80\x01")); // an SSLv2-style hello is not HTTP either
+    }
+
+    #[test]
+    fn only_tls12_and_tls13_are_known() {
+        assert_eq!(protocol_versions(&["TLSv1.3".into()]).unwrap().len(), 1);
+        assert!(protocol_versions(&["TLSv1.1".into()]).is_err());
+    }
+}

@@ -1,0 +1,48 @@
+"""Certificates made at test time with the `openssl` command: a CA and one server
+certificate per host name (EC P-256, subjectAltName = the name), for the TLS tests.
+
+Owns writing them under a directory. Must not fetch or reuse any certificate from
+elsewhere.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Pair:
+    cert: Path
+    key: Path
+
+
+def _openssl(*args: str) -> None:
+    subprocess.run(["openssl", *args], check=True, capture_output=True, timeout=60)
+
+
+def make_ca(base: Path) -> Pair:
+    """A self-signed CA (CN=prefork-modpy test CA)."""
+    base.mkdir(parents=True, exist_ok=True)
+    pair = Pair(base / "ca.pem", base / "ca.key")
+    _openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+             "-nodes", "-keyout", str(pair.key), "-out", str(pair.cert), "-days", "2",
+             "-subj", "/O=prefork-modpy tests/CN=prefork-modpy test CA",
+             "-addext", "basicConstraints=critical,CA:TRUE",
+             "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    return pair
+
+
+def make_server(base: Path, ca: Pair, name: str) -> Pair:
+    """A server certificate for `name` signed by `ca` (subject O=Tests, CN=name)."""
+    pair = Pair(base / f"{name}.pem", base / f"{name}.key")
+    csr = base / f"{name}.csr"
+    ext = base / f"{name}.ext"
+    ext.write_text(f"subjectAltName=DNS:{name}\nbasicConstraints=CA:FALSE\n"
+                   "extendedKeyUsage=serverAuth\n")
+    _openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+             "-keyout", str(pair.key), "-out", str(csr), "-subj", f"/C=US/O=Tests/CN={name}")
+    _openssl("x509", "-req", "-in", str(csr), "-CA", str(ca.cert), "-CAkey", str(ca.key),
+             "-CAcreateserial", "-out", str(pair.cert), "-days", "2", "-extfile", str(ext))
+    return pair

@@ -291,10 +291,11 @@ def test_loaded_missing_module_body_with_behaviour_is_refused(tmp_path):
 
 
 def test_unloaded_module_body_with_access_rules_warns(tmp_path):
-    path = write(tmp_path, "<IfModule mod_ssl.c>\nSSLRequireSSL\n</IfModule>\n")
+    # (mod_ssl is implemented now: an LDAP-only access rule stands for a missing module)
+    path = write(tmp_path, "<IfModule mod_authnz_ldap.c>\nRequire ldap-group cn=staff\n"
+                           "</IfModule>\n")
     config = load_config(str(path))
-    assert any("SSLRequireSSL (line 2) does not apply" in warning
-               for warning in config.warnings)
+    assert any("Require (line 2) does not apply" in warning for warning in config.warnings)
 
 
 def test_loaded_missing_module_metadata_is_one_warning(tmp_path):

@@ -69,6 +69,18 @@ class _Context:
 
 # -- the hooks ------------------------------------------------------------------------------
 
+def _apply(req: RequestRec, ctx: _Context, rules: tuple[Rule, ...]) -> int:
+    """Run the rules, then what both hooks do with any outcome: Vary for the headers the
+    conditions read, T='s type, and the rewritten query string when a rule applied."""
+    status = _apply_list(ctx, rules)
+    _add_vary(ctx)
+    if ctx.mime_type:
+        req.content_type = ctx.mime_type
+    if status != ACTION_NONE:
+        req.args = ctx.args
+    return status
+
+
 def translate(req: RequestRec, conf: RewriteSettings) -> Optional[int]:
     """hook_uri2file: None when the rules decline (or pass through with [PT], after
     changing req.uri); OK with req.filename set; or an HTTP status (redirect, 403, ...)."""
@@ -76,13 +88,9 @@ def translate(req: RequestRec, conf: RewriteSettings) -> Optional[int]:
         return None
     _script_url_env(req)
     ctx = _Context(req, req.uri, None, conf.maps)
-    status = _apply_list(ctx, conf.rules)
-    _add_vary(ctx)
-    if ctx.mime_type:
-        req.content_type = ctx.mime_type
+    status = _apply(req, ctx, conf.rules)
     if status == ACTION_NONE:
         return None
-    req.args = ctx.args
     if status == ACTION_STATUS:
         return ctx.status
     filename = ctx.filename
@@ -112,13 +120,9 @@ def fixup(req: RequestRec, settings: DirSettings) -> int:
     original = req.filename
     ctx = _Context(req, original, conf.directory, req.vhost.rewrite.maps
                    if req.vhost.rewrite is not None else {})
-    status = _apply_list(ctx, conf.rules)
-    _add_vary(ctx)
-    if ctx.mime_type:
-        req.content_type = ctx.mime_type
+    status = _apply(req, ctx, conf.rules)
     if status == ACTION_NONE:
         return DECLINED
-    req.args = ctx.args
     if status == ACTION_STATUS:
         return ctx.status
     filename = ctx.filename

@@ -156,14 +156,7 @@ class Snapshot:
         if not self.extended:
             return self._reduced_html()
         rows = "".join(self._row(s) for s in self.slots)
-        started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(header.started))
-        return f"""<!DOCTYPE html>
-<html><head><title>prefork-modpy status</title></head><body>
-<h1>prefork-modpy server status</h1>
-<dl>
-<dt>Server version: prefork-modpy/{__version__}, master pid {header.master_pid}</dt>
-<dt>Started: {started}; uptime {_duration(self.uptime)}</dt>
-<dt>Generation {header.generation}; {header.reloads} reload(s)</dt>
+        return self._page_top() + f"""\
 <dt>{self.total_requests} requests, {self.total_bytes // 1024} kB sent</dt>
 <dt>{self.count(BUSY)} busy, {self.count(READY)} idle, {self.count(GRACEFUL)} finishing;
 target {header.target_workers} workers; {self.queued} connection(s) waiting</dt>
@@ -182,9 +175,8 @@ recycled {header.recycles}</dt>
 </body></html>
 """
 
-    def _reduced_html(self) -> str:
-        """ExtendedStatus Off: mod_status's short page (no totals, no client or request of
-        any worker), with its hint."""
+    def _page_top(self) -> str:
+        """The start both HTML pages share: version, start time, generation."""
         header = self.header
         started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(header.started))
         return f"""<!DOCTYPE html>
@@ -194,6 +186,13 @@ recycled {header.recycles}</dt>
 <dt>Server version: prefork-modpy/{__version__}, master pid {header.master_pid}</dt>
 <dt>Started: {started}; uptime {_duration(self.uptime)}</dt>
 <dt>Generation {header.generation}; {header.reloads} reload(s)</dt>
+"""
+
+    def _reduced_html(self) -> str:
+        """ExtendedStatus Off: mod_status's short page (no totals, no client or request of
+        any worker), with its hint."""
+        header = self.header
+        return self._page_top() + f"""\
 <dt>{self.count(BUSY)} busy, {self.count(READY)} idle, {self.count(GRACEFUL)} finishing;
 target {header.target_workers} workers; {self.queued} connection(s) waiting</dt>
 </dl>

@@ -869,7 +869,10 @@ def _redis_client(url: str) -> Any:
 class RedisLock:
     """One session's lock in Redis: redis-py's ``Lock`` (``SET NX PX`` with a random token,
     token-checked delete), held at most ``timeout`` seconds so a killed holder cannot keep the
-    session locked forever; a waiter gives up after the same time."""
+    session locked forever.  A waiter gives up a little (two polls) after that time: a holder
+    that took the lock before the waiter began has then certainly lost it (redis-py stops
+    trying up to one poll before its ``blocking_timeout``), so a waiter behind a killed holder
+    gets the lock instead of an error."""
 
     def __init__(self, client: Any, name: str, timeout: float) -> None:
         self.name = name
@@ -882,7 +885,7 @@ class RedisLock:
         self._errors = redis.exceptions
 
     def acquire(self) -> None:
-        if not self._lock.acquire(blocking_timeout=self.timeout):
+        if not self._lock.acquire(blocking_timeout=self.timeout + 2 * REDIS_LOCK_POLL):
             raise SessionLockTimeout(f"session lock {self.name} still held by another "
                                      f"request after {self.timeout:g} seconds")
         self.held = True

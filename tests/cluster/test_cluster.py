@@ -71,6 +71,10 @@ TrustedProxies 127.0.0.1
     PythonOption mod_python.session.session_type RedisSession
     PythonOption mod_python.session.redis_url redis://127.0.0.1:{redis_port}/0
     PythonOption mod_python.session.database_directory {key_dir}
+    # A request killed on A while it held its session's lock leaves the lock in Redis until
+    # it expires: that client's next request waits this long on another node, well within
+    # HAProxy's `timeout server`, and then succeeds.
+    PythonOption mod_python.session.redis_lock_timeout 4
 </Directory>
 """
 

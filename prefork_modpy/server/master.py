@@ -14,6 +14,7 @@ is accepting; if the new workers cannot start, the old generation keeps serving.
 from __future__ import annotations
 
 import errno
+import gc
 import os
 import random
 import select
@@ -163,6 +164,7 @@ class Master:
         if not self.options.workers and config.processes.start_servers:
             self.num_workers = config.processes.start_servers
         self.board = Scoreboard(self.scoreboard_capacity(config))
+        preload_shared_modules()
         self.set_title()
         self.install_signals()
         self.warn_about_privileges(config)
@@ -489,7 +491,7 @@ class Master:
         self.board.assign(slot, generation.number, number)
         fds = self.listeners.fds_for(generation.config.listen)
         try:
-            pid = os.fork()
+            pid = fork_keeping_pages_shared()
         except OSError as exc:
             # Out of processes or memory: try again later rather than take the master down.
             self.board.release(slot)
@@ -828,6 +830,30 @@ class Master:
         self.error_log.log(message, level, "mpm_prefork")
         if level <= LEVELS["error"] and self.error_log.path is not None:
             print(f"prefork-modpy: {message}", file=sys.stderr, flush=True)
+
+
+def preload_shared_modules() -> None:
+    """Import in the master what every worker's runtime imports at boot anyway (mod_python's
+    `_apache`, and through it `mod_python.util`): their code and objects then live in pages
+    the workers share instead of one private copy each. Handler modules are never imported
+    here (mod_python imports them per child, and `PythonImport` runs in each worker)."""
+    import mod_python._apache  # noqa: F401
+
+
+def fork_keeping_pages_shared() -> int:
+    """`os.fork()` after `gc.freeze()`, CPython's advice for fork without exec: the master's
+    objects go to the permanent generation, so a worker's collector never writes their GC
+    headers and their pages stay shared copy-on-write (about 3 MiB less private memory per
+    worker, bench/README.md). The master unfreezes at once, so that its own cyclic garbage
+    (an old generation's config after a reload) is still collected."""
+    gc.freeze()  # no gc.collect() first: it would write every header the workers share
+    pid = -1
+    try:
+        pid = os.fork()
+    finally:
+        if pid != 0:
+            gc.unfreeze()
+    return pid
 
 
 def piped_targets(config: ServerConfig) -> list[str]:

@@ -499,8 +499,33 @@ def _python_option(settings: DirSettings, node: Node) -> None:
         raise ConfigError.at(node, f"PythonOption mod_python.session.session_type "
                                    f"{node.args[1]!r}: unknown session type (one of "
                                    f"{', '.join(SESSION_TYPES)})")
+    if len(node.args) == 2 and node.args[1]:
+        _check_redis_session_option(node, node.args[0], node.args[1])
     # An empty value masks the inherited key; get_options() drops it (mod_python 3.3+).
     settings.options[node.args[0]] = node.args[1] if len(node.args) == 2 else ""
+
+
+# redis-py's Redis.from_url schemes.
+REDIS_URL_SCHEMES = ("redis", "rediss", "unix")
+
+
+def _check_redis_session_option(node: Node, key: str, value: str) -> None:
+    """RedisSession's options are read per request (mod_python.Session); a value that can
+    never work is refused here, with its line, rather than as a 500 in every request."""
+    if key == "mod_python.session.redis_url":
+        scheme = value.partition("://")[0].lower() if "://" in value else ""
+        if scheme not in REDIS_URL_SCHEMES:
+            raise ConfigError.at(node, f"PythonOption mod_python.session.redis_url {value!r}: "
+                                       "expected redis://host:port/db, rediss://... or "
+                                       "unix:///path/to/socket")
+    elif key == "mod_python.session.redis_lock_timeout":
+        try:
+            seconds = float(value)
+        except ValueError:
+            seconds = -1.0
+        if not 0 < seconds < float("inf"):
+            raise ConfigError.at(node, f"PythonOption mod_python.session.redis_lock_timeout "
+                                       f"{value!r}: expected a positive number of seconds")
 
 
 def _python_path(settings: DirSettings, node: Node) -> None:

@@ -1,5 +1,7 @@
 """Config reading (syntax, Include, errors with file:line) and section merging."""
 
+import re
+
 import pytest
 
 from prefork_modpy.config.server import load_config
@@ -409,3 +411,31 @@ def test_unknown_session_type_is_refused_at_load(tmp_path):
     ok = write(tmp_path, "Listen 8080\nPythonOption mod_python.session.session_type FileSession\n",
                "ok.conf")
     load_config(str(ok))
+
+
+@pytest.mark.parametrize("line, why", [
+    ("mod_python.session.redis_url localhost:6379",
+     "'localhost:6379': expected redis://host:port/db"),
+    ("mod_python.session.redis_url http://127.0.0.1:6379/0",
+     "'http://127.0.0.1:6379/0': expected redis://host:port/db"),
+    ("mod_python.session.redis_lock_timeout soon",
+     "'soon': expected a positive number of seconds"),
+    ("mod_python.session.redis_lock_timeout 0", "'0': expected a positive number"),
+    ("mod_python.session.redis_lock_timeout inf", "'inf': expected a positive number"),
+])
+def test_redis_session_options_that_cannot_work_are_refused_at_load(tmp_path, line, why):
+    path = write(tmp_path, f"Listen 8080\n<Directory {tmp_path}>\nPythonOption {line}\n"
+                           "</Directory>\n")
+    key = re.escape(line.split()[0])
+    with pytest.raises(ConfigError, match=rf"^{path}:3: PythonOption {key} {re.escape(why)}"):
+        load_config(str(path))
+
+
+def test_redis_session_options_that_work_load(tmp_path):
+    path = write(tmp_path, f"Listen 8080\n<Directory {tmp_path}>\n"
+                           "PythonOption mod_python.session.redis_url redis://127.0.0.1:6379/0\n"
+                           "PythonOption mod_python.session.redis_lock_timeout 2.5\n"
+                           "PythonOption mod_python.session.redis_url \"\"\n"
+                           "</Directory>\n")
+    load_config(str(path))
+

@@ -447,7 +447,7 @@ def tls_get(context: ssl.SSLContext, port: int, path: str,
             pass
         cipher = conn.cipher()
         return TlsVisit(conn.version() or "?", cipher[0] if cipher else "?",
-                        conn.session_reused, conn.session)
+                        bool(conn.session_reused), conn.session)
 
 
 def tls_session(site: Site, port: int, path: str) -> str:

@@ -8,7 +8,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 SOURCES := $(shell find rust -type f) Cargo.toml pyproject.toml
 
-.PHONY: install dist test-wheels deps apache deps-redis deps-haproxy run test test-rust test-python test-upstream lint lint-rust lint-stubs clean bench profile
+.PHONY: install dist test-wheels deps apache deps-redis deps-haproxy deps-testssl run test test-rust test-python test-upstream lint lint-rust lint-stubs clean bench profile
 
 $(VENV)/.installed: $(SOURCES)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,8 +44,14 @@ deps-haproxy:
 	@if [ "$${PREFORK_MODPY_NO_HAPROXY:-0}" = 1 ]; then echo "deps-haproxy: skipped (PREFORK_MODPY_NO_HAPROXY=1)"; \
 	else bash tests/support/install_haproxy.sh; fi
 
-## Every Debian package the tests need (Apache + mod_python, redis-server, haproxy).
-deps: apache deps-redis deps-haproxy
+## Debian's testssl.sh for the TLS scan (tests/tls/test_scan.py; apt-get, as root; a no-op once
+## installed). The test fails without it unless PREFORK_MODPY_NO_TESTSSL=1 says to skip it.
+deps-testssl:
+	@if [ "$${PREFORK_MODPY_NO_TESTSSL:-0}" = 1 ]; then echo "deps-testssl: skipped (PREFORK_MODPY_NO_TESTSSL=1)"; \
+	else bash tests/support/install_testssl.sh; fi
+
+## Every Debian package the tests need (Apache + mod_python, redis-server, haproxy, testssl.sh).
+deps: apache deps-redis deps-haproxy deps-testssl
 
 ## The whole test suite: Rust unit tests, lint, then pytest against the real server and
 ## against Apache httpd + mod_python.

@@ -24,6 +24,8 @@ import dataclasses
 import os
 import platform
 import shutil
+import socket
+import ssl
 import statistics
 import subprocess
 import time
@@ -36,6 +38,7 @@ import manyconn
 
 import bench
 from bench import Process, Result, free_port, parse_wrk, process_group_members, wait_for_port
+from tests.support.certs import make_ca, make_server
 
 REPO = bench.REPO
 BENCH = bench.BENCH
@@ -65,6 +68,18 @@ class Site:
     def apps(self) -> Path:
         return self.base / "apps"
 
+    @property
+    def cert(self) -> Path:  # the server certificate of the https workloads (CN localhost)
+        return self.base / "pki" / "localhost.pem"
+
+    @property
+    def key(self) -> Path:
+        return self.base / "pki" / "localhost.key"
+
+    @property
+    def ca(self) -> Path:
+        return self.base / "pki" / "ca.pem"
+
     def logs(self, name: str) -> Path:
         path = self.base / "logs" / name
         path.mkdir(parents=True, exist_ok=True)
@@ -88,7 +103,18 @@ def make_site() -> Site:
     shutil.copy(BENCH / "hello_wsgi.py", site.apps)
     for path in site.base.rglob("*"):
         path.chmod(0o755 if path.is_dir() else 0o644)
+    # One certificate for every server of the https workloads (EC P-256, made with openssl
+    # by the tests' helper); the keys stay 0600: every server reads them as root.
+    pki = site.base / "pki"
+    make_server(pki, make_ca(pki), "localhost")
+    pki.chmod(0o755)
     return site
+
+
+def tls_directives(site: Site) -> str:
+    """mod_ssl's lines both mod_python servers add for the https workloads."""
+    return (f"SSLEngine on\nSSLCertificateFile {site.cert}\n"
+            f"SSLCertificateKeyFile {site.key}\n")
 
 
 def modpy_fragment(site: Site, logs: Path, wsgi: bool) -> str:
@@ -134,6 +160,7 @@ class Workload:
     app: str = "hello_wsgi"  # the WSGI module the native Python servers run
     script: str = ""  # wrk Lua script in bench/apps
     close: bool = False
+    tls: bool = False  # HTTPS: every server with the same certificate (Site.cert)
     # issue 16's targets: peer -> minimum ratio prefork-modpy / peer (strictly above when
     # the issue says "ahead of")
     targets: dict[str, float] = field(default_factory=dict)
@@ -141,7 +168,13 @@ class Workload:
     def path(self, server: str) -> str:
         return self.paths.get(server, self.paths["*"])
 
+    def url(self, server: str, port: int) -> str:
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://127.0.0.1:{port}{self.path(server)}"
 
+
+# Servers with TLS: Apache + mod_ssl, granian's own TLS (rustls), nginx (the ceiling).
+TLS_SERVERS = ("prefork-modpy", "granian", "apache", "nginx")
 HELLO_PATHS = {"prefork-modpy": bench.PATH, "apache": bench.PATH, "nginx": "/hello",
                "*": "/"}
 WORKLOADS = (
@@ -166,6 +199,12 @@ WORKLOADS = (
     Workload("post-form", "100 KiB multipart form through util.FieldStorage",
              ("prefork-modpy", "apache"), {"*": "/post/form.txt"}, b"form bench 102400",
              script="form.lua", targets={"apache": 1.0}),
+    # Issue 14: the hello workloads over TLS (no target figure in the issue).
+    Workload("https-keepalive", "tutorial handler over HTTPS, keep-alive", TLS_SERVERS,
+             HELLO_PATHS, b"Hello World!", tls=True),
+    Workload("https-close", "tutorial handler over HTTPS, Connection: close (a full "
+             "handshake per request)", TLS_SERVERS, HELLO_PATHS, b"Hello World!", close=True,
+             tls=True),
 )
 BY_NAME = {w.name: w for w in WORKLOADS}
 
@@ -209,15 +248,21 @@ def start_modpy(site: Site, work: Workload, workers: int, logs: Path) -> Running
     conf.write_text(f"Listen 127.0.0.1:{port}\nDocumentRoot {site.root}\n"
                     f"ErrorLog {logs}/error.log\nLogLevel warn\n"
                     f"KeepAliveTimeout {keepalive_timeout(work)}\n"
-                    + modpy_fragment(site, logs, wsgi=True))
+                    + modpy_fragment(site, logs, wsgi=True)
+                    + (tls_directives(site) if work.tls else ""))
     argv = [str(VENV_BIN / "prefork-modpy"), "--config", str(conf), "--workers", str(workers)]
     return spawn(argv, logs / "stdout.log", logs, port)
 
 
 def start_apache(site: Site, work: Workload, workers: int, logs: Path) -> Running:
     port = free_port()
-    server = bench.ApacheServer(site.root, modpy_fragment(site, logs, wsgi=False), port,
-                                bench.Prefork(workers))
+    fragment = modpy_fragment(site, logs, wsgi=False)
+    modules: tuple[tuple[str, str], ...] = ()
+    if work.tls:
+        fragment += tls_directives(site)
+        modules = (("ssl_module", "mod_ssl.so"),)
+    server = bench.ApacheServer(site.root, fragment, port, bench.Prefork(workers),
+                                extra_modules=modules)
     server.start()
     assert server.proc is not None
 
@@ -231,6 +276,8 @@ def start_apache(site: Site, work: Workload, workers: int, logs: Path) -> Runnin
 def start_nginx(site: Site, work: Workload, workers: int, logs: Path) -> Running:
     port = free_port()
     conf = logs / "nginx.conf"
+    tls = (f" ssl;\n        ssl_certificate {site.cert};\n"
+           f"        ssl_certificate_key {site.key}") if work.tls else ""
     # Fixed body for the hello workloads (no Python: the machine's ceiling), the same
     # static file, the same keep-alive limit as Apache's MaxKeepAliveRequests, a combined
     # access log to a file.
@@ -252,8 +299,9 @@ http {{
     sendfile on;
     keepalive_requests 100;
     keepalive_timeout {keepalive_timeout(work)}s;
+    ssl_protocols TLSv1.2 TLSv1.3;  # nginx 1.22's default also has 1.0 and 1.1 (no 1.3)
     server {{
-        listen 127.0.0.1:{port};
+        listen 127.0.0.1:{port}{tls};
         root {site.root};
         location = /hello {{ default_type text/plain; return 200 "Hello World!"; }}
     }}
@@ -269,6 +317,9 @@ def start_granian(site: Site, work: Workload, workers: int, logs: Path) -> Runni
     argv = [str(VENV_BIN / "granian"), "--interface", "wsgi", "--workers", str(workers),
             "--host", "127.0.0.1", "--port", str(port), "--working-dir", str(site.apps),
             "--log-level", "warning", "--no-ws", f"{work.app}:app"]
+    if work.tls:
+        # granian's minimum is TLS 1.3 by default; wrk negotiates 1.3 with every server.
+        argv[-1:-1] = ["--ssl-certificate", str(site.cert), "--ssl-keyfile", str(site.key)]
     return spawn(argv, logs / "stdout.log", site.apps, port)
 
 
@@ -362,10 +413,61 @@ class Options:
 class Measured(Result):
     rss_kib: int = 0
     workload: str = ""
+    tls: str = ""  # https workloads: protocol, suite, resumed reconnections (tls_session)
 
 
-def check_answer(url: str, work: Workload) -> None:
+def client_context(site: Site) -> ssl.SSLContext:
+    """Verifies the chain to the run's CA; the URL's host is 127.0.0.1, not the
+    certificate's name."""
+    context = ssl.create_default_context(cafile=str(site.ca))
+    context.check_hostname = False
+    return context
+
+
+RESUME_PROBES = 20
+
+
+@dataclass(frozen=True)
+class TlsVisit:
+    version: str
+    cipher: str
+    reused: bool
+    session: Optional[ssl.SSLSession]
+
+
+def tls_get(context: ssl.SSLContext, port: int, path: str,
+            session: Optional[ssl.SSLSession]) -> TlsVisit:
+    """One GET on a new TLS connection (offering `session` for resumption), read to the end
+    so that a TLS 1.3 ticket sent after the handshake has arrived."""
+    raw = socket.create_connection(("127.0.0.1", port), timeout=10)
+    with context.wrap_socket(raw, session=session) as conn:
+        conn.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+                     "Connection: close\r\n\r\n".encode())
+        while conn.recv(65536):
+            pass
+        cipher = conn.cipher()
+        return TlsVisit(conn.version() or "?", cipher[0] if cipher else "?",
+                        bool(conn.session_reused), conn.session)
+
+
+def tls_session(site: Site, port: int, path: str) -> str:
+    """The protocol and suite a default client negotiates (wrk's OpenSSL picks the same:
+    the highest version both speak), and how many of RESUME_PROBES reconnections resumed
+    the previous session. wrk offers its last session on every reconnection, so
+    `https-close` measures resumed handshakes where the server resumes them (across
+    processes only with shared ticket keys or a shared cache) and full ones elsewhere."""
+    context = client_context(site)  # a session resumes only through its own context
+    visit = tls_get(context, port, path, None)
+    first, resumed = visit, 0
+    for _ in range(RESUME_PROBES):
+        visit = tls_get(context, port, path, visit.session)
+        resumed += visit.reused
+    return f"{first.version} {first.cipher}, {resumed}/{RESUME_PROBES} reconnections resumed"
+
+
+def check_answer(url: str, work: Workload, site: Optional[Site] = None) -> None:
     """The server must give the workload's answer before it is measured."""
+    context = client_context(site) if site is not None and work.tls else None
     data, headers = None, {}
     if work.script == "post.lua":
         data, headers = b"x" * 102400, {"Content-Type": "application/octet-stream"}
@@ -378,7 +480,7 @@ def check_answer(url: str, work: Workload) -> None:
                              "", "y" * 102400, f"--{boundary}--", ""])).encode()
         headers = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
     request = urllib.request.Request(url, data=data, headers=headers)
-    with urllib.request.urlopen(request, timeout=20) as response:
+    with urllib.request.urlopen(request, timeout=20, context=context) as response:
         body = response.read()
     if response.status != 200 or work.expect not in body:
         raise RuntimeError(f"{url}: unexpected answer {response.status} {body[:120]!r}")
@@ -410,15 +512,19 @@ def measure(site: Site, work: Workload, server: str, opts: Options, round_no: in
     try:
         result.busy_before = bench.wait_until_quiet(max_wait=opts.quiet_wait)
         running = STARTERS[server](site, work, opts.workers, logs)
-        url = f"http://127.0.0.1:{running.port}{work.path(server)}"
-        check_answer(url, work)
+        url = work.url(server, running.port)
+        check_answer(url, work, site)
+        if work.tls:
+            result.tls = tls_session(site, running.port, work.path(server))
+        session = f"# TLS: {result.tls}\n" if result.tls else ""
         if opts.warmup:
             run_wrk(wrk_argv(url, work, opts, opts.warmup), opts.warmup, opts.timeout)
         argv = wrk_argv(url, work, opts, opts.duration)
         output = run_wrk(argv, opts.duration, opts.timeout)
         result.rss_kib = group_rss_kib(running.pgid)
         (opts.results / f"{tag}.txt").write_text(
-            f"# {' '.join(argv)}\n# CPU busy before: {result.busy_before:.0%}\n{output}")
+            f"# {' '.join(argv)}\n{session}# CPU busy before: {result.busy_before:.0%}\n"
+            f"{output}")
         parse_wrk(output, result)
     except (RuntimeError, OSError, subprocess.TimeoutExpired, AssertionError) as exc:
         result.error = f"{type(exc).__name__}: {exc}"[:300]
@@ -589,6 +695,14 @@ def workload_table(results: dict[str, list[Measured]]) -> tuple[str, list[tuple]
                 f"{f', non-2xx {r.non_2xx}' if r.non_2xx else ''} | {cell} | "
                 f"{verdict(value, target, r.server)} | {rounds} | {r.busy_before:.0%} |")
     return "\n".join(lines), chart
+
+
+def tls_table(results: dict[str, list[Measured]]) -> str:
+    rows = [f"| {name} | {r.server} | {r.tls} |" for name, measured in results.items()
+            for r in measured if r.tls]
+    if not rows:
+        return ""
+    return "\n".join(["| workload | server | negotiated, resumed |", "|---|---|---|", *rows])
 
 
 def many_table(rows: list[ManyResult]) -> str:
@@ -793,7 +907,8 @@ def main(argv: list[str]) -> int:
                           flush=True)
                     measured = measure(site, work, server, opts, round_no)
                     print(f"   {measured.rps:,.0f} req/s, p99 {measured.p99_ms:.2f} ms"
-                          f"{' ' + measured.error if measured.error else ''}", flush=True)
+                          f"{' ' + measured.error if measured.error else ''}"
+                          f"{'; ' + measured.tls if measured.tls else ''}", flush=True)
                     runs.setdefault((work.name, server), []).append(measured)
         for (name, _), measured_runs in runs.items():
             results.setdefault(name, []).append(median_of(measured_runs))
@@ -814,6 +929,13 @@ def main(argv: list[str]) -> int:
                              f"prefork-modpy vs peers, {started}, {opts.rounds} round(s), "
                              f"-d{opts.duration}s")
     report = [f"# Issue 16 suite, {started}", "", text, ""]
+    sessions = tls_table(results)
+    if sessions:
+        report += ["## HTTPS: what a default client negotiates", "",
+                   f"Protocol and suite, and how many of {RESUME_PROBES} reconnections "
+                   "resumed the previous session: wrk offers it on every new connection, so "
+                   "`https-close` measures resumed handshakes where the server resumes them "
+                   "and full ones elsewhere.", "", sessions, ""]
     if many:
         report += [f"## {opts.many:,} concurrent keep-alive connections",
                    "", "bench/manyconn.py opens them all (one GET each, KeepAliveTimeout 300 "

@@ -205,11 +205,18 @@ def _changed(cached: _Cached) -> bool:
     return _mtime(cached.path) != cached.mtime
 
 
+_MISSING = object()
+
+
 def resolve_object(module: types.ModuleType, dotted: str, arg: object = None,
                    silent: bool = False) -> object:
     """Walk `a.b.c` from `module`; when a parent on the way is a class, instantiate it
     with `arg` and continue from the instance (mod_python's resolve_object)."""
-    obj: object = module
+    if "." not in dotted:  # the usual `handler`: no class on the way to instantiate
+        obj = getattr(module, dotted, _MISSING)
+        if obj is not _MISSING:
+            return obj
+    obj = module
     parent: object = None
     for part in dotted.split("."):
         if parent is not None and isinstance(obj, type):

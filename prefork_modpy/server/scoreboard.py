@@ -37,6 +37,7 @@ _IDENTITY_AT = 8
 # times are monotonic.
 _ACTIVITY = struct.Struct("<BB6xdd")
 _ACTIVITY_AT = 32
+_HEARTBEAT = struct.Struct("<d")  # the activity's heartbeat alone (progress, heartbeat)
 _COUNTERS = struct.Struct("<QQQ")             # requests, bytes, rss in KiB
 _COUNTERS_AT = 56
 _REQUEST = struct.Struct("<16s48s240s")       # method, client, url
@@ -252,7 +253,7 @@ class WorkerSlot:
     def heartbeat(self) -> None:
         # A lone 8-byte float: written without the seqlock, a torn read only skews a
         # liveness check by a fraction of a second on weakly ordered CPUs.
-        struct.pack_into("<d", self.mem, self.base + _ACTIVITY_AT + 8, time.monotonic())
+        _HEARTBEAT.pack_into(self.mem, self.base + _ACTIVITY_AT + 8, time.monotonic())
 
     def progress(self, in_io: bool) -> None:
         """During a request: the handler made progress (a streamed batch, a file, a body
@@ -260,7 +261,7 @@ class WorkerSlot:
         becomes the time of the last progress, which the master's watchdog measures a
         stall from. Two plain stores, like heartbeat(): a torn read is harmless."""
         at = self.base + _ACTIVITY_AT
-        struct.pack_into("<d", self.mem, at + 8, time.monotonic())
+        _HEARTBEAT.pack_into(self.mem, at + 8, time.monotonic())
         self.mem[at + 1] = in_io
 
     def begin_request(self, method: str, url: str, client: str) -> None:

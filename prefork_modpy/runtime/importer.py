@@ -79,11 +79,13 @@ class ModuleCache:
             search = list(path) if path is not None else _search_path(directory)
             location = _find_source(name, search)
             cached = interp.modules.get((name, location))
-        else:
+            if cached is not None and not (autoreload and _changed(cached)):
+                interp.lookups[lookup_key] = cached
+                return cached.module
+        else:  # the usual request: found by its lookup key, already remembered
             location = cached.location
-        if cached is not None and not (autoreload and _changed(cached)):
-            interp.lookups[lookup_key] = cached
-            return cached.module
+            if not (autoreload and _changed(cached)):
+                return cached.module
         if log is not None:
             where = f" with path set to '{path}'" if path is not None else ""
             log(f"mod_python: (Re)importing module '{name}'{where}")

@@ -45,7 +45,7 @@ _REQUEST_AT = 80
 # activity and counters are adjacent: end_request writes both with one pack_into.
 _ACTIVITY_COUNTERS = struct.Struct("<BB6xddQQQ")
 assert _ACTIVITY_AT + _ACTIVITY.size == _COUNTERS_AT
-# The packed (method, client, url) of recent requests: a worker sees the same few again and
+# The encoded (method, client, url) of recent requests: a worker sees the same few again and
 # again (keep-alive clients, one URL), so their encoding is done once. Bounded: cleared
 # when full.
 _REQUEST_CACHE_SIZE = 256
@@ -218,7 +218,7 @@ class WorkerSlot:
     """The calling worker's own slot. Every method is one seqlocked write."""
 
     __slots__ = ("board", "mem", "base", "requests", "bytes", "rss_kb", "words", "seq_word",
-                 "packed_requests")
+                 "request_fields")
 
     def __init__(self, board: Scoreboard, index: int) -> None:
         self.board = board
@@ -231,7 +231,7 @@ class WorkerSlot:
         # inlined: two calls fewer per request).
         self.words = board.words
         self.seq_word = self.base // 8
-        self.packed_requests: dict[tuple[str, str, str], bytes] = {}
+        self.request_fields: dict[tuple[str, str, str], tuple[bytes, bytes, bytes]] = {}
 
     def booting(self, pid: int) -> None:
         base = self.base
@@ -268,15 +268,15 @@ class WorkerSlot:
         base = self.base
         now = time.monotonic()
         key = (method, client, url)
-        packed = self.packed_requests.get(key)
-        if packed is None:
-            if len(self.packed_requests) >= _REQUEST_CACHE_SIZE:
-                self.packed_requests.clear()
-            packed = self.packed_requests[key] = _REQUEST.pack(
-                _bytes(method, 16), _bytes(client, 48), _bytes(url, 240))
+        fields = self.request_fields.get(key)
+        if fields is None:
+            if len(self.request_fields) >= _REQUEST_CACHE_SIZE:
+                self.request_fields.clear()
+            fields = self.request_fields[key] = (_bytes(method, 16), _bytes(client, 48),
+                                                  _bytes(url, 240))
         words, word = self.words, self.seq_word
         words[word] += 1
-        self.mem[base + _REQUEST_AT:base + _REQUEST_AT + _REQUEST.size] = packed
+        _REQUEST.pack_into(self.mem, base + _REQUEST_AT, *fields)
         _ACTIVITY.pack_into(self.mem, base + _ACTIVITY_AT, BUSY, 0, now, now)
         words[word] += 1
 

@@ -58,6 +58,10 @@ SERVER_PHASES = ("PythonInitHandler", "PythonPostReadRequestHandler")
 # What _call answers for a silent (PythonHandlerModule) entry whose module lacks the phase.
 SKIPPED: Any = object()
 CONTENT_ONLY = frozenset({"PythonHandler", "PythonLogHandler", "PythonCleanupHandler"})
+# Bound of the per-worker caches of parsed request-targets and Host values (cleared when full).
+# Only short ones are kept, so a client sending long unique targets cannot grow a worker.
+TARGET_CACHE_SIZE = 4096
+CACHED_TARGET_LENGTH = 256
 
 
 class HandlerListEntry:
@@ -111,6 +115,10 @@ class Dispatcher:
         self.builtin_handlers: dict[str, BuiltinHandler] = {}
         self._hlists: dict[HandlerEntry, HandlerListEntry] = {}
         self._plans: dict[tuple[HandlerEntry, int], _ResolvePlan] = {}
+        # request-target -> (decoded URI, query, authority), and Host -> host name: pure
+        # functions of what the client sent, asked again by every keep-alive client.
+        self._targets: dict[str, tuple[str, Optional[str], Optional[str]]] = {}
+        self._host_names: dict[Optional[str], Optional[str]] = {}
         runtime.dispatcher = self  # req.internal_redirect() and filters come back here
         if self.config.types_config is not None:  # TypesConfig: that file's table only
             mime.use_types_config(self.config.types_config)
@@ -129,16 +137,31 @@ class Dispatcher:
             return None
 
     def _handle(self, raw: RawRequest) -> Optional[Request]:
-        try:
-            path, args, authority = translate.split_target(raw.target)
-            if path == "*":
-                self._answer_options_star(raw)
+        target = raw.target
+        known = self._targets.get(target)
+        if known is None:
+            try:
+                path, args, authority = translate.split_target(target)
+                if path == "*":
+                    self._answer_options_star(raw)
+                    return None
+                known = (translate.decode_path(path), args, authority)
+            except translate.HTTPError as exc:
+                self._send_bare_error(raw, exc.status)
                 return None
-            uri = translate.decode_path(path)
-        except translate.HTTPError as exc:
-            self._send_bare_error(raw, exc.status)
-            return None
-        hostname = translate.host_name(authority if authority is not None else raw.header("Host"))
+            if len(target) <= CACHED_TARGET_LENGTH:
+                if len(self._targets) >= TARGET_CACHE_SIZE:
+                    self._targets.clear()
+                self._targets[target] = known
+        uri, args, authority = known
+        host = authority if authority is not None else raw.header("Host")
+        hostname = self._host_names.get(host)
+        if hostname is None:
+            hostname = translate.host_name(host)
+            if host is not None and len(host) <= CACHED_TARGET_LENGTH:
+                if len(self._host_names) >= TARGET_CACHE_SIZE:
+                    self._host_names.clear()
+                self._host_names[host] = hostname
         config = self.config
         vhost = config.select_vhost(
             hostname, raw.local_addr if config.match_vhost_addresses else None)

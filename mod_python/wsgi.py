@@ -66,7 +66,7 @@ def handler(req: Any) -> int:
                       " declining.", apache.APLOG_WARNING)
         return apache.DECLINED
 
-    env = build_wsgi_env(req)
+    env = build_wsgi_env(req, options)
     if env is None:
         base = options.get("mod_python.wsgi.base_uri")
         req.log_error(f"WSGI handler: req.uri ({req.uri!r}) does not start with"
@@ -142,8 +142,10 @@ def load_script(path: str, autoreload: bool = True,
 
 # -- the environ ----------------------------------------------------------------------------
 
-def _base_uri(req: Any) -> str:
-    base = req.get_options().get("mod_python.wsgi.base_uri")
+def _base_uri(req: Any, options: Any = None) -> str:
+    if options is None:
+        options = req.get_options()
+    base = options.get("mod_python.wsgi.base_uri")
     if base is not None:
         if base.endswith("/"):
             raise ValueError("mod_python.wsgi.base_uri must not end with '/'")
@@ -154,10 +156,10 @@ def _base_uri(req: Any) -> str:
     return ""
 
 
-def build_wsgi_env(req: Any) -> Optional[dict[str, Any]]:
+def build_wsgi_env(req: Any, options: Any = None) -> Optional[dict[str, Any]]:
     """The WSGI environ of `req`, or None when the URI is outside the base URI (also
-    `req.build_wsgi_env()`)."""
-    base = _base_uri(req)
+    `req.build_wsgi_env()`). `options`: req.get_options() when the caller has it."""
+    base = _base_uri(req, options)
     uri = req.uri
     if not uri.startswith(base):
         return None

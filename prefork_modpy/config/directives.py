@@ -84,6 +84,16 @@ class HandlerEntry:
     dir_pattern: Optional[SearchPattern] = None  # a <DirectoryMatch>'s regex
     path: Optional[str] = None  # mod_python 3.x: a handler given as a file path
 
+    def __hash__(self) -> int:
+        """The fields' hash, as the dataclass would give it, computed once: the dispatcher
+        looks entries up several times per request (workers are forked: same hash seed)."""
+        cached = self.__dict__.get("_hash")
+        if cached is None:
+            cached = hash((self.token, self.module, self.obj, self.directory,
+                           self.is_location, self.silent, self.dir_pattern, self.path))
+            object.__setattr__(self, "_hash", cached)
+        return cached
+
 
 @dataclass(frozen=True)
 class SectionContext:

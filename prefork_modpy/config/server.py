@@ -179,6 +179,7 @@ class VirtualHost:
     _cache: dict = field(default_factory=dict, repr=False)
     _route_cache: dict = field(default_factory=dict, repr=False)
     _python_locations: Optional[list[Section]] = field(default=None, repr=False)
+    _python_location_cache: dict = field(default_factory=dict, repr=False)
 
     def effective_settings(self, filename: Optional[str], uri: str) -> DirSettings:
         """Merge server → Directory (shortest first, then regex) → Files → Location.
@@ -228,11 +229,17 @@ class VirtualHost:
     def location_has_python_handlers(self, uri: str) -> bool:
         """mod_python 3.4+: a Python*Handler written in a matching <Location> means the
         URI is never mapped to a file."""
+        known = self._python_location_cache.get(uri)
+        if known is not None:  # cached per URI, like effective_settings' routes
+            return known
         if self._python_locations is None:
             self._python_locations = [
                 section for section in self.sections
                 if section.kind == "location" and section.settings.has_python_handlers]
-        return any(section.matches_uri(uri) for section in self._python_locations)
+        answer = any(section.matches_uri(uri) for section in self._python_locations)
+        if len(self._python_location_cache) < 16384:
+            self._python_location_cache[uri] = answer
+        return answer
 
     def matching_sections(self, filename: Optional[str], uri: str) -> tuple[int, ...]:
         """The indexes of the sections that apply, in merge order (for the .htaccess walk)."""

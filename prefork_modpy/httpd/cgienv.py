@@ -130,18 +130,40 @@ def add_common_vars(req: RequestRec) -> None:
 def add_cgi_vars(req: RequestRec) -> None:
     """mod_python's add_cgi_vars: REQUEST_URI is req.uri (no query), SCRIPT_NAME is the
     URI without path_info; then the common variables."""
-    env = req.subprocess_env
-    env["GATEWAY_INTERFACE"] = "CGI/1.1"
-    env["SERVER_PROTOCOL"] = req.protocol
-    env["REQUEST_METHOD"] = req.method
-    env["QUERY_STRING"] = req.args if req.args is not None else ""
-    env["REQUEST_URI"] = req.uri
-    if not req.path_info:
-        env["SCRIPT_NAME"] = req.uri
+    uri, path_info = req.uri, req.path_info
+    pairs = [("GATEWAY_INTERFACE", "CGI/1.1"), ("SERVER_PROTOCOL", req.protocol),
+             ("REQUEST_METHOD", req.method),
+             ("QUERY_STRING", req.args if req.args is not None else ""), ("REQUEST_URI", uri)]
+    if not path_info:
+        pairs.append(("SCRIPT_NAME", uri))
     else:
-        env["SCRIPT_NAME"] = script_name(req.uri, req.path_info)
-        env["PATH_INFO"] = req.path_info
+        pairs.append(("SCRIPT_NAME", script_name(uri, path_info)))
+        pairs.append(("PATH_INFO", path_info))
+    env = req.subprocess_env
+    if not env:
+        # The usual case, nothing set before: the table is the CGI variables then the
+        # common ones, in that order, built in one go. No common variable is named like a
+        # CGI one, and a name twice among the common ones is set (replaced), as below.
+        common = common_vars(req)
+        names = {name for name, _ in common}
+        if len(names) == len(common):
+            fresh = Table._from_pairs([*_checked(pairs), *common])
+            env._entries, env._index = fresh._entries, fresh._index
+            return
+    for name, value in pairs:
+        env[name] = value
     add_common_vars(req)
+
+
+def _checked(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The CGI variables as the table's item assignment would store them (its string
+    check: mod_python's MP_ANYSTR_AS_STR)."""
+    if all(value.isascii() for _, value in pairs):
+        return pairs
+    check = Table()
+    for name, value in pairs:
+        check[name] = value
+    return check.items()
 
 
 def script_name(uri: str, path_info: str) -> str:

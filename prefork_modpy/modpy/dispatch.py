@@ -58,6 +58,10 @@ SERVER_PHASES = ("PythonInitHandler", "PythonPostReadRequestHandler")
 # What _call answers for a silent (PythonHandlerModule) entry whose module lacks the phase.
 SKIPPED: Any = object()
 CONTENT_ONLY = frozenset({"PythonHandler", "PythonLogHandler", "PythonCleanupHandler"})
+# Bound of the per-worker caches of parsed request-targets and Host values (cleared when full).
+# Only short ones are kept, so a client sending long unique targets cannot grow a worker.
+TARGET_CACHE_SIZE = 4096
+CACHED_TARGET_LENGTH = 256
 
 
 class HandlerListEntry:
@@ -72,6 +76,33 @@ class HandlerListEntry:
         self.silent = int(entry.silent)
 
 
+class _ResolvePlan:
+    """The per-directory directives `Dispatcher.resolve` reads for one handler entry."""
+
+    __slots__ = ("config", "interpreter", "per_directory", "python_path", "directory", "debug",
+                 "autoreload")
+
+    def __init__(self, entry: HandlerEntry, config: dict[str, str]) -> None:
+        self.config = config  # kept: the plan is valid for this very dict only
+        # Dispatcher.interpreter_name's choice where it does not depend on the request;
+        # None: the virtual host's ServerName.
+        name = config.get("PythonInterpreter") or None
+        self.per_directory = name is None and config.get("PythonInterpPerDirectory") == "1"
+        if name is None and config.get("PythonInterpPerDirective") == "1" and entry.directory:
+            name = entry.directory
+        self.interpreter = name
+        self.python_path = config.get("PythonPath")
+        self.directory = entry.directory if (self.python_path is None and entry.directory
+                                             and not entry.is_location) else None
+        self.debug = config.get("PythonDebug") == "1"
+        self.autoreload = config.get("PythonAutoReload") != "0"
+
+
+def _notice_log(req: Request) -> Callable[[str], None]:
+    """PythonDebug's "(Re)importing module" notes, at APLOG_NOTICE."""
+    return lambda msg: req.log_error(msg, apache.APLOG_NOTICE)
+
+
 class Dispatcher:
     """Serves requests for one worker with its runtime (config, module cache, logs)."""
 
@@ -83,6 +114,11 @@ class Dispatcher:
         # Content handlers built into the server, by handler name.
         self.builtin_handlers: dict[str, BuiltinHandler] = {}
         self._hlists: dict[HandlerEntry, HandlerListEntry] = {}
+        self._plans: dict[tuple[HandlerEntry, int], _ResolvePlan] = {}
+        # request-target -> (decoded URI, query, authority), and Host -> host name: pure
+        # functions of what the client sent, asked again by every keep-alive client.
+        self._targets: dict[str, tuple[str, Optional[str], Optional[str]]] = {}
+        self._host_names: dict[Optional[str], Optional[str]] = {}
         runtime.dispatcher = self  # req.internal_redirect() and filters come back here
         if self.config.types_config is not None:  # TypesConfig: that file's table only
             mime.use_types_config(self.config.types_config)
@@ -101,16 +137,31 @@ class Dispatcher:
             return None
 
     def _handle(self, raw: RawRequest) -> Optional[Request]:
-        try:
-            path, args, authority = translate.split_target(raw.target)
-            if path == "*":
-                self._answer_options_star(raw)
+        target = raw.target
+        known = self._targets.get(target)
+        if known is None:
+            try:
+                path, args, authority = translate.split_target(target)
+                if path == "*":
+                    self._answer_options_star(raw)
+                    return None
+                known = (translate.decode_path(path), args, authority)
+            except translate.HTTPError as exc:
+                self._send_bare_error(raw, exc.status)
                 return None
-            uri = translate.decode_path(path)
-        except translate.HTTPError as exc:
-            self._send_bare_error(raw, exc.status)
-            return None
-        hostname = translate.host_name(authority if authority is not None else raw.header("Host"))
+            if len(target) <= CACHED_TARGET_LENGTH:
+                if len(self._targets) >= TARGET_CACHE_SIZE:
+                    self._targets.clear()
+                self._targets[target] = known
+        uri, args, authority = known
+        host = authority if authority is not None else raw.header("Host")
+        hostname = self._host_names.get(host)
+        if hostname is None:
+            hostname = translate.host_name(host)
+            if host is not None and len(host) <= CACHED_TARGET_LENGTH:
+                if len(self._host_names) >= TARGET_CACHE_SIZE:
+                    self._host_names.clear()
+                self._host_names[host] = hostname
         config = self.config
         vhost = config.select_vhost(
             hostname, raw.local_addr if config.match_vhost_addresses else None)
@@ -428,23 +479,41 @@ class Dispatcher:
 
     def resolve(self, req: Request, entry: HandlerEntry, config: dict[str, str],
                 arg: Any = None) -> Any:
-        """The handler (or filter) object of `entry`, imported in its interpreter."""
+        """The handler (or filter) object of `entry`, imported in its interpreter: every
+        request goes through the module cache (PythonAutoReload's check) and walks the
+        object's name, as mod_python's resolve_object does."""
         runtime = self.runtime
-        interp = self.enter_interpreter(req, entry, config)
-        python_path = config.get("PythonPath")
-        directory = None
-        if python_path is not None:
-            runtime.modules.apply_python_path(interp, python_path)
-        elif entry.directory and not entry.is_location:
-            directory = entry.directory
-            runtime.prepend_sys_path(directory)
-        log = req.log_error if config.get("PythonDebug") == "1" else None
-        module = runtime.modules.import_module(
-            interp, entry.module, autoreload=config.get("PythonAutoReload") != "0",
-            log=(lambda msg: log(msg, apache.APLOG_NOTICE)) if log else None,
-            directory=directory)
+        plan = self._plan(entry, config)
+        if plan.per_directory:  # PythonInterpPerDirectory: the file decides, per request
+            interp = self.enter_interpreter(req, entry, config)
+        else:
+            interp = self._enter(req, plan.interpreter or req.vhost.server_name, runtime)
+        if plan.python_path is not None:
+            runtime.modules.apply_python_path(interp, plan.python_path)
+        elif plan.directory is not None:
+            runtime.prepend_sys_path(plan.directory)
+        log = _notice_log(req) if plan.debug else None
+        module = runtime.modules.import_module(interp, entry.module, autoreload=plan.autoreload,
+                                               log=log, directory=plan.directory)
         return resolve_object(module, entry.obj, arg=req if arg is None else arg,
                               silent=entry.silent)
+
+    def _plan(self, entry: HandlerEntry, config: dict[str, str]) -> _ResolvePlan:
+        """What `config` says about importing `entry`, read once per (entry, config) rather
+        than five dictionary lookups per request."""
+        key = (entry, id(config))
+        plan = self._plans.get(key)
+        if plan is None or plan.config is not config:
+            if len(self._plans) >= 4096:  # .htaccess settings may come and go: bounded
+                self._plans.clear()
+            plan = self._plans[key] = _ResolvePlan(entry, config)
+        return plan
+
+    def _enter(self, req: Request, name: str, runtime: Runtime) -> Any:
+        if name != runtime.entered:  # -- named interpreters: another namespace to install
+            runtime.enter_interpreter(name)
+        req.interpreter_name = runtime.interpreter = name
+        return runtime.modules.interpreter(name)
 
     def interpreter_name(self, req: Request, entry: HandlerEntry,
                          config: dict[str, str]) -> str:
@@ -465,12 +534,7 @@ class Dispatcher:
     def enter_interpreter(self, req: Request, entry: HandlerEntry,
                           config: dict[str, str]) -> Any:
         """Switch to the handler's interpreter (apache.interpreter follows it)."""
-        name = self.interpreter_name(req, entry, config)
-        runtime = self.runtime
-        if name != runtime.entered:  # -- named interpreters: another namespace to install
-            runtime.enter_interpreter(name)
-        req.interpreter_name = runtime.interpreter = name
-        return runtime.modules.interpreter(name)
+        return self._enter(req, self.interpreter_name(req, entry, config), self.runtime)
 
     def report_error(self, req: Request, phase: str, token: str, exc: BaseException,
                      debug: bool) -> int:

@@ -134,11 +134,11 @@ class Request(RequestRec):
 
     def get_config(self) -> Table:
         settings = self.per_dir_config
-        return Table(settings.python_config if settings else {})
+        return _table_of(settings.python_config if settings else {}, purge=False)
 
     def get_options(self) -> Table:
         settings = self.per_dir_config
-        return purge_empty(Table(settings.options if settings else {}))
+        return _table_of(settings.options if settings else {}, purge=True)
 
     def get_addhandler_exts(self) -> str:
         """The AddHandler extensions that map to mod_python here, e.g. 'py '."""
@@ -347,6 +347,24 @@ class Request(RequestRec):
         if not isinstance(new_uri, str):
             raise TypeError("internal_redirect() argument must be str")
         self.runtime.dispatcher.internal_redirect(self, new_uri)
+
+
+# The tables get_config()/get_options() copy, built (and validated) once per settings dict:
+# id -> (the dict, its table). The dicts belong to the loaded config and are not changed
+# after it is read; holding them keeps their ids from being reused. Bounded (.htaccess).
+_tables: dict[tuple[int, bool], tuple[dict, Table]] = {}
+
+
+def _table_of(mapping: dict[str, str], purge: bool) -> Table:
+    """A fresh table of `mapping` (a handler may change its copy, as in mod_python)."""
+    key = (id(mapping), purge)
+    known = _tables.get(key)
+    if known is None or known[0] is not mapping:
+        if len(_tables) >= 1024:
+            _tables.clear()
+        table = Table(mapping)
+        known = _tables[key] = (mapping, purge_empty(table) if purge else table)
+    return known[1].copy()
 
 
 Request.__name__ = Request.__qualname__ = "mp_request"

@@ -79,11 +79,13 @@ class ModuleCache:
             search = list(path) if path is not None else _search_path(directory)
             location = _find_source(name, search)
             cached = interp.modules.get((name, location))
-        else:
+            if cached is not None and not (autoreload and _changed(cached)):
+                interp.lookups[lookup_key] = cached
+                return cached.module
+        else:  # the usual request: found by its lookup key, already remembered
             location = cached.location
-        if cached is not None and not (autoreload and _changed(cached)):
-            interp.lookups[lookup_key] = cached
-            return cached.module
+            if not (autoreload and _changed(cached)):
+                return cached.module
         if log is not None:
             where = f" with path set to '{path}'" if path is not None else ""
             log(f"mod_python: (Re)importing module '{name}'{where}")
@@ -205,11 +207,18 @@ def _changed(cached: _Cached) -> bool:
     return _mtime(cached.path) != cached.mtime
 
 
+_MISSING = object()
+
+
 def resolve_object(module: types.ModuleType, dotted: str, arg: object = None,
                    silent: bool = False) -> object:
     """Walk `a.b.c` from `module`; when a parent on the way is a class, instantiate it
     with `arg` and continue from the instance (mod_python's resolve_object)."""
-    obj: object = module
+    if "." not in dotted:  # the usual `handler`: no class on the way to instantiate
+        obj = getattr(module, dotted, _MISSING)
+        if obj is not _MISSING:
+            return obj
+    obj = module
     parent: object = None
     for part in dotted.split("."):
         if parent is not None and isinstance(obj, type):

@@ -176,6 +176,8 @@ class Response:
         """httpd's core output: the first batch carries the head (complete unless
         `streaming`); later ones are body bytes. A streamed batch is progress the watchdog
         sees (Runtime.progress); a complete response is one bounded write."""
+        if not body and self.streaming:
+            return  # the head went out already and there is nothing to add
         progress = rec.runtime.progress if streaming else None
         if progress is None:
             self._send(rec, body, streaming)

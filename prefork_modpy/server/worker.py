@@ -104,6 +104,7 @@ class Worker:
         self.runtime: Optional[Runtime] = None
         self.engine: Optional[_core.Engine] = None
         self.proxies = proxies_of(config)
+        self.has_proxies = bool(self.proxies)  # asked per request: decided once
         self.access_log: Optional[AccessLogger] = None
 
     # -- life -----------------------------------------------------------------------------
@@ -200,15 +201,16 @@ class Worker:
 
     def _handle(self, dispatcher: Dispatcher, raw: Any, closing: bool) -> None:
         slot = self.slot
-        if self.proxies:
+        if self.has_proxies:
             client = self.proxies.client_of(raw)
             if client is not None:
                 raw = ProxiedRequest(raw, client)
             raw = with_forwarded_scheme(raw, self.proxies)  # -- forwardedproto --
-        slot.begin_request(raw.method, raw.target, raw.remote_addr[0])
+        method, target = raw.method, raw.target
+        slot.begin_request(method, target, raw.remote_addr[0])
         # For the Timeout report: read now, as the signal may arrive while the request
         # object is inside one of its own (Rust) calls and cannot be read.
-        self.serving = f"{raw.method} {raw.target}"
+        self.serving = f"{method} {target}"
         self.busy = True
         if closing or self.stopping:
             # Draining or recycling: the response says `Connection: close`.

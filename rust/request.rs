@@ -468,6 +468,16 @@ impl RawRequest {
     fn tls(&self) -> Option<(String, String, Option<String>)> {
         self.tls.clone()
     }
+    /// (SSL_CLIENT_VERIFY, the client's certificate chain in DER, its own first) of a TLS
+    /// connection; None for plain HTTP.
+    #[getter]
+    fn tls_client<'py>(
+        &mut self,
+        py: Python<'py>,
+    ) -> Option<(&'static str, Vec<Bound<'py, PyBytes>>)> {
+        let (verdict, chain) = self.session()?.client();
+        Some((verdict, chain.iter().map(|der| PyBytes::new(py, der)).collect()))
+    }
     /// 1 for the first request on this connection, 2 for the next, ...
     #[getter]
     fn keepalive_count(&self) -> u32 {

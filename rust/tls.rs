@@ -23,10 +23,15 @@ use pyo3::prelude::*;
 #[allow(deprecated)]
 use rustls::crypto::ring::default_provider;
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use rustls::server::{ClientHello, ResolvesServerCert};
+use rustls::client::danger::HandshakeSignatureValid;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, UnixTime};
+use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
+use rustls::server::{ClientHello, ResolvesServerCert, WebPkiClientVerifier};
 use rustls::sign::CertifiedKey;
-use rustls::{ServerConfig, ServerConnection};
+use rustls::{
+    CertificateError, DigitallySignedStruct, DistinguishedName, RootCertStore, ServerConfig,
+    ServerConnection, SignatureScheme,
+};
 
 use crate::pyio::drive;
 use crate::sys::{self, ReadOutcome};
@@ -140,26 +145,222 @@ fn protocol_versions(names: &[String]) -> PyResult<Vec<&'static rustls::Supporte
         .collect()
 }
 
+/// SSLVerifyClient's levels that ask for a certificate (`none` asks for nothing).
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum VerifyMode {
+    /// `optional`: a certificate may be sent; one that is sent must verify.
+    Optional,
+    /// `require`: the handshake fails without a certificate that verifies.
+    Require,
+    /// `optional_no_ca`: a certificate whose issuer is unknown passes (SSL_CLIENT_VERIFY
+    /// GENEROUS); other failures (expired, bad signature) still end the handshake.
+    OptionalNoCa,
+}
+
+fn verify_mode(name: &str) -> PyResult<Option<VerifyMode>> {
+    match name {
+        "none" => Ok(None),
+        "optional" => Ok(Some(VerifyMode::Optional)),
+        "require" => Ok(Some(VerifyMode::Require)),
+        "optional_no_ca" => Ok(Some(VerifyMode::OptionalNoCa)),
+        other => Err(bad(format!("unknown SSLVerifyClient level {other}"))),
+    }
+}
+
+/// SSLVerifyClient + SSLCACertificateFile/Path + SSLVerifyDepth: rustls' own WebPKI verifier
+/// decides (so its alerts are rustls' standard ones), then the path it verifies is held to
+/// SSLVerifyDepth as ssl_callback_SSLVerify does (`errdepth > depth`: the trust anchor sits
+/// at depth intermediates + 1).
+#[derive(Debug)]
+pub struct ClientAuth {
+    webpki: Arc<dyn ClientCertVerifier>,
+    roots: Arc<RootCertStore>,
+    mode: VerifyMode,
+    depth: usize,
+}
+
+impl ClientAuth {
+    fn new(mode: VerifyMode, ca_files: &[String], depth: usize) -> PyResult<Self> {
+        let mut roots = RootCertStore::empty();
+        for path in ca_files {
+            for cert in read_certs(path)? {
+                roots.add(cert).map_err(|e| bad(format!("{path}: unusable CA certificate: {e}")))?;
+            }
+        }
+        if roots.is_empty() {
+            return Err(bad("SSLVerifyClient needs SSLCACertificateFile or \
+                            SSLCACertificatePath (no CA certificate to verify against)"
+                .into()));
+        }
+        let roots = Arc::new(roots);
+        let builder =
+            WebPkiClientVerifier::builder_with_provider(roots.clone(), Arc::new(ring_provider()));
+        let builder =
+            if mode == VerifyMode::Require { builder } else { builder.allow_unauthenticated() };
+        let webpki = builder.build().map_err(|e| bad(format!("SSLVerifyClient: {e}")))?;
+        Ok(ClientAuth { webpki, roots, mode, depth })
+    }
+
+    /// The full check: WebPKI against the CA certificates, then the depth of the path.
+    fn check(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> Result<(), rustls::Error> {
+        self.webpki.verify_client_cert(end_entity, intermediates, now)?;
+        let cert = webpki::EndEntityCert::try_from(end_entity)
+            .map_err(|_| rustls::Error::InvalidCertificate(CertificateError::BadEncoding))?;
+        let algorithms = ring_provider().signature_verification_algorithms;
+        let depth = self.depth;
+        let within_depth = move |path: &webpki::VerifiedPath<'_>| {
+            if path.intermediate_certificates().count() + 1 > depth {
+                Err(webpki::Error::MaximumPathDepthExceeded)
+            } else {
+                Ok(())
+            }
+        };
+        cert.verify_for_usage(
+            algorithms.all,
+            &self.roots.roots,
+            intermediates,
+            now,
+            webpki::KeyUsage::client_auth(),
+            None,
+            Some(&within_depth),
+        )
+        .map(|_| ())
+        .map_err(|e| {
+            rustls::Error::InvalidCertificate(CertificateError::Other(rustls::OtherError(
+                Arc::new(e),
+            )))
+        })
+    }
+
+    /// mod_ssl's SSL_CLIENT_VERIFY for a session whose handshake completed: NONE without a
+    /// certificate, SUCCESS when it verifies, GENEROUS when optional_no_ca let it through.
+    fn verdict(&self, chain: Option<&[CertificateDer<'_>]>) -> &'static str {
+        match chain {
+            Some([end_entity, intermediates @ ..]) => {
+                match self.check(end_entity, intermediates, UnixTime::now()) {
+                    Ok(()) => "SUCCESS",
+                    Err(_) => "GENEROUS",
+                }
+            }
+            _ => "NONE",
+        }
+    }
+}
+
+/// optional_no_ca's tolerance (ssl_verify_error_is_optional): an issuer the CA
+/// certificates do not know; an expired or malformed certificate still fails.
+fn issuer_unknown(err: &rustls::Error) -> bool {
+    matches!(
+        err,
+        rustls::Error::InvalidCertificate(
+            CertificateError::UnknownIssuer | CertificateError::Other(_)
+        )
+    )
+}
+
+impl ClientCertVerifier for ClientAuth {
+    fn offer_client_auth(&self) -> bool {
+        true
+    }
+
+    fn client_auth_mandatory(&self) -> bool {
+        self.mode == VerifyMode::Require
+    }
+
+    fn root_hint_subjects(&self) -> &[DistinguishedName] {
+        self.webpki.root_hint_subjects()
+    }
+
+    fn verify_client_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> Result<ClientCertVerified, rustls::Error> {
+        match self.check(end_entity, intermediates, now) {
+            Ok(()) => Ok(ClientCertVerified::assertion()),
+            Err(e) if self.mode == VerifyMode::OptionalNoCa && issuer_unknown(&e) => {
+                within_validity(end_entity, now)?;
+                Ok(ClientCertVerified::assertion())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.webpki.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.webpki.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.webpki.supported_verify_schemes()
+    }
+}
+
+/// An unverifiable (unknown issuer) certificate under optional_no_ca must still be within
+/// its validity period, as OpenSSL checks it after the issuer error mod_ssl forgives.
+fn within_validity(end_entity: &CertificateDer<'_>, now: UnixTime) -> Result<(), rustls::Error> {
+    use x509_parser::prelude::{FromDer, X509Certificate};
+    let (_, cert) = X509Certificate::from_der(end_entity)
+        .map_err(|_| rustls::Error::InvalidCertificate(CertificateError::BadEncoding))?;
+    let now = i64::try_from(now.as_secs()).unwrap_or(i64::MAX);
+    let validity = cert.validity();
+    if now < validity.not_before.timestamp() {
+        return Err(rustls::Error::InvalidCertificate(CertificateError::NotValidYet));
+    }
+    if now > validity.not_after.timestamp() {
+        return Err(rustls::Error::InvalidCertificate(CertificateError::Expired));
+    }
+    Ok(())
+}
+
 /// The TLS configuration of one listening address, built once in the master (key files are
 /// read there, before any privilege drop) and inherited by the workers.
 #[pyclass(module = "prefork_modpy._core", frozen)]
 pub struct TlsContext {
     pub config: Arc<ServerConfig>,
+    /// SSLVerifyClient's verifier, when the address asks for client certificates.
+    client_auth: Option<Arc<ClientAuth>>,
 }
 
 #[pymethods]
 impl TlsContext {
     /// TlsContext(sites, protocols): `sites` is `[(names, cert_file, key_file, chain_file or
     /// None)]`, the first being the default host; `protocols` a subset of
-    /// `["TLSv1.2", "TLSv1.3"]`. ValueError names the file and what is wrong with it.
+    /// `["TLSv1.2", "TLSv1.3"]`; `verify`: SSLVerifyClient's level against the CA
+    /// certificates in `ca_files` with SSLVerifyDepth `depth`. ValueError names the file and
+    /// what is wrong with it.
     #[new]
-    #[pyo3(signature = (sites, protocols, suites = None, honor_order = false, tickets = true))]
+    #[pyo3(signature = (sites, protocols, suites = None, honor_order = false, tickets = true,
+                        verify = "none", ca_files = Vec::new(), depth = 1))]
+    #[allow(clippy::too_many_arguments)]
     fn new(
         sites: Vec<(Vec<String>, String, String, Option<String>)>,
         protocols: Vec<String>,
         suites: Option<Vec<String>>,
         honor_order: bool,
         tickets: bool,
+        verify: &str,
+        ca_files: Vec<String>,
+        depth: usize,
     ) -> PyResult<Self> {
         if sites.is_empty() {
             return Err(bad("no certificate".into()));
@@ -175,11 +376,18 @@ impl TlsContext {
         if let Some(names) = &suites {
             provider.cipher_suites = chosen_suites(&provider.cipher_suites, names)?;
         }
-        let mut config = ServerConfig::builder_with_provider(Arc::new(provider))
+        let client_auth = match verify_mode(verify)? {
+            Some(mode) => Some(Arc::new(ClientAuth::new(mode, &ca_files, depth)?)),
+            None => None,
+        };
+        let builder = ServerConfig::builder_with_provider(Arc::new(provider))
             .with_protocol_versions(&versions)
-            .map_err(|e| bad(format!("SSLProtocol: {e}")))?
-            .with_no_client_auth()
-            .with_cert_resolver(Arc::new(BySni { sites: loaded }));
+            .map_err(|e| bad(format!("SSLProtocol: {e}")))?;
+        let builder = match &client_auth {
+            Some(auth) => builder.with_client_cert_verifier(auth.clone()),
+            None => builder.with_no_client_auth(),
+        };
+        let mut config = builder.with_cert_resolver(Arc::new(BySni { sites: loaded }));
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
         config.ignore_client_order = honor_order;
         if tickets {
@@ -189,13 +397,16 @@ impl TlsContext {
             config.ticketer =
                 rustls::crypto::ring::Ticketer::new().map_err(|e| bad(format!("tickets: {e}")))?;
         }
-        Ok(TlsContext { config: Arc::new(config) })
+        Ok(TlsContext { config: Arc::new(config), client_auth })
     }
 }
 
 /// One connection's TLS session.
 pub struct Session {
     conn: ServerConnection,
+    client_auth: Option<Arc<ClientAuth>>,
+    /// SSL_CLIENT_VERIFY, worked out once after the handshake.
+    verdict: Option<&'static str>,
     /// No byte received yet (the plain-HTTP check looks at the first one).
     fresh: bool,
     /// The engine watches the socket for writability (handshake output was blocked).
@@ -221,7 +432,15 @@ pub enum Got {
 impl Session {
     pub fn new(ctx: &TlsContext) -> Option<Box<Self>> {
         let conn = ServerConnection::new(ctx.config.clone()).ok()?;
-        Some(Box::new(Session { conn, fresh: true, out_armed: false, last_read: 0 }))
+        let client_auth = ctx.client_auth.clone();
+        Some(Box::new(Session {
+            conn,
+            client_auth,
+            verdict: None,
+            fresh: true,
+            out_armed: false,
+            last_read: 0,
+        }))
     }
 
     /// The handshake is not complete yet.
@@ -254,6 +473,20 @@ impl Session {
             .unwrap_or_default()
             .to_string();
         (protocol, cipher)
+    }
+
+    /// The client's certificate chain (its own first, DER) and mod_ssl's SSL_CLIENT_VERIFY
+    /// for it: NONE, SUCCESS or GENEROUS.
+    pub fn client(&mut self) -> (&'static str, Vec<Vec<u8>>) {
+        let chain = self.conn.peer_certificates();
+        let certs = chain.map(|c| c.iter().map(|d| d.as_ref().to_vec()).collect());
+        let verdict = match (&self.verdict, &self.client_auth) {
+            (Some(v), _) => v,
+            (None, Some(auth)) => auth.verdict(chain),
+            (None, None) => "NONE",
+        };
+        self.verdict = Some(verdict);
+        (verdict, certs.unwrap_or_default())
     }
 
     /// Feed received TLS bytes to the session and append the plaintext to `out`.

@@ -204,8 +204,9 @@ _add("mod_filter", Status.REFUSED, "only AddOutputFilterByType DEFLATE is implem
      "AddOutputFilterByType DEFLATE", "FilterDeclare", "FilterProvider", "FilterChain",
      "FilterProtocol", "FilterTrace")
 
-# -- mod_ssl: SSLEngine, SSLCertificate(Key|Chain)File and SSLProtocol are implemented
-# (config/ssl.py); these are not --
+# -- mod_ssl: SSLEngine, SSLCertificate(Key|Chain)File, SSLProtocol, SSLVerifyClient,
+# SSLVerifyDepth, SSLCACertificate(File|Path) and SSLOptions are implemented
+# (config/ssl.py, config/directives.py); these are not --
 _add("mod_ssl", Status.ACCEPTED, "rustls draws its randomness from the kernel (getrandom); "
      "there is no pool to seed", "", "SSLRandomSeed")
 _add("mod_ssl", Status.ACCEPTED, "only `builtin` is accepted, and no pass phrase is ever "
@@ -215,13 +216,6 @@ _add("mod_ssl", Status.ACCEPTED, "rustls keeps an in-memory session cache per wo
      "sessions); resumption across workers is by session tickets (SSLSessionTickets on, the "
      "default: one ticket key made by the master for all workers)", "",
      "SSLSessionCache", "SSLSessionCacheTimeout")
-_add("mod_ssl", Status.REFUSED, "client certificates are not implemented yet (issue 14's "
-     "remainder)", "authenticate in a PythonAuthenHandler, or verify client certificates in "
-     "a TLS proxy in front", "SSLVerifyClient", "SSLVerifyDepth", "SSLCACertificateFile",
-     "SSLCACertificatePath")
-_add("mod_ssl", Status.REFUSED, "SSL_* environment variables and exported certificates are "
-     "not implemented yet (req.ssl_var_lookup reads HTTPS, SSL_PROTOCOL, SSL_CIPHER and "
-     "SSL_SERVER_S_DN)", "call req.ssl_var_lookup in the handler", "SSLOptions")
 _add("mod_ssl", Status.REFUSED, "SSLRequire's expressions are not implemented (SSLRequireSSL "
      "is)", "use SSLRequireSSL, or check req.ssl_var_lookup() in the handler", "SSLRequire")
 _add("mod_ssl", Status.REFUSED, "OCSP stapling, crypto devices, TLS compression and TLS to "

@@ -11,6 +11,7 @@ load: server/tls.py) or know requests (httpd/ssl.py does).
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Optional
@@ -48,18 +49,26 @@ class SSLHost:
     honor_order: Optional[bool] = None
     cipher_where: str = ""
     tickets: Optional[bool] = None  # SSLSessionTickets (default on, as httpd)
+    # -- client certificates: SSLVerifyDepth, SSLCACertificateFile/Path (SSLVerifyClient is
+    # a per-directory setting: DirSettings.ssl_verify) --
+    verify_depth: Optional[int] = None
+    ca_file: Optional[str] = None
+    ca_path: Optional[str] = None
+    ca_where: str = ""
 
     def merged_over(self, base: SSLHost) -> SSLHost:
         """ssl_config_server_merge: what this host sets wins, the rest is the base's."""
         fields = {name: getattr(self, name) if getattr(self, name) is not None
                   else getattr(base, name)
                   for name in ("engine", "cert_file", "key_file", "chain_file", "protocols",
-                               "ciphers12", "ciphers13", "honor_order", "tickets")}
+                               "ciphers12", "ciphers13", "honor_order", "tickets",
+                               "verify_depth", "ca_file", "ca_path")}
         return replace(self, **fields,
                        engine_where=self.engine_where or base.engine_where,
                        cert_where=self.cert_where or base.cert_where,
                        protocol_where=self.protocol_where or base.protocol_where,
-                       cipher_where=self.cipher_where or base.cipher_where)
+                       cipher_where=self.cipher_where or base.cipher_where,
+                       ca_where=self.ca_where or base.ca_where)
 
     @property
     def suites(self) -> Optional[tuple[str, ...]]:
@@ -147,6 +156,11 @@ class TlsAddress:
     suites: Optional[tuple[str, ...]] = None  # rustls names in order; None: its defaults
     honor_order: bool = False  # SSLHonorCipherOrder: the server's order wins
     tickets: bool = True  # SSLSessionTickets
+    # SSLVerifyClient at the TLS level (none, optional, require, optional_no_ca), the CA
+    # certificate files it verifies against and SSLVerifyDepth.
+    verify: str = "none"
+    ca_files: tuple[str, ...] = ()
+    verify_depth: int = 1
 
 
 def _set(host: VirtualHost, **changes: Any) -> None:
@@ -254,7 +268,43 @@ def _protocols(_builder: object, _host: VirtualHost, node: Node) -> None:
                                    "it); write Protocols http/1.1 or remove the line")
 
 
+def _verify_depth(_builder: object, host: VirtualHost, node: Node) -> None:
+    value = _one(node)
+    if not value.isdigit():
+        raise ConfigError.at(node, "SSLVerifyDepth: Invalid argument: a number of "
+                                   "certificates (0 or more)")
+    _set(host, verify_depth=int(value))
+
+
+def _ca_setter(field_name: str) -> Callable[[object, VirtualHost, Node], None]:
+    """SSLCACertificateFile (one PEM file of CA certificates) / SSLCACertificatePath (a
+    directory whose files are CA certificates)."""
+    def apply(builder: Any, host: VirtualHost, node: Node) -> None:
+        path = builder.resolve_path(_one(node))
+        is_dir = field_name == "ca_path"
+        if not (os.path.isdir(path) if is_dir else os.path.isfile(path)):
+            kind = "directory" if is_dir else "file"
+            raise ConfigError.at(node, f"{node.name}: {path} is not an existing {kind}")
+        _set(host, **{field_name: path}, ca_where=node.where)
+    return apply
+
+
+def ca_files(ssl: SSLHost) -> tuple[str, ...]:
+    """The PEM files of the CA certificates: SSLCACertificateFile, then each file of
+    SSLCACertificatePath (OpenSSL reads its hash links; the files themselves here)."""
+    files = [ssl.ca_file] if ssl.ca_file else []
+    if ssl.ca_path:
+        for name in sorted(os.listdir(ssl.ca_path)):
+            path = os.path.join(ssl.ca_path, name)
+            if os.path.isfile(path) and not os.path.islink(path):
+                files.append(path)
+    return tuple(files)
+
+
 HOST_DIRECTIVES: dict[str, Callable[[object, VirtualHost, Node], None]] = {
+    "sslverifydepth": _verify_depth,
+    "sslcacertificatefile": _ca_setter("ca_file"),
+    "sslcacertificatepath": _ca_setter("ca_path"),
     "sslsessiontickets": _session_tickets,
     "protocols": _protocols,
     "sslciphersuite": _cipher_suite,
@@ -344,10 +394,67 @@ def plan(config: ServerConfig) -> tuple[TlsAddress, ...]:
                               "address has one setting")
         suites, honor_order, tickets = ciphers.pop()
         assert on[0].ssl is not None
+        verify, cas, depth = _client_auth(config, address, on)
         found.append(TlsAddress(address, tuple(_site(host) for host in on),
                                 protocols.pop(), on[0].ssl.engine_where, suites, honor_order,
-                                tickets))
+                                tickets, verify, cas, depth))
     return tuple(found)
+
+
+# -- SSLVerifyClient --
+# The order of strictness at the TLS level: the handshake asks as the strictest says.
+_ASK_ORDER = ("none", "optional_no_ca", "optional", "require")
+
+
+def _host_verify(config: ServerConfig, host: VirtualHost) -> tuple[str, str]:
+    """(level, where) of SSLVerifyClient at the host's top level (a <VirtualHost> inherits
+    the main server's)."""
+    for settings in (host.settings, config.main.settings):
+        if settings.ssl_verify is not None:
+            return settings.ssl_verify, settings.ssl_verify_where
+    return "none", ""
+
+
+def _handshake_ask(config: ServerConfig, host: VirtualHost) -> tuple[str, str]:
+    """What the handshake asks for this host: its own level, or, when one of its sections
+    says SSLVerifyClient (httpd renegotiates there; rustls cannot), at least `optional`
+    (optional_no_ca if that is what the sections say), enforced per request."""
+    level, where = _host_verify(config, host)
+    if level == "require":
+        return level, where
+    inherited = config.main.sections if host is not config.main else []
+    for section in (*host.sections, *inherited):
+        inner = section.settings.ssl_verify
+        if inner in ("require", "optional") and _ASK_ORDER.index(level) < 2:
+            level, where = "optional", section.settings.ssl_verify_where
+        elif inner == "optional_no_ca" and level == "none":
+            level, where = inner, section.settings.ssl_verify_where
+    return level, where
+
+
+def _client_auth(config: ServerConfig, address: tuple[str, int],
+                 hosts: list[VirtualHost]) -> tuple[str, tuple[str, ...], int]:
+    """(level, CA files, depth) of one TLS address: its hosts must agree (rustls verifies
+    with one configuration per address, chosen before SNI is read)."""
+    asks = {}
+    for host in hosts:
+        level, where = _handshake_ask(config, host)
+        ssl = host.ssl
+        assert ssl is not None
+        cas = ca_files(ssl) if level != "none" else ()
+        if level != "none" and not cas:
+            raise ConfigError(f"{where}: SSLVerifyClient {level} for {host.server_name} "
+                              "needs SSLCACertificateFile or SSLCACertificatePath (mod_ssl: "
+                              "\"Required CA certificates not configured\")")
+        depth = ssl.verify_depth if ssl.verify_depth is not None else 1
+        asks[(level, cas, depth if level != "none" else 1)] = where or ssl.ca_where
+    if len(asks) > 1:
+        where = next(w for w in asks.values() if w)
+        raise ConfigError(f"{where}: the hosts of {address[0]}:{address[1]} differ in "
+                          "SSLVerifyClient/SSLCACertificate*/SSLVerifyDepth; the TLS "
+                          "handshake asks for a client certificate one way per address "
+                          "(rustls chooses its verifier before SNI is read)")
+    return next(iter(asks))
 
 
 # -- SSLCipherSuite / SSLHonorCipherOrder --

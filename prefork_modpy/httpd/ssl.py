@@ -1,17 +1,21 @@
 """mod_ssl's view of a request on a TLS connection (rust/tls.rs terminates the TLS).
 
 Owns: `req.ssl_var_lookup`'s variables (ssl_var_lookup: HTTPS, SSL_PROTOCOL, SSL_CIPHER,
-SSL_SERVER_S_DN, SSL_TLS_SNI), and ssl_hook_ReadReq's check that the Host header names a
-host the TLS handshake's (SNI) certificate serves, else 421. The scheme (`is_https`,
+SSL_TLS_SNI, SSL_CLIENT_VERIFY, SSL_CLIENT_* and SSL_SERVER_* of the certificates, formatted
+by httpd/sslcert.py), ssl_hook_ReadReq's check that the Host header names a host the TLS
+handshake's (SNI) certificate serves, else 421, ssl_hook_Access's per-directory
+SSLVerifyClient require (403), and ssl_hook_Fixup's SSLOptions +StdEnvVars/+ExportCertData. The scheme (`is_https`,
 `construct_url`, HTTPS=on) is forwardedproto.scheme_of's, which reads the same connection
 state. Must not: parse SSL* directives (config/ssl.py) or touch the TLS session.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any, Optional
 
 from ..config.ssl import TlsAddress, TlsSite, site_for_name
+from . import sslcert
 
 if TYPE_CHECKING:
     from ..runtime.record import RequestRec
@@ -68,10 +72,108 @@ def lookup(req: RequestRec, name: str) -> str:
         return _OPENSSL_NAMES.get(cipher, cipher)
     if name == "SSL_TLS_SNI":
         return sni or ""
-    if name == "SSL_SERVER_S_DN":
+    if name == "SSL_CLIENT_VERIFY":
+        return client_of(req.raw)[0]
+    legacy = "legacydnstringformat" in _options(req)
+    if name.startswith("SSL_CLIENT_"):
+        return _client_variable(req, name[len("SSL_CLIENT_"):], legacy)
+    if name.startswith("SSL_SERVER_"):
         site = handshake_site(req, sni)
-        return site.subject_dn if site is not None else ""
+        der = _server_der(site.cert_file) if site is not None else None
+        value = sslcert.variable(der, name[len("SSL_SERVER_"):], legacy) if der else None
+        return value or ""
     return ""
+
+
+def client_of(raw: Any) -> tuple[str, list[bytes]]:
+    """(SSL_CLIENT_VERIFY, the client's certificate chain in DER, its own first)."""
+    found = getattr(raw, "tls_client", None)
+    return found if found is not None else ("NONE", [])
+
+
+def _options(req: RequestRec) -> frozenset[str]:
+    settings = getattr(req, "per_dir_config", None)
+    return settings.ssl_options if settings is not None else frozenset()
+
+
+def _client_variable(req: RequestRec, suffix: str, legacy: bool) -> str:
+    """SSL_CLIENT_x of the client's certificate; SSL_CLIENT_CERT_CHAIN_n is the n-th
+    certificate the client sent after its own (SSL_get_peer_cert_chain)."""
+    _, chain = client_of(req.raw)
+    if not chain:
+        return ""
+    if suffix.startswith("CERT_CHAIN_"):
+        index = suffix[len("CERT_CHAIN_"):]
+        if index.isdigit() and int(index) + 1 < len(chain):
+            return sslcert.pem(chain[int(index) + 1])
+        return ""
+    return sslcert.variable(chain[0], suffix, legacy) or ""
+
+
+@functools.lru_cache(maxsize=64)
+def _server_der(cert_file: str) -> Optional[bytes]:
+    """The DER of the first certificate in an SSLCertificateFile (read once per worker)."""
+    import ssl
+
+    try:
+        with open(cert_file, encoding="ascii", errors="replace") as handle:
+            text = handle.read()
+    except OSError:
+        return None
+    start = text.find("-----BEGIN CERTIFICATE-----")
+    end = text.find("-----END CERTIFICATE-----", start)
+    if start < 0 or end < 0:
+        return None
+    return ssl.PEM_cert_to_DER_cert(text[start:end + len("-----END CERTIFICATE-----")])
+
+
+def check_client(req: RequestRec, level: Optional[str]) -> int:
+    """ssl_hook_Access for SSLVerifyClient require in a directory: httpd renegotiates and
+    answers 403 without a certificate that verifies; here the handshake asked already
+    (config/ssl.py plan), so a request without one gets 403 at once. 0 when allowed."""
+    if level != "require" or tls_of(req.raw) is None:
+        return 0
+    verdict, _ = client_of(req.raw)
+    if verdict == "SUCCESS":
+        return 0
+    req.log_error(f"access to {req.filename or req.uri} failed, reason: client certificate "
+                  f"required (SSL_CLIENT_VERIFY {verdict})")
+    return FORBIDDEN
+
+
+# ssl_hook_Fixup's variables under SSLOptions +StdEnvVars (those prefork-modpy has).
+_STD_VARS = ("SSL_PROTOCOL", "SSL_CIPHER", "SSL_CLIENT_VERIFY", "SSL_CLIENT_M_VERSION",
+             "SSL_CLIENT_M_SERIAL", "SSL_CLIENT_V_START", "SSL_CLIENT_V_END",
+             "SSL_CLIENT_V_REMAIN", "SSL_CLIENT_S_DN", "SSL_CLIENT_I_DN", "SSL_CLIENT_A_KEY",
+             "SSL_CLIENT_A_SIG", "SSL_SERVER_M_VERSION", "SSL_SERVER_M_SERIAL",
+             "SSL_SERVER_V_START", "SSL_SERVER_V_END", "SSL_SERVER_S_DN", "SSL_SERVER_I_DN",
+             "SSL_SERVER_A_KEY", "SSL_SERVER_A_SIG", "SSL_TLS_SNI")
+
+
+def fixup_env(req: RequestRec) -> dict[str, str]:
+    """ssl_hook_Fixup: HTTPS=on, and per directory the SSL_* variables (+StdEnvVars, only
+    those with a value, and the DN components) and the PEM certificates (+ExportCertData)
+    that go into subprocess_env."""
+    if tls_of(req.raw) is None:
+        return {}
+    options = _options(req)
+    env = {"HTTPS": "on"}
+    if "stdenvvars" in options:
+        env.update((name, value) for name in _STD_VARS if (value := lookup(req, name)))
+        _, chain = client_of(req.raw)
+        if chain:
+            env.update(sslcert.dn_components(chain[0], "SSL_CLIENT"))
+        site = handshake_site(req, tls_of(req.raw)[2])  # type: ignore[index]
+        der = _server_der(site.cert_file) if site is not None else None
+        if der:
+            env.update(sslcert.dn_components(der, "SSL_SERVER"))
+    if "exportcertdata" in options:
+        env.update((name, value) for name in ("SSL_SERVER_CERT", "SSL_CLIENT_CERT")
+                   if (value := lookup(req, name)))
+        _, chain = client_of(req.raw)
+        for n, der in enumerate(chain[1:]):
+            env[f"SSL_CLIENT_CERT_CHAIN_{n}"] = sslcert.pem(der)
+    return env
 
 
 def require_ssl(req: RequestRec) -> int:

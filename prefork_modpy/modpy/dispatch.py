@@ -164,6 +164,13 @@ class Dispatcher:
             result = ssl.require_ssl(req)
             if result != OK:
                 return result
+        if settings.ssl_verify == "require":  # -- mod_ssl: per-directory SSLVerifyClient --
+            result = ssl.check_client(req, settings.ssl_verify)
+            if result != OK:
+                return result
+        if self.has_tls and settings.ssl_options:  # -- mod_ssl: ssl_hook_Fixup --
+            for name, value in ssl.fixup_env(req).items():
+                req.subprocess_env[name] = value
         if settings.options_set is not None or settings.options_remove:  # -- Options --
             result = symlinks.check(req, settings.effective_options)
             if result != OK:

@@ -37,8 +37,9 @@ def build_contexts(config: ServerConfig) -> dict[Address, _core.TlsContext]:
                 raise ConfigError(f"{site.where}: {exc}") from None
         try:
             contexts[tls.address] = _core.TlsContext(sites, protocols, suites, tls.honor_order,
-                                                     tls.tickets)
-        except ValueError as exc:  # no suite left for an enabled protocol
+                                                     tls.tickets, tls.verify,
+                                                     list(tls.ca_files), tls.verify_depth)
+        except ValueError as exc:  # no suite left, or a CA file that holds no certificate
             raise ConfigError(f"{tls.where}: {exc}") from None
     return contexts
 

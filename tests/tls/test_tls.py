@@ -283,7 +283,10 @@ def _check(conf: Path) -> subprocess.CompletedProcess:
     ("SSLCipherSuite HIHG:!aNULL", "SSLCipherSuite: unknown cipher or keyword 'HIHG'"),
     ("SSLCipherSuite HIGH:@SECLEVEL=2", "rustls has no security levels"),
     ("SSLCipherSuite TLSv1.3 TLS_AES_128_CCM_SHA256", "unknown suite"),
-    ("SSLVerifyClient require", "client certificates are not implemented"),
+    ("SSLVerifyClient require", "needs SSLCACertificateFile or SSLCACertificatePath"),
+    ("SSLVerifyClient sometimes", "SSLVerifyClient: Invalid argument 'sometimes'"),
+    ("SSLOptions +StdEnvVars +Bogus", "SSLOptions: Illegal option 'Bogus'"),
+    ("SSLOptions +FakeBasicAuth", "FakeBasicAuth is not implemented"),
     ("SSLEngine optional", "SSLEngine optional"),
     ("SSLPassPhraseDialog exec:/bin/true", "only builtin is accepted"),
 ])

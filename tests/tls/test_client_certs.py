@@ -1,0 +1,223 @@
+"""ISSUE 14: client certificates (SSLVerifyClient, SSLVerifyDepth, SSLCACertificateFile/Path),
+mod_ssl's SSL_CLIENT_* variables and SSLOptions (+StdEnvVars, +ExportCertData,
++LegacyDNStringFormat), over Python `ssl` clients on TLS 1.2 and 1.3, with a CA, a client
+certificate it signed and one from another CA, all made at test time."""
+
+from __future__ import annotations
+
+import ssl
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.support.certs import Pair, make_ca, make_client, make_server
+from tests.tls.test_tls import https_get
+
+HANDLER = '''
+from mod_python import apache
+
+NAMES = ("SSL_CLIENT_VERIFY", "SSL_CLIENT_S_DN", "SSL_CLIENT_I_DN", "SSL_CLIENT_S_DN_CN",
+         "SSL_CLIENT_S_DN_O", "SSL_CLIENT_S_DN_Email", "SSL_CLIENT_I_DN_CN",
+         "SSL_CLIENT_M_SERIAL", "SSL_CLIENT_M_VERSION", "SSL_CLIENT_V_START",
+         "SSL_CLIENT_V_END", "SSL_CLIENT_V_REMAIN", "SSL_CLIENT_A_SIG", "SSL_CLIENT_A_KEY",
+         "SSL_SERVER_S_DN", "SSL_SERVER_I_DN", "SSL_SERVER_A_KEY", "SSL_SERVER_M_VERSION")
+
+def handler(req):
+    req.content_type = "text/plain"
+    if req.args == "env":
+        for key in sorted(req.subprocess_env.keys()):
+            if key.startswith("SSL_") or key == "HTTPS":
+                req.write("%s=%s\\n" % (key, req.subprocess_env[key].replace("\\n", "|")))
+        return apache.OK
+    if req.args == "cert":
+        req.write(req.ssl_var_lookup("SSL_CLIENT_CERT"))
+        return apache.OK
+    for name in NAMES:
+        req.write("%s=%s\\n" % (name, req.ssl_var_lookup(name)))
+    return apache.OK
+'''
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Pair]:
+    base = tmp_path_factory.mktemp("pki")
+    ca = make_ca(base)
+    other = make_ca(base / "other", "another CA")
+    return {"ca": ca, "a.test": make_server(base, ca, "a.test"),
+            "client": make_client(base, ca),
+            "stranger": make_client(base / "other", other, "stranger")}
+
+
+def config(pki: dict[str, Pair], host: str = "", location: str = "") -> str:
+    a, ca = pki["a.test"], pki["ca"]
+    return f"""
+ServerName a.test
+<VirtualHost 127.0.0.1:{{port}}>
+    ServerName a.test
+    SSLEngine on
+    SSLCertificateFile {a.cert}
+    SSLCertificateKeyFile {a.key}
+    SSLCACertificateFile {ca.cert}
+    {host}
+    <Location /h>
+        SetHandler mod_python
+        PythonHandler h
+        PythonPath "sys.path + ['{{root}}']"
+        {location}
+    </Location>
+</VirtualHost>
+"""
+
+
+def client_ctx(pki: dict[str, Pair], who: str | None = None,
+               version: ssl.TLSVersion | None = None) -> ssl.SSLContext:
+    ctx = ssl.create_default_context(cafile=str(pki["ca"].cert))
+    if who is not None:
+        ctx.load_cert_chain(str(pki[who].cert), str(pki[who].key))
+    if version is not None:
+        ctx.minimum_version = ctx.maximum_version = version
+    return ctx
+
+
+def fields(body: bytes) -> dict[str, str]:
+    return dict(line.split("=", 1) for line in body.decode().splitlines())
+
+
+def alert_of(port: int, ctx: ssl.SSLContext) -> str:
+    """The TLS alert (OpenSSL's reason) a request without an accepted certificate meets."""
+    with pytest.raises((ssl.SSLError, ConnectionError, OSError)) as caught:
+        status, _, _ = https_get(port, ctx, "/h")
+        pytest.fail(f"answered {status}")
+    return str(caught.value)
+
+
+VERSIONS = [ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3]
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_require_accepts_the_cas_client_and_gives_its_variables(site, pki, version) -> None:
+    server = site(config(pki, "SSLVerifyClient require"), {"h.py": HANDLER})
+    status, body, _ = https_get(server.port, client_ctx(pki, "client", version), "/h")
+    assert status == 200, body
+    got = fields(body)
+    assert got["SSL_CLIENT_VERIFY"] == "SUCCESS"
+    assert got["SSL_CLIENT_S_DN"] == ("emailAddress=alice@a.test,CN=alice,OU=Clients,"
+                                      "O=Tests\\, Inc.,ST=Berlin,C=DE")
+    assert got["SSL_CLIENT_I_DN"] == "CN=prefork-modpy test CA,O=prefork-modpy tests"
+    assert got["SSL_CLIENT_S_DN_CN"] == "alice"
+    assert got["SSL_CLIENT_S_DN_O"] == "Tests, Inc."
+    assert got["SSL_CLIENT_S_DN_Email"] == "alice@a.test"
+    assert got["SSL_CLIENT_M_VERSION"] == "3"
+    assert got["SSL_CLIENT_A_KEY"] == "rsaEncryption"
+    assert got["SSL_CLIENT_A_SIG"] == "ecdsa-with-SHA256"
+    assert got["SSL_CLIENT_V_REMAIN"] in ("1", "2")
+    assert got["SSL_CLIENT_V_END"].endswith(" GMT")
+    assert got["SSL_SERVER_S_DN"] == "CN=a.test,O=Tests,C=US"
+    assert got["SSL_SERVER_A_KEY"] == "id-ecPublicKey"
+    serial = ssl._ssl._test_decode_cert(str(pki["client"].cert))["serialNumber"]  # type: ignore[attr-defined]
+    assert got["SSL_CLIENT_M_SERIAL"] == serial.upper().lstrip("0").rjust(
+        len(serial.upper().lstrip("0")) + len(serial.upper().lstrip("0")) % 2, "0")
+    not_after = ssl._ssl._test_decode_cert(str(pki["client"].cert))["notAfter"]  # type: ignore[attr-defined]
+    assert got["SSL_CLIENT_V_END"] == not_after
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_require_ends_the_handshake_without_or_with_a_foreign_certificate(
+        site, pki, version) -> None:
+    server = site(config(pki, "SSLVerifyClient require"), {"h.py": HANDLER})
+    missing = alert_of(server.port, client_ctx(pki, None, version))
+    foreign = alert_of(server.port, client_ctx(pki, "stranger", version))
+    if version is ssl.TLSVersion.TLSv1_3:
+        assert "CERTIFICATE_REQUIRED" in missing.upper(), missing
+    else:
+        assert "HANDSHAKE_FAILURE" in missing.upper() or "CERTIFICATE_REQUIRED" in \
+            missing.upper(), missing
+    assert "UNKNOWN_CA" in foreign.upper(), foreign
+
+
+def test_optional_lets_a_client_without_certificate_in(site, pki) -> None:
+    server = site(config(pki, "SSLVerifyClient optional"), {"h.py": HANDLER})
+    status, body, _ = https_get(server.port, client_ctx(pki), "/h")
+    assert status == 200 and fields(body)["SSL_CLIENT_VERIFY"] == "NONE"
+    assert fields(body)["SSL_CLIENT_S_DN"] == ""
+    status, body, _ = https_get(server.port, client_ctx(pki, "client"), "/h")
+    assert fields(body)["SSL_CLIENT_VERIFY"] == "SUCCESS"
+    assert "UNKNOWN_CA" in alert_of(server.port, client_ctx(pki, "stranger")).upper()
+
+
+def test_optional_no_ca_lets_a_foreign_certificate_in_as_generous(site, pki) -> None:
+    server = site(config(pki, "SSLVerifyClient optional_no_ca"), {"h.py": HANDLER})
+    status, body, _ = https_get(server.port, client_ctx(pki, "stranger"), "/h")
+    assert status == 200
+    got = fields(body)
+    assert got["SSL_CLIENT_VERIFY"] == "GENEROUS"
+    assert got["SSL_CLIENT_I_DN_CN"] == "another CA"
+    status, body, _ = https_get(server.port, client_ctx(pki, "client"), "/h")
+    assert fields(body)["SSL_CLIENT_VERIFY"] == "SUCCESS"
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_per_location_require_is_403_without_a_certificate(site, pki, version) -> None:
+    server = site(config(pki, "", "SSLVerifyClient require"), {"h.py": HANDLER,
+                                                                "index.html": "open\n"})
+    status, _, _ = https_get(server.port, client_ctx(pki, None, version), "/index.html")
+    assert status == 200  # outside the location: no certificate needed
+    status, _, _ = https_get(server.port, client_ctx(pki, None, version), "/h")
+    assert status == 403
+    status, body, _ = https_get(server.port, client_ctx(pki, "client", version), "/h")
+    assert status == 200 and fields(body)["SSL_CLIENT_VERIFY"] == "SUCCESS"
+
+
+def test_verify_depth_zero_refuses_a_ca_signed_client(site, pki) -> None:
+    server = site(config(pki, "SSLVerifyClient require\n    SSLVerifyDepth 0"),
+                  {"h.py": HANDLER})
+    alert_of(server.port, client_ctx(pki, "client"))
+
+
+def test_ca_certificate_path_reads_a_directory(site, pki, tmp_path: Path) -> None:
+    cas = tmp_path / "cas"
+    cas.mkdir()
+    (cas / "ours.pem").write_bytes(pki["ca"].cert.read_bytes())
+    host = f"SSLCACertificatePath {cas}\n    SSLVerifyClient require"
+    text = config(pki, host).replace(f"SSLCACertificateFile {pki['ca'].cert}", "")
+    server = site(text, {"h.py": HANDLER})
+    status, body, _ = https_get(server.port, client_ctx(pki, "client"), "/h")
+    assert status == 200 and fields(body)["SSL_CLIENT_VERIFY"] == "SUCCESS"
+
+
+def test_std_env_vars_and_export_cert_data_per_directory(site, pki) -> None:
+    server = site(config(pki, "SSLVerifyClient require",
+                         "SSLOptions +StdEnvVars +ExportCertData"), {"h.py": HANDLER})
+    status, body, _ = https_get(server.port, client_ctx(pki, "client"), "/h?env")
+    env = fields(body)
+    assert env["HTTPS"] == "on" and env["SSL_CLIENT_VERIFY"] == "SUCCESS"
+    assert env["SSL_CLIENT_S_DN_CN"] == "alice" and env["SSL_SERVER_S_DN_CN"] == "a.test"
+    assert env["SSL_CLIENT_CERT"].startswith("-----BEGIN CERTIFICATE-----|")
+    assert env["SSL_SERVER_CERT"].startswith("-----BEGIN CERTIFICATE-----|")
+    assert env["SSL_PROTOCOL"] in ("TLSv1.2", "TLSv1.3")
+    status, body, _ = https_get(server.port, client_ctx(pki, "client"), "/h?cert")
+    assert ssl.PEM_cert_to_DER_cert(body.decode()) == ssl.PEM_cert_to_DER_cert(
+        pki["client"].cert.read_text())
+
+
+def test_without_std_env_vars_no_ssl_variable_is_set(site, pki) -> None:
+    server = site(config(pki, "SSLVerifyClient require"), {"h.py": HANDLER})
+    status, body, _ = https_get(server.port, client_ctx(pki, "client"), "/h?env")
+    assert not any(key.startswith("SSL_") for key in fields(body)), body
+
+
+def test_legacy_dn_string_format(site, pki) -> None:
+    server = site(config(pki, "SSLVerifyClient require", "SSLOptions +LegacyDNStringFormat"),
+                  {"h.py": HANDLER})
+    status, body, _ = https_get(server.port, client_ctx(pki, "client"), "/h")
+    assert fields(body)["SSL_CLIENT_S_DN"] == (
+        "/C=DE/ST=Berlin/O=Tests, Inc./OU=Clients/CN=alice/emailAddress=alice@a.test")
+
+
+def test_remain_counts_whole_days() -> None:
+    from prefork_modpy.httpd import sslcert
+    assert sslcert.days_remaining(10 * 86400, now=0) == "10"
+    assert sslcert.days_remaining(10 * 86400 - 1, now=0) == "9"
+    assert sslcert.days_remaining(0, now=time.time()) == "0"
+    assert sslcert.asn1_time(1798761600) == "Jan  1 00:00:00 2027 GMT"

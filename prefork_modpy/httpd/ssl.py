@@ -168,8 +168,8 @@ def fixup_env(req: RequestRec) -> dict[str, str]:
         if der:
             env.update(sslcert.dn_components(der, "SSL_SERVER"))
     if "exportcertdata" in options:
-        env.update((name, value) for name in ("SSL_SERVER_CERT", "SSL_CLIENT_CERT")
-                   if (value := lookup(req, name)))
+        # set even when empty, as mod_ssl does for these two
+        env.update((name, lookup(req, name)) for name in ("SSL_SERVER_CERT", "SSL_CLIENT_CERT"))
         _, chain = client_of(req.raw)
         for n, der in enumerate(chain[1:]):
             env[f"SSL_CLIENT_CERT_CHAIN_{n}"] = sslcert.pem(der)

@@ -20,10 +20,10 @@ use pyo3::prelude::*;
 // `ring` rather than `aws-lc-rs`: maintained, built by `cc` in seconds (aws-lc needs a long
 // C build), and enough for TLS 1.2/1.3 with X25519/P-256/P-384; rustls 0.23.48 deprecated
 // its `default_provider` only because ring lacks the post-quantum X25519MLKEM768 group.
+use rustls::client::danger::HandshakeSignatureValid;
 #[allow(deprecated)]
 use rustls::crypto::ring::default_provider;
 use rustls::pki_types::pem::PemObject;
-use rustls::client::danger::HandshakeSignatureValid;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, UnixTime};
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::server::{ClientHello, ResolvesServerCert, WebPkiClientVerifier};
@@ -184,7 +184,9 @@ impl ClientAuth {
         let mut roots = RootCertStore::empty();
         for path in ca_files {
             for cert in read_certs(path)? {
-                roots.add(cert).map_err(|e| bad(format!("{path}: unusable CA certificate: {e}")))?;
+                roots
+                    .add(cert)
+                    .map_err(|e| bad(format!("{path}: unusable CA certificate: {e}")))?;
             }
         }
         if roots.is_empty() {

@@ -728,8 +728,8 @@ def _ssl_options(settings: DirSettings, node: Node, warnings: list[str]) -> None
         else:  # the first word without a sign starts from no option (SSL_OPT_NONE)
             if not absolute:
                 settings.ssl_options_add = settings.ssl_options_remove = frozenset()
-            base = settings.ssl_options_set if absolute else frozenset()
-            settings.ssl_options_set = base | {option}
+            base = settings.ssl_options_set if absolute else None
+            settings.ssl_options_set = (base or frozenset()) | {option}
             settings.ssl_options_remove -= {option}
             absolute = True
 

@@ -4,9 +4,9 @@ Owns: `req.ssl_var_lookup`'s variables (ssl_var_lookup: HTTPS, SSL_PROTOCOL, SSL
 SSL_TLS_SNI, SSL_CLIENT_VERIFY, SSL_CLIENT_* and SSL_SERVER_* of the certificates, formatted
 by httpd/sslcert.py), ssl_hook_ReadReq's check that the Host header names a host the TLS
 handshake's (SNI) certificate serves, else 421, ssl_hook_Access's per-directory
-SSLVerifyClient require (403), and ssl_hook_Fixup's SSLOptions +StdEnvVars/+ExportCertData. The scheme (`is_https`,
-`construct_url`, HTTPS=on) is forwardedproto.scheme_of's, which reads the same connection
-state. Must not: parse SSL* directives (config/ssl.py) or touch the TLS session.
+SSLVerifyClient require (403), and ssl_hook_Fixup's SSLOptions +StdEnvVars/+ExportCertData.
+The scheme (`is_https`, `construct_url`, HTTPS=on) is forwardedproto.scheme_of's, which
+reads the same connection state. Must not: parse SSL* directives (config/ssl.py) or touch the TLS session.
 """
 
 from __future__ import annotations

@@ -6,7 +6,8 @@ by httpd/sslcert.py), ssl_hook_ReadReq's check that the Host header names a host
 handshake's (SNI) certificate serves, else 421, ssl_hook_Access's per-directory
 SSLVerifyClient require (403), and ssl_hook_Fixup's SSLOptions +StdEnvVars/+ExportCertData.
 The scheme (`is_https`, `construct_url`, HTTPS=on) is forwardedproto.scheme_of's, which
-reads the same connection state. Must not: parse SSL* directives (config/ssl.py) or touch the TLS session.
+reads the same connection state. Must not: parse SSL* directives (config/ssl.py) or touch
+the TLS session.
 """
 
 from __future__ import annotations

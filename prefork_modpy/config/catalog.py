@@ -209,9 +209,10 @@ _add("mod_filter", Status.REFUSED, "only AddOutputFilterByType DEFLATE is implem
 # (config/ssl.py, config/directives.py); these are not --
 _add("mod_ssl", Status.ACCEPTED, "rustls draws its randomness from the kernel (getrandom); "
      "there is no pool to seed", "", "SSLRandomSeed")
-_add("mod_ssl", Status.ACCEPTED, "only `builtin` is accepted, and no pass phrase is ever "
-     "asked: keys must be unencrypted (readable by root only; the master reads them)", "",
-     "SSLPassPhraseDialog")
+_add("mod_ssl", Status.ACCEPTED, "httpd runs the dialog (builtin, exec:, |program) only for "
+     "an encrypted key; prefork-modpy asks no pass phrase and reads unencrypted keys only "
+     "(readable by root only; the master reads them): an encrypted key is an error naming "
+     "its SSLCertificateFile line", "", "SSLPassPhraseDialog")
 _add("mod_ssl", Status.ACCEPTED, "rustls keeps an in-memory session cache per worker (256 "
      "sessions); resumption across workers is by session tickets (SSLSessionTickets on, the "
      "default: one ticket key made by the master for all workers)", "",

@@ -34,7 +34,8 @@ def build_contexts(config: ServerConfig) -> dict[Address, _core.TlsContext]:
             try:
                 _core.TlsContext([entry], protocols)
             except ValueError as exc:
-                raise ConfigError(f"{site.where}: {exc}") from None
+                raise ConfigError(f"{site.where}: {exc}{_encrypted_hint(site.key_file)}") \
+                    from None
         try:
             contexts[tls.address] = _core.TlsContext(sites, protocols, suites, tls.honor_order,
                                                      tls.tickets, tls.verify,
@@ -42,6 +43,18 @@ def build_contexts(config: ServerConfig) -> dict[Address, _core.TlsContext]:
         except ValueError as exc:  # no suite left, or a CA file that holds no certificate
             raise ConfigError(f"{tls.where}: {exc}") from None
     return contexts
+
+
+def _encrypted_hint(key_file: str) -> str:
+    """Why an encrypted key cannot be read: httpd would run SSLPassPhraseDialog for it."""
+    try:
+        with open(key_file, "rb") as handle:
+            encrypted = b"ENCRYPTED" in handle.read(4096)
+    except OSError:
+        return ""
+    return ("; the key is encrypted: prefork-modpy asks for no pass phrase "
+            "(SSLPassPhraseDialog); decrypt it with `openssl pkey -in KEY -out KEY` and keep "
+            "it readable by root only") if encrypted else ""
 
 
 def plain_http_page() -> bytes:

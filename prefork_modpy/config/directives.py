@@ -689,13 +689,9 @@ def _ssl_verify_client(settings: DirSettings, node: Node) -> None:
     settings.ssl_verify_where = node.where
 
 
-_SSL_OPTION_NAMES = {"stdenvvars": "stdenvvars", "exportcertdata": "exportcertdata",
-                     "strictrequire": "strictrequire", "optrenegotiate": "optrenegotiate",
-                     "legacydnstringformat": "legacydnstringformat"}
-_FAKE_BASIC_AUTH_WHY = ("SSLOptions FakeBasicAuth is not implemented: it logs the client "
-                        "certificate's subject DN in as a Basic-auth user (password "
-                        "'password') against AuthUserFile; check "
-                        "req.ssl_var_lookup('SSL_CLIENT_S_DN') in a PythonAuthenHandler")
+_SSL_OPTION_NAMES = {name.lower(): name.lower() for name in (
+    "StdEnvVars", "ExportCertData", "StrictRequire", "OptRenegotiate", "LegacyDNStringFormat",
+    "FakeBasicAuth")}
 
 
 def _ssl_options(settings: DirSettings, node: Node, warnings: list[str]) -> None:
@@ -707,14 +703,16 @@ def _ssl_options(settings: DirSettings, node: Node, warnings: list[str]) -> None
     for word in node.args:
         sign, name = (word[0], word[1:]) if word[:1] in "+-" else ("", word)
         option = _SSL_OPTION_NAMES.get(name.lower())
-        if name.lower() == "fakebasicauth":
-            raise ConfigError.at(node, _FAKE_BASIC_AUTH_WHY)
         if option is None:
             raise ConfigError.at(node, f"SSLOptions: Illegal option '{name}'")
         if option == "optrenegotiate" and sign != "-":
             warnings.append(f"{node.where}: SSLOptions OptRenegotiate has no effect: rustls "
                             "never renegotiates (client certificates are asked for during "
                             "the handshake)")
+        if option == "strictrequire" and sign != "-":
+            warnings.append(f"{node.where}: SSLOptions StrictRequire does not forbid access "
+                            "under Satisfy Any, as on httpd 2.4 (mod_authz_core grants before "
+                            "mod_ssl looks again): write Satisfy All to require TLS")
         if sign == "-":
             settings.ssl_options_add -= {option}
             settings.ssl_options_remove |= {option}

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Callable, Optional, TypeVar, Union
 from mod_python import apache
 
 from ..config.httpdmods import AuthzRule, AuthzSection, applies
-from . import access, authnfile
+from . import access, authnfile, ssl
 
 if TYPE_CHECKING:
     from ..config.directives import DirSettings
@@ -112,6 +112,8 @@ def check(req: Req, settings: DirSettings, run_phase: RunPhase[Req]) -> int:
     if allowed in (OK, DECLINED):
         allowed = run_phase(req, "PythonAccessHandler", settings)
         allowed = OK if allowed == DECLINED else allowed
+    if allowed == OK and req.notes.get("ssl-access-forbidden"):  # mod_ssl: SSLRequireSSL
+        allowed = apache.HTTP_FORBIDDEN
     satisfy = access_rules.satisfy_for(req.method) if access_rules is not None else "nospec"
     if satisfy == "any":
         if allowed == OK:
@@ -133,6 +135,10 @@ def check(req: Req, settings: DirSettings, run_phase: RunPhase[Req]) -> int:
 
 
 def authenticate(req: Req, settings: DirSettings, run_phase: RunPhase[Req]) -> int:
+    if req.runtime.config.tls_listen:  # -- mod_ssl's ssl_hook_UserCheck runs first --
+        result = ssl.user_check(req, settings)
+        if result != OK:
+            return result
     result = run_phase(req, "PythonAuthenHandler", settings)
     if result == OK:
         if req.user is None:

@@ -12,8 +12,11 @@ the TLS session.
 
 from __future__ import annotations
 
+import base64
 import functools
 from typing import TYPE_CHECKING, Any, Optional
+
+from mod_python import apache
 
 from ..config.ssl import TlsAddress, TlsSite, site_for_name
 from . import sslcert
@@ -142,29 +145,75 @@ def check_client(req: RequestRec, level: Optional[str]) -> int:
     return FORBIDDEN
 
 
+def user_check(req: RequestRec, settings: Any) -> int:
+    """ssl_hook_UserCheck (check_authn, before mod_python's and mod_auth_basic's): Basic
+    credentials that pose as a certificate (a user starting with `/`, password "password")
+    are a spoof, 403; under SSLOptions +FakeBasicAuth a client certificate that passed
+    verification becomes `Authorization: Basic` of its subject DN in the old `/C=..`
+    form and the password "password", for AuthUserFile to check. 0 to go on."""
+    if req.main is not None or req.prev is not None:  # ap_is_initial_req
+        return 0
+    header = req.headers_in.get("Authorization")
+    if header is not None and _is_fake_basic(header):
+        req.log_error(f"Encountered FakeBasicAuth spoof: {_basic_user(header)}")
+        return FORBIDDEN
+    if "fakebasicauth" not in settings.ssl_options or req.user or tls_of(req.raw) is None:
+        return 0
+    verdict, chain = client_of(req.raw)
+    if not chain or verdict not in ("SUCCESS", "GENEROUS"):
+        return 0
+    subject = sslcert.variable(chain[0], "S_DN", legacy=True) or ""
+    line = "Basic " + base64.b64encode(f"{subject}:password".encode()).decode()
+    req.headers_in["Authorization"] = line
+    req.log_error(f'Faking HTTP Basic Auth header: "Authorization: {line}"', apache.APLOG_INFO)
+    return 0
+
+
+def _basic_user(header: str) -> str:
+    return _basic_pair(header)[0].decode("latin-1")
+
+
+def _basic_pair(header: str) -> tuple[bytes, bytes]:
+    from .auth import _b64decode  # ap_pbase64decode's leniency
+
+    encoded = header.split(" ", 1)[1] if " " in header else ""
+    user, _, password = _b64decode(encoded.lstrip(" \t")).partition(b":")
+    return user, password
+
+
+def _is_fake_basic(header: str) -> bool:
+    if header.split(" ", 1)[0] != "Basic":
+        return False
+    user, password = _basic_pair(header)
+    return user.startswith(b"/") and password == b"password"
+
+
 # ssl_hook_Fixup's variables under SSLOptions +StdEnvVars (those prefork-modpy has).
 _STD_VARS = ("SSL_PROTOCOL", "SSL_CIPHER", "SSL_CLIENT_VERIFY", "SSL_CLIENT_M_VERSION",
              "SSL_CLIENT_M_SERIAL", "SSL_CLIENT_V_START", "SSL_CLIENT_V_END",
              "SSL_CLIENT_V_REMAIN", "SSL_CLIENT_S_DN", "SSL_CLIENT_I_DN", "SSL_CLIENT_A_KEY",
              "SSL_CLIENT_A_SIG", "SSL_SERVER_M_VERSION", "SSL_SERVER_M_SERIAL",
              "SSL_SERVER_V_START", "SSL_SERVER_V_END", "SSL_SERVER_S_DN", "SSL_SERVER_I_DN",
-             "SSL_SERVER_A_KEY", "SSL_SERVER_A_SIG", "SSL_TLS_SNI")
+             "SSL_SERVER_A_KEY", "SSL_SERVER_A_SIG")
 
 
 def fixup_env(req: RequestRec) -> dict[str, str]:
-    """ssl_hook_Fixup: HTTPS=on, and per directory the SSL_* variables (+StdEnvVars, only
-    those with a value, and the DN components) and the PEM certificates (+ExportCertData)
-    that go into subprocess_env."""
-    if tls_of(req.raw) is None:
+    """ssl_hook_Fixup: HTTPS=on and SSL_TLS_SNI (the client's SNI name) always, and per
+    directory the SSL_* variables (+StdEnvVars, only those with a value, and the DN
+    components) and the PEM certificates (+ExportCertData) that go into subprocess_env."""
+    tls = tls_of(req.raw)
+    if tls is None:
         return {}
     options = _options(req)
     env = {"HTTPS": "on"}
+    if tls[2]:
+        env["SSL_TLS_SNI"] = tls[2]
     if "stdenvvars" in options:
         env.update((name, value) for name in _STD_VARS if (value := lookup(req, name)))
         _, chain = client_of(req.raw)
         if chain:
             env.update(sslcert.dn_components(chain[0], "SSL_CLIENT"))
-        site = handshake_site(req, tls_of(req.raw)[2])  # type: ignore[index]
+        site = handshake_site(req, tls[2])
         der = _server_der(site.cert_file) if site is not None else None
         if der:
             env.update(sslcert.dn_components(der, "SSL_SERVER"))
@@ -185,6 +234,22 @@ def require_ssl(req: RequestRec) -> int:
     req.log_error(f"access to {req.filename or req.uri} failed, reason: SSL connection "
                   "required")
     return FORBIDDEN
+
+
+# mod_ssl's note of a failed SSLRequireSSL, read by the access check (auth.py).
+ACCESS_FORBIDDEN_NOTE = "ssl-access-forbidden"
+
+
+def left_to_satisfy_any(req: RequestRec, settings: Any) -> bool:
+    """A failed SSLRequireSSL is one access checker's 403: under `Satisfy Any` with Require
+    lines an authenticated user still gets in (request.c's SATISFY_ANY). SSLOptions
+    +StrictRequire does not change that on httpd 2.4: its ssl_hook_Auth runs after
+    mod_authz_core has granted (tests/compat/test_ssl_require_compat.py). True: the 403 is
+    left to the access check (auth.py, which reads the note)."""
+    req.notes[ACCESS_FORBIDDEN_NOTE] = "1"
+    access = settings.httpd.access if settings.httpd is not None else None
+    satisfy_any = access is not None and access.satisfy_for(req.method) == "any"
+    return bool(satisfy_any and settings.requires)
 
 
 def check_sni(req: RequestRec, hostname: Optional[str]) -> int:

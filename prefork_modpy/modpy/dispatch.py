@@ -162,13 +162,13 @@ class Dispatcher:
             return apache.HTTP_INTERNAL_SERVER_ERROR
         if settings.ssl_require:  # -- mod_ssl: SSLRequireSSL (ssl_hook_Access) --
             result = ssl.require_ssl(req)
-            if result != OK:
+            if result != OK and not ssl.left_to_satisfy_any(req, settings):
                 return result
         if settings.ssl_verify == "require":  # -- mod_ssl: per-directory SSLVerifyClient --
             result = ssl.check_client(req, settings.ssl_verify)
             if result != OK:
                 return result
-        if self.has_tls and settings.ssl_options:  # -- mod_ssl: ssl_hook_Fixup --
+        if self.has_tls:  # -- mod_ssl: ssl_hook_Fixup --
             for name, value in ssl.fixup_env(req).items():
                 req.subprocess_env[name] = value
         if settings.options_set is not None or settings.options_remove:  # -- Options --

@@ -5,6 +5,8 @@ subprocess_env, and a per-location `SSLVerifyClient require` without a certifica
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import http.client
 import shutil
 import ssl
@@ -24,10 +26,14 @@ try:
     _other = make_ca(_work / "other", "another CA")
     _stranger = make_client(_work / "other", _other, "stranger")
     CA_PEM = _ca.cert.read_text()
+    # FakeBasicAuth's user: the subject in X509_NAME_oneline's form, password "password".
+    _PASSWORD = base64.b64encode(hashlib.sha1(b"password").digest()).decode()
+    USERS = ("/C=DE/ST=Berlin/O=Tests, Inc./OU=Clients/CN=alice/emailAddress=alice@a.test:"
+             f"{{SHA}}{_PASSWORD}\n")
     CLIENT = (_client.cert.read_text(), _client.key.read_text())
     STRANGER = (_stranger.cert.read_text(), _stranger.key.read_text())
     FILES = {"a.test.pem": _host.cert.read_text(), "a.test.key": _host.key.read_text(),
-             "ca.pem": CA_PEM, "h.py": '''
+             "ca.pem": CA_PEM, "users": USERS, "h.py": '''
 from mod_python import apache
 
 NAMES = ("SSL_CLIENT_VERIFY", "SSL_CLIENT_S_DN", "SSL_CLIENT_I_DN", "SSL_CLIENT_S_DN_CN",
@@ -39,12 +45,13 @@ NAMES = ("SSL_CLIENT_VERIFY", "SSL_CLIENT_S_DN", "SSL_CLIENT_I_DN", "SSL_CLIENT_
          "SSL_SERVER_M_VERSION", "SSL_SERVER_A_KEY", "SSL_SERVER_A_SIG", "SSL_SERVER_CERT")
 ENV = ("HTTPS", "SSL_CLIENT_VERIFY", "SSL_CLIENT_S_DN", "SSL_CLIENT_S_DN_CN",
        "SSL_CLIENT_I_DN_O", "SSL_SERVER_S_DN_CN", "SSL_CLIENT_M_SERIAL", "SSL_CLIENT_V_END",
-       "SSL_CLIENT_CERT", "SSL_CLIENT_A_KEY")
+       "SSL_CLIENT_CERT", "SSL_CLIENT_A_KEY", "SSL_TLS_SNI", "SSL_CLIENT_V_REMAIN")
 
 def handler(req):
     req.content_type = "text/plain"
     out = ["%s=%r" % (name, req.ssl_var_lookup(name)) for name in NAMES]
-    if req.uri.startswith("/env"):
+    out.append("user=%r" % req.user)
+    if req.uri.startswith("/env") or req.args == "env":
         out += ["env.%s=%r" % (name, req.subprocess_env.get(name)) for name in ENV]
     req.write("\\n".join(out) + "\\n")
     return apache.OK
@@ -52,7 +59,10 @@ def handler(req):
 finally:
     shutil.rmtree(_work, ignore_errors=True)
 
-APACHE_MODULES = (("ssl_module", "mod_ssl.so"),)
+APACHE_MODULES = (("ssl_module", "mod_ssl.so"), ("auth_basic_module", "mod_auth_basic.so"),
+                  ("authn_core_module", "mod_authn_core.so"),
+                  ("authn_file_module", "mod_authn_file.so"))
+APACHE_MODULES_BEFORE_PYTHON = (("authz_user_module", "mod_authz_user.so"),)
 FRAGMENT = """
 SSLEngine on
 SSLCertificateFile {root}/a.test.pem
@@ -69,6 +79,13 @@ SSLVerifyClient optional
 </Location>
 <Location /strict>
     SSLVerifyClient require
+</Location>
+<Location /fake>
+    SSLOptions +FakeBasicAuth
+    AuthType Basic
+    AuthName "certificates"
+    AuthUserFile {root}/users
+    Require valid-user
 </Location>
 """
 
@@ -94,10 +111,14 @@ class _SNIConnection(http.client.HTTPSConnection):
                                               server_hostname="a.test")
 
 
-def _get(port: int, ctx: ssl.SSLContext, path: str) -> tuple[int, str]:
+def _get(port: int, ctx: ssl.SSLContext, path: str,
+         authorization: Optional[str] = None) -> tuple[int, str]:
     conn = _SNIConnection(port, ctx)
+    headers = {"Host": "a.test"}
+    if authorization is not None:
+        headers["Authorization"] = authorization
     try:
-        conn.request("GET", path, headers={"Host": "a.test"})
+        conn.request("GET", path, headers=headers)
         response = conn.getresponse()
         return response.status, response.read().decode("latin-1")
     finally:
@@ -108,7 +129,7 @@ VERSIONS = [ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3]
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-@pytest.mark.parametrize("path", ["/h", "/env"])
+@pytest.mark.parametrize("path", ["/h", "/env", "/h?env"])
 def test_client_variables_match_apache(pair, version, path, tmp_path: Path) -> None:
     ctx = _context(version, CLIENT, tmp_path)
     ours, theirs = _get(pair.modpy_port, ctx, path), _get(pair.apache.port, ctx, path)
@@ -156,3 +177,22 @@ def test_an_untrusted_certificate_ends_the_handshake_on_both(pair, version,
             _get(port, ctx, "/h")
         reasons.append(str(caught.value))
     assert all("UNKNOWN_CA" in reason.upper() for reason in reasons), reasons
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_fake_basic_auth_matches_apache(pair, version, tmp_path: Path) -> None:
+    """SSLOptions +FakeBasicAuth: the certificate's subject logs in through AuthUserFile."""
+    ctx = _context(version, CLIENT, tmp_path)
+    ours, theirs = _get(pair.modpy_port, ctx, "/fake"), _get(pair.apache.port, ctx, "/fake")
+    assert ours == theirs
+    assert ours[0] == 200 and "user='/C=DE/ST=Berlin/O=Tests, Inc." in ours[1]
+
+
+def test_fake_basic_auth_without_certificate_and_a_spoof_match_apache(pair,
+                                                                      tmp_path: Path) -> None:
+    ctx = _context(ssl.TLSVersion.TLSv1_3, None, tmp_path)
+    assert _get(pair.modpy_port, ctx, "/fake")[0] == _get(pair.apache.port, ctx,
+                                                          "/fake")[0] == 401
+    spoof = "Basic " + base64.b64encode(b"/C=DE/CN=alice:password").decode()
+    assert _get(pair.modpy_port, ctx, "/fake", spoof)[0] == \
+        _get(pair.apache.port, ctx, "/fake", spoof)[0] == 403

@@ -15,6 +15,7 @@ from tests.compat import test_tls_client_compat as base
 CA_PEM, CLIENT, STRANGER = base.CA_PEM, base.CLIENT, base.STRANGER
 FILES = base.FILES
 APACHE_MODULES = base.APACHE_MODULES
+APACHE_MODULES_BEFORE_PYTHON = base.APACHE_MODULES_BEFORE_PYTHON
 FRAGMENT = base.FRAGMENT.replace("SSLVerifyClient optional", "SSLVerifyClient require")
 
 

@@ -202,7 +202,8 @@ def test_std_env_vars_and_export_cert_data_per_directory(site, pki) -> None:
 def test_without_std_env_vars_no_ssl_variable_is_set(site, pki) -> None:
     server = site(config(pki, "SSLVerifyClient require"), {"h.py": HANDLER})
     status, body, _ = https_get(server.port, client_ctx(pki, "client"), "/h?env")
-    assert not any(key.startswith("SSL_") for key in fields(body)), body
+    # mod_ssl's fixup sets HTTPS and SSL_TLS_SNI whatever SSLOptions say
+    assert fields(body) == {"HTTPS": "on", "SSL_TLS_SNI": "a.test"}, body
 
 
 def test_legacy_dn_string_format(site, pki) -> None:
@@ -211,6 +212,69 @@ def test_legacy_dn_string_format(site, pki) -> None:
     status, body, _ = https_get(server.port, client_ctx(pki, "client"), "/h")
     assert fields(body)["SSL_CLIENT_S_DN"] == (
         "/C=DE/ST=Berlin/O=Tests, Inc./OU=Clients/CN=alice/emailAddress=alice@a.test")
+
+
+def _plain_status(port: int, path: str, user: str | None = None) -> int:
+    import base64
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    headers = {"Host": "a.test"}
+    if user is not None:
+        headers["Authorization"] = "Basic " + base64.b64encode(user.encode()).decode()
+    conn.request("GET", path, headers=headers)
+    status = conn.getresponse().status
+    conn.close()
+    return status
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_ssl_require_ssl_under_satisfy_any_and_strict_require(site, pki, strict) -> None:
+    """SSLRequireSSL is one access checker: under Satisfy Any a user who authenticates gets
+    in over plain HTTP, with or without SSLOptions +StrictRequire, as on httpd 2.4
+    (tests/compat/test_ssl_require_compat.py); StrictRequire is said in a warning."""
+    import base64
+    import hashlib
+
+    sha = base64.b64encode(hashlib.sha1(b"secret").digest()).decode()
+    option = "SSLOptions +StrictRequire" if strict else ""
+    server = site(f"""
+ServerName a.test
+<Location /private>
+    SSLRequireSSL
+    {option}
+    Satisfy Any
+    Order allow,deny
+    Allow from 192.0.2.1
+    AuthType Basic
+    AuthName "area"
+    AuthUserFile {{root}}/users
+    Require valid-user
+</Location>
+""", {"private/x.txt": "hidden\n", "users": f"bob:{{SHA}}{sha}\n"})
+    assert _plain_status(server.port, "/private/x.txt") == 401
+    assert _plain_status(server.port, "/private/x.txt", "bob:wrong") == 401
+    assert _plain_status(server.port, "/private/x.txt", "bob:secret") == 200
+    assert ("StrictRequire does not forbid" in server.errors()) is strict
+
+
+def test_fake_basic_auth_logs_the_certificate_in(site, pki) -> None:
+    """SSLOptions +FakeBasicAuth: the subject (X509_NAME_oneline form) with the password
+    "password" goes to AuthUserFile; a client posing as one is refused (403)."""
+    import base64
+    import hashlib
+
+    sha = base64.b64encode(hashlib.sha1(b"password").digest()).decode()
+    subject = "/C=DE/ST=Berlin/O=Tests, Inc./OU=Clients/CN=alice/emailAddress=alice@a.test"
+    location = ('SSLOptions +FakeBasicAuth\n        AuthType Basic\n        AuthName "c"\n'
+                "        AuthUserFile {root}/users\n        Require valid-user")
+    server = site(config(pki, "SSLVerifyClient optional", location),
+                  {"h.py": HANDLER, "users": f"{subject}:{{SHA}}{sha}\n"})
+    status, body, _ = https_get(server.port, client_ctx(pki, "client"), "/h")
+    assert status == 200 and fields(body)["SSL_CLIENT_S_DN_CN"] == "alice"
+    assert "Faking HTTP Basic Auth header" in server.errors()
+    status, _, _ = https_get(server.port, client_ctx(pki), "/h")
+    assert status == 401
 
 
 def test_remain_counts_whole_days() -> None:

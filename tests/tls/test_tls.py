@@ -286,7 +286,7 @@ def _check(conf: Path) -> subprocess.CompletedProcess:
     ("SSLVerifyClient require", "needs SSLCACertificateFile or SSLCACertificatePath"),
     ("SSLVerifyClient sometimes", "SSLVerifyClient: Invalid argument 'sometimes'"),
     ("SSLOptions +StdEnvVars +Bogus", "SSLOptions: Illegal option 'Bogus'"),
-    ("SSLOptions +FakeBasicAuth", "FakeBasicAuth is not implemented"),
+    ("SSLOptions FakeBasicAuth -Bogus", "SSLOptions: Illegal option 'Bogus'"),
     ("SSLEngine optional", "SSLEngine optional"),
     ("SSLPassPhraseDialog ask", "SSLPassPhraseDialog takes builtin, exec:"),
 ])

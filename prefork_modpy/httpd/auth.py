@@ -284,6 +284,11 @@ def _rule(req: RequestRec, rule: AuthzRule, user: Optional[str],
     if provider == "method":
         method = "GET" if req.method == "HEAD" else req.method
         return GRANTED if method in rule.parsed else DENIED
+    if provider == "ssl":  # mod_ssl's ssl_authz_require_ssl_check
+        return GRANTED if ssl.tls_of(req.raw) is not None else DENIED
+    if provider == "ssl-verify-client":  # ssl_authz_verify_client_check: verified, not GENEROUS
+        verified = ssl.tls_of(req.raw) is not None and ssl.client_of(req.raw)[0] == "SUCCESS"
+        return GRANTED if verified else DENIED
     if user is None:
         return DENIED_NO_USER
     if provider == "valid-user":

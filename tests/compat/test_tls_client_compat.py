@@ -80,6 +80,9 @@ SSLVerifyClient optional
 <Location /strict>
     SSLVerifyClient require
 </Location>
+<Location /verified>
+    Require ssl-verify-client
+</Location>
 <Location /fake>
     SSLOptions +FakeBasicAuth
     AuthType Basic
@@ -196,3 +199,10 @@ def test_fake_basic_auth_without_certificate_and_a_spoof_match_apache(pair,
     spoof = "Basic " + base64.b64encode(b"/C=DE/CN=alice:password").decode()
     assert _get(pair.modpy_port, ctx, "/fake", spoof)[0] == \
         _get(pair.apache.port, ctx, "/fake", spoof)[0] == 403
+
+
+@pytest.mark.parametrize("who", ["client", None])
+def test_require_ssl_verify_client_matches_apache(pair, who, tmp_path: Path) -> None:
+    ctx = _context(ssl.TLSVersion.TLSv1_3, CLIENT if who else None, tmp_path)
+    ours = _get(pair.modpy_port, ctx, "/verified")[0]
+    assert ours == _get(pair.apache.port, ctx, "/verified")[0] == (200 if who else 403)

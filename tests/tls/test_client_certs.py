@@ -277,6 +277,23 @@ def test_fake_basic_auth_logs_the_certificate_in(site, pki) -> None:
     assert status == 401
 
 
+def test_require_ssl_and_ssl_verify_client(site, pki) -> None:
+    """mod_ssl's authz providers: `Require ssl-verify-client` grants a verified certificate
+    only (not a GENEROUS one); `Require ssl` any TLS request."""
+    server = site(config(pki, "SSLVerifyClient optional_no_ca", "Require ssl-verify-client"),
+                  {"h.py": HANDLER})
+    assert https_get(server.port, client_ctx(pki, "client"), "/h")[0] == 200
+    assert https_get(server.port, client_ctx(pki, "stranger"), "/h")[0] == 403
+    assert https_get(server.port, client_ctx(pki), "/h")[0] == 403
+    plain = site(f"""
+ServerName a.test
+<Location /tls-only>
+    Require ssl
+</Location>
+""", {"tls-only/x.txt": "x\n"})
+    assert _plain_status(plain.port, "/tls-only/x.txt") == 403
+
+
 def test_remain_counts_whole_days() -> None:
     from prefork_modpy.httpd import sslcert
     assert sslcert.days_remaining(10 * 86400, now=0) == "10"

@@ -285,7 +285,7 @@ def test_require_ssl_and_ssl_verify_client(site, pki) -> None:
     assert https_get(server.port, client_ctx(pki, "client"), "/h")[0] == 200
     assert https_get(server.port, client_ctx(pki, "stranger"), "/h")[0] == 403
     assert https_get(server.port, client_ctx(pki), "/h")[0] == 403
-    plain = site(f"""
+    plain = site("""
 ServerName a.test
 <Location /tls-only>
     Require ssl

@@ -120,8 +120,10 @@ class RawRequest:
     remote_addr: tuple[str, int]
     local_addr: tuple[str, int]
     tls: Optional[tuple[str, str, Optional[str]]]
-    # (SSL_CLIENT_VERIFY: NONE/SUCCESS/GENEROUS, the client's chain in DER, its own first)
-    tls_client: Optional[tuple[str, list[bytes]]]
+    # (SSL_CLIENT_VERIFY: NONE/SUCCESS/GENEROUS, the client's chain in DER, its own first,
+    # the verified path's depth or None)
+    tls_client: Optional[tuple[str, list[bytes], Optional[int]]]
+    tls_resumed: Optional[bool]  # the handshake resumed a session (None: plain HTTP)
     """(protocol, cipher suite, SNI name or None) of a TLS connection; None for plain HTTP."""
     keepalive_count: int
     """1 for the first request on this connection, 2 for the next, ..."""

@@ -468,15 +468,20 @@ impl RawRequest {
     fn tls(&self) -> Option<(String, String, Option<String>)> {
         self.tls.clone()
     }
-    /// (SSL_CLIENT_VERIFY, the client's certificate chain in DER, its own first) of a TLS
-    /// connection; None for plain HTTP.
+    /// (SSL_CLIENT_VERIFY, the client's certificate chain in DER, its own first, the depth
+    /// of the verified path or None) of a TLS connection; None for plain HTTP.
     #[getter]
     fn tls_client<'py>(
         &mut self,
         py: Python<'py>,
-    ) -> Option<(&'static str, Vec<Bound<'py, PyBytes>>)> {
-        let (verdict, chain) = self.session()?.client();
-        Some((verdict, chain.iter().map(|der| PyBytes::new(py, der)).collect()))
+    ) -> Option<(&'static str, Vec<Bound<'py, PyBytes>>, Option<usize>)> {
+        let ((verdict, depth), chain) = self.session()?.client();
+        Some((verdict, chain.iter().map(|der| PyBytes::new(py, der)).collect(), depth))
+    }
+    /// Whether the TLS handshake resumed a session (None for plain HTTP).
+    #[getter]
+    fn tls_resumed(&mut self) -> Option<bool> {
+        self.session().map(|s| s.resumed())
     }
     /// 1 for the first request on this connection, 2 for the next, ...
     #[getter]

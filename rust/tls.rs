@@ -204,12 +204,13 @@ impl ClientAuth {
     }
 
     /// The full check: WebPKI against the CA certificates, then the depth of the path.
+    /// Ok: the number of intermediate certificates on the verified path.
     fn check(
         &self,
         end_entity: &CertificateDer<'_>,
         intermediates: &[CertificateDer<'_>],
         now: UnixTime,
-    ) -> Result<(), rustls::Error> {
+    ) -> Result<usize, rustls::Error> {
         self.webpki.verify_client_cert(end_entity, intermediates, now)?;
         let cert = webpki::EndEntityCert::try_from(end_entity)
             .map_err(|_| rustls::Error::InvalidCertificate(CertificateError::BadEncoding))?;
@@ -231,7 +232,7 @@ impl ClientAuth {
             None,
             Some(&within_depth),
         )
-        .map(|_| ())
+        .map(|path| path.intermediate_certificates().count())
         .map_err(|e| {
             rustls::Error::InvalidCertificate(CertificateError::Other(rustls::OtherError(
                 Arc::new(e),
@@ -240,29 +241,29 @@ impl ClientAuth {
     }
 
     /// mod_ssl's SSL_CLIENT_VERIFY for a session whose handshake completed: NONE without a
-    /// certificate, SUCCESS when it verifies, GENEROUS when optional_no_ca let it through.
-    fn verdict(&self, chain: Option<&[CertificateDer<'_>]>) -> &'static str {
+    /// certificate, SUCCESS when it verifies (with the depth of its path: the trust anchor's
+    /// errdepth, intermediates + 1), GENEROUS when optional_no_ca let it through.
+    fn verdict(&self, chain: Option<&[CertificateDer<'_>]>) -> Verdict {
         match chain {
             Some([end_entity, intermediates @ ..]) => {
                 match self.check(end_entity, intermediates, UnixTime::now()) {
-                    Ok(()) => "SUCCESS",
-                    Err(_) => "GENEROUS",
+                    Ok(count) => ("SUCCESS", Some(count + 1)),
+                    Err(_) => ("GENEROUS", None),
                 }
             }
-            _ => "NONE",
+            _ => ("NONE", None),
         }
     }
 }
 
+/// SSL_CLIENT_VERIFY and, for a verified certificate, the depth of its path.
+pub type Verdict = (&'static str, Option<usize>);
+
 /// optional_no_ca's tolerance (ssl_verify_error_is_optional): an issuer the CA
-/// certificates do not know; an expired or malformed certificate still fails.
+/// certificates do not know; an expired or malformed certificate, or a path longer than
+/// SSLVerifyDepth, still fails.
 fn issuer_unknown(err: &rustls::Error) -> bool {
-    matches!(
-        err,
-        rustls::Error::InvalidCertificate(
-            CertificateError::UnknownIssuer | CertificateError::Other(_)
-        )
-    )
+    matches!(err, rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer))
 }
 
 impl ClientCertVerifier for ClientAuth {
@@ -285,7 +286,7 @@ impl ClientCertVerifier for ClientAuth {
         now: UnixTime,
     ) -> Result<ClientCertVerified, rustls::Error> {
         match self.check(end_entity, intermediates, now) {
-            Ok(()) => Ok(ClientCertVerified::assertion()),
+            Ok(_) => Ok(ClientCertVerified::assertion()),
             Err(e) if self.mode == VerifyMode::OptionalNoCa && issuer_unknown(&e) => {
                 within_validity(end_entity, now)?;
                 Ok(ClientCertVerified::assertion())
@@ -407,8 +408,9 @@ impl TlsContext {
 pub struct Session {
     conn: ServerConnection,
     client_auth: Option<Arc<ClientAuth>>,
-    /// SSL_CLIENT_VERIFY, worked out once after the handshake.
-    verdict: Option<&'static str>,
+    /// SSL_CLIENT_VERIFY (and the verified path's depth), worked out once after the
+    /// handshake.
+    verdict: Option<Verdict>,
     /// No byte received yet (the plain-HTTP check looks at the first one).
     fresh: bool,
     /// The engine watches the socket for writability (handshake output was blocked).
@@ -478,17 +480,22 @@ impl Session {
     }
 
     /// The client's certificate chain (its own first, DER) and mod_ssl's SSL_CLIENT_VERIFY
-    /// for it: NONE, SUCCESS or GENEROUS.
-    pub fn client(&mut self) -> (&'static str, Vec<Vec<u8>>) {
+    /// for it (NONE, SUCCESS or GENEROUS) with the verified path's depth.
+    pub fn client(&mut self) -> (Verdict, Vec<Vec<u8>>) {
         let chain = self.conn.peer_certificates();
         let certs = chain.map(|c| c.iter().map(|d| d.as_ref().to_vec()).collect());
-        let verdict = match (&self.verdict, &self.client_auth) {
+        let verdict = match (self.verdict, &self.client_auth) {
             (Some(v), _) => v,
             (None, Some(auth)) => auth.verdict(chain),
-            (None, None) => "NONE",
+            (None, None) => ("NONE", None),
         };
         self.verdict = Some(verdict);
         (verdict, certs.unwrap_or_default())
+    }
+
+    /// The handshake resumed an earlier session (SSL_SESSION_RESUMED).
+    pub fn resumed(&self) -> bool {
+        self.conn.handshake_kind() == Some(rustls::HandshakeKind::Resumed)
     }
 
     /// Feed received TLS bytes to the session and append the plaintext to `out`.

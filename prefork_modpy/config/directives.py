@@ -161,6 +161,7 @@ class DirSettings:
     # (httpd/ssl.py check_client), the handshake having asked (config/ssl.py plan).
     ssl_verify: Optional[str] = None
     ssl_verify_where: str = ""
+    ssl_verify_depth: Optional[int] = None  # SSLVerifyDepth in a section or .htaccess
     # SSLOptions: an absolute set (None: inherit), else +/- relative to the parent's
     # (ssl_config_perdir_merge's nOptionsAdd/nOptionsDel).
     ssl_options_set: Optional[frozenset[str]] = None
@@ -226,6 +227,7 @@ class DirSettings:
             ssl_require=self.ssl_require or child.ssl_require,  # -- mod_ssl --
             ssl_verify=_pick(child.ssl_verify, self.ssl_verify),
             ssl_verify_where=child.ssl_verify_where or self.ssl_verify_where,
+            ssl_verify_depth=_pick(child.ssl_verify_depth, self.ssl_verify_depth),
             **_merge_ssl_options(self, child),
         )
 
@@ -689,6 +691,15 @@ def _ssl_verify_client(settings: DirSettings, node: Node) -> None:
     settings.ssl_verify_where = node.where
 
 
+def _ssl_verify_depth(settings: DirSettings, node: Node) -> None:
+    """`SSLVerifyDepth n` in a directory (the host-level one is config/ssl.py's)."""
+    value = _one(node)
+    if not value.isdigit():
+        raise ConfigError.at(node, "SSLVerifyDepth: Invalid argument: a number of "
+                                   "certificates (0 or more)")
+    settings.ssl_verify_depth = int(value)
+
+
 _SSL_OPTION_NAMES = {name.lower(): name.lower() for name in (
     "StdEnvVars", "ExportCertData", "StrictRequire", "OptRenegotiate", "LegacyDNStringFormat",
     "FakeBasicAuth")}
@@ -752,6 +763,7 @@ _SIMPLE: dict[str, Callable[[DirSettings, Node], None]] = {
     **autoindex_config.DIRECTIVES,  # -- mod_autoindex --
     "sslrequiressl": _ssl_require_ssl,  # -- mod_ssl --
     "sslverifyclient": _ssl_verify_client,
+    "sslverifydepth": _ssl_verify_depth,
 }
 # Per-directory directives that may add warning lines.
 _WARNING: dict[str, Callable[[DirSettings, Node, list[str]], None]] = {

@@ -440,6 +440,18 @@ def _handshake_ask(config: ServerConfig, host: VirtualHost) -> tuple[str, str]:
     return level, where
 
 
+def _handshake_depth(config: ServerConfig, host: VirtualHost) -> int:
+    """The handshake verifies to the deepest SSLVerifyDepth of the host and its sections;
+    a shallower one (the host's elsewhere, or a section's) is held per request
+    (httpd/ssl.py check_client), as httpd's renegotiation would."""
+    depth = host.ssl.verify_depth if host.ssl.verify_depth is not None else 1
+    inherited = config.main.sections if host is not config.main else []
+    for section in (*host.sections, *inherited):
+        if section.settings.ssl_verify_depth is not None:
+            depth = max(depth, section.settings.ssl_verify_depth)
+    return int(depth)
+
+
 def _client_auth(config: ServerConfig, address: tuple[str, int],
                  hosts: list[VirtualHost]) -> tuple[str, tuple[str, ...], int]:
     """(level, CA files, depth) of one TLS address: its hosts must agree (rustls verifies
@@ -454,7 +466,7 @@ def _client_auth(config: ServerConfig, address: tuple[str, int],
             raise ConfigError(f"{where}: SSLVerifyClient {level} for {host.server_name} "
                               "needs SSLCACertificateFile or SSLCACertificatePath (mod_ssl: "
                               "\"Required CA certificates not configured\")")
-        depth = ssl.verify_depth if ssl.verify_depth is not None else 1
+        depth = _handshake_depth(config, host)
         asks[(level, cas, depth if level != "none" else 1)] = where or ssl.ca_where
     if len(asks) > 1:
         where = next(w for w in asks.values() if w)

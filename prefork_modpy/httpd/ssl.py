@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import base64
 import functools
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from mod_python import apache
 
@@ -78,6 +78,8 @@ def lookup(req: RequestRec, name: str) -> str:
         return sni or ""
     if name == "SSL_CLIENT_VERIFY":
         return client_of(req.raw)[0]
+    if name in _SESSION_VARS:
+        return _SESSION_VARS[name](req.raw, protocol, cipher)
     legacy = "legacydnstringformat" in _options(req)
     if name.startswith("SSL_CLIENT_"):
         return _client_variable(req, name[len("SSL_CLIENT_"):], legacy)
@@ -89,10 +91,38 @@ def lookup(req: RequestRec, name: str) -> str:
     return ""
 
 
+def _key_size(cipher: str) -> str:
+    """SSL_CIPHER_USEKEYSIZE / _ALGKEYSIZE: the bulk cipher's key bits."""
+    return "128" if "AES_128" in cipher else "256"
+
+
+def _resumed(raw: Any) -> str:
+    return "Resumed" if getattr(raw, "tls_resumed", None) else "Initial"
+
+
+# ssl_var_lookup_ssl's session variables, from what rustls negotiated (rustls has no
+# compression and no export suites).
+_SESSION_VARS: dict[str, Callable[[Any, str, str], str]] = {
+    "SSL_CIPHER_EXPORT": lambda _raw, _protocol, _cipher: "false",
+    "SSL_CIPHER_USEKEYSIZE": lambda _raw, _protocol, cipher: _key_size(cipher),
+    "SSL_CIPHER_ALGKEYSIZE": lambda _raw, _protocol, cipher: _key_size(cipher),
+    "SSL_COMPRESS_METHOD": lambda _raw, _protocol, _cipher: "NULL",
+    # OpenSSL says true on TLS 1.3 too for a client that offers RFC 5746 (all current ones)
+    "SSL_SECURE_RENEG": lambda _raw, _protocol, _cipher: "true",
+    "SSL_SESSION_RESUMED": lambda raw, _protocol, _cipher: _resumed(raw),
+}
+
+
 def client_of(raw: Any) -> tuple[str, list[bytes]]:
     """(SSL_CLIENT_VERIFY, the client's certificate chain in DER, its own first)."""
     found = getattr(raw, "tls_client", None)
-    return found if found is not None else ("NONE", [])
+    return (found[0], found[1]) if found is not None else ("NONE", [])
+
+
+def _path_depth(raw: Any) -> Optional[int]:
+    """The verified path's depth (the trust anchor's errdepth); None unless SUCCESS."""
+    found = getattr(raw, "tls_client", None)
+    return found[2] if found is not None else None
 
 
 def _options(req: RequestRec) -> frozenset[str]:
@@ -131,18 +161,33 @@ def _server_der(cert_file: str) -> Optional[bytes]:
     return ssl.PEM_cert_to_DER_cert(text[start:end + len("-----END CERTIFICATE-----")])
 
 
-def check_client(req: RequestRec, level: Optional[str]) -> int:
-    """ssl_hook_Access for SSLVerifyClient require in a directory: httpd renegotiates and
-    answers 403 without a certificate that verifies; here the handshake asked already
-    (config/ssl.py plan), so a request without one gets 403 at once. 0 when allowed."""
-    if level != "require" or tls_of(req.raw) is None:
+def check_client(req: RequestRec, settings: Any) -> int:
+    """ssl_hook_Access for a directory's SSLVerifyClient require / SSLVerifyDepth: httpd
+    renegotiates there and answers 403 when the certificate is missing or its path is too
+    long; here the handshake asked already (config/ssl.py plan), so such a request gets 403
+    at once. 0 when allowed."""
+    if tls_of(req.raw) is None:
         return 0
-    verdict, _ = client_of(req.raw)
-    if verdict == "SUCCESS":
+    verdict, chain = client_of(req.raw)
+    if settings.ssl_verify == "require" and verdict != "SUCCESS":
+        reason = f"client certificate required (SSL_CLIENT_VERIFY {verdict})"
+    elif verdict == "SUCCESS" and (depth := _path_depth(req.raw)) is not None and \
+            depth > _depth_limit(req, settings):
+        reason = (f"Certificate Chain too long (chain has {depth} certificates, but maximum "
+                  f"allowed are only {_depth_limit(req, settings)})")
+    else:
         return 0
-    req.log_error(f"access to {req.filename or req.uri} failed, reason: client certificate "
-                  f"required (SSL_CLIENT_VERIFY {verdict})")
+    req.log_error(f"access to {req.filename or req.uri} failed, reason: {reason}")
     return FORBIDDEN
+
+
+def _depth_limit(req: RequestRec, settings: Any) -> int:
+    """SSLVerifyDepth here: the directory's, else the host's (default 1)."""
+    if settings.ssl_verify_depth is not None:
+        return int(settings.ssl_verify_depth)
+    host_ssl = getattr(req.vhost, "ssl", None)
+    depth = host_ssl.verify_depth if host_ssl is not None else None
+    return depth if depth is not None else 1
 
 
 def user_check(req: RequestRec, settings: Any) -> int:
@@ -189,12 +234,14 @@ def _is_fake_basic(header: str) -> bool:
 
 
 # ssl_hook_Fixup's variables under SSLOptions +StdEnvVars (those prefork-modpy has).
-_STD_VARS = ("SSL_PROTOCOL", "SSL_CIPHER", "SSL_CLIENT_VERIFY", "SSL_CLIENT_M_VERSION",
-             "SSL_CLIENT_M_SERIAL", "SSL_CLIENT_V_START", "SSL_CLIENT_V_END",
-             "SSL_CLIENT_V_REMAIN", "SSL_CLIENT_S_DN", "SSL_CLIENT_I_DN", "SSL_CLIENT_A_KEY",
-             "SSL_CLIENT_A_SIG", "SSL_SERVER_M_VERSION", "SSL_SERVER_M_SERIAL",
-             "SSL_SERVER_V_START", "SSL_SERVER_V_END", "SSL_SERVER_S_DN", "SSL_SERVER_I_DN",
-             "SSL_SERVER_A_KEY", "SSL_SERVER_A_SIG")
+_STD_VARS = ("SSL_PROTOCOL", "SSL_SECURE_RENEG", "SSL_COMPRESS_METHOD", "SSL_CIPHER",
+             "SSL_CIPHER_EXPORT", "SSL_CIPHER_USEKEYSIZE", "SSL_CIPHER_ALGKEYSIZE",
+             "SSL_CLIENT_VERIFY", "SSL_CLIENT_M_VERSION", "SSL_CLIENT_M_SERIAL",
+             "SSL_CLIENT_V_START", "SSL_CLIENT_V_END", "SSL_CLIENT_V_REMAIN", "SSL_CLIENT_S_DN",
+             "SSL_CLIENT_I_DN", "SSL_CLIENT_A_KEY", "SSL_CLIENT_A_SIG", "SSL_SERVER_M_VERSION",
+             "SSL_SERVER_M_SERIAL", "SSL_SERVER_V_START", "SSL_SERVER_V_END",
+             "SSL_SERVER_S_DN", "SSL_SERVER_I_DN", "SSL_SERVER_A_KEY", "SSL_SERVER_A_SIG",
+             "SSL_SESSION_RESUMED")
 
 
 def fixup_env(req: RequestRec) -> dict[str, str]:

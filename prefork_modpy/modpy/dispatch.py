@@ -164,11 +164,10 @@ class Dispatcher:
             result = ssl.require_ssl(req)
             if result != OK and not ssl.left_to_satisfy_any(req, settings):
                 return result
-        if settings.ssl_verify == "require":  # -- mod_ssl: per-directory SSLVerifyClient --
-            result = ssl.check_client(req, settings.ssl_verify)
+        if self.has_tls:  # -- mod_ssl: per-directory SSLVerifyClient/Depth, then Fixup --
+            result = ssl.check_client(req, settings)
             if result != OK:
                 return result
-        if self.has_tls:  # -- mod_ssl: ssl_hook_Fixup --
             for name, value in ssl.fixup_env(req).items():
                 req.subprocess_env[name] = value
         if settings.options_set is not None or settings.options_remove:  # -- Options --

@@ -16,7 +16,7 @@ from typing import Optional
 
 import pytest
 
-from tests.support.certs import make_ca, make_client, make_server
+from tests.support.certs import make_ca, make_client, make_intermediate, make_server
 
 _work = Path(tempfile.mkdtemp(prefix="tls-client-compat-"))
 try:
@@ -26,6 +26,9 @@ try:
     _other = make_ca(_work / "other", "another CA")
     _stranger = make_client(_work / "other", _other, "stranger")
     CA_PEM = _ca.cert.read_text()
+    _middle = make_intermediate(_work / "middle", _ca)
+    _deep = make_client(_work / "middle", _middle, "deep")
+    DEEP = (_deep.cert.read_text() + _middle.cert.read_text(), _deep.key.read_text())
     # FakeBasicAuth's user: the subject in X509_NAME_oneline's form, password "password".
     _PASSWORD = base64.b64encode(hashlib.sha1(b"password").digest()).decode()
     USERS = ("/C=DE/ST=Berlin/O=Tests, Inc./OU=Clients/CN=alice/emailAddress=alice@a.test:"
@@ -42,7 +45,9 @@ NAMES = ("SSL_CLIENT_VERIFY", "SSL_CLIENT_S_DN", "SSL_CLIENT_I_DN", "SSL_CLIENT_
          "SSL_CLIENT_M_SERIAL", "SSL_CLIENT_M_VERSION", "SSL_CLIENT_V_START",
          "SSL_CLIENT_V_END", "SSL_CLIENT_V_REMAIN", "SSL_CLIENT_A_SIG", "SSL_CLIENT_A_KEY",
          "SSL_CLIENT_CERT", "SSL_CLIENT_CERT_CHAIN_0", "SSL_SERVER_I_DN",
-         "SSL_SERVER_M_VERSION", "SSL_SERVER_A_KEY", "SSL_SERVER_A_SIG", "SSL_SERVER_CERT")
+         "SSL_SERVER_M_VERSION", "SSL_SERVER_A_KEY", "SSL_SERVER_A_SIG", "SSL_SERVER_CERT",
+         "SSL_SECURE_RENEG", "SSL_COMPRESS_METHOD", "SSL_CIPHER_EXPORT",
+         "SSL_CIPHER_USEKEYSIZE", "SSL_CIPHER_ALGKEYSIZE", "SSL_SESSION_RESUMED")
 ENV = ("HTTPS", "SSL_CLIENT_VERIFY", "SSL_CLIENT_S_DN", "SSL_CLIENT_S_DN_CN",
        "SSL_CLIENT_I_DN_O", "SSL_SERVER_S_DN_CN", "SSL_CLIENT_M_SERIAL", "SSL_CLIENT_V_END",
        "SSL_CLIENT_CERT", "SSL_CLIENT_A_KEY", "SSL_TLS_SNI", "SSL_CLIENT_V_REMAIN")
@@ -206,3 +211,19 @@ def test_require_ssl_verify_client_matches_apache(pair, who, tmp_path: Path) -> 
     ctx = _context(ssl.TLSVersion.TLSv1_3, CLIENT if who else None, tmp_path)
     ours = _get(pair.modpy_port, ctx, "/verified")[0]
     assert ours == _get(pair.apache.port, ctx, "/verified")[0] == (200 if who else 403)
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_a_path_longer_than_verify_depth_ends_the_handshake_on_both(pair, version,
+                                                                    tmp_path: Path) -> None:
+    """SSLVerifyDepth 1 (the default) and a client certificate issued by an intermediate:
+    OpenSSL sends internal_error (80), rustls certificate_unknown (46), a documented
+    difference (docs/migration.md)."""
+    ctx = _context(version, DEEP, tmp_path)
+    reasons = []
+    for port in (pair.modpy_port, pair.apache.port):
+        with pytest.raises(ssl.SSLError) as caught:
+            _get(port, ctx, "/h")
+        reasons.append(str(caught.value))
+    assert "ALERT_CERTIFICATE_UNKNOWN" in reasons[0], reasons
+    assert "ALERT_INTERNAL_ERROR" in reasons[1], reasons

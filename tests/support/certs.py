@@ -64,3 +64,18 @@ def make_client(base: Path, ca: Pair, name: str = "client",
     _openssl("x509", "-req", "-in", str(csr), "-CA", str(ca.cert), "-CAkey", str(ca.key),
              "-CAcreateserial", "-out", str(pair.cert), "-days", "2", "-extfile", str(ext))
     return pair
+
+
+def make_intermediate(base: Path, ca: Pair, name: str = "intermediate CA") -> Pair:
+    """A CA certificate signed by `ca` (a chain of root, intermediate, leaf)."""
+    base.mkdir(parents=True, exist_ok=True)
+    pair = Pair(base / "ca.pem", base / "ca.key")
+    csr = base / "ca.csr"
+    ext = base / "ca.ext"
+    ext.write_text("basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n")
+    _openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+             "-keyout", str(pair.key), "-out", str(csr),
+             "-subj", f"/O=prefork-modpy tests/CN={name}")
+    _openssl("x509", "-req", "-in", str(csr), "-CA", str(ca.cert), "-CAkey", str(ca.key),
+             "-CAcreateserial", "-out", str(pair.cert), "-days", "2", "-extfile", str(ext))
+    return pair

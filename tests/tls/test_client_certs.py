@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.certs import Pair, make_ca, make_client, make_server
+from tests.support.certs import Pair, make_ca, make_client, make_intermediate, make_server
 from tests.tls.test_tls import https_get
 
 HANDLER = '''
@@ -44,8 +44,12 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Pair]:
     base = tmp_path_factory.mktemp("pki")
     ca = make_ca(base)
     other = make_ca(base / "other", "another CA")
+    middle = make_intermediate(base / "middle", ca)
+    deep = make_client(base / "middle", middle, "deep")
+    # the client sends its certificate and the intermediate's (SSL_CLIENT_CERT_CHAIN_0)
+    deep.cert.write_text(deep.cert.read_text() + middle.cert.read_text())
     return {"ca": ca, "a.test": make_server(base, ca, "a.test"),
-            "client": make_client(base, ca),
+            "client": make_client(base, ca), "deep": deep,
             "stranger": make_client(base / "other", other, "stranger")}
 
 
@@ -292,6 +296,86 @@ ServerName a.test
 </Location>
 """, {"tls-only/x.txt": "x\n"})
     assert _plain_status(plain.port, "/tls-only/x.txt") == 403
+
+
+def test_verify_depth_counts_the_intermediate(site, pki) -> None:
+    """SSLVerifyDepth 1 (the default) refuses a client whose CA is an intermediate; 2
+    accepts it, and the intermediate is SSL_CLIENT_CERT_CHAIN_0."""
+    refusing = site(config(pki, "SSLVerifyClient require"), {"h.py": HANDLER})
+    alert_of(refusing.port, client_ctx(pki, "deep"))
+    server = site(config(pki, "SSLVerifyClient require\n    SSLVerifyDepth 2",
+                         "SSLOptions +StdEnvVars +ExportCertData"), {"h.py": HANDLER})
+    status, body, _ = https_get(server.port, client_ctx(pki, "deep"), "/h?env")
+    env = fields(body)
+    assert status == 200 and env["SSL_CLIENT_VERIFY"] == "SUCCESS"
+    assert env["SSL_CLIENT_CERT_CHAIN_0"].startswith("-----BEGIN CERTIFICATE-----|")
+
+
+def test_optional_no_ca_does_not_forgive_a_path_too_long(site, pki) -> None:
+    """ssl_verify_error_is_optional covers an unknown issuer only: a path longer than
+    SSLVerifyDepth still ends the handshake under optional_no_ca."""
+    server = site(config(pki, "SSLVerifyClient optional_no_ca"), {"h.py": HANDLER})
+    assert "CERTIFICATE_UNKNOWN" in alert_of(server.port, client_ctx(pki, "deep")).upper()
+
+
+def test_per_location_verify_depth(site, pki) -> None:
+    """SSLVerifyDepth in a <Location>: the handshake verifies to the deepest one and each
+    place holds its own (httpd renegotiates; here 403 where the path is too long)."""
+    text = config(pki, "SSLVerifyClient require", "SSLVerifyDepth 2")
+    server = site(text, {"h.py": HANDLER, "index.html": "open\n"})
+    assert https_get(server.port, client_ctx(pki, "deep"), "/h")[0] == 200
+    assert https_get(server.port, client_ctx(pki, "deep"), "/index.html")[0] == 403
+    assert https_get(server.port, client_ctx(pki, "client"), "/index.html")[0] == 200
+    assert "Certificate Chain too long" in server.errors()
+
+
+def test_session_variables(site, pki) -> None:
+    server = site(config(pki, "", "SSLOptions +StdEnvVars"), {"h.py": HANDLER})
+    status, body, _ = https_get(server.port, client_ctx(pki, None, ssl.TLSVersion.TLSv1_2),
+                                "/h?env")
+    env = fields(body)
+    assert env["SSL_SESSION_RESUMED"] == "Initial" and env["SSL_COMPRESS_METHOD"] == "NULL"
+    assert env["SSL_CIPHER_USEKEYSIZE"] in ("128", "256") and env["SSL_SECURE_RENEG"] == "true"
+
+
+def test_hosts_of_one_address_must_verify_alike(tmp_path: Path, pki) -> None:
+    import subprocess
+    import sys
+
+    a, ca = pki["a.test"], pki["ca"]
+    conf = tmp_path / "site.conf"
+    conf.write_text(f"""Listen 127.0.0.1:1
+<VirtualHost 127.0.0.1:1>
+    ServerName a.test
+    SSLEngine on
+    SSLCertificateFile {a.cert}
+    SSLCertificateKeyFile {a.key}
+    SSLCACertificateFile {ca.cert}
+    SSLVerifyClient require
+</VirtualHost>
+<VirtualHost 127.0.0.1:1>
+    ServerName b.test
+    SSLEngine on
+    SSLCertificateFile {a.cert}
+    SSLCertificateKeyFile {a.key}
+</VirtualHost>
+""")
+    out = subprocess.run([sys.executable, "-m", "prefork_modpy", "-t", "--config", str(conf)],
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode == 1
+    assert f"{conf}:8: the hosts of 127.0.0.1:1 differ in SSLVerifyClient" in out.stderr, \
+        out.stderr
+
+
+def test_htaccess_require_without_a_handshake_request_is_403(site, pki) -> None:
+    """.htaccess is read per request, after the handshake: a `SSLVerifyClient require`
+    there cannot have been asked for, so it is 403 (never served without the check)."""
+    text = config(pki).replace("<Location /h>", "<Directory {root}>\n        AllowOverride "
+                               "AuthConfig\n    </Directory>\n    <Location /h>")
+    server = site(text, {"h.py": HANDLER, "locked/.htaccess": "SSLVerifyClient require\n",
+                         "locked/x.txt": "x\n", "open.txt": "o\n"})
+    assert https_get(server.port, client_ctx(pki, "client"), "/open.txt")[0] == 200
+    assert https_get(server.port, client_ctx(pki, "client"), "/locked/x.txt")[0] == 403
 
 
 def test_remain_counts_whole_days() -> None:

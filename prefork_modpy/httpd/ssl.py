@@ -3,8 +3,10 @@
 Owns: `req.ssl_var_lookup`'s variables (ssl_var_lookup: HTTPS, SSL_PROTOCOL, SSL_CIPHER,
 SSL_TLS_SNI, SSL_CLIENT_VERIFY, SSL_CLIENT_* and SSL_SERVER_* of the certificates, formatted
 by httpd/sslcert.py), ssl_hook_ReadReq's check that the Host header names a host the TLS
-handshake's (SNI) certificate serves, else 421, ssl_hook_Access's per-directory
-SSLVerifyClient require (403), and ssl_hook_Fixup's SSLOptions +StdEnvVars/+ExportCertData.
+handshake's (SNI) certificate serves, else 421, ssl_hook_Access's SSLRequireSSL and
+per-directory SSLVerifyClient require / SSLVerifyDepth (403), and ssl_hook_Fixup's
+environment (SSLOptions +StdEnvVars/+ExportCertData). ssl_hook_UserCheck (FakeBasicAuth)
+is auth.py's.
 The scheme (`is_https`, `construct_url`, HTTPS=on) is forwardedproto.scheme_of's, which
 reads the same connection state. Must not: parse SSL* directives (config/ssl.py) or touch
 the TLS session.
@@ -12,11 +14,8 @@ the TLS session.
 
 from __future__ import annotations
 
-import base64
 import functools
 from typing import TYPE_CHECKING, Any, Callable, Optional
-
-from mod_python import apache
 
 from ..config.ssl import TlsAddress, TlsSite, site_for_name
 from . import sslcert
@@ -188,49 +187,6 @@ def _depth_limit(req: RequestRec, settings: Any) -> int:
     host_ssl = getattr(req.vhost, "ssl", None)
     depth = host_ssl.verify_depth if host_ssl is not None else None
     return depth if depth is not None else 1
-
-
-def user_check(req: RequestRec, settings: Any) -> int:
-    """ssl_hook_UserCheck (check_authn, before mod_python's and mod_auth_basic's): Basic
-    credentials that pose as a certificate (a user starting with `/`, password "password")
-    are a spoof, 403; under SSLOptions +FakeBasicAuth a client certificate that passed
-    verification becomes `Authorization: Basic` of its subject DN in the old `/C=..`
-    form and the password "password", for AuthUserFile to check. 0 to go on."""
-    if req.main is not None or req.prev is not None:  # ap_is_initial_req
-        return 0
-    header = req.headers_in.get("Authorization")
-    if header is not None and _is_fake_basic(header):
-        req.log_error(f"Encountered FakeBasicAuth spoof: {_basic_user(header)}")
-        return FORBIDDEN
-    if "fakebasicauth" not in settings.ssl_options or req.user or tls_of(req.raw) is None:
-        return 0
-    verdict, chain = client_of(req.raw)
-    if not chain or verdict not in ("SUCCESS", "GENEROUS"):
-        return 0
-    subject = sslcert.variable(chain[0], "S_DN", legacy=True) or ""
-    line = "Basic " + base64.b64encode(f"{subject}:password".encode()).decode()
-    req.headers_in["Authorization"] = line
-    req.log_error(f'Faking HTTP Basic Auth header: "Authorization: {line}"', apache.APLOG_INFO)
-    return 0
-
-
-def _basic_user(header: str) -> str:
-    return _basic_pair(header)[0].decode("latin-1")
-
-
-def _basic_pair(header: str) -> tuple[bytes, bytes]:
-    from .auth import _b64decode  # ap_pbase64decode's leniency
-
-    encoded = header.split(" ", 1)[1] if " " in header else ""
-    user, _, password = _b64decode(encoded.lstrip(" \t")).partition(b":")
-    return user, password
-
-
-def _is_fake_basic(header: str) -> bool:
-    if header.split(" ", 1)[0] != "Basic":
-        return False
-    user, password = _basic_pair(header)
-    return user.startswith(b"/") and password == b"password"
 
 
 # ssl_hook_Fixup's variables under SSLOptions +StdEnvVars (those prefork-modpy has).

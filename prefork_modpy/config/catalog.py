@@ -209,7 +209,7 @@ _add("mod_filter", Status.REFUSED, "only AddOutputFilterByType DEFLATE is implem
 # (config/ssl.py, config/directives.py); these are not --
 _add("mod_ssl", Status.ACCEPTED, "rustls draws its randomness from the kernel (getrandom); "
      "there is no pool to seed", "", "SSLRandomSeed")
-_add("mod_ssl", Status.ACCEPTED, "httpd runs the dialog (builtin, exec:, |program) only for "
+_add("mod_ssl", Status.ACCEPTED, "httpd runs the dialog (builtin, exec: or a pipe) only for "
      "an encrypted key; prefork-modpy asks no pass phrase and reads unencrypted keys only "
      "(readable by root only; the master reads them): an encrypted key is an error naming "
      "its SSLCertificateFile line", "", "SSLPassPhraseDialog")

@@ -94,7 +94,6 @@ class TlsSite:
     key_file: str
     chain_file: Optional[str]
     where: str  # the SSLCertificateFile line (key and certificate errors name it)
-    subject_dn: str = ""  # SSL_SERVER_S_DN (RFC 2253, as mod_ssl writes it)
 
     def same_setup(self, other: TlsSite) -> bool:
         """ssl_server_compatible, for what prefork-modpy configures: the same key pair."""
@@ -121,30 +120,6 @@ def site_for_name(sites: tuple[TlsSite, ...], name: Optional[str]) -> TlsSite:
     return sites[0]
 
 
-# OpenSSL's short names of the attributes in a subject (X509_NAME_print_ex's RFC 2253 form).
-_SHORT = {"commonName": "CN", "countryName": "C", "organizationName": "O",
-          "organizationalUnitName": "OU", "localityName": "L", "stateOrProvinceName": "ST",
-          "emailAddress": "emailAddress", "domainComponent": "DC", "serialNumber": "serialNumber"}
-
-
-def subject_dn(cert_file: str) -> str:
-    """The certificate's subject as mod_ssl's SSL_SERVER_S_DN writes it (RFC 2253: the
-    last attribute first, `,` between them); "" when the file cannot be decoded (the
-    engine's TlsContext then reports the file)."""
-    import ssl
-
-    try:
-        decoded = ssl._ssl._test_decode_cert(cert_file)  # type: ignore[attr-defined]
-    except (OSError, ValueError, ssl.SSLError):
-        return ""
-    parts = []
-    for rdn in reversed(decoded.get("subject", ())):
-        for key, value in rdn:
-            text = value.replace("\\", "\\\\").replace(",", "\\,").replace("+", "\\+")
-            parts.append(f"{_SHORT.get(key, key)}={text}")
-    return ",".join(parts)
-
-
 @dataclass(frozen=True)
 class TlsAddress:
     """A Listen address whose connections are TLS; the first site is the default."""
@@ -161,6 +136,7 @@ class TlsAddress:
     verify: str = "none"
     ca_files: tuple[str, ...] = ()
     verify_depth: int = 1
+    verify_where: str = ""  # the SSLVerifyClient (or SSLCACertificate*) line
 
 
 def _set(host: VirtualHost, **changes: Any) -> None:
@@ -359,7 +335,7 @@ def _site(host: VirtualHost) -> TlsSite:
                           "should be SSL-aware but has no certificate configured\")")
     names = (host.server_name.lower(), *(a.lower() for a in host.aliases))
     return TlsSite(names, ssl.cert_file, ssl.key_file or ssl.cert_file, ssl.chain_file,
-                   ssl.cert_where, subject_dn(ssl.cert_file))
+                   ssl.cert_where)
 
 
 def _hosts_on(config: ServerConfig, address: tuple[str, int]) -> list[VirtualHost]:
@@ -402,10 +378,10 @@ def plan(config: ServerConfig) -> tuple[TlsAddress, ...]:
                               "address has one setting")
         suites, honor_order, tickets = ciphers.pop()
         assert on[0].ssl is not None
-        verify, cas, depth = _client_auth(config, address, on)
+        (verify, cas, depth), verify_where = _client_auth(config, address, on)
         found.append(TlsAddress(address, tuple(_site(host) for host in on),
                                 protocols.pop(), on[0].ssl.engine_where, suites, honor_order,
-                                tickets, verify, cas, depth))
+                                tickets, verify, cas, depth, verify_where))
     return tuple(found)
 
 
@@ -452,10 +428,11 @@ def _handshake_depth(config: ServerConfig, host: VirtualHost) -> int:
     return int(depth)
 
 
-def _client_auth(config: ServerConfig, address: tuple[str, int],
-                 hosts: list[VirtualHost]) -> tuple[str, tuple[str, ...], int]:
-    """(level, CA files, depth) of one TLS address: its hosts must agree (rustls verifies
-    with one configuration per address, chosen before SNI is read)."""
+def _client_auth(config: ServerConfig, address: tuple[str, int], hosts: list[VirtualHost]
+                 ) -> tuple[tuple[str, tuple[str, ...], int], str]:
+    """((level, CA files, depth), the line that set it) of one TLS address: its hosts must
+    agree (rustls verifies with one configuration per address, chosen before SNI is
+    read)."""
     asks = {}
     for host in hosts:
         level, where = _handshake_ask(config, host)
@@ -474,7 +451,7 @@ def _client_auth(config: ServerConfig, address: tuple[str, int],
                           "SSLVerifyClient/SSLCACertificate*/SSLVerifyDepth; the TLS "
                           "handshake asks for a client certificate one way per address "
                           "(rustls chooses its verifier before SNI is read)")
-    return next(iter(asks))
+    return next(iter(asks.items()))
 
 
 # -- SSLCipherSuite / SSLHonorCipherOrder --

@@ -36,11 +36,17 @@ def build_contexts(config: ServerConfig) -> dict[Address, _core.TlsContext]:
             except ValueError as exc:
                 raise ConfigError(f"{site.where}: {exc}{_encrypted_hint(site.key_file)}") \
                     from None
+        if tls.verify != "none":  # the CA files alone, so that the error names their line
+            try:
+                _core.TlsContext(sites[:1], protocols, verify=tls.verify,
+                                 ca_files=list(tls.ca_files), depth=tls.verify_depth)
+            except ValueError as exc:
+                raise ConfigError(f"{tls.verify_where or tls.where}: {exc}") from None
         try:
             contexts[tls.address] = _core.TlsContext(sites, protocols, suites, tls.honor_order,
                                                      tls.tickets, tls.verify,
                                                      list(tls.ca_files), tls.verify_depth)
-        except ValueError as exc:  # no suite left, or a CA file that holds no certificate
+        except ValueError as exc:  # no suite left for an enabled protocol
             raise ConfigError(f"{tls.where}: {exc}") from None
     return contexts
 

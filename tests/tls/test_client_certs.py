@@ -378,6 +378,24 @@ def test_htaccess_require_without_a_handshake_request_is_403(site, pki) -> None:
     assert https_get(server.port, client_ctx(pki, "client"), "/locked/x.txt")[0] == 403
 
 
+def test_a_ca_file_without_certificates_names_its_line(tmp_path: Path, pki) -> None:
+    import subprocess
+    import sys
+
+    a = pki["a.test"]
+    empty = tmp_path / "empty.pem"
+    empty.write_text("no certificate here\n")
+    conf = tmp_path / "site.conf"
+    conf.write_text(f"Listen 127.0.0.1:1\nSSLEngine on\nSSLCertificateFile {a.cert}\n"
+                    f"SSLCertificateKeyFile {a.key}\nSSLCACertificateFile {empty}\n"
+                    "SSLVerifyClient require\n")
+    out = subprocess.run([sys.executable, "-m", "prefork_modpy", "-t", "--config", str(conf)],
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode == 1
+    assert f"{conf}:6: " in out.stderr and f"{empty} holds no PEM certificate" in out.stderr, \
+        out.stderr
+
+
 def test_remain_counts_whole_days() -> None:
     from prefork_modpy.httpd import sslcert
     assert sslcert.days_remaining(10 * 86400, now=0) == "10"

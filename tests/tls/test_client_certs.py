@@ -396,6 +396,31 @@ def test_a_ca_file_without_certificates_names_its_line(tmp_path: Path, pki) -> N
         out.stderr
 
 
+def test_a_resumed_session_keeps_its_client_certificate(site, pki) -> None:
+    """A session resumed from a ticket still carries the certificate the full handshake
+    verified (SSL_CLIENT_VERIFY SUCCESS, the subject), and SSL_SESSION_RESUMED says so."""
+    import socket
+
+    server = site(config(pki, "SSLVerifyClient require", "SSLOptions +StdEnvVars"),
+                  {"h.py": HANDLER}, workers=1)
+    ctx = client_ctx(pki, "client", ssl.TLSVersion.TLSv1_2)
+
+    def env_over(session: ssl.SSLSession | None) -> tuple[dict[str, str], ssl.SSLSession]:
+        raw = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+        with ctx.wrap_socket(raw, server_hostname="a.test", session=session) as sock:
+            sock.sendall(b"GET /h?env HTTP/1.0\r\nHost: a.test\r\n\r\n")
+            data = b""
+            while chunk := sock.recv(65536):
+                data += chunk
+            return fields(data.split(b"\r\n\r\n", 1)[1]), sock.session
+    first, session = env_over(None)
+    again, _ = env_over(session)
+    assert first["SSL_SESSION_RESUMED"] == "Initial"
+    assert again["SSL_SESSION_RESUMED"] == "Resumed"
+    assert again["SSL_CLIENT_VERIFY"] == "SUCCESS"
+    assert again["SSL_CLIENT_S_DN_CN"] == "alice"
+
+
 def test_remain_counts_whole_days() -> None:
     from prefork_modpy.httpd import sslcert
     assert sslcert.days_remaining(10 * 86400, now=0) == "10"

@@ -421,6 +421,26 @@ def test_a_resumed_session_keeps_its_client_certificate(site, pki) -> None:
     assert again["SSL_CLIENT_S_DN_CN"] == "alice"
 
 
+WSGI_APP = '''
+def application(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    names = ("wsgi.url_scheme", "HTTPS", "SSL_CLIENT_VERIFY", "SSL_CLIENT_S_DN_CN")
+    return ["".join("%s=%s\\n" % (name, environ.get(name)) for name in names).encode()]
+'''
+
+
+def test_std_env_vars_reach_a_wsgi_application(site, pki) -> None:
+    location = ("SSLOptions +StdEnvVars\n        PythonOption mod_python.wsgi.application "
+                "{root}/app.wsgi")
+    text = config(pki, "SSLVerifyClient require", location).replace(
+        "PythonHandler h", "PythonHandler mod_python.wsgi")
+    server = site(text, {"h.py": HANDLER, "app.wsgi": WSGI_APP})
+    status, body, _ = https_get(server.port, client_ctx(pki, "client"), "/h")
+    assert status == 200, body
+    assert fields(body) == {"wsgi.url_scheme": "https", "HTTPS": "on",
+                            "SSL_CLIENT_VERIFY": "SUCCESS", "SSL_CLIENT_S_DN_CN": "alice"}
+
+
 def test_remain_counts_whole_days() -> None:
     from prefork_modpy.httpd import sslcert
     assert sslcert.days_remaining(10 * 86400, now=0) == "10"

@@ -706,8 +706,9 @@ _SSL_OPTION_NAMES = {name.lower(): name.lower() for name in (
 
 
 def _ssl_options(settings: DirSettings, node: Node, warnings: list[str]) -> None:
-    """`SSLOptions [+|-]opt ...` (ssl_cmd_SSLOptions): a word without a sign starts an
-    absolute set, signed words adjust it or the inherited one."""
+    """`SSLOptions [+|-]opt ...` (ssl_cmd_SSLOptions): signed words adjust the inherited
+    set (a relative setting); a word without sign makes the setting absolute and, as in
+    mod_ssl, replaces what the line said before it (`nOptions = opt`)."""
     if not node.args:
         raise ConfigError.at(node, "SSLOptions needs at least one option")
     absolute = False
@@ -716,31 +717,35 @@ def _ssl_options(settings: DirSettings, node: Node, warnings: list[str]) -> None
         option = _SSL_OPTION_NAMES.get(name.lower())
         if option is None:
             raise ConfigError.at(node, f"SSLOptions: Illegal option '{name}'")
-        if option == "optrenegotiate" and sign != "-":
-            warnings.append(f"{node.where}: SSLOptions OptRenegotiate has no effect: rustls "
-                            "never renegotiates (client certificates are asked for during "
-                            "the handshake)")
-        if option == "strictrequire" and sign != "-":
-            warnings.append(f"{node.where}: SSLOptions StrictRequire does not forbid access "
-                            "under Satisfy Any, as on httpd 2.4 (mod_authz_core grants before "
-                            "mod_ssl looks again): write Satisfy All to require TLS")
-        if sign == "-":
+        _warn_ssl_option(node, option, sign, warnings)
+        if sign == "":
+            if absolute and settings.ssl_options_set:
+                warnings.append(f"{node.where}: SSLOptions {word} replaces the options before "
+                                "it on this line, as mod_ssl does; write +A +B to add them")
+            settings.ssl_options_set = frozenset({option})
+            settings.ssl_options_add = settings.ssl_options_remove = frozenset()
+            absolute = True
+        elif absolute:
+            current = settings.ssl_options_set or frozenset()
+            settings.ssl_options_set = current - {option} if sign == "-" else current | {option}
+        elif sign == "-":
             settings.ssl_options_add -= {option}
             settings.ssl_options_remove |= {option}
-            if settings.ssl_options_set is not None:
-                settings.ssl_options_set -= {option}
-        elif sign == "+" and absolute:
-            settings.ssl_options_set = (settings.ssl_options_set or frozenset()) | {option}
-        elif sign == "+":
+        else:
             settings.ssl_options_add |= {option}
             settings.ssl_options_remove -= {option}
-        else:  # the first word without a sign starts from no option (SSL_OPT_NONE)
-            if not absolute:
-                settings.ssl_options_add = settings.ssl_options_remove = frozenset()
-            base = settings.ssl_options_set if absolute else None
-            settings.ssl_options_set = (base or frozenset()) | {option}
-            settings.ssl_options_remove -= {option}
-            absolute = True
+
+
+def _warn_ssl_option(node: Node, option: str, sign: str, warnings: list[str]) -> None:
+    """The options that do nothing here, said when they are turned on."""
+    if option == "optrenegotiate" and sign != "-":
+        warnings.append(f"{node.where}: SSLOptions OptRenegotiate has no effect: rustls "
+                        "never renegotiates (client certificates are asked for during the "
+                        "handshake)")
+    if option == "strictrequire" and sign != "-":
+        warnings.append(f"{node.where}: SSLOptions StrictRequire does not forbid access "
+                        "under Satisfy Any, as on httpd 2.4 (mod_authz_core grants before "
+                        "mod_ssl looks again): write Satisfy All to require TLS")
 
 
 _SIMPLE: dict[str, Callable[[DirSettings, Node], None]] = {

@@ -195,7 +195,7 @@ def _basic_pair(header: str) -> tuple[bytes, bytes]:
 
 
 def _is_fake_basic(header: str) -> bool:
-    if header.split(" ", 1)[0] != "Basic":
+    if header.split(" ", 1)[0].lower() != "basic":  # strcEQ: case-insensitive
         return False
     user, password = _basic_pair(header)
     return user.startswith(b"/") and password == b"password"

@@ -85,6 +85,9 @@ SSLVerifyClient optional
 <Location /strict>
     SSLVerifyClient require
 </Location>
+<Location /env-two>
+    SSLOptions StdEnvVars ExportCertData
+</Location>
 <Location /verified>
     Require ssl-verify-client
 </Location>
@@ -137,7 +140,7 @@ VERSIONS = [ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3]
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-@pytest.mark.parametrize("path", ["/h", "/env", "/h?env"])
+@pytest.mark.parametrize("path", ["/h", "/env", "/h?env", "/env-two"])
 def test_client_variables_match_apache(pair, version, path, tmp_path: Path) -> None:
     ctx = _context(version, CLIENT, tmp_path)
     ours, theirs = _get(pair.modpy_port, ctx, path), _get(pair.apache.port, ctx, path)

@@ -288,4 +288,5 @@ def http_date(epoch: float) -> str:
 def x509_fields(der: bytes) -> dict[str, Any]:
     """A DER certificate's fields (rust/x509.rs): subject and issuer as lists of RDNs of
     (dotted OID, value), serial (upper-case hex), version, not_before/not_after (Unix
-    seconds), sig_alg and key_alg (dotted OIDs). ValueError if it is not a certificate."""
+    seconds), sig_alg and key_alg (dotted OIDs), san (subjectAltName's ("Email" | "DNS",
+    value) in order). ValueError if it is not a certificate."""

@@ -216,10 +216,12 @@ def fixup_env(req: RequestRec) -> dict[str, str]:
         _, chain = client_of(req.raw)
         if chain:
             env.update(sslcert.dn_components(chain[0], "SSL_CLIENT"))
+            env.update(sslcert.alt_names(chain[0], "SSL_CLIENT"))
         site = handshake_site(req, tls[2])
         der = _server_der(site.cert_file) if site is not None else None
         if der:
             env.update(sslcert.dn_components(der, "SSL_SERVER"))
+            env.update(sslcert.alt_names(der, "SSL_SERVER"))
     if "exportcertdata" in options:
         # set even when empty, as mod_ssl does for these two
         env.update((name, lookup(req, name)) for name in ("SSL_SERVER_CERT", "SSL_CLIENT_CERT"))

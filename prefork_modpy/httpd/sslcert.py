@@ -1,6 +1,6 @@
 """mod_ssl's formats for certificate variables (ssl_engine_vars.c): SSL_{CLIENT,SERVER}_S_DN,
-_I_DN and their _DN_x components, _M_SERIAL, _M_VERSION, _V_START, _V_END, _V_REMAIN,
-_A_SIG, _A_KEY and the PEM of _CERT / _CLIENT_CERT_CHAIN_n.
+_I_DN and their _DN_x components, _SAN_Email_n / _SAN_DNS_n, _M_SERIAL, _M_VERSION,
+_V_START, _V_END, _V_REMAIN, _A_SIG, _A_KEY and the PEM of _CERT / _CLIENT_CERT_CHAIN_n.
 
 Owns: turning the fields rust/x509.rs decodes (`_core.x509_fields`) into mod_ssl 2.4's
 strings. Must not: verify certificates (rust/tls.rs does) or know the request beyond the
@@ -123,7 +123,28 @@ def variable(der: bytes, suffix: str, legacy: bool = False) -> Optional[str]:
     for part, key in (("S_DN_", "subject"), ("I_DN_", "issuer")):
         if suffix.startswith(part):
             return dn_component(cert[key], suffix[len(part):])
+    if suffix.startswith("SAN_"):
+        return _alt_name(cert["san"], suffix[len("SAN_"):])
     return None
+
+
+def _alt_name(names: list[tuple[str, str]], suffix: str) -> Optional[str]:
+    """ssl_var_lookup_ssl_cert_san: `Email_n` or `DNS_n` (n: 1 to 4 digits, from 0)."""
+    kind, _, index = suffix.rpartition("_")
+    if kind not in ("Email", "DNS") or not index.isdigit() or len(index) > 4:
+        return None
+    values = [value for name_kind, value in names if name_kind == kind]
+    return values[int(index)] if int(index) < len(values) else None
+
+
+def alt_names(der: bytes, prefix: str) -> dict[str, str]:
+    """modssl_var_extract_san_entries: `{prefix}_SAN_Email_n` and `_SAN_DNS_n` for
+    SSLOptions +StdEnvVars."""
+    found: dict[str, str] = {}
+    for kind in ("Email", "DNS"):
+        values = [value for name_kind, value in fields(der)["san"] if name_kind == kind]
+        found.update((f"{prefix}_SAN_{kind}_{n}", value) for n, value in enumerate(values))
+    return found
 
 
 def dn_components(der: bytes, prefix: str) -> dict[str, str]:

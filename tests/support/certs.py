@@ -54,11 +54,13 @@ CLIENT_SUBJECT = "/C=DE/ST=Berlin/O=Tests, Inc./OU=Clients/CN=alice/emailAddress
 
 def make_client(base: Path, ca: Pair, name: str = "client",
                 subject: str = CLIENT_SUBJECT) -> Pair:
-    """A client certificate (extendedKeyUsage clientAuth, RSA 2048) signed by `ca`."""
+    """A client certificate (extendedKeyUsage clientAuth, RSA 2048, two e-mail and one DNS
+    subjectAltName) signed by `ca`."""
     pair = Pair(base / f"{name}.pem", base / f"{name}.key")
     csr = base / f"{name}.csr"
     ext = base / f"{name}.ext"
-    ext.write_text("basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n")
+    ext.write_text("basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n"
+                   "subjectAltName=email:alice@a.test,DNS:alice.a.test,email:al@a.test\n")
     _openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", str(pair.key), "-out",
              str(csr), "-subj", subject)
     _openssl("x509", "-req", "-in", str(csr), "-CA", str(ca.cert), "-CAkey", str(ca.key),

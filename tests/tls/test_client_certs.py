@@ -21,7 +21,8 @@ NAMES = ("SSL_CLIENT_VERIFY", "SSL_CLIENT_S_DN", "SSL_CLIENT_I_DN", "SSL_CLIENT_
          "SSL_CLIENT_S_DN_O", "SSL_CLIENT_S_DN_Email", "SSL_CLIENT_I_DN_CN",
          "SSL_CLIENT_M_SERIAL", "SSL_CLIENT_M_VERSION", "SSL_CLIENT_V_START",
          "SSL_CLIENT_V_END", "SSL_CLIENT_V_REMAIN", "SSL_CLIENT_A_SIG", "SSL_CLIENT_A_KEY",
-         "SSL_SERVER_S_DN", "SSL_SERVER_I_DN", "SSL_SERVER_A_KEY", "SSL_SERVER_M_VERSION")
+         "SSL_SERVER_S_DN", "SSL_SERVER_I_DN", "SSL_SERVER_A_KEY", "SSL_SERVER_M_VERSION",
+         "SSL_CLIENT_SAN_Email_1", "SSL_CLIENT_SAN_DNS_0", "SSL_SERVER_SAN_DNS_0")
 
 def handler(req):
     req.content_type = "text/plain"
@@ -119,6 +120,8 @@ def test_require_accepts_the_cas_client_and_gives_its_variables(site, pki, versi
     assert got["SSL_CLIENT_V_END"].endswith(" GMT")
     assert got["SSL_SERVER_S_DN"] == "CN=a.test,O=Tests,C=US"
     assert got["SSL_SERVER_A_KEY"] == "id-ecPublicKey"
+    assert (got["SSL_CLIENT_SAN_Email_1"], got["SSL_CLIENT_SAN_DNS_0"],
+            got["SSL_SERVER_SAN_DNS_0"]) == ("al@a.test", "alice.a.test", "a.test")
     serial = ssl._ssl._test_decode_cert(str(pki["client"].cert))["serialNumber"]  # type: ignore[attr-defined]
     assert got["SSL_CLIENT_M_SERIAL"] == serial.upper().lstrip("0").rjust(
         len(serial.upper().lstrip("0")) + len(serial.upper().lstrip("0")) % 2, "0")

@@ -1,8 +1,10 @@
 //! TLS for `SSLEngine on` addresses (mod_ssl's job), on rustls with the `ring` provider.
 //!
 //! Owns: `TlsContext` (a rustls `ServerConfig` built from PEM files once, in the master at
-//! config load, with an SNI resolver choosing among one address's virtual hosts), the
-//! per-connection `Session`, and the non-blocking (engine loop) and blocking (request,
+//! config load, with an SNI resolver choosing among one address's virtual hosts), client
+//! certificate verification (`ClientAuth`: SSLVerifyClient/SSLVerifyDepth against the
+//! SSLCACertificate* roots, and SSL_CLIENT_VERIFY's verdict), the per-connection
+//! `Session`, and the non-blocking (engine loop) and blocking (request,
 //! GIL released) I/O through a session. Must not: make system calls itself (sys.rs does),
 //! or know HTTP (conn.rs/engine.rs/request.rs do).
 //!
@@ -710,6 +712,25 @@ mod tests {
         assert!(!looks_like_http(&[HANDSHAKE_RECORD, 3, 1]));
         assert!(!looks_like_http(b""));
         assert!(!looks_like_http(b"\x80\x01")); // an SSLv2-style hello is not HTTP either
+    }
+
+    #[test]
+    fn verify_levels_are_mod_ssls() {
+        assert!(verify_mode("none").unwrap().is_none());
+        assert_eq!(verify_mode("optional_no_ca").unwrap(), Some(VerifyMode::OptionalNoCa));
+        assert!(verify_mode("sometimes").is_err());
+    }
+
+    #[test]
+    fn optional_no_ca_forgives_an_unknown_issuer_only() {
+        let unknown = rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer);
+        let expired = rustls::Error::InvalidCertificate(CertificateError::Expired);
+        let too_long = rustls::Error::InvalidCertificate(CertificateError::Other(
+            rustls::OtherError(Arc::new(webpki::Error::MaximumPathDepthExceeded)),
+        ));
+        assert!(issuer_unknown(&unknown));
+        assert!(!issuer_unknown(&expired));
+        assert!(!issuer_unknown(&too_long));
     }
 
     #[test]

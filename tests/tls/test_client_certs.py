@@ -444,6 +444,27 @@ def test_std_env_vars_reach_a_wsgi_application(site, pki) -> None:
                             "SSL_CLIENT_VERIFY": "SUCCESS", "SSL_CLIENT_S_DN_CN": "alice"}
 
 
+@pytest.mark.parametrize("flag", ["--tlsv1.2 --tls-max 1.2", "--tlsv1.3"])
+def test_curl_with_and_without_a_client_certificate(site, pki, flag: str) -> None:
+    import subprocess
+
+    server = site(config(pki, "SSLVerifyClient require"), {"h.py": HANDLER})
+
+    def curl(*extra: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            ["curl", "-sS", *flag.split(), *extra, "--cacert", str(pki["ca"].cert),
+             "--resolve", f"a.test:{server.port}:127.0.0.1", "-w", "\n%{http_code}",
+             f"https://a.test:{server.port}/h"], capture_output=True, text=True, timeout=30)
+    accepted = curl("--cert", str(pki["client"].cert), "--key", str(pki["client"].key))
+    assert accepted.returncode == 0, accepted.stderr
+    *lines, last = accepted.stdout.splitlines()
+    assert last == "200" and "SSL_CLIENT_S_DN_CN=alice" in lines
+    refused = curl()
+    assert refused.returncode != 0
+    assert "alert" in refused.stderr.lower() or "certificate" in refused.stderr.lower(), \
+        refused.stderr
+
+
 def test_remain_counts_whole_days() -> None:
     from prefork_modpy.httpd import sslcert
     assert sslcert.days_remaining(10 * 86400, now=0) == "10"

@@ -205,7 +205,7 @@ _add("mod_filter", Status.REFUSED, "only AddOutputFilterByType DEFLATE is implem
      "FilterProtocol", "FilterTrace")
 
 # -- mod_ssl: SSLEngine, SSLCertificate(Key|Chain)File, SSLProtocol, SSLVerifyClient,
-# SSLVerifyDepth, SSLCACertificate(File|Path) and SSLOptions are implemented
+# SSLVerifyDepth, SSLCACertificate(File|Path), SSLOptions and SSLUserName are implemented
 # (config/ssl.py, config/directives.py); these are not --
 _add("mod_ssl", Status.ACCEPTED, "rustls draws its randomness from the kernel (getrandom); "
      "there is no pool to seed", "", "SSLRandomSeed")
@@ -217,6 +217,28 @@ _add("mod_ssl", Status.ACCEPTED, "rustls keeps an in-memory session cache per wo
      "sessions); resumption across workers is by session tickets (SSLSessionTickets on, the "
      "default: one ticket key made by the master for all workers)", "",
      "SSLSessionCache", "SSLSessionCacheTimeout")
+_add("mod_ssl", Status.ACCEPTED, "rustls never renegotiates (client certificates are asked "
+     "for during the handshake), so there is no renegotiation to allow or buffer for", "",
+     "SSLInsecureRenegotiation", "SSLRenegBufferSize")
+_add("mod_ssl", Status.REFUSED, "certificate revocation lists are not checked: a revoked "
+     "client certificate would be accepted", "issue short-lived client certificates, or "
+     "remove the CA that issued a revoked one from SSLCACertificateFile",
+     "SSLCARevocationFile", "SSLCARevocationPath", "SSLCARevocationCheck")
+_add("mod_ssl", Status.REFUSED, "OCSP checks of client certificates are not implemented: a "
+     "revoked certificate would be accepted", "issue short-lived client certificates",
+     "SSLOCSPEnable", "SSLOCSPDefaultResponder", "SSLOCSPOverrideResponder",
+     "SSLOCSPResponderTimeout", "SSLOCSPResponseMaxAge", "SSLOCSPResponseTimeSkew",
+     "SSLOCSPUseRequestNonce", "SSLOCSPProxyURL", "SSLOCSPNoVerify",
+     "SSLOCSPResponderCertificateFile")
+_add("mod_ssl", Status.REFUSED, "the certificate request names the CAs of "
+     "SSLCACertificateFile/Path; another list of names is not implemented",
+     "remove the line (clients then see the CAs they are verified against)",
+     "SSLCADNRequestFile", "SSLCADNRequestPath")
+_add("mod_ssl", Status.REFUSED, "without SNI a client gets the address's first host, whose "
+     "certificate may not match; refusing such clients per host is not implemented",
+     "remove the line (every current client sends SNI)", "SSLStrictSNIVHostCheck")
+_add("mod_ssl", Status.REFUSED, "OpenSSL configuration commands have no rustls equivalent",
+     "use SSLProtocol/SSLCipherSuite/SSLHonorCipherOrder", "SSLOpenSSLConfCmd")
 _add("mod_ssl", Status.REFUSED, "SSLRequire's expressions are not implemented (SSLRequireSSL "
      "is)", "use SSLRequireSSL, or check req.ssl_var_lookup() in the handler", "SSLRequire")
 _add("mod_ssl", Status.REFUSED, "OCSP stapling, crypto devices, TLS compression and TLS to "

@@ -162,6 +162,7 @@ class DirSettings:
     ssl_verify: Optional[str] = None
     ssl_verify_where: str = ""
     ssl_verify_depth: Optional[int] = None  # SSLVerifyDepth in a section or .htaccess
+    ssl_user_name: Optional[str] = None  # SSLUserName: the variable req.user is set from
     # SSLOptions: an absolute set (None: inherit), else +/- relative to the parent's
     # (ssl_config_perdir_merge's nOptionsAdd/nOptionsDel).
     ssl_options_set: Optional[frozenset[str]] = None
@@ -228,6 +229,7 @@ class DirSettings:
             ssl_verify=_pick(child.ssl_verify, self.ssl_verify),
             ssl_verify_where=child.ssl_verify_where or self.ssl_verify_where,
             ssl_verify_depth=_pick(child.ssl_verify_depth, self.ssl_verify_depth),
+            ssl_user_name=_pick(child.ssl_user_name, self.ssl_user_name),
             **_merge_ssl_options(self, child),
         )
 
@@ -700,6 +702,11 @@ def _ssl_verify_depth(settings: DirSettings, node: Node) -> None:
     settings.ssl_verify_depth = int(value)
 
 
+def _ssl_user_name(settings: DirSettings, node: Node) -> None:
+    """`SSLUserName varname`: req.user from an SSL variable (httpd/ssl.py set_user)."""
+    settings.ssl_user_name = _one(node)
+
+
 _SSL_OPTION_NAMES = {name.lower(): name.lower() for name in (
     "StdEnvVars", "ExportCertData", "StrictRequire", "OptRenegotiate", "LegacyDNStringFormat",
     "FakeBasicAuth")}
@@ -769,6 +776,7 @@ _SIMPLE: dict[str, Callable[[DirSettings, Node], None]] = {
     "sslrequiressl": _ssl_require_ssl,  # -- mod_ssl --
     "sslverifyclient": _ssl_verify_client,
     "sslverifydepth": _ssl_verify_depth,
+    "sslusername": _ssl_user_name,
 }
 # Per-directory directives that may add warning lines.
 _WARNING: dict[str, Callable[[DirSettings, Node, list[str]], None]] = {

@@ -67,7 +67,7 @@ OVERRIDE_CLASSES: dict[str, frozenset[str]] = {
     # -- mod_ssl: SSLRequireSSL is OR_AUTHCFG in mod_ssl.c --
     "sslrequiressl": frozenset({AUTHCFG}),
     "sslverifyclient": frozenset({AUTHCFG}), "sslverifydepth": frozenset({AUTHCFG}),
-    "ssloptions": frozenset({OPTIONS}),
+    "ssloptions": frozenset({OPTIONS}), "sslusername": frozenset({AUTHCFG}),
 }
 
 # core's Options names AllowOverride Options=... may list (lower case).

@@ -17,6 +17,8 @@ from __future__ import annotations
 import functools
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
+from mod_python import apache
+
 from ..config.ssl import TlsAddress, TlsSite, site_for_name
 from . import sslcert
 
@@ -168,6 +170,8 @@ def check_client(req: RequestRec, settings: Any) -> int:
     if tls_of(req.raw) is None:
         return 0
     verdict, chain = client_of(req.raw)
+    if settings.ssl_user_name and req.user is None:
+        set_user(req, settings.ssl_user_name)
     if settings.ssl_verify == "require" and verdict != "SUCCESS":
         reason = f"client certificate required (SSL_CLIENT_VERIFY {verdict})"
     elif verdict == "SUCCESS" and (depth := _path_depth(req.raw)) is not None and \
@@ -178,6 +182,16 @@ def check_client(req: RequestRec, settings: Any) -> int:
         return 0
     req.log_error(f"access to {req.filename or req.uri} failed, reason: {reason}")
     return FORBIDDEN
+
+
+def set_user(req: RequestRec, name: str) -> None:
+    """SSLUserName (ssl_hook_Access): req.user from the variable `name`
+    (SSL_CLIENT_S_DN_CN, ...) when it has a value."""
+    value = lookup(req, name)
+    if value:
+        req.user = value
+    else:
+        req.log_error(f"Failed to set r->user to '{name}'", apache.APLOG_INFO)
 
 
 def _depth_limit(req: RequestRec, settings: Any) -> int:

@@ -92,6 +92,9 @@ SSLVerifyClient optional
 <Location /env-two>
     SSLOptions StdEnvVars ExportCertData
 </Location>
+<Location /named>
+    SSLUserName SSL_CLIENT_S_DN_CN
+</Location>
 <Location /verified>
     Require ssl-verify-client
 </Location>
@@ -234,3 +237,11 @@ def test_a_path_longer_than_verify_depth_ends_the_handshake_on_both(pair, versio
         reasons.append(str(caught.value))
     assert "ALERT_CERTIFICATE_UNKNOWN" in reasons[0], reasons
     assert "ALERT_INTERNAL_ERROR" in reasons[1], reasons
+
+
+@pytest.mark.parametrize("who", ["client", None])
+def test_ssl_user_name_matches_apache(pair, who, tmp_path: Path) -> None:
+    ctx = _context(ssl.TLSVersion.TLSv1_3, CLIENT if who else None, tmp_path)
+    ours, theirs = _get(pair.modpy_port, ctx, "/named"), _get(pair.apache.port, ctx, "/named")
+    assert ours == theirs
+    assert ("user='alice'" if who else "user=None") in ours[1]

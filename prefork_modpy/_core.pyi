@@ -256,6 +256,9 @@ class TlsContext:
         verify: str = "none",
         ca_files: list[str] = ...,
         depth: int = 1,
+        crl_check: str = "none",
+        crl_files: list[str] = ...,
+        crl_unknown_ok: bool = False,
     ) -> TlsContext:
         """`sites`: `[(names, cert_file, key_file, chain_file or None)]`, the first being
         the default host (no SNI or an unknown name); `protocols`: a subset of
@@ -263,8 +266,10 @@ class TlsContext:
         in order (None: its defaults); `honor_order`: the server's order wins
         (SSLHonorCipherOrder); `tickets`: stateless session tickets (SSLSessionTickets);
         `verify`: SSLVerifyClient's level (none, optional, require, optional_no_ca) against
-        the CA certificates of the PEM files `ca_files`, with SSLVerifyDepth `depth`.
-        ValueError names the file and what is wrong with it."""
+        the CA certificates of the PEM files `ca_files`, with SSLVerifyDepth `depth`;
+        `crl_check`: SSLCARevocationCheck (none, chain, leaf) over the CRLs of `crl_files`
+        (`crl_unknown_ok`: no_crl_for_cert_ok). ValueError names the file and what is wrong
+        with it."""
 
 @final
 class GzipStream:

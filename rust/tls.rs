@@ -26,7 +26,7 @@ use rustls::client::danger::HandshakeSignatureValid;
 #[allow(deprecated)]
 use rustls::crypto::ring::default_provider;
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, UnixTime};
+use rustls::pki_types::{CertificateDer, CertificateRevocationListDer, PrivateKeyDer, UnixTime};
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::server::{ClientHello, ResolvesServerCert, WebPkiClientVerifier};
 use rustls::sign::CertifiedKey;
@@ -181,8 +181,32 @@ pub struct ClientAuth {
     depth: usize,
 }
 
+/// SSLCARevocationCheck (`chain`, `leaf`; `none` is no `Revocation`) with its
+/// `no_crl_for_cert_ok` flag, over the CRLs of SSLCARevocationFile/Path.
+pub struct Revocation {
+    pub crl_files: Vec<String>,
+    pub leaf_only: bool,
+    pub unknown_ok: bool,
+}
+
+fn read_crls(path: &str) -> PyResult<Vec<CertificateRevocationListDer<'static>>> {
+    let crls: Result<Vec<_>, _> = CertificateRevocationListDer::pem_file_iter(path)
+        .map_err(|e| bad(format!("cannot read CRLs from {path}: {e}")))?
+        .collect();
+    let crls = crls.map_err(|e| bad(format!("{path}: bad PEM CRL: {e}")))?;
+    if crls.is_empty() {
+        return Err(bad(format!("{path} holds no PEM CRL (X509 CRL)")));
+    }
+    Ok(crls)
+}
+
 impl ClientAuth {
-    fn new(mode: VerifyMode, ca_files: &[String], depth: usize) -> PyResult<Self> {
+    fn new(
+        mode: VerifyMode,
+        ca_files: &[String],
+        depth: usize,
+        revocation: Option<&Revocation>,
+    ) -> PyResult<Self> {
         let mut roots = RootCertStore::empty();
         for path in ca_files {
             for cert in read_certs(path)? {
@@ -199,8 +223,21 @@ impl ClientAuth {
         let roots = Arc::new(roots);
         let builder =
             WebPkiClientVerifier::builder_with_provider(roots.clone(), Arc::new(ring_provider()));
-        let builder =
+        let mut builder =
             if mode == VerifyMode::Require { builder } else { builder.allow_unauthenticated() };
+        if let Some(revocation) = revocation {
+            // X509_V_FLAG_CRL_CHECK(_ALL): a certificate whose issuer has no CRL fails
+            // unless no_crl_for_cert_ok (rustls: unknown revocation status).
+            for path in &revocation.crl_files {
+                builder = builder.with_crls(read_crls(path)?);
+            }
+            if revocation.leaf_only {
+                builder = builder.only_check_end_entity_revocation();
+            }
+            if revocation.unknown_ok {
+                builder = builder.allow_unknown_revocation_status();
+            }
+        }
         let webpki = builder.build().map_err(|e| bad(format!("SSLVerifyClient: {e}")))?;
         Ok(ClientAuth { webpki, roots, mode, depth })
     }
@@ -351,11 +388,14 @@ impl TlsContext {
     /// TlsContext(sites, protocols): `sites` is `[(names, cert_file, key_file, chain_file or
     /// None)]`, the first being the default host; `protocols` a subset of
     /// `["TLSv1.2", "TLSv1.3"]`; `verify`: SSLVerifyClient's level against the CA
-    /// certificates in `ca_files` with SSLVerifyDepth `depth`. ValueError names the file and
-    /// what is wrong with it.
+    /// certificates in `ca_files` with SSLVerifyDepth `depth`; `crl_check`:
+    /// SSLCARevocationCheck (none, chain, leaf) over the CRLs in `crl_files`, a certificate
+    /// without a CRL for its issuer passing only with `crl_unknown_ok`. ValueError names
+    /// the file and what is wrong with it.
     #[new]
     #[pyo3(signature = (sites, protocols, suites = None, honor_order = false, tickets = true,
-                        verify = "none", ca_files = Vec::new(), depth = 1))]
+                        verify = "none", ca_files = Vec::new(), depth = 1,
+                        crl_check = "none", crl_files = Vec::new(), crl_unknown_ok = false))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         sites: Vec<(Vec<String>, String, String, Option<String>)>,
@@ -366,6 +406,9 @@ impl TlsContext {
         verify: &str,
         ca_files: Vec<String>,
         depth: usize,
+        crl_check: &str,
+        crl_files: Vec<String>,
+        crl_unknown_ok: bool,
     ) -> PyResult<Self> {
         if sites.is_empty() {
             return Err(bad("no certificate".into()));
@@ -381,8 +424,19 @@ impl TlsContext {
         if let Some(names) = &suites {
             provider.cipher_suites = chosen_suites(&provider.cipher_suites, names)?;
         }
+        let revocation = match crl_check {
+            "none" => None,
+            "chain" | "leaf" => Some(Revocation {
+                crl_files,
+                leaf_only: crl_check == "leaf",
+                unknown_ok: crl_unknown_ok,
+            }),
+            other => return Err(bad(format!("unknown SSLCARevocationCheck mode {other}"))),
+        };
         let client_auth = match verify_mode(verify)? {
-            Some(mode) => Some(Arc::new(ClientAuth::new(mode, &ca_files, depth)?)),
+            Some(mode) => {
+                Some(Arc::new(ClientAuth::new(mode, &ca_files, depth, revocation.as_ref())?))
+            }
             None => None,
         };
         let builder = ServerConfig::builder_with_provider(Arc::new(provider))

@@ -205,7 +205,8 @@ _add("mod_filter", Status.REFUSED, "only AddOutputFilterByType DEFLATE is implem
      "FilterProtocol", "FilterTrace")
 
 # -- mod_ssl: SSLEngine, SSLCertificate(Key|Chain)File, SSLProtocol, SSLVerifyClient,
-# SSLVerifyDepth, SSLCACertificate(File|Path), SSLOptions and SSLUserName are implemented
+# SSLVerifyDepth, SSLCACertificate(File|Path), SSLCARevocation(File|Path|Check), SSLOptions
+# and SSLUserName are implemented
 # (config/ssl.py, config/directives.py); these are not --
 _add("mod_ssl", Status.ACCEPTED, "rustls draws its randomness from the kernel (getrandom); "
      "there is no pool to seed", "", "SSLRandomSeed")
@@ -220,10 +221,6 @@ _add("mod_ssl", Status.ACCEPTED, "rustls keeps an in-memory session cache per wo
 _add("mod_ssl", Status.ACCEPTED, "rustls never renegotiates (client certificates are asked "
      "for during the handshake), so there is no renegotiation to allow or buffer for", "",
      "SSLInsecureRenegotiation", "SSLRenegBufferSize")
-_add("mod_ssl", Status.REFUSED, "certificate revocation lists are not checked: a revoked "
-     "client certificate would be accepted", "issue short-lived client certificates, or "
-     "remove the CA that issued a revoked one from SSLCACertificateFile",
-     "SSLCARevocationFile", "SSLCARevocationPath", "SSLCARevocationCheck")
 _add("mod_ssl", Status.REFUSED, "OCSP checks of client certificates are not implemented: a "
      "revoked certificate would be accepted", "issue short-lived client certificates",
      "SSLOCSPEnable", "SSLOCSPDefaultResponder", "SSLOCSPOverrideResponder",

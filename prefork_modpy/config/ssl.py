@@ -55,6 +55,12 @@ class SSLHost:
     ca_file: Optional[str] = None
     ca_path: Optional[str] = None
     ca_where: str = ""
+    # -- SSLCARevocationFile/Path and SSLCARevocationCheck (none, chain, leaf) --
+    crl_file: Optional[str] = None
+    crl_path: Optional[str] = None
+    crl_check: Optional[str] = None
+    crl_unknown_ok: Optional[bool] = None  # the no_crl_for_cert_ok flag
+    crl_where: str = ""
 
     def merged_over(self, base: SSLHost) -> SSLHost:
         """ssl_config_server_merge: what this host sets wins, the rest is the base's."""
@@ -62,13 +68,15 @@ class SSLHost:
                   else getattr(base, name)
                   for name in ("engine", "cert_file", "key_file", "chain_file", "protocols",
                                "ciphers12", "ciphers13", "honor_order", "tickets",
-                               "verify_depth", "ca_file", "ca_path")}
+                               "verify_depth", "ca_file", "ca_path", "crl_file", "crl_path",
+                               "crl_check", "crl_unknown_ok")}
         return replace(self, **fields,
                        engine_where=self.engine_where or base.engine_where,
                        cert_where=self.cert_where or base.cert_where,
                        protocol_where=self.protocol_where or base.protocol_where,
                        cipher_where=self.cipher_where or base.cipher_where,
-                       ca_where=self.ca_where or base.ca_where)
+                       ca_where=self.ca_where or base.ca_where,
+                       crl_where=self.crl_where or base.crl_where)
 
     @property
     def suites(self) -> Optional[tuple[str, ...]]:
@@ -137,6 +145,11 @@ class TlsAddress:
     ca_files: tuple[str, ...] = ()
     verify_depth: int = 1
     verify_where: str = ""  # the SSLVerifyClient (or SSLCACertificate*) line
+    # SSLCARevocationCheck: none, chain or leaf; the CRL files; no_crl_for_cert_ok
+    crl_check: str = "none"
+    crl_files: tuple[str, ...] = ()
+    crl_unknown_ok: bool = False
+    crl_where: str = ""
 
 
 def _set(host: VirtualHost, **changes: Any) -> None:
@@ -253,34 +266,60 @@ def _verify_depth(_builder: object, host: VirtualHost, node: Node) -> None:
 
 
 def _ca_setter(field_name: str) -> Callable[[object, VirtualHost, Node], None]:
-    """SSLCACertificateFile (one PEM file of CA certificates) / SSLCACertificatePath (a
-    directory whose files are CA certificates)."""
+    """SSLCACertificateFile / SSLCARevocationFile (one PEM file) and SSLCACertificatePath /
+    SSLCARevocationPath (a directory of them)."""
     def apply(builder: Any, host: VirtualHost, node: Node) -> None:
         path = builder.resolve_path(_one(node))
-        is_dir = field_name == "ca_path"
+        is_dir = field_name.endswith("_path")
         if not (os.path.isdir(path) if is_dir else os.path.isfile(path)):
             kind = "directory" if is_dir else "file"
             raise ConfigError.at(node, f"{node.name}: {path} is not an existing {kind}")
-        _set(host, **{field_name: path}, ca_where=node.where)
+        where = "crl_where" if field_name.startswith("crl") else "ca_where"
+        _set(host, **{field_name: path, where: node.where})
     return apply
 
 
-def ca_files(ssl: SSLHost) -> tuple[str, ...]:
-    """The PEM files of the CA certificates: SSLCACertificateFile, then each file of
-    SSLCACertificatePath (OpenSSL reads its hash links; the files themselves here)."""
-    files = [ssl.ca_file] if ssl.ca_file else []
-    if ssl.ca_path:
-        for name in sorted(os.listdir(ssl.ca_path)):
-            path = os.path.join(ssl.ca_path, name)
+def _pem_files(single: Optional[str], directory: Optional[str]) -> tuple[str, ...]:
+    """A *File directive's file, then each file of the *Path directory (OpenSSL reads its
+    hash links; the files themselves here)."""
+    files = [single] if single else []
+    if directory:
+        for name in sorted(os.listdir(directory)):
+            path = os.path.join(directory, name)
             if os.path.isfile(path) and not os.path.islink(path):
                 files.append(path)
     return tuple(files)
+
+
+def ca_files(ssl: SSLHost) -> tuple[str, ...]:
+    """The PEM files of the CA certificates: SSLCACertificateFile, SSLCACertificatePath."""
+    return _pem_files(ssl.ca_file, ssl.ca_path)
+
+
+def crl_files(ssl: SSLHost) -> tuple[str, ...]:
+    """The PEM files of the CRLs: SSLCARevocationFile, SSLCARevocationPath."""
+    return _pem_files(ssl.crl_file, ssl.crl_path)
+
+
+def _revocation_check(_builder: object, host: VirtualHost, node: Node) -> None:
+    """`SSLCARevocationCheck chain|leaf|none [no_crl_for_cert_ok]`
+    (ssl_cmd_SSLCARevocationCheck)."""
+    words = [word.lower() for word in node.args]
+    if not words or words[0] not in ("none", "chain", "leaf") or \
+            any(flag != "no_crl_for_cert_ok" for flag in words[1:]):
+        raise ConfigError.at(node, "SSLCARevocationCheck: Invalid argument "
+                                   f"'{' '.join(node.args)}' (chain, leaf or none, optionally "
+                                   "no_crl_for_cert_ok)")
+    _set(host, crl_check=words[0], crl_unknown_ok=len(words) > 1, crl_where=node.where)
 
 
 HOST_DIRECTIVES: dict[str, Callable[[object, VirtualHost, Node], None]] = {
     "sslverifydepth": _verify_depth,
     "sslcacertificatefile": _ca_setter("ca_file"),
     "sslcacertificatepath": _ca_setter("ca_path"),
+    "sslcarevocationfile": _ca_setter("crl_file"),
+    "sslcarevocationpath": _ca_setter("crl_path"),
+    "sslcarevocationcheck": _revocation_check,
     "sslsessiontickets": _session_tickets,
     "protocols": _protocols,
     "sslciphersuite": _cipher_suite,
@@ -378,10 +417,10 @@ def plan(config: ServerConfig) -> tuple[TlsAddress, ...]:
                               "address has one setting")
         suites, honor_order, tickets = ciphers.pop()
         assert on[0].ssl is not None
-        (verify, cas, depth), verify_where = _client_auth(config, address, on)
+        (verify, cas, depth, crl), verify_where = _client_auth(config, address, on)
         found.append(TlsAddress(address, tuple(_site(host) for host in on),
                                 protocols.pop(), on[0].ssl.engine_where, suites, honor_order,
-                                tickets, verify, cas, depth, verify_where))
+                                tickets, verify, cas, depth, verify_where, *crl))
     return tuple(found)
 
 
@@ -428,11 +467,25 @@ def _handshake_depth(config: ServerConfig, host: VirtualHost) -> int:
     return int(depth)
 
 
+Revocation = tuple[str, tuple[str, ...], bool, str]
+
+
+def _revocation(ssl: SSLHost) -> Revocation:
+    """(SSLCARevocationCheck, the CRL files, no_crl_for_cert_ok, its line). httpd 2.4
+    checks CRLs only when SSLCARevocationCheck says chain or leaf (the default is none)."""
+    check = ssl.crl_check or "none"
+    files = crl_files(ssl) if check != "none" else ()
+    if check != "none" and not files:
+        raise ConfigError(f"{ssl.crl_where}: CRL checking has been enabled, but neither "
+                          "SSLCARevocationFile nor SSLCARevocationPath is configured")
+    return check, files, bool(ssl.crl_unknown_ok), ssl.crl_where
+
+
 def _client_auth(config: ServerConfig, address: tuple[str, int], hosts: list[VirtualHost]
-                 ) -> tuple[tuple[str, tuple[str, ...], int], str]:
-    """((level, CA files, depth), the line that set it) of one TLS address: its hosts must
-    agree (rustls verifies with one configuration per address, chosen before SNI is
-    read)."""
+                 ) -> tuple[tuple[str, tuple[str, ...], int, Revocation], str]:
+    """((level, CA files, depth, revocation), the line that set it) of one TLS address: its
+    hosts must agree (rustls verifies with one configuration per address, chosen before
+    SNI is read)."""
     asks = {}
     for host in hosts:
         level, where = _handshake_ask(config, host)
@@ -444,11 +497,13 @@ def _client_auth(config: ServerConfig, address: tuple[str, int], hosts: list[Vir
                               "needs SSLCACertificateFile or SSLCACertificatePath (mod_ssl: "
                               "\"Required CA certificates not configured\")")
         depth = _handshake_depth(config, host)
-        asks[(level, cas, depth if level != "none" else 1)] = where or ssl.ca_where
+        crl = _revocation(ssl) if level != "none" else ("none", (), False, "")
+        asks[(level, cas, depth if level != "none" else 1, crl)] = where or ssl.ca_where
     if len(asks) > 1:
         where = next(w for w in asks.values() if w)
         raise ConfigError(f"{where}: the hosts of {address[0]}:{address[1]} differ in "
-                          "SSLVerifyClient/SSLCACertificate*/SSLVerifyDepth; the TLS "
+                          "SSLVerifyClient/SSLCACertificate*/SSLVerifyDepth/SSLCARevocation*; "
+                          "the TLS "
                           "handshake asks for a client certificate one way per address "
                           "(rustls chooses its verifier before SNI is read)")
     return next(iter(asks.items()))

@@ -9,12 +9,16 @@ Must not: decide which address is TLS (config/ssl.py) or serve anything.
 
 from __future__ import annotations
 
+from typing import Optional
+
 from .. import _core
 from ..config.server import ServerConfig
+from ..config.ssl import TlsAddress
 from ..config.syntax import ConfigError
 from ..httpd import errorpages
 
 Address = tuple[str, int]
+Site = tuple[list[str], str, str, Optional[str]]  # TlsContext's (names, cert, key, chain)
 
 # mod_ssl's ssl_io_filter_error note for plain HTTP on a TLS port (the 400 page's reason).
 PLAIN_HTTP_NOTE = ("Reason: You're speaking plain HTTP to an SSL-enabled server port.<br />\n"
@@ -36,19 +40,30 @@ def build_contexts(config: ServerConfig) -> dict[Address, _core.TlsContext]:
             except ValueError as exc:
                 raise ConfigError(f"{site.where}: {exc}{_encrypted_hint(site.key_file)}") \
                     from None
-        if tls.verify != "none":  # the CA files alone, so that the error names their line
-            try:
-                _core.TlsContext(sites[:1], protocols, verify=tls.verify,
-                                 ca_files=list(tls.ca_files), depth=tls.verify_depth)
-            except ValueError as exc:
-                raise ConfigError(f"{tls.verify_where or tls.where}: {exc}") from None
+        if tls.verify != "none":  # the CA files, then the CRLs, so that errors name a line
+            _check_client_files(tls, sites[0], protocols)
         try:
-            contexts[tls.address] = _core.TlsContext(sites, protocols, suites, tls.honor_order,
-                                                     tls.tickets, tls.verify,
-                                                     list(tls.ca_files), tls.verify_depth)
+            contexts[tls.address] = _core.TlsContext(
+                sites, protocols, suites, tls.honor_order, tls.tickets, tls.verify,
+                list(tls.ca_files), tls.verify_depth, tls.crl_check, list(tls.crl_files),
+                tls.crl_unknown_ok)
         except ValueError as exc:  # no suite left for an enabled protocol
             raise ConfigError(f"{tls.where}: {exc}") from None
     return contexts
+
+
+def _check_client_files(tls: TlsAddress, site: Site, protocols: list[str]) -> None:
+    try:
+        _core.TlsContext([site], protocols, verify=tls.verify, ca_files=list(tls.ca_files),
+                         depth=tls.verify_depth)
+    except ValueError as exc:
+        raise ConfigError(f"{tls.verify_where or tls.where}: {exc}") from None
+    try:
+        _core.TlsContext([site], protocols, verify=tls.verify, ca_files=list(tls.ca_files),
+                         depth=tls.verify_depth, crl_check=tls.crl_check,
+                         crl_files=list(tls.crl_files), crl_unknown_ok=tls.crl_unknown_ok)
+    except ValueError as exc:
+        raise ConfigError(f"{tls.crl_where or tls.where}: {exc}") from None
 
 
 def _encrypted_hint(key_file: str) -> str:

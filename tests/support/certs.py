@@ -81,3 +81,21 @@ def make_intermediate(base: Path, ca: Pair, name: str = "intermediate CA") -> Pa
     _openssl("x509", "-req", "-in", str(csr), "-CA", str(ca.cert), "-CAkey", str(ca.key),
              "-CAcreateserial", "-out", str(pair.cert), "-days", "2", "-extfile", str(ext))
     return pair
+
+
+def make_crl(base: Path, ca: Pair, revoked: list[Pair]) -> Path:
+    """A CRL of `ca` (PEM) listing the certificates `revoked`, through `openssl ca`."""
+    work = base / "crl"
+    work.mkdir(parents=True, exist_ok=True)
+    (work / "index.txt").write_text("")
+    (work / "crlnumber").write_text("01\n")
+    config = work / "ca.cnf"
+    config.write_text(f"[ ca ]\ndefault_ca = CA_default\n[ CA_default ]\n"
+                      f"database = {work}/index.txt\ncrlnumber = {work}/crlnumber\n"
+                      "default_md = sha256\ndefault_crl_days = 2\n")
+    signer = ("-config", str(config), "-keyfile", str(ca.key), "-cert", str(ca.cert))
+    for pair in revoked:
+        _openssl("ca", *signer, "-revoke", str(pair.cert))
+    crl = work / "crl.pem"
+    _openssl("ca", *signer, "-gencrl", "-out", str(crl))
+    return crl

@@ -11,7 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.certs import Pair, make_ca, make_client, make_intermediate, make_server
+from tests.support.certs import (
+    Pair,
+    make_ca,
+    make_client,
+    make_crl,
+    make_intermediate,
+    make_server,
+)
 from tests.tls.test_tls import https_get
 
 HANDLER = '''
@@ -463,6 +470,65 @@ def test_curl_with_and_without_a_client_certificate(site, pki, flag: str) -> Non
     assert refused.returncode != 0
     assert "alert" in refused.stderr.lower() or "certificate" in refused.stderr.lower(), \
         refused.stderr
+
+
+@pytest.fixture(scope="module")
+def crl(pki: dict[str, Pair], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    base = tmp_path_factory.mktemp("crl")
+    victim = make_client(base, pki["ca"], "victim")
+    return {"crl": make_crl(base, pki["ca"], [victim]), "victim_cert": victim.cert,
+            "victim_key": victim.key}
+
+
+def _victim_ctx(pki: dict[str, Pair], crl: dict[str, Path]) -> ssl.SSLContext:
+    ctx = client_ctx(pki)
+    ctx.load_cert_chain(str(crl["victim_cert"]), str(crl["victim_key"]))
+    return ctx
+
+
+@pytest.mark.parametrize("check", ["chain", "leaf"])
+def test_a_revoked_client_certificate_ends_the_handshake(site, pki, crl, check) -> None:
+    host = (f"SSLVerifyClient require\n    SSLCARevocationFile {crl['crl']}\n"
+            f"    SSLCARevocationCheck {check}")
+    server = site(config(pki, host), {"h.py": HANDLER})
+    assert "CERTIFICATE_REVOKED" in alert_of(server.port, _victim_ctx(pki, crl)).upper()
+    status, body, _ = https_get(server.port, client_ctx(pki, "client"), "/h")
+    assert status == 200 and fields(body)["SSL_CLIENT_VERIFY"] == "SUCCESS"
+
+
+def test_crls_are_read_only_when_revocation_check_asks(site, pki, crl) -> None:
+    """httpd 2.4's SSLCARevocationCheck defaults to none: a CRL file alone checks nothing."""
+    host = f"SSLVerifyClient require\n    SSLCARevocationFile {crl['crl']}"
+    server = site(config(pki, host), {"h.py": HANDLER})
+    assert https_get(server.port, _victim_ctx(pki, crl), "/h")[0] == 200
+
+
+def test_chain_check_needs_a_crl_for_every_ca_unless_no_crl_for_cert_ok(site, pki,
+                                                                        crl) -> None:
+    """The intermediate has no CRL: `chain` refuses its client; no_crl_for_cert_ok lets it
+    in (X509_V_ERR_UNABLE_TO_GET_CRL forgiven)."""
+    host = (f"SSLVerifyClient require\n    SSLVerifyDepth 2\n"
+            f"    SSLCARevocationFile {crl['crl']}\n    SSLCARevocationCheck chain")
+    strict = site(config(pki, host), {"h.py": HANDLER})
+    alert_of(strict.port, client_ctx(pki, "deep"))
+    lenient = site(config(pki, host + " no_crl_for_cert_ok"), {"h.py": HANDLER})
+    assert https_get(lenient.port, client_ctx(pki, "deep"), "/h")[0] == 200
+    assert "CERTIFICATE_REVOKED" in alert_of(lenient.port, _victim_ctx(pki, crl)).upper()
+
+
+def test_revocation_check_without_a_crl_names_its_line(tmp_path: Path, pki) -> None:
+    import subprocess
+    import sys
+
+    a, ca = pki["a.test"], pki["ca"]
+    conf = tmp_path / "site.conf"
+    conf.write_text(f"Listen 127.0.0.1:1\nSSLEngine on\nSSLCertificateFile {a.cert}\n"
+                    f"SSLCertificateKeyFile {a.key}\nSSLCACertificateFile {ca.cert}\n"
+                    "SSLVerifyClient require\nSSLCARevocationCheck chain\n")
+    out = subprocess.run([sys.executable, "-m", "prefork_modpy", "-t", "--config", str(conf)],
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode == 1
+    assert f"{conf}:7: CRL checking has been enabled, but neither" in out.stderr, out.stderr
 
 
 def test_remain_counts_whole_days() -> None:

@@ -288,7 +288,7 @@ def _check(conf: Path) -> subprocess.CompletedProcess:
     ("SSLOptions +StdEnvVars +Bogus", "SSLOptions: Illegal option 'Bogus'"),
     ("SSLOptions FakeBasicAuth -Bogus", "SSLOptions: Illegal option 'Bogus'"),
     ("SSLEngine optional", "SSLEngine optional"),
-    ("SSLCARevocationFile /etc/ssl/crl.pem", "certificate revocation lists are not checked"),
+    ("SSLCARevocationCheck always", "SSLCARevocationCheck: Invalid argument"),
     ("SSLPassPhraseDialog ask", "SSLPassPhraseDialog takes builtin, exec:"),
 ])
 def test_refused_ssl_lines_name_their_line(tmp_path: Path, pki, line: str,

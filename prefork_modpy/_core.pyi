@@ -8,13 +8,13 @@ the returned ``RawRequest``. Every wait happens with the GIL released.
 
 import os
 from collections.abc import Mapping
-from typing import Callable, Optional, Union, final
+from typing import Any, Callable, Optional, Union, final
 
 from prefork_modpy.config.server import Limits
 
 __all__ = ["Engine", "RawRequest", "RawConnection", "ParsedHead", "GzipStream", "TlsContext",
-           "BadRequestError", "parse_head", "decode_chunked", "http_date", "__version__",
-           "__build__"]
+           "BadRequestError", "parse_head", "decode_chunked", "http_date", "x509_fields",
+           "__version__", "__build__"]
 
 __version__: str
 """The package version, from Cargo.toml."""
@@ -120,6 +120,10 @@ class RawRequest:
     remote_addr: tuple[str, int]
     local_addr: tuple[str, int]
     tls: Optional[tuple[str, str, Optional[str]]]
+    # (SSL_CLIENT_VERIFY: NONE/SUCCESS/GENEROUS, the client's chain in DER, its own first,
+    # the verified path's depth or None)
+    tls_client: Optional[tuple[str, list[bytes], Optional[int]]]
+    tls_resumed: Optional[bool]  # the handshake resumed a session (None: plain HTTP)
     """(protocol, cipher suite, SNI name or None) of a TLS connection; None for plain HTTP."""
     keepalive_count: int
     """1 for the first request on this connection, 2 for the next, ..."""
@@ -249,13 +253,23 @@ class TlsContext:
         suites: Optional[list[str]] = None,
         honor_order: bool = False,
         tickets: bool = True,
+        verify: str = "none",
+        ca_files: list[str] = ...,
+        depth: int = 1,
+        crl_check: str = "none",
+        crl_files: list[str] = ...,
+        crl_unknown_ok: bool = False,
     ) -> TlsContext:
         """`sites`: `[(names, cert_file, key_file, chain_file or None)]`, the first being
         the default host (no SNI or an unknown name); `protocols`: a subset of
         `["TLSv1.2", "TLSv1.3"]`; `suites`: rustls' names of the cipher suites to offer,
         in order (None: its defaults); `honor_order`: the server's order wins
-        (SSLHonorCipherOrder); `tickets`: stateless session tickets (SSLSessionTickets).
-        ValueError names the file and what is wrong with it."""
+        (SSLHonorCipherOrder); `tickets`: stateless session tickets (SSLSessionTickets);
+        `verify`: SSLVerifyClient's level (none, optional, require, optional_no_ca) against
+        the CA certificates of the PEM files `ca_files`, with SSLVerifyDepth `depth`;
+        `crl_check`: SSLCARevocationCheck (none, chain, leaf) over the CRLs of `crl_files`
+        (`crl_unknown_ok`: no_crl_for_cert_ok). ValueError names the file and what is wrong
+        with it."""
 
 @final
 class GzipStream:
@@ -276,3 +290,8 @@ class GzipStream:
 def http_date(epoch: float) -> str:
     """IMF-fixdate, e.g. 'Sun, 06 Nov 1994 08:49:37 GMT'."""
 
+def x509_fields(der: bytes) -> dict[str, Any]:
+    """A DER certificate's fields (rust/x509.rs): subject and issuer as lists of RDNs of
+    (dotted OID, value), serial (upper-case hex), version, not_before/not_after (Unix
+    seconds), sig_alg and key_alg (dotted OIDs), san (subjectAltName's ("Email" | "DNS",
+    value) in order). ValueError if it is not a certificate."""

@@ -15,8 +15,9 @@ mod pyio; // GIL-released blocking reads/writes with signal checks; latin-1 help
 mod rawconn; // RawConnection: a connection handed whole to a PythonConnectionHandler
 mod request; // RawRequest: body reading and response writing
 mod response; // reason table, framing decision, header serialisation, Date cache (pure Rust)
-mod sys;
-mod tls; // TLS on rustls (ring): SNI certificate choice, sessions, I/O through them // every system call (accept, read/write, sendfile, poll, epoll, files), behind invariants
+mod sys; // every system call (accept, read/write, sendfile, poll, epoll, files), behind invariants
+mod tls; // TLS on rustls (ring): SNI certificate choice, client certificates, sessions
+mod x509; // certificate fields for mod_ssl's SSL_CLIENT_*/SSL_SERVER_* variables (x509-parser)
 
 use pyo3::prelude::*;
 
@@ -32,6 +33,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(pyapi::parse_head, m)?)?;
     m.add_function(wrap_pyfunction!(pyapi::decode_chunked, m)?)?;
     m.add_function(wrap_pyfunction!(pyapi::http_date, m)?)?;
+    m.add_function(wrap_pyfunction!(x509::x509_fields, m)?)?;
     // The version is written once, in Cargo.toml (pyproject.toml takes it from there).
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("__build__", build_description())?;

@@ -109,6 +109,9 @@ pub struct RawRequest {
     tls: Option<(String, String, Option<String>)>,
 }
 
+/// `RawRequest.tls_client`: (SSL_CLIENT_VERIFY, the chain in DER, the verified depth).
+type ClientCert<'py> = (&'static str, Vec<Bound<'py, PyBytes>>, Option<usize>);
+
 impl RawRequest {
     pub fn new(mut loan: Loan, head: Head, limits: Limits, reasons: Arc<Reasons>) -> Self {
         let unknown = std::net::SocketAddr::from(([0, 0, 0, 0], 0));
@@ -467,6 +470,18 @@ impl RawRequest {
     #[getter]
     fn tls(&self) -> Option<(String, String, Option<String>)> {
         self.tls.clone()
+    }
+    /// (SSL_CLIENT_VERIFY, the client's certificate chain in DER, its own first, the depth
+    /// of the verified path or None) of a TLS connection; None for plain HTTP.
+    #[getter]
+    fn tls_client<'py>(&mut self, py: Python<'py>) -> Option<ClientCert<'py>> {
+        let ((verdict, depth), chain) = self.session()?.client();
+        Some((verdict, chain.iter().map(|der| PyBytes::new(py, der)).collect(), depth))
+    }
+    /// Whether the TLS handshake resumed a session (None for plain HTTP).
+    #[getter]
+    fn tls_resumed(&mut self) -> Option<bool> {
+        self.session().map(|s| s.resumed())
     }
     /// 1 for the first request on this connection, 2 for the next, ...
     #[getter]

@@ -1,8 +1,10 @@
 //! TLS for `SSLEngine on` addresses (mod_ssl's job), on rustls with the `ring` provider.
 //!
 //! Owns: `TlsContext` (a rustls `ServerConfig` built from PEM files once, in the master at
-//! config load, with an SNI resolver choosing among one address's virtual hosts), the
-//! per-connection `Session`, and the non-blocking (engine loop) and blocking (request,
+//! config load, with an SNI resolver choosing among one address's virtual hosts), client
+//! certificate verification (`ClientAuth`: SSLVerifyClient/SSLVerifyDepth against the
+//! SSLCACertificate* roots, and SSL_CLIENT_VERIFY's verdict), the per-connection
+//! `Session`, and the non-blocking (engine loop) and blocking (request,
 //! GIL released) I/O through a session. Must not: make system calls itself (sys.rs does),
 //! or know HTTP (conn.rs/engine.rs/request.rs do).
 //!
@@ -20,13 +22,18 @@ use pyo3::prelude::*;
 // `ring` rather than `aws-lc-rs`: maintained, built by `cc` in seconds (aws-lc needs a long
 // C build), and enough for TLS 1.2/1.3 with X25519/P-256/P-384; rustls 0.23.48 deprecated
 // its `default_provider` only because ring lacks the post-quantum X25519MLKEM768 group.
+use rustls::client::danger::HandshakeSignatureValid;
 #[allow(deprecated)]
 use rustls::crypto::ring::default_provider;
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use rustls::server::{ClientHello, ResolvesServerCert};
+use rustls::pki_types::{CertificateDer, CertificateRevocationListDer, PrivateKeyDer, UnixTime};
+use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
+use rustls::server::{ClientHello, ResolvesServerCert, WebPkiClientVerifier};
 use rustls::sign::CertifiedKey;
-use rustls::{ServerConfig, ServerConnection};
+use rustls::{
+    CertificateError, DigitallySignedStruct, DistinguishedName, RootCertStore, ServerConfig,
+    ServerConnection, SignatureScheme,
+};
 
 use crate::pyio::drive;
 use crate::sys::{self, ReadOutcome};
@@ -140,26 +147,268 @@ fn protocol_versions(names: &[String]) -> PyResult<Vec<&'static rustls::Supporte
         .collect()
 }
 
+/// SSLVerifyClient's levels that ask for a certificate (`none` asks for nothing).
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum VerifyMode {
+    /// `optional`: a certificate may be sent; one that is sent must verify.
+    Optional,
+    /// `require`: the handshake fails without a certificate that verifies.
+    Require,
+    /// `optional_no_ca`: a certificate whose issuer is unknown passes (SSL_CLIENT_VERIFY
+    /// GENEROUS); other failures (expired, bad signature) still end the handshake.
+    OptionalNoCa,
+}
+
+fn verify_mode(name: &str) -> PyResult<Option<VerifyMode>> {
+    match name {
+        "none" => Ok(None),
+        "optional" => Ok(Some(VerifyMode::Optional)),
+        "require" => Ok(Some(VerifyMode::Require)),
+        "optional_no_ca" => Ok(Some(VerifyMode::OptionalNoCa)),
+        other => Err(bad(format!("unknown SSLVerifyClient level {other}"))),
+    }
+}
+
+/// SSLVerifyClient + SSLCACertificateFile/Path + SSLVerifyDepth: rustls' own WebPKI verifier
+/// decides (so its alerts are rustls' standard ones), then the path it verifies is held to
+/// SSLVerifyDepth as ssl_callback_SSLVerify does (`errdepth > depth`: the trust anchor sits
+/// at depth intermediates + 1).
+#[derive(Debug)]
+pub struct ClientAuth {
+    webpki: Arc<dyn ClientCertVerifier>,
+    roots: Arc<RootCertStore>,
+    mode: VerifyMode,
+    depth: usize,
+}
+
+/// SSLCARevocationCheck (`chain`, `leaf`; `none` is no `Revocation`) with its
+/// `no_crl_for_cert_ok` flag, over the CRLs of SSLCARevocationFile/Path.
+pub struct Revocation {
+    pub crl_files: Vec<String>,
+    pub leaf_only: bool,
+    pub unknown_ok: bool,
+}
+
+fn read_crls(path: &str) -> PyResult<Vec<CertificateRevocationListDer<'static>>> {
+    let crls: Result<Vec<_>, _> = CertificateRevocationListDer::pem_file_iter(path)
+        .map_err(|e| bad(format!("cannot read CRLs from {path}: {e}")))?
+        .collect();
+    let crls = crls.map_err(|e| bad(format!("{path}: bad PEM CRL: {e}")))?;
+    if crls.is_empty() {
+        return Err(bad(format!("{path} holds no PEM CRL (X509 CRL)")));
+    }
+    Ok(crls)
+}
+
+impl ClientAuth {
+    fn new(
+        mode: VerifyMode,
+        ca_files: &[String],
+        depth: usize,
+        revocation: Option<&Revocation>,
+    ) -> PyResult<Self> {
+        let mut roots = RootCertStore::empty();
+        for path in ca_files {
+            for cert in read_certs(path)? {
+                roots
+                    .add(cert)
+                    .map_err(|e| bad(format!("{path}: unusable CA certificate: {e}")))?;
+            }
+        }
+        if roots.is_empty() {
+            return Err(bad("SSLVerifyClient needs SSLCACertificateFile or \
+                            SSLCACertificatePath (no CA certificate to verify against)"
+                .into()));
+        }
+        let roots = Arc::new(roots);
+        let builder =
+            WebPkiClientVerifier::builder_with_provider(roots.clone(), Arc::new(ring_provider()));
+        let mut builder =
+            if mode == VerifyMode::Require { builder } else { builder.allow_unauthenticated() };
+        if let Some(revocation) = revocation {
+            // X509_V_FLAG_CRL_CHECK(_ALL): a certificate whose issuer has no CRL fails
+            // unless no_crl_for_cert_ok (rustls: unknown revocation status).
+            for path in &revocation.crl_files {
+                builder = builder.with_crls(read_crls(path)?);
+            }
+            if revocation.leaf_only {
+                builder = builder.only_check_end_entity_revocation();
+            }
+            if revocation.unknown_ok {
+                builder = builder.allow_unknown_revocation_status();
+            }
+        }
+        let webpki = builder.build().map_err(|e| bad(format!("SSLVerifyClient: {e}")))?;
+        Ok(ClientAuth { webpki, roots, mode, depth })
+    }
+
+    /// The full check: WebPKI against the CA certificates, then the depth of the path.
+    /// Ok: the number of intermediate certificates on the verified path.
+    fn check(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> Result<usize, rustls::Error> {
+        self.webpki.verify_client_cert(end_entity, intermediates, now)?;
+        let cert = webpki::EndEntityCert::try_from(end_entity)
+            .map_err(|_| rustls::Error::InvalidCertificate(CertificateError::BadEncoding))?;
+        let algorithms = ring_provider().signature_verification_algorithms;
+        let depth = self.depth;
+        let within_depth = move |path: &webpki::VerifiedPath<'_>| {
+            if path.intermediate_certificates().count() + 1 > depth {
+                Err(webpki::Error::MaximumPathDepthExceeded)
+            } else {
+                Ok(())
+            }
+        };
+        cert.verify_for_usage(
+            algorithms.all,
+            &self.roots.roots,
+            intermediates,
+            now,
+            webpki::KeyUsage::client_auth(),
+            None,
+            Some(&within_depth),
+        )
+        .map(|path| path.intermediate_certificates().count())
+        .map_err(|e| {
+            rustls::Error::InvalidCertificate(CertificateError::Other(rustls::OtherError(
+                Arc::new(e),
+            )))
+        })
+    }
+
+    /// mod_ssl's SSL_CLIENT_VERIFY for a session whose handshake completed: NONE without a
+    /// certificate, SUCCESS when it verifies (with the depth of its path: the trust anchor's
+    /// errdepth, intermediates + 1), GENEROUS when optional_no_ca let it through.
+    fn verdict(&self, chain: Option<&[CertificateDer<'_>]>) -> Verdict {
+        match chain {
+            Some([end_entity, intermediates @ ..]) => {
+                match self.check(end_entity, intermediates, UnixTime::now()) {
+                    Ok(count) => ("SUCCESS", Some(count + 1)),
+                    Err(_) => ("GENEROUS", None),
+                }
+            }
+            _ => ("NONE", None),
+        }
+    }
+}
+
+/// SSL_CLIENT_VERIFY and, for a verified certificate, the depth of its path.
+pub type Verdict = (&'static str, Option<usize>);
+
+/// optional_no_ca's tolerance (ssl_verify_error_is_optional): an issuer the CA
+/// certificates do not know; an expired or malformed certificate, or a path longer than
+/// SSLVerifyDepth, still fails.
+fn issuer_unknown(err: &rustls::Error) -> bool {
+    matches!(err, rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer))
+}
+
+impl ClientCertVerifier for ClientAuth {
+    fn offer_client_auth(&self) -> bool {
+        true
+    }
+
+    fn client_auth_mandatory(&self) -> bool {
+        self.mode == VerifyMode::Require
+    }
+
+    fn root_hint_subjects(&self) -> &[DistinguishedName] {
+        self.webpki.root_hint_subjects()
+    }
+
+    fn verify_client_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> Result<ClientCertVerified, rustls::Error> {
+        match self.check(end_entity, intermediates, now) {
+            Ok(_) => Ok(ClientCertVerified::assertion()),
+            Err(e) if self.mode == VerifyMode::OptionalNoCa && issuer_unknown(&e) => {
+                within_validity(end_entity, now)?;
+                Ok(ClientCertVerified::assertion())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.webpki.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.webpki.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.webpki.supported_verify_schemes()
+    }
+}
+
+/// An unverifiable (unknown issuer) certificate under optional_no_ca must still be within
+/// its validity period, as OpenSSL checks it after the issuer error mod_ssl forgives.
+fn within_validity(end_entity: &CertificateDer<'_>, now: UnixTime) -> Result<(), rustls::Error> {
+    use x509_parser::prelude::{FromDer, X509Certificate};
+    let (_, cert) = X509Certificate::from_der(end_entity)
+        .map_err(|_| rustls::Error::InvalidCertificate(CertificateError::BadEncoding))?;
+    let now = i64::try_from(now.as_secs()).unwrap_or(i64::MAX);
+    let validity = cert.validity();
+    if now < validity.not_before.timestamp() {
+        return Err(rustls::Error::InvalidCertificate(CertificateError::NotValidYet));
+    }
+    if now > validity.not_after.timestamp() {
+        return Err(rustls::Error::InvalidCertificate(CertificateError::Expired));
+    }
+    Ok(())
+}
+
 /// The TLS configuration of one listening address, built once in the master (key files are
 /// read there, before any privilege drop) and inherited by the workers.
 #[pyclass(module = "prefork_modpy._core", frozen)]
 pub struct TlsContext {
     pub config: Arc<ServerConfig>,
+    /// SSLVerifyClient's verifier, when the address asks for client certificates.
+    client_auth: Option<Arc<ClientAuth>>,
 }
 
 #[pymethods]
 impl TlsContext {
     /// TlsContext(sites, protocols): `sites` is `[(names, cert_file, key_file, chain_file or
     /// None)]`, the first being the default host; `protocols` a subset of
-    /// `["TLSv1.2", "TLSv1.3"]`. ValueError names the file and what is wrong with it.
+    /// `["TLSv1.2", "TLSv1.3"]`; `verify`: SSLVerifyClient's level against the CA
+    /// certificates in `ca_files` with SSLVerifyDepth `depth`; `crl_check`:
+    /// SSLCARevocationCheck (none, chain, leaf) over the CRLs in `crl_files`, a certificate
+    /// without a CRL for its issuer passing only with `crl_unknown_ok`. ValueError names
+    /// the file and what is wrong with it.
     #[new]
-    #[pyo3(signature = (sites, protocols, suites = None, honor_order = false, tickets = true))]
+    #[pyo3(signature = (sites, protocols, suites = None, honor_order = false, tickets = true,
+                        verify = "none", ca_files = Vec::new(), depth = 1,
+                        crl_check = "none", crl_files = Vec::new(), crl_unknown_ok = false))]
+    #[allow(clippy::too_many_arguments)]
     fn new(
         sites: Vec<(Vec<String>, String, String, Option<String>)>,
         protocols: Vec<String>,
         suites: Option<Vec<String>>,
         honor_order: bool,
         tickets: bool,
+        verify: &str,
+        ca_files: Vec<String>,
+        depth: usize,
+        crl_check: &str,
+        crl_files: Vec<String>,
+        crl_unknown_ok: bool,
     ) -> PyResult<Self> {
         if sites.is_empty() {
             return Err(bad("no certificate".into()));
@@ -175,11 +424,29 @@ impl TlsContext {
         if let Some(names) = &suites {
             provider.cipher_suites = chosen_suites(&provider.cipher_suites, names)?;
         }
-        let mut config = ServerConfig::builder_with_provider(Arc::new(provider))
+        let revocation = match crl_check {
+            "none" => None,
+            "chain" | "leaf" => Some(Revocation {
+                crl_files,
+                leaf_only: crl_check == "leaf",
+                unknown_ok: crl_unknown_ok,
+            }),
+            other => return Err(bad(format!("unknown SSLCARevocationCheck mode {other}"))),
+        };
+        let client_auth = match verify_mode(verify)? {
+            Some(mode) => {
+                Some(Arc::new(ClientAuth::new(mode, &ca_files, depth, revocation.as_ref())?))
+            }
+            None => None,
+        };
+        let builder = ServerConfig::builder_with_provider(Arc::new(provider))
             .with_protocol_versions(&versions)
-            .map_err(|e| bad(format!("SSLProtocol: {e}")))?
-            .with_no_client_auth()
-            .with_cert_resolver(Arc::new(BySni { sites: loaded }));
+            .map_err(|e| bad(format!("SSLProtocol: {e}")))?;
+        let builder = match &client_auth {
+            Some(auth) => builder.with_client_cert_verifier(auth.clone()),
+            None => builder.with_no_client_auth(),
+        };
+        let mut config = builder.with_cert_resolver(Arc::new(BySni { sites: loaded }));
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
         config.ignore_client_order = honor_order;
         if tickets {
@@ -189,13 +456,17 @@ impl TlsContext {
             config.ticketer =
                 rustls::crypto::ring::Ticketer::new().map_err(|e| bad(format!("tickets: {e}")))?;
         }
-        Ok(TlsContext { config: Arc::new(config) })
+        Ok(TlsContext { config: Arc::new(config), client_auth })
     }
 }
 
 /// One connection's TLS session.
 pub struct Session {
     conn: ServerConnection,
+    client_auth: Option<Arc<ClientAuth>>,
+    /// SSL_CLIENT_VERIFY (and the verified path's depth), worked out once after the
+    /// handshake.
+    verdict: Option<Verdict>,
     /// No byte received yet (the plain-HTTP check looks at the first one).
     fresh: bool,
     /// The engine watches the socket for writability (handshake output was blocked).
@@ -221,7 +492,15 @@ pub enum Got {
 impl Session {
     pub fn new(ctx: &TlsContext) -> Option<Box<Self>> {
         let conn = ServerConnection::new(ctx.config.clone()).ok()?;
-        Some(Box::new(Session { conn, fresh: true, out_armed: false, last_read: 0 }))
+        let client_auth = ctx.client_auth.clone();
+        Some(Box::new(Session {
+            conn,
+            client_auth,
+            verdict: None,
+            fresh: true,
+            out_armed: false,
+            last_read: 0,
+        }))
     }
 
     /// The handshake is not complete yet.
@@ -254,6 +533,25 @@ impl Session {
             .unwrap_or_default()
             .to_string();
         (protocol, cipher)
+    }
+
+    /// The client's certificate chain (its own first, DER) and mod_ssl's SSL_CLIENT_VERIFY
+    /// for it (NONE, SUCCESS or GENEROUS) with the verified path's depth.
+    pub fn client(&mut self) -> (Verdict, Vec<Vec<u8>>) {
+        let chain = self.conn.peer_certificates();
+        let certs = chain.map(|c| c.iter().map(|d| d.as_ref().to_vec()).collect());
+        let verdict = match (self.verdict, &self.client_auth) {
+            (Some(v), _) => v,
+            (None, Some(auth)) => auth.verdict(chain),
+            (None, None) => ("NONE", None),
+        };
+        self.verdict = Some(verdict);
+        (verdict, certs.unwrap_or_default())
+    }
+
+    /// The handshake resumed an earlier session (SSL_SESSION_RESUMED).
+    pub fn resumed(&self) -> bool {
+        self.conn.handshake_kind() == Some(rustls::HandshakeKind::Resumed)
     }
 
     /// Feed received TLS bytes to the session and append the plaintext to `out`.
@@ -468,6 +766,25 @@ mod tests {
         assert!(!looks_like_http(&[HANDSHAKE_RECORD, 3, 1]));
         assert!(!looks_like_http(b""));
         assert!(!looks_like_http(b"\x80\x01")); // an SSLv2-style hello is not HTTP either
+    }
+
+    #[test]
+    fn verify_levels_are_mod_ssls() {
+        assert!(verify_mode("none").unwrap().is_none());
+        assert_eq!(verify_mode("optional_no_ca").unwrap(), Some(VerifyMode::OptionalNoCa));
+        assert!(verify_mode("sometimes").is_err());
+    }
+
+    #[test]
+    fn optional_no_ca_forgives_an_unknown_issuer_only() {
+        let unknown = rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer);
+        let expired = rustls::Error::InvalidCertificate(CertificateError::Expired);
+        let too_long = rustls::Error::InvalidCertificate(CertificateError::Other(
+            rustls::OtherError(Arc::new(webpki::Error::MaximumPathDepthExceeded)),
+        ));
+        assert!(issuer_unknown(&unknown));
+        assert!(!issuer_unknown(&expired));
+        assert!(!issuer_unknown(&too_long));
     }
 
     #[test]

@@ -204,24 +204,38 @@ _add("mod_filter", Status.REFUSED, "only AddOutputFilterByType DEFLATE is implem
      "AddOutputFilterByType DEFLATE", "FilterDeclare", "FilterProvider", "FilterChain",
      "FilterProtocol", "FilterTrace")
 
-# -- mod_ssl: SSLEngine, SSLCertificate(Key|Chain)File and SSLProtocol are implemented
-# (config/ssl.py); these are not --
+# -- mod_ssl: SSLEngine, SSLCertificate(Key|Chain)File, SSLProtocol, SSLVerifyClient,
+# SSLVerifyDepth, SSLCACertificate(File|Path), SSLCARevocation(File|Path|Check), SSLOptions
+# and SSLUserName are implemented
+# (config/ssl.py, config/directives.py); these are not --
 _add("mod_ssl", Status.ACCEPTED, "rustls draws its randomness from the kernel (getrandom); "
      "there is no pool to seed", "", "SSLRandomSeed")
-_add("mod_ssl", Status.ACCEPTED, "only `builtin` is accepted, and no pass phrase is ever "
-     "asked: keys must be unencrypted (readable by root only; the master reads them)", "",
-     "SSLPassPhraseDialog")
+_add("mod_ssl", Status.ACCEPTED, "httpd runs the dialog (builtin, exec: or a pipe) only for "
+     "an encrypted key; prefork-modpy asks no pass phrase and reads unencrypted keys only "
+     "(readable by root only; the master reads them): an encrypted key is an error naming "
+     "its SSLCertificateFile line", "", "SSLPassPhraseDialog")
 _add("mod_ssl", Status.ACCEPTED, "rustls keeps an in-memory session cache per worker (256 "
      "sessions); resumption across workers is by session tickets (SSLSessionTickets on, the "
      "default: one ticket key made by the master for all workers)", "",
      "SSLSessionCache", "SSLSessionCacheTimeout")
-_add("mod_ssl", Status.REFUSED, "client certificates are not implemented yet (issue 14's "
-     "remainder)", "authenticate in a PythonAuthenHandler, or verify client certificates in "
-     "a TLS proxy in front", "SSLVerifyClient", "SSLVerifyDepth", "SSLCACertificateFile",
-     "SSLCACertificatePath")
-_add("mod_ssl", Status.REFUSED, "SSL_* environment variables and exported certificates are "
-     "not implemented yet (req.ssl_var_lookup reads HTTPS, SSL_PROTOCOL, SSL_CIPHER and "
-     "SSL_SERVER_S_DN)", "call req.ssl_var_lookup in the handler", "SSLOptions")
+_add("mod_ssl", Status.ACCEPTED, "rustls never renegotiates (client certificates are asked "
+     "for during the handshake), so there is no renegotiation to allow or buffer for", "",
+     "SSLInsecureRenegotiation", "SSLRenegBufferSize")
+_add("mod_ssl", Status.REFUSED, "OCSP checks of client certificates are not implemented: a "
+     "revoked certificate would be accepted", "issue short-lived client certificates",
+     "SSLOCSPEnable", "SSLOCSPDefaultResponder", "SSLOCSPOverrideResponder",
+     "SSLOCSPResponderTimeout", "SSLOCSPResponseMaxAge", "SSLOCSPResponseTimeSkew",
+     "SSLOCSPUseRequestNonce", "SSLOCSPProxyURL", "SSLOCSPNoVerify",
+     "SSLOCSPResponderCertificateFile")
+_add("mod_ssl", Status.REFUSED, "the certificate request names the CAs of "
+     "SSLCACertificateFile/Path; another list of names is not implemented",
+     "remove the line (clients then see the CAs they are verified against)",
+     "SSLCADNRequestFile", "SSLCADNRequestPath")
+_add("mod_ssl", Status.REFUSED, "without SNI a client gets the address's first host, whose "
+     "certificate may not match; refusing such clients per host is not implemented",
+     "remove the line (every current client sends SNI)", "SSLStrictSNIVHostCheck")
+_add("mod_ssl", Status.REFUSED, "OpenSSL configuration commands have no rustls equivalent",
+     "use SSLProtocol/SSLCipherSuite/SSLHonorCipherOrder", "SSLOpenSSLConfCmd")
 _add("mod_ssl", Status.REFUSED, "SSLRequire's expressions are not implemented (SSLRequireSSL "
      "is)", "use SSLRequireSSL, or check req.ssl_var_lookup() in the handler", "SSLRequire")
 _add("mod_ssl", Status.REFUSED, "OCSP stapling, crypto devices, TLS compression and TLS to "

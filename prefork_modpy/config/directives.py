@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 from . import autoindex as autoindex_config
 from . import catalog, httpdmods, outputmods, overrides
@@ -167,6 +167,23 @@ class DirSettings:
     httpd: Optional[httpdmods.HttpdMods] = None
     # -- mod_ssl -- SSLRequireSSL: 403 for a request not on a TLS connection
     ssl_require: bool = False
+    # SSLVerifyClient here (None: inherit); in a section, `require` is enforced per request
+    # (httpd/ssl.py check_client), the handshake having asked (config/ssl.py plan).
+    ssl_verify: Optional[str] = None
+    ssl_verify_where: str = ""
+    ssl_verify_depth: Optional[int] = None  # SSLVerifyDepth in a section or .htaccess
+    ssl_user_name: Optional[str] = None  # SSLUserName: the variable req.user is set from
+    # SSLOptions: an absolute set (None: inherit), else +/- relative to the parent's
+    # (ssl_config_perdir_merge's nOptionsAdd/nOptionsDel).
+    ssl_options_set: Optional[frozenset[str]] = None
+    ssl_options_add: frozenset[str] = frozenset()
+    ssl_options_remove: frozenset[str] = frozenset()
+
+    @property
+    def ssl_options(self) -> frozenset[str]:
+        """The SSLOptions in effect here once merged (lower-case names)."""
+        base = self.ssl_options_set if self.ssl_options_set is not None else frozenset()
+        return (base - self.ssl_options_remove) | self.ssl_options_add
 
     @property
     def effective_options(self) -> frozenset[str]:
@@ -219,6 +236,11 @@ class DirSettings:
             autoindex=autoindex_config.merge(self.autoindex, child.autoindex),
             httpd=httpdmods.merge(self.httpd, child.httpd),
             ssl_require=self.ssl_require or child.ssl_require,  # -- mod_ssl --
+            ssl_verify=_pick(child.ssl_verify, self.ssl_verify),
+            ssl_verify_where=child.ssl_verify_where or self.ssl_verify_where,
+            ssl_verify_depth=_pick(child.ssl_verify_depth, self.ssl_verify_depth),
+            ssl_user_name=_pick(child.ssl_user_name, self.ssl_user_name),
+            **_merge_ssl_options(self, child),
         )
 
     # -- mod_rewrite / .htaccess --
@@ -298,6 +320,25 @@ def _merge_options(parent: DirSettings, child: DirSettings) -> Optional[frozense
 
 def _pick(child, parent):
     return child if child is not None else parent
+
+
+def _merge_ssl_options(parent: DirSettings, child: DirSettings) -> dict[str, Any]:
+    """ssl_config_perdir_merge: an absolute SSLOptions replaces; a relative one (+X -Y)
+    applies to the parent's; nothing set here inherits."""
+    if child.ssl_options_set is not None:
+        return {"ssl_options_set": child.ssl_options_set, "ssl_options_add": frozenset(),
+                "ssl_options_remove": frozenset()}
+    if not (child.ssl_options_add or child.ssl_options_remove):
+        return {"ssl_options_set": parent.ssl_options_set,
+                "ssl_options_add": parent.ssl_options_add,
+                "ssl_options_remove": parent.ssl_options_remove}
+    if parent.ssl_options_set is None and not (parent.ssl_options_add
+                                               or parent.ssl_options_remove):
+        return {"ssl_options_set": None, "ssl_options_add": child.ssl_options_add,
+                "ssl_options_remove": child.ssl_options_remove}
+    merged = (parent.ssl_options - child.ssl_options_remove) | child.ssl_options_add
+    return {"ssl_options_set": merged, "ssl_options_add": frozenset(),
+            "ssl_options_remove": frozenset()}
 
 
 def _flag(node: Node) -> str:
@@ -674,6 +715,81 @@ def _ssl_require_ssl(settings: DirSettings, node: Node) -> None:
     settings.ssl_require = True
 
 
+SSL_VERIFY_LEVELS = ("none", "optional", "require", "optional_no_ca")
+
+
+def _ssl_verify_client(settings: DirSettings, node: Node) -> None:
+    """`SSLVerifyClient none|optional|require|optional_no_ca` (ssl_cmd_verify_parse)."""
+    level = _one(node).lower()
+    if level not in SSL_VERIFY_LEVELS:
+        raise ConfigError.at(node, f"SSLVerifyClient: Invalid argument '{node.args[0]}' "
+                                   "(none, optional, require or optional_no_ca)")
+    settings.ssl_verify = level
+    settings.ssl_verify_where = node.where
+
+
+def _ssl_verify_depth(settings: DirSettings, node: Node) -> None:
+    """`SSLVerifyDepth n` in a directory (the host-level one is config/ssl.py's)."""
+    value = _one(node)
+    if not value.isdigit():
+        raise ConfigError.at(node, "SSLVerifyDepth: Invalid argument: a number of "
+                                   "certificates (0 or more)")
+    settings.ssl_verify_depth = int(value)
+
+
+def _ssl_user_name(settings: DirSettings, node: Node) -> None:
+    """`SSLUserName varname`: req.user from an SSL variable (httpd/ssl.py set_user)."""
+    settings.ssl_user_name = _one(node)
+
+
+_SSL_OPTION_NAMES = {name.lower(): name.lower() for name in (
+    "StdEnvVars", "ExportCertData", "StrictRequire", "OptRenegotiate", "LegacyDNStringFormat",
+    "FakeBasicAuth")}
+
+
+def _ssl_options(settings: DirSettings, node: Node, warnings: list[str]) -> None:
+    """`SSLOptions [+|-]opt ...` (ssl_cmd_SSLOptions): signed words adjust the inherited
+    set (a relative setting); a word without sign makes the setting absolute and, as in
+    mod_ssl, replaces what the line said before it (`nOptions = opt`)."""
+    if not node.args:
+        raise ConfigError.at(node, "SSLOptions needs at least one option")
+    absolute = False
+    for word in node.args:
+        sign, name = (word[0], word[1:]) if word[:1] in "+-" else ("", word)
+        option = _SSL_OPTION_NAMES.get(name.lower())
+        if option is None:
+            raise ConfigError.at(node, f"SSLOptions: Illegal option '{name}'")
+        _warn_ssl_option(node, option, sign, warnings)
+        if sign == "":
+            if absolute and settings.ssl_options_set:
+                warnings.append(f"{node.where}: SSLOptions {word} replaces the options before "
+                                "it on this line, as mod_ssl does; write +A +B to add them")
+            settings.ssl_options_set = frozenset({option})
+            settings.ssl_options_add = settings.ssl_options_remove = frozenset()
+            absolute = True
+        elif absolute:
+            current = settings.ssl_options_set or frozenset()
+            settings.ssl_options_set = current - {option} if sign == "-" else current | {option}
+        elif sign == "-":
+            settings.ssl_options_add -= {option}
+            settings.ssl_options_remove |= {option}
+        else:
+            settings.ssl_options_add |= {option}
+            settings.ssl_options_remove -= {option}
+
+
+def _warn_ssl_option(node: Node, option: str, sign: str, warnings: list[str]) -> None:
+    """The options that do nothing here, said when they are turned on."""
+    if option == "optrenegotiate" and sign != "-":
+        warnings.append(f"{node.where}: SSLOptions OptRenegotiate has no effect: rustls "
+                        "never renegotiates (client certificates are asked for during the "
+                        "handshake)")
+    if option == "strictrequire" and sign != "-":
+        warnings.append(f"{node.where}: SSLOptions StrictRequire does not forbid access "
+                        "under Satisfy Any, as on httpd 2.4 (mod_authz_core grants before "
+                        "mod_ssl looks again): write Satisfy All to require TLS")
+
+
 _SIMPLE: dict[str, Callable[[DirSettings, Node], None]] = {
     "addtype": _add_type,
     "addencoding": _add_encoding,
@@ -693,9 +809,13 @@ _SIMPLE: dict[str, Callable[[DirSettings, Node], None]] = {
     **outputmods.DIRECTIVES,  # -- mod_headers / mod_expires / mod_deflate --
     **autoindex_config.DIRECTIVES,  # -- mod_autoindex --
     "sslrequiressl": _ssl_require_ssl,  # -- mod_ssl --
+    "sslverifyclient": _ssl_verify_client,
+    "sslverifydepth": _ssl_verify_depth,
+    "sslusername": _ssl_user_name,
 }
 # Per-directory directives that may add warning lines.
 _WARNING: dict[str, Callable[[DirSettings, Node, list[str]], None]] = {
+    "ssloptions": _ssl_options,  # -- mod_ssl --
     "options": _options,
     "defaulttype": _default_type,
     "sethandler": _set_handler,

@@ -432,9 +432,10 @@ def _satisfy(settings: SettingsHolder, node: Node, ctx: _Ctx) -> None:
 
 
 # Require providers: authz_host (ip, host, local, all? in authz_core), authz_user,
-# authz_groupfile, authz_core's env and method.
+# authz_groupfile, authz_core's env and method, mod_ssl's ssl and ssl-verify-client.
 REQUIRE_PROVIDERS = frozenset({"all", "env", "method", "ip", "host", "local", "valid-user",
-                               "user", "group", "forward-dns"})
+                               "user", "group", "forward-dns", "ssl", "ssl-verify-client"})
+_NO_ARGUMENT = ("valid-user", "local", "ssl", "ssl-verify-client")
 _HTTP_METHODS = frozenset({"GET", "PUT", "POST", "DELETE", "CONNECT", "OPTIONS", "TRACE",
                            "PATCH", "PROPFIND", "PROPPATCH", "MKCOL", "COPY", "MOVE", "LOCK",
                            "UNLOCK", "VERSION-CONTROL", "CHECKOUT", "UNCHECKOUT", "CHECKIN",
@@ -480,7 +481,7 @@ def _parse_require(node: Node, provider: str, args: tuple[str, ...]) -> Any:
         if args not in (("granted",), ("denied",)):
             raise ConfigError.at(node, "Require all takes 'granted' or 'denied'")
         return args[0] == "granted"
-    if provider in ("valid-user", "local"):
+    if provider in _NO_ARGUMENT:
         if args:
             raise ConfigError.at(node, f"Require {provider} takes no argument")
         return None

@@ -66,6 +66,8 @@ OVERRIDE_CLASSES: dict[str, frozenset[str]] = {
     "rewriterule": frozenset({FILEINFO}),
     # -- mod_ssl: SSLRequireSSL is OR_AUTHCFG in mod_ssl.c --
     "sslrequiressl": frozenset({AUTHCFG}),
+    "sslverifyclient": frozenset({AUTHCFG}), "sslverifydepth": frozenset({AUTHCFG}),
+    "ssloptions": frozenset({OPTIONS}), "sslusername": frozenset({AUTHCFG}),
 }
 
 # core's Options names AllowOverride Options=... may list (lower case).

@@ -11,6 +11,7 @@ load: server/tls.py) or know requests (httpd/ssl.py does).
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Optional
@@ -48,18 +49,34 @@ class SSLHost:
     honor_order: Optional[bool] = None
     cipher_where: str = ""
     tickets: Optional[bool] = None  # SSLSessionTickets (default on, as httpd)
+    # -- client certificates: SSLVerifyDepth, SSLCACertificateFile/Path (SSLVerifyClient is
+    # a per-directory setting: DirSettings.ssl_verify) --
+    verify_depth: Optional[int] = None
+    ca_file: Optional[str] = None
+    ca_path: Optional[str] = None
+    ca_where: str = ""
+    # -- SSLCARevocationFile/Path and SSLCARevocationCheck (none, chain, leaf) --
+    crl_file: Optional[str] = None
+    crl_path: Optional[str] = None
+    crl_check: Optional[str] = None
+    crl_unknown_ok: Optional[bool] = None  # the no_crl_for_cert_ok flag
+    crl_where: str = ""
 
     def merged_over(self, base: SSLHost) -> SSLHost:
         """ssl_config_server_merge: what this host sets wins, the rest is the base's."""
         fields = {name: getattr(self, name) if getattr(self, name) is not None
                   else getattr(base, name)
                   for name in ("engine", "cert_file", "key_file", "chain_file", "protocols",
-                               "ciphers12", "ciphers13", "honor_order", "tickets")}
+                               "ciphers12", "ciphers13", "honor_order", "tickets",
+                               "verify_depth", "ca_file", "ca_path", "crl_file", "crl_path",
+                               "crl_check", "crl_unknown_ok")}
         return replace(self, **fields,
                        engine_where=self.engine_where or base.engine_where,
                        cert_where=self.cert_where or base.cert_where,
                        protocol_where=self.protocol_where or base.protocol_where,
-                       cipher_where=self.cipher_where or base.cipher_where)
+                       cipher_where=self.cipher_where or base.cipher_where,
+                       ca_where=self.ca_where or base.ca_where,
+                       crl_where=self.crl_where or base.crl_where)
 
     @property
     def suites(self) -> Optional[tuple[str, ...]]:
@@ -85,7 +102,6 @@ class TlsSite:
     key_file: str
     chain_file: Optional[str]
     where: str  # the SSLCertificateFile line (key and certificate errors name it)
-    subject_dn: str = ""  # SSL_SERVER_S_DN (RFC 2253, as mod_ssl writes it)
 
     def same_setup(self, other: TlsSite) -> bool:
         """ssl_server_compatible, for what prefork-modpy configures: the same key pair."""
@@ -112,30 +128,6 @@ def site_for_name(sites: tuple[TlsSite, ...], name: Optional[str]) -> TlsSite:
     return sites[0]
 
 
-# OpenSSL's short names of the attributes in a subject (X509_NAME_print_ex's RFC 2253 form).
-_SHORT = {"commonName": "CN", "countryName": "C", "organizationName": "O",
-          "organizationalUnitName": "OU", "localityName": "L", "stateOrProvinceName": "ST",
-          "emailAddress": "emailAddress", "domainComponent": "DC", "serialNumber": "serialNumber"}
-
-
-def subject_dn(cert_file: str) -> str:
-    """The certificate's subject as mod_ssl's SSL_SERVER_S_DN writes it (RFC 2253: the
-    last attribute first, `,` between them); "" when the file cannot be decoded (the
-    engine's TlsContext then reports the file)."""
-    import ssl
-
-    try:
-        decoded = ssl._ssl._test_decode_cert(cert_file)  # type: ignore[attr-defined]
-    except (OSError, ValueError, ssl.SSLError):
-        return ""
-    parts = []
-    for rdn in reversed(decoded.get("subject", ())):
-        for key, value in rdn:
-            text = value.replace("\\", "\\\\").replace(",", "\\,").replace("+", "\\+")
-            parts.append(f"{_SHORT.get(key, key)}={text}")
-    return ",".join(parts)
-
-
 @dataclass(frozen=True)
 class TlsAddress:
     """A Listen address whose connections are TLS; the first site is the default."""
@@ -147,6 +139,17 @@ class TlsAddress:
     suites: Optional[tuple[str, ...]] = None  # rustls names in order; None: its defaults
     honor_order: bool = False  # SSLHonorCipherOrder: the server's order wins
     tickets: bool = True  # SSLSessionTickets
+    # SSLVerifyClient at the TLS level (none, optional, require, optional_no_ca), the CA
+    # certificate files it verifies against and SSLVerifyDepth.
+    verify: str = "none"
+    ca_files: tuple[str, ...] = ()
+    verify_depth: int = 1
+    verify_where: str = ""  # the SSLVerifyClient (or SSLCACertificate*) line
+    # SSLCARevocationCheck: none, chain or leaf; the CRL files; no_crl_for_cert_ok
+    crl_check: str = "none"
+    crl_files: tuple[str, ...] = ()
+    crl_unknown_ok: bool = False
+    crl_where: str = ""
 
 
 def _set(host: VirtualHost, **changes: Any) -> None:
@@ -254,7 +257,69 @@ def _protocols(_builder: object, _host: VirtualHost, node: Node) -> None:
                                    "it); write Protocols http/1.1 or remove the line")
 
 
+def _verify_depth(_builder: object, host: VirtualHost, node: Node) -> None:
+    value = _one(node)
+    if not value.isdigit():
+        raise ConfigError.at(node, "SSLVerifyDepth: Invalid argument: a number of "
+                                   "certificates (0 or more)")
+    _set(host, verify_depth=int(value))
+
+
+def _ca_setter(field_name: str) -> Callable[[object, VirtualHost, Node], None]:
+    """SSLCACertificateFile / SSLCARevocationFile (one PEM file) and SSLCACertificatePath /
+    SSLCARevocationPath (a directory of them)."""
+    def apply(builder: Any, host: VirtualHost, node: Node) -> None:
+        path = builder.resolve_path(_one(node))
+        is_dir = field_name.endswith("_path")
+        if not (os.path.isdir(path) if is_dir else os.path.isfile(path)):
+            kind = "directory" if is_dir else "file"
+            raise ConfigError.at(node, f"{node.name}: {path} is not an existing {kind}")
+        where = "crl_where" if field_name.startswith("crl") else "ca_where"
+        _set(host, **{field_name: path, where: node.where})
+    return apply
+
+
+def _pem_files(single: Optional[str], directory: Optional[str]) -> tuple[str, ...]:
+    """A *File directive's file, then each file of the *Path directory (OpenSSL reads its
+    hash links; the files themselves here)."""
+    files = [single] if single else []
+    if directory:
+        for name in sorted(os.listdir(directory)):
+            path = os.path.join(directory, name)
+            if os.path.isfile(path) and not os.path.islink(path):
+                files.append(path)
+    return tuple(files)
+
+
+def ca_files(ssl: SSLHost) -> tuple[str, ...]:
+    """The PEM files of the CA certificates: SSLCACertificateFile, SSLCACertificatePath."""
+    return _pem_files(ssl.ca_file, ssl.ca_path)
+
+
+def crl_files(ssl: SSLHost) -> tuple[str, ...]:
+    """The PEM files of the CRLs: SSLCARevocationFile, SSLCARevocationPath."""
+    return _pem_files(ssl.crl_file, ssl.crl_path)
+
+
+def _revocation_check(_builder: object, host: VirtualHost, node: Node) -> None:
+    """`SSLCARevocationCheck chain|leaf|none [no_crl_for_cert_ok]`
+    (ssl_cmd_SSLCARevocationCheck)."""
+    words = [word.lower() for word in node.args]
+    if not words or words[0] not in ("none", "chain", "leaf") or \
+            any(flag != "no_crl_for_cert_ok" for flag in words[1:]):
+        raise ConfigError.at(node, "SSLCARevocationCheck: Invalid argument "
+                                   f"'{' '.join(node.args)}' (chain, leaf or none, optionally "
+                                   "no_crl_for_cert_ok)")
+    _set(host, crl_check=words[0], crl_unknown_ok=len(words) > 1, crl_where=node.where)
+
+
 HOST_DIRECTIVES: dict[str, Callable[[object, VirtualHost, Node], None]] = {
+    "sslverifydepth": _verify_depth,
+    "sslcacertificatefile": _ca_setter("ca_file"),
+    "sslcacertificatepath": _ca_setter("ca_path"),
+    "sslcarevocationfile": _ca_setter("crl_file"),
+    "sslcarevocationpath": _ca_setter("crl_path"),
+    "sslcarevocationcheck": _revocation_check,
     "sslsessiontickets": _session_tickets,
     "protocols": _protocols,
     "sslciphersuite": _cipher_suite,
@@ -267,14 +332,22 @@ HOST_DIRECTIVES: dict[str, Callable[[object, VirtualHost, Node], None]] = {
 }
 
 
+def _pass_phrase_dialog_ok(args: list[str]) -> bool:
+    """httpd runs the dialog only for an encrypted key; prefork-modpy reads unencrypted keys
+    only (an encrypted one is an error naming it, server/tls.py), so for the keys it loads
+    every form does what httpd does: nothing."""
+    if len(args) != 1:
+        return False
+    word = args[0]
+    return word.lower() == "builtin" or (word.startswith(("exec:/", "|/")) and len(word) > 6)
+
+
 def check_accepted(node: Node) -> None:
     """Values of the SSL* directives the catalog accepts as no-ops."""
     key = node.key
-    if key == "sslpassphrasedialog" and [a.lower() for a in node.args] != ["builtin"]:
-        raise ConfigError.at(node, "SSLPassPhraseDialog: only builtin is accepted: "
-                                   "prefork-modpy reads unencrypted keys only (no pass "
-                                   "phrase is asked for); decrypt the key with "
-                                   "`openssl pkey -in key -out key` and keep it root-only")
+    if key == "sslpassphrasedialog" and not _pass_phrase_dialog_ok(node.args):
+        raise ConfigError.at(node, "SSLPassPhraseDialog takes builtin, exec:/path/to/program "
+                                   "or |/path/to/program")
     if key == "sslrandomseed" and len(node.args) not in (2, 3):
         raise ConfigError.at(node, "SSLRandomSeed takes a context, a source and an "
                                    "optional byte count")
@@ -301,7 +374,7 @@ def _site(host: VirtualHost) -> TlsSite:
                           "should be SSL-aware but has no certificate configured\")")
     names = (host.server_name.lower(), *(a.lower() for a in host.aliases))
     return TlsSite(names, ssl.cert_file, ssl.key_file or ssl.cert_file, ssl.chain_file,
-                   ssl.cert_where, subject_dn(ssl.cert_file))
+                   ssl.cert_where)
 
 
 def _hosts_on(config: ServerConfig, address: tuple[str, int]) -> list[VirtualHost]:
@@ -344,10 +417,96 @@ def plan(config: ServerConfig) -> tuple[TlsAddress, ...]:
                               "address has one setting")
         suites, honor_order, tickets = ciphers.pop()
         assert on[0].ssl is not None
+        (verify, cas, depth, crl), verify_where = _client_auth(config, address, on)
         found.append(TlsAddress(address, tuple(_site(host) for host in on),
                                 protocols.pop(), on[0].ssl.engine_where, suites, honor_order,
-                                tickets))
+                                tickets, verify, cas, depth, verify_where, *crl))
     return tuple(found)
+
+
+# -- SSLVerifyClient --
+# The order of strictness at the TLS level: the handshake asks as the strictest says.
+_ASK_ORDER = ("none", "optional_no_ca", "optional", "require")
+
+
+def _host_verify(config: ServerConfig, host: VirtualHost) -> tuple[str, str]:
+    """(level, where) of SSLVerifyClient at the host's top level (a <VirtualHost> inherits
+    the main server's)."""
+    for settings in (host.settings, config.main.settings):
+        if settings.ssl_verify is not None:
+            return settings.ssl_verify, settings.ssl_verify_where
+    return "none", ""
+
+
+def _handshake_ask(config: ServerConfig, host: VirtualHost) -> tuple[str, str]:
+    """What the handshake asks for this host: its own level, or, when one of its sections
+    says SSLVerifyClient (httpd renegotiates there; rustls cannot), at least `optional`
+    (optional_no_ca if that is what the sections say), enforced per request."""
+    level, where = _host_verify(config, host)
+    if level == "require":
+        return level, where
+    inherited = config.main.sections if host is not config.main else []
+    for section in (*host.sections, *inherited):
+        inner = section.settings.ssl_verify
+        if inner in ("require", "optional") and _ASK_ORDER.index(level) < 2:
+            level, where = "optional", section.settings.ssl_verify_where
+        elif inner == "optional_no_ca" and level == "none":
+            level, where = inner, section.settings.ssl_verify_where
+    return level, where
+
+
+def _handshake_depth(config: ServerConfig, host: VirtualHost) -> int:
+    """The handshake verifies to the deepest SSLVerifyDepth of the host and its sections;
+    a shallower one (the host's elsewhere, or a section's) is held per request
+    (httpd/ssl.py check_client), as httpd's renegotiation would."""
+    depth = host.ssl.verify_depth if host.ssl.verify_depth is not None else 1
+    inherited = config.main.sections if host is not config.main else []
+    for section in (*host.sections, *inherited):
+        if section.settings.ssl_verify_depth is not None:
+            depth = max(depth, section.settings.ssl_verify_depth)
+    return int(depth)
+
+
+Revocation = tuple[str, tuple[str, ...], bool, str]
+
+
+def _revocation(ssl: SSLHost) -> Revocation:
+    """(SSLCARevocationCheck, the CRL files, no_crl_for_cert_ok, its line). httpd 2.4
+    checks CRLs only when SSLCARevocationCheck says chain or leaf (the default is none)."""
+    check = ssl.crl_check or "none"
+    files = crl_files(ssl) if check != "none" else ()
+    if check != "none" and not files:
+        raise ConfigError(f"{ssl.crl_where}: CRL checking has been enabled, but neither "
+                          "SSLCARevocationFile nor SSLCARevocationPath is configured")
+    return check, files, bool(ssl.crl_unknown_ok), ssl.crl_where
+
+
+def _client_auth(config: ServerConfig, address: tuple[str, int], hosts: list[VirtualHost]
+                 ) -> tuple[tuple[str, tuple[str, ...], int, Revocation], str]:
+    """((level, CA files, depth, revocation), the line that set it) of one TLS address: its
+    hosts must agree (rustls verifies with one configuration per address, chosen before
+    SNI is read)."""
+    asks = {}
+    for host in hosts:
+        level, where = _handshake_ask(config, host)
+        ssl = host.ssl
+        assert ssl is not None
+        cas = ca_files(ssl) if level != "none" else ()
+        if level != "none" and not cas:
+            raise ConfigError(f"{where}: SSLVerifyClient {level} for {host.server_name} "
+                              "needs SSLCACertificateFile or SSLCACertificatePath (mod_ssl: "
+                              "\"Required CA certificates not configured\")")
+        depth = _handshake_depth(config, host)
+        crl = _revocation(ssl) if level != "none" else ("none", (), False, "")
+        asks[(level, cas, depth if level != "none" else 1, crl)] = where or ssl.ca_where
+    if len(asks) > 1:
+        where = next(w for w in asks.values() if w)
+        raise ConfigError(f"{where}: the hosts of {address[0]}:{address[1]} differ in "
+                          "SSLVerifyClient/SSLCACertificate*/SSLVerifyDepth/SSLCARevocation*; "
+                          "the TLS "
+                          "handshake asks for a client certificate one way per address "
+                          "(rustls chooses its verifier before SNI is read)")
+    return next(iter(asks.items()))
 
 
 # -- SSLCipherSuite / SSLHonorCipherOrder --

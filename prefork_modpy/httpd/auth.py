@@ -16,7 +16,9 @@ in it:
 3. `PythonAuthzHandler` runs; if it declines, the tree decides with the user
    (`valid-user`, `user`, `group` from AuthGroupFile).
 
-Also `req.get_basic_auth_pw()` (ap_get_basic_auth_pw) and `req.requires()`.
+Also `req.get_basic_auth_pw()` (ap_get_basic_auth_pw), `req.requires()`, and mod_ssl's
+parts of it: ssl_hook_UserCheck (FakeBasicAuth) and the `Require ssl`/`ssl-verify-client`
+providers.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from typing import TYPE_CHECKING, Callable, Optional, TypeVar, Union
 from mod_python import apache
 
 from ..config.httpdmods import AuthzRule, AuthzSection, applies
-from . import access, authnfile
+from . import access, authnfile, ssl, sslcert
 
 if TYPE_CHECKING:
     from ..config.directives import DirSettings
@@ -112,6 +114,8 @@ def check(req: Req, settings: DirSettings, run_phase: RunPhase[Req]) -> int:
     if allowed in (OK, DECLINED):
         allowed = run_phase(req, "PythonAccessHandler", settings)
         allowed = OK if allowed == DECLINED else allowed
+    if allowed == OK and req.notes.get("ssl-access-forbidden"):  # mod_ssl: SSLRequireSSL
+        allowed = apache.HTTP_FORBIDDEN
     satisfy = access_rules.satisfy_for(req.method) if access_rules is not None else "nospec"
     if satisfy == "any":
         if allowed == OK:
@@ -133,6 +137,10 @@ def check(req: Req, settings: DirSettings, run_phase: RunPhase[Req]) -> int:
 
 
 def authenticate(req: Req, settings: DirSettings, run_phase: RunPhase[Req]) -> int:
+    if req.runtime.config.tls_listen:  # -- mod_ssl's ssl_hook_UserCheck runs first --
+        result = ssl_user_check(req, settings)
+        if result != OK:
+            return result
     result = run_phase(req, "PythonAuthenHandler", settings)
     if result == OK:
         if req.user is None:
@@ -149,6 +157,48 @@ def authenticate(req: Req, settings: DirSettings, run_phase: RunPhase[Req]) -> i
     if mods is not None and (mods.auth_user_file is not None or mods.basic_providers):
         return _authenticate_basic(req, mods.auth_user_file)
     return _nobody_authenticated(req)
+
+
+# -- mod_ssl --
+def ssl_user_check(req: RequestRec, settings: DirSettings) -> int:
+    """ssl_hook_UserCheck (check_authn, before mod_python's and mod_auth_basic's): Basic
+    credentials that pose as a certificate (a user starting with `/`, password "password")
+    are a spoof, 403; under SSLOptions +FakeBasicAuth a client certificate that passed
+    verification becomes `Authorization: Basic` of its subject DN in the old `/C=..`
+    form and the password "password", for AuthUserFile to check. 0 to go on."""
+    if req.main is not None or req.prev is not None:  # ap_is_initial_req
+        return 0
+    header = req.headers_in.get("Authorization")
+    if header is not None and _is_fake_basic(header):
+        req.log_error(f"Encountered FakeBasicAuth spoof: {_basic_user(header)}")
+        return apache.HTTP_FORBIDDEN
+    if "fakebasicauth" not in settings.ssl_options or req.user or ssl.tls_of(req.raw) is None:
+        return 0
+    verdict, chain = ssl.client_of(req.raw)
+    if not chain or verdict not in ("SUCCESS", "GENEROUS"):
+        return 0
+    subject = sslcert.variable(chain[0], "S_DN", legacy=True) or ""
+    line = "Basic " + base64.b64encode(f"{subject}:password".encode()).decode()
+    req.headers_in["Authorization"] = line
+    req.log_error(f'Faking HTTP Basic Auth header: "Authorization: {line}"', apache.APLOG_INFO)
+    return 0
+
+
+def _basic_user(header: str) -> str:
+    return _basic_pair(header)[0].decode("latin-1")
+
+
+def _basic_pair(header: str) -> tuple[bytes, bytes]:
+    encoded = header.split(" ", 1)[1] if " " in header else ""
+    user, _, password = _b64decode(encoded.lstrip(" \t")).partition(b":")
+    return user, password
+
+
+def _is_fake_basic(header: str) -> bool:
+    if header.split(" ", 1)[0].lower() != "basic":  # strcEQ: case-insensitive
+        return False
+    user, password = _basic_pair(header)
+    return user.startswith(b"/") and password == b"password"
 
 
 def _authenticate_basic(req: RequestRec, user_file: Optional[str]) -> int:
@@ -278,6 +328,11 @@ def _rule(req: RequestRec, rule: AuthzRule, user: Optional[str],
     if provider == "method":
         method = "GET" if req.method == "HEAD" else req.method
         return GRANTED if method in rule.parsed else DENIED
+    if provider == "ssl":  # mod_ssl's ssl_authz_require_ssl_check
+        return GRANTED if ssl.tls_of(req.raw) is not None else DENIED
+    if provider == "ssl-verify-client":  # ssl_authz_verify_client_check: verified, not GENEROUS
+        verified = ssl.tls_of(req.raw) is not None and ssl.client_of(req.raw)[0] == "SUCCESS"
+        return GRANTED if verified else DENIED
     if user is None:
         return DENIED_NO_USER
     if provider == "valid-user":

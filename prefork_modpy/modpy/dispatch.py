@@ -213,8 +213,14 @@ class Dispatcher:
             return apache.HTTP_INTERNAL_SERVER_ERROR
         if settings.ssl_require:  # -- mod_ssl: SSLRequireSSL (ssl_hook_Access) --
             result = ssl.require_ssl(req)
+            if result != OK and not ssl.left_to_satisfy_any(req, settings):
+                return result
+        if self.has_tls:  # -- mod_ssl: per-directory SSLVerifyClient/Depth, then Fixup --
+            result = ssl.check_client(req, settings)
             if result != OK:
                 return result
+            for name, value in ssl.fixup_env(req).items():
+                req.subprocess_env[name] = value
         if settings.options_set is not None or settings.options_remove:  # -- Options --
             result = symlinks.check(req, settings.effective_options)
             if result != OK:

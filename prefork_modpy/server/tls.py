@@ -9,12 +9,16 @@ Must not: decide which address is TLS (config/ssl.py) or serve anything.
 
 from __future__ import annotations
 
+from typing import Optional
+
 from .. import _core
 from ..config.server import ServerConfig
+from ..config.ssl import TlsAddress
 from ..config.syntax import ConfigError
 from ..httpd import errorpages
 
 Address = tuple[str, int]
+Site = tuple[list[str], str, str, Optional[str]]  # TlsContext's (names, cert, key, chain)
 
 # mod_ssl's ssl_io_filter_error note for plain HTTP on a TLS port (the 400 page's reason).
 PLAIN_HTTP_NOTE = ("Reason: You're speaking plain HTTP to an SSL-enabled server port.<br />\n"
@@ -34,13 +38,44 @@ def build_contexts(config: ServerConfig) -> dict[Address, _core.TlsContext]:
             try:
                 _core.TlsContext([entry], protocols)
             except ValueError as exc:
-                raise ConfigError(f"{site.where}: {exc}") from None
+                raise ConfigError(f"{site.where}: {exc}{_encrypted_hint(site.key_file)}") \
+                    from None
+        if tls.verify != "none":  # the CA files, then the CRLs, so that errors name a line
+            _check_client_files(tls, sites[0], protocols)
         try:
-            contexts[tls.address] = _core.TlsContext(sites, protocols, suites, tls.honor_order,
-                                                     tls.tickets)
+            contexts[tls.address] = _core.TlsContext(
+                sites, protocols, suites, tls.honor_order, tls.tickets, tls.verify,
+                list(tls.ca_files), tls.verify_depth, tls.crl_check, list(tls.crl_files),
+                tls.crl_unknown_ok)
         except ValueError as exc:  # no suite left for an enabled protocol
             raise ConfigError(f"{tls.where}: {exc}") from None
     return contexts
+
+
+def _check_client_files(tls: TlsAddress, site: Site, protocols: list[str]) -> None:
+    try:
+        _core.TlsContext([site], protocols, verify=tls.verify, ca_files=list(tls.ca_files),
+                         depth=tls.verify_depth)
+    except ValueError as exc:
+        raise ConfigError(f"{tls.verify_where or tls.where}: {exc}") from None
+    try:
+        _core.TlsContext([site], protocols, verify=tls.verify, ca_files=list(tls.ca_files),
+                         depth=tls.verify_depth, crl_check=tls.crl_check,
+                         crl_files=list(tls.crl_files), crl_unknown_ok=tls.crl_unknown_ok)
+    except ValueError as exc:
+        raise ConfigError(f"{tls.crl_where or tls.where}: {exc}") from None
+
+
+def _encrypted_hint(key_file: str) -> str:
+    """Why an encrypted key cannot be read: httpd would run SSLPassPhraseDialog for it."""
+    try:
+        with open(key_file, "rb") as handle:
+            encrypted = b"ENCRYPTED" in handle.read(4096)
+    except OSError:
+        return ""
+    return ("; the key is encrypted: prefork-modpy asks for no pass phrase "
+            "(SSLPassPhraseDialog); decrypt it with `openssl pkey -in KEY -out KEY` and keep "
+            "it readable by root only") if encrypted else ""
 
 
 def plain_http_page() -> bytes:

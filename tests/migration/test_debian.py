@@ -184,3 +184,52 @@ def _get(port: int, path: str, host: str, proc: subprocess.Popen) -> bytes:
         except OSError:
             time.sleep(0.1)
     raise AssertionError("no answer within 15 s")
+
+
+@pytest.fixture(scope="module")
+def debian_ssl_tree(debian_tree, tmp_path_factory):
+    """A copy of the tree with what `a2enmod ssl` and `a2ensite default-ssl` enable; the
+    snakeoil pair of ssl-cert is used where installed, else one made now takes its place
+    (the copied default-ssl.conf then names it)."""
+    conf, _, env = debian_tree
+    work = tmp_path_factory.mktemp("debian-ssl")
+    etc = work / "apache2"
+    shutil.copytree(conf.parent, etc, symlinks=True)
+    for module in ("ssl", "socache_shmcb"):
+        _enable(etc, "mods", module, (".load", ".conf"))
+    _enable(etc, "sites", "default-ssl", (".conf",))
+    cert, key = Path("/etc/ssl/certs/ssl-cert-snakeoil.pem"), \
+        Path("/etc/ssl/private/ssl-cert-snakeoil.key")
+    if not (os.access(cert, os.R_OK) and os.access(key, os.R_OK)):
+        from tests.support.certs import make_ca, make_server
+
+        pair = make_server(work, make_ca(work / "ca"), "snakeoil.test")
+        site = etc / "sites-available" / "default-ssl.conf"
+        site.write_text(site.read_text().replace(str(cert), str(pair.cert))
+                        .replace(str(key), str(pair.key)))
+    return etc / "apache2.conf", env
+
+
+def test_debian_default_ssl_site_checks_ok(debian_ssl_tree, tmp_path):
+    """Debian's ssl.conf (SSLPassPhraseDialog exec:, shmcb session cache, SSLCipherSuite
+    HIGH:!aNULL, SSLProtocol all -SSLv3, SSLSessionTickets off) and default-ssl.conf
+    (SSLOptions +StdEnvVars in <FilesMatch> and <Directory>) load unchanged."""
+    conf, env = debian_ssl_tree
+    result = _run(["--config", str(conf), "-t"], env, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Syntax OK" in result.stdout + result.stderr
+
+
+def test_debian_default_ssl_site_settings(debian_ssl_tree, monkeypatch):
+    conf, env = debian_ssl_tree
+    monkeypatch.setattr(catalog, "WIRED", frozenset(catalog.PENDING_FIELDS))
+    config = load_config(str(conf), environ={**os.environ, **env})
+    tls = [address for address in config.tls_listen if address.address[1] == 443]
+    assert tls and tls[0].protocols == ("TLSv1.2", "TLSv1.3") and not tls[0].tickets
+    ssl_host = next(v for v in config.vhosts if v.ssl is not None and v.ssl.engine)
+    cgi = ssl_host.effective_settings("/usr/lib/cgi-bin/x", "/cgi-bin/x")
+    assert cgi.ssl_options == frozenset({"stdenvvars"})
+    php = ssl_host.effective_settings("/var/www/html/index.php", "/index.php")
+    assert php.ssl_options == frozenset({"stdenvvars"})
+    html = ssl_host.effective_settings("/var/www/html/index.html", "/index.html")
+    assert html.ssl_options == frozenset()

@@ -283,9 +283,13 @@ def _check(conf: Path) -> subprocess.CompletedProcess:
     ("SSLCipherSuite HIHG:!aNULL", "SSLCipherSuite: unknown cipher or keyword 'HIHG'"),
     ("SSLCipherSuite HIGH:@SECLEVEL=2", "rustls has no security levels"),
     ("SSLCipherSuite TLSv1.3 TLS_AES_128_CCM_SHA256", "unknown suite"),
-    ("SSLVerifyClient require", "client certificates are not implemented"),
+    ("SSLVerifyClient require", "needs SSLCACertificateFile or SSLCACertificatePath"),
+    ("SSLVerifyClient sometimes", "SSLVerifyClient: Invalid argument 'sometimes'"),
+    ("SSLOptions +StdEnvVars +Bogus", "SSLOptions: Illegal option 'Bogus'"),
+    ("SSLOptions FakeBasicAuth -Bogus", "SSLOptions: Illegal option 'Bogus'"),
     ("SSLEngine optional", "SSLEngine optional"),
-    ("SSLPassPhraseDialog exec:/bin/true", "only builtin is accepted"),
+    ("SSLCARevocationCheck always", "SSLCARevocationCheck: Invalid argument"),
+    ("SSLPassPhraseDialog ask", "SSLPassPhraseDialog takes builtin, exec:"),
 ])
 def test_refused_ssl_lines_name_their_line(tmp_path: Path, pki, line: str,
                                            message: str) -> None:
@@ -310,6 +314,25 @@ def test_a_key_that_does_not_match_is_a_config_error(tmp_path: Path, pki) -> Non
                               str(conf)], capture_output=True, text=True, timeout=30)
     assert checked.returncode == 1
     assert f"{conf}:3: the key in {pki['b.test'].key} does not match" in checked.stderr
+
+
+def test_an_encrypted_key_under_exec_pass_phrase_dialog_is_an_error(tmp_path: Path) -> None:
+    """Debian's SSLPassPhraseDialog exec:... is accepted; httpd would run it for an encrypted
+    key, which prefork-modpy refuses, naming the certificate's line."""
+    cert, key = tmp_path / "enc.pem", tmp_path / "enc.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-keyout", str(key), "-passout", "pass:secret",
+                    "-out", str(cert), "-days", "1", "-subj", "/CN=a.test"], check=True,
+                   capture_output=True, timeout=60)
+    conf = tmp_path / "site.conf"
+    conf.write_text(f"Listen 127.0.0.1:1\nSSLPassPhraseDialog exec:/usr/share/apache2/"
+                    f"ask-for-passphrase\nSSLEngine on\nSSLCertificateFile {cert}\n"
+                    f"SSLCertificateKeyFile {key}\n")
+    checked = subprocess.run([sys.executable, "-m", "prefork_modpy", "-t", "--config",
+                              str(conf)], capture_output=True, text=True, timeout=30)
+    assert checked.returncode == 1
+    assert f"{conf}:4: " in checked.stderr and "the key is encrypted" in checked.stderr, \
+        checked.stderr
 
 
 def test_a_bad_certificate_on_reload_keeps_the_old_generation(tls_site, pki,

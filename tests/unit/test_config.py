@@ -329,9 +329,9 @@ def test_regex_that_pcre_rejects_is_a_file_line_error(tmp_path):
 
 
 def test_refusal_says_why_and_what_instead(tmp_path):
-    path = write(tmp_path, "SSLVerifyClient require\n")  # -- mod_ssl: not implemented yet --
-    with pytest.raises(ConfigError, match=r"site.conf:1: SSLVerifyClient: client certificates "
-                                          r"are not implemented yet .*; authenticate in"):
+    path = write(tmp_path, "SSLRequire %{SSL_CLIENT_S_DN_O} eq \"x\"\n")  # -- mod_ssl --
+    with pytest.raises(ConfigError, match=r"site.conf:1: SSLRequire: SSLRequire's expressions "
+                                          r"are not implemented .*; use SSLRequireSSL"):
         load_config(str(path))
     path = write(tmp_path, "ServrName x\n")
     with pytest.raises(ConfigError, match=r"Invalid command 'ServrName'.*did you mean "

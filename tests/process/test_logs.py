@@ -8,6 +8,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 
 from tests.support.site import wait_until
 from tests.support.wire import raw_exchange
@@ -104,6 +105,23 @@ def test_usr1_reopens_logs_and_loses_no_line(site):
     assert len(read_lines(base / "access.log.1")) == 200
     os.kill(server.pid, signal.SIGHUP)  # the master writes to the new error log too
     assert wait_until(lambda: "generation 2 is serving" in server.errors())
+
+
+def test_usr1_while_workers_boot_kills_none(site):
+    """SIGUSR1 reaches booting workers too, whose default action for it is to die: a worker
+    must hold it until its handler is in place (under load one died and its reopen was
+    lost). New workers boot here while SIGUSR1 keeps coming."""
+    server = site(APP_CONF, {"app.py": APP}, workers=1)
+    for _ in range(8):
+        os.kill(server.pid, signal.SIGTTIN)
+        deadline = time.monotonic() + 0.4
+        while time.monotonic() < deadline:
+            os.kill(server.pid, signal.SIGUSR1)
+            time.sleep(0.002)
+        os.kill(server.pid, signal.SIGTTOU)
+        assert wait_until(lambda: len(server.workers()) == 1)
+    deaths = [line for line in server.errors().splitlines() if "exited with signal" in line]
+    assert not deaths, deaths
 
 
 def test_bad_log_format_is_a_config_error(tmp_path):

@@ -42,8 +42,11 @@ def wait_for_port(port: int, alive: Callable[[], bool], timeout: float = 15.0) -
     raise RuntimeError(f"nothing listening on 127.0.0.1:{port} after {timeout:.0f}s")
 
 
-def wait_until(predicate: Callable[[], object], timeout: float = 10.0,
+def wait_until(predicate: Callable[[], object], timeout: float = 30.0,
                interval: float = 0.05) -> bool:
+    """Poll `predicate` until it is true or `timeout` passes (its last answer). The timeout
+    is generous on purpose: it only costs time when the test fails, and a loaded 2-core CI
+    machine can take seconds to boot a generation of workers."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():

@@ -12,7 +12,7 @@ import pytest
 
 from tests.support.site import free_port, wait_until
 
-from .helpers import APP, APP_CONF, Background, get
+from .helpers import APP, APP_CONF, Background, get, slow_started
 from .loadgen import LoadGenerator
 
 BASE = APP_CONF + "MaxKeepAliveRequests 0\nPythonOption generation one\n"
@@ -36,7 +36,7 @@ def test_sighup_under_load_drops_nothing(app):
     slow = Background(app.port, "/slow?1.5")
     time.sleep(0.3)
     slow.start()
-    time.sleep(0.1)
+    assert wait_until(lambda: slow_started(app))  # in flight during the first reload
     first_workers = set(app.workers())
     listening = socket_inodes(app.pid)
     for round_number in range(3):
@@ -75,7 +75,7 @@ def test_sigterm_under_load_finishes_in_flight_requests(app):
     slow = Background(app.port, "/slow?1")
     time.sleep(0.5)
     slow.start()
-    time.sleep(0.2)
+    assert wait_until(lambda: slow_started(app))  # in flight when the stop begins
     load.stop_connecting()
     started = time.monotonic()
     os.kill(app.pid, signal.SIGTERM)
@@ -124,7 +124,7 @@ def test_sigint_stops_without_waiting_for_the_request_in_flight(app):
     """A 20 s request is in flight; SIGINT ends master and workers within 4 s."""
     slow = Background(app.port, "/slow?20")
     slow.start()
-    time.sleep(0.3)
+    assert wait_until(lambda: slow_started(app))
     started = time.monotonic()
     os.kill(app.pid, signal.SIGINT)
     assert app.proc.wait(10) == 0
@@ -136,7 +136,7 @@ def test_graceful_shutdown_timeout_bounds_the_drain(site):
     server = site(BASE + "GracefulShutdownTimeout 1\n", {"app.py": APP}, workers=1)
     slow = Background(server.port, "/slow?30")
     slow.start()
-    time.sleep(0.3)
+    assert wait_until(lambda: slow_started(server))
     started = time.monotonic()
     os.kill(server.pid, signal.SIGTERM)
     assert server.proc.wait(10) == 0

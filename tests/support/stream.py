@@ -49,7 +49,7 @@ STALL = 1.0
 
 
 def assert_paced(seen: Arrivals, markers: list[bytes], period: float,
-                 first_within: float = 2.0) -> None:
+                 first_within: float = 3.0) -> None:
     """Each marker reached the client when it was produced, `period` seconds after the one
     before it, not when the response ended.
 

@@ -462,17 +462,7 @@ def _require(settings: SettingsHolder, node: Node, ctx: _Ctx) -> None:
     if provider not in REQUIRE_PROVIDERS:
         raise ConfigError.at(node, f"Require: Unknown Authz provider: {words[0]}")
     rule = AuthzRule(provider, args, negate, ctx.limited, _parse_require(node, provider, args))
-    parent = ctx.container
-    if parent is None:
-        mods = _mods(settings)
-        if mods.authz is None:
-            mods.authz = AuthzSection()
-        parent = mods.authz
-    if negate and not parent.op_and:
-        raise ConfigError.at(node, f"negative Require directive has no effect in "
-                                   f"{parent.name} directive")
-    parent.limited = methods_union(parent.limited, rule.limited)
-    parent.children.append(rule)
+    _join_section(settings, node, ctx, rule, "negative Require directive")
     settings.requires = (settings.requires or ()) + (" ".join(node.args),)
 
 
@@ -524,17 +514,24 @@ def _require_container(settings: SettingsHolder, node: Node, ctx: _Ctx,
     if all(_negative(child) for child in section.children):
         raise ConfigError.at(node, f"{section.name} directive contains only negative "
                                    "authorization directives")
+    _join_section(settings, node, ctx, section, f"{section.name} directive")
+
+
+def _join_section(settings: SettingsHolder, node: Node, ctx: _Ctx,
+                  item: Union[AuthzRule, AuthzSection], what: str) -> None:
+    """The end of add_authz_provider and add_authz_section: the Require or the container
+    joins the section it stands in (the context's own, made on first use, outside any);
+    a negative one only means something inside an AND (<RequireAll>, the context's)."""
     parent = ctx.container
     if parent is None:
         mods = _mods(settings)
         if mods.authz is None:
             mods.authz = AuthzSection()
         parent = mods.authz
-    if section.negate and not parent.op_and:
-        raise ConfigError.at(node, f"{section.name} directive has no effect in "
-                                   f"{parent.name} directive")
-    parent.limited = methods_union(parent.limited, section.limited)
-    parent.children.append(section)
+    if item.negate and not parent.op_and:
+        raise ConfigError.at(node, f"{what} has no effect in {parent.name} directive")
+    parent.limited = methods_union(parent.limited, item.limited)
+    parent.children.append(item)
 
 
 def _negative(child: Union[AuthzRule, AuthzSection]) -> bool:

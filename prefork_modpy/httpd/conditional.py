@@ -110,19 +110,6 @@ def _if_match(req: RequestRec) -> int:
     return NOMATCH
 
 
-def _if_unmodified_since(req: RequestRec) -> int:
-    value = req.headers_in.get("If-Unmodified-Since")
-    if value is None:
-        return NONE
-    since = http_time(value)
-    mtime, reqtime = _times(req)
-    if since and mtime > since:
-        if reqtime < mtime + 60:
-            return NOMATCH if "Range" in req.headers_in else WEAK
-        return STRONG
-    return NOMATCH
-
-
 def _if_none_match(req: RequestRec) -> int:
     value = req.headers_in.get("If-None-Match")
     if value is None:
@@ -139,17 +126,26 @@ def _if_none_match(req: RequestRec) -> int:
     return WEAK if _etag_in(value, etag, strong=False) else NOMATCH
 
 
-def _if_modified_since(req: RequestRec) -> int:
-    value = req.headers_in.get("If-Modified-Since")
+def _if_since(req: RequestRec, header: str) -> int:
+    """ap_condition_if_unmodified_since and ap_condition_if_modified_since, which differ
+    only in what the date must say: If-Unmodified-Since holds when the resource changed
+    after it, If-Modified-Since when it did not (a date after the request's own does not
+    count). A change less than a minute before the request makes the match weak, and a
+    weak match does not count with a Range."""
+    value = req.headers_in.get(header)
     if value is None:
         return NONE
-    mtime, reqtime = _times(req)
     since = http_time(value)
-    if mtime <= since <= reqtime:
-        if reqtime < mtime + 60:
-            return NOMATCH if "Range" in req.headers_in else WEAK
-        return STRONG
-    return NOMATCH
+    mtime, reqtime = _times(req)
+    if header == "If-Unmodified-Since":
+        holds = bool(since) and mtime > since
+    else:
+        holds = mtime <= since <= reqtime
+    if not holds:
+        return NOMATCH
+    if reqtime < mtime + 60:
+        return NOMATCH if "Range" in req.headers_in else WEAK
+    return STRONG
 
 
 def if_range(req: RequestRec) -> int:
@@ -172,7 +168,7 @@ def meets_conditions(req: RequestRec) -> int:
     if _if_match(req) == NOMATCH:
         return apache.HTTP_PRECONDITION_FAILED
     not_modified = -1
-    cond = _if_unmodified_since(req)
+    cond = _if_since(req, "If-Unmodified-Since")
     if cond == NOMATCH:
         not_modified = 0
     elif cond >= WEAK:
@@ -185,7 +181,7 @@ def meets_conditions(req: RequestRec) -> int:
         if not is_get:
             return apache.HTTP_PRECONDITION_FAILED
         not_modified = 1 if not_modified else 0
-    cond = _if_modified_since(req)
+    cond = _if_since(req, "If-Modified-Since")
     if cond == NOMATCH:
         not_modified = 0
     elif cond >= WEAK and is_get:

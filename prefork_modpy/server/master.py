@@ -490,15 +490,21 @@ class Master:
                           tls=self.listeners.tls_fds(generation.tls))
         self.board.assign(slot, generation.number, number)
         fds = self.listeners.fds_for(generation.config.listen)
+        # SIGUSR1 (reopen the logs) reaches every worker, booting ones too, and its default
+        # action kills: the child starts with it blocked and unblocks it once its handler is
+        # in place (Worker._install_signals), so a reopen asked meanwhile is done then.
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
         try:
             pid = fork_keeping_pages_shared()
         except OSError as exc:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGUSR1})
             # Out of processes or memory: try again later rather than take the master down.
             self.board.release(slot)
             self.log(f"cannot fork a worker: {exc}", LEVELS["error"])
             self.next_spawn_at = time.monotonic() + MAX_BACKOFF / 10
             return
         if pid:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGUSR1})
             self.workers[pid] = WorkerProcess(pid, number, generation.number, slot,
                                               time.monotonic())
             return

@@ -323,6 +323,9 @@ class Worker:
         signal.signal(signal.SIGPIPE, signal.SIG_IGN)
         for sig in (signal.SIGTTIN, signal.SIGTTOU):
             signal.signal(sig, signal.SIG_IGN)
+        # Blocked since before the fork (Master.spawn_worker): one that came while booting
+        # is delivered now, to the handler above.
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGUSR1})
 
     def _handle_term(self, signum: int, frame: object) -> None:
         # Only flags: the loop notices them between requests, so no request is cut.

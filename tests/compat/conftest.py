@@ -22,6 +22,7 @@ from typing import Callable, Iterator, Optional
 
 import pytest
 
+from tests.support.site import HANDLERS as SUPPORT_HANDLERS
 from tests.support.site import SiteFactory, free_port
 
 from .apache import ApacheServer, apache_available, make_shared_dir
@@ -110,13 +111,16 @@ def apache_ready() -> None:
 
 
 def site_files(files: dict[str, str]) -> dict[str, str]:
-    """FILES values naming 'handlers/X' (tests/compat/handlers) or 'tutorial/X' (the bundled
-    example site) become that file's text; anything else is literal text."""
+    """FILES values naming 'handlers/X' (tests/compat/handlers), 'support/X' (the handlers
+    the other tests use, tests/support/handlers) or 'tutorial/X' (the bundled example site)
+    become that file's text; anything else is literal text."""
     tutorial = Path(__file__).parents[2] / "examples" / "tutorial" / "srv"
     resolved = {}
     for target, source in files.items():
         if source.startswith("handlers/"):
             source = (HANDLERS / source.split("/", 1)[1]).read_text()
+        elif source.startswith("support/"):
+            source = (SUPPORT_HANDLERS / source.split("/", 1)[1]).read_text()
         elif source.startswith("tutorial/"):
             source = (tutorial / source.split("/", 1)[1]).read_text()
         resolved[target] = source

@@ -45,7 +45,7 @@ ServerName 127.0.0.1
     PythonHandler compat_handlers::whoami
 </Directory>
 <Directory {root}/p/deny>
-    PythonAccessHandler compat_handlers::access_deny
+    PythonAccessHandler behaviours::forbidden
     PythonHandler compat_handlers::hello
 </Directory>
 <Directory {root}/p/fixup>
@@ -62,7 +62,7 @@ ServerName 127.0.0.1
     PythonHandler broken_module
 </Directory>
 <Directory {root}/p/stackdecl>
-    PythonHandler compat_handlers::declined compat_handlers::hello
+    PythonHandler behaviours::declined compat_handlers::hello
 </Directory>
 <Directory {root}/files>
     <Files "*.mp">
@@ -81,6 +81,7 @@ ServerName 127.0.0.1
 
 FILES = {
     "lib/compat_handlers.py": "handlers/compat_handlers.py",
+    "lib/behaviours.py": "support/behaviours.py",
     "lib/broken_module.py": "def handler(req)\n    return 0\n",
     "files/thing.mp": "never served as is\n",
     "files/plain.txt": "plain in files\n",

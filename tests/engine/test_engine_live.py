@@ -131,7 +131,7 @@ def test_slowloris_is_closed_at_the_header_deadline_with_408_and_delays_nobody(s
         assert 1.5 < elapsed < 4.0, elapsed
     # The engine's refusals reach the access log, with what arrived of the request line
     # (two or three bytes, at this pace).
-    assert wait_until(lambda: sum(' 408 ' in line for line in access_lines(server)) >= 20, 5)
+    assert wait_until(lambda: sum(' 408 ' in line for line in access_lines(server)) >= 20)
     line = next(line for line in access_lines(server) if " 408 " in line)
     assert re.match(r'127\.0\.0\.1 - - \[.+\] "GE[T ]{0,2}" 408 \d+$', line), line
 
@@ -376,7 +376,7 @@ def test_client_disconnecting_mid_response_does_not_kill_the_worker(server, rese
         with Client(server.port) as d:
             assert d.request(get("/app/pid")).status == 200
     assert time.monotonic() - start < 5
-    assert wait_until(lambda: "client connection lost" in server.errors(), 5)
+    assert wait_until(lambda: "client connection lost" in server.errors())
 
 
 def test_static_file_goes_out_whole_with_content_length(server):
@@ -417,7 +417,7 @@ def test_refusals_are_in_the_access_log(server):
         return all(any(f" {status} " in entry and (line is None or f'"{line}"' in entry)
                        for entry in lines) for _, status, line in cases)
 
-    assert wait_until(logged, 5), access_lines(server)[-10:]
+    assert wait_until(logged), access_lines(server)[-10:]
     long_line = next(entry for entry in access_lines(server) if " 414 " in entry)
     assert '"GET /uuu' in long_line and len(long_line) < 1200
 

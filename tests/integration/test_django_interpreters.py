@@ -195,7 +195,7 @@ def test_autoreload_applies_to_the_edited_interpreter_only(two_sites: Server) ->
     def versions(key: str) -> set:
         return {fetch_reply(two_sites, f"/{key}/name/").header("X-Script") for _ in range(8)}
 
-    assert wait_until(lambda: versions("a") == {"v2"}, timeout=20), versions("a")
+    assert wait_until(lambda: versions("a") == {"v2"}), versions("a")
     assert versions("b") == {"v1"}
     status, body = fetch(two_sites, "/a/name/")
     assert (status, body) == (200, b"Project Alpha users=user_a")

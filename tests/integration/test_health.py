@@ -36,26 +36,28 @@ def test_health_is_ok_while_serving(site):
 
 
 def test_health_turns_503_during_the_delay_and_the_node_still_serves(site):
-    server = site(HEALTH_CONF.replace("{delay}", "2"), {"index.html": "hello"})
+    """503 well within the delay (2 s of the 4), and the node serves the delay out: the
+    margin is what a loaded machine needs for the checks in between."""
+    server = site(HEALTH_CONF.replace("{delay}", "4"), {"index.html": "hello"})
     assert get(server, "/health")[0] == 200
     server.proc.send_signal(signal.SIGTERM)
     started = time.monotonic()
-    assert wait_until(lambda: get(server, "/health")[0] == 503, timeout=1.0)
+    assert wait_until(lambda: get(server, "/health")[0] == 503, timeout=2.0)
     noticed = time.monotonic() - started
     assert get(server, "/health") == (503, b"DRAINING\n")
     # Still accepting and serving everything else until the delay ends.
     assert get(server, "/index.html") == (200, b"hello")
     assert server.proc.poll() is None
     assert server.proc.wait(timeout=10) == 0
-    assert time.monotonic() - started >= 2.0
-    assert noticed < 1.0
+    assert time.monotonic() - started >= 4.0
+    assert noticed < 2.0
     assert "GracefulShutdownHealthDelay" in server.errors() + server.master_output()
 
 
 def test_health_delay_is_cut_short_by_a_fast_stop(site):
     server = site(HEALTH_CONF.replace("{delay}", "30"), {"index.html": "hello"})
     server.proc.send_signal(signal.SIGTERM)
-    assert wait_until(lambda: get(server, "/health")[0] == 503, timeout=1.0)
+    assert wait_until(lambda: get(server, "/health")[0] == 503)  # within the 30 s delay
     started = time.monotonic()
     server.proc.send_signal(signal.SIGINT)
     server.proc.wait(timeout=10)

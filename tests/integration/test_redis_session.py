@@ -223,14 +223,14 @@ def test_round_trip_across_instances(start_redis, instances) -> None:
         assert reply.set_cookie is None
     # Stored as a signed record with the default 30-minute TTL; the lock is released by the
     # request's cleanup, which runs just after the response.
-    assert wait_until(lambda: server.client.keys("*") == [f"mp_sess:{sid}".encode()], 2)
+    assert wait_until(lambda: server.client.keys("*") == [f"mp_sess:{sid}".encode()])
     assert 1790_000 < server.client.pttl(f"mp_sess:{sid}") <= 1800_000
     assert server.client.get(f"mp_sess:{sid}").startswith(b"MPS1")
 
     gone = get(node_b.port, "/app/invalidate", cookie)
     assert gone.status == 200 and "expires=" in gone.set_cookie
     assert server.client.exists(f"mp_sess:{sid}") == 0
-    assert wait_until(lambda: server.client.keys("*") == [], 2)
+    assert wait_until(lambda: server.client.keys("*") == [])
     again = get(node_a.port, "/app/count", cookie)
     assert again["new"] == "1" and again["id"] != sid and again["n"] == "1"
 
@@ -275,7 +275,7 @@ def test_lock_blocks_the_same_session_on_another_instance(start_redis, instances
     server = start_redis()
     node_a, node_b = instances(server)
     cookie = cookie_of(get(node_a.port, "/app/count"))
-    assert wait_until(lambda: not server.client.keys("mp_sess:lock:*"), 2)
+    assert wait_until(lambda: not server.client.keys("mp_sess:lock:*"))
     hold = 1.5
     replies: dict[str, Reply] = {}
 
@@ -301,7 +301,7 @@ def test_lock_blocks_the_same_session_on_another_instance(start_redis, instances
 
     # A different session is not held up by a locked one.
     other_cookie = cookie_of(get(node_b.port, "/app/count"))
-    assert wait_until(lambda: not server.client.keys("mp_sess:lock:*"), 2)
+    assert wait_until(lambda: not server.client.keys("mp_sess:lock:*"))
     thread = threading.Thread(target=holder)
     thread.start()
     time.sleep(0.3)
@@ -318,7 +318,7 @@ def test_lock_of_a_killed_holder_expires(start_redis, instances) -> None:
     node_a, node_b = instances(
         server, extra=f"PythonOption mod_python.session.redis_lock_timeout {lock_timeout}")
     cookie = cookie_of(get(node_a.port, "/app/count"))
-    assert wait_until(lambda: not server.client.keys("mp_sess:lock:*"), 2)
+    assert wait_until(lambda: not server.client.keys("mp_sess:lock:*"))
     outcome: list[object] = []
 
     def hold() -> None:
@@ -328,7 +328,7 @@ def test_lock_of_a_killed_holder_expires(start_redis, instances) -> None:
             outcome.append(exc)
     holder = threading.Thread(target=hold)
     holder.start()
-    assert wait_until(lambda: server.client.keys("mp_sess:lock:*"), 5, 0.005)
+    assert wait_until(lambda: server.client.keys("mp_sess:lock:*"), interval=0.005)
     taken = time.time()
     for pid in node_a.workers():
         os.kill(pid, signal.SIGKILL)

@@ -265,7 +265,7 @@ def test_stderr_follows_the_error_log_across_usr1(tmp_path):
         server.log.rename(rotated)
         os.kill(server.pid, signal.SIGUSR1)
         # the worker says so in the new file once it reopened (LogLevel info)
-        assert wait_until(lambda: "log files reopened" in server.errors(), timeout=10)
+        assert wait_until(lambda: "log files reopened" in server.errors())
         assert get(server, "/x")[0] == 200
         assert wait_until(lambda: "printed-to-stderr" in server.errors())
         assert "printed-to-stderr" not in rotated.read_text()

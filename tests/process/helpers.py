@@ -21,6 +21,8 @@ def handler(req):
 
 
 def slow(req):
+    # For started(): the request is in a worker now.
+    open(os.path.join(os.path.dirname(__file__), "slow-started"), "a").close()
     time.sleep(float(req.args or "1"))
     req.content_type = "text/plain"
     req.write("slow done")
@@ -99,6 +101,11 @@ def answers(port: int, path: str, status: int = 200) -> bool:
         return get(port, path, timeout=5)[0] == status
     except OSError:
         return False
+
+
+def slow_started(server) -> bool:
+    """For wait_until: whether a worker has begun an `app::slow` request of `server`."""
+    return (server.root / "slow-started").exists()
 
 
 class Background(threading.Thread):

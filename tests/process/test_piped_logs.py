@@ -43,7 +43,7 @@ def test_piped_error_and_access_logs(site):
     # A reload keeps the programs (the same command) and the new workers write to them.
     old_workers = set(server.workers())
     os.kill(server.pid, signal.SIGHUP)
-    assert wait_until(lambda: not set(server.workers()) & old_workers, timeout=20)
+    assert wait_until(lambda: not set(server.workers()) & old_workers)
     assert sorted(loggers(server.pid)) == sorted(programs)
     get(server.port, "/app/y")
     assert wait_until(lambda: "GET /app/y" in access_log.read_text())

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-import time
 
 from tests.support.site import wait_until
 
@@ -28,13 +27,18 @@ def test_status_page_shows_workers_and_current_request(site):
     server = site(STATUS_CONF, {"app.py": APP}, workers=2)
     for _ in range(5):
         assert get(server.port, "/app/x")[0] == 200
-    slow = Background(server.port, "/slow?1.5")
+    slow = Background(server.port, "/slow?3")
     slow.start()
-    time.sleep(0.4)
-    status, headers, body = get(server.port, "/server-status")
+    replies = []
+
+    def shows_the_slow_request() -> bool:
+        replies.append(get(server.port, "/server-status"))
+        return "GET /slow?3" in replies[-1][2].decode()
+    # The other worker's current request, once it has reached it (within its 3 s).
+    assert wait_until(shows_the_slow_request, timeout=3), replies[-1][2].decode()
+    status, headers, body = replies[-1]
     page = body.decode()
     assert status == 200 and headers["content-type"].startswith("text/html")
-    assert "GET /slow?1.5" in page  # the other worker's current request
     for pid in server.workers():
         assert f"<td>{pid}</td>" in page
     assert re.search(r"<pre>[_WG]{2}</pre>", page), page
@@ -74,9 +78,16 @@ def test_status_totals_survive_recycling(site):
     server = site(STATUS_CONF + "MaxRequestsPerChild 5\n", {"app.py": APP}, workers=1)
     for _ in range(12):
         assert get(server.port, "/app/x")[0] == 200
-    time.sleep(0.3)
-    auto = get(server.port, "/server-status?auto")[2].decode()
-    assert "Total Accesses: 12" in auto or "Total Accesses: 13" in auto
+    asked: list[int] = []
+
+    def counted_all() -> bool:
+        """The status requests count too: the nth sees 11 + n or 12 + n (itself or not
+        yet), once the counts of the recycled workers are in."""
+        auto = get(server.port, "/server-status?auto")[2].decode()
+        asked.append(int(dict(line.split(": ", 1) for line in auto.splitlines())
+                         ["Total Accesses"]))
+        return asked[-1] - len(asked) in (11, 12)
+    assert wait_until(counted_all), asked
 
 
 def test_status_is_refused_to_clients_the_location_does_not_allow(site):
@@ -103,9 +114,14 @@ def test_extended_status_off_gives_the_reduced_page(site):
     server = site("ExtendedStatus Off\n" + STATUS_CONF, {"app.py": APP}, workers=2)
     for _ in range(3):
         assert get(server.port, "/app/x")[0] == 200
-    slow = Background(server.port, "/slow?1.5")
+    slow = Background(server.port, "/slow?3")
     slow.start()
-    time.sleep(0.4)
+
+    def auto() -> dict[str, str]:
+        text = get(server.port, "/server-status?auto")[2].decode()
+        return dict(line.split(": ", 1) for line in text.splitlines())
+    # Both workers busy: the slow request and the status request asking.
+    assert wait_until(lambda: auto()["BusyWorkers"] == "2", timeout=3), auto()
     page = get(server.port, "/server-status")[2].decode()
     assert "/slow" not in page and "<td>" not in page
     assert "ExtendedStatus On" in page and re.search(r"<pre>[_WG]{2}</pre>", page), page

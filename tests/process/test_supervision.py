@@ -252,7 +252,7 @@ def test_unknown_user_is_a_config_error(tmp_path):
 def test_spare_workers_shrink_to_max_spare_servers(site):
     server = site(APP_CONF + "StartServers 4\nMinSpareServers 1\nMaxSpareServers 2\n",
                   {"app.py": APP}, workers=4, extra_args=())
-    assert wait_until(lambda: len(server.workers()) == 2, timeout=10)
+    assert wait_until(lambda: len(server.workers()) == 2)
     assert get(server.port, "/app/x")[0] == 200
 
 
@@ -261,7 +261,7 @@ def test_spare_workers_grow_to_min_spare_servers(site):
     # Turned on by a reload (starting with it, the growth could outrun the fixture's count).
     server.conf.write_text(server.conf.read_text() + "MinSpareServers 3\nMaxSpareServers 5\n")
     os.kill(server.pid, signal.SIGHUP)
-    assert wait_until(lambda: len(server.workers()) >= 3, timeout=10)
+    assert wait_until(lambda: len(server.workers()) >= 3)
     assert get(server.port, "/app/x")[0] == 200
 
 
@@ -273,7 +273,7 @@ def test_orphaned_workers_exit_when_the_master_is_killed(site):
 
     def gone() -> bool:
         return not any(os.path.exists(f"/proc/{pid}") and _alive(pid) for pid in workers)
-    assert wait_until(gone, timeout=5)
+    assert wait_until(gone)
 
 
 def _alive(pid: int) -> bool:

@@ -14,7 +14,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .site import Server, free_port, kill_server, wait_for_port, wait_until, worker_pids
+from .site import (
+    Server,
+    free_port,
+    kill_server,
+    serving_notices,
+    wait_for_port,
+    wait_until,
+    worker_pids,
+)
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -32,6 +40,7 @@ def start_example(name: str, base: Path, workers: int = 2, prepare_timeout: floa
             conf.write("\n# added by the test\n" + config_extra + "\n")
     port = free_port()
     log = base / "master.log"
+    served_before = serving_notices(log, base)
     with open(log, "ab") as output:
         proc = subprocess.Popen(
             [sys.executable, str(site / "run.py"), "--bind", f"127.0.0.1:{port}",
@@ -42,6 +51,9 @@ def start_example(name: str, base: Path, workers: int = 2, prepare_timeout: floa
         wait_for_port(port, lambda: proc.poll() is None, timeout=prepare_timeout)
         if not wait_until(lambda: len(worker_pids(proc.pid)) == workers):
             raise RuntimeError(f"{workers} workers did not start")
+        # Every worker booted (the master's notice; the examples' ErrorLog is stderr).
+        if not wait_until(lambda: serving_notices(log, base) > served_before):
+            raise RuntimeError(f"the {workers} workers did not all become ready")
     except RuntimeError as exc:
         kill_server(server)
         raise RuntimeError(f"{exc}\n{server.master_output()[-3000:]}") from exc

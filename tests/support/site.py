@@ -42,8 +42,11 @@ def wait_for_port(port: int, alive: Callable[[], bool], timeout: float = 15.0) -
     raise RuntimeError(f"nothing listening on 127.0.0.1:{port} after {timeout:.0f}s")
 
 
-def wait_until(predicate: Callable[[], object], timeout: float = 10.0,
+def wait_until(predicate: Callable[[], object], timeout: float = 30.0,
                interval: float = 0.05) -> bool:
+    """Poll `predicate` until it is true or `timeout` passes (its last answer). The timeout
+    is generous on purpose: it only costs time when the test fails, and a loaded 2-core CI
+    machine can take seconds to boot a generation of workers."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
@@ -105,10 +108,24 @@ class Server:
         return self.proc.returncode
 
 
+def serving_notices(log: Path, base: Path) -> int:
+    """How many times a master said its first generation serves ("serving with N
+    worker(s)", a notice: in the ErrorLog `log`, or in base/master.log when the ErrorLog is
+    stderr)."""
+    paths = {log, base / "master.log"}
+    return sum(path.read_text(errors="replace").count("] serving with ") for path in paths
+               if path.exists())
+
+
 def start_server(base: Path, conf: Path, port: int, workers: int, root: Path,
-                 log: Path, extra_args: tuple[str, ...] = ()) -> Server:
-    """Run `python -m prefork_modpy --config conf` in `base`; return once `port` accepts
-    and `workers` workers run (the master's output goes to base/master.log)."""
+                 log: Path, extra_args: tuple[str, ...] = (),
+                 wait_serving: bool = True) -> Server:
+    """Run `python -m prefork_modpy --config conf` in `base`; return once `port` accepts,
+    `workers` workers run and (`wait_serving`) every one of them has booted: the master
+    says so in `log` or base/master.log. A worker counted while it still boots would make
+    the test race its boot, which takes seconds on a loaded machine (the master's output
+    goes to base/master.log)."""
+    served_before = serving_notices(log, base)
     with open(base / "master.log", "ab") as output:
         proc = subprocess.Popen(
             [sys.executable, "-m", "prefork_modpy", "--config", str(conf), "--workers",
@@ -119,6 +136,8 @@ def start_server(base: Path, conf: Path, port: int, workers: int, root: Path,
         wait_for_port(port, lambda: proc.poll() is None)
         if not wait_until(lambda: len(worker_pids(proc.pid)) == workers):
             raise RuntimeError(f"{workers} workers did not start")
+        if wait_serving and not wait_until(lambda: serving_notices(log, base) > served_before):
+            raise RuntimeError(f"the {workers} workers did not all become ready")
     except RuntimeError as exc:
         kill_server(server)
         raise RuntimeError(f"{exc}\n{server.master_output()[-2000:]}") from exc
@@ -162,7 +181,9 @@ class SiteFactory:
         conf = self.base / "site.conf"
         conf.write_text(f"Listen 127.0.0.1:{port}\nDocumentRoot {root}\nErrorLog {log}\n"
                         "LogLevel info\n" + config.format(root=root, port=port))
-        server = start_server(self.base, conf, port, workers, root, log, extra_args)
+        # Another ErrorLog (a pipe, syslog, a virtual host's) may take the master's notice.
+        server = start_server(self.base, conf, port, workers, root, log, extra_args,
+                              wait_serving="ErrorLog" not in config)
         self.started.append(server)
         return server
 

@@ -41,3 +41,26 @@ def arrivals(port: int, request: bytes, markers: list[bytes], timeout: float = 2
                 if marker not in seen and marker in received:
                     seen[marker] = now
     return Arrivals(seen, received, time.monotonic() - start)
+
+
+# How late a loaded 2-core machine (the CI runner, tests in parallel helpers) may run a
+# process that woke up: an arrival may be this much later than planned, never earlier.
+STALL = 1.0
+
+
+def assert_paced(seen: Arrivals, markers: list[bytes], period: float,
+                 first_within: float = 3.0) -> None:
+    """Each marker reached the client when it was produced, `period` seconds after the one
+    before it, not when the response ended.
+
+    Measured between consecutive arrivals rather than from the request: the first marker
+    also waits for the request's own work (a cold worker importing Django), which says
+    nothing about streaming. A gap of at least half a period rules out buffering the
+    response and holding a block back until the next one (either gives a gap near 0
+    somewhere); a gap of at most period + STALL rules out sending late; the first marker
+    within `first_within` seconds rules out holding everything back from the start."""
+    assert set(markers) <= set(seen.times), (seen.times, seen.data[-500:])
+    times = [seen.times[marker] for marker in markers]
+    assert times[0] < first_within, seen.times
+    for before, after in zip(times, times[1:]):
+        assert period / 2 <= after - before <= period + STALL, seen.times

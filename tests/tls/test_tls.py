@@ -343,7 +343,7 @@ def test_a_bad_certificate_on_reload_keeps_the_old_generation(tls_site, pki,
     conf = server.conf.read_text().replace(str(pki["b.test"].cert), str(broken))
     server.conf.write_text(conf)
     os.kill(server.pid, signal.SIGHUP)
-    assert wait_until(lambda: str(broken) in server.master_output(), timeout=10), \
+    assert wait_until(lambda: str(broken) in server.master_output()), \
         server.master_output()
     assert "site.conf:" in server.master_output()
     status, _, _ = https_get(server.port, client_context(pki), "/h", name="b.test")
@@ -460,7 +460,7 @@ def test_sighup_serves_a_renewed_certificate(tls_site, pki, tmp_path: Path) -> N
 
     def serial() -> str:
         return https_get(server.port, ctx, "/h", name="b.test")[2]["cert"]["serialNumber"]
-    assert wait_until(lambda: serial() != before["cert"]["serialNumber"], timeout=15)
+    assert wait_until(lambda: serial() != before["cert"]["serialNumber"])
 
 
 def test_cipher_suite_and_honor_cipher_order(tls_site, pki) -> None:

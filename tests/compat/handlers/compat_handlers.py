@@ -2,7 +2,9 @@
 
 Each function is one comparison case (see tests/compat/test_tutorial_compat.py). They only
 use what real mod_python offers, and their output must not depend on the server (no pids,
-no absolute paths beyond the shared site directory, no server software names).
+no absolute paths beyond the shared site directory, no server software names). The plain
+return values and errors (boom, declined, not_found, forbidden, raise_404, frozen, done) are
+tests/support/handlers/behaviours.py's, which the integration tests run too.
 """
 
 import json
@@ -14,26 +16,6 @@ def hello(req):
     req.content_type = "text/plain"
     req.write("Hello World!")
     return apache.OK
-
-
-def boom(req):
-    raise ValueError("kaboom <b>")
-
-
-def declined(req):
-    return apache.DECLINED
-
-
-def not_found(req):
-    return apache.HTTP_NOT_FOUND
-
-
-def forbidden(req):
-    return apache.HTTP_FORBIDDEN
-
-
-def raise_not_found(req):
-    raise apache.SERVER_RETURN(apache.HTTP_NOT_FOUND)
 
 
 def created(req):
@@ -105,18 +87,6 @@ def location(req):
     return apache.HTTP_MOVED_TEMPORARILY
 
 
-def frozen(req):
-    # Headers are sent at the first write(); what is changed after it is lost.
-    req.content_type = "text/plain"
-    req.headers_out["X-Before"] = "yes"
-    req.write("a")
-    req.headers_out["X-After"] = "yes"
-    req.content_type = "text/html"
-    req.status = 404
-    req.write("b")
-    return apache.OK
-
-
 def form(req):
     fields = util.FieldStorage(req, keep_blank_values=1)
     req.content_type = "application/json"
@@ -134,12 +104,6 @@ def unicode_text(req):
 def none_result(req):
     req.content_type = "text/plain"
     req.write("partial")
-
-
-def done(req):
-    req.content_type = "text/plain"
-    req.write("done")
-    return apache.DONE
 
 
 def no_content(req):
@@ -297,10 +261,6 @@ def whoami(req):
     req.content_type = "text/plain"
     req.write(f"user={req.user} type={req.ap_auth_type}")
     return apache.OK
-
-
-def access_deny(req):
-    return apache.HTTP_FORBIDDEN
 
 
 def fixup_note(req):

@@ -398,24 +398,10 @@ impl Engine {
         self.tls_listeners.iter().find(|(fd, _)| *fd == lfd).map(|(_, ctx)| ctx)
     }
 
-    /// Move this worker's entry on `lfd`'s wait queue to the back (EPOLL_CTL_DEL, then ADD:
-    /// the kernel refuses EPOLL_CTL_MOD with EPOLLEXCLUSIVE). An exclusive wake-up goes to
-    /// the first entry of the queue whether or not that worker is waiting (its callback
-    /// counts as the wake-up even while it runs Python), so without this the worker that
-    /// registered first takes nearly every connection of a burst: 50 of 50 keep-alive
-    /// connections in half of the runs measured, the other worker idle. Rotating after
-    /// each accept hands the next connection to the worker that accepted least recently.
-    fn rotate_listener(&self, lfd: RawFd) {
-        if self.listening && self.ctl(libc::EPOLL_CTL_DEL, lfd, 0, 0).is_ok() {
-            let _ = self.add_listener(lfd);
-        }
-    }
-
     fn accept_batch(&mut self, lfd: RawFd, now: Instant) {
         for _ in 0..ACCEPT_BATCH {
             match sys::accept(lfd) {
                 Ok((fd, peer, local)) => {
-                    self.rotate_listener(lfd);
                     let d = after(now, self.first_byte_secs());
                     let mut c = Box::new(Conn::new(fd, peer, local, d));
                     if !self.tls_listeners.is_empty() {

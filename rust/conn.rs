@@ -65,6 +65,9 @@ pub struct Conn {
     pub body_timed_out: bool,
     /// Accepted on a `proxy-protocol` listener and its PROXY header not read yet.
     pub proxy_header: bool,
+    /// Accepted on a `proxy-protocol` listener: its client address comes (or will come) from
+    /// the PROXY header, which lives only in this process, so it is never handed over.
+    pub proxied: bool,
     /// -- TLS (tls.rs) -- the session of a connection accepted on an `SSLEngine on`
     /// address; None for plain HTTP (the one branch plain connections pay).
     pub tls: Option<Box<Session>>,
@@ -89,6 +92,7 @@ impl Conn {
             raw: false,
             body_timed_out: false,
             proxy_header: false,
+            proxied: false,
             tls: None,
         }
     }

@@ -422,6 +422,7 @@ impl Engine {
                         && self.raw_addresses.wants(&local);
                     // -- PROXY protocol: a raw connection's bytes are the handler's --
                     c.proxy_header = !raw && self.proxy_listeners.contains(&lfd);
+                    c.proxied = c.proxy_header;
                     if raw {
                         c.raw = true;
                         c.phase = Phase::Ready;

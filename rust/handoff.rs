@@ -213,8 +213,12 @@ fn send_conn(p: &mut Parked, fd: RawFd, send_fd: RawFd, epfd: RawFd) -> Result<b
         return Ok(false);
     };
     let Some(c) = slot.as_deref() else { return Ok(false) };
-    // A TLS session's state lives in this process: its connection is never handed over.
+    // A TLS session's state, a PROXY header's client address (read or still to come: the
+    // receiver would parse the binary header as HTTP and answer 400) and a raw connection
+    // (PythonConnectionHandler) live in this process: never handed over.
     if c.tls.is_some()
+        || c.proxied
+        || c.raw
         || !matches!(c.phase, Phase::Idle | Phase::Head | Phase::Body(_) | Phase::Ready)
     {
         return Ok(false);
@@ -317,6 +321,44 @@ mod tests {
         };
         assert_eq!(n, 4);
         sys::close(idle_fd);
+        assert!(matches!(sys::recv_fd(recv_fd, &mut message), Ok(sys::Received::Empty)));
+        for fd in [send_fd, recv_fd, epfd] {
+            sys::close(fd);
+        }
+    }
+
+    /// A connection from a `proxy-protocol` listener stays, whether its PROXY header has
+    /// been read (the client address lives here) or is still in the kernel (the receiver
+    /// would read the binary header as a request line: the 400 the cluster test once saw);
+    /// so does a raw (PythonConnectionHandler) one.
+    #[test]
+    fn proxied_and_raw_connections_stay() {
+        let (send_fd, recv_fd) = pair(libc::SOCK_SEQPACKET);
+        let epfd = sys::epoll_create().unwrap();
+        let (mut pending, c1) = conn(b"", Phase::Idle);
+        pending.proxy_header = true;
+        pending.proxied = true;
+        let (mut read, _c2) = conn(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", Phase::Ready);
+        read.proxied = true;
+        let (mut raw, _c3) = conn(b"", Phase::Ready);
+        raw.raw = true;
+        let fds = [pending.fd, read.fd, raw.fd];
+        for &fd in &fds {
+            sys::epoll_ctl(epfd, libc::EPOLL_CTL_ADD, fd, libc::EPOLLIN as u32, fd as u64).unwrap();
+        }
+        sys::send_nowait(c1, b"\r\n\r\n\0\r\nQUIT\n");
+        let mut slab: Vec<Option<Box<Conn>>> = Vec::new();
+        slab.resize_with(fds.iter().max().map_or(0, |&m| m as usize + 1), || None);
+        let ready = VecDeque::from([fds[1], fds[2]]);
+        for c in [pending, read, raw] {
+            let i = c.fd as usize;
+            slab[i] = Some(c);
+        }
+        let mut parked = Parked::new(slab, ready, 3);
+        assert_eq!(hand_over(&mut parked, send_fd, epfd), 0);
+        assert_eq!(parked.count, 3);
+        assert_eq!(parked.ready, VecDeque::from([fds[1], fds[2]]));
+        let mut message = vec![0u8; MESSAGE_MAX];
         assert!(matches!(sys::recv_fd(recv_fd, &mut message), Ok(sys::Received::Empty)));
         for fd in [send_fd, recv_fd, epfd] {
             sys::close(fd);

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import http.client
 import shutil
 import ssl
 import tempfile
@@ -17,6 +16,8 @@ from typing import Optional
 import pytest
 
 from tests.support.certs import make_ca, make_client, make_intermediate, make_server
+
+from .test_tls_compat import SNIConnection
 
 _work = Path(tempfile.mkdtemp(prefix="tls-client-compat-"))
 try:
@@ -119,19 +120,9 @@ def _context(version: ssl.TLSVersion, who: Optional[tuple[str, str]],
     return ctx
 
 
-class _SNIConnection(http.client.HTTPSConnection):
-    def __init__(self, port: int, ctx: ssl.SSLContext) -> None:
-        super().__init__("127.0.0.1", port, context=ctx, timeout=20)
-
-    def connect(self) -> None:
-        http.client.HTTPConnection.connect(self)
-        self.sock = self._context.wrap_socket(self.sock,  # type: ignore[attr-defined]
-                                              server_hostname="a.test")
-
-
 def _get(port: int, ctx: ssl.SSLContext, path: str,
          authorization: Optional[str] = None) -> tuple[int, str]:
-    conn = _SNIConnection(port, ctx)
+    conn = SNIConnection(port, ctx)
     headers = {"Host": "a.test"}
     if authorization is not None:
         headers["Authorization"] = authorization

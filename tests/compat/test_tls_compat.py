@@ -55,7 +55,9 @@ SSLCertificateKeyFile {root}/a.test.key
 """
 
 
-class _SNIConnection(http.client.HTTPSConnection):
+class SNIConnection(http.client.HTTPSConnection):
+    """HTTPS to 127.0.0.1 with SNI name a.test (the compat sites' host)."""
+
     def __init__(self, port: int, ctx: ssl.SSLContext) -> None:
         super().__init__("127.0.0.1", port, context=ctx, timeout=20)
 
@@ -68,7 +70,7 @@ class _SNIConnection(http.client.HTTPSConnection):
 def _get(port: int, version: ssl.TLSVersion) -> str:
     ctx = ssl.create_default_context(cadata=CA_PEM)
     ctx.minimum_version = ctx.maximum_version = version
-    conn = _SNIConnection(port, ctx)
+    conn = SNIConnection(port, ctx)
     try:
         conn.request("GET", "/h", headers={"Host": "a.test"})
         response = conn.getresponse()

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from mod_python import apache
 
-from . import autoindex, conditional, mime
+from . import autoindex, conditional, mime, servable
 from .outfilters import HttpdOutput
 
 if TYPE_CHECKING:
@@ -89,13 +89,20 @@ def serve(req: RequestRec) -> int:
         return apache.HTTP_NOT_FOUND
     if req.path_info or is_handler_source(req, filename) or _under_dot_segment(req, filename):
         return apache.HTTP_NOT_FOUND
-    if not req.runtime.is_servable(req.alias_root or req.document_root(), filename):
-        return apache.HTTP_FORBIDDEN
-    if stat.S_ISDIR(info.st_mode):
-        return _directory(req, filename)
+    root = req.alias_root or req.document_root()
     if not stat.S_ISREG(info.st_mode):
+        if not stat.S_ISDIR(info.st_mode) or not req.runtime.is_servable(root, filename):
+            return apache.HTTP_FORBIDDEN
+        return _directory(req, filename)
+    # -- default_handler opens the file before it sets the validators or checks the
+    # conditions: the open is also the inside-the-root check (servable.py) --
+    fd = servable.open_inside(req.runtime, root, filename)
+    if fd is None:
         return apache.HTTP_FORBIDDEN
-    return _send(req, filename, info)
+    try:
+        return _send(req, fd, info)
+    finally:
+        os.close(fd)
 
 
 def _directory(req: RequestRec, filename: str) -> int:
@@ -152,8 +159,10 @@ def _set_type(req: RequestRec, filename: str) -> None:
             req.headers_out["Content-Encoding"] = encoding
 
 
-def _send(req: RequestRec, filename: str, info: os.stat_result) -> int:
-    _set_type(req, filename)
+def _send(req: RequestRec, fd: int, info: os.stat_result) -> int:
+    """The file open as `fd` (stat'ed as `info` by its name just before, as httpd's
+    directory walk fills r->finfo) with its validators, conditions and ranges."""
+    _set_type(req, req.filename or "")
     req.update_mtime(info.st_mtime)
     conditional.set_last_modified(req)
     req.headers_out["ETag"] = conditional.file_etag(req, info)
@@ -163,23 +172,16 @@ def _send(req: RequestRec, filename: str, info: os.stat_result) -> int:
         return send_without_body(req, status)
     ranges = conditional.byte_ranges(req, info.st_size)
     if ranges and _body_filtered(req):
-        return _send_filtered_ranges(req, filename)
+        return _send_filtered_ranges(req, fd)
     if ranges == []:
         return apache.HTTP_RANGE_NOT_SATISFIABLE
     if req.header_only and not ranges and not _body_filtered(req):
         req.headers_out["Content-Length"] = str(info.st_size)
         return apache.OK
-    try:
-        fd = os.open(filename, os.O_RDONLY | os.O_CLOEXEC)
-    except OSError:
-        return apache.HTTP_FORBIDDEN
-    try:
-        if ranges:
-            _send_ranges(req, fd, info.st_size, ranges)
-        else:
-            _send_whole_file(req, fd, info.st_size)
-    finally:
-        os.close(fd)
+    if ranges:
+        _send_ranges(req, fd, info.st_size, ranges)
+    else:
+        _send_whole_file(req, fd, info.st_size)
     return apache.OK
 
 
@@ -227,13 +229,12 @@ def send_without_body(req: RequestRec, status: int) -> int:
     return apache.OK
 
 
-def _send_filtered_ranges(req: RequestRec, filename: str) -> int:
+def _send_filtered_ranges(req: RequestRec, fd: int) -> int:
     """-- mod_deflate -- httpd's DEFLATE runs before its byte-range filter: the ranges are
     cut from the compressed body (which exists only in memory), and Content-Range counts
     compressed bytes."""
     try:
-        with open(filename, "rb") as handle:
-            body = handle.read()
+        body = _read_all(fd)
     except OSError:
         return apache.HTTP_FORBIDDEN
     response = req.response
@@ -254,6 +255,18 @@ def _send_filtered_ranges(req: RequestRec, filename: str) -> int:
     _write_or_length(req, b"".join(prefix + body[start:start + count]
                                    for prefix, start, count in pieces) + trailer)
     return apache.OK
+
+
+def _read_all(fd: int) -> bytes:
+    """The whole file behind `fd`, to its current end."""
+    chunks: list[bytes] = []
+    offset = 0
+    while True:
+        chunk = os.pread(fd, 1 << 20, offset)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+        offset += len(chunk)
 
 
 def _write_or_length(req: RequestRec, body: bytes) -> None:

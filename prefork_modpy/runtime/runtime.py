@@ -8,6 +8,7 @@ about requests: which interpreter a handler runs in is the dispatcher's choice.
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
@@ -40,7 +41,6 @@ class Runtime:
         self._sys_path_added: set[tuple[str, str]] = set()
         self.namespaces = Namespaces()
         self.entered: Optional[str] = None  # the interpreter whose namespace is installed
-        self._real_roots: dict[str, str] = {}
         self.dispatcher: Any = None  # set by the Dispatcher serving with this runtime
         # Told when a response enters (True) and leaves (False) a blocking transfer in the
         # engine, whose every wait `Timeout` bounds: the worker's scoreboard heartbeat, so
@@ -127,12 +127,11 @@ class Runtime:
             error_log.reopen()
 
     def is_servable(self, root: str, filename: str) -> bool:
-        """Static files must resolve (symlinks followed) to a path inside the root."""
-        import os
-
-        real_root = self._real_roots.get(root)
-        if real_root is None:
-            real_root = self._real_roots[root] = os.path.realpath(root).rstrip("/") + "/"
+        """Static files must resolve (symlinks followed) to a path inside the root, both
+        as they resolve now: a root that is a link (a deploy's `current`) may be switched
+        to a new target at any time. The default handler asks httpd/servable.py, which
+        needs this only for the rare paths openat2(2) cannot prove."""
+        real_root = os.path.realpath(root).rstrip("/") + "/"
         return os.path.realpath(filename).startswith(real_root)
 
     # -- logging and cleanups -------------------------------------------------------------

@@ -49,6 +49,36 @@ def make_etag(request_time: float, mtime_us: int, size: Optional[int]) -> str:
     return f'{weak}"{size:x}-{mtime_us:x}"'
 
 
+# The validators of the files a worker serves, (mtime in microseconds, size) -> the strong
+# ETag and the Last-Modified date: pure functions of the key, so a changed file (another
+# mtime or size) gets its own entry. Bounded: emptied when full.
+_VALIDATORS_LIMIT = 1024
+_validators: dict[tuple[int, int], tuple[str, str]] = {}
+
+
+def file_validators(req: RequestRec, info: os.stat_result) -> tuple[str, str]:
+    """(ETag, Last-Modified) of the file a request sends, as make_etag() and
+    set_last_modified() make them: the tag weak within a second of the change, the date
+    never later than the request (req.mtime, which update_mtime() moved to the file's
+    mtime or later)."""
+    mtime_us = info.st_mtime_ns // 1000
+    key = (mtime_us, info.st_size)
+    known = _validators.get(key)
+    if known is None:
+        if len(_validators) >= _VALIDATORS_LIMIT:
+            _validators.clear()
+        known = _validators[key] = (f'"{info.st_size:x}-{mtime_us:x}"',
+                                    req.runtime.http_date(info.st_mtime))
+    etag, date = known
+    request_time = req.request_time
+    if request_time * 1_000_000 - mtime_us < 1_000_000:
+        etag = "W/" + etag
+    mtime = req.mtime
+    if mtime != info.st_mtime or mtime > request_time:
+        date = req.runtime.http_date(min(mtime, request_time))
+    return etag, date
+
+
 def file_etag(req: RequestRec, info: os.stat_result) -> str:
     return make_etag(req.request_time, info.st_mtime_ns // 1000, info.st_size)
 
@@ -165,6 +195,10 @@ def meets_conditions(req: RequestRec) -> int:
     """ap_meets_conditions: OK, HTTP_NOT_MODIFIED or HTTP_PRECONDITION_FAILED."""
     if not 200 <= req.status < 300 or req.no_local_copy:
         return apache.OK
+    get = req.headers_in.get
+    if get("If-Match") is None and get("If-Unmodified-Since") is None \
+            and get("If-None-Match") is None and get("If-Modified-Since") is None:
+        return apache.OK  # no condition: every test below says NONE (If-Range only adds OK)
     if _if_match(req) == NOMATCH:
         return apache.HTTP_PRECONDITION_FAILED
     not_modified = -1

@@ -87,9 +87,11 @@ def serve(req: RequestRec) -> int:
         info = os.stat(filename)
     except (OSError, ValueError):
         return apache.HTTP_NOT_FOUND
-    if req.path_info or is_handler_source(req, filename) or _under_dot_segment(req, filename):
+    if req.path_info:
         return apache.HTTP_NOT_FOUND
     root = req.alias_root or req.document_root()
+    if (filename, root) not in _plain_names and _refused_name(req, filename, root):
+        return apache.HTTP_NOT_FOUND
     if not stat.S_ISREG(info.st_mode):
         if not stat.S_ISDIR(info.st_mode) or not req.runtime.is_servable(root, filename):
             return apache.HTTP_FORBIDDEN
@@ -127,11 +129,36 @@ def _log(req: RequestRec, message: str) -> None:
     req.runtime.error_log.log(message, apache.APLOG_ERR, "core", client=f"{ip}:{port}")
 
 
-def _under_dot_segment(req: RequestRec, filename: str) -> bool:
+# (file name, root) pairs whose names alone pass _refused_name: no dot-file, no source,
+# bytecode or backup suffix, no dot segment below the root. A pure function of the two
+# strings, so the answer is remembered (bounded: emptied when full).
+_PLAIN_NAMES_LIMIT = 4096
+_plain_names: set[tuple[str, str]] = set()
+
+
+def _refused_name(req: RequestRec, filename: str, root: str) -> bool:
+    """Handler source (is_handler_source) or below a dot segment: 404 whatever the file."""
+    if is_handler_source(req, filename) or _under_dot_segment(req, filename, root):
+        return True
+    name = filename.rpartition("/")[2].lower().rstrip(".")
+    if not name.endswith(_SOURCE_SUFFIXES) and "/__pycache__/" not in filename \
+            and "/." not in _below(filename, root):
+        if len(_plain_names) >= _PLAIN_NAMES_LIMIT:
+            _plain_names.clear()
+        _plain_names.add((filename, root))
+    return False
+
+
+def _below(filename: str, root: str) -> str:
+    """The part of `filename` below `root` (all of it when it is not below)."""
+    root = root.rstrip("/")
+    return filename[len(root):] if filename.startswith(root + "/") else filename
+
+
+def _under_dot_segment(req: RequestRec, filename: str, root: str) -> bool:
     """A segment below the document (or Alias) root starts with a dot (`/.git/config`,
     `/app/.env/x`) and is not named by `AllowDotSegments`: never served, whatever the file."""
-    root = (req.alias_root or req.document_root()).rstrip("/")
-    relative = filename[len(root):] if filename.startswith(root + "/") else filename
+    relative = _below(filename, root)
     if "/." not in relative:
         return False
     allowed = req.runtime.config.allowed_dot_segments
@@ -164,9 +191,11 @@ def _send(req: RequestRec, fd: int, info: os.stat_result) -> int:
     directory walk fills r->finfo) with its validators, conditions and ranges."""
     _set_type(req, req.filename or "")
     req.update_mtime(info.st_mtime)
-    conditional.set_last_modified(req)
-    req.headers_out["ETag"] = conditional.file_etag(req, info)
-    req.headers_out["Accept-Ranges"] = "bytes"
+    etag, last_modified = conditional.file_validators(req, info)
+    headers = req.headers_out
+    headers["Last-Modified"] = last_modified  # ap_set_last_modified, then ap_set_etag
+    headers["ETag"] = etag
+    headers["Accept-Ranges"] = "bytes"
     status = conditional.meets_conditions(req)
     if status != apache.OK:
         return send_without_body(req, status)
@@ -191,6 +220,9 @@ def _send_whole_file(req: RequestRec, fd: int, size: int) -> None:
     output filters must see the bytes. A failure to send is the client's (OSError)."""
     response = req.response
     sink = response.sink
+    if sink is None and response.head is None:  # nothing written, no output filter
+        response.send_whole_file(req, fd, size)
+        return
     # -- mod_headers / mod_expires: they change only the head, sendfile(2) still serves --
     head_only = isinstance(sink, HttpdOutput) and not sink.may_change_body
     if req.header_only and _body_filtered(req) and response.head is None:

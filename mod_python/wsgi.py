@@ -166,13 +166,16 @@ def build_wsgi_env(req: Any, options: Any = None) -> Optional[dict[str, Any]]:
     path_info = uri[len(base):]
     req.path_info = path_info
     req.add_cgi_vars()
-    env: dict[str, Any] = dict(req.subprocess_env.items())
+    # The items of subprocess_env: the pairs it is still to be made from, if nothing asked
+    # for the table yet (the usual case; the record makes it when first used).
+    pairs = getattr(req, "deferred_env", None)
+    env: dict[str, Any] = dict(pairs if pairs is not None else req.subprocess_env.items())
     env["SCRIPT_NAME"] = base
     if path_info:
         env["PATH_INFO"] = path_info
     else:
         env.pop("PATH_INFO", None)  # as mod_python: absent, not empty
-    authorization = req.headers_in.get("Authorization")
+    authorization = _authorization(req)
     if authorization is not None:
         env["HTTP_AUTHORIZATION"] = authorization
     env["wsgi.input"] = req  # mod_python 3.5's; its read methods end at the body's end
@@ -180,11 +183,36 @@ def build_wsgi_env(req: Any, options: Any = None) -> Optional[dict[str, Any]]:
     env["wsgi.input_terminated"] = True
     env["wsgi.errors"] = sys.stderr
     env["wsgi.version"] = (1, 0)
-    env["wsgi.multithread"] = apache.mpm_query(apache.AP_MPMQ_IS_THREADED) > 0
-    env["wsgi.multiprocess"] = apache.mpm_query(apache.AP_MPMQ_IS_FORKED) > 0
+    env["wsgi.multithread"], env["wsgi.multiprocess"] = _mpm_flags()
     env["wsgi.url_scheme"] = "https" if env.get("HTTPS", "").lower() in ("on", "1") else "http"
     env["wsgi.run_once"] = False
     return env
+
+
+def _authorization(req: Any) -> Optional[str]:
+    """headers_in's Authorization, read from the headers as sent while headers_in was never
+    made (their first Authorization, unless the name repeats: headers_in merges those)."""
+    sent = req.sent_headers() if hasattr(req, "sent_headers") else None
+    if sent is None:
+        return req.headers_in.get("Authorization")  # type: ignore[no-any-return]
+    found = [value for name, value in sent if name.lower() == "authorization"]
+    if len(found) > 1:
+        return req.headers_in.get("Authorization")  # type: ignore[no-any-return]
+    return found[0] if found else None
+
+
+# (runtime, wsgi.multithread, wsgi.multiprocess): mod_python asks the MPM once per process
+# (req_build_wsgi_env keeps the answers in statics); here once per runtime it is bound to.
+_mpm_answers: tuple[Any, bool, bool] = (object(), False, False)
+
+
+def _mpm_flags() -> tuple[bool, bool]:
+    global _mpm_answers
+    runtime = apache._runtime
+    if _mpm_answers[0] is not runtime:
+        _mpm_answers = (runtime, apache.mpm_query(apache.AP_MPMQ_IS_THREADED) > 0,
+                        apache.mpm_query(apache.AP_MPMQ_IS_FORKED) > 0)
+    return _mpm_answers[1], _mpm_answers[2]
 
 
 # -- start_response and the body ------------------------------------------------------------

@@ -51,8 +51,9 @@ _STATUS = re.compile(r"^([1-9][0-9]{2})(?: |$)")
 
 
 def _flag(config: Any, name: str, default: bool) -> bool:
-    if name in config:
-        return str(config[name]) == "1"
+    value = config.get(name)  # a config table holds each directive once
+    if value is not None:
+        return str(value) == "1"
     return default
 
 
@@ -221,14 +222,15 @@ class StartResponse:
     """WSGI `start_response` bound to one request (mod_python's wsgi_start_response), and
     the sending of the body it starts."""
 
+    called = False
+    headers_sent = False
+    # headers_out and content_type as the earlier phases left them, restored when an
+    # exc_info call replaces what the application set.
+    _saved_headers: list[tuple[str, str]]  # set with `called`
+    _saved_content_type: Optional[str] = None
+
     def __init__(self, req: Any) -> None:
         self.req = req
-        self.called = False
-        self.headers_sent = False
-        # headers_out and content_type as the earlier phases left them, restored when an
-        # exc_info call replaces what the application set.
-        self._saved_headers: list[tuple[str, str]] = []
-        self._saved_content_type: Optional[str] = None
 
     def __call__(self, status: str, headers: list[tuple[str, str]],
                  exc_info: Any = None) -> Callable[[bytes], None]:
@@ -247,20 +249,21 @@ class StartResponse:
 
     def _apply(self, status: str, headers: list[tuple[str, str]]) -> None:
         req = self.req
+        headers_out = req.headers_out
         if self.called:
-            req.headers_out.clear()
+            headers_out.clear()
             for name, value in self._saved_headers:
-                req.headers_out.add(name, value)
+                headers_out.add(name, value)
             req.content_type = self._saved_content_type
         else:
-            self._saved_headers = list(req.headers_out.items())
+            self._saved_headers = headers_out.items()  # a new list
             self._saved_content_type = req.content_type
             self.called = True
         for name, value in headers:
             if name.lower() == "content-type":
                 req.content_type = value
             else:
-                req.headers_out.add(name, value)
+                headers_out.add(name, value)
         req.status = int(status[:3])
         req.status_line = status
 
@@ -300,14 +303,24 @@ class StartResponse:
             self.req.write(data, 0)
 
 
+# Status lines found valid (exact str only: a subclass may compare differently); bounded.
+_valid_statuses: set[str] = set()
+
+
 def _check(status: str, headers: list[tuple[str, str]]) -> None:
     if not isinstance(status, str):
         raise TypeError("status must be a string")
-    if _STATUS.match(status) is None:
-        raise ValueError(f"Invalid status line: {status!r}")
+    if type(status) is not str or status not in _valid_statuses:
+        if _STATUS.match(status) is None:
+            raise ValueError(f"Invalid status line: {status!r}")
+        if type(status) is str and len(_valid_statuses) < 256 and len(status) <= 64:
+            _valid_statuses.add(status)
     if not isinstance(headers, list):
         raise TypeError("headers must be a list of (name, value) tuples")
     for item in headers:
+        if type(item) is tuple and len(item) == 2 and type(item[0]) is str \
+                and type(item[1]) is str:
+            continue  # the usual case, decided without the generic test below
         if (not isinstance(item, tuple) or len(item) != 2
                 or not all(isinstance(part, str) for part in item)):
             raise TypeError("headers must be a list of 2-tuples of str")

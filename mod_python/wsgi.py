@@ -90,16 +90,31 @@ def handler(req: Any) -> int:
 
 def _application(req: Any, app_str: str) -> Optional[Callable[..., Any]]:
     """The callable `app_str` names: `target[::callable]`, target a module or a file."""
-    target, _, callable_str = app_str.partition("::")
+    target, callable_str, is_script = _parsed(app_str)
     config = req.get_config()
     autoreload = _flag(config, "PythonAutoReload", True)
-    if _is_script_path(target):
+    if is_script:
         path = os.path.join(apache.server_root(), target)
         module = load_script(path, autoreload, interpreter=getattr(req, "interpreter", None))
     else:
         module = apache.import_module(target, autoreload=autoreload,
                                       log=_flag(config, "PythonDebug", False))
-    return module.__dict__.get(callable_str or "application")
+    return module.__dict__.get(callable_str)
+
+
+# mod_python.wsgi.application value → (module or script, callable, whether a script):
+# a pure function of the value, kept for the few values a site has (bounded).
+_parses: dict[str, tuple[str, str, bool]] = {}
+
+
+def _parsed(app_str: str) -> tuple[str, str, bool]:
+    found = _parses.get(app_str)
+    if found is None:
+        target, _, callable_str = app_str.partition("::")
+        found = (target, callable_str or "application", _is_script_path(target))
+        if len(_parses) < 64 and type(app_str) is str:
+            _parses[app_str] = found
+    return found
 
 
 def _is_script_path(target: str) -> bool:

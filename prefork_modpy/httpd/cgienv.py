@@ -61,13 +61,18 @@ def common_vars(req: RequestRec) -> list[tuple[str, str]]:
     return _common_vars(req)[0]
 
 
-def _common_vars(req: RequestRec) -> tuple[list[tuple[str, str]], bool]:
-    """common_vars() and whether their names are all different."""
+def _common_vars(req: RequestRec, untouched: Optional[bool] = None
+                 ) -> tuple[list[tuple[str, str]], bool]:
+    """common_vars() and whether their names are all different. `untouched`: what
+    req.subprocess_env_untouched() says, when the caller asked already."""
     env: list[tuple[str, str]] = []
     host, unique = _header_vars(req, env)
-    path = None if req.subprocess_env_untouched() else req.subprocess_env.get("PATH")
+    if untouched is None:
+        untouched = req.subprocess_env_untouched()
+    path = None if untouched else req.subprocess_env.get("PATH")
     env.append(("PATH", path or _environ_path() or DEFAULT_PATH))
-    before, after = _server_vars(req, host)
+    scheme = scheme_of(req.raw)
+    before, after = _server_vars(req, host, scheme)
     env += before
     remote_ip = req.useragent_ip
     if remote_ip is not None:
@@ -78,7 +83,7 @@ def _common_vars(req: RequestRec) -> tuple[list[tuple[str, str]], bool]:
     env.append(("SCRIPT_FILENAME", req.filename))  # type: ignore[arg-type]
     env.append(("REMOTE_PORT", str(_client_port(req))))
     _add_user_vars(req, env)
-    if scheme_of(req.raw) == HTTPS:
+    if scheme == HTTPS:
         env.append(("HTTPS", "on"))  # mod_ssl's variable, which wsgi.url_scheme reads
     return env, unique
 
@@ -140,14 +145,15 @@ _SERVER_VARS: dict[tuple[Any, ...], ServerVars] = {}
 _SERVER_VARS_MAX = 256
 
 
-def _server_vars(req: RequestRec, host: Optional[str]) -> ServerVars:
+def _server_vars(req: RequestRec, host: Optional[str], scheme: str) -> ServerVars:
     """SERVER_SIGNATURE to SERVER_PORT, then DOCUMENT_ROOT to SERVER_ADMIN (without None
-    values), as ap_add_common_vars sets them; `host` is headers_in's Host."""
+    values), as ap_add_common_vars sets them; `host` is headers_in's Host, `scheme` the
+    request's."""
     server = req.server
     conn = req.connection_if_made()
     local_ip = conn.local_ip if conn is not None else req.raw.local_addr[0]
     key = (req.runtime.config.server_banner, req.hostname, server.server_hostname, local_ip,
-           host, server.port, req.document_root(), scheme_of(req.raw), server.server_admin)
+           host, server.port, req.document_root(), scheme, server.server_admin)
     found = _SERVER_VARS.get(key)
     if found is None:
         if len(_SERVER_VARS) >= _SERVER_VARS_MAX:
@@ -244,10 +250,10 @@ def add_common_vars(req: RequestRec) -> None:
 def add_cgi_vars(req: RequestRec) -> None:
     """mod_python's add_cgi_vars: REQUEST_URI is req.uri (no query), SCRIPT_NAME is the
     URI without path_info; then the common variables."""
-    uri, path_info = req.uri, req.path_info
-    pairs = [("GATEWAY_INTERFACE", "CGI/1.1"), ("SERVER_PROTOCOL", req.protocol),
-             ("REQUEST_METHOD", req.method),
-             ("QUERY_STRING", req.args if req.args is not None else ""), ("REQUEST_URI", uri)]
+    uri, path_info, protocol, method = req.uri, req.path_info, req.protocol, req.method
+    query = req.args if req.args is not None else ""
+    pairs = [("GATEWAY_INTERFACE", "CGI/1.1"), ("SERVER_PROTOCOL", protocol),
+             ("REQUEST_METHOD", method), ("QUERY_STRING", query), ("REQUEST_URI", uri)]
     if not path_info:
         pairs.append(("SCRIPT_NAME", uri))
     else:
@@ -259,9 +265,11 @@ def add_cgi_vars(req: RequestRec) -> None:
     # (only if a handler add()ed a header) is set, replacing the first, as below.
     untouched = req.subprocess_env_untouched()
     if untouched or not req.subprocess_env:
-        common, unique = _common_vars(req)
+        common, unique = _common_vars(req, untouched)
         if unique:
-            fresh = [*_checked(pairs), *common]
+            # The values the table's item assignment checks (script_name is part of uri).
+            values = f"{protocol}{method}{query}{uri}{path_info or ''}"
+            fresh = [*(pairs if values.isascii() else _checked(pairs)), *common]
             if untouched:
                 req.defer_subprocess_env(fresh)
             else:
@@ -278,8 +286,6 @@ def add_cgi_vars(req: RequestRec) -> None:
 def _checked(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
     """The CGI variables as the table's item assignment would store them (its string
     check: mod_python's MP_ANYSTR_AS_STR)."""
-    if "".join([value for _, value in pairs]).isascii():
-        return pairs
     check = Table()
     for name, value in pairs:
         check[name] = value

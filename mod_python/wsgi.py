@@ -6,7 +6,10 @@
 
 Owns the PEP 3333 gateway between one request object and one application: the environ,
 `start_response`, `wsgi.input`, and sending the iterable. Must not reach below the request's
-public API (no engine calls): framing, timeouts and the error log belong to the server.
+public API (no engine calls): framing, timeouts and the error log belong to the server. Two
+record helpers spare it tables nobody else asks for: the pairs subprocess_env is still to be
+made from (`deferred_env`) and the headers as sent (`sent_headers()`) while headers_in is
+unmade.
 
 The application is a module (imported as PythonHandler modules are) or, as mod_wsgi's
 WSGIScriptAlias takes it, a script file (a value holding `/` or ending in `.wsgi`; relative
@@ -210,10 +213,10 @@ def _authorization(req: Any) -> Optional[str]:
     made (their first Authorization, unless the name repeats: headers_in merges those)."""
     sent = req.sent_headers() if hasattr(req, "sent_headers") else None
     if sent is None:
-        return req.headers_in.get("Authorization")  # type: ignore[no-any-return]
+        return req.headers_in.get("Authorization")
     found = [value for name, value in sent if name.lower() == "authorization"]
     if len(found) > 1:
-        return req.headers_in.get("Authorization")  # type: ignore[no-any-return]
+        return req.headers_in.get("Authorization")
     return found[0] if found else None
 
 

@@ -4,7 +4,11 @@ Owns what httpd's `ap_add_common_vars` (util_script.c) and mod_python 3.5's
 `req_add_cgi_vars` put into `req.subprocess_env`: request headers as `HTTP_*` (names with
 characters other than letters, digits and `-` are skipped; `Authorization` and `Proxy` never
 exported), `CONTENT_TYPE`/`CONTENT_LENGTH`, the server's and the client's addresses, then the
-CGI/1.1 request variables. mod_python 3.4+ fills nothing until a handler asks.
+CGI/1.1 request variables. mod_python 3.4+ fills nothing until a handler asks. A table
+nobody holds yet is left to be made from the variables when first used (the record's
+deferred_env: mod_python.wsgi's environ is a dict of them); per worker, the server's
+variables are kept keyed on every value they are made of. Must not change what the
+variables are or their order.
 """
 
 from __future__ import annotations

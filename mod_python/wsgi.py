@@ -6,7 +6,10 @@
 
 Owns the PEP 3333 gateway between one request object and one application: the environ,
 `start_response`, `wsgi.input`, and sending the iterable. Must not reach below the request's
-public API (no engine calls): framing, timeouts and the error log belong to the server.
+public API (no engine calls): framing, timeouts and the error log belong to the server. Two
+record helpers spare it tables nobody else asks for: the pairs subprocess_env is still to be
+made from (`deferred_env`) and the headers as sent (`sent_headers()`) while headers_in is
+unmade.
 
 The application is a module (imported as PythonHandler modules are) or, as mod_wsgi's
 WSGIScriptAlias takes it, a script file (a value holding `/` or ending in `.wsgi`; relative
@@ -51,8 +54,9 @@ _STATUS = re.compile(r"^([1-9][0-9]{2})(?: |$)")
 
 
 def _flag(config: Any, name: str, default: bool) -> bool:
-    if name in config:
-        return str(config[name]) == "1"
+    value = config.get(name)  # a config table holds each directive once
+    if value is not None:
+        return str(value) == "1"
     return default
 
 
@@ -89,16 +93,31 @@ def handler(req: Any) -> int:
 
 def _application(req: Any, app_str: str) -> Optional[Callable[..., Any]]:
     """The callable `app_str` names: `target[::callable]`, target a module or a file."""
-    target, _, callable_str = app_str.partition("::")
+    target, callable_str, is_script = _parsed(app_str)
     config = req.get_config()
     autoreload = _flag(config, "PythonAutoReload", True)
-    if _is_script_path(target):
+    if is_script:
         path = os.path.join(apache.server_root(), target)
         module = load_script(path, autoreload, interpreter=getattr(req, "interpreter", None))
     else:
         module = apache.import_module(target, autoreload=autoreload,
                                       log=_flag(config, "PythonDebug", False))
-    return module.__dict__.get(callable_str or "application")
+    return module.__dict__.get(callable_str)
+
+
+# mod_python.wsgi.application value → (module or script, callable, whether a script):
+# a pure function of the value, kept for the few values a site has (bounded).
+_parses: dict[str, tuple[str, str, bool]] = {}
+
+
+def _parsed(app_str: str) -> tuple[str, str, bool]:
+    found = _parses.get(app_str)
+    if found is None:
+        target, _, callable_str = app_str.partition("::")
+        found = (target, callable_str or "application", _is_script_path(target))
+        if len(_parses) < 64 and type(app_str) is str:
+            _parses[app_str] = found
+    return found
 
 
 def _is_script_path(target: str) -> bool:
@@ -166,13 +185,16 @@ def build_wsgi_env(req: Any, options: Any = None) -> Optional[dict[str, Any]]:
     path_info = uri[len(base):]
     req.path_info = path_info
     req.add_cgi_vars()
-    env: dict[str, Any] = dict(req.subprocess_env.items())
+    # The items of subprocess_env: the pairs it is still to be made from, if nothing asked
+    # for the table yet (the usual case; the record makes it when first used).
+    pairs = getattr(req, "deferred_env", None)
+    env: dict[str, Any] = dict(pairs if pairs is not None else req.subprocess_env.items())
     env["SCRIPT_NAME"] = base
     if path_info:
         env["PATH_INFO"] = path_info
     else:
         env.pop("PATH_INFO", None)  # as mod_python: absent, not empty
-    authorization = req.headers_in.get("Authorization")
+    authorization = _authorization(req)
     if authorization is not None:
         env["HTTP_AUTHORIZATION"] = authorization
     env["wsgi.input"] = req  # mod_python 3.5's; its read methods end at the body's end
@@ -180,11 +202,36 @@ def build_wsgi_env(req: Any, options: Any = None) -> Optional[dict[str, Any]]:
     env["wsgi.input_terminated"] = True
     env["wsgi.errors"] = sys.stderr
     env["wsgi.version"] = (1, 0)
-    env["wsgi.multithread"] = apache.mpm_query(apache.AP_MPMQ_IS_THREADED) > 0
-    env["wsgi.multiprocess"] = apache.mpm_query(apache.AP_MPMQ_IS_FORKED) > 0
+    env["wsgi.multithread"], env["wsgi.multiprocess"] = _mpm_flags()
     env["wsgi.url_scheme"] = "https" if env.get("HTTPS", "").lower() in ("on", "1") else "http"
     env["wsgi.run_once"] = False
     return env
+
+
+def _authorization(req: Any) -> Optional[str]:
+    """headers_in's Authorization, read from the headers as sent while headers_in was never
+    made (their first Authorization, unless the name repeats: headers_in merges those)."""
+    sent = req.sent_headers() if hasattr(req, "sent_headers") else None
+    if sent is None:
+        return req.headers_in.get("Authorization")
+    found = [value for name, value in sent if name.lower() == "authorization"]
+    if len(found) > 1:
+        return req.headers_in.get("Authorization")
+    return found[0] if found else None
+
+
+# (runtime, wsgi.multithread, wsgi.multiprocess): mod_python asks the MPM once per process
+# (req_build_wsgi_env keeps the answers in statics); here once per runtime it is bound to.
+_mpm_answers: tuple[Any, bool, bool] = (object(), False, False)
+
+
+def _mpm_flags() -> tuple[bool, bool]:
+    global _mpm_answers
+    runtime = apache._runtime
+    if _mpm_answers[0] is not runtime:
+        _mpm_answers = (runtime, apache.mpm_query(apache.AP_MPMQ_IS_THREADED) > 0,
+                        apache.mpm_query(apache.AP_MPMQ_IS_FORKED) > 0)
+    return _mpm_answers[1], _mpm_answers[2]
 
 
 # -- start_response and the body ------------------------------------------------------------
@@ -193,14 +240,15 @@ class StartResponse:
     """WSGI `start_response` bound to one request (mod_python's wsgi_start_response), and
     the sending of the body it starts."""
 
+    called = False
+    headers_sent = False
+    # headers_out and content_type as the earlier phases left them, restored when an
+    # exc_info call replaces what the application set.
+    _saved_headers: list[tuple[str, str]]  # set with `called`
+    _saved_content_type: Optional[str] = None
+
     def __init__(self, req: Any) -> None:
         self.req = req
-        self.called = False
-        self.headers_sent = False
-        # headers_out and content_type as the earlier phases left them, restored when an
-        # exc_info call replaces what the application set.
-        self._saved_headers: list[tuple[str, str]] = []
-        self._saved_content_type: Optional[str] = None
 
     def __call__(self, status: str, headers: list[tuple[str, str]],
                  exc_info: Any = None) -> Callable[[bytes], None]:
@@ -219,20 +267,21 @@ class StartResponse:
 
     def _apply(self, status: str, headers: list[tuple[str, str]]) -> None:
         req = self.req
+        headers_out = req.headers_out
         if self.called:
-            req.headers_out.clear()
+            headers_out.clear()
             for name, value in self._saved_headers:
-                req.headers_out.add(name, value)
+                headers_out.add(name, value)
             req.content_type = self._saved_content_type
         else:
-            self._saved_headers = list(req.headers_out.items())
+            self._saved_headers = headers_out.items()  # a new list
             self._saved_content_type = req.content_type
             self.called = True
         for name, value in headers:
             if name.lower() == "content-type":
                 req.content_type = value
             else:
-                req.headers_out.add(name, value)
+                headers_out.add(name, value)
         req.status = int(status[:3])
         req.status_line = status
 
@@ -272,14 +321,24 @@ class StartResponse:
             self.req.write(data, 0)
 
 
+# Status lines found valid (exact str only: a subclass may compare differently); bounded.
+_valid_statuses: set[str] = set()
+
+
 def _check(status: str, headers: list[tuple[str, str]]) -> None:
     if not isinstance(status, str):
         raise TypeError("status must be a string")
-    if _STATUS.match(status) is None:
-        raise ValueError(f"Invalid status line: {status!r}")
+    if type(status) is not str or status not in _valid_statuses:
+        if _STATUS.match(status) is None:
+            raise ValueError(f"Invalid status line: {status!r}")
+        if type(status) is str and len(_valid_statuses) < 256 and len(status) <= 64:
+            _valid_statuses.add(status)
     if not isinstance(headers, list):
         raise TypeError("headers must be a list of (name, value) tuples")
     for item in headers:
+        if type(item) is tuple and len(item) == 2 and type(item[0]) is str \
+                and type(item[1]) is str:
+            continue  # the usual case, decided without the generic test below
         if (not isinstance(item, tuple) or len(item) != 2
                 or not all(isinstance(part, str) for part in item)):
             raise TypeError("headers must be a list of 2-tuples of str")

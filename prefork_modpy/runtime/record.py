@@ -367,6 +367,9 @@ class RequestRec:
     _err_headers_out: Optional[Table] = None
     _notes: Optional[Table] = None
     _subprocess_env: Optional[Table] = None
+    # The pairs subprocess_env is made from when first used (defer_subprocess_env).
+    deferred_env: Optional[list[tuple[str, str]]] = None
+    _sent_headers: Optional[list[tuple[str, str]]] = None  # sent_headers(), once made
     _connection: Optional[mp_conn] = None
     _server: Optional[mp_server] = None
     _read_length = 0
@@ -477,8 +480,38 @@ class RequestRec:
     @property
     def subprocess_env(self) -> Table:
         if self._subprocess_env is None:
-            self._subprocess_env = Table()
+            pairs = self.deferred_env
+            if pairs is None:
+                self._subprocess_env = Table()
+            else:
+                self._subprocess_env = Table._from_pairs(pairs)
+                self.deferred_env = None
         return self._subprocess_env
+
+    def subprocess_env_untouched(self) -> bool:
+        """Whether subprocess_env was never made nor deferred: it is empty, nobody holds it."""
+        return self._subprocess_env is None and self.deferred_env is None
+
+    def defer_subprocess_env(self, pairs: list[tuple[str, str]]) -> None:
+        """An untouched subprocess_env is to be made from `pairs` (validated, in order) when
+        first asked for: add_cgi_vars() fills it so, and mod_python.wsgi's environ reads
+        the pairs instead of the table. Callers ask subprocess_env_untouched() first."""
+        self.deferred_env = pairs
+
+    def connection_if_made(self) -> Optional[mp_conn]:
+        """req.connection if it was asked for (a handler may have changed it), else None:
+        its values would be the raw request's."""
+        return self._connection
+
+    def sent_headers(self) -> Optional[list[tuple[str, str]]]:
+        """The request headers as sent (UTF-8 values, repeats not merged) while headers_in
+        was never made, so that nothing can have changed them; None once it exists."""
+        if self._headers_in is not None:
+            return None
+        sent = self._sent_headers
+        if sent is None:
+            sent = self._sent_headers = utf8_headers(self.raw.headers)
+        return sent
 
     def use_tables(self, headers_in: Table, err_headers_out: Table,
                    subprocess_env: Table) -> None:

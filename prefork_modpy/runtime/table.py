@@ -326,7 +326,17 @@ class Table:
 
     def copy(self) -> Table:
         """A new table (same class) with the same entries, duplicates preserved."""
-        return self.__class__._from_pairs(self.items_for_wire())
+        entries = self._entries
+        if len(entries) != len(self._index):  # a key twice: cells shared by one index key
+            return self.__class__._from_pairs(self.items_for_wire())
+        new = self.__class__.__new__(self.__class__)
+        cells = [cell[:] for cell in entries]
+        index = {}
+        for cell in cells:
+            key = cell[0]
+            index[key.lower() if key.isascii() else key.translate(_ASCII_LOWER)] = [cell]
+        new._entries, new._index = cells, index
+        return new
 
     def setdefault(self, key: StrLike, default: Optional[StrLike] = None) -> str:
         """First value of ``key``; if absent store ``default`` (``''`` if omitted)."""

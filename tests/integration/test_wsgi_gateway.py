@@ -19,7 +19,8 @@ from tests.support.wire import Client, get, raw_exchange, read_until_close
 
 APPS = ("ticks", "write_then_sleep", "error_page_after_empty_block", "exc_info_after_body",
         "start_response_twice", "never_starts", "fails_while_iterating", "body_digest",
-        "input_lines", "no_content", "declared_length", "short_length", "long_length")
+        "input_lines", "no_content", "declared_length", "short_length", "long_length",
+        "environ_and_tables")
 
 CONFIG = "PythonPath \"['{root}/lib'] + sys.path\"\nPythonDebug On\n" + "".join(
     f"<Location /{name}>\n    SetHandler mod_python\n    PythonHandler mod_python.wsgi\n"
@@ -288,3 +289,31 @@ def test_missing_script_is_a_clear_error(server):
     assert reply.status == 500
     assert b"cannot read the WSGI script" in reply.body
     assert b"nope.wsgi" in reply.body
+
+
+@pytest.mark.parametrize("extra, expected", [
+    ("", {}),
+    # a repeated name: headers_in joins the values, and so does the variable
+    ("X-Twice: one\r\nx-twice: two\r\nAuthorization: Basic dTpw\r\n",
+     {"HTTP_X_TWICE": "one, two"}),
+    ("Content-Type: text/plain\r\nX_Refused: 1\r\nProxy: p\r\nAuthorization: Basic dTpw\r\n",
+     {"CONTENT_TYPE": "text/plain"}),
+])
+def test_environ_is_what_the_request_tables_say(server, extra, expected):
+    """The environ is built without making subprocess_env or headers_in; both, made
+    afterwards, hold what the environ holds, in the same order (as mod_python's
+    PyDict_Merge of subprocess_env), whichever headers were sent."""
+    seen = json.loads(fetch(server, "/environ_and_tables/x?q=1", extra=extra).body)
+    environ = [tuple(item) for item in seen["environ"]]
+    assert environ == [tuple(item) for item in seen["table"]]
+    names = {name for name, _ in environ}
+    for key, value in expected.items():
+        assert (key, value) in environ
+    assert not {"HTTP_X_REFUSED", "HTTP_PROXY", "HTTP_AUTHORIZATION"} & names
+    headers = [(f"HTTP_{name.upper().replace('-', '_')}", value)
+               for name, value in seen["headers_in"]
+               if name.lower() not in ("content-type", "authorization", "proxy", "x_refused")]
+    assert [item for item in environ if item[0].startswith("HTTP_")] == headers
+    assert ("PATH_INFO", "/x") in environ and ("QUERY_STRING", "q=1") in environ
+    auth = "Basic dTpw" if "Authorization" in extra else None
+    assert seen["authorization"] == auth

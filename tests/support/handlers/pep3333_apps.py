@@ -166,3 +166,18 @@ def native_write_flush(req):
     time.sleep(1.0)
     req.write(b"late\n")
     return apache.OK
+
+
+def environ_and_tables(environ, start_response):
+    """The environ beside what mod_python.wsgi leaves in the request's tables: the CGI
+    variables in subprocess_env (made when first asked for, after the environ was built)
+    and the headers in headers_in."""
+    req = environ["wsgi.input"]
+    cgi = [[name, value] for name, value in environ.items()
+           if not name.startswith("wsgi.") and name != "HTTP_AUTHORIZATION"]
+    body = json.dumps({"environ": cgi, "table": [list(item) for item in
+                                                 req.subprocess_env.items()],
+                       "headers_in": [list(item) for item in req.headers_in.items()],
+                       "authorization": environ.get("HTTP_AUTHORIZATION")}).encode()
+    start_response("200 OK", [("Content-Type", "application/json")])
+    return [body]

@@ -71,6 +71,10 @@ pub struct Conn {
     /// -- TLS (tls.rs) -- the session of a connection accepted on an `SSLEngine on`
     /// address; None for plain HTTP (the one branch plain connections pay).
     pub tls: Option<Box<Session>>,
+    /// The engine's last read from the socket was shorter than the room it had, so the
+    /// kernel held nothing more then (nginx's `rev->ready`, cleared by a short recv); false
+    /// after any other read. One of the conditions for closing without lingering.
+    pub queue_empty: bool,
 }
 
 impl Conn {
@@ -94,6 +98,7 @@ impl Conn {
             proxy_header: false,
             proxied: false,
             tls: None,
+            queue_empty: false,
         }
     }
 }

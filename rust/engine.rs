@@ -306,6 +306,7 @@ impl Engine {
             Ok(0) => return self.close(fd),
             Ok(n) => {
                 c.buf.extend_from_slice(&self.scratch[..n]);
+                c.queue_empty = n < self.scratch.len();
                 c.note_read(n, &self.cl, now);
             }
             Err(e)

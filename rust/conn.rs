@@ -55,7 +55,9 @@ pub struct Conn {
     pub lingered: usize,
     /// In the engine's epoll set. A connection stays registered while it is lent to a
     /// request (nothing waits on epoll then: one request at a time), which saves two
-    /// epoll_ctl calls per request; closing the fd removes it from the set.
+    /// epoll_ctl calls per request; closing the fd removes it from the set. A fresh one
+    /// whose whole request came with the handshake is lent before it was ever registered
+    /// (and a `Connection: close` one then never is).
     pub registered: bool,
     /// -- PythonConnectionHandler / body timeouts (see rawconn.rs, Engine::sweep) --
     /// Handed to Python whole as a `RawConnection` (no HTTP on it).

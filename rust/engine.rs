@@ -55,12 +55,56 @@ struct Refusal {
 }
 const SLICE: Duration = Duration::from_secs(1);
 
+/// What the engine knows of a listening socket's connections without asking the kernel
+/// again for each one.
+struct ListenerFacts {
+    fd: RawFd,
+    /// The address the listener is bound to, when it is a specific one: the local address
+    /// of every connection it accepts (getsockname(2) per connection only for a wildcard).
+    local: Option<std::net::SocketAddr>,
+    nodelay: Nodelay,
+}
+
+/// How an accepted socket gets TCP_NODELAY.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Nodelay {
+    /// The listener has it (server/listeners.py sets it before listen(2), so no queued
+    /// connection predates it), and Linux copies it to every socket accepted from it:
+    /// nothing to do per connection.
+    Inherited,
+    /// Set on every connection (a listener made elsewhere: systemd, tests).
+    PerConnection,
+}
+
+impl ListenerFacts {
+    fn new(fd: RawFd) -> Self {
+        let local = sys::local_addr(fd).ok().filter(|a| !a.ip().is_unspecified() && a.port() != 0);
+        let nodelay = match sys::nodelay(fd) {
+            Ok(true) => Nodelay::Inherited,
+            _ => Nodelay::PerConnection,
+        };
+        ListenerFacts { fd, local, nodelay }
+    }
+
+    /// A connection this listener just accepted: TCP_NODELAY on, and its local address.
+    fn adopt(&self, fd: RawFd) -> std::net::SocketAddr {
+        if self.nodelay == Nodelay::PerConnection {
+            let _ = sys::set_nodelay(fd);
+        }
+        self.local.unwrap_or_else(|| {
+            sys::local_addr(fd).unwrap_or_else(|_| std::net::SocketAddr::from(([0, 0, 0, 0], 0)))
+        })
+    }
+}
+
 /// One per worker process. Multiplexes the listening sockets and all client
 /// connections of this worker on one epoll set.
 #[pyclass(module = "prefork_modpy._core")]
 pub struct Engine {
     epfd: RawFd,
     listeners: Vec<RawFd>,
+    /// One per listener, in the same order.
+    listener_facts: Vec<ListenerFacts>,
     /// Listeners whose connections start with a PROXY protocol header.
     proxy_listeners: Vec<RawFd>,
     listening: bool,
@@ -195,10 +239,15 @@ impl Engine {
     }
 
     /// Add a connection to the epoll set and the slab (closes it if that fails).
-    fn insert(&mut self, mut c: Box<Conn>) -> Option<RawFd> {
+    fn insert(&mut self, c: Box<Conn>) -> Option<RawFd> {
+        self.insert_with(c, true)
+    }
+
+    /// `insert`, leaving the epoll set alone unless `watch`.
+    fn insert_with(&mut self, mut c: Box<Conn>, watch: bool) -> Option<RawFd> {
         let fd = c.fd;
         let idx = usize::try_from(fd).ok()?;
-        if !c.registered {
+        if watch && !c.registered {
             if self.ctl(libc::EPOLL_CTL_ADD, fd, libc::EPOLLIN as u32, fd as u64).is_err() {
                 return None;
             }
@@ -212,6 +261,21 @@ impl Engine {
             self.count += 1;
         }
         Some(fd)
+    }
+
+    /// A connection still in the slab that waits for bytes joins the epoll set (one with a
+    /// complete request does not need it until it comes back from Python: `insert`).
+    fn watch_if_waiting(&mut self, fd: RawFd) {
+        let Some(c) = self.slot(fd) else { return };
+        if c.registered || c.phase == Phase::Ready {
+            return;
+        }
+        if self.ctl(libc::EPOLL_CTL_ADD, fd, libc::EPOLLIN as u32, fd as u64).is_err() {
+            return self.close(fd);
+        }
+        if let Some(c) = self.slot(fd) {
+            c.registered = true;
+        }
     }
 
     /// Take a connection out of the slab, leaving it in the epoll set (see
@@ -400,9 +464,11 @@ impl Engine {
     }
 
     fn accept_batch(&mut self, lfd: RawFd, now: Instant) {
+        let Some(li) = self.listener_facts.iter().position(|l| l.fd == lfd) else { return };
         for _ in 0..ACCEPT_BATCH {
             match sys::accept(lfd) {
-                Ok((fd, peer, local)) => {
+                Ok((fd, peer)) => {
+                    let local = self.listener_facts[li].adopt(fd);
                     let d = after(now, self.first_byte_secs());
                     let mut c = Box::new(Conn::new(fd, peer, local, d));
                     if !self.tls_listeners.is_empty() {
@@ -428,13 +494,16 @@ impl Engine {
                         c.raw = true;
                         c.phase = Phase::Ready;
                     }
-                    if let Some(fd) = self.insert(c) {
+                    // A plain connection joins the epoll set only if it has to wait: the
+                    // request usually arrives with the handshake and is read at once.
+                    // (A TLS one joins first: its handshake may arm EPOLLOUT.)
+                    let watch_now = c.tls.is_some();
+                    if let Some(fd) = self.insert_with(c, watch_now) {
                         if raw {
                             self.ready.push_back(fd);
                         } else {
-                            // The request often arrives with the handshake: read it now
-                            // rather than after another epoll round trip.
                             self.on_readable(fd, now);
+                            self.watch_if_waiting(fd);
                         }
                     }
                 }
@@ -616,6 +685,7 @@ impl Engine {
         let mut e = Engine {
             epfd,
             listeners: Vec::new(),
+            listener_facts: Vec::new(),
             proxy_listeners: proxy_fds,
             listening: false,
             accept_paused_until: None,
@@ -647,6 +717,7 @@ impl Engine {
         for fd in listen_fds {
             sys::set_nonblocking(fd)?;
             e.listeners.push(fd);
+            e.listener_facts.push(ListenerFacts::new(fd));
         }
         for &fd in &e.listeners {
             e.add_listener(fd)?;
@@ -707,6 +778,7 @@ impl Engine {
         for fd in self.listeners.drain(..) {
             sys::close(fd); // the worker's copy of an inherited listening socket
         }
+        self.listener_facts.clear();
         self.proxy_listeners.clear();
         self.accept_paused_until = None;
     }

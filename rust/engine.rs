@@ -32,7 +32,14 @@ const LISTENER_BIT: u64 = 1 << 63;
 const HANDOFF_TOKEN: u64 = 1 << 62;
 /// Connections taken from the hand-over socket per readiness event.
 const HANDOFF_BATCH: usize = 64;
-const ACCEPT_BATCH: usize = 1;
+/// Connections accepted per readiness event of a listener while requests are quick: a
+/// batch saves an epoll_wait (and the GIL round trip around it) per connection when
+/// connections queue up. Bounded, so that the ones a batch holds wait a few quick requests
+/// at most; a request that turns out slow lets the hand-over watcher pass them on.
+const ACCEPT_BATCH: usize = 4;
+/// A request that ran longer than this makes the engine accept one connection at a time
+/// (a prefork child's share), until requests are quick again.
+const QUICK_REQUEST: Duration = Duration::from_millis(1);
 const READ_CHUNK: usize = 64 * 1024;
 const MAX_EVENTS: usize = 256;
 /// How long (s) a closing connection is read and drained before it is closed anyway.
@@ -109,6 +116,11 @@ pub struct Engine {
     proxy_listeners: Vec<RawFd>,
     listening: bool,
     accept_paused_until: Option<Instant>,
+    /// When the last request went to Python (None: none since).
+    lent_at: Option<Instant>,
+    /// Connections to accept per readiness event: `ACCEPT_BATCH` after a quick request, 1
+    /// after a slow one.
+    accept_batch: usize,
     slab: Vec<Option<Box<Conn>>>,
     count: usize,
     ready: VecDeque<RawFd>,
@@ -465,7 +477,7 @@ impl Engine {
 
     fn accept_batch(&mut self, lfd: RawFd, now: Instant) {
         let Some(li) = self.listener_facts.iter().position(|l| l.fd == lfd) else { return };
-        for _ in 0..ACCEPT_BATCH {
+        for _ in 0..self.accept_batch {
             match sys::accept(lfd) {
                 Ok((fd, peer)) => {
                     let local = self.listener_facts[li].adopt(fd);
@@ -689,6 +701,8 @@ impl Engine {
             proxy_listeners: proxy_fds,
             listening: false,
             accept_paused_until: None,
+            lent_at: None,
+            accept_batch: 1,
             slab: Vec::new(),
             count: 0,
             ready: VecDeque::new(),
@@ -734,7 +748,12 @@ impl Engine {
     /// A connection of `raw_connections` comes back as a `RawConnection` instead.
     fn next_request(&mut self, py: Python<'_>, timeout: f64) -> PyResult<Option<Py<PyAny>>> {
         self.unpark();
-        let deadline = after(Instant::now(), timeout);
+        let start = Instant::now();
+        if let Some(lent) = self.lent_at.take() {
+            let quick = start.saturating_duration_since(lent) < QUICK_REQUEST;
+            self.accept_batch = if quick { ACCEPT_BATCH } else { 1 };
+        }
+        let deadline = after(start, timeout);
         let mut polled = false;
         loop {
             let now = Instant::now();
@@ -744,6 +763,7 @@ impl Engine {
                     let conn =
                         RawConnection::new(Loan::new(c, self.shared.clone()), self.limits.timeout);
                     self.park(); // a connection handler holds the worker as a request does
+                    self.lent_at = Some(now);
                     return Ok(Some(Py::new(py, conn)?.into_any()));
                 }
                 let Some(head) = c.head.take() else { continue };
@@ -752,6 +772,7 @@ impl Engine {
                 let reasons = self.reasons.clone();
                 let req = RawRequest::new(loan, head, self.limits.clone(), reasons);
                 self.park();
+                self.lent_at = Some(now);
                 return Ok(Some(Py::new(py, req)?.into_any()));
             }
             if polled && now >= deadline {

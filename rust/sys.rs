@@ -294,6 +294,17 @@ pub fn write_until(
     until: Instant,
     more: bool,
 ) -> io::Result<bool> {
+    while !write_nowait(fd, parts, sent, more)? {
+        if !poll_fd(fd, libc::POLLOUT, until)? {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// Write what the socket takes now of `parts` (after the first `*sent` bytes) without
+/// waiting. Ok(true): all written; Ok(false): the socket is full. `*sent` advances.
+pub fn write_nowait(fd: RawFd, parts: &[&[u8]], sent: &mut usize, more: bool) -> io::Result<bool> {
     let flags = libc::MSG_NOSIGNAL | if more { libc::MSG_MORE } else { 0 };
     let total: usize = parts.iter().map(|p| p.len()).sum();
     while *sent < total {
@@ -326,9 +337,7 @@ pub fn write_until(
         if e.kind() != io::ErrorKind::WouldBlock {
             return Err(e);
         }
-        if !poll_fd(fd, libc::POLLOUT, until)? {
-            return Ok(false);
-        }
+        return Ok(false);
     }
     Ok(true)
 }

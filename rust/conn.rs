@@ -55,7 +55,9 @@ pub struct Conn {
     pub lingered: usize,
     /// In the engine's epoll set. A connection stays registered while it is lent to a
     /// request (nothing waits on epoll then: one request at a time), which saves two
-    /// epoll_ctl calls per request; closing the fd removes it from the set.
+    /// epoll_ctl calls per request; closing the fd removes it from the set. A fresh one
+    /// whose whole request came with the handshake is lent before it was ever registered
+    /// (and a `Connection: close` one then never is).
     pub registered: bool,
     /// -- PythonConnectionHandler / body timeouts (see rawconn.rs, Engine::sweep) --
     /// Handed to Python whole as a `RawConnection` (no HTTP on it).
@@ -71,6 +73,10 @@ pub struct Conn {
     /// -- TLS (tls.rs) -- the session of a connection accepted on an `SSLEngine on`
     /// address; None for plain HTTP (the one branch plain connections pay).
     pub tls: Option<Box<Session>>,
+    /// The engine's last read from the socket was shorter than the room it had, so the
+    /// kernel held nothing more then (nginx's `rev->ready`, cleared by a short recv); false
+    /// after any other read. One of the conditions for closing without lingering.
+    pub queue_empty: bool,
 }
 
 impl Conn {
@@ -94,6 +100,7 @@ impl Conn {
             proxy_header: false,
             proxied: false,
             tls: None,
+            queue_empty: false,
         }
     }
 }

@@ -32,7 +32,14 @@ const LISTENER_BIT: u64 = 1 << 63;
 const HANDOFF_TOKEN: u64 = 1 << 62;
 /// Connections taken from the hand-over socket per readiness event.
 const HANDOFF_BATCH: usize = 64;
-const ACCEPT_BATCH: usize = 1;
+/// Connections accepted per readiness event of a listener while requests are quick: a
+/// batch saves an epoll_wait (and the GIL round trip around it) per connection when
+/// connections queue up. Bounded, so that the ones a batch holds wait a few quick requests
+/// at most; a request that turns out slow lets the hand-over watcher pass them on.
+const ACCEPT_BATCH: usize = 4;
+/// A request that ran longer than this makes the engine accept one connection at a time
+/// (a prefork child's share), until requests are quick again.
+const QUICK_REQUEST: Duration = Duration::from_millis(1);
 const READ_CHUNK: usize = 64 * 1024;
 const MAX_EVENTS: usize = 256;
 /// How long (s) a closing connection is read and drained before it is closed anyway.
@@ -55,16 +62,65 @@ struct Refusal {
 }
 const SLICE: Duration = Duration::from_secs(1);
 
+/// What the engine knows of a listening socket's connections without asking the kernel
+/// again for each one.
+struct ListenerFacts {
+    fd: RawFd,
+    /// The address the listener is bound to, when it is a specific one: the local address
+    /// of every connection it accepts (getsockname(2) per connection only for a wildcard).
+    local: Option<std::net::SocketAddr>,
+    nodelay: Nodelay,
+}
+
+/// How an accepted socket gets TCP_NODELAY.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Nodelay {
+    /// The listener has it (server/listeners.py sets it before listen(2), so no queued
+    /// connection predates it), and Linux copies it to every socket accepted from it:
+    /// nothing to do per connection.
+    Inherited,
+    /// Set on every connection (a listener made elsewhere: systemd, tests).
+    PerConnection,
+}
+
+impl ListenerFacts {
+    fn new(fd: RawFd) -> Self {
+        let local = sys::local_addr(fd).ok().filter(|a| !a.ip().is_unspecified() && a.port() != 0);
+        let nodelay = match sys::nodelay(fd) {
+            Ok(true) => Nodelay::Inherited,
+            _ => Nodelay::PerConnection,
+        };
+        ListenerFacts { fd, local, nodelay }
+    }
+
+    /// A connection this listener just accepted: TCP_NODELAY on, and its local address.
+    fn adopt(&self, fd: RawFd) -> std::net::SocketAddr {
+        if self.nodelay == Nodelay::PerConnection {
+            let _ = sys::set_nodelay(fd);
+        }
+        self.local.unwrap_or_else(|| {
+            sys::local_addr(fd).unwrap_or_else(|_| std::net::SocketAddr::from(([0, 0, 0, 0], 0)))
+        })
+    }
+}
+
 /// One per worker process. Multiplexes the listening sockets and all client
 /// connections of this worker on one epoll set.
 #[pyclass(module = "prefork_modpy._core")]
 pub struct Engine {
     epfd: RawFd,
     listeners: Vec<RawFd>,
+    /// One per listener, in the same order.
+    listener_facts: Vec<ListenerFacts>,
     /// Listeners whose connections start with a PROXY protocol header.
     proxy_listeners: Vec<RawFd>,
     listening: bool,
     accept_paused_until: Option<Instant>,
+    /// When the last request went to Python (None: none since).
+    lent_at: Option<Instant>,
+    /// Connections to accept per readiness event: `ACCEPT_BATCH` after a quick request, 1
+    /// after a slow one.
+    accept_batch: usize,
     slab: Vec<Option<Box<Conn>>>,
     count: usize,
     ready: VecDeque<RawFd>,
@@ -195,10 +251,15 @@ impl Engine {
     }
 
     /// Add a connection to the epoll set and the slab (closes it if that fails).
-    fn insert(&mut self, mut c: Box<Conn>) -> Option<RawFd> {
+    fn insert(&mut self, c: Box<Conn>) -> Option<RawFd> {
+        self.insert_with(c, true)
+    }
+
+    /// `insert`, leaving the epoll set alone unless `watch`.
+    fn insert_with(&mut self, mut c: Box<Conn>, watch: bool) -> Option<RawFd> {
         let fd = c.fd;
         let idx = usize::try_from(fd).ok()?;
-        if !c.registered {
+        if watch && !c.registered {
             if self.ctl(libc::EPOLL_CTL_ADD, fd, libc::EPOLLIN as u32, fd as u64).is_err() {
                 return None;
             }
@@ -212,6 +273,21 @@ impl Engine {
             self.count += 1;
         }
         Some(fd)
+    }
+
+    /// A connection still in the slab that waits for bytes joins the epoll set (one with a
+    /// complete request does not need it until it comes back from Python: `insert`).
+    fn watch_if_waiting(&mut self, fd: RawFd) {
+        let Some(c) = self.slot(fd) else { return };
+        if c.registered || c.phase == Phase::Ready {
+            return;
+        }
+        if self.ctl(libc::EPOLL_CTL_ADD, fd, libc::EPOLLIN as u32, fd as u64).is_err() {
+            return self.close(fd);
+        }
+        if let Some(c) = self.slot(fd) {
+            c.registered = true;
+        }
     }
 
     /// Take a connection out of the slab, leaving it in the epoll set (see
@@ -306,6 +382,7 @@ impl Engine {
             Ok(0) => return self.close(fd),
             Ok(n) => {
                 c.buf.extend_from_slice(&self.scratch[..n]);
+                c.queue_empty = n < self.scratch.len();
                 c.note_read(n, &self.cl, now);
             }
             Err(e)
@@ -399,9 +476,11 @@ impl Engine {
     }
 
     fn accept_batch(&mut self, lfd: RawFd, now: Instant) {
-        for _ in 0..ACCEPT_BATCH {
+        let Some(li) = self.listener_facts.iter().position(|l| l.fd == lfd) else { return };
+        for _ in 0..self.accept_batch {
             match sys::accept(lfd) {
-                Ok((fd, peer, local)) => {
+                Ok((fd, peer)) => {
+                    let local = self.listener_facts[li].adopt(fd);
                     let d = after(now, self.first_byte_secs());
                     let mut c = Box::new(Conn::new(fd, peer, local, d));
                     if !self.tls_listeners.is_empty() {
@@ -427,13 +506,16 @@ impl Engine {
                         c.raw = true;
                         c.phase = Phase::Ready;
                     }
-                    if let Some(fd) = self.insert(c) {
+                    // A plain connection joins the epoll set only if it has to wait: the
+                    // request usually arrives with the handshake and is read at once.
+                    // (A TLS one joins first: its handshake may arm EPOLLOUT.)
+                    let watch_now = c.tls.is_some();
+                    if let Some(fd) = self.insert_with(c, watch_now) {
                         if raw {
                             self.ready.push_back(fd);
                         } else {
-                            // The request often arrives with the handshake: read it now
-                            // rather than after another epoll round trip.
                             self.on_readable(fd, now);
+                            self.watch_if_waiting(fd);
                         }
                     }
                 }
@@ -615,9 +697,12 @@ impl Engine {
         let mut e = Engine {
             epfd,
             listeners: Vec::new(),
+            listener_facts: Vec::new(),
             proxy_listeners: proxy_fds,
             listening: false,
             accept_paused_until: None,
+            lent_at: None,
+            accept_batch: 1,
             slab: Vec::new(),
             count: 0,
             ready: VecDeque::new(),
@@ -646,6 +731,7 @@ impl Engine {
         for fd in listen_fds {
             sys::set_nonblocking(fd)?;
             e.listeners.push(fd);
+            e.listener_facts.push(ListenerFacts::new(fd));
         }
         for &fd in &e.listeners {
             e.add_listener(fd)?;
@@ -662,7 +748,12 @@ impl Engine {
     /// A connection of `raw_connections` comes back as a `RawConnection` instead.
     fn next_request(&mut self, py: Python<'_>, timeout: f64) -> PyResult<Option<Py<PyAny>>> {
         self.unpark();
-        let deadline = after(Instant::now(), timeout);
+        let start = Instant::now();
+        if let Some(lent) = self.lent_at.take() {
+            let quick = start.saturating_duration_since(lent) < QUICK_REQUEST;
+            self.accept_batch = if quick { ACCEPT_BATCH } else { 1 };
+        }
+        let deadline = after(start, timeout);
         let mut polled = false;
         loop {
             let now = Instant::now();
@@ -672,6 +763,7 @@ impl Engine {
                     let conn =
                         RawConnection::new(Loan::new(c, self.shared.clone()), self.limits.timeout);
                     self.park(); // a connection handler holds the worker as a request does
+                    self.lent_at = Some(now);
                     return Ok(Some(Py::new(py, conn)?.into_any()));
                 }
                 let Some(head) = c.head.take() else { continue };
@@ -680,6 +772,7 @@ impl Engine {
                 let reasons = self.reasons.clone();
                 let req = RawRequest::new(loan, head, self.limits.clone(), reasons);
                 self.park();
+                self.lent_at = Some(now);
                 return Ok(Some(Py::new(py, req)?.into_any()));
             }
             if polled && now >= deadline {
@@ -706,6 +799,7 @@ impl Engine {
         for fd in self.listeners.drain(..) {
             sys::close(fd); // the worker's copy of an inherited listening socket
         }
+        self.listener_facts.clear();
         self.proxy_listeners.clear();
         self.accept_paused_until = None;
     }

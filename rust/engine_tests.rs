@@ -168,3 +168,52 @@ fn write_until_handles_several_parts() {
     close(a);
     close(b);
 }
+
+/// A listening TCP socket on 127.0.0.1 (or the wildcard), its port, and a connected client.
+fn tcp_pair(wildcard: bool, nodelay: bool) -> (RawFd, std::net::TcpStream, RawFd) {
+    use std::os::fd::IntoRawFd;
+    let bind = if wildcard { "0.0.0.0:0" } else { "127.0.0.1:0" };
+    let listener = std::net::TcpListener::bind(bind).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let lfd = listener.into_raw_fd();
+    if nodelay {
+        sys::set_nodelay(lfd).unwrap();
+    }
+    let client = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let (fd, peer) = sys::accept(lfd).unwrap();
+    assert_eq!(peer, client.local_addr().unwrap());
+    (lfd, client, fd)
+}
+
+/// Linux copies TCP_NODELAY from a listener to the sockets it accepts (what lets the
+/// engine skip a setsockopt per connection), and only when the listener has it.
+#[test]
+fn accepted_sockets_inherit_the_listeners_tcp_nodelay() {
+    for on in [true, false] {
+        let (lfd, _client, fd) = tcp_pair(false, on);
+        assert_eq!(sys::nodelay(fd).unwrap(), on);
+        close(fd);
+        close(lfd);
+    }
+}
+
+/// `ListenerFacts`: the local address of a connection to a specific address is the
+/// listener's, to a wildcard one the kernel's; TCP_NODELAY is on either way: inherited
+/// from a listener that has it, set per connection otherwise.
+#[test]
+fn listener_facts_give_each_connection_its_address_and_nodelay() {
+    for wildcard in [false, true] {
+        for listener_nodelay in [false, true] {
+            let (lfd, client, fd) = tcp_pair(wildcard, listener_nodelay);
+            let facts = ListenerFacts::new(lfd);
+            assert_eq!(facts.local.is_some(), !wildcard);
+            let expected =
+                if listener_nodelay { Nodelay::Inherited } else { Nodelay::PerConnection };
+            assert_eq!(facts.nodelay, expected);
+            assert_eq!(facts.adopt(fd), client.peer_addr().unwrap());
+            assert!(sys::nodelay(fd).unwrap());
+            close(fd);
+            close(lfd);
+        }
+    }
+}

@@ -97,6 +97,14 @@ fn write_blocking_flags(
     more: bool,
 ) -> PyResult<()> {
     let mut sent = 0usize;
+    // Most responses fit in the socket's buffer: a first attempt with the GIL held saves
+    // releasing and taking it back; only a write that has to wait waits without it.
+    // (EINTR is left to `drive`, which checks signals.)
+    match sys::write_nowait(fd, parts, &mut sent, more) {
+        Ok(true) => return Ok(()),
+        Err(e) if e.kind() != io::ErrorKind::Interrupted => return Err(e.into()),
+        _ => {}
+    }
     drive(py, timeout, |until| {
         let before = sent;
         let r = sys::write_until(fd, parts, &mut sent, until, more);

@@ -176,8 +176,23 @@ impl RawRequest {
 
     /// Write; on failure the connection is dead and closed.
     fn send(&mut self, py: Python<'_>, fd: RawFd, parts: &[&[u8]]) -> PyResult<()> {
+        self.send_with(py, fd, parts, false)
+    }
+
+    /// `send`; with `closing` the connection is shut down or closed right after (a
+    /// complete response that ends it): MSG_MORE holds the last partial segment back, so
+    /// the FIN that follows leaves in the same segment as the end of the response (one
+    /// packet, one wake-up of the client, fewer for the kernel to process).
+    fn send_with(
+        &mut self,
+        py: Python<'_>,
+        fd: RawFd,
+        parts: &[&[u8]],
+        closing: bool,
+    ) -> PyResult<()> {
         let timeout = self.limits.timeout;
         let r = match self.session() {
+            None if closing => write_blocking_more(py, fd, parts, timeout),
             None => write_blocking(py, fd, parts, timeout),
             Some(s) => tls::write_blocking(py, s, fd, parts, timeout),
         };
@@ -215,6 +230,7 @@ impl RawRequest {
         let timeout = self.limits.timeout;
         let c = self.loan.get().ok_or_else(conn_gone)?;
         let fd = c.fd;
+        c.queue_empty = false; // a read sized to the body cannot tell whether more follows
         let buf = if into_conn { &mut c.buf } else { out };
         let n = match c.tls.as_deref_mut() {
             None => read_blocking(py, fd, buf, max, timeout, clock.end())?,
@@ -399,6 +415,32 @@ impl RawRequest {
                 self.will_close = true;
             }
         }
+    }
+
+    /// Close the connection after its last response. httpd's `ap_lingering_close`
+    /// half-closes it and reads until the client closes, so that bytes the client still
+    /// sends never make the kernel answer with a reset, which can destroy the response in
+    /// flight. When nothing can follow, it closes at once (nginx's `lingering_close on`,
+    /// `ngx_http_finalize_connection`): no shutdown, no wake-up for the client's FIN, no
+    /// last read. Nothing can follow when the client said it closes (`Connection: close`,
+    /// or HTTP/1.0 without keep-alive: RFC 9112 §9.6, it sends no further request), the
+    /// request's body is all read, nothing is buffered and the engine's last read found the
+    /// socket's queue empty. TLS connections always linger: the client answers our
+    /// close_notify with its own.
+    fn end_connection(&mut self) {
+        self.drain_buffered();
+        if self.nothing_can_follow() {
+            self.loan.close();
+        } else {
+            self.loan.close_gracefully();
+        }
+    }
+
+    fn nothing_can_follow(&mut self) -> bool {
+        if self.head.client_keepalive || !matches!(self.body, Body::Done) {
+            return false;
+        }
+        self.loan.get().is_some_and(|c| c.tls.is_none() && c.buf.is_empty() && c.queue_empty)
     }
 
     fn body_blocks_keepalive(&mut self) -> bool {
@@ -598,7 +640,9 @@ impl RawRequest {
             }
         }
         self.will_close = p.close;
-        self.send(py, fd, &parts)?;
+        // A complete response on a closing connection is followed by the close itself
+        // (`started` -> `finish`).
+        self.send_with(py, fd, &parts, complete && p.close)?;
         if send_body {
             self.bytes_sent += body.len() as u64;
         }
@@ -783,13 +827,13 @@ impl RawRequest {
             self.will_close = true;
         }
         if self.will_close || self.loan.draining() {
-            self.loan.close_gracefully();
+            self.end_connection();
             return Ok(());
         }
         self.drain_buffered();
         match self.body.after_finish() {
             Some(phase) if !self.will_close => self.loan.give_back(phase),
-            _ => self.loan.close_gracefully(),
+            _ => self.end_connection(),
         }
         Ok(())
     }

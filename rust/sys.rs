@@ -89,8 +89,9 @@ fn sockaddr_to_std(ss: &libc::sockaddr_storage) -> SocketAddr {
     }
 }
 
-/// accept4(SOCK_NONBLOCK | SOCK_CLOEXEC) + TCP_NODELAY; returns (fd, peer, local).
-pub fn accept(listen_fd: RawFd) -> io::Result<(RawFd, SocketAddr, SocketAddr)> {
+/// accept4(SOCK_NONBLOCK | SOCK_CLOEXEC); returns (fd, peer). The caller sets the socket
+/// options and learns the local address (see `engine::ListenerFacts`).
+pub fn accept(listen_fd: RawFd) -> io::Result<(RawFd, SocketAddr)> {
     // SAFETY: sockaddr_storage is plain data; lengths are passed correctly.
     unsafe {
         let mut ss: libc::sockaddr_storage = std::mem::zeroed();
@@ -104,25 +105,60 @@ pub fn accept(listen_fd: RawFd) -> io::Result<(RawFd, SocketAddr, SocketAddr)> {
         if fd < 0 {
             return Err(io::Error::last_os_error());
         }
-        let one: libc::c_int = 1;
+        Ok((fd, sockaddr_to_std(&ss)))
+    }
+}
+
+/// The local address of a socket (getsockname); 0.0.0.0:0 for one that is not TCP/IP.
+pub fn local_addr(fd: RawFd) -> io::Result<SocketAddr> {
+    // SAFETY: sockaddr_storage is plain data, zeroed; the kernel writes at most `len` bytes.
+    unsafe {
+        let mut ls: libc::sockaddr_storage = std::mem::zeroed();
+        let mut len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+        if libc::getsockname(fd, &mut ls as *mut _ as *mut libc::sockaddr, &mut len) < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(sockaddr_to_std(&ls))
+    }
+}
+
+/// Turn Nagle's algorithm off (TCP_NODELAY): a response's pieces leave at once.
+pub fn set_nodelay(fd: RawFd) -> io::Result<()> {
+    let one: libc::c_int = 1;
+    // SAFETY: setsockopt reads one int through the pointer, of the length given.
+    let r = unsafe {
         libc::setsockopt(
             fd,
             libc::IPPROTO_TCP,
             libc::TCP_NODELAY,
             &one as *const _ as *const libc::c_void,
             std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-        );
-        let peer = sockaddr_to_std(&ss);
-        let mut ls: libc::sockaddr_storage = std::mem::zeroed();
-        let mut llen = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
-        let local =
-            if libc::getsockname(fd, &mut ls as *mut _ as *mut libc::sockaddr, &mut llen) == 0 {
-                sockaddr_to_std(&ls)
-            } else {
-                SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0)
-            };
-        Ok((fd, peer, local))
+        )
+    };
+    if r < 0 {
+        return Err(io::Error::last_os_error());
     }
+    Ok(())
+}
+
+/// Whether TCP_NODELAY is on.
+pub fn nodelay(fd: RawFd) -> io::Result<bool> {
+    let mut on: libc::c_int = 0;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: getsockopt writes at most `len` bytes into the int we own.
+    let r = unsafe {
+        libc::getsockopt(
+            fd,
+            libc::IPPROTO_TCP,
+            libc::TCP_NODELAY,
+            &mut on as *mut _ as *mut libc::c_void,
+            &mut len,
+        )
+    };
+    if r < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(on != 0)
 }
 
 /// One non-blocking read into `dst`. Ok(0) is end of stream (or an empty `dst`).
@@ -258,6 +294,17 @@ pub fn write_until(
     until: Instant,
     more: bool,
 ) -> io::Result<bool> {
+    while !write_nowait(fd, parts, sent, more)? {
+        if !poll_fd(fd, libc::POLLOUT, until)? {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// Write what the socket takes now of `parts` (after the first `*sent` bytes) without
+/// waiting. Ok(true): all written; Ok(false): the socket is full. `*sent` advances.
+pub fn write_nowait(fd: RawFd, parts: &[&[u8]], sent: &mut usize, more: bool) -> io::Result<bool> {
     let flags = libc::MSG_NOSIGNAL | if more { libc::MSG_MORE } else { 0 };
     let total: usize = parts.iter().map(|p| p.len()).sum();
     while *sent < total {
@@ -290,9 +337,7 @@ pub fn write_until(
         if e.kind() != io::ErrorKind::WouldBlock {
             return Err(e);
         }
-        if !poll_fd(fd, libc::POLLOUT, until)? {
-            return Ok(false);
-        }
+        return Ok(false);
     }
     Ok(true)
 }

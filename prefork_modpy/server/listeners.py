@@ -102,6 +102,9 @@ def bind_socket(address: Address) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # Before listen(2), so that every connection inherits it (Linux copies TCP_NODELAY to
+    # accepted sockets): the engine then sets nothing per connection.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.bind((host, port))
     sock.listen(BACKLOG)
     sock.set_inheritable(True)

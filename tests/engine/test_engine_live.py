@@ -422,6 +422,48 @@ def test_refusals_are_in_the_access_log(server):
     assert '"GET /uuu' in long_line and len(long_line) < 1200
 
 
+
+def _server_end(server_port: int, client_port: int) -> bool | None:
+    """Whether a process still holds the server's end of a loopback connection (the
+    kernel's table lists an orphaned socket with inode 0); None when it is gone."""
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local, remote, inode = fields[1], fields[2], fields[9]
+        if (int(local.split(":")[1], 16), int(remote.split(":")[1], 16)) == (server_port,
+                                                                              client_port):
+            return inode != "0"
+    return None
+
+
+def test_closing_lingers_only_when_the_client_may_still_send(server):
+    """httpd's lingering close (half-close, then read until the client closes: a byte
+    arriving at a closed socket would make the kernel reset the connection, which can
+    destroy the response in flight) only where bytes may follow, as nginx decides. A
+    client that said `Connection: close` (or spoke HTTP/1.0 without keep-alive), whose
+    request was read whole with nothing after it, gets its response and FIN at once and
+    the worker lets go of the socket before the client closes its end. Bytes after the
+    request, an unread body, or a client that expected to keep the connection: the worker
+    holds the socket until the client closes. Every client reads its whole response and a
+    clean end of stream either way."""
+    def server_holds_it(data: bytes, status: int, body: bytes | None = None) -> bool | None:
+        with Client(server.port) as c:
+            c.send(data)
+            r = c.response()
+            assert r.status == status and body in (None, r.body)
+            assert c.closed_cleanly()
+            # The client has not closed: a lingering worker still holds its end.
+            return _server_end(server.port, c.sock.getsockname()[1])
+
+    close = "Connection: close\r\n"
+    assert server_holds_it(get("/app/hello", extra=close), 200, b"hello") is False
+    assert server_holds_it(get("/app/args?10", version="HTTP/1.0"), 200, b"10") is False
+    assert server_holds_it(get("/app/args?x", extra=close) + b"junk", 200, b"x") is True
+    unread = get("/app/deny", extra=f"Content-Length: 100000\r\n{close}") + b"b" * 1000
+    assert server_holds_it(unread, 401) is True
+    keepalive = get("/app/stream10?1", version="HTTP/1.0", extra="Connection: keep-alive\r\n")
+    assert server_holds_it(keepalive, 200, b"k" * 1024) is True
+
+
 # -- graceful stop ----------------------------------------------------------------------------
 
 

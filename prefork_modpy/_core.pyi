@@ -13,7 +13,7 @@ from typing import Any, Callable, Optional, Union, final
 from prefork_modpy.config.server import Limits
 
 __all__ = ["Engine", "RawRequest", "RawConnection", "ParsedHead", "GzipStream", "TlsContext",
-           "BadRequestError", "parse_head", "decode_chunked", "http_date", "x509_fields",
+           "BadRequestError", "parse_head", "decode_chunked", "http_date", "openat2", "x509_fields",
            "__version__", "__build__"]
 
 __version__: str
@@ -289,6 +289,11 @@ class GzipStream:
 
 def http_date(epoch: float) -> str:
     """IMF-fixdate, e.g. 'Sun, 06 Nov 1994 08:49:37 GMT'."""
+
+def openat2(dir_fd: int, path: Union[str, os.PathLike[str]], flags: int, resolve: int) -> int:
+    """openat2(2): a new descriptor of `path` (relative to `dir_fd`, or -100 for AT_FDCWD)
+    opened with `flags` under the `resolve` constraints; OSError with the call's errno
+    (ENOSYS before Linux 5.6, ELOOP/EXDEV when the constraint refused the resolution)."""
 
 def x509_fields(der: bytes) -> dict[str, Any]:
     """A DER certificate's fields (rust/x509.rs): subject and issuer as lists of RDNs of

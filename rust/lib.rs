@@ -10,7 +10,7 @@ mod errors; // BadRequestError and error conversions
 mod handoff; // hand-over of connections between workers while one is busy in Python
 mod parse; // request-head scanner/parser and framing decisions (pure Rust)
 mod proxy; // PROXY protocol v1/v2 header of `Listen ... proxy-protocol` (pure Rust)
-mod pyapi; // Limits, ParsedHead, parse_head, decode_chunked, http_date
+mod pyapi; // Limits, ParsedHead, parse_head, decode_chunked, http_date, openat2
 mod pyio; // GIL-released blocking reads/writes with signal checks; latin-1 helpers
 mod rawconn; // RawConnection: a connection handed whole to a PythonConnectionHandler
 mod request; // RawRequest: body reading and response writing
@@ -33,6 +33,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(pyapi::parse_head, m)?)?;
     m.add_function(wrap_pyfunction!(pyapi::decode_chunked, m)?)?;
     m.add_function(wrap_pyfunction!(pyapi::http_date, m)?)?;
+    m.add_function(wrap_pyfunction!(pyapi::openat2, m)?)?;
     m.add_function(wrap_pyfunction!(x509::x509_fields, m)?)?;
     // The version is written once, in Cargo.toml (pyproject.toml takes it from there).
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

@@ -224,3 +224,17 @@ pub fn http_date(epoch: f64) -> String {
     let secs = if epoch.is_finite() { epoch.floor().clamp(-1e15, 1e15) as i64 } else { 0 };
     response::http_date(secs)
 }
+
+/// openat2(2) for the default handler's inside-the-root check (httpd/servable.py): a new
+/// descriptor, or OSError with the call's errno. Local files: the GIL stays held.
+#[pyfunction]
+pub fn openat2(dir_fd: i32, path: std::path::PathBuf, flags: u64, resolve: u64) -> PyResult<i32> {
+    use std::os::unix::ffi::OsStrExt;
+    let c_path = std::ffi::CString::new(path.as_os_str().as_bytes())
+        .map_err(|_| pyo3::exceptions::PyValueError::new_err("embedded NUL in path"))?;
+    crate::sys::openat2(dir_fd, &c_path, flags, resolve).map_err(|e| {
+        // OSError(errno, strerror): PyO3's own conversion leaves `errno` None.
+        let code = e.raw_os_error().unwrap_or(0);
+        pyo3::exceptions::PyOSError::new_err((code, e.to_string()))
+    })
+}

@@ -412,6 +412,41 @@ pub fn regular_file_size(fd: RawFd) -> io::Result<Option<u64>> {
     Ok(Some(u64::try_from(st.st_size).unwrap_or(0)))
 }
 
+/// openat2(2) (Linux 5.6+): `path` relative to `dir_fd` (or AT_FDCWD) opened with `flags`,
+/// its resolution constrained by `resolve` (RESOLVE_NO_SYMLINKS, RESOLVE_BENEATH...). The
+/// caller owns the descriptor. Errors keep their errno (ENOSYS on an older kernel, ELOOP /
+/// EXDEV when the constraint refused the resolution).
+pub fn openat2(
+    dir_fd: RawFd,
+    path: &std::ffi::CStr,
+    flags: u64,
+    resolve: u64,
+) -> io::Result<RawFd> {
+    // SAFETY: open_how is plain data; zeroed then filled, so every field is defined.
+    let mut how: libc::open_how = unsafe { std::mem::zeroed() };
+    how.flags = flags;
+    how.resolve = resolve;
+    loop {
+        // SAFETY: a NUL-terminated path and a live open_how of the size passed.
+        let fd = unsafe {
+            libc::syscall(
+                libc::SYS_openat2,
+                dir_fd,
+                path.as_ptr(),
+                &how as *const libc::open_how,
+                std::mem::size_of::<libc::open_how>(),
+            )
+        };
+        if fd >= 0 {
+            return Ok(fd as RawFd);
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
+}
+
 /// Exactly `count` bytes of `fd` from `offset` (pread, no position change).
 pub fn pread_exact(fd: RawFd, offset: u64, count: usize) -> io::Result<Vec<u8>> {
     let mut out = vec![0u8; count];

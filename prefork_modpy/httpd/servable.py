@@ -21,10 +21,11 @@ Must not decide statuses: the caller answers 403 when no descriptor comes back.
 
 from __future__ import annotations
 
-import ctypes
 import errno
 import os
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Optional
+
+from .. import _core
 
 if TYPE_CHECKING:
     from ..runtime.runtime import Runtime
@@ -32,38 +33,12 @@ if TYPE_CHECKING:
 # O_NONBLOCK: a FIFO put where the regular file stood a moment before does not block the
 # open (the caller's checks then see what it is); regular files ignore the flag.
 OPEN_FLAGS = os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK | os.O_NOCTTY
-_SYS_OPENAT2 = 437  # the same number on every Linux architecture (unified syscall table)
-_RESOLVE_NO_SYMLINKS = 0x04  # linux/openat2.h
-_RESOLVE_BENEATH = 0x08
+_NO_SYMLINKS = 0x04  # linux/openat2.h RESOLVE_NO_SYMLINKS
+_BENEATH = 0x08  # RESOLVE_BENEATH
 _AT_FDCWD = -100
 _ROOT_FLAGS = os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC
-
-
-class _OpenHow(ctypes.Structure):
-    """struct open_how (linux/openat2.h)."""
-
-    _fields_ = [("flags", ctypes.c_uint64), ("mode", ctypes.c_uint64),
-                ("resolve", ctypes.c_uint64)]
-
-
-def _bind_openat2() -> Optional[Any]:
-    """libc's syscall(2) with its argument types declared once (a call then converts only
-    the path), or None where there is no such function."""
-    try:
-        function = ctypes.CDLL(None, use_errno=True).syscall
-    except (OSError, AttributeError):
-        return None
-    function.restype = ctypes.c_long
-    function.argtypes = (ctypes.c_long, ctypes.c_int, ctypes.c_char_p, ctypes.c_void_p,
-                         ctypes.c_size_t)
-    return function
-
-
-_openat2: Optional[Any] = _bind_openat2()
-_HOWS = (_OpenHow(OPEN_FLAGS, 0, _RESOLVE_NO_SYMLINKS), _OpenHow(OPEN_FLAGS, 0, _RESOLVE_BENEATH))
-_NO_SYMLINKS, _BENEATH = (ctypes.addressof(how) for how in _HOWS)  # kept alive by _HOWS
-_HOW_SIZE = ctypes.sizeof(_OpenHow)
 # openat2 itself missing or refused (old kernel, seccomp): not tried again in this process.
+_openat2_works = True
 _UNSUPPORTED = frozenset({errno.ENOSYS, errno.EPERM, errno.EINVAL, errno.E2BIG})
 # The resolution met a link (NO_SYMLINKS) or left the root (BENEATH): the next way decides.
 _NOT_PROVEN = frozenset({errno.ELOOP, errno.EXDEV})
@@ -84,7 +59,7 @@ def open_inside(runtime: Runtime, root: str, filename: str) -> Optional[int]:
     if "\x00" in filename:
         return None  # no such name on any file system (open(2) cannot even be asked)
     prefix = root.rstrip("/") + "/"
-    if _openat2 is not None and filename.startswith(prefix) and len(filename) > len(prefix):
+    if _openat2_works and filename.startswith(prefix) and len(filename) > len(prefix):
         fd = _FALLBACK
         if is_normal(filename) and is_normal(prefix):
             fd = _call(_AT_FDCWD, filename, _NO_SYMLINKS)
@@ -115,17 +90,16 @@ def _open_beneath(root: str, relative: str) -> int:
         os.close(root_fd)
 
 
-def _call(dir_fd: int, path: str, how: int) -> int:
-    """One openat2(2): the descriptor, _FALLBACK or _REFUSED."""
-    global _openat2
-    function = _openat2
-    if function is None:
-        return _FALLBACK
-    fd = function(_SYS_OPENAT2, dir_fd, os.fsencode(path), how, _HOW_SIZE)
-    if fd >= 0:
-        return int(fd)
-    error = ctypes.get_errno()
-    if error in _UNSUPPORTED:
-        _openat2 = None
-        return _FALLBACK
-    return _FALLBACK if error in _NOT_PROVEN else _REFUSED
+def _call(dir_fd: int, path: str, resolve: int) -> int:
+    """One openat2(2) (the engine's `_core.openat2`): the descriptor, _FALLBACK or
+    _REFUSED."""
+    global _openat2_works
+    try:
+        return _core.openat2(dir_fd, path, OPEN_FLAGS, resolve)
+    except OSError as exc:
+        if exc.errno in _UNSUPPORTED:
+            _openat2_works = False
+            return _FALLBACK
+        return _FALLBACK if exc.errno in _NOT_PROVEN else _REFUSED
+    except ValueError:  # a NUL in the name: no such file anywhere
+        return _REFUSED

@@ -196,8 +196,11 @@ class Dispatcher:
                     self._host_names.clear()
                 self._host_names[host] = hostname
         config = self.config
-        vhost = config.select_vhost(
-            hostname, raw.local_addr if config.match_vhost_addresses else None)
+        if config.vhosts:
+            vhost = config.select_vhost(
+                hostname, raw.local_addr if config.match_vhost_addresses else None)
+        else:  # select_vhost's answer without reading the local address
+            vhost = config.main
         if hostname is None and self.has_server_paths:  # -- ServerPath --
             vhost = config.vhost_by_server_path(uri) or vhost
         req = Request(raw, self.runtime, vhost, uri, args, hostname)

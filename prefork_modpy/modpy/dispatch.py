@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import os
 import traceback
+from stat import S_ISDIR
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from mod_python import apache
@@ -81,7 +82,8 @@ class _ResolvePlan:
     the entry's `req.hlist`."""
 
     __slots__ = ("entry", "config", "hlist", "interpreter", "per_directory", "python_path",
-                 "directory", "debug", "autoreload", "plain_object")
+                 "directory", "debug", "autoreload", "plain_object", "interp_name", "interp",
+                 "path_added")
 
     def __init__(self, entry: HandlerEntry, config: dict[str, str]) -> None:
         # kept: the plan is valid for this very entry and dict only (looked up by identity)
@@ -101,6 +103,12 @@ class _ResolvePlan:
         self.debug = config.get("PythonDebug") == "1"
         self.autoreload = config.get("PythonAutoReload") != "0"
         self.plain_object = "." not in entry.obj  # `handler`: one getattr (resolve_object)
+        # The module cache's Interpreter for the last name entered (names never leave it),
+        # and the interpreters whose sys.path has `directory` (Runtime.prepend_sys_path
+        # adds it once per interpreter and never takes it back).
+        self.interp_name: Optional[str] = None
+        self.interp: Any = None
+        self.path_added: set[str] = set()
 
 
 class _Route:
@@ -111,7 +119,7 @@ class _Route:
     while it gives the same answer."""
 
     __slots__ = ("maps_file", "root", "mapped", "settings", "handler", "entries",
-                 "extension", "sets_extension")
+                 "extension", "sets_extension", "whole_file")
 
     def __init__(self, maps_file: bool, root: str, mapped: tuple[Any, str, bool],
                  settings: DirSettings, handler: Optional[str]) -> None:
@@ -123,6 +131,9 @@ class _Route:
         self.entries: tuple[HandlerEntry, ...] = ()
         self.extension: Optional[str] = None
         self.sets_extension = False
+        # The URI names the file itself (set by _route_for): map_to_file's first stat
+        # decides, and while it finds no directory the answer is `mapped` again.
+        self.whole_file = False
 
 
 # Routes kept per worker (cleared when full); only short URIs, as the target cache.
@@ -289,6 +300,12 @@ class Dispatcher:
             return self._process(req)
         if route is SKIPPED or route.maps_file:
             # The directory walk runs for every request, as core's map_to_storage does.
+            if route is not SKIPPED and route.whole_file:
+                try:  # map_to_file's first step: the whole path exists
+                    if not S_ISDIR(os.stat(route.mapped[0]).st_mode):
+                        return self._run_route(req, route)
+                except (OSError, ValueError):
+                    pass
             mapped = translate.map_to_file(vhost.document_root, uri)
             if route is SKIPPED or mapped != route.mapped:
                 if len(self._routes) >= ROUTE_CACHE_SIZE:
@@ -322,6 +339,8 @@ class Dispatcher:
                 return None
             route = _Route(True, vhost.document_root, mapped,
                            vhost.effective_settings(filename, uri), None)
+            route.whole_file = path_info == "" and \
+                filename == vhost.document_root.rstrip("/") + uri
         settings = route.settings
         if (settings.ssl_require or settings.options_set is not None or settings.options_remove
                 or settings.requires or not settings.phases <= CONTENT_ONLY
@@ -619,12 +638,19 @@ class Dispatcher:
         runtime = self.runtime
         if plan.per_directory:  # PythonInterpPerDirectory: the file decides, per request
             interp = self.enter_interpreter(req, entry, plan.config)
-        else:
-            interp = self._enter(req, plan.interpreter or req.vhost.server_name, runtime)
+        else:  # _enter, with the Interpreter kept on the plan
+            name = plan.interpreter or req.vhost.server_name
+            if name != runtime.entered:  # -- named interpreters: another namespace
+                runtime.enter_interpreter(name)
+            req.interpreter_name = runtime.interpreter = name
+            if plan.interp_name != name:
+                plan.interp, plan.interp_name = runtime.modules.interpreter(name), name
+            interp = plan.interp
         if plan.python_path is not None:
             runtime.modules.apply_python_path(interp, plan.python_path)
-        elif plan.directory is not None:
+        elif plan.directory is not None and runtime.interpreter not in plan.path_added:
             runtime.prepend_sys_path(plan.directory)
+            plan.path_added.add(runtime.interpreter)  # type: ignore[arg-type]
         modules = runtime.modules
         # The usual request: the module is cached and unchanged (no log function to make).
         module = modules.cached_module(interp, entry.module, plan.autoreload, plan.directory)

@@ -121,7 +121,7 @@ class _Route:
     __slots__ = ("maps_file", "root", "mapped", "settings", "handler", "entries",
                  "extension", "sets_extension", "whole_file")
 
-    def __init__(self, maps_file: bool, root: str, mapped: tuple[Any, str, bool],
+    def __init__(self, maps_file: bool, root: str, mapped: tuple[Any, Any, bool],
                  settings: DirSettings, handler: Optional[str]) -> None:
         self.maps_file = maps_file
         self.root = root
@@ -650,7 +650,7 @@ class Dispatcher:
             runtime.modules.apply_python_path(interp, plan.python_path)
         elif plan.directory is not None and runtime.interpreter not in plan.path_added:
             runtime.prepend_sys_path(plan.directory)
-            plan.path_added.add(runtime.interpreter)  # type: ignore[arg-type]
+            plan.path_added.add(runtime.interpreter)
         modules = runtime.modules
         # The usual request: the module is cached and unchanged (no log function to make).
         module = modules.cached_module(interp, entry.module, plan.autoreload, plan.directory)

@@ -153,6 +153,9 @@ class Dispatcher:
         self.runtime = runtime
         self.config = runtime.config
         self.access_log = access_log
+        # id(vhost) -> the writer of its one unconditional CustomLog (AccessLogger.only_log)
+        self._log_writers: dict[int, Callable[[Request], None]] = getattr(
+            access_log, "only_log", {})
         # Content handlers built into the server, by handler name.
         self.builtin_handlers: dict[str, BuiltinHandler] = {}
         self._plans: dict[tuple[Any, int], _ResolvePlan] = {}
@@ -217,7 +220,10 @@ class Dispatcher:
         req = Request(raw, self.runtime, vhost, uri, args, hostname)
         try:
             result = self._process_routed(req)
-            self._respond(req, result)
+            if result == OK:  # _respond's usual case
+                req.response.finish(req)
+            else:
+                self._respond(req, result)
         except ResponseHeadError:  # already logged with the header's name (record.py)
             self._finish_error(req, apache.HTTP_INTERNAL_SERVER_ERROR)
         except OSError as exc:
@@ -786,7 +792,11 @@ class Dispatcher:
                                      or req.dynamic_handlers):
             self._run_phase(req, "PythonLogHandler", settings)
         if self.access_log is not None:
-            self.access_log(req)
+            write = self._log_writers.get(id(req.vhost))
+            if write is not None:
+                write(req)
+            else:
+                self.access_log(req)
         chained: Optional[Request] = req
         while chained is not None:
             self._cleanup(chained)

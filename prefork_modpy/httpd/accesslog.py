@@ -203,7 +203,7 @@ _INLINE: dict[tuple[str, Optional[str]], str] = {
     ("t", None): "(_clf[1] if int(req.request_time) == _clf[0] else _clf_time(req))",
     ("t", ""): "(_clf[1] if int(req.request_time) == _clf[0] else _clf_time(req))",
     ("r", None): "escape(req.the_request)",
-    ("s", None): "_status(req)",
+    ("s", None): "(_h[0] if (_h := req.response.head) is not None else req.status)",
     ("b", None): "(req.raw.bytes_sent or '-')",
     ("B", None): "req.raw.bytes_sent",
     ("O", None): "req.raw.bytes_sent",

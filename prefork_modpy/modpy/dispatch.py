@@ -118,7 +118,7 @@ class _Route:
     (`translate.map_to_file`, a stat) still runs for every request; the route holds only
     while it gives the same answer."""
 
-    __slots__ = ("maps_file", "root", "mapped", "settings", "handler", "entries",
+    __slots__ = ("maps_file", "root", "mapped", "settings", "handler", "entries", "plans",
                  "extension", "sets_extension", "whole_file")
 
     def __init__(self, maps_file: bool, root: str, mapped: tuple[Any, Any, bool],
@@ -129,6 +129,7 @@ class _Route:
         self.settings = settings
         self.handler = handler
         self.entries: tuple[HandlerEntry, ...] = ()
+        self.plans: tuple[_ResolvePlan, ...] = ()  # the entries' plans (Dispatcher._plan)
         self.extension: Optional[str] = None
         self.sets_extension = False
         # The URI names the file itself (set by _route_for): map_to_file's first stat
@@ -362,6 +363,9 @@ class Dispatcher:
             route.extension = extension
             if not route.entries:
                 return None
+            if all(entry.dir_pattern is None for entry in route.entries):
+                route.plans = tuple(self._plan(entry, settings.python_config)
+                                    for entry in route.entries)
         elif handler is not None:
             return None
         return route
@@ -376,7 +380,8 @@ class Dispatcher:
         if route.entries:
             if route.sets_extension:
                 req.handler_extension = route.extension
-            result = self._run_entries(req, "PythonHandler", [*route.entries], settings)
+            result = self._run_entries(req, "PythonHandler", [*route.entries], settings,
+                                       route.plans)
             if result != DECLINED:
                 return result
         return static.serve(req)
@@ -568,16 +573,18 @@ class Dispatcher:
             return DECLINED
         return self._run_entries(req, phase, entries, settings)
 
-    def _run_entries(self, req: Request, phase: str, entries: list,
-                     settings: DirSettings) -> int:
+    def _run_entries(self, req: Request, phase: str, entries: list, settings: DirSettings,
+                     plans: tuple[_ResolvePlan, ...] = ()) -> int:
         """mod_python's HandlerDispatch over one phase's list, in order, until a result
-        outside the phase's continue set."""
+        outside the phase's continue set. `plans`: those of the first entries, if known."""
         req.running_phase, req.running_handlers = phase, entries
         continue_on = PHASE[phase].continue_on
         result = DECLINED
         index = 0
+        known = len(plans)
         while index < len(entries):  # req.add_handler() may append to `entries`
-            outcome = self._call(req, phase, entries[index], settings)
+            outcome = self._call(req, phase, entries[index], settings,
+                                 plans[index] if index < known else None)
             if outcome is not SKIPPED:  # a PythonHandlerModule entry without this phase
                 result = outcome
                 if result not in continue_on:
@@ -595,14 +602,16 @@ class Dispatcher:
             req.handler_extension = extension
         return [*entries, *dynamic]
 
-    def _call(self, req: Request, phase: str, entry: HandlerEntry,
-              settings: DirSettings) -> int:
-        """Resolve and call one handler; any exception becomes ReportError's result."""
-        by_value = entry.dir_pattern is not None
-        if by_value:  # <DirectoryMatch>: directory known per request
-            entry = resolve_directory(entry, req.filename)
+    def _call(self, req: Request, phase: str, entry: HandlerEntry, settings: DirSettings,
+              plan: Optional[_ResolvePlan] = None) -> int:
+        """Resolve and call one handler; any exception becomes ReportError's result.
+        `plan`: the entry's plan for these settings, when the caller holds it."""
         config = settings.python_config
-        plan = self._plan(entry, config, by_value)
+        if plan is None:
+            by_value = entry.dir_pattern is not None
+            if by_value:  # <DirectoryMatch>: directory known per request
+                entry = resolve_directory(entry, req.filename)
+            plan = self._plan(entry, config, by_value)
         req.running_hlist = plan.hlist
         try:
             handler = self._resolve(req, entry, plan, req)

@@ -70,15 +70,16 @@ def _header_out(name: str) -> Getter:
     return get
 
 
-_clf_cache: list = [0, ""]
+_clf_cache: list = [-1, ""]  # [second, its text]: the compiled lines read it inline
 
 
 def _clf_time(req: RequestRec) -> str:
     """[10/Oct/2000:13:55:36 -0700], the request's arrival second, cached per second."""
     second = int(req.request_time)
     if _clf_cache[0] != second:
-        _clf_cache[:] = [second, time.strftime("[%d/%b/%Y:%H:%M:%S %z]",
-                                               time.localtime(second))]
+        # text first: a line reading the cache inline never sees the new second's old text
+        _clf_cache[1] = time.strftime("[%d/%b/%Y:%H:%M:%S %z]", time.localtime(second))
+        _clf_cache[0] = second
     return _clf_cache[1]
 
 
@@ -192,30 +193,32 @@ def _getter(piece: Piece) -> Getter:
 
 # The directives every common/combined line has, as expressions of `req` inlined into the
 # compiled renderer (no call per piece); the others call their getter. Each gives what its
-# getter in _SIMPLE / _with_arg gives.
+# getter in _SIMPLE / _with_arg gives. `_clf` is _clf_time's cache, read inline when the
+# second is the cached one.
 _INLINE: dict[tuple[str, Optional[str]], str] = {
     ("h", None): "req.useragent_ip",
     ("a", None): "req.useragent_ip",
     ("l", None): "'-'",
-    ("u", None): "_dash(req.user)",
-    ("t", None): "_clf_time(req)",
-    ("t", ""): "_clf_time(req)",
+    ("u", None): "(escape(_v) if (_v := req.user) else '-')",
+    ("t", None): "(_clf[1] if int(req.request_time) == _clf[0] else _clf_time(req))",
+    ("t", ""): "(_clf[1] if int(req.request_time) == _clf[0] else _clf_time(req))",
     ("r", None): "escape(req.the_request)",
-    ("s", None): "_status(req)",
+    ("s", None): "(_h[0] if (_h := req.response.head) is not None else req.status)",
     ("b", None): "(req.raw.bytes_sent or '-')",
     ("B", None): "req.raw.bytes_sent",
     ("O", None): "req.raw.bytes_sent",
 }
 
 
-def compile_format(fmt: str) -> Callable[[RequestRec], str]:
+def compile_format(fmt: str, newline: bool = False) -> Callable[[RequestRec], str]:
     """Turn a LogFormat string (or `json`) into one function; done once per worker.
     The function is one f-string built from the pieces (as mod_log_config walks its
-    precompiled item array), so a line costs no list, join or call per literal."""
+    precompiled item array), so a line costs no list, join or call per literal.
+    `newline`: the line ends with "\n", ready to write."""
     if fmt == JSON_FORMAT:
-        return json_line
+        return (lambda req: json_line(req) + "\n") if newline else json_line
     namespace: dict[str, object] = {"_dash": _dash, "escape": escape, "_clf_time": _clf_time,
-                                    "_status": _status}
+                                    "_status": _status, "_clf": _clf_cache}
     fields = []
     for index, piece in enumerate(logformat.parse(fmt)):
         name = f"p{index}"
@@ -224,13 +227,14 @@ def compile_format(fmt: str) -> Callable[[RequestRec], str]:
             fields.append("{" + name + "}")
         elif piece[0] == "i" and piece[1] is not None:  # %{Name}i: a request header
             namespace[name] = piece[1]
-            fields.append("{_dash(req.raw.header(" + name + "))}")
+            fields.append("{(escape(_v) if (_v := req.raw.header(" + name + ")) else '-')}")
         elif (piece[0], piece[1]) in _INLINE:
             fields.append("{" + _INLINE[piece[0], piece[1]] + "}")
         else:
             namespace[name] = _getter(piece)
             fields.append("{" + name + "(req)}")
-    source = 'def render(req):\n    return f"' + "".join(fields) + '"\n'
+    end = "\\n" if newline else ""
+    source = 'def render(req):\n    return f"' + "".join(fields) + end + '"\n'
     exec(compile(source, f"<LogFormat {fmt!r}>", "exec"), namespace)
     return namespace["render"]  # type: ignore[return-value]
 
@@ -266,7 +270,7 @@ class AccessLog:
 
     def __init__(self, path: str, fmt: str) -> None:
         self.path = path
-        self.render = compile_format(fmt)
+        self.render_line = compile_format(fmt, newline=True)
         self.fd = self._open()
 
     def _open(self) -> int:
@@ -276,7 +280,7 @@ class AccessLog:
         return os.open(self.path, flags, 0o640)
 
     def write(self, req: RequestRec) -> None:
-        line = self.render(req) + "\n"
+        line = self.render_line(req)
         try:
             os.write(self.fd, line.encode("utf-8", "backslashreplace"))
         except OSError:
@@ -366,11 +370,18 @@ class AccessLogger:
                 logs.append((opened[path, fmt], env))
             self.by_host[id(vhost)] = tuple(logs)
         self.logs = list(opened.values())
+        # A host with one unconditional log (the usual CustomLog): its writer, called directly.
+        self.only_log = {host: logs[0][0].write for host, logs in self.by_host.items()
+                         if len(logs) == 1 and logs[0][1] is None}
 
     def __bool__(self) -> bool:
         return bool(self.logs)
 
     def __call__(self, req: RequestRec) -> None:
+        write = self.only_log.get(id(req.vhost))
+        if write is not None:
+            write(req)
+            return
         for log, env in self.by_host.get(id(req.vhost), ()):
             if env is None or _env_allows(req, env):
                 log.write(req)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import os
 import traceback
+from stat import S_ISDIR
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from mod_python import apache
@@ -77,13 +78,18 @@ class HandlerListEntry:
 
 
 class _ResolvePlan:
-    """The per-directory directives `Dispatcher.resolve` reads for one handler entry."""
+    """The per-directory directives `Dispatcher.resolve` reads for one handler entry, and
+    the entry's `req.hlist`."""
 
-    __slots__ = ("config", "interpreter", "per_directory", "python_path", "directory", "debug",
-                 "autoreload")
+    __slots__ = ("entry", "config", "hlist", "interpreter", "per_directory", "python_path",
+                 "directory", "debug", "autoreload", "plain_object", "interp_name", "interp",
+                 "path_added")
 
     def __init__(self, entry: HandlerEntry, config: dict[str, str]) -> None:
-        self.config = config  # kept: the plan is valid for this very dict only
+        # kept: the plan is valid for this very entry and dict only (looked up by identity)
+        self.entry = entry
+        self.config = config
+        self.hlist = HandlerListEntry(entry)
         # Dispatcher.interpreter_name's choice where it does not depend on the request;
         # None: the virtual host's ServerName.
         name = config.get("PythonInterpreter") or None
@@ -96,6 +102,43 @@ class _ResolvePlan:
                                              and not entry.is_location) else None
         self.debug = config.get("PythonDebug") == "1"
         self.autoreload = config.get("PythonAutoReload") != "0"
+        self.plain_object = "." not in entry.obj  # `handler`: one getattr (resolve_object)
+        # The module cache's Interpreter for the last name entered (names never leave it),
+        # and the interpreters whose sys.path has `directory` (Runtime.prepend_sys_path
+        # adds it once per interpreter and never takes it back).
+        self.interp_name: Optional[str] = None
+        self.interp: Any = None
+        self.path_added: set[str] = set()
+
+
+class _Route:
+    """What the phase walk decides for one URI of one virtual host when nothing but the
+    config and the directory walk's answer decides it (`Dispatcher._route_for`): the mapped
+    file, the settings, the handler name and the PythonHandler entries. The directory walk
+    (`translate.map_to_file`, a stat) still runs for every request; the route holds only
+    while it gives the same answer."""
+
+    __slots__ = ("maps_file", "root", "mapped", "settings", "handler", "entries", "plans",
+                 "extension", "sets_extension", "whole_file")
+
+    def __init__(self, maps_file: bool, root: str, mapped: tuple[Any, Any, bool],
+                 settings: DirSettings, handler: Optional[str]) -> None:
+        self.maps_file = maps_file
+        self.root = root
+        self.mapped = mapped
+        self.settings = settings
+        self.handler = handler
+        self.entries: tuple[HandlerEntry, ...] = ()
+        self.plans: tuple[_ResolvePlan, ...] = ()  # the entries' plans (Dispatcher._plan)
+        self.extension: Optional[str] = None
+        self.sets_extension = False
+        # The URI names the file itself (set by _route_for): map_to_file's first stat
+        # decides, and while it finds no directory the answer is `mapped` again.
+        self.whole_file = False
+
+
+# Routes kept per worker (cleared when full); only short URIs, as the target cache.
+ROUTE_CACHE_SIZE = 4096
 
 
 def _notice_log(req: Request) -> Callable[[str], None]:
@@ -111,10 +154,15 @@ class Dispatcher:
         self.runtime = runtime
         self.config = runtime.config
         self.access_log = access_log
+        # id(vhost) -> the writer of its one unconditional CustomLog (AccessLogger.only_log)
+        self._log_writers: dict[int, Callable[[Request], None]] = getattr(
+            access_log, "only_log", {})
         # Content handlers built into the server, by handler name.
         self.builtin_handlers: dict[str, BuiltinHandler] = {}
-        self._hlists: dict[HandlerEntry, HandlerListEntry] = {}
-        self._plans: dict[tuple[HandlerEntry, int], _ResolvePlan] = {}
+        self._plans: dict[tuple[Any, int], _ResolvePlan] = {}
+        # (id(vhost), uri) -> its _Route, or None where the phase walk must run
+        self._routes: dict[tuple[int, str], Optional[_Route]] = {}
+        self._routable: dict[int, bool] = {}  # id(vhost) -> _vhost_routable(vhost)
         # request-target -> (decoded URI, query, authority), and Host -> host name: pure
         # functions of what the client sent, asked again by every keep-alive client.
         self._targets: dict[str, tuple[str, Optional[str], Optional[str]]] = {}
@@ -163,14 +211,20 @@ class Dispatcher:
                     self._host_names.clear()
                 self._host_names[host] = hostname
         config = self.config
-        vhost = config.select_vhost(
-            hostname, raw.local_addr if config.match_vhost_addresses else None)
+        if config.vhosts:
+            vhost = config.select_vhost(
+                hostname, raw.local_addr if config.match_vhost_addresses else None)
+        else:  # select_vhost's answer without reading the local address
+            vhost = config.main
         if hostname is None and self.has_server_paths:  # -- ServerPath --
             vhost = config.vhost_by_server_path(uri) or vhost
         req = Request(raw, self.runtime, vhost, uri, args, hostname)
         try:
-            result = self._process(req)
-            self._respond(req, result)
+            result = self._process_routed(req)
+            if result == OK:  # _respond's usual case
+                req.response.finish(req)
+            else:
+                self._respond(req, result)
         except ResponseHeadError:  # already logged with the header's name (record.py)
             self._finish_error(req, apache.HTTP_INTERNAL_SERVER_ERROR)
         except OSError as exc:
@@ -234,6 +288,103 @@ class Dispatcher:
                 return result
             settings = req.per_dir_config or settings  # DirectoryIndex after rewriting
         return self._content(req, settings)
+
+    # -- routes: the phase walk's decisions, kept per (virtual host, URI) -----------------
+
+    def _process_routed(self, req: Request) -> int:
+        """A request as the client sent it: through its route when the phase walk's
+        decisions for its URI are known (`_route_for`), else the phase walk."""
+        vhost = req.vhost
+        routable = self._routable.get(id(vhost))
+        if routable is None:
+            routable = self._routable[id(vhost)] = self._vhost_routable(vhost)
+        uri = req.uri
+        if not routable or req.method == "TRACE" or len(uri) > CACHED_TARGET_LENGTH:
+            return self._process(req)
+        key = (id(vhost), uri)
+        route = self._routes.get(key, SKIPPED)
+        if route is None:
+            return self._process(req)
+        if route is SKIPPED or route.maps_file:
+            # The directory walk runs for every request, as core's map_to_storage does.
+            if route is not SKIPPED and route.whole_file:
+                try:  # map_to_file's first step: the whole path exists
+                    if not S_ISDIR(os.stat(route.mapped[0]).st_mode):
+                        return self._run_route(req, route)
+                except (OSError, ValueError):
+                    pass
+            mapped = translate.map_to_file(vhost.document_root, uri)
+            if route is SKIPPED or mapped != route.mapped:
+                if len(self._routes) >= ROUTE_CACHE_SIZE:
+                    self._routes.clear()
+                route = self._routes[key] = self._route_for(vhost, uri, mapped)
+                if route is None:
+                    return self._process(req)
+        return self._run_route(req, route)
+
+    def _vhost_routable(self, vhost: VirtualHost) -> bool:
+        """Whether nothing in the server context of `vhost` acts per request before the
+        directory walk (the opening of _process and _translate): no TLS, no server-level
+        Python phase, mod_rewrite, Alias or other httpd module, no .htaccess to read."""
+        settings = vhost.settings
+        return not (self.has_tls or settings.phases or settings.httpd is not None
+                    or vhost.rewrite_on or vhost.url_aliases or vhost.reads_htaccess)
+
+    def _route_for(self, vhost: VirtualHost, uri: str,
+                   mapped: tuple[str, str, bool]) -> Optional[_Route]:
+        """What _process would decide for `uri` on `vhost` given the directory walk's
+        answer `mapped`, when that depends on the config alone; None when some step acts
+        per request (a directory, DirectoryIndex, Options, auth, a phase before the
+        content, mod_rewrite, httpd's modules, filters, SSL checks, a handler that is
+        neither mod_python nor the default one)."""
+        if vhost.location_has_python_handlers(uri) and _python_claims(vhost, uri):
+            route = _Route(False, vhost.document_root, (None, None, False),
+                           vhost.effective_settings(None, uri), None)
+        else:
+            filename, path_info, is_dir = mapped
+            if is_dir or filename.endswith("/"):
+                return None
+            route = _Route(True, vhost.document_root, mapped,
+                           vhost.effective_settings(filename, uri), None)
+            route.whole_file = path_info == "" and \
+                filename == vhost.document_root.rstrip("/") + uri
+        settings = route.settings
+        if (settings.ssl_require or settings.options_set is not None or settings.options_remove
+                or settings.requires or not settings.phases <= CONTENT_ONLY
+                or settings.rewrite_active or settings.httpd is not None
+                or settings.httpd_output or settings.filtered):
+            return None
+        handler = route.handler = self._content_handler_of(route.mapped[0], settings)
+        if handler in PYTHON_HANDLER_NAMES:
+            if "PythonHandler" not in settings.phases:
+                return None
+            route.entries, extension, route.sets_extension = _handler_entries(
+                route.mapped[0], "PythonHandler", settings)
+            route.extension = extension
+            if not route.entries:
+                return None
+            if all(entry.dir_pattern is None for entry in route.entries):
+                route.plans = tuple(self._plan(entry, settings.python_config)
+                                    for entry in route.entries)
+        elif handler is not None:
+            return None
+        return route
+
+    def _run_route(self, req: Request, route: _Route) -> int:
+        """_process's steps for a routed request: what the walk would set on `req`, then
+        the content handler (PythonHandler's list, else the default handler)."""
+        req.filename, req.path_info = route.mapped[0], route.mapped[1]
+        req.canonical_filename = req.filename
+        settings = req.per_dir_config = route.settings
+        req.handler = route.handler
+        if route.entries:
+            if route.sets_extension:
+                req.handler_extension = route.extension
+            result = self._run_entries(req, "PythonHandler", [*route.entries], settings,
+                                       route.plans)
+            if result != DECLINED:
+                return result
+        return static.serve(req)
 
     def _run_phases(self, req: Request, phases: tuple[str, ...], settings: DirSettings) -> int:
         """RUN_ALL phases: OK and DECLINED go on; anything else ends the request."""
@@ -349,11 +500,16 @@ class Dispatcher:
         return settings
 
     def _content_handler(self, req: Request, settings: DirSettings) -> Optional[str]:
+        return self._content_handler_of(req.filename, settings)
+
+    @staticmethod
+    def _content_handler_of(filename: Optional[str], settings: DirSettings) -> Optional[str]:
+        """SetHandler, else the AddHandler of the file name's extensions (last first)."""
         if settings.set_handler is not None:
             return settings.set_handler or None
-        if req.filename is None or not settings.add_handlers:
+        if filename is None or not settings.add_handlers:
             return None
-        name = req.filename.rpartition("/")[2]
+        name = filename.rpartition("/")[2]
         for ext in reversed(name.lower().split(".")[1:]):
             handler = settings.add_handlers.get(ext)
             if handler is not None:
@@ -415,12 +571,20 @@ class Dispatcher:
         entries = self._entries_for(req, phase, settings)
         if not entries:
             return DECLINED
+        return self._run_entries(req, phase, entries, settings)
+
+    def _run_entries(self, req: Request, phase: str, entries: list, settings: DirSettings,
+                     plans: tuple[_ResolvePlan, ...] = ()) -> int:
+        """mod_python's HandlerDispatch over one phase's list, in order, until a result
+        outside the phase's continue set. `plans`: those of the first entries, if known."""
         req.running_phase, req.running_handlers = phase, entries
         continue_on = PHASE[phase].continue_on
         result = DECLINED
         index = 0
+        known = len(plans)
         while index < len(entries):  # req.add_handler() may append to `entries`
-            outcome = self._call(req, phase, entries[index], settings)
+            outcome = self._call(req, phase, entries[index], settings,
+                                 plans[index] if index < known else None)
             if outcome is not SKIPPED:  # a PythonHandlerModule entry without this phase
                 result = outcome
                 if result not in continue_on:
@@ -430,33 +594,27 @@ class Dispatcher:
         return result
 
     def _entries_for(self, req: Request, phase: str, settings: DirSettings) -> list:
-        handlers = settings.handlers
         dynamic = req.dynamic_handlers.pop(phase, ()) if req.dynamic_handlers else ()
-        if not handlers and not dynamic:
+        if not settings.handlers and not dynamic:
             return []
-        entries = None
-        if req.filename is not None and handlers:
-            name = req.filename.rpartition("/")[2]
-            dot = name.find(".")
-            ext = name[dot:] if dot >= 0 else ""
-            entries = handlers.get(phase + ext) if ext else None
-            req.handler_extension = ext if entries else (None if dot >= 0 else "")
-        if entries is None:
-            entries = handlers.get(phase, ())
+        entries, extension, sets_extension = _handler_entries(req.filename, phase, settings)
+        if sets_extension:
+            req.handler_extension = extension
         return [*entries, *dynamic]
 
-    def _call(self, req: Request, phase: str, entry: HandlerEntry,
-              settings: DirSettings) -> int:
-        """Resolve and call one handler; any exception becomes ReportError's result."""
-        if entry.dir_pattern is not None:  # <DirectoryMatch>: directory known per request
-            entry = resolve_directory(entry, req.filename)
-        hlist = self._hlists.get(entry)
-        if hlist is None:
-            hlist = self._hlists[entry] = HandlerListEntry(entry)
-        req.running_hlist = hlist
+    def _call(self, req: Request, phase: str, entry: HandlerEntry, settings: DirSettings,
+              plan: Optional[_ResolvePlan] = None) -> int:
+        """Resolve and call one handler; any exception becomes ReportError's result.
+        `plan`: the entry's plan for these settings, when the caller holds it."""
         config = settings.python_config
+        if plan is None:
+            by_value = entry.dir_pattern is not None
+            if by_value:  # <DirectoryMatch>: directory known per request
+                entry = resolve_directory(entry, req.filename)
+            plan = self._plan(entry, config, by_value)
+        req.running_hlist = plan.hlist
         try:
-            handler = self.resolve(req, entry, config)
+            handler = self._resolve(req, entry, plan, req)
             if handler is None and entry.silent:
                 return SKIPPED
             try:
@@ -488,28 +646,49 @@ class Dispatcher:
         """The handler (or filter) object of `entry`, imported in its interpreter: every
         request goes through the module cache (PythonAutoReload's check) and walks the
         object's name, as mod_python's resolve_object does."""
+        return self._resolve(req, entry, self._plan(entry, config, by_value=True),
+                             req if arg is None else arg)
+
+    def _resolve(self, req: Request, entry: HandlerEntry, plan: _ResolvePlan, arg: Any) -> Any:
         runtime = self.runtime
-        plan = self._plan(entry, config)
         if plan.per_directory:  # PythonInterpPerDirectory: the file decides, per request
-            interp = self.enter_interpreter(req, entry, config)
-        else:
-            interp = self._enter(req, plan.interpreter or req.vhost.server_name, runtime)
+            interp = self.enter_interpreter(req, entry, plan.config)
+        else:  # _enter, with the Interpreter kept on the plan
+            name = plan.interpreter or req.vhost.server_name
+            if name != runtime.entered:  # -- named interpreters: another namespace
+                runtime.enter_interpreter(name)
+            req.interpreter_name = runtime.interpreter = name
+            if plan.interp_name != name:
+                plan.interp, plan.interp_name = runtime.modules.interpreter(name), name
+            interp = plan.interp
         if plan.python_path is not None:
             runtime.modules.apply_python_path(interp, plan.python_path)
-        elif plan.directory is not None:
+        elif plan.directory is not None and runtime.interpreter not in plan.path_added:
             runtime.prepend_sys_path(plan.directory)
-        log = _notice_log(req) if plan.debug else None
-        module = runtime.modules.import_module(interp, entry.module, autoreload=plan.autoreload,
-                                               log=log, directory=plan.directory)
-        return resolve_object(module, entry.obj, arg=req if arg is None else arg,
-                              silent=entry.silent)
+            plan.path_added.add(runtime.interpreter)
+        modules = runtime.modules
+        # The usual request: the module is cached and unchanged (no log function to make).
+        module = modules.cached_module(interp, entry.module, plan.autoreload, plan.directory)
+        if module is None:
+            log = _notice_log(req) if plan.debug else None
+            module = modules.import_module(interp, entry.module, autoreload=plan.autoreload,
+                                           log=log, directory=plan.directory)
+        if plan.plain_object:  # resolve_object's first step, inlined
+            found = getattr(module, entry.obj, SKIPPED)
+            if found is not SKIPPED:
+                return found
+        return resolve_object(module, entry.obj, arg=arg, silent=entry.silent)
 
-    def _plan(self, entry: HandlerEntry, config: dict[str, str]) -> _ResolvePlan:
+    def _plan(self, entry: HandlerEntry, config: dict[str, str],
+              by_value: bool = False) -> _ResolvePlan:
         """What `config` says about importing `entry`, read once per (entry, config) rather
-        than five dictionary lookups per request."""
-        key = (entry, id(config))
+        than five dictionary lookups per request. A configured entry is looked up by
+        identity (the config's entries and dicts live as long as the worker: no hash
+        computed per request); one made per request (<DirectoryMatch>, filters) by value."""
+        key = (entry if by_value else id(entry), id(config))
         plan = self._plans.get(key)
-        if plan is None or plan.config is not config:
+        if plan is None or plan.config is not config or (
+                not by_value and plan.entry is not entry):
             if len(self._plans) >= 4096:  # .htaccess settings may come and go: bounded
                 self._plans.clear()
             plan = self._plans[key] = _ResolvePlan(entry, config)
@@ -617,10 +796,16 @@ class Dispatcher:
     def _after_response(self, req: Request) -> None:
         """Log phase, access log, then each request's cleanups (an internal redirect's
         requests share the pool): registered callbacks, then PythonCleanupHandler."""
-        if req.per_dir_config is not None:
-            self._run_phase(req, "PythonLogHandler", req.per_dir_config)
+        settings = req.per_dir_config
+        if settings is not None and ("PythonLogHandler" in settings.phases
+                                     or req.dynamic_handlers):
+            self._run_phase(req, "PythonLogHandler", settings)
         if self.access_log is not None:
-            self.access_log(req)
+            write = self._log_writers.get(id(req.vhost))
+            if write is not None:
+                write(req)
+            else:
+                self.access_log(req)
         chained: Optional[Request] = req
         while chained is not None:
             self._cleanup(chained)
@@ -631,8 +816,10 @@ class Dispatcher:
         # before any of them, so it runs after them (also after errors).
         if req.cleanup_callbacks:
             self._run_cleanups(req)
-        if req.per_dir_config is not None:
-            self._run_phase(req, "PythonCleanupHandler", req.per_dir_config)
+        settings = req.per_dir_config
+        if settings is not None and ("PythonCleanupHandler" in settings.phases
+                                     or req.dynamic_handlers):
+            self._run_phase(req, "PythonCleanupHandler", settings)
 
     def _run_cleanups(self, req: Request) -> None:
         for callback, data in reversed(req.cleanup_callbacks):
@@ -647,6 +834,26 @@ class Dispatcher:
 def _is_dir_url(req: Request) -> bool:
     filename = req.filename
     return filename is not None and filename.endswith("/") and req.uri.endswith("/")
+
+
+def _handler_entries(filename: Optional[str], phase: str, settings: DirSettings
+                     ) -> tuple[tuple[HandlerEntry, ...], Optional[str], bool]:
+    """The configured list of `phase` for the file (`Phase | .ext` before `Phase`), the
+    extension that chose it (req.extension), and whether req.extension is set at all."""
+    handlers = settings.handlers
+    entries = None
+    extension: Optional[str] = None
+    sets_extension = False
+    if filename is not None and handlers:
+        name = filename.rpartition("/")[2]
+        dot = name.find(".")
+        ext = name[dot:] if dot >= 0 else ""
+        entries = handlers.get(phase + ext) if ext else None
+        extension = ext if entries else (None if dot >= 0 else "")
+        sets_extension = True
+    if entries is None:
+        entries = handlers.get(phase, ())
+    return entries, extension, sets_extension
 
 
 def _python_claims(vhost: VirtualHost, uri: str) -> bool:

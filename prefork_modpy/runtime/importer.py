@@ -65,6 +65,18 @@ class ModuleCache:
         sys.path[:] = list(value)
         interp.evaluated_paths.add(expression)
 
+    def cached_module(self, interp: Interpreter, name: str, autoreload: bool,
+                      directory: Optional[str]) -> Optional[types.ModuleType]:
+        """import_module's usual answer without its work: the module `name` was already
+        found for `directory` and autoreload (if on) is not due to look at its file. None
+        when import_module has to run (first import, the autoreload check, a module given
+        by path)."""
+        cached = interp.lookups.get((name, directory, None))
+        if cached is None or (autoreload and time.monotonic() - cached.checked
+                              >= AUTORELOAD_CHECK_INTERVAL):
+            return None
+        return cached.module
+
     def import_module(self, interp: Interpreter, name: str, autoreload: bool = True,
                       log: Optional[LogFn] = None, path: Optional[list[str]] = None,
                       directory: Optional[str] = None) -> types.ModuleType:

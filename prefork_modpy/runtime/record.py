@@ -199,7 +199,8 @@ class Response:
                 # handler's Content-Length only when it reaches the engine unfiltered.
                 headers = [item for item in headers if item[0].lower() != "content-length"]
             try:
-                self.raw.send_response(status, reason(line), headers, body, not streaming)
+                self.raw.send_response(status, reason(line) if line else None, headers, body,
+                                       not streaming)
             except ValueError as exc:
                 raise self.refused_head(rec, exc) from None
             self.streaming = streaming
@@ -225,6 +226,10 @@ class Response:
         else:
             # A HEAD whose handler wrote nothing goes out without a Content-Length (Apache's).
             streaming = self.streaming or (not self.bytes_queued and self.raw.method == "HEAD")
+            if not streaming:  # the usual end: one complete response (what send() does)
+                self._send(rec, self.take(), False)
+                self.finished = True
+                return
             self.send(rec, self.take(), streaming)
             if streaming:  # a complete response was finished by send_response itself
                 self.raw.finish()

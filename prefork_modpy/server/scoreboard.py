@@ -45,6 +45,10 @@ _REQUEST_AT = 80
 # activity and counters are adjacent: end_request writes both with one pack_into.
 _ACTIVITY_COUNTERS = struct.Struct("<BB6xddQQQ")
 assert _ACTIVITY_AT + _ACTIVITY.size == _COUNTERS_AT
+# and the request follows: begin_request writes all three with one pack_into (the counters
+# as they are).
+_ACTIVITY_COUNTERS_REQUEST = struct.Struct("<BB6xddQQQ16s48s240s")
+assert _COUNTERS_AT + _COUNTERS.size == _REQUEST_AT
 # The encoded (method, client, url) of recent requests: a worker sees the same few again and
 # again (keep-alive clients, one URL), so their encoding is done once. Bounded: cleared
 # when full.
@@ -276,8 +280,8 @@ class WorkerSlot:
                                                   _bytes(url, 240))
         words, word = self.words, self.seq_word
         words[word] += 1
-        _REQUEST.pack_into(self.mem, base + _REQUEST_AT, *fields)
-        _ACTIVITY.pack_into(self.mem, base + _ACTIVITY_AT, BUSY, 0, now, now)
+        _ACTIVITY_COUNTERS_REQUEST.pack_into(self.mem, base + _ACTIVITY_AT, BUSY, 0, now, now,
+                                             self.requests, self.bytes, self.rss_kb, *fields)
         words[word] += 1
 
     def end_request(self, sent: int, state: int = READY) -> None:

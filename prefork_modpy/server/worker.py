@@ -98,7 +98,7 @@ class Worker:
         self.reopen_logs = False
         self.busy = False
         self.connection_handlers = False  # set at boot: some listener hands connections over
-        self.serving = ""  # "METHOD target" of the request being handled
+        self.serving = ("", "")  # (method, target) of the request being handled
         self.timed_out = False
         self.next_memory_check = 0.0
         self.runtime: Optional[Runtime] = None
@@ -210,7 +210,7 @@ class Worker:
         slot.begin_request(method, target, raw.remote_addr[0])
         # For the Timeout report: read now, as the signal may arrive while the request
         # object is inside one of its own (Rust) calls and cannot be read.
-        self.serving = f"{method} {target}"
+        self.serving = (method, target)
         self.busy = True
         if closing or self.stopping:
             # Draining or recycling: the response says `Connection: close`.
@@ -357,7 +357,7 @@ class Worker:
             return
         self.timed_out = True
         self._log(f"Timeout: the stuck request was in {_handler_in(frame)} for "
-                  f"{self.serving}")
+                  f"{' '.join(self.serving)}")
         raise HandlerTimeout(f"request exceeded Timeout ({self.config.limits.timeout:g}s)")
 
     # -- logs -----------------------------------------------------------------------------

@@ -204,7 +204,10 @@ class Response:
             except ValueError as exc:
                 raise self.refused_head(rec, exc) from None
             self.streaming = streaming
-            if streaming and self.raw.proto_num >= 1001 and not self.raw.method == "HEAD":
+            if (streaming and self.raw.proto_num >= 1001 and not self.raw.method == "HEAD"
+                    and not any(item[0].lower() == "content-length" for item in headers)):
+                # a declared length frames the body (the engine's choice, as
+                # ap_http_header_filter's): chunked only without one
                 rec.chunked = 1
                 # ap_http_header_filter records the framing it chose in headers_out
                 rec.headers_out["Transfer-Encoding"] = "chunked"

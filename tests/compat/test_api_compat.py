@@ -337,6 +337,18 @@ def test_register_cleanup_runs_last_registered_first(pair: Pair) -> None:
     assert logged(pair.apache.error_log, pattern)[:2] == ["second", "first"]
 
 
+@pytest.mark.parametrize("declared", ["length", "none"])
+def test_streamed_response_records_its_framing(pair: Pair, declared: str) -> None:
+    """A flushed write with a Content-Length goes out framed by length: r->chunked stays 0
+    and no Transfer-Encoding is recorded (ap_http_header_filter); without one, chunked."""
+    ours, theirs = pair.both(f"/a/chunked_framing?{declared}")
+    assert ours.body == theirs.body == b"abcd"
+    pattern = rf"api framing {declared} (chunked=\d te=\w+)"
+    assert logged(pair.modpy_errors, pattern)[-1:] == logged(pair.apache.error_log, pattern)[-1:]
+    expected = "chunked=0 te=None" if declared == "length" else "chunked=1 te=chunked"
+    assert logged(pair.modpy_errors, pattern)[-1:] == [expected]
+
+
 def test_log_error_levels(pair: Pair) -> None:
     pair.both("/a/log_levels")
     pattern = r"\[\w*:(\w+)\] \[pid \d+(?::tid \d+)?\]( \[client [^\]]+\])? (api [\w. -]+)"

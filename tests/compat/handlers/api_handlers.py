@@ -160,6 +160,20 @@ def h_set_content_length(req):
     return apache.OK
 
 
+def h_chunked_framing(req):
+    """r->chunked and the Transfer-Encoding httpd records once a flushing write has sent the
+    head: chunked only when the handler declared no Content-Length."""
+    req.content_type = "text/plain"
+    if req.args == "length":
+        req.set_content_length(4)
+    req.write("abcd")  # flush=1: the head leaves now
+    chunked = req.chunked  # asked first: asking commits a buffered write to the wire
+    encoding = req.headers_out.get("Transfer-Encoding")
+    req.log_error(f"api framing {req.args} chunked={chunked} te={encoding}",
+                  apache.APLOG_NOTICE)
+    return apache.OK
+
+
 def h_no_cache(req):
     req.no_cache = 1
     req.content_type = "text/plain"

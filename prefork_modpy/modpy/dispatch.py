@@ -301,6 +301,10 @@ class Dispatcher:
         uri = req.uri
         if not routable or req.method == "TRACE" or len(uri) > CACHED_TARGET_LENGTH:
             return self._process(req)
+        if self.has_tls:  # -- mod_ssl: ssl_hook_ReadReq, per request as in _process --
+            misdirected = ssl.check_sni(req, req.hostname)
+            if misdirected:
+                return misdirected
         key = (id(vhost), uri)
         route = self._routes.get(key, SKIPPED)
         if route is None:
@@ -324,10 +328,12 @@ class Dispatcher:
 
     def _vhost_routable(self, vhost: VirtualHost) -> bool:
         """Whether nothing in the server context of `vhost` acts per request before the
-        directory walk (the opening of _process and _translate): no TLS, no server-level
-        Python phase, mod_rewrite, Alias or other httpd module, no .htaccess to read."""
+        directory walk (the opening of _process and _translate): no server-level Python
+        phase, mod_rewrite, Alias or other httpd module, no .htaccess to read. TLS is no
+        obstacle: mod_ssl's per-request checks (SNI against Host, SSLVerifyClient, the
+        Fixup variables) run on the route as in _process."""
         settings = vhost.settings
-        return not (self.has_tls or settings.phases or settings.httpd is not None
+        return not (settings.phases or settings.httpd is not None
                     or vhost.rewrite_on or vhost.url_aliases or vhost.reads_htaccess)
 
     def _route_for(self, vhost: VirtualHost, uri: str,
@@ -335,7 +341,7 @@ class Dispatcher:
         """What _process would decide for `uri` on `vhost` given the directory walk's
         answer `mapped`, when that depends on the config alone; None when some step acts
         per request (a directory, DirectoryIndex, Options, auth, a phase before the
-        content, mod_rewrite, httpd's modules, filters, SSL checks, a handler that is
+        content, mod_rewrite, httpd's modules, filters, SSLRequireSSL, a handler that is
         neither mod_python nor the default one)."""
         if vhost.location_has_python_handlers(uri) and _python_claims(vhost, uri):
             route = _Route(False, vhost.document_root, (None, None, False),
@@ -376,6 +382,12 @@ class Dispatcher:
         req.filename, req.path_info = route.mapped[0], route.mapped[1]
         req.canonical_filename = req.filename
         settings = req.per_dir_config = route.settings
+        if self.has_tls:  # -- mod_ssl: ssl_hook_Access (SSLVerifyClient), then Fixup --
+            result = ssl.check_client(req, settings)
+            if result != OK:
+                return result
+            for name, value in ssl.fixup_env(req).items():
+                req.subprocess_env[name] = value
         req.handler = route.handler
         if route.entries:
             if route.sets_extension:

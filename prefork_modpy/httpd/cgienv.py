@@ -74,7 +74,7 @@ def _common_vars(req: RequestRec, untouched: Optional[bool] = None
     if untouched is None:
         untouched = req.subprocess_env_untouched()
     path = None if untouched else req.subprocess_env.get("PATH")
-    env.append(("PATH", path or _environ_path() or DEFAULT_PATH))
+    env.append(("PATH", path or os.environ.get("PATH") or DEFAULT_PATH))
     scheme = scheme_of(req.raw)
     before, after = _server_vars(req, host, scheme)
     env += before
@@ -90,24 +90,6 @@ def _common_vars(req: RequestRec, untouched: Optional[bool] = None
     if scheme == HTTPS:
         env.append(("HTTPS", "on"))  # mod_ssl's variable, which wsgi.url_scheme reads
     return env, unique
-
-
-# (os.environ's encoded PATH, its value): os._Environ keeps what it holds encoded in
-# `_data` and decodes on every read; a set or a deletion replaces that bytes object (held
-# here, so its identity cannot be reused), which is when the value is read again.
-_path_read: tuple[Optional[bytes], Optional[str]] = (None, None)
-
-
-def _environ_path() -> Optional[str]:
-    """os.environ.get("PATH"), without decoding it again while it did not change."""
-    global _path_read
-    data = getattr(os.environ, "_data", None)
-    if type(data) is not dict or os.name != "posix":
-        return os.environ.get("PATH")
-    encoded = data.get(b"PATH")
-    if encoded is not _path_read[0]:
-        _path_read = (encoded, os.environ.get("PATH"))
-    return _path_read[1]
 
 
 def _header_vars(req: RequestRec, env: list[tuple[str, str]]) -> tuple[Optional[str], bool]:

@@ -9,21 +9,14 @@ import os
 
 import pytest
 
+from tests.support.links import make_release
 from tests.support.site import Server, SiteFactory
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     base = tmp_path_factory.mktemp("links")
-    release = base / "release1"
-    (release / "sub").mkdir(parents=True)
-    (release / "a.txt").write_text("release 1\n")
-    (release / "sub" / "b.txt").write_text("b\n")
-    (base / "outside.txt").write_text("secret\n")
-    (release / "rel-link.txt").symlink_to("sub/b.txt")
-    (release / "abs-link.txt").symlink_to(release / "a.txt")
-    (release / "escape.txt").symlink_to("../outside.txt")
-    (base / "current").symlink_to("release1")
+    make_release(base, "release 1\n")
     factory = SiteFactory(base / "site")
     (base / "site").mkdir()
     # a second DocumentRoot replaces the factory's, as in httpd

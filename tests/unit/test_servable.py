@@ -11,6 +11,7 @@ import pytest
 
 from prefork_modpy.httpd import servable
 from prefork_modpy.runtime.runtime import Runtime
+from tests.support.links import make_release
 
 
 class CountingRuntime:
@@ -27,17 +28,9 @@ class CountingRuntime:
 @pytest.fixture()
 def site(tmp_path: Path) -> Path:
     """release1/ holds the site, `current` links to it (a deploy's layout)."""
-    root = tmp_path / "release1"
-    (root / "sub").mkdir(parents=True)
-    (root / "a.txt").write_text("a\n")
-    (root / "sub" / "b.txt").write_text("b\n")
-    (tmp_path / "outside.txt").write_text("secret\n")
-    (root / "rel-link.txt").symlink_to("sub/b.txt")
-    (root / "abs-link.txt").symlink_to(root / "a.txt")
-    (root / "escape.txt").symlink_to("../outside.txt")
+    root = make_release(tmp_path, "a\n")
     (root / "etc-link").symlink_to("/etc")
     (root / "dir-link").symlink_to("sub")
-    (tmp_path / "current").symlink_to("release1")
     return tmp_path
 
 

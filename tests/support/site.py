@@ -22,6 +22,12 @@ from .proc import children
 HANDLERS = Path(__file__).parent / "handlers"
 
 
+def config_test(conf: Path) -> subprocess.CompletedProcess:
+    """`prefork-modpy -t --config CONF` (httpd's -t: check the config, start nothing)."""
+    return subprocess.run([sys.executable, "-m", "prefork_modpy", "-t", "--config", str(conf)],
+                          capture_output=True, text=True, timeout=30)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

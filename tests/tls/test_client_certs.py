@@ -19,6 +19,7 @@ from tests.support.certs import (
     make_intermediate,
     make_server,
 )
+from tests.support.site import config_test
 from tests.tls.test_tls import https_get
 
 HANDLER = '''
@@ -349,8 +350,6 @@ def test_session_variables(site, pki) -> None:
 
 
 def test_hosts_of_one_address_must_verify_alike(tmp_path: Path, pki) -> None:
-    import subprocess
-    import sys
 
     a, ca = pki["a.test"], pki["ca"]
     conf = tmp_path / "site.conf"
@@ -370,8 +369,7 @@ def test_hosts_of_one_address_must_verify_alike(tmp_path: Path, pki) -> None:
     SSLCertificateKeyFile {a.key}
 </VirtualHost>
 """)
-    out = subprocess.run([sys.executable, "-m", "prefork_modpy", "-t", "--config", str(conf)],
-                         capture_output=True, text=True, timeout=30)
+    out = config_test(conf)
     assert out.returncode == 1
     assert f"{conf}:8: the hosts of 127.0.0.1:1 differ in SSLVerifyClient" in out.stderr, \
         out.stderr
@@ -389,8 +387,6 @@ def test_htaccess_require_without_a_handshake_request_is_403(site, pki) -> None:
 
 
 def test_a_ca_file_without_certificates_names_its_line(tmp_path: Path, pki) -> None:
-    import subprocess
-    import sys
 
     a = pki["a.test"]
     empty = tmp_path / "empty.pem"
@@ -399,8 +395,7 @@ def test_a_ca_file_without_certificates_names_its_line(tmp_path: Path, pki) -> N
     conf.write_text(f"Listen 127.0.0.1:1\nSSLEngine on\nSSLCertificateFile {a.cert}\n"
                     f"SSLCertificateKeyFile {a.key}\nSSLCACertificateFile {empty}\n"
                     "SSLVerifyClient require\n")
-    out = subprocess.run([sys.executable, "-m", "prefork_modpy", "-t", "--config", str(conf)],
-                         capture_output=True, text=True, timeout=30)
+    out = config_test(conf)
     assert out.returncode == 1
     assert f"{conf}:6: " in out.stderr and f"{empty} holds no PEM certificate" in out.stderr, \
         out.stderr
@@ -517,16 +512,13 @@ def test_chain_check_needs_a_crl_for_every_ca_unless_no_crl_for_cert_ok(site, pk
 
 
 def test_revocation_check_without_a_crl_names_its_line(tmp_path: Path, pki) -> None:
-    import subprocess
-    import sys
 
     a, ca = pki["a.test"], pki["ca"]
     conf = tmp_path / "site.conf"
     conf.write_text(f"Listen 127.0.0.1:1\nSSLEngine on\nSSLCertificateFile {a.cert}\n"
                     f"SSLCertificateKeyFile {a.key}\nSSLCACertificateFile {ca.cert}\n"
                     "SSLVerifyClient require\nSSLCARevocationCheck chain\n")
-    out = subprocess.run([sys.executable, "-m", "prefork_modpy", "-t", "--config", str(conf)],
-                         capture_output=True, text=True, timeout=30)
+    out = config_test(conf)
     assert out.returncode == 1
     assert f"{conf}:7: CRL checking has been enabled, but neither" in out.stderr, out.stderr
 

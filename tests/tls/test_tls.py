@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.certs import Pair, make_ca, make_server
-from tests.support.site import wait_until
+from tests.support.site import config_test, wait_until
 
 HANDLER = '''
 from mod_python import apache
@@ -311,8 +311,7 @@ def test_a_key_that_does_not_match_is_a_config_error(tmp_path: Path, pki) -> Non
     out = _check(conf)
     assert out.returncode == 1
     assert f"{conf}:3: the key in {pki['b.test'].key} does not match" in out.stderr, out.stderr
-    checked = subprocess.run([sys.executable, "-m", "prefork_modpy", "-t", "--config",
-                              str(conf)], capture_output=True, text=True, timeout=30)
+    checked = config_test(conf)
     assert checked.returncode == 1
     assert f"{conf}:3: the key in {pki['b.test'].key} does not match" in checked.stderr
 
@@ -329,8 +328,7 @@ def test_an_encrypted_key_under_exec_pass_phrase_dialog_is_an_error(tmp_path: Pa
     conf.write_text(f"Listen 127.0.0.1:1\nSSLPassPhraseDialog exec:/usr/share/apache2/"
                     f"ask-for-passphrase\nSSLEngine on\nSSLCertificateFile {cert}\n"
                     f"SSLCertificateKeyFile {key}\n")
-    checked = subprocess.run([sys.executable, "-m", "prefork_modpy", "-t", "--config",
-                              str(conf)], capture_output=True, text=True, timeout=30)
+    checked = config_test(conf)
     assert checked.returncode == 1
     assert f"{conf}:4: " in checked.stderr and "the key is encrypted" in checked.stderr, \
         checked.stderr

@@ -161,8 +161,6 @@ _add("core", Status.ACCEPTED, "prefork-modpy needs no DNS; only the default Off 
      "", "HostnameLookups")
 _add("core", Status.ACCEPTED, "has no effect in httpd 2.4 either (a warning there too)", "",
      "DefaultType")
-_add("core", Status.ACCEPTED, "requests are read by the Rust engine; prefork-modpy has "
-     "no accept filters", "", "AcceptFilter")
 _add("core", Status.ACCEPTED, "prefork-modpy already sends files without mmap/sendfile "
      "tuning; the bytes on the wire are the same", "", "EnableMMAP", "EnableSendfile")
 _add("core", Status.REFUSED, "the server's own content ETag rules are fixed "

@@ -280,6 +280,7 @@ def _split_filename(filename: str) -> tuple[str, str]:
 
 
 PRODUCT = "prefork-modpy"
+DEFAULT_ACCEPT_FILTERS = {"http": "data", "https": "data"}
 PRODUCT_BANNER = "prefork-modpy mod_python Python"
 
 
@@ -310,6 +311,11 @@ class ServerConfig:
     remote_ip_header: Optional[str] = None
     # -- PROXY protocol -- `Listen ... proxy-protocol` addresses (rust/proxy.rs reads them)
     proxy_protocol_listen: tuple[tuple[str, int], ...] = ()
+    # AcceptFilter: protocol -> filter name; httpd's defaults on Linux are `http data` and
+    # `https data` (core.c), any filter but `none` meaning TCP_DEFER_ACCEPT on the listener.
+    accept_filters: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_ACCEPT_FILTERS))
+    # The protocol a `Listen addr:port protocol` line names (lowercase), by address.
+    listen_protocols: dict[tuple[str, int], str] = field(default_factory=dict)
     python_optimize: bool = False  # PythonOptimize: reported, the interpreter decides
     # Warning lines (`file:line: ...`) for what the config asks and prefork-modpy leaves
     # unapplied for a stated reason; printed by -t and at start.
@@ -336,6 +342,16 @@ class ServerConfig:
     # AllowDotSegments: the names of dot segments (".well-known") static files may sit under;
     # any other path segment starting with a dot is refused (404).
     allowed_dot_segments: frozenset[str] = frozenset()
+
+    def defers_accept(self, address: tuple[str, int]) -> bool:
+        """Whether the listener at `address` waits for the client's first bytes before a
+        worker accepts (httpd's ap_apply_accept_filter: TCP_DEFER_ACCEPT under any
+        AcceptFilter but `none`). Its protocol is the one its Listen line names, else
+        `https` on port 443 and `http` on any other (httpd's default protocol names)."""
+        protocol = self.listen_protocols.get(address) or ("https" if address[1] == 443
+                                                          else "http")
+        accept_filter = self.accept_filters.get(protocol)
+        return accept_filter is not None and accept_filter != "none"
 
     @property
     def server_banner(self) -> str:
@@ -447,6 +463,8 @@ class _Builder:
         self.trusted_proxies: tuple[str, ...] = ()
         self.remote_ip_header_node: Optional[Node] = None
         self.proxy_protocol_listen: tuple[tuple[str, int], ...] = ()  # -- PROXY protocol --
+        self.listen_protocols: dict[tuple[str, int], str] = {}
+        self.accept_filters = dict(DEFAULT_ACCEPT_FILTERS)
         self.loaded_modules = dict(reader.loaded_modules) if reader is not None else {}
         self.warnings: list[str] = list(reader.warnings) if reader is not None else []
         self.warned_names: set[str] = set()
@@ -484,6 +502,8 @@ class _Builder:
         for name, value in self.server_fields.items():
             setattr(config, name, value)
         config.listen_sources = self.listen_sources
+        config.listen_protocols = self.listen_protocols
+        config.accept_filters = self.accept_filters
         config.custom_log_sources = self.custom_log_sources
         self._warn_remote_ip_trust_all(config)
         config.tls_listen = mod_ssl.plan(config)  # -- mod_ssl --
@@ -1243,8 +1263,30 @@ def _allow_dot_segments(builder: _Builder, node: Node) -> None:
 def _listen(builder: _Builder, node: Node) -> None:
     address = _parse_listen(node)
     _proxy_protocol_listen(builder, node, address)  # -- PROXY protocol --
+    if len(node.args) == 2 and node.args[1].lower() != PROXY_PROTOCOL:
+        _listen_protocol(builder, node, address, node.args[1].lower())
     builder.listen.append(address)
     builder.listen_sources.setdefault(address, node.where)  # start-up errors name the line
+
+
+def _listen_protocol(builder: _Builder, node: Node, address: tuple[str, int],
+                     protocol: str) -> None:
+    """`Listen addr:port protocol`: the name AcceptFilter lines refer to. One socket has
+    one protocol (httpd refuses two for one address, AH00073)."""
+    named = builder.listen_protocols.setdefault(address, protocol)
+    if named != protocol:
+        raise ConfigError.at(node, f"Listen {node.args[0]} names protocol {protocol!r} "
+                                   f"after {named!r}: one socket has one protocol")
+
+
+def _accept_filter(builder: _Builder, node: Node) -> None:
+    """`AcceptFilter protocol filter` (core): on Linux any filter but `none` makes the
+    protocol's listeners wait for the client's first bytes (TCP_DEFER_ACCEPT), so a worker
+    accepts a connection together with its request."""
+    if len(node.args) != 2:
+        raise ConfigError.at(node, "AcceptFilter takes a protocol and a filter name "
+                                   "(AcceptFilter http data, AcceptFilter http none)")
+    builder.accept_filters[node.args[0].lower()] = node.args[1].lower()
 
 
 def _server_root(builder: _Builder, node: Node) -> None:
@@ -1253,6 +1295,7 @@ def _server_root(builder: _Builder, node: Node) -> None:
 
 _SERVER_DIRECTIVES: dict[str, Callable[[_Builder, Node], None]] = {
     "listen": _listen,
+    "acceptfilter": _accept_filter,
     "serverroot": _server_root,
     "timeout": _limit_setter("timeout", float, 1),
     "keepalive": _keepalive,

@@ -9,12 +9,15 @@ do (their engine also answers how many connections wait in the accept queues).
 from __future__ import annotations
 
 import socket
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from . import systemd
 
 Address = tuple[str, int]
 BACKLOG = 1024
+# httpd's TCP_DEFER_ACCEPT period (listen.c, ap_apply_accept_filter): how long the kernel
+# holds a connection whose client sends nothing before handing it over anyway.
+DEFER_ACCEPT_SECONDS = 30
 
 
 class BindError(OSError):
@@ -52,6 +55,20 @@ class Listeners:
                 except OSError as exc:
                     raise BindError(address, exc) from exc
         return [address for address in self.sockets if address not in wanted]
+
+    def apply_accept_filters(self, defers: Callable[[Address], bool]) -> list[str]:
+        """AcceptFilter on every socket, bound here or by systemd: TCP_DEFER_ACCEPT where
+        `defers(address)`, none elsewhere (set each time, so that a reload that changes
+        the filter applies it to the sockets it keeps). Returns what could not be set
+        (`host:port: reason`; httpd logs AH00076 and goes on, as the caller does)."""
+        failed = []
+        for address, sock in self.sockets.items():
+            seconds = DEFER_ACCEPT_SECONDS if defers(address) else 0
+            try:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_DEFER_ACCEPT, seconds)
+            except OSError as exc:
+                failed.append(f"{address[0]}:{address[1]}: {exc.strerror or exc}")
+        return failed
 
     def close(self, addresses: Iterable[Address]) -> None:
         for address in list(addresses):

@@ -31,7 +31,7 @@ from ..config.syntax import ConfigError
 from ..runtime import pipedlogs
 from ..runtime.errorlog import LEVELS, ErrorLog
 from . import systemd, tls
-from .listeners import BindError, Listeners
+from .listeners import Address, BindError, Listeners
 from .scoreboard import BUSY, GRACEFUL, READY, STARTING, BoardHeader, Scoreboard
 from .worker import EXIT_BOOT_ERROR, Worker, WorkerSpec
 
@@ -149,7 +149,7 @@ class Master:
                 raise ConfigError("\nprefork-modpy: ".join(problems))
             pipedlogs.start(piped_targets(config))
             self.open_error_log(config)
-            self.listeners.open(config.listen)
+            self.open_listeners(config)
             if self.listeners.activated:
                 self.unbind_vhost_addresses(config, "systemd's sockets replace Listen")
                 self.check_tls_sockets(config)  # -- mod_ssl --
@@ -331,7 +331,7 @@ class Master:
             self.abandon_pending("superseded by a newer reload")
         try:
             config = self.load()
-            self.listeners.open(config.listen)
+            self.open_listeners(config)
             if self.listeners.activated:
                 self.unbind_vhost_addresses(config, "systemd's sockets replace Listen")
                 self.check_tls_sockets(config)  # -- mod_ssl --
@@ -414,7 +414,7 @@ class Master:
             return
         if not self.options.workers and pending.config.processes.start_servers:
             self.num_workers = pending.config.processes.start_servers
-        self.listeners.close(self.listeners.open(pending.config.listen))
+        self.listeners.close(self.open_listeners(pending.config))
         for worker in list(self.workers.values()):
             if worker.generation < pending.number:
                 self.retire(worker)
@@ -431,7 +431,7 @@ class Master:
         for worker in self.active(pending.number):
             self.retire(worker)
         # Listeners the abandoned config added are not the running config's.
-        self.listeners.close(self.listeners.open(self.current.config.listen))
+        self.listeners.close(self.open_listeners(self.current.config))
         self.log(f"reload refused, generation {self.current.number} keeps serving: {reason}",
                  LEVELS["error"])
 
@@ -829,6 +829,15 @@ class Master:
             setproctitle.setproctitle("prefork-modpy: master")
         except ImportError:
             pass
+
+    def open_listeners(self, config: ServerConfig) -> list[Address]:
+        """Bind what `config` lists (Listeners.open) and apply its AcceptFilter to every
+        socket; returns the bound addresses it does not list."""
+        unused = self.listeners.open(config.listen)
+        for failure in self.listeners.apply_accept_filters(config.defers_accept):
+            self.log(f"AH00076: Failed to enable APR_TCP_DEFER_ACCEPT on {failure}",
+                     LEVELS["warn"])
+        return unused
 
     def log(self, message: str, level: int = LEVELS["notice"]) -> None:
         """To the error log (Apache logs its notices whatever LogLevel says); errors also

@@ -83,10 +83,14 @@ def serve(req: RequestRec) -> int:
     if method not in ("GET", "HEAD", "POST"):
         req.allowed_mask |= STANDARD_METHODS
         return _options(req) if method == "OPTIONS" else apache.HTTP_METHOD_NOT_ALLOWED
-    try:
-        info = os.stat(filename)
-    except (OSError, ValueError):
-        return apache.HTTP_NOT_FOUND
+    walked = req.walk_finfo
+    if walked is not None and walked[0] == filename:
+        info = walked[1]  # default_handler reads r->finfo: the walk's stat of this file
+    else:
+        try:
+            info = os.stat(filename)
+        except (OSError, ValueError):
+            return apache.HTTP_NOT_FOUND
     if req.path_info:
         return apache.HTTP_NOT_FOUND
     root = req.alias_root or req.document_root()

@@ -312,11 +312,15 @@ class Dispatcher:
         if route is SKIPPED or route.maps_file:
             # The directory walk runs for every request, as core's map_to_storage does.
             if route is not SKIPPED and route.whole_file:
+                filename = route.mapped[0]
                 try:  # map_to_file's first step: the whole path exists
-                    if not S_ISDIR(os.stat(route.mapped[0]).st_mode):
-                        return self._run_route(req, route)
+                    info = os.stat(filename)
                 except (OSError, ValueError):
                     pass
+                else:
+                    if not S_ISDIR(info.st_mode):
+                        req.walk_finfo = (filename, info)  # r->finfo, as the walk leaves it
+                        return self._run_route(req, route)
             mapped = translate.map_to_file(vhost.document_root, uri)
             if route is SKIPPED or mapped != route.mapped:
                 if len(self._routes) >= ROUTE_CACHE_SIZE:

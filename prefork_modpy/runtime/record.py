@@ -367,6 +367,9 @@ class RequestRec:
     body_error: Optional[BaseException] = None  # the client's failure while sending the body
     input_chain: Optional[InputChain] = None
     error_document_of: Optional[int] = None  # an ErrorDocument's request: the error status
+    # (file name, its stat) from the directory walk (httpd's r->finfo), for the default
+    # handler; it stats again if the name changed since.
+    walk_finfo: Optional[tuple[str, os.stat_result]] = None
     _mtime = 0.0
     _content_type: Any = FROM_MIME
     _ct_set = 0  # read as req._content_type_set (read-only, as in mod_python)

@@ -31,7 +31,9 @@ PEP 3333 rules kept here (where mod_python 3.5 differs, PEP 3333 wins):
   out; without `exc_info` a second call is an error. mod_python 3.5 always re-raises.
 - Headers are not sent before the first non-empty block (or the write callable).
 - Each block of an iterable is written and flushed before the next is requested, so a
-  generator streams; a list or tuple is already whole and goes out as one body.
+  generator streams; a list or tuple is already whole and goes out as one body. A first
+  block that is the whole body the application's Content-Length declares goes out as the
+  complete response (the same bytes; a block after it is dropped and logged).
 - The result's `close()` is called whatever happens.
 """
 

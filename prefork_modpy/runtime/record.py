@@ -99,7 +99,7 @@ class Response:
     """The answer to one request (gunicorn's Response, uvicorn's RequestResponseCycle)."""
 
     __slots__ = ("raw", "sink", "head", "parts", "buffered", "streaming", "bytes_queued",
-                 "headers_final", "finished", "flush_held", "client_error")
+                 "headers_final", "finished", "flush_held", "client_error", "declared_whole")
 
     def __init__(self, raw: RawRequest) -> None:
         self.raw = raw
@@ -117,6 +117,9 @@ class Response:
         # The engine's failure to send a streamed batch (the client went away or stalled):
         # the dispatcher tells it from the handler's own errors, as RequestRec.body_error.
         self.client_error: Optional[BaseException] = None
+        # The first flushed batch was the whole body the head declares: it went out as the
+        # complete response, and nothing may follow it.
+        self.declared_whole = False
 
     @property
     def headers_sent(self) -> bool:
@@ -137,6 +140,10 @@ class Response:
         content-length filter gives a body that ends in its first brigade)."""
         if flush and self.head is None:
             self.head = rec.response_head()
+        if data and self.declared_whole:
+            raise ValueError(f"response body longer than its Content-Length "
+                             f"({self.bytes_queued}): the response went out complete, "
+                             f"{len(data)} more bytes dropped")
         if data:
             self.parts.append(data)
             size = len(data)
@@ -145,7 +152,7 @@ class Response:
         if flush:
             if self.streaming or self.flush_held:
                 self.flush_held = False
-                self.push(rec, streaming=True)
+                self.push_flushed(rec)
                 return
             self.flush_held = bool(data)
         if self.buffered >= STREAM_THRESHOLD:
@@ -156,6 +163,20 @@ class Response:
         the handler's Content-Length, else chunked or close-delimited."""
         self.freeze(rec)
         self.flush_held = False
+        self.push_flushed(rec)
+
+    def push_flushed(self, rec: RequestRec) -> None:
+        """Send a flushed batch now. When nothing went out yet and the batch is the whole
+        body the head declares (a WSGI application's single block with its Content-Length),
+        it is the complete response: one bounded write, as the end of the handler would
+        send it, and the same bytes on the wire as streaming them. Else it is streamed."""
+        if (not self.streaming and self.sink is None and self.buffered
+                and self.raw.method != "HEAD"
+                and declared_length(self.head) == self.buffered):
+            self._send(rec, self.take(), False)
+            self.streaming = True  # complete: finishing sends nothing more
+            self.declared_whole = True
+            return
         self.push(rec, streaming=True)
 
     def take(self) -> bytes:
@@ -250,6 +271,10 @@ class Response:
 
     def send_file(self, rec: RequestRec, fd: int, offset: int, count: int) -> None:
         """Stream `count` bytes of `fd` after what is buffered, with sendfile(2)."""
+        if self.declared_whole and count:
+            raise ValueError(f"response body longer than its Content-Length "
+                             f"({self.bytes_queued}): the response went out complete, "
+                             "the file was not sent")
         self.freeze(rec)
         self.push(rec, streaming=True)
         try:
@@ -291,6 +316,17 @@ class Response:
         self.head = None
         rec.clear_response_headers()
         return ResponseHeadError(fault)
+
+
+def declared_length(head: Optional[Head]) -> Optional[int]:
+    """The Content-Length a frozen head declares (None: none, several or not a number)."""
+    found = None
+    for name, value in head[2] if head is not None else ():
+        if name.lower() == "content-length":
+            if found is not None or not value.isdigit():
+                return None
+            found = int(value)
+    return found
 
 
 class ForwardedResponse(Response):

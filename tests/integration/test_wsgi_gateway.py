@@ -20,7 +20,7 @@ from tests.support.wire import Client, get, raw_exchange, read_until_close
 APPS = ("ticks", "write_then_sleep", "error_page_after_empty_block", "exc_info_after_body",
         "start_response_twice", "never_starts", "fails_while_iterating", "body_digest",
         "input_lines", "no_content", "declared_length", "short_length", "long_length",
-        "environ_and_tables")
+        "environ_and_tables", "whole_then_sleep", "whole_then_more")
 
 CONFIG = "PythonPath \"['{root}/lib'] + sys.path\"\nPythonDebug On\n" + "".join(
     f"<Location /{name}>\n    SetHandler mod_python\n    PythonHandler mod_python.wsgi\n"
@@ -261,6 +261,36 @@ def test_body_longer_than_its_length_is_cut_and_closes_the_connection(server):
     assert reply.body == BIG_BLOCK * 2
     assert (rest, closed) == (b"", True)  # nothing more: the pipelined request is dropped
     assert wait_until(lambda: "longer than its Content-Length" in server.errors())
+
+
+def test_a_block_that_is_the_whole_declared_body_goes_out_at_once(server):
+    """It is sent as the complete response when yielded (one write, the connection kept),
+    not when the generator, still working, ends."""
+    with Client(server.port, timeout=10) as client:
+        started = time.monotonic()
+        client.send(get("/whole_then_sleep"))
+        reply = client.response()
+        elapsed = time.monotonic() - started
+        assert (reply.status, reply.body) == (200, b"whole\n")
+        assert reply.header("content-length") == "6"
+        assert reply.header("transfer-encoding") is None
+        assert elapsed < 1.5, elapsed  # the generator goes on for 2 s after its block
+        client.send(get("/declared_length"))  # the same connection serves the next request
+        assert client.response().body == BIG_BLOCK * 3
+
+
+def test_a_block_after_the_whole_declared_body_is_dropped_and_logged(server):
+    """The first block went out as the complete response, so its framing holds: the
+    second is never sent, the error log says why, and the pipelined request is served."""
+    with Client(server.port, timeout=10) as client:
+        client.send(get("/whole_then_more") + get("/declared_length"))
+        reply = client.response()
+        assert (reply.status, reply.body) == (200, b"whole\n")
+        assert reply.header("content-length") == "6"
+        assert client.response().body == BIG_BLOCK * 3
+    assert wait_until(lambda: "response body longer than its Content-Length (6): the "
+                              "response went out complete, 5 more bytes dropped"
+                      in server.errors())
 
 
 def test_script_file_is_the_application(server):

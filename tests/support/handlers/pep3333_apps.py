@@ -115,6 +115,21 @@ def declared_length(environ, start_response):
         yield BIG_BLOCK
 
 
+def whole_then_sleep(environ, start_response):
+    """One block that is the whole declared body, then 2 s more of the generator's work:
+    the block reaches the client when it is yielded, not when the iterator ends."""
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "6")])
+    yield b"whole\n"
+    time.sleep(4 * TICK)
+
+
+def whole_then_more(environ, start_response):
+    """Declares one block's length, yields it and then another: the first is the complete
+    response, the second has no place in it."""
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "6")])
+    return iter([b"whole\n", b"more\n"])
+
+
 def short_length(environ, start_response):
     """Declares three blocks, sends two: the connection closes instead of padding."""
     start_response("200 OK", [("Content-Length", str(3 * len(BIG_BLOCK)))])

@@ -79,7 +79,7 @@ test-rust:
 	cargo test --quiet
 
 lint: lint-rust lint-stubs
-	$(BIN)/ruff check prefork_modpy mod_python tests bench
+	$(BIN)/ruff check .
 	$(BIN)/mypy prefork_modpy mod_python
 
 ## Rust: formatted, and clippy-clean with warnings as errors (Cargo.toml's [lints] also

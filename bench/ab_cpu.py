@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import statistics
 import sys
 from pathlib import Path
@@ -31,23 +30,11 @@ WARMUP_SECONDS = 2
 
 def one_window(tree: str, work: Workload, seconds: int, opts: Options) -> tuple[float, float]:
     """(user, kernel) microseconds per request of one fresh worker started from `tree`."""
-    site = suite16.make_site()
-    plain_env = suite16.python_env
-    suite16.python_env = lambda: dict(plain_env(), PYTHONPATH=tree)
-    try:
-        running = suite16.start_modpy(site, work, 1, site.logs("ab"))
-    finally:
-        suite16.python_env = plain_env
-    try:
-        url = work.url("prefork-modpy", running.port)
-        suite16.check_answer(url, work, site)
+    with profile16.tree_server(tree, work, 1, "ab") as (running, url):
         pid = profile16.worker_pid(running.pgid)
         profile16.start_load(url, work, opts, WARMUP_SECONDS).communicate(timeout=60)
         _, user, kernel = profile16.measure_cpu(pid, seconds, url, work, opts)
         return user, kernel
-    finally:
-        running.stop()
-        shutil.rmtree(site.base, ignore_errors=True)
 
 
 def main(argv: list[str]) -> int:

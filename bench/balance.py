@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -57,16 +56,7 @@ def client_sockets(pid: int, listening: int) -> int:
 
 
 def one_run(tree: str, work: suite16.Workload, seconds: int, opts: Options) -> str:
-    site = suite16.make_site()
-    plain_env = suite16.python_env
-    suite16.python_env = lambda: dict(plain_env(), PYTHONPATH=tree)
-    try:
-        running = suite16.start_modpy(site, work, WORKERS, site.logs("balance"))
-    finally:
-        suite16.python_env = plain_env
-    try:
-        url = work.url("prefork-modpy", running.port)
-        suite16.check_answer(url, work, site)
+    with profile16.tree_server(tree, work, WORKERS, "balance") as (running, url):
         pids = workers_of(running.pgid)
         idle = {pid: client_sockets(pid, 0) for pid in pids}  # no client connected yet
         profile16.start_load(url, work, opts, 2).communicate(timeout=60)
@@ -80,9 +70,6 @@ def one_run(tree: str, work: suite16.Workload, seconds: int, opts: Options) -> s
         shares = "/".join(f"{(cpu_ticks(pid) - before[pid]) / seconds:.0f}%" for pid in pids)
         rate = profile16.requests_of(output) / seconds
         return f"{rate:9.0f} req/s  worker CPU {shares}  client sockets per second {' '.join(held)}"
-    finally:
-        running.stop()
-        shutil.rmtree(site.base, ignore_errors=True)
 
 
 def main(argv: list[str]) -> int:

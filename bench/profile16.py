@@ -30,7 +30,9 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import suite16
 from suite16 import BY_NAME, VENV_BIN, Options, Site
@@ -54,6 +56,28 @@ def cpu_ticks(pid: int) -> tuple[int, int]:
     with open(f"/proc/{pid}/stat") as handle:
         fields = handle.read().rsplit(")", 1)[1].split()
     return int(fields[11]), int(fields[12])
+
+
+@contextmanager
+def tree_server(tree: str, work: suite16.Workload, workers: int,
+                name: str) -> Iterator[tuple[suite16.Running, str]]:
+    """The suite's prefork-modpy (its site and config) run from the source tree `tree`
+    (PYTHONPATH), checked to answer: yields it and the workload's URL; stopped and its site
+    removed afterwards (bench/ab_cpu.py, bench/balance.py)."""
+    site = suite16.make_site()
+    plain_env = suite16.python_env
+    suite16.python_env = lambda: dict(plain_env(), PYTHONPATH=tree)
+    try:
+        running = suite16.start_modpy(site, work, workers, site.logs(name))
+    finally:
+        suite16.python_env = plain_env
+    try:
+        url = work.url("prefork-modpy", running.port)
+        suite16.check_answer(url, work, site)
+        yield running, url
+    finally:
+        running.stop()
+        shutil.rmtree(site.base, ignore_errors=True)
 
 
 def start_load(url: str, work: suite16.Workload, opts: Options, seconds: int) -> subprocess.Popen:

@@ -39,7 +39,9 @@ def _server_value(config: ServerConfig, name: str) -> str:
               "pidfile": config.processes.pid_file or "", "user": config.processes.user or "",
               "group": config.processes.group or "", "timeout": str(config.limits.timeout),
               "keepalive": str(config.limits.keepalive),
-              "typesconfig": config.types_config, "traceenable": config.trace_enable}
+              "typesconfig": config.types_config, "traceenable": config.trace_enable,
+              "acceptfilter": ", ".join(f"{protocol} {name}" for protocol, name
+                                        in sorted(config.accept_filters.items()))}
     return str(values.get(key, "(see the line)"))
 
 

@@ -141,9 +141,7 @@ class Response:
         if flush and self.head is None:
             self.head = rec.response_head()
         if data and self.declared_whole:
-            raise ValueError(f"response body longer than its Content-Length "
-                             f"({self.bytes_queued}): the response went out complete, "
-                             f"{len(data)} more bytes dropped")
+            raise self.past_declared_length(f"{len(data)} more bytes dropped")
         if data:
             self.parts.append(data)
             size = len(data)
@@ -178,6 +176,11 @@ class Response:
             self.declared_whole = True
             return
         self.push(rec, streaming=True)
+
+    def past_declared_length(self, what_happened: str) -> ValueError:
+        """The error for body bytes after a response that went out complete (push_flushed)."""
+        return ValueError(f"response body longer than its Content-Length ({self.bytes_queued}):"
+                          f" the response went out complete, {what_happened}")
 
     def take(self) -> bytes:
         """Empty the buffer and return what it held."""
@@ -272,9 +275,7 @@ class Response:
     def send_file(self, rec: RequestRec, fd: int, offset: int, count: int) -> None:
         """Stream `count` bytes of `fd` after what is buffered, with sendfile(2)."""
         if self.declared_whole and count:
-            raise ValueError(f"response body longer than its Content-Length "
-                             f"({self.bytes_queued}): the response went out complete, "
-                             "the file was not sent")
+            raise self.past_declared_length("the file was not sent")
         self.freeze(rec)
         self.push(rec, streaming=True)
         try:

@@ -59,7 +59,9 @@ FILES = {
     "mime.types": "# a TypesConfig of its own\ntext/html html\ntext/x-special special\n"
                   "text/plain txt\n",
     "py/core_directives.py": "handlers/core_directives.py",
-    "charset/.keep": "",
+    # The handler beside the <Directory> that names it, as a site has it: a worker that never
+    # served /py has no other directory holding it on sys.path.
+    "charset/core_directives.py": "handlers/core_directives.py",
     "pylang/core_directives.py": "handlers/core_directives.py",
     "named/page.html": "<p>named</p>\n",
     "named/data.special": "special\n",

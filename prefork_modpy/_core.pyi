@@ -88,6 +88,33 @@ class Engine:
         """The requests the engine refused itself since the last call, oldest first, as
         `((client ip, port), (local ip, port), request line prefix, status, body bytes,
         epoch time)`; at most the last 256 are kept."""
+    def add_static_plan(
+        self,
+        local: tuple[str, int],
+        host: Optional[str],
+        target: str,
+        path: Union[str, os.PathLike[str]],
+        version: tuple[int, int, int, int, int],
+        reason: Optional[str],
+        headers: list[tuple[str, str]],
+        logs: list[tuple[int, list[Union[bytes, str, tuple[str, str]]]]],
+    ) -> None:
+        """Answer repeats of a static-file request from now on: a plain HTTP/1.1 GET to
+        `local` with this `Host` (None: none sent) and `target`, with no body, `Expect`,
+        condition or range, gets `path` with status 200, `reason` and `headers` (as
+        `send_file` takes them) while the file is `version` (st_dev, st_ino, st_size,
+        st_mtime_ns, st_ctime_ns); another version drops the plan and the request goes to
+        Python. Each answer is written to every `(fd, pieces)` log: a piece is bytes, or
+        "peer", "time", "bytes", "bytes-", or ("header", name). ValueError for anything
+        else."""
+    def clear_static_plans(self) -> None:
+        """Forget every static plan (the log files they write to are about to change)."""
+    @property
+    def static_plans(self) -> int:
+        """Static plans held now."""
+    def take_static_counts(self) -> tuple[int, int]:
+        """(requests, body bytes) the engine answered from static plans since the last
+        call."""
     @property
     def open_connections(self) -> int: ...
     def queued_connections(self) -> int:

@@ -24,6 +24,7 @@ use crate::pyio::{latin1_bytes, latin1_str};
 use crate::rawconn::{RawAddresses, RawConnection};
 use crate::request::RawRequest;
 use crate::response::{error_response, Reasons};
+use crate::staticplan::{self, LogLine, Piece, Plan, Plans};
 use crate::sys;
 use crate::tls::{self, Got, TlsContext};
 
@@ -147,6 +148,8 @@ pub struct Engine {
     tls_listeners: Vec<(RawFd, Py<TlsContext>)>,
     /// The 400 page for plain HTTP sent to a TLS port (sent unencrypted, as mod_ssl does).
     plain_http_page: Vec<u8>,
+    /// Static-file requests the engine answers itself (staticplan.rs).
+    plans: Plans,
 }
 
 impl Engine {
@@ -721,6 +724,7 @@ impl Engine {
             parked: false,
             tls_listeners: tls,
             plain_http_page,
+            plans: Plans::default(),
         };
         if let Some((send_fd, recv_fd)) = handoff_fds {
             sys::set_nonblocking(send_fd)?;
@@ -768,9 +772,23 @@ impl Engine {
                 }
                 let Some(head) = c.head.take() else { continue };
                 c.served += 1;
+                let planned = !self.plans.is_empty()
+                    && c.tls.is_none()
+                    && !c.proxied
+                    && self.plans.select(c.local, &head);
                 let loan = Loan::new(c, self.shared.clone());
                 let reasons = self.reasons.clone();
-                let req = RawRequest::new(loan, head, self.limits.clone(), reasons);
+                let mut req = RawRequest::new(loan, head, self.limits.clone(), reasons);
+                if planned && self.plans.serve(py, &mut req) {
+                    // Answered here: the connection is back (or closed); Python gets
+                    // control at least once per `timeout` for its ticks and signals.
+                    drop(req);
+                    py.check_signals()?;
+                    if Instant::now() >= deadline {
+                        return Ok(None);
+                    }
+                    continue;
+                }
                 self.park();
                 self.lent_at = Some(now);
                 return Ok(Some(Py::new(py, req)?.into_any()));
@@ -863,6 +881,76 @@ impl Engine {
             .collect()
     }
 
+    /// Answer repeats of a static-file request from now on (staticplan.rs): requests to
+    /// `local` (ip, port) with this `Host` (None: none sent) and `target`, a plain GET
+    /// over HTTP/1.1, get `path` with status 200, `reason` and `headers` (as `send_file`
+    /// takes them) while the file is `version` (st_dev, st_ino, st_size, st_mtime_ns,
+    /// st_ctime_ns); each is written to every `(fd, pieces)` log, a piece being bytes
+    /// (text) or one of "peer", "time", "bytes", "bytes-" or ("header", name).
+    #[allow(clippy::too_many_arguments)]
+    fn add_static_plan(
+        &mut self,
+        local: (String, u16),
+        host: Option<String>,
+        target: String,
+        path: std::path::PathBuf,
+        version: (u64, u64, u64, i64, i64),
+        reason: Option<String>,
+        headers: Vec<(String, String)>,
+        logs: Vec<(i32, Vec<PieceArg>)>,
+    ) -> PyResult<()> {
+        use std::os::unix::ffi::OsStringExt;
+        let ip: std::net::IpAddr = local
+            .0
+            .parse()
+            .map_err(|_| pyo3::exceptions::PyValueError::new_err("invalid local address"))?;
+        let host = host.map(|h| latin1_bytes(&h, "host")).transpose()?;
+        let mut key = Vec::new();
+        staticplan::push_key(
+            &mut key,
+            std::net::SocketAddr::new(ip, local.1),
+            host.as_deref(),
+            target.as_bytes(),
+        );
+        let path = std::ffi::CString::new(path.into_os_string().into_vec())
+            .map_err(|_| pyo3::exceptions::PyValueError::new_err("NUL in file name"))?;
+        let (dev, ino, size, mtime_ns, ctime_ns) = version;
+        let mut lines = Vec::with_capacity(logs.len());
+        for (fd, pieces) in logs {
+            let pieces: PyResult<Vec<Piece>> = pieces.into_iter().map(PieceArg::piece).collect();
+            lines.push(LogLine { fd, pieces: pieces? });
+        }
+        let plan = Plan {
+            path,
+            version: sys::FileVersion { dev, ino, size, mtime_ns, ctime_ns },
+            reason,
+            headers,
+            logs: lines,
+        };
+        self.plans.insert(key, plan);
+        Ok(())
+    }
+
+    /// Forget every static plan (the log files they write to are about to change).
+    fn clear_static_plans(&mut self) {
+        self.plans.clear();
+    }
+
+    /// Static plans held now.
+    #[getter]
+    fn static_plans(&self) -> usize {
+        self.plans.len()
+    }
+
+    /// (requests, body bytes) the engine answered from static plans since the last call,
+    /// for the scoreboard.
+    fn take_static_counts(&mut self) -> (u64, u64) {
+        let counts = (self.plans.served, self.plans.bytes);
+        self.plans.served = 0;
+        self.plans.bytes = 0;
+        counts
+    }
+
     /// Client connections open in this worker (idle, reading, queued or lent to a
     /// request).
     #[getter]
@@ -920,6 +1008,35 @@ fn page_of(error_page: &Py<PyAny>, status: u16, line: &[u8]) -> Vec<u8> {
 
 /// The request line (or what arrived of it) at the start of `buf`, after any empty lines,
 /// capped at `REFUSAL_LINE_MAX` bytes.
+/// A log piece as `add_static_plan` takes it.
+#[derive(FromPyObject)]
+pub enum PieceArg {
+    Text(Vec<u8>),
+    Field(String),
+    Header((String, String)),
+}
+
+impl PieceArg {
+    fn piece(self) -> PyResult<Piece> {
+        let bad =
+            |what: &str| pyo3::exceptions::PyValueError::new_err(format!("log piece {what:?}"));
+        Ok(match self {
+            PieceArg::Text(t) => Piece::Text(t),
+            PieceArg::Field(f) => match f.as_str() {
+                "peer" => Piece::PeerIp,
+                "time" => Piece::ClfTime,
+                "bytes" => Piece::Bytes { dash_for_zero: false },
+                "bytes-" => Piece::Bytes { dash_for_zero: true },
+                _ => return Err(bad(&f)),
+            },
+            PieceArg::Header((kind, name)) if kind == "header" => {
+                Piece::Header(latin1_bytes(&name, "header name")?)
+            }
+            PieceArg::Header((kind, _)) => return Err(bad(&kind)),
+        })
+    }
+}
+
 fn first_line(buf: &[u8]) -> Vec<u8> {
     let start = buf.iter().position(|&b| b != b'\r' && b != b'\n').unwrap_or(buf.len());
     let rest = &buf[start..];

@@ -15,6 +15,7 @@ mod pyio; // GIL-released blocking reads/writes with signal checks; latin-1 help
 mod rawconn; // RawConnection: a connection handed whole to a PythonConnectionHandler
 mod request; // RawRequest: body reading and response writing
 mod response; // reason table, framing decision, header serialisation, Date cache (pure Rust)
+mod staticplan; // repeats of a plain static-file request answered by the engine from Python's plan
 mod sys; // every system call (accept, read/write, sendfile, poll, epoll, files), behind invariants
 mod tls; // TLS on rustls (ring): SNI certificate choice, client certificates, sessions
 mod x509; // certificate fields for mod_ssl's SSL_CLIENT_*/SSL_SERVER_* variables (x509-parser)

@@ -455,6 +455,114 @@ impl RawRequest {
     }
 }
 
+impl RawRequest {
+    /// `send_file`'s work once the file is open and `count` known (at most what it holds
+    /// from `offset`): the head if the response has not started, then the bytes.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn send_file_body(
+        &mut self,
+        py: Python<'_>,
+        file_fd: RawFd,
+        offset: u64,
+        count: u64,
+        status: i64,
+        reason: Option<&str>,
+        headers: &[(String, String)],
+        complete: bool,
+    ) -> PyResult<u64> {
+        let fd = self.fd()?;
+        let (head, chunked, no_body) = match self.resp {
+            ResponseState::NotStarted => {
+                let p = self.prepare(status, reason, headers, complete, count)?;
+                self.will_close = p.close;
+                self.length = p.length.map(|n| (n, n));
+                // From here on the head counts as sent: a failure closes the connection.
+                self.resp = ResponseState::Streaming { chunked: p.chunked, no_body: p.no_body };
+                (Some(p.head), p.chunked, p.no_body)
+            }
+            ResponseState::Streaming { chunked, no_body } => (None, chunked, no_body),
+            ResponseState::Complete => return Err(state_error("response is complete")),
+        };
+        let (count, over) = if no_body { (count, false) } else { self.admit(count) };
+        let body = !no_body && count > 0;
+        let size_line =
+            if body && chunked { response::chunk_header(count as usize) } else { Vec::new() };
+        let mut prefix: Vec<&[u8]> = Vec::with_capacity(4);
+        if let Some(h) = &head {
+            prefix.push(h);
+        }
+        prefix.push(&size_line);
+        let tail: &[u8] = if body && chunked { b"\r\n" } else { b"" };
+        if !body {
+            self.send(py, fd, &prefix)?;
+        } else if count <= SMALL_FILE {
+            let data = match sys::pread_exact(file_fd, offset, count as usize) {
+                Ok(d) => d,
+                Err(e) => return Err(self.broken(e.into())),
+            };
+            prefix.extend([&data[..], tail]);
+            self.send(py, fd, &prefix)?;
+        } else if self.session().is_some() {
+            // sendfile(2) cannot encrypt: the file is copied through the session.
+            self.send(py, fd, &prefix)?;
+            let timeout = self.limits.timeout;
+            let r = match self.session() {
+                Some(s) => tls::copy_file_blocking(py, s, fd, file_fd, offset, count, timeout),
+                None => Err(conn_gone()),
+            };
+            if let Err(e) = r {
+                return Err(self.broken(e));
+            }
+            if !tail.is_empty() {
+                self.send(py, fd, &[tail])?;
+            }
+        } else {
+            if prefix.iter().any(|p| !p.is_empty()) {
+                let r = write_blocking_more(py, fd, &prefix, self.limits.timeout);
+                if let Err(e) = r {
+                    return Err(self.broken(e));
+                }
+            }
+            if let Err(e) = sendfile_blocking(py, fd, file_fd, offset, count, self.limits.timeout) {
+                return Err(self.broken(e));
+            }
+            if !tail.is_empty() {
+                self.send(py, fd, &[tail])?;
+            }
+        }
+        let sent = if body { count } else { 0 };
+        self.bytes_sent += sent;
+        if over {
+            return Err(self.too_long());
+        }
+        if complete {
+            self.resp = ResponseState::Complete;
+            self.finish(py)?;
+        }
+        Ok(sent)
+    }
+
+    /// The connection's peer, as `remote_addr` gives it.
+    pub(crate) fn peer(&self) -> std::net::SocketAddr {
+        self.remote
+    }
+
+    /// The parsed head (method, target, headers).
+    pub(crate) fn parsed_head(&self) -> &Head {
+        &self.head
+    }
+
+    /// Epoch seconds when the head was complete (`request_time`).
+    pub(crate) fn arrival(&self) -> f64 {
+        self.request_time
+    }
+
+    /// Body bytes written so far (`bytes_sent`).
+    pub(crate) fn bytes_sent_so_far(&self) -> u64 {
+        self.bytes_sent
+    }
+}
+
 #[pymethods]
 impl RawRequest {
     #[getter]
@@ -697,77 +805,16 @@ impl RawRequest {
         let size = file_size(file_fd)?;
         let avail = size.saturating_sub(offset);
         let count = if count < 0 { avail } else { (count as u64).min(avail) };
-        let fd = self.fd()?;
-        let (head, chunked, no_body) = match self.resp {
-            ResponseState::NotStarted => {
-                let p =
-                    self.prepare(status, reason, &headers.unwrap_or_default(), complete, count)?;
-                self.will_close = p.close;
-                self.length = p.length.map(|n| (n, n));
-                // From here on the head counts as sent: a failure closes the connection.
-                self.resp = ResponseState::Streaming { chunked: p.chunked, no_body: p.no_body };
-                (Some(p.head), p.chunked, p.no_body)
-            }
-            ResponseState::Streaming { chunked, no_body } => (None, chunked, no_body),
-            ResponseState::Complete => return Err(state_error("response is complete")),
-        };
-        let (count, over) = if no_body { (count, false) } else { self.admit(count) };
-        let body = !no_body && count > 0;
-        let size_line =
-            if body && chunked { response::chunk_header(count as usize) } else { Vec::new() };
-        let mut prefix: Vec<&[u8]> = Vec::with_capacity(4);
-        if let Some(h) = &head {
-            prefix.push(h);
-        }
-        prefix.push(&size_line);
-        let tail: &[u8] = if body && chunked { b"\r\n" } else { b"" };
-        if !body {
-            self.send(py, fd, &prefix)?;
-        } else if count <= SMALL_FILE {
-            let data = match sys::pread_exact(file_fd, offset, count as usize) {
-                Ok(d) => d,
-                Err(e) => return Err(self.broken(e.into())),
-            };
-            prefix.extend([&data[..], tail]);
-            self.send(py, fd, &prefix)?;
-        } else if self.session().is_some() {
-            // sendfile(2) cannot encrypt: the file is copied through the session.
-            self.send(py, fd, &prefix)?;
-            let timeout = self.limits.timeout;
-            let r = match self.session() {
-                Some(s) => tls::copy_file_blocking(py, s, fd, file_fd, offset, count, timeout),
-                None => Err(conn_gone()),
-            };
-            if let Err(e) = r {
-                return Err(self.broken(e));
-            }
-            if !tail.is_empty() {
-                self.send(py, fd, &[tail])?;
-            }
-        } else {
-            if prefix.iter().any(|p| !p.is_empty()) {
-                let r = write_blocking_more(py, fd, &prefix, self.limits.timeout);
-                if let Err(e) = r {
-                    return Err(self.broken(e));
-                }
-            }
-            if let Err(e) = sendfile_blocking(py, fd, file_fd, offset, count, self.limits.timeout) {
-                return Err(self.broken(e));
-            }
-            if !tail.is_empty() {
-                self.send(py, fd, &[tail])?;
-            }
-        }
-        let sent = if body { count } else { 0 };
-        self.bytes_sent += sent;
-        if over {
-            return Err(self.too_long());
-        }
-        if complete {
-            self.resp = ResponseState::Complete;
-            self.finish(py)?;
-        }
-        Ok(sent)
+        self.send_file_body(
+            py,
+            file_fd,
+            offset,
+            count,
+            status,
+            reason,
+            &headers.unwrap_or_default(),
+            complete,
+        )
     }
 
     /// Send more body after send_response(complete=False).

@@ -389,6 +389,11 @@ pub fn open_read(path: &std::path::Path) -> io::Result<OwnedFd> {
     use std::os::unix::ffi::OsStrExt;
     let c = std::ffi::CString::new(path.as_os_str().as_bytes())
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "NUL in file name"))?;
+    open_read_c(&c)
+}
+
+/// `open_read` of a path already NUL-terminated (kept so by its owner: no copy per open).
+pub fn open_read_c(c: &std::ffi::CStr) -> io::Result<OwnedFd> {
     // SAFETY: a NUL-terminated path; the descriptor is owned from here on.
     let fd = unsafe { libc::open(c.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
     if fd < 0 {
@@ -410,6 +415,78 @@ pub fn regular_file_size(fd: RawFd) -> io::Result<Option<u64>> {
         return Ok(None);
     }
     Ok(Some(u64::try_from(st.st_size).unwrap_or(0)))
+}
+
+/// What identifies one version of a file: a different value means another file or the
+/// same file changed (the ctime moves with every write, chmod, chown or rename of it, and
+/// cannot be set back by its owner).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FileVersion {
+    pub dev: u64,
+    pub ino: u64,
+    pub size: u64,
+    pub mtime_ns: i64,
+    pub ctime_ns: i64,
+}
+
+/// fstat(2) of an open regular file as a `FileVersion`; None for other kinds.
+pub fn file_version(fd: RawFd) -> io::Result<Option<FileVersion>> {
+    // SAFETY: a zeroed stat is a valid value of a plain C struct.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: fstat writes into the struct we own; a bad fd is reported as an error.
+    if unsafe { libc::fstat(fd, &mut st) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    if st.st_mode & libc::S_IFMT != libc::S_IFREG {
+        return Ok(None);
+    }
+    let ns = |s: i64, n: i64| s.saturating_mul(1_000_000_000).saturating_add(n);
+    Ok(Some(FileVersion {
+        dev: st.st_dev,
+        ino: st.st_ino,
+        size: u64::try_from(st.st_size).unwrap_or(0),
+        mtime_ns: ns(st.st_mtime, st.st_mtime_nsec),
+        ctime_ns: ns(st.st_ctime, st.st_ctime_nsec),
+    }))
+}
+
+/// One write(2) of a whole log line to an `O_APPEND` file or a pipe (a line of a pipe's
+/// atomic size never interleaves with another process's). Errors are the caller's to
+/// ignore: a full disk must not fail a request already answered.
+pub fn append(fd: RawFd, line: &[u8]) -> io::Result<()> {
+    loop {
+        // SAFETY: the slice is valid for its length; a bad fd is reported as an error.
+        let n = unsafe { libc::write(fd, line.as_ptr().cast(), line.len()) };
+        if n >= 0 {
+            return Ok(());
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
+}
+
+/// The local time of `secs` (localtime_r(3), the process's TZ as Python's time.localtime
+/// sees it): (year, month 1-12, day, hour, minute, second, offset east of UTC in seconds).
+pub fn local_time(secs: i64) -> Option<(i64, u32, u32, u32, u32, u32, i64)> {
+    let t: libc::time_t = secs;
+    // SAFETY: a zeroed tm is a valid value of a plain C struct.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    // SAFETY: both pointers are to values we own; NULL return means failure.
+    if unsafe { libc::localtime_r(&t, &mut tm) }.is_null() {
+        return None;
+    }
+    let field = |v: libc::c_int| u32::try_from(v).unwrap_or(0);
+    Some((
+        i64::from(tm.tm_year) + 1900,
+        field(tm.tm_mon) + 1,
+        field(tm.tm_mday),
+        field(tm.tm_hour),
+        field(tm.tm_min),
+        field(tm.tm_sec),
+        tm.tm_gmtoff,
+    ))
 }
 
 /// openat2(2) (Linux 5.6+): `path` relative to `dir_fd` (or AT_FDCWD) opened with `flags`,

@@ -180,15 +180,16 @@ def _with_arg(letter: str, arg: str) -> Optional[Getter]:
     return None
 
 
-def _getter(piece: Piece) -> Getter:
+def getter(piece: Piece) -> Getter:
+    """The function of the request that renders one piece of a format."""
     if isinstance(piece, str):
         return lambda req: piece
     letter, arg = piece
-    getter = _with_arg(letter, arg or "") if arg is not None or letter in "tTp" \
+    found = _with_arg(letter, arg or "") if arg is not None or letter in "tTp" \
         else _SIMPLE.get(letter)
-    if getter is None:  # logformat.parse and this table disagree: a bug of ours
+    if found is None:  # logformat.parse and this table disagree: a bug of ours
         raise ValueError(f"format directive %{{{arg}}}{letter} has no getter")
-    return getter
+    return found
 
 
 # The directives every common/combined line has, as expressions of `req` inlined into the
@@ -231,7 +232,7 @@ def compile_format(fmt: str, newline: bool = False) -> Callable[[RequestRec], st
         elif (piece[0], piece[1]) in _INLINE:
             fields.append("{" + _INLINE[piece[0], piece[1]] + "}")
         else:
-            namespace[name] = _getter(piece)
+            namespace[name] = getter(piece)
             fields.append("{" + name + "(req)}")
     end = "\\n" if newline else ""
     source = 'def render(req):\n    return f"' + "".join(fields) + end + '"\n'
@@ -270,6 +271,7 @@ class AccessLog:
 
     def __init__(self, path: str, fmt: str) -> None:
         self.path = path
+        self.fmt = fmt
         self.render_line = compile_format(fmt, newline=True)
         self.fd = self._open()
 

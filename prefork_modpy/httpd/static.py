@@ -214,18 +214,20 @@ def _send(req: RequestRec, fd: int, info: os.stat_result) -> int:
     if ranges:
         _send_ranges(req, fd, info.st_size, ranges)
     else:
-        _send_whole_file(req, fd, info.st_size)
+        _send_whole_file(req, fd, info)
     return apache.OK
 
 
-def _send_whole_file(req: RequestRec, fd: int, size: int) -> None:
+def _send_whole_file(req: RequestRec, fd: int, info: os.stat_result) -> None:
     """The file is the whole response: a Content-Length and sendfile(2), the bytes never
     pass through Python. Through the output buffer when something was written already or
     output filters must see the bytes. A failure to send is the client's (OSError)."""
+    size = info.st_size
     response = req.response
     sink = response.sink
     if sink is None and response.head is None:  # nothing written, no output filter
         response.send_whole_file(req, fd, size)
+        response.whole_file = info
         return
     # -- mod_headers / mod_expires: they change only the head, sendfile(2) still serves --
     head_only = isinstance(sink, HttpdOutput) and not sink.may_change_body

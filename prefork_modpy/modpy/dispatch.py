@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from .._core import RawRequest
     from ..config.directives import DirSettings
     from ..config.server import VirtualHost
+    from ..httpd.staticplan import StaticPlanner
     from ..runtime.runtime import Runtime
 
 # A content handler built into the server (`SetHandler server-status`).
@@ -173,6 +174,8 @@ class Dispatcher:
         # -- ServerPath -- (vhost.c check_serverpath, for requests without Host)
         self.has_server_paths = any(vhost.server_path for vhost in self.config.vhosts)
         self.has_tls = bool(self.config.tls_listen)  # -- mod_ssl --
+        # Set by the worker when its engine may answer repeats of static requests itself.
+        self.static_planner: Optional[StaticPlanner] = None
 
     def handle(self, raw: RawRequest) -> Optional[Request]:
         """Serve one request completely. Returns the request for the access log.
@@ -400,7 +403,12 @@ class Dispatcher:
                                        route.plans)
             if result != DECLINED:
                 return result
-        return static.serve(req)
+        result = static.serve(req)
+        planner = self.static_planner
+        if planner is not None and not route.entries and req.response.whole_file is not None:
+            # Nothing but the default handler acted: repeats may be the engine's.
+            planner.offer(req, req.response.whole_file)
+        return result
 
     def _run_phases(self, req: Request, phases: tuple[str, ...], settings: DirSettings) -> int:
         """RUN_ALL phases: OK and DECLINED go on; anything else ends the request."""

@@ -99,7 +99,8 @@ class Response:
     """The answer to one request (gunicorn's Response, uvicorn's RequestResponseCycle)."""
 
     __slots__ = ("raw", "sink", "head", "parts", "buffered", "streaming", "bytes_queued",
-                 "headers_final", "finished", "flush_held", "client_error", "declared_whole")
+                 "headers_final", "finished", "flush_held", "client_error", "declared_whole",
+                 "whole_file")
 
     def __init__(self, raw: RawRequest) -> None:
         self.raw = raw
@@ -120,6 +121,9 @@ class Response:
         # The first flushed batch was the whole body the head declares: it went out as the
         # complete response, and nothing may follow it.
         self.declared_whole = False
+        # The default handler sent a file whole, as it alone was the response: its stat
+        # (httpd.staticplan may let the engine answer the next ones).
+        self.whole_file: Optional[os.stat_result] = None
 
     @property
     def headers_sent(self) -> bool:

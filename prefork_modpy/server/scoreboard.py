@@ -293,6 +293,18 @@ class WorkerSlot:
                                      time.monotonic(), 0.0, requests, total, self.rss_kb)
         words[word] += 1
 
+    def add_requests(self, count: int, sent: int) -> None:
+        """Requests the engine answered by itself (static plans), between two of Python's:
+        counted as end_request counts one; the state stays what it is."""
+        requests = self.requests = self.requests + count
+        total = self.bytes = self.bytes + sent
+        words, word = self.words, self.seq_word
+        state = self.mem[self.base + _ACTIVITY_AT]
+        words[word] += 1
+        _ACTIVITY_COUNTERS.pack_into(self.mem, self.base + _ACTIVITY_AT, state, 0,
+                                     time.monotonic(), 0.0, requests, total, self.rss_kb)
+        words[word] += 1
+
 
 def read_rss_kb() -> int:
     """Resident set size of this process in KiB, from /proc/self/statm (one read)."""

@@ -26,6 +26,7 @@ from ..httpd import errorpages
 from ..httpd.accesslog import AccessLogger
 from ..httpd.forwarded import ProxiedRequest, proxies_of
 from ..httpd.forwardedproto import with_forwarded_scheme
+from ..httpd.staticplan import StaticPlanner
 from ..modpy.connection import raw_connection_table, serve_connection
 from ..modpy.dispatch import Dispatcher
 from ..runtime.runtime import Runtime
@@ -106,6 +107,7 @@ class Worker:
         self.proxies = proxies_of(config)
         self.has_proxies = bool(self.proxies)  # asked per request: decided once
         self.access_log: Optional[AccessLogger] = None
+        self.static_planner: Optional[StaticPlanner] = None
 
     # -- life -----------------------------------------------------------------------------
 
@@ -156,7 +158,17 @@ class Worker:
                                             raw_table, self.handoff_fds, list(self.spec.proxy_fds),
                                             list(self.spec.tls),  # -- mod_ssl --
                                             tls.plain_http_page() if self.spec.tls else b"")
+        if self._plans_allowed():
+            self.static_planner = StaticPlanner(engine, self.access_log)
+            dispatcher.static_planner = self.static_planner
         return engine, dispatcher
+
+    def _plans_allowed(self) -> bool:
+        """Whether the engine may answer repeats of static requests (httpd/staticplan.py):
+        not where every request must reach Python to be counted (MaxRequestsPerChild,
+        MaxConnectionsPerChild) or to learn its client (TrustedProxies)."""
+        return not (self.spec.max_requests or self.processes.max_connections_per_child
+                    or self.has_proxies)
 
     def _boot_failed(self, exc: BaseException) -> NoReturn:
         reason = f"{type(exc).__name__}: {exc}" if not isinstance(exc, BootError) else str(exc)
@@ -239,6 +251,7 @@ class Worker:
         """Between requests: heartbeat, log reopen, parent and memory checks, and the
         requests the engine refused itself into the access log."""
         self.slot.heartbeat()
+        self._count_planned()
         self._log_refusals()
         if self.reopen_logs:
             self.reopen_logs = False
@@ -249,6 +262,13 @@ class Worker:
         if now >= self.next_memory_check:
             self.next_memory_check = now + MEMORY_CHECK_INTERVAL
             self._check_memory()
+
+    def _count_planned(self) -> None:
+        """Requests the engine answered from static plans, into the scoreboard."""
+        if self.static_planner is not None and self.engine is not None:
+            served, sent = self.engine.take_static_counts()
+            if served:
+                self.slot.add_requests(served, sent)
 
     def _log_refusals(self) -> None:
         if self.access_log is not None and self.engine is not None:
@@ -372,6 +392,8 @@ class Worker:
         try:
             self.runtime.reopen_error_logs()  # type: ignore[union-attr]
             if self.access_log is not None:
+                if self.static_planner is not None:  # the plans hold the old fds
+                    self.static_planner.clear()
                 self.access_log.reopen()
         except OSError as exc:
             self._log(f"cannot reopen log files (the old ones stay in use): {exc}")

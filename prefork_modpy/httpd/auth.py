@@ -25,12 +25,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import ipaddress
 from typing import TYPE_CHECKING, Callable, Optional, TypeVar, Union
 
 from mod_python import apache
 
-from ..config.httpdmods import AuthzRule, AuthzSection, applies
+from ..config.httpdmods import AuthzRule, AuthzSection, HttpdMods, applies
 from . import access, authnfile, ssl, sslcert
 
 if TYPE_CHECKING:
@@ -134,6 +135,28 @@ def check(req: Req, settings: DirSettings, run_phase: RunPhase[Req]) -> int:
     if result != OK:
         return result
     return authorize(req, settings, run_phase)
+
+
+_NO_MODS = HttpdMods()
+
+
+def grants_everyone(settings: DirSettings) -> bool:
+    """Whether `check` can only answer OK here, whatever the request, and do nothing else:
+    the section's one Require line is `Require all granted` for every method, with no
+    access rule (mod_access_compat), no other httpd module setting and no Python access
+    phase (Debian's `<Directory /var/www/>`). `Require all granted` beside anything else,
+    under <Limit>, negated or in a container: False (decided per request)."""
+    mods = settings.httpd
+    if mods is None or mods.authz is None or "PythonAccessHandler" in settings.phases:
+        return False
+    if dataclasses.replace(mods, authz=None) != _NO_MODS:
+        return False
+    root = mods.authz
+    if root.op_and or root.negate or root.limited is not None or len(root.children) != 1:
+        return False
+    rule = root.children[0]
+    return (isinstance(rule, AuthzRule) and rule.provider == "all" and rule.parsed is True
+            and not rule.negate and rule.limited is None)
 
 
 def authenticate(req: Req, settings: DirSettings, run_phase: RunPhase[Req]) -> int:

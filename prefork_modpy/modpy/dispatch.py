@@ -362,10 +362,17 @@ class Dispatcher:
             route.whole_file = path_info == "" and \
                 filename == vhost.document_root.rstrip("/") + uri
         settings = route.settings
-        if (settings.ssl_require or settings.options_set is not None or settings.options_remove
-                or settings.requires or not settings.phases <= CONTENT_ONLY
-                or settings.rewrite_active or settings.httpd is not None
-                or settings.httpd_output or settings.filtered):
+        if (settings.ssl_require or not settings.phases <= CONTENT_ONLY
+                or settings.rewrite_active or settings.httpd_output or settings.filtered):
+            return None
+        # Options that follow every symlink check nothing per request (symlinks.check), and
+        # `Require all granted` alone can only grant (auth.grants_everyone): a Debian site's
+        # <Directory /var/www/> (Options Indexes FollowSymLinks, Require all granted).
+        if (settings.options_set is not None or settings.options_remove) \
+                and "followsymlinks" not in settings.effective_options:
+            return None
+        if (settings.requires or settings.httpd is not None) \
+                and not auth.grants_everyone(settings):
             return None
         handler = route.handler = self._content_handler_of(route.mapped[0], settings)
         if handler in PYTHON_HANDLER_NAMES:

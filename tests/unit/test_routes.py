@@ -115,6 +115,6 @@ def test_debians_document_root_takes_routes(dispatcher):
 @pytest.mark.parametrize("place", [p for p in PLACES if p != "plain"])
 def test_what_acts_per_request_takes_the_walk(dispatcher, place):
     """An address rule, a method limit, symlink checks, a container or a second Require
-    line (which may decide per request: left to the walk), mod_env, authentication, a denial, mod_access_compat,
-    LimitRequestBody, a Python access phase: no route."""
+    line (which may decide per request: left to the walk), mod_env, authentication, a
+    denial, mod_access_compat, LimitRequestBody, a Python access phase: no route."""
     assert route(dispatcher, f"/{place}/a.txt") is None

@@ -112,9 +112,9 @@ class Engine:
     @property
     def static_plans(self) -> int:
         """Static plans held now."""
-    def take_static_counts(self) -> tuple[int, int]:
-        """(requests, body bytes) the engine answered from static plans since the last
-        call."""
+    def take_static_counts(self) -> tuple[int, int, Optional[tuple[str, str]]]:
+        """(requests, body bytes, (client ip, target) of the last one or None) the engine
+        answered from static plans since the last call."""
     @property
     def open_connections(self) -> int: ...
     def queued_connections(self) -> int:

@@ -942,10 +942,11 @@ impl Engine {
         self.plans.len()
     }
 
-    /// (requests, body bytes) the engine answered from static plans since the last call,
-    /// for the scoreboard.
-    fn take_static_counts(&mut self) -> (u64, u64) {
-        let counts = (self.plans.served, self.plans.bytes);
+    /// (requests, body bytes, (client ip, target) of the last one or None) the engine
+    /// answered from static plans since the last call, for the scoreboard.
+    fn take_static_counts(&mut self) -> (u64, u64, Option<(String, String)>) {
+        let last = self.plans.last.take().map(|(ip, target)| (ip.to_string(), latin1_str(&target)));
+        let counts = (self.plans.served, self.plans.bytes, last);
         self.plans.served = 0;
         self.plans.bytes = 0;
         counts

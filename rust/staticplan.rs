@@ -78,6 +78,8 @@ pub struct Plans {
     clf: (i64, Vec<u8>),
     pub served: u64,
     pub bytes: u64,
+    /// The client and target of the last request answered (for the scoreboard).
+    pub last: Option<(std::net::IpAddr, Vec<u8>)>,
 }
 
 /// The key of a request: target, Host (absent is not empty) and local address.
@@ -185,6 +187,15 @@ impl Plans {
         }
         self.served += 1;
         self.bytes += sent;
+        let target = req.parsed_head().target().as_bytes();
+        match &mut self.last {
+            Some((ip, last)) => {
+                *ip = req.peer().ip();
+                last.clear();
+                last.extend_from_slice(target);
+            }
+            None => self.last = Some((req.peer().ip(), target.to_vec())),
+        }
         true
     }
 }

@@ -127,6 +127,10 @@ class StaticPlanner:
         local, host, target = raw.local_addr, raw.header("Host"), raw.target
         version = (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
         key = (local, host, target)
+        if self.engine.static_plans != len(self.offered):
+            # The engine dropped a plan (its file changed or went away): forget what was
+            # offered, so a file that comes back as it was gets its plan again.
+            self.offered.clear()
         if self.offered.get(key) == version:
             return
         if len(self.offered) >= PLANS_MAX:

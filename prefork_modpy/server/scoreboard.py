@@ -293,16 +293,19 @@ class WorkerSlot:
                                      time.monotonic(), 0.0, requests, total, self.rss_kb)
         words[word] += 1
 
-    def add_requests(self, count: int, sent: int) -> None:
-        """Requests the engine answered by itself (static plans), between two of Python's:
-        counted as end_request counts one; the state stays what it is."""
+    def add_requests(self, count: int, sent: int, client: str, url: str) -> None:
+        """Requests the engine answered by itself (static plans) between two of Python's,
+        counted as end_request counts one; the last one (a GET of `url` from `client`) is
+        the worker's last request. The state stays what it is."""
         requests = self.requests = self.requests + count
         total = self.bytes = self.bytes + sent
         words, word = self.words, self.seq_word
         state = self.mem[self.base + _ACTIVITY_AT]
+        now = time.monotonic()
         words[word] += 1
-        _ACTIVITY_COUNTERS.pack_into(self.mem, self.base + _ACTIVITY_AT, state, 0,
-                                     time.monotonic(), 0.0, requests, total, self.rss_kb)
+        _ACTIVITY_COUNTERS_REQUEST.pack_into(
+            self.mem, self.base + _ACTIVITY_AT, state, 0, now, 0.0, requests, total,
+            self.rss_kb, b"GET", _bytes(client, 48), _bytes(url, 240))
         words[word] += 1
 
 

@@ -266,9 +266,9 @@ class Worker:
     def _count_planned(self) -> None:
         """Requests the engine answered from static plans, into the scoreboard."""
         if self.static_planner is not None and self.engine is not None:
-            served, sent = self.engine.take_static_counts()
-            if served:
-                self.slot.add_requests(served, sent)
+            served, sent, last = self.engine.take_static_counts()
+            if served and last is not None:
+                self.slot.add_requests(served, sent, *last)
 
     def _log_refusals(self) -> None:
         if self.access_log is not None and self.engine is not None:

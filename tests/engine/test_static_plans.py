@@ -104,8 +104,8 @@ def test_a_planned_request_is_answered_by_the_engine_with_the_plans_head(tmp_pat
             assert f"\r\n{name}: {value}" in head
         assert "\r\nDate: " in head and "\r\nServer: " in head
         assert bodies(out) == [b"planned body\n"] * 2
-        assert rig.engine.take_static_counts() == (2, 26)
-        assert rig.engine.take_static_counts() == (0, 0)
+        assert rig.engine.take_static_counts() == (2, 26, ("127.0.0.1", "/f"))
+        assert rig.engine.take_static_counts() == (0, 0, None)
         first, second = rig.log_lines()
         stamp = re.escape(time.strftime("[%d/%b/%Y:", time.localtime()))
         assert re.fullmatch(r'127\.0\.0\.1 - - ' + stamp
@@ -140,7 +140,7 @@ def test_what_could_change_the_answer_goes_to_python(tmp_path):
         assert len(rig.python) == len(sent) - 1, rig.python
         assert bodies(out)[-1] == b"planned body\n"
         assert out.count(b"\r\n\r\npy") == len(sent) - 2  # and the HEAD's head
-        assert rig.engine.take_static_counts() == (1, 13)
+        assert rig.engine.take_static_counts() == (1, 13, ("127.0.0.1", "/f"))
     finally:
         rig.close()
 
@@ -208,7 +208,7 @@ def test_python_gets_control_while_the_engine_answers_a_stream_of_planned_reques
             began = time.monotonic()
             assert rig.engine.next_request(0.2) is None
             returns.append(time.monotonic() - began)
-        served, _ = rig.engine.take_static_counts()
+        served, _, _ = rig.engine.take_static_counts()
         assert served > 100 and len(returns) >= 5 and max(returns) < 0.5, (served, returns)
     finally:
         stop.set()

@@ -178,3 +178,19 @@ def test_the_scoreboard_counts_the_engines_requests(planned):
     # the worker's next tick (a fraction of a second once it is idle).
     assert wait_until(lambda: total_accesses() - first - (len(readings) - 1) == 20,
                       timeout=5), readings
+
+
+def test_a_file_that_comes_back_as_it_was_gets_its_plan_again(planned):
+    """The directory moved away and back: the file's version never changed, the engine
+    dropped the plan when the open failed, and Python offers it again."""
+    request = "GET /static/b.css HTTP/1.1\r\nHost: www.example.test\r\n\r\n"
+    static = planned.root / "static"
+    exchange(planned, [request] * 2)
+    notices = planned.errors().count("static plan: the engine answers /static/b.css")
+    assert notices == 1
+    os.rename(static, str(static) + ".away")
+    assert [answer[0] for answer in exchange(planned, [request])] == [404]
+    os.rename(str(static) + ".away", static)
+    assert [answer[0] for answer in exchange(planned, [request] * 2)] == [200, 200]
+    assert wait_until(lambda: planned.errors().count(
+        "static plan: the engine answers /static/b.css") == 2, timeout=5)

@@ -167,6 +167,11 @@ def test_scoreboard_slots_and_header():
     slot.end_request(50)
     info = board.read(3)
     assert (info.state, info.requests, info.bytes, info.busy_since) == (READY, 2, 150, 0.0)
+    # The engine's static answers since: counted, the last one is the worker's last request.
+    slot.add_requests(5, 500, "192.0.2.7", "/static/a.css")
+    info = board.read(3)
+    assert (info.state, info.requests, info.bytes, info.method, info.client, info.url) == (
+        READY, 7, 650, "GET", "192.0.2.7", "/static/a.css")
     assert [s.index for s in board.slots()] == [3]
     board.release(3)
     assert board.slots() == []

@@ -59,13 +59,17 @@ def _status(req: RequestRec) -> int:
 
 
 def _header_out(name: str) -> Getter:
+    """`%{Name}o`. Content-Type is logged without its parameters, as mod_log_config's
+    log_header_out logs r->content_type through ap_field_noparam ("text/html", not
+    "text/html; charset=iso-8859-1")."""
     lower = name.lower()
+    no_param = lower == "content-type"
 
     def get(req: RequestRec) -> str:
         frozen = req.response.head
         for key, value in frozen[2] if frozen is not None else ():
             if key.lower() == lower:
-                return escape(value)
+                return escape(value.partition(";")[0].rstrip() if no_param else value)
         return "-"
     return get
 

@@ -13,10 +13,8 @@ from typing import Iterator
 
 import pytest
 
-from mod_python import apache
-from prefork_modpy.config.server import load_config
 from prefork_modpy.modpy.dispatch import Dispatcher
-from prefork_modpy.runtime.runtime import Runtime
+from tests.support.dispatching import dispatcher_for
 from tests.support.fakeraw import FakeRawRequest
 
 HANDLERS = '''
@@ -99,13 +97,8 @@ def dispatcher(tmp_path_factory) -> Iterator[Dispatcher]:
                  "redirect"):
         (app / f"{name}.py").write_text("# served by handlers.py\n")
     (root / "static.txt").write_text("static body\n")
-    conf = base / "site.conf"
-    conf.write_text(CONFIG.format(root=root))
-    runtime = Runtime(load_config(str(conf)))
-    try:
-        yield Dispatcher(runtime)
-    finally:
-        apache._bind_server(None)
+    with dispatcher_for(base / "site.conf", CONFIG.format(root=root)) as dispatcher:
+        yield dispatcher
 
 
 def serve(dispatcher: Dispatcher, target: str, **kwargs) -> FakeRawRequest:

@@ -11,11 +11,9 @@ from typing import Iterator
 
 import pytest
 
-from mod_python import apache
-from prefork_modpy.config.server import load_config
 from prefork_modpy.httpd import translate
 from prefork_modpy.modpy.dispatch import Dispatcher
-from prefork_modpy.runtime.runtime import Runtime
+from tests.support.dispatching import dispatcher_for
 
 CONFIG = """
 Listen 127.0.0.1:8080
@@ -90,13 +88,8 @@ def dispatcher(tmp_path_factory) -> Iterator[Dispatcher]:
         (root / place).mkdir(parents=True)
         (root / place / "a.txt").write_text("a\n")
     (base / "users").write_text("")
-    conf = base / "site.conf"
-    conf.write_text(CONFIG.format(root=root))
-    runtime = Runtime(load_config(str(conf)))
-    try:
-        yield Dispatcher(runtime)
-    finally:
-        apache._bind_server(None)
+    with dispatcher_for(base / "site.conf", CONFIG.format(root=root)) as dispatcher:
+        yield dispatcher
 
 
 def route(dispatcher: Dispatcher, uri: str):

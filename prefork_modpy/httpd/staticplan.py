@@ -9,8 +9,8 @@ log's line with the parts that vary left as fields the engine fills (client addr
 says nothing acts per request (`Dispatcher._route_for`: no Python handler or phase,
 access rule, rewrite, `.htaccess`, Options restriction, filter, httpd module); this module
 adds what the route cannot know: plain HTTP/1.1 GET, status 200 with the file whole, a
-strong ETag (so Last-Modified is the file's and will not change with the clock), a file
-that fits one bounded write, and logs whose every directive the engine can fill or that
+file last changed more than a second before the request (so the validators no longer move
+with the clock), a file that fits one bounded write, and logs whose every directive the engine can fill or that
 render the same for every repeat (a format with `%D`, `%T`, `%k`, `%{...}e`, `%{...}n`
 or a strftime `%{...}t`, `json`, or an `env=` condition gets no plan). The engine checks
 the rest per request (see rust/staticplan.rs). Must not serve anything itself.
@@ -119,8 +119,11 @@ class StaticPlanner:
                 or head[0] != 200 or info.st_size > PLANNED_FILE_MAX
                 or raw.tls is not None or req.filename is None):
             return
-        if any(name.lower() == "etag" and value.startswith("W/") for name, value in head[2]):
-            return  # within a second of the change: the validators are still moving
+        if info.st_mtime > req.request_time - 1:
+            # Changed within the last second, or dated in the future: the ETag is weak and
+            # Last-Modified is the request's time (conditional.file_validators), both still
+            # moving with the clock.
+            return
         logs = self.host_logs.get(id(req.vhost), ())
         if logs is None:
             return

@@ -194,3 +194,18 @@ def test_a_file_that_comes_back_as_it_was_gets_its_plan_again(planned):
     assert [answer[0] for answer in exchange(planned, [request] * 2)] == [200, 200]
     assert wait_until(lambda: planned.errors().count(
         "static plan: the engine answers /static/b.css") == 2, timeout=5)
+
+
+def test_a_file_dated_in_the_future_gets_no_plan(planned):
+    """Its Last-Modified is the request's time (httpd's ap_update_mtime), which moves: every
+    request goes to Python, and no plan is made."""
+    future = planned.root / "static" / "future.txt"
+    future.write_text("from the future\n")
+    os.utime(future, (time.time() + 3600, time.time() + 3600))
+    request = "GET /static/future.txt HTTP/1.1\r\nHost: www.example.test\r\n\r\n"
+    first = exchange(planned, [request])
+    time.sleep(1.1)
+    second = exchange(planned, [request])
+    assert first[0][0] == second[0][0] == 200
+    assert dict(first[0][1])["Last-Modified"] != dict(second[0][1])["Last-Modified"]
+    assert "static plan: the engine answers /static/future.txt" not in planned.errors()

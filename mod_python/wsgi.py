@@ -62,9 +62,36 @@ def _flag(config: Any, name: str, default: bool) -> bool:
     return default
 
 
+# A section's PythonOption mapping -> its keys in lower case, without the options set to ""
+# (what get_options() leaves out): handler() reads it as get_options() would answer, without
+# a table copy per request. Keyed on the mapping's identity (a config's mappings live as
+# long as it does); bounded.
+_option_views: dict[int, tuple[dict[str, str], dict[str, str]]] = {}
+
+
+def _read_options(req: Any) -> Any:
+    """The request's PythonOptions for reading (case-insensitive names in lower case)."""
+    mapping = getattr(getattr(req, "per_dir_config", None), "options", None)
+    if not isinstance(mapping, dict):
+        return req.get_options()
+    known = _option_views.get(id(mapping))
+    if known is None or known[0] is not mapping:
+        if len(_option_views) >= 1024:
+            _option_views.clear()
+        view = {name.lower(): value for name, value in mapping.items() if value != ""}
+        known = _option_views[id(mapping)] = (mapping, view)
+    return known[1]
+
+
+def _read_config(req: Any) -> Any:
+    """The request's Python* flags for reading (get_config() without its copy)."""
+    config = getattr(getattr(req, "per_dir_config", None), "python_config", None)
+    return config if isinstance(config, dict) else req.get_config()
+
+
 def handler(req: Any) -> int:
     """Import the configured application, call it and write what it returns."""
-    options = req.get_options()
+    options = _read_options(req)
     app_str = options["mod_python.wsgi.application"]  # KeyError → error report, as 3.5
     app = _application(req, app_str) if app_str else None
     if not app:
@@ -96,7 +123,7 @@ def handler(req: Any) -> int:
 def _application(req: Any, app_str: str) -> Optional[Callable[..., Any]]:
     """The callable `app_str` names: `target[::callable]`, target a module or a file."""
     target, callable_str, is_script = _parsed(app_str)
-    config = req.get_config()
+    config = _read_config(req)
     autoreload = _flag(config, "PythonAutoReload", True)
     if is_script:
         path = os.path.join(apache.server_root(), target)

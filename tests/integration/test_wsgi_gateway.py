@@ -53,6 +53,14 @@ CONFIG = "PythonPath \"['{root}/lib'] + sys.path\"\nPythonDebug On\n" + "".join(
     PythonHandler mod_python.wsgi
     PythonOption mod_python.wsgi.application srv/scripts/hello.wsgi::other
 </Location>
+<Location /mixed-case>
+    SetHandler mod_python
+    PythonHandler mod_python.wsgi
+    PythonOption Mod_Python.WSGI.Application srv/scripts/hello.wsgi::other
+</Location>
+<Location /relative-script/unset>
+    PythonOption mod_python.wsgi.application ""
+</Location>
 <Location /missing-script>
     SetHandler mod_python
     PythonHandler mod_python.wsgi
@@ -312,6 +320,19 @@ def test_edited_script_is_executed_again(server):
     os.utime(script, (later, later))
     for _ in range(4):  # both workers, whichever takes the connection
         assert fetch(server, "/script").body == b"two /script\n"
+
+
+def test_option_names_are_case_insensitive(server):
+    """mod_python's tables ignore case: PythonOption's name as the handler reads it."""
+    reply = fetch(server, "/mixed-case")
+    assert (reply.status, reply.body) == (200, b"other callable\n")
+
+
+def test_an_option_set_to_nothing_is_unset(server):
+    """`PythonOption name ""` removes the option (get_options() leaves it out): the nested
+    section's handler has no application to run (KeyError, as mod_python 3.5 reports it)."""
+    reply = fetch(server, "/relative-script/unset")
+    assert reply.status == 500 and b"KeyError" in reply.body
 
 
 def test_missing_script_is_a_clear_error(server):

@@ -405,16 +405,7 @@ pub fn open_read_c(c: &std::ffi::CStr) -> io::Result<OwnedFd> {
 
 /// Size of a regular file; None for other kinds (they cannot go through sendfile(2)).
 pub fn regular_file_size(fd: RawFd) -> io::Result<Option<u64>> {
-    // SAFETY: a zeroed stat is a valid value of a plain C struct.
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    // SAFETY: fstat writes into the struct we own; a bad fd is reported as an error.
-    if unsafe { libc::fstat(fd, &mut st) } < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    if st.st_mode & libc::S_IFMT != libc::S_IFREG {
-        return Ok(None);
-    }
-    Ok(Some(u64::try_from(st.st_size).unwrap_or(0)))
+    Ok(file_version(fd)?.map(|version| version.size))
 }
 
 /// What identifies one version of a file: a different value means another file or the

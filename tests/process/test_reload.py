@@ -186,3 +186,33 @@ def test_ttin_and_ttou_change_the_worker_count(app):
         os.kill(app.pid, signal.SIGTTOU)
         assert wait_until(lambda n=expected: len(app.workers()) == n)
     assert get(app.port, "/app/x")[0] == 200
+
+
+def test_static_plans_under_reload_and_stop_drop_nothing(site):
+    """A static file the engine answers itself (static plans): two SIGHUPs and a SIGTERM
+    while clients keep asking for it; every answer is a whole 200, none is refused or
+    lost, and every answer has its access line (the old workers' engines write theirs to
+    the log they opened)."""
+    body = "static\n" * 100
+    server = site(BASE + "CustomLog {root}/../access.log common\n",
+                  {"app.py": APP, "static.txt": body}, workers=2)
+    past = time.time() - 3600
+    os.utime(server.root / "static.txt", (past, past))
+    load = LoadGenerator(server.port, "/static.txt", threads=4, duration=60.0).start()
+    time.sleep(0.5)
+    for round_number in range(2):
+        set_option(server, f"round{round_number}")
+        os.kill(server.pid, signal.SIGHUP)
+        serving = f"generation {round_number + 2} is serving"
+        assert wait_until(lambda s=serving: s in server.errors()), server.errors()[-2000:]
+        time.sleep(0.3)
+    load.stop_connecting()
+    os.kill(server.pid, signal.SIGTERM)
+    assert server.proc.wait(15) == 0
+    counts = load.join()
+    print(f"static plans, HUP x2 then TERM under load: {counts}")
+    assert counts.failed == 0 and counts.refused == 0 and counts.bad_status == 0, counts
+    assert counts.ok > 100
+    lines = (server.root.parent / "access.log").read_text().splitlines()
+    assert len(lines) >= counts.ok and all('"GET /static.txt HTTP/1.1" 200 700' in line
+                                            for line in lines), (len(lines), counts)

@@ -117,13 +117,14 @@ def tls_directives(site: Site) -> str:
             f"SSLCertificateKeyFile {site.key}\n")
 
 
-def modpy_fragment(site: Site, logs: Path, wsgi: bool) -> str:
+def modpy_fragment(site: Site, logs: Path, wsgi: bool, buffered_logs: bool = False) -> str:
     """The config both mod_python servers load: the tutorial's <Directory> block verbatim,
     the POST handlers, the access log; for prefork-modpy also the WSGI apps (Apache's
     /usr/bin/python3 has neither Flask nor Django)."""
     text = f"""ServerName 127.0.0.1
 LogFormat {COMBINED} combined
 CustomLog {logs}/access.log combined
+{"BufferedLogs On" if buffered_logs else ""}
 PythonAutoReload On
 <Directory {site.root}/mywebdir>
     AddHandler mod_python .py
@@ -161,6 +162,7 @@ class Workload:
     script: str = ""  # wrk Lua script in bench/apps
     close: bool = False
     tls: bool = False  # HTTPS: every server with the same certificate (Site.cert)
+    buffered_logs: bool = False  # `BufferedLogs On` in both mod_python servers' config
     # issue 16's targets: peer -> minimum ratio prefork-modpy / peer (strictly above when
     # the issue says "ahead of")
     targets: dict[str, float] = field(default_factory=dict)
@@ -199,6 +201,10 @@ WORKLOADS = (
     Workload("post-form", "100 KiB multipart form through util.FieldStorage",
              ("prefork-modpy", "apache"), {"*": "/post/form.txt"}, b"form bench 102400",
              script="form.lua", targets={"apache": 1.0}),
+    # mod_log_config's BufferedLogs, on in both Apache and prefork-modpy (no target: the
+    # issue's runs use the default, a write per request).
+    Workload("hello-keepalive-buffered", "tutorial handler, keep-alive, BufferedLogs On",
+             ("prefork-modpy", "apache"), HELLO_PATHS, b"Hello World!", buffered_logs=True),
     # Issue 14: the hello workloads over TLS (no target figure in the issue).
     Workload("https-keepalive", "tutorial handler over HTTPS, keep-alive", TLS_SERVERS,
              HELLO_PATHS, b"Hello World!", tls=True),
@@ -248,7 +254,7 @@ def start_modpy(site: Site, work: Workload, workers: int, logs: Path) -> Running
     conf.write_text(f"Listen 127.0.0.1:{port}\nDocumentRoot {site.root}\n"
                     f"ErrorLog {logs}/error.log\nLogLevel warn\n"
                     f"KeepAliveTimeout {keepalive_timeout(work)}\n"
-                    + modpy_fragment(site, logs, wsgi=True)
+                    + modpy_fragment(site, logs, wsgi=True, buffered_logs=work.buffered_logs)
                     + (tls_directives(site) if work.tls else ""))
     argv = [str(VENV_BIN / "prefork-modpy"), "--config", str(conf), "--workers", str(workers)]
     return spawn(argv, logs / "stdout.log", logs, port)
@@ -256,7 +262,7 @@ def start_modpy(site: Site, work: Workload, workers: int, logs: Path) -> Running
 
 def start_apache(site: Site, work: Workload, workers: int, logs: Path) -> Running:
     port = free_port()
-    fragment = modpy_fragment(site, logs, wsgi=False)
+    fragment = modpy_fragment(site, logs, wsgi=False, buffered_logs=work.buffered_logs)
     modules: tuple[tuple[str, str], ...] = ()
     if work.tls:
         fragment += tls_directives(site)

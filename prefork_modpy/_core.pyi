@@ -112,6 +112,18 @@ class Engine:
     @property
     def static_plans(self) -> int:
         """Static plans held now."""
+    def write_log(self, fd: int, line: bytes) -> None:
+        """One whole access-log line for the log open on `fd`: written now, or held under
+        `BufferedLogs On`. Write errors are not raised."""
+    def flush_logs(self) -> None:
+        """Write the lines held under `BufferedLogs`."""
+    @property
+    def buffered_logs(self) -> bool: ...
+    @buffered_logs.setter
+    def buffered_logs(self, on: bool) -> None: ...
+    @property
+    def held_log_bytes(self) -> int:
+        """Bytes of access-log lines held under `BufferedLogs`."""
     def take_static_counts(self) -> tuple[int, int, Optional[tuple[str, str]]]:
         """(requests, body bytes, (client ip, target) of the last one or None) the engine
         answered from static plans since the last call."""

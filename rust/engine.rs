@@ -18,6 +18,7 @@ use pyo3::pybacked::PyBackedBytes;
 
 use crate::conn::{self, after, Action, Conn, ConnLimits, Loan, Phase, Shared};
 use crate::handoff::{Handoff, Parked, MESSAGE_MAX};
+use crate::logbuf::LogWriter;
 use crate::proxy::{self, Step};
 use crate::pyapi::Limits;
 use crate::pyio::{latin1_bytes, latin1_str};
@@ -150,6 +151,8 @@ pub struct Engine {
     plain_http_page: Vec<u8>,
     /// Static-file requests the engine answers itself (staticplan.rs).
     plans: Plans,
+    /// Every access-log line of this worker, Python's and the plans' (logbuf.rs).
+    logs: LogWriter,
 }
 
 impl Engine {
@@ -725,6 +728,7 @@ impl Engine {
             tls_listeners: tls,
             plain_http_page,
             plans: Plans::default(),
+            logs: LogWriter::default(),
         };
         if let Some((send_fd, recv_fd)) = handoff_fds {
             sys::set_nonblocking(send_fd)?;
@@ -779,7 +783,7 @@ impl Engine {
                 let loan = Loan::new(c, self.shared.clone());
                 let reasons = self.reasons.clone();
                 let mut req = RawRequest::new(loan, head, self.limits.clone(), reasons);
-                if planned && self.plans.serve(py, &mut req) {
+                if planned && self.plans.serve(py, &mut req, &mut self.logs) {
                     // Answered here: the connection is back (or closed); Python gets
                     // control at least once per `timeout` for its ticks and signals.
                     drop(req);
@@ -929,6 +933,36 @@ impl Engine {
         };
         self.plans.insert(key, plan);
         Ok(())
+    }
+
+    /// One access-log line (whole, with its newline) for the log open on `fd`: written now,
+    /// or held under `BufferedLogs On` (logbuf.rs). Write errors are not raised: a full disk
+    /// must not fail a request already answered.
+    fn write_log(&mut self, fd: i32, line: &[u8]) {
+        self.logs.write(fd, line);
+    }
+
+    /// Write the lines held under `BufferedLogs` (the worker's tick, a log reopen, its exit).
+    fn flush_logs(&mut self) {
+        self.logs.flush();
+    }
+
+    /// mod_log_config's `BufferedLogs`: True gathers each log's lines into PIPE_BUF-sized
+    /// writes; False writes what is held, then each line as it comes.
+    #[setter]
+    fn set_buffered_logs(&mut self, on: bool) {
+        self.logs.set_buffered(on);
+    }
+
+    #[getter]
+    fn buffered_logs(&self) -> bool {
+        self.logs.buffered()
+    }
+
+    /// Bytes of access-log lines held under `BufferedLogs`, over every log.
+    #[getter]
+    fn held_log_bytes(&self) -> usize {
+        self.logs.held_bytes()
     }
 
     /// Forget every static plan (the log files they write to are about to change).

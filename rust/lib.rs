@@ -8,6 +8,7 @@ mod deflate; // GzipStream: mod_deflate's gzip framing around zlib-rs (flate2)
 mod engine; // Engine: epoll loop, accept, timeouts, keep-alive, pipelining
 mod errors; // BadRequestError and error conversions
 mod handoff; // hand-over of connections between workers while one is busy in Python
+mod logbuf; // access-log writes, one at a time or gathered under BufferedLogs (mod_log_config)
 mod parse; // request-head scanner/parser and framing decisions (pure Rust)
 mod proxy; // PROXY protocol v1/v2 header of `Listen ... proxy-protocol` (pure Rust)
 mod pyapi; // Limits, ParsedHead, parse_head, decode_chunked, http_date, openat2

@@ -22,6 +22,7 @@ use std::os::fd::{AsRawFd, RawFd};
 
 use pyo3::prelude::*;
 
+use crate::logbuf::LogWriter;
 use crate::parse::{Framing, Head};
 use crate::request::RawRequest;
 use crate::sys::{self, FileVersion};
@@ -153,7 +154,7 @@ impl Plans {
 
     /// Answer the selected request from its plan. False (nothing sent) when the file is
     /// gone or another version: the plan is dropped and the request goes to Python.
-    pub fn serve(&mut self, py: Python<'_>, req: &mut RawRequest) -> bool {
+    pub fn serve(&mut self, py: Python<'_>, req: &mut RawRequest, logs: &mut LogWriter) -> bool {
         let Some(plan) = self.map.get(&self.key) else { return false };
         let file = match sys::open_read_c(&plan.path) {
             Ok(f) => f,
@@ -183,7 +184,7 @@ impl Plans {
         let sent = req.bytes_sent_so_far();
         for log in &plan.logs {
             render(&mut self.line, &mut self.clf, &log.pieces, req, sent);
-            let _ = sys::append(log.fd, &self.line);
+            logs.write(log.fd, &self.line);
         }
         self.served += 1;
         self.bytes += sent;

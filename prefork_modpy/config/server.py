@@ -330,6 +330,7 @@ class ServerConfig:
     access_file_name: tuple[str, ...] = (".htaccess",)
     types_config: Optional[str] = None  # TypesConfig (None: the system's MIME table)
     extended_status: bool = True  # ExtendedStatus
+    buffered_logs: bool = False  # BufferedLogs (mod_log_config; httpd/accesslog.py)
     listen_sources: dict[tuple[str, int], str] = field(default_factory=dict)  # "file:line"
     # <VirtualHost> addresses are matched against the connection's local address only while
     # the sockets are the config's own Listen ones (not --bind or systemd's sockets).
@@ -1007,6 +1008,12 @@ def _custom_log(builder: _Builder, host: VirtualHost, node: Node) -> None:
     builder.custom_logs.append((host, node))
 
 
+def _buffered_logs(builder: _Builder, host: VirtualHost, node: Node) -> None:
+    """mod_log_config's `BufferedLogs On|Off`: allowed in a <VirtualHost> but, as in httpd
+    (one flag for the whole server), the last one read applies to every access log."""
+    builder.server_fields["buffered_logs"] = _on_off(node)
+
+
 def _alias(builder: _Builder, host: VirtualHost, node: Node) -> None:
     if len(node.args) != 2:
         raise ConfigError.at(node, "Alias takes a URL path and a file-system path")
@@ -1022,6 +1029,7 @@ _HOST_DIRECTIVES: dict[str, Callable[[_Builder, VirtualHost, Node], None]] = {
     "servername": _set_server_name,
     "serveralias": _set_aliases,
     "customlog": _custom_log,
+    "bufferedlogs": _buffered_logs,
     "serveradmin": _server_admin,
     "serverpath": _server_path,
     "pythonconnectionhandler": _connection_handler,

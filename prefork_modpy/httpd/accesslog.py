@@ -270,14 +270,24 @@ def json_line(req: RequestRec) -> str:
     return json.dumps(record, ensure_ascii=True, separators=(",", ":"))
 
 
+def _write_now(fd: int, line: bytes) -> None:
+    try:
+        os.write(fd, line)
+    except OSError:
+        pass  # a full disk must not fail the request that was already answered
+
+
 class AccessLog:
-    """One CustomLog file: an O_APPEND fd and the function that renders a line."""
+    """One CustomLog file: an O_APPEND fd, the function that renders a line and the one that
+    writes it (`os.write`, or in a worker the engine's `write_log`, which also holds lines
+    under `BufferedLogs On`)."""
 
     def __init__(self, path: str, fmt: str) -> None:
         self.path = path
         self.fmt = fmt
         self.render_line = compile_format(fmt, newline=True)
         self.fd = self._open()
+        self.write_line: Callable[[int, bytes], None] = _write_now
 
     def _open(self) -> int:
         if pipedlogs.is_piped(self.path):  # `CustomLog "|command"`: the master's program
@@ -286,11 +296,7 @@ class AccessLog:
         return os.open(self.path, flags, 0o640)
 
     def write(self, req: RequestRec) -> None:
-        line = self.render_line(req)
-        try:
-            os.write(self.fd, line.encode("utf-8", "backslashreplace"))
-        except OSError:
-            pass  # a full disk must not fail the request that was already answered
+        self.write_line(self.fd, self.render_line(req).encode("utf-8", "backslashreplace"))
 
     def reopen(self) -> None:
         """Open the path again (logrotate moved the file), then close the old fd. Lines
@@ -401,6 +407,13 @@ class AccessLogger:
                 if env is None or env.startswith("!"):  # no variable is set on a refusal
                     log.write(req)  # type: ignore[arg-type]
 
+    def write_through(self, write_line: Callable[[int, bytes], None]) -> None:
+        """Every log's lines go to `write_line(fd, line)` from now on (the worker's engine:
+        one writer for Python's lines and the static plans', BufferedLogs in one place)."""
+        for log in self.logs:
+            log.write_line = write_line
+
     def reopen(self) -> None:
+        """Open every log file again; what a buffer holds must be written first."""
         for log in self.logs:
             log.reopen()

@@ -129,6 +129,7 @@ class Worker:
         except BaseException:
             self._log(f"worker failed: {traceback.format_exc()}")
             code = 1
+        self._flush_access_logs()  # httpd's flush_all_logs, a child pool cleanup
         os._exit(code)
 
     def _boot(self) -> tuple[_core.Engine, Dispatcher]:
@@ -158,6 +159,11 @@ class Worker:
                                             raw_table, self.handoff_fds, list(self.spec.proxy_fds),
                                             list(self.spec.tls),  # -- mod_ssl --
                                             tls.plain_http_page() if self.spec.tls else b"")
+        if self.access_log is not None:
+            # One writer for every access line, Python's and the plans': BufferedLogs holds
+            # them in the engine, in the order the requests were answered.
+            self.access_log.write_through(engine.write_log)
+            engine.buffered_logs = self.config.buffered_logs
         if self._plans_allowed():
             self.static_planner = StaticPlanner(engine, self.access_log)
             dispatcher.static_planner = self.static_planner
@@ -253,6 +259,7 @@ class Worker:
         self.slot.heartbeat()
         self._count_planned()
         self._log_refusals()
+        self._flush_access_logs()
         if self.reopen_logs:
             self.reopen_logs = False
             self._reopen_logs()
@@ -269,6 +276,14 @@ class Worker:
             served, sent, last = self.engine.take_static_counts()
             if served and last is not None:
                 self.slot.add_requests(served, sent, *last)
+
+    def _flush_access_logs(self) -> None:
+        """Under BufferedLogs, write what the engine holds: at each tick (so a quiet server's
+        lines reach the file within POLL_INTERVAL; httpd holds them until 4 KiB gather or the
+        child exits), before the logs are reopened and when the worker exits."""
+        engine = self.engine
+        if engine is not None and engine.buffered_logs:
+            engine.flush_logs()
 
     def _log_refusals(self) -> None:
         if self.access_log is not None and self.engine is not None:
@@ -314,6 +329,7 @@ class Worker:
                 break
             self.slot.heartbeat()
             self._log_refusals()
+            self._flush_access_logs()
         self._log_refusals()
 
     def _queued_connections(self) -> int:
@@ -394,6 +410,7 @@ class Worker:
             if self.access_log is not None:
                 if self.static_planner is not None:  # the plans hold the old fds
                     self.static_planner.clear()
+                self._flush_access_logs()  # held lines belong to the old files
                 self.access_log.reopen()
         except OSError as exc:
             self._log(f"cannot reopen log files (the old ones stay in use): {exc}")

@@ -98,6 +98,7 @@ class Engine:
         reason: Optional[str],
         headers: list[tuple[str, str]],
         logs: list[tuple[int, list[Union[bytes, str, tuple[str, str]]]]],
+        tls_sni: Optional[str] = None,
     ) -> None:
         """Answer repeats of a static-file request from now on: a plain HTTP/1.1 GET to
         `local` with this `Host` (None: none sent) and `target`, with no body, `Expect`,
@@ -106,7 +107,8 @@ class Engine:
         st_mtime_ns, st_ctime_ns); another version drops the plan and the request goes to
         Python. Each answer is written to every `(fd, pieces)` log: a piece is bytes, or
         "peer", "time", "bytes", "bytes-", or ("header", name). ValueError for anything
-        else."""
+        else. `tls_sni`: None for a plain connection; for a TLS one the SNI name ("" when
+        none was sent), and only connections without a client certificate are answered."""
     def clear_static_plans(self) -> None:
         """Forget every static plan (the log files they write to are about to change)."""
     @property

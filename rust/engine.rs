@@ -776,10 +776,16 @@ impl Engine {
                 }
                 let Some(head) = c.head.take() else { continue };
                 c.served += 1;
+                // Over TLS only without a client certificate: with one, mod_ssl's checks
+                // (SSLVerifyDepth, SSLUserName) may answer otherwise per connection.
                 let planned = !self.plans.is_empty()
-                    && c.tls.is_none()
                     && !c.proxied
-                    && self.plans.select(c.local, &head);
+                    && c.tls.as_ref().is_none_or(|s| !s.has_client_certificate())
+                    && self.plans.select(
+                        c.local,
+                        &head,
+                        c.tls.as_ref().map(|s| s.server_name().unwrap_or("")),
+                    );
                 let loan = Loan::new(c, self.shared.clone());
                 let reasons = self.reasons.clone();
                 let mut req = RawRequest::new(loan, head, self.limits.clone(), reasons);
@@ -891,6 +897,8 @@ impl Engine {
     /// takes them) while the file is `version` (st_dev, st_ino, st_size, st_mtime_ns,
     /// st_ctime_ns); each is written to every `(fd, pieces)` log, a piece being bytes
     /// (text) or one of "peer", "time", "bytes", "bytes-" or ("header", name).
+    /// `tls_sni`: None for plain connections; for TLS ones the SNI name ("" for none).
+    #[pyo3(signature = (local, host, target, path, version, reason, headers, logs, tls_sni = None))]
     #[allow(clippy::too_many_arguments)]
     fn add_static_plan(
         &mut self,
@@ -902,6 +910,7 @@ impl Engine {
         reason: Option<String>,
         headers: Vec<(String, String)>,
         logs: Vec<(i32, Vec<PieceArg>)>,
+        tls_sni: Option<String>,
     ) -> PyResult<()> {
         use std::os::unix::ffi::OsStringExt;
         let ip: std::net::IpAddr = local
@@ -915,6 +924,7 @@ impl Engine {
             std::net::SocketAddr::new(ip, local.1),
             host.as_deref(),
             target.as_bytes(),
+            tls_sni.as_deref(),
         );
         let path = std::ffi::CString::new(path.into_os_string().into_vec())
             .map_err(|_| pyo3::exceptions::PyValueError::new_err("NUL in file name"))?;

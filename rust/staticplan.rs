@@ -83,19 +83,33 @@ pub struct Plans {
     pub last: Option<(std::net::IpAddr, Vec<u8>)>,
 }
 
-/// The key of a request: target, Host (absent is not empty) and local address.
-pub fn push_key(out: &mut Vec<u8>, local: SocketAddr, host: Option<&[u8]>, target: &[u8]) {
+/// The key of a request: target, Host (absent is not empty), the TLS connection's SNI name
+/// (`None`: plain HTTP; `Some("")`: TLS without SNI) and local address.
+pub fn push_key(
+    out: &mut Vec<u8>,
+    local: SocketAddr,
+    host: Option<&[u8]>,
+    target: &[u8],
+    sni: Option<&str>,
+) {
     out.clear();
     out.extend_from_slice(target);
     out.push(b' ');
     match host {
-        Some(h) => {
-            // Length first: no Host can spell another key's address.
-            out.push(b'H');
-            out.extend_from_slice(&u32::try_from(h.len()).unwrap_or(u32::MAX).to_be_bytes());
-            out.extend_from_slice(h);
-        }
+        Some(h) => push_sized(out, b'H', h),
         None => out.push(b'-'),
+    }
+    out.push(b' ');
+    // mod_ssl answers 421 when Host names a host whose certificate is not the SNI one's: the
+    // same Host under another SNI name may get another answer. Lower-cased, as mod_ssl
+    // compares them.
+    match sni {
+        Some(name) => {
+            push_sized(out, b'T', name.as_bytes());
+            let at = out.len() - name.len();
+            out[at..].make_ascii_lowercase();
+        }
+        None => out.push(b'P'),
     }
     out.push(b' ');
     match local {
@@ -103,6 +117,13 @@ pub fn push_key(out: &mut Vec<u8>, local: SocketAddr, host: Option<&[u8]>, targe
         SocketAddr::V6(a) => out.extend_from_slice(&a.ip().octets()),
     }
     out.extend_from_slice(&local.port().to_be_bytes());
+}
+
+/// `tag`, the length, then `bytes`: no value can spell the next part of another key.
+fn push_sized(out: &mut Vec<u8>, tag: u8, bytes: &[u8]) {
+    out.push(tag);
+    out.extend_from_slice(&u32::try_from(bytes.len()).unwrap_or(u32::MAX).to_be_bytes());
+    out.extend_from_slice(bytes);
 }
 
 /// Whether nothing in the request can make its answer differ from the plan's.
@@ -142,13 +163,13 @@ impl Plans {
         self.map.insert(key, plan);
     }
 
-    /// Whether the request `head` on a connection to `local` has a plan (its key is kept
-    /// for `serve`).
-    pub fn select(&mut self, local: SocketAddr, head: &Head) -> bool {
+    /// Whether the request `head` on a connection to `local` (over TLS with the SNI name
+    /// `sni`, "" for none) has a plan (its key is kept for `serve`).
+    pub fn select(&mut self, local: SocketAddr, head: &Head, sni: Option<&str>) -> bool {
         if !plain_get(head) {
             return false;
         }
-        push_key(&mut self.key, local, head.header(b"host"), head.target().as_bytes());
+        push_key(&mut self.key, local, head.header(b"host"), head.target().as_bytes(), sni);
         self.map.contains_key(&self.key)
     }
 
@@ -291,7 +312,7 @@ mod tests {
         let b: SocketAddr = "127.0.0.1:81".parse().unwrap();
         let key = |local, host: Option<&[u8]>, target: &[u8]| {
             let mut k = Vec::new();
-            push_key(&mut k, local, host, target);
+            push_key(&mut k, local, host, target, None);
             k
         };
         assert_ne!(key(a, Some(b"x"), b"/f"), key(b, Some(b"x"), b"/f"));
@@ -299,5 +320,19 @@ mod tests {
         assert_ne!(key(a, Some(b"x"), b"/f"), key(a, Some(b"y"), b"/f"));
         assert_ne!(key(a, Some(b"x"), b"/f"), key(a, Some(b"x"), b"/f?q"));
         assert_eq!(key(a, Some(b"x"), b"/f"), key(a, Some(b"x"), b"/f"));
+    }
+
+    #[test]
+    fn keys_tell_plain_from_tls_and_sni_names_apart() {
+        let a: SocketAddr = "127.0.0.1:443".parse().unwrap();
+        let key = |sni: Option<&str>| {
+            let mut k = Vec::new();
+            push_key(&mut k, a, Some(b"a.test"), b"/f", sni);
+            k
+        };
+        assert_ne!(key(None), key(Some("")));
+        assert_ne!(key(Some("")), key(Some("a.test")));
+        assert_ne!(key(Some("a.test")), key(Some("b.test")));
+        assert_eq!(key(Some("A.Test")), key(Some("a.test")));
     }
 }

@@ -518,6 +518,16 @@ impl Session {
         self.conn.server_name().map(str::to_ascii_lowercase)
     }
 
+    /// The SNI name the client sent, as sent.
+    pub fn server_name(&self) -> Option<&str> {
+        self.conn.server_name()
+    }
+
+    /// The client sent a certificate (whatever its verdict).
+    pub fn has_client_certificate(&self) -> bool {
+        self.conn.peer_certificates().is_some_and(|chain| !chain.is_empty())
+    }
+
     /// (protocol as mod_ssl names it, cipher suite as IANA names it).
     pub fn describe(&self) -> (String, String) {
         let protocol = match self.conn.protocol_version() {

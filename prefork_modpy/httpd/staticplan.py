@@ -8,7 +8,9 @@ log's line with the parts that vary left as fields the engine fills (client addr
 `%t`, request headers, bytes sent). The dispatcher offers a request only where its route
 says nothing acts per request (`Dispatcher._route_for`: no Python handler or phase,
 access rule, rewrite, `.htaccess`, Options restriction, filter, httpd module); this module
-adds what the route cannot know: plain HTTP/1.1 GET, status 200 with the file whole, a
+adds what the route cannot know: plain HTTP/1.1 GET (over TLS too, where the directory
+neither requires a client certificate nor reads one: `tls_plannable`), status 200 with the
+file whole, a
 file last changed more than a second before the request (so the validators no longer move
 with the clock), a file that fits one bounded write, and logs whose every directive the
 engine can fill or that render the same for every repeat (a format with `%D`, `%T`, `%k`,
@@ -74,6 +76,17 @@ def plannable_format(fmt: str) -> bool:
     return all(_piece_kind(piece) is not None for piece in logformat.parse(fmt))
 
 
+def tls_plannable(req: RequestRec) -> bool:
+    """Whether repeats over TLS get this answer on any connection without a client
+    certificate (the only ones the engine answers): mod_ssl's per-request checks then
+    always pass (ssl.check_client), unless the directory requires a certificate or sets
+    req.user from one (SSLUserName, whose absence is logged per request). The SNI name is
+    part of the key, so the 421 check (Host against SNI) answers as it did."""
+    settings = req.per_dir_config
+    return settings is not None and settings.ssl_verify != "require" \
+        and not settings.ssl_user_name
+
+
 def line_pieces(fmt: str, req: RequestRec) -> list[Piece]:
     """`fmt` as the engine's pieces: constants rendered from `req` (encoded as AccessLog
     writes them), the rest as field names."""
@@ -117,8 +130,10 @@ class StaticPlanner:
         raw = req.raw
         head = req.response.head
         if (req.method != "GET" or req.protocol != "HTTP/1.1" or head is None
-                or head[0] != 200 or info.st_size > PLANNED_FILE_MAX
-                or raw.tls is not None or req.filename is None):
+                or head[0] != 200 or info.st_size > PLANNED_FILE_MAX or req.filename is None):
+            return
+        tls = raw.tls
+        if tls is not None and not tls_plannable(req):
             return
         if info.st_mtime > req.request_time - 1:
             # Changed within the last second, or dated in the future: the ETag is weak and
@@ -129,8 +144,9 @@ class StaticPlanner:
         if logs is None:
             return
         local, host, target = raw.local_addr, raw.header("Host"), raw.target
+        sni = None if tls is None else (tls[2] or "")
         version = (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
-        key = (local, host, target)
+        key = (local, host, target, sni)
         if self.engine.static_plans != len(self.offered):
             # The engine dropped a plan (its file changed or went away): forget what was
             # offered, so a file that comes back as it was gets its plan again.
@@ -141,7 +157,7 @@ class StaticPlanner:
             self.clear()
         self.engine.add_static_plan(
             local, host, target, req.filename, version, reason(head[1]),
-            head[2], [(log.fd, line_pieces(log.fmt, req)) for log in logs])
+            head[2], [(log.fd, line_pieces(log.fmt, req)) for log in logs], sni)
         self.offered[key] = version
         req.runtime.error_log.log(
             f"static plan: the engine answers {target} (Host {host}) from {req.filename} "

@@ -147,6 +147,9 @@ class VirtualHost:
     """The main server or one `<VirtualHost>`: names, document root, sections."""
 
     server_name: str
+    # ServerName's port (server_rec->port; 0: none given, a <VirtualHost> takes the main
+    # server's): mp_server.port, `%p` in the access log, SERVER_PORT without a Host port.
+    server_port: int = 0
     aliases: tuple[str, ...] = ()
     document_root: str = "/var/www/html"
     settings: DirSettings = field(default_factory=DirSettings)
@@ -527,6 +530,8 @@ class _Builder:
         for vhost in self.vhosts:
             if not vhost.server_name:
                 vhost.server_name = main.server_name
+            # ap_init_virtual_host: "useful default, otherwise we get a port of 0"
+            vhost.server_port = vhost.server_port or main.server_port
             # -- ServerSignature: a per-directory merge in httpd; a host inherits main's --
             vhost.server_signature = vhost.server_signature or main.server_signature
             if vhost.server_admin is None:
@@ -912,9 +917,20 @@ def _set_document_root(builder: _Builder, host: VirtualHost, node: Node) -> None
 
 
 def _set_server_name(builder: _Builder, host: VirtualHost, node: Node) -> None:
-    """`ServerName [scheme://]name[:port]`."""
+    """`ServerName [scheme://]name[:port]` (core's server_hostname_port)."""
     name = _only(node).partition("://")[2] or node.args[0]
-    host.server_name = name[1:].partition("]")[0] if name.startswith("[") else name.split(":")[0]
+    if name.startswith("["):
+        host.server_name, _, rest = name[1:].partition("]")
+        port = rest[1:] if rest.startswith(":") else ""
+    else:
+        host.server_name, _, port = name.partition(":")
+    host.server_port = 0
+    if port:
+        number = int(port) if port.isdigit() else 0
+        if not 0 < number < 65536:
+            raise ConfigError.at(node, f'ServerName: the port number "{port}" is outside the '
+                                       "appropriate range (i.e., 1..65535)")
+        host.server_port = number
 
 
 def _server_admin(builder: _Builder, host: VirtualHost, node: Node) -> None:

@@ -108,9 +108,15 @@ def _duration(unit: str) -> Getter:
 
 
 def _port(arg: str) -> Getter:
+    """mod_log_config's log_server_port: `%{remote}p`, `%{local}p` the connection's ports;
+    `%p` and `%{canonical}p` ServerName's port, else the scheme's default (80 or 443),
+    whatever port the connection came to."""
     if arg == "remote":
         return lambda req: str(req.raw.remote_addr[1])
-    return lambda req: str(req.raw.local_addr[1])
+    if arg == "local":
+        return lambda req: str(req.raw.local_addr[1])
+    return lambda req: str(req.vhost.server_port or (443 if scheme_of(req.raw) == HTTPS
+                                                      else 80))
 
 
 def _peer_ip(req: RequestRec) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Optional
 
 from . import errorpages, outfilters, static
-from .cgienv import host_port
+from .cgienv import server_port
 
 if TYPE_CHECKING:
     from ..runtime.record import RequestRec
@@ -100,11 +100,12 @@ def _page(req: RequestRec, status: int, location: str, recursive: int = 0) -> by
 
 def _signature(req: RequestRec) -> str:
     """ServerSignature's footer: the request's host name and port as ap_get_server_name /
-    ap_get_server_port give them with UseCanonicalName Off (Host, else the local port)."""
+    ap_get_server_port give them with UseCanonicalName Off (Host's port, else ServerName's,
+    else the scheme's default)."""
     mode = req.vhost.server_signature
     if mode not in ("on", "email"):
         return ""
-    port = host_port(req.headers_in.get("Host")) or req.raw.local_addr[1]
+    port = server_port(req)
     name = req.hostname or req.server.server_hostname
     return errorpages.signature_footer(mode, req.runtime.config.server_banner, name, port,
                                        req.server.server_admin)

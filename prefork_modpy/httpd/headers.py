@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Optional
 
 from ..config.outputmods import FormatPart, HeaderAction
 from ..runtime.table import Table
+from .cgienv import server_port
+from .forwardedproto import HTTPS, scheme_of
 
 if TYPE_CHECKING:
     from ..runtime.record import RequestRec
@@ -62,7 +64,7 @@ def variable(req: RequestRec, name: str) -> str:
     headers_in = req.headers_in
     values = {
         "REQUEST_URI": lambda: req.uri, "REQUEST_METHOD": lambda: req.method,
-        "REQUEST_SCHEME": lambda: "http", "QUERY_STRING": lambda: req.args or "",
+        "REQUEST_SCHEME": lambda: scheme_of(req.raw), "QUERY_STRING": lambda: req.args or "",
         "REQUEST_FILENAME": lambda: req.filename or "", "REMOTE_ADDR": lambda: req.useragent_ip,
         "HTTP_HOST": lambda: headers_in.get("Host") or "",
         "HTTP_USER_AGENT": lambda: headers_in.get("User-Agent") or "",
@@ -72,9 +74,10 @@ def variable(req: RequestRec, name: str) -> str:
         "CONTENT_TYPE": lambda: req.content_type or "",
         "REQUEST_STATUS": lambda: str(req.status), "HANDLER": lambda: req.handler or "",
         "THE_REQUEST": lambda: req.the_request, "SERVER_NAME": lambda: req.hostname or "",
-        "SERVER_PORT": lambda: str(req.connection.local_addr[1]),
+        "SERVER_PORT": lambda: str(server_port(req)),  # ap_get_server_port
         "SERVER_PROTOCOL": lambda: req.protocol, "DOCUMENT_ROOT": req.document_root,
-        "HTTPS": lambda: "off", "IS_SUBREQ": lambda: "false",
+        "HTTPS": lambda: "on" if scheme_of(req.raw) == HTTPS else "off",
+        "IS_SUBREQ": lambda: "false",
     }
     return str(values[name]())
 

@@ -24,6 +24,8 @@ import time
 import urllib.parse
 from typing import Any, Callable, Optional
 
+from .forwardedproto import HTTPS, scheme_of
+
 DEFAULT_ERRMSG = "[an error occurred while processing this directive]"
 DEFAULT_TIMEFMT = "%A, %d-%b-%Y %H:%M:%S %Z"
 MAX_NESTING = 16  # included SSI documents inside one another (a loop is refused earlier)
@@ -465,7 +467,7 @@ class _Expression:
 # SSI's own variables are read with v('name').
 _REQUEST_VARIABLES: dict[str, Callable[[Any], Optional[str]]] = {
     "REQUEST_METHOD": lambda req: req.method,
-    "REQUEST_SCHEME": lambda req: "http",
+    "REQUEST_SCHEME": lambda req: scheme_of(req.raw),
     "REQUEST_URI": lambda req: req.uri,
     "DOCUMENT_URI": lambda req: req.uri,
     "REQUEST_FILENAME": lambda req: req.filename,
@@ -481,7 +483,7 @@ _REQUEST_VARIABLES: dict[str, Callable[[Any], Optional[str]]] = {
     "REMOTE_USER": lambda req: req.user,
     "AUTH_TYPE": lambda req: req.ap_auth_type,
     "HANDLER": lambda req: req.handler,
-    "HTTPS": lambda req: "off",
+    "HTTPS": lambda req: "on" if scheme_of(req.raw) == HTTPS else "off",
     "IPV6": lambda req: "on" if ":" in req.connection.local_ip else "off",
 }
 

@@ -39,7 +39,7 @@ class mp_server:
         self.defn_line_number = vhost.line
         # httpd's defaults: DEFAULT_ADMIN, and error_fname as the ErrorLog line wrote it
         self.server_admin = vhost.server_admin or "[no address given]"
-        self.port = 0
+        self.port = vhost.server_port  # server_rec->port: ServerName's, else 0
         self.error_fname = vhost.error_fname or config.main.error_fname
         self.loglevel = error_log.level
         self.timeout = float(limits.timeout)

@@ -467,15 +467,18 @@ class Worker:
 
 def refusal_page(config: ServerConfig) -> Callable[..., bytes]:
     """The page of a request the engine refuses itself: the stock page, with the main
-    server's ServerSignature footer when its port is known (one port for every socket:
-    ap_get_server_port falls back to the connection's local port, which the engine's
-    callback does not get)."""
+    server's ServerSignature footer. Its port is ap_get_server_port's for a request whose
+    Host was never read: ServerName's port, else the scheme's default (80, 443 where every
+    socket is TLS); with plain and TLS sockets and no ServerName port the engine's
+    callback cannot tell which, and the footer is left out."""
     main = config.main
-    ports = {port for _, port in config.listen}
-    if main.server_signature not in ("on", "email") or len(ports) != 1:
+    tls_count = len(config.tls_listen)
+    port = main.server_port or (80 if not tls_count else
+                                443 if tls_count == len(config.listen) else 0)
+    if main.server_signature not in ("on", "email") or not port:
         return errorpages.error_body
     footer = errorpages.signature_footer(main.server_signature, config.server_banner,
-                                         main.server_name, ports.pop(),
+                                         main.server_name, port,
                                          main.server_admin or "[no address given]")
 
     def page(status: int, method: str = "GET") -> bytes:

@@ -143,6 +143,19 @@ def test_signature_names_host_and_port(pair: Pair) -> None:
 
 
 @pytest.mark.parametrize("data", [
+    b"GET /nothing-here HTTP/1.1\r\nHost: h\r\n\r\n",  # 404
+    b"GET /named/page.html HTTP/1.1\r\nHost: h\r\nBad Header: x\r\n\r\n",  # 400
+], ids=["404", "400"])
+def test_signature_port_without_one_in_host_is_the_default_port(pair: Pair, data: bytes) -> None:
+    """ap_get_server_port: Host names no port and ServerName none, so the footer says 80,
+    not the port the connection came to (tests/compat/test_server_port_compat.py: with one)."""
+    ours, theirs = raw_fetch(pair.modpy_port, data), raw_fetch(pair.apache.port, data)
+    assert re.search(rb" Port 80</address>", theirs.body)
+    product = theirs.body.replace(b"<address>Apache Server", b"<address>prefork-modpy Server")
+    assert ours.body == product
+
+
+@pytest.mark.parametrize("data", [
     b"GET /named/page.html HTTP/1.1\r\nHost: h\r\nBad Header: x\r\n\r\n",  # 400
     b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\nHost: h\r\n\r\n",  # 414
 ], ids=["400", "414"])

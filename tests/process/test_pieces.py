@@ -38,7 +38,8 @@ def fake_request(**overrides):
                   request_time=1_700_000_000.25, useragent_ip="10.0.0.1", user=None,
                   the_request="GET /x?y=1 HTTP/1.1", method="GET", uri="/x", args="y=1",
                   protocol="HTTP/1.1", filename=None, handler="mod_python", hostname="h",
-                  vhost=SimpleNamespace(server_name="site"), notes={}, subprocess_env={})
+                  vhost=SimpleNamespace(server_name="site", server_port=0), notes={},
+                  subprocess_env={})
     values.update(overrides)
     return SimpleNamespace(**values)
 
@@ -63,12 +64,20 @@ def test_common_and_combined_render():
 def test_format_directives():
     req = fake_request()
     render = accesslog.compile_format
-    assert render("%{X-Out}o %{x-missing}o %q %U %m %H %v %{remote}p %p %k %%")(req) == \
-        "v1 - ?y=1 /x GET HTTP/1.1 site 5555 8080 0 %"
+    assert render("%{X-Out}o %{x-missing}o %q %U %m %H %v %{remote}p %{local}p %k %%")(req) \
+        == "v1 - ?y=1 /x GET HTTP/1.1 site 5555 8080 0 %"
     assert render("%{%Y}t")(req) == time.strftime("%Y", time.localtime(req.request_time))
     assert render("%{msec}t")(req) == "1700000000250"
     assert render(r"a\tb")(req) == "a\tb"
     assert int(render("%D")(req)) > 0
+
+
+def test_the_canonical_port_is_servernames_else_the_schemes_default():
+    """mod_log_config's %p: server_rec->port, else ap_default_port, not the socket's."""
+    render = accesslog.compile_format
+    assert render("%p %{canonical}p %{local}p")(fake_request()) == "80 80 8080"
+    named = fake_request(vhost=SimpleNamespace(server_name="site", server_port=8443))
+    assert render("%p")(named) == "8443"
 
 
 @pytest.mark.parametrize("bad", ["%Z", "%{x}Z", "%400{User-agent}i", "trailing %", "%{us}Q"])

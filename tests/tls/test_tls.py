@@ -156,6 +156,20 @@ def fields(body: bytes) -> dict[str, str]:
     return dict(line.split("=", 1) for line in body.decode().splitlines())
 
 
+def test_ap_expr_sees_the_tls_scheme_and_port(tls_site, pki) -> None:
+    """mod_headers' expr= conditions read HTTPS, REQUEST_SCHEME and SERVER_PORT as
+    util_expr_eval does: "on", "https" and ap_get_server_port (443: Host names no port)."""
+    expr = "%{{HTTPS}} == 'on' && %{{REQUEST_SCHEME}} == 'https' && %{{SERVER_PORT}} == '443'"
+    server = tls_site(f'Header always set X-Tls yes "expr={expr}"')
+    conn = SNIConnection(server.port, client_context(pki), "a.test")
+    try:
+        conn.request("GET", "/h", headers={"Host": "a.test"})
+        response = conn.getresponse()
+        assert response.status == 200 and response.getheader("X-Tls") == "yes"
+    finally:
+        conn.close()
+
+
 @pytest.mark.parametrize("version", [ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3])
 def test_handler_sees_https_over_each_version(tls_site, pki, version) -> None:
     server = tls_site()

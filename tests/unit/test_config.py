@@ -367,6 +367,20 @@ def test_vhost_without_server_name_takes_the_main_one(tmp_path):
     assert load_config(str(path)).vhosts[0].server_name == "main.test"
 
 
+def test_server_name_port_is_the_hosts_port_and_vhosts_inherit_it(tmp_path):
+    path = write(tmp_path, "ServerName main.test:8080\n<VirtualHost *:80>\n"
+                           "ServerName [::1]:8443\n</VirtualHost>\n<VirtualHost *:81>\n"
+                           "ServerName b.test\n</VirtualHost>\n")
+    config = load_config(str(path))
+    assert (config.main.server_name, config.main.server_port) == ("main.test", 8080)
+    assert [(v.server_name, v.server_port) for v in config.vhosts] == [
+        ("::1", 8443), ("b.test", 8080)]
+    for bad in ("a.test:0", "a.test:65536", "a.test:http"):
+        path = write(tmp_path, f"ServerName {bad}\n")
+        with pytest.raises(ConfigError, match=r":1: ServerName: the port number .* is outside"):
+            load_config(str(path))
+
+
 def test_unknown_handler_is_accepted_with_a_warning_but_server_status_is_known(tmp_path):
     path = write(tmp_path, "<Location /s>\nSetHandler server-status\n</Location>\n")
     assert not load_config(str(path)).warnings

@@ -205,6 +205,9 @@ WORKLOADS = (
     # issue's runs use the default, a write per request).
     Workload("hello-keepalive-buffered", "tutorial handler, keep-alive, BufferedLogs On",
              ("prefork-modpy", "apache"), HELLO_PATHS, b"Hello World!", buffered_logs=True),
+    # Static plans over TLS (no target figure in the issue): the engine encrypts the file.
+    Workload("https-static-64k", "64 KiB static file over HTTPS (default handler)",
+             ("prefork-modpy", "nginx", "apache"), {"*": "/static/64k.bin"}, b"", tls=True),
     # Issue 14: the hello workloads over TLS (no target figure in the issue).
     Workload("https-keepalive", "tutorial handler over HTTPS, keep-alive", TLS_SERVERS,
              HELLO_PATHS, b"Hello World!", tls=True),

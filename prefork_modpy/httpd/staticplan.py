@@ -10,13 +10,12 @@ says nothing acts per request (`Dispatcher._route_for`: no Python handler or pha
 access rule, rewrite, `.htaccess`, Options restriction, filter, httpd module); this module
 adds what the route cannot know: plain HTTP/1.1 GET (over TLS too, where the directory
 neither requires a client certificate nor reads one: `tls_plannable`), status 200 with the
-file whole, a
-file last changed more than a second before the request (so the validators no longer move
-with the clock), a file that fits one bounded write, and logs whose every directive the
-engine can fill or that render the same for every repeat (a format with `%D`, `%T`, `%k`,
-`%{...}e`, `%{...}n` or a strftime `%{...}t`, `json`, or an `env=` condition gets no
-plan). The engine checks the rest per request (see rust/staticplan.rs). Must not serve
-anything itself.
+file whole, a file last changed more than a second before the request (so the validators
+no longer move with the clock), a file that fits one bounded write, and logs whose every
+directive the engine can fill or that render the same for every repeat (a format with
+`%D`, `%T`, `%k`, `%{...}e`, `%{...}n` or a strftime `%{...}t`, `json`, or an `env=`
+condition gets no plan). The engine checks the rest per request (see rust/staticplan.rs).
+Must not serve anything itself.
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Callable, Optional
 from ..config import logformat
 from ..config.logformat import BUILTIN_FORMATS, JSON_FORMAT, Piece, resolve_format
 from ..runtime import pipedlogs
+from .cgienv import default_port
 from .forwardedproto import HTTPS, scheme_of
 
 if TYPE_CHECKING:
@@ -115,8 +116,7 @@ def _port(arg: str) -> Getter:
         return lambda req: str(req.raw.remote_addr[1])
     if arg == "local":
         return lambda req: str(req.raw.local_addr[1])
-    return lambda req: str(req.vhost.server_port or (443 if scheme_of(req.raw) == HTTPS
-                                                      else 80))
+    return lambda req: str(req.vhost.server_port or default_port(req))
 
 
 def _peer_ip(req: RequestRec) -> str:
